@@ -1,0 +1,36 @@
+"""Writing to the audit trail. Ids and field names travel here, never confidential text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from .models import AuditEvent
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    program_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event. ``actor`` may be None (system jobs) or an anonymous user."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    return AuditEvent.objects.create(
+        actor=user,
+        action=action,
+        program_id=program_id,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        data=data or {},
+    )
+
+
+def audit_list_for(obj: models.Model):
+    """Events about one object, newest first, with their actors."""
+    return AuditEvent.objects.filter(
+        object_type=obj._meta.label_lower, object_id=str(obj.pk)
+    ).select_related("actor")

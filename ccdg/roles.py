@@ -1,0 +1,130 @@
+"""Every authorization decision of the app, in one place.
+
+Views call :func:`program_for_request` (or :func:`can`); templates use the ``can`` tag from
+``ccdg.templatetags.roles``. Roles are held per program:
+
+* coordinator and report viewer are appointments (``ProgramRole``);
+* facilitator means a current lead or backup assignment to one of the program's groups;
+* participant means a current membership of one of the program's groups.
+
+One person may hold several roles, in one program or across programs. Site staff (Django
+``is_staff``) administer the site and may do what a coordinator may, except where a permission
+is marked need-to-know (confidential case content), which staff never get by their staff flag.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+COORDINATOR = "coordinator"
+FACILITATOR = "facilitator"
+PARTICIPANT = "participant"
+REPORT_VIEWER = "report_viewer"
+ALL_ROLES = frozenset({COORDINATOR, FACILITATOR, PARTICIPANT, REPORT_VIEWER})
+
+ROLE_LABELS = {
+    COORDINATOR: "Coordinator",
+    FACILITATOR: "Facilitator",
+    PARTICIPANT: "Participant",
+    REPORT_VIEWER: "Report viewer",
+}
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "program.view": ALL_ROLES,
+    "program.edit": frozenset({COORDINATOR}),
+    "roster.view": frozenset({COORDINATOR}),
+    "roster.manage": frozenset({COORDINATOR}),
+    "roster.invite": frozenset({COORDINATOR}),
+    "roster.export": frozenset({COORDINATOR, REPORT_VIEWER}),
+    "reports.view": frozenset({COORDINATOR, REPORT_VIEWER}),
+    "audit.view": frozenset({COORDINATOR}),
+}
+
+# Permissions that being site staff does not grant: only the program roles listed above do.
+NEED_TO_KNOW: frozenset[str] = frozenset()
+
+_CACHE_ATTR = "_ccdg_role_map"
+
+
+def role_map(user: Any) -> dict[int, frozenset[str]]:
+    """Program id -> the roles ``user`` holds there. Three queries, cached on the user object."""
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    from sessions_app.models import FacilitatorAssignment, GroupMembership, ProgramRole
+
+    found: dict[int, set[str]] = {}
+    for program_id, role in ProgramRole.objects.filter(user=user).values_list("program_id", "role"):
+        found.setdefault(program_id, set()).add(role)
+    for program_id in FacilitatorAssignment.objects.filter(
+        facilitator__user=user, ends_on__isnull=True
+    ).values_list("group__program_id", flat=True):
+        found.setdefault(program_id, set()).add(FACILITATOR)
+    for program_id in GroupMembership.objects.filter(
+        clinician__user=user, left_on__isnull=True
+    ).values_list("group__program_id", flat=True):
+        found.setdefault(program_id, set()).add(PARTICIPANT)
+    result = {pid: frozenset(roles) for pid, roles in found.items()}
+    setattr(user, _CACHE_ATTR, result)
+    return result
+
+
+def forget(user: Any) -> None:
+    """Drop the cached roles (after a change to the user's roles in the same request)."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def roles_in(user: Any, program: Any) -> frozenset[str]:
+    return role_map(user).get(program.pk, frozenset())
+
+
+def is_staff(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_staff)
+
+
+def can(user: Any, perm: str, program: Any) -> bool:
+    """May ``user`` do ``perm`` in ``program``?"""
+    try:
+        allowed = PERMISSIONS[perm]
+    except KeyError:
+        raise ValueError(f"Unknown permission {perm!r}") from None
+    if roles_in(user, program) & allowed:
+        return True
+    return is_staff(user) and perm not in NEED_TO_KNOW
+
+
+def program_for_request(request: Any, slug: str, perm: str):
+    """The program named by ``slug`` if the signed-in user may do ``perm`` there.
+
+    Someone with no role in the program gets a 404 (no hint that it exists); someone with a
+    role that does not allow ``perm`` gets a 403.
+    """
+    from sessions_app.models import Program
+
+    try:
+        program = Program.objects.get(slug=slug)
+    except Program.DoesNotExist:
+        raise Http404("No such program.") from None
+    if can(request.user, perm, program):
+        return program
+    if roles_in(request.user, program) or is_staff(request.user):
+        raise PermissionDenied
+    raise Http404("No such program.")
+
+
+def programs_for(user: Any):
+    """The programs the user may see, each annotated with ``my_roles`` (labels)."""
+    from sessions_app.models import Program
+
+    roles = role_map(user)
+    programs = Program.objects.all() if is_staff(user) else Program.objects.filter(pk__in=roles)
+    result = list(programs)
+    for program in result:
+        program.my_roles = sorted(ROLE_LABELS[r] for r in roles.get(program.pk, ()))
+    return result

@@ -1,0 +1,27 @@
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from ccdg import roles
+
+
+def home(request):
+    return render(request, "ccdg/home.html", {"programs": roles.programs_for(request.user)})
+
+
+@login_not_required
+@never_cache
+def healthz(request):
+    """For load balancers and monitoring: is the app up and its database reachable? No data."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
+        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+def error_403(request, exception=None):
+    return render(request, "403.html", status=403)

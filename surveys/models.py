@@ -1,0 +1,1 @@
+"""Survey instruments, waves and responses (to come: see the surveys issue)."""

@@ -9,6 +9,26 @@ from django.db import models
 from .models import AuditEvent
 
 
+def audit_event(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    program_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """An unsaved event, for writing many at once with ``AuditEvent.objects.bulk_create``."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    return AuditEvent(
+        actor=user,
+        action=action,
+        program_id=program_id,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        data=data or {},
+    )
+
+
 def audit_record(
     *,
     actor: Any,
@@ -18,15 +38,9 @@ def audit_record(
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event. ``actor`` may be None (system jobs) or an anonymous user."""
-    user = actor if getattr(actor, "is_authenticated", False) else None
-    return AuditEvent.objects.create(
-        actor=user,
-        action=action,
-        program_id=program_id,
-        object_type=obj._meta.label_lower if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        data=data or {},
-    )
+    event = audit_event(actor=actor, action=action, obj=obj, program_id=program_id, data=data)
+    event.save()
+    return event
 
 
 def audit_list_for(obj: models.Model):

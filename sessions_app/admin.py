@@ -81,7 +81,14 @@ class ProgramRoleAdmin(admin.ModelAdmin):
 class InvitationAdmin(admin.ModelAdmin):
     list_display = ("clinician", "created_at", "expires_at", "used_at", "revoked_at")
     list_select_related = ("clinician",)
-    readonly_fields = ("clinician", "token_hash", "created_by", "created_at", "expires_at", "used_at")
+    readonly_fields = (
+        "clinician",
+        "token_hash",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "used_at",
+    )
     exclude = ()
 
     def has_add_permission(self, request):
@@ -93,7 +100,14 @@ class RosterImportAdmin(admin.ModelAdmin):
     list_display = ("filename", "program", "uploaded_by", "created_at", "committed_at")
     list_filter = ("program",)
     exclude = ("content",)
-    readonly_fields = ("program", "uploaded_by", "filename", "created_at", "committed_at", "summary")
+    readonly_fields = (
+        "program",
+        "uploaded_by",
+        "filename",
+        "created_at",
+        "committed_at",
+        "summary",
+    )
 
     def has_add_permission(self, request):
         return False

@@ -155,14 +155,14 @@ class Clinician(models.Model):
     def __str__(self) -> str:
         return self.full_name
 
-    @property
-    def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}"
-
     def get_absolute_url(self) -> str:
         return reverse(
             "sessions_app:clinician_detail", kwargs={"slug": self.program.slug, "pk": self.pk}
         )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
 
 
 class Facilitator(models.Model):
@@ -219,9 +219,7 @@ class GroupMembership(models.Model):
     """A clinician's membership of a group; ``left_on`` closes it, the row stays as history."""
 
     group = models.ForeignKey(Group, on_delete=models.PROTECT, related_name="memberships")
-    clinician = models.ForeignKey(
-        Clinician, on_delete=models.PROTECT, related_name="memberships"
-    )
+    clinician = models.ForeignKey(Clinician, on_delete=models.PROTECT, related_name="memberships")
     joined_on = models.DateField()
     left_on = models.DateField(null=True, blank=True)
 

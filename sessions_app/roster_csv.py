@@ -73,6 +73,7 @@ class RowReport:
     values: dict[str, Any] = field(default_factory=dict)
     action: str = ""  # create, update or unchanged; empty when the row has errors
     changes: list[str] = field(default_factory=list)
+    current: Clinician | None = None  # the clinician this row updates, if any
 
 
 @dataclass
@@ -140,9 +141,7 @@ def _int_in_range(value: str, low: int, high: int, label: str, errors: list[str]
 def _choice(value: str, lookup: dict[str, str], label: str, allowed, errors: list[str]):
     code = lookup.get(value.strip().lower())
     if code is None:
-        errors.append(
-            f"Unknown {label} “{value}”. Use one of: {', '.join(c for c, _ in allowed)}."
-        )
+        errors.append(f"Unknown {label} “{value}”. Use one of: {', '.join(c for c, _ in allowed)}.")
     return code
 
 
@@ -272,7 +271,7 @@ def _plan(program: Program, report: RosterReport) -> None:
     for row in report.rows:
         if row.errors:
             continue
-        current = existing.get(row.values["email"])
+        current = row.current = existing.get(row.values["email"])
         if current is None:
             row.action = "create"
             continue

@@ -30,9 +30,7 @@ def clinician_list(
 
 
 def roster_counts(*, program: Program) -> dict[str, int]:
-    rows = (
-        Clinician.objects.filter(program=program).values("status").annotate(n=Count("id"))
-    )
+    rows = Clinician.objects.filter(program=program).values("status").annotate(n=Count("id"))
     counts = {status: 0 for status in Clinician.Status.values}
     counts.update({row["status"]: row["n"] for row in rows})
     counts["total"] = sum(counts[s] for s in Clinician.Status.values)

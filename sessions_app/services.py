@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from ccdg.audit import audit_record
+from ccdg.audit import audit_event, audit_record
+from ccdg.models import AuditEvent
 
 from .models import Clinician, GroupMembership, Invitation, Program, RosterImport
 from .roster_csv import RosterReport, roster_csv_parse
@@ -57,7 +59,10 @@ def clinician_create(*, program: Program, actor: Any, data: dict[str, Any]) -> C
     clinician.full_clean()
     clinician.save()
     audit_record(
-        actor=actor, action="clinician.create", obj=clinician, program_id=program.pk,
+        actor=actor,
+        action="clinician.create",
+        obj=clinician,
+        program_id=program.pk,
         data={"fields": sorted(k for k in data if k in CLINICIAN_FIELDS)},
     )
     return clinician
@@ -77,8 +82,11 @@ def clinician_update(*, clinician: Clinician, actor: Any, data: dict[str, Any]) 
     clinician.save()
     # Field names only: the trail records that a value changed, the row holds the value.
     audit_record(
-        actor=actor, action="clinician.update", obj=clinician,
-        program_id=clinician.program_id, data={"fields": sorted(changes)},
+        actor=actor,
+        action="clinician.update",
+        obj=clinician,
+        program_id=clinician.program_id,
+        data={"fields": sorted(changes)},
     )
     return clinician
 
@@ -97,8 +105,11 @@ def clinician_deactivate(*, clinician: Clinician, actor: Any, reason: str = "") 
         clinician=clinician, used_at__isnull=True, revoked_at__isnull=True
     ).update(revoked_at=timezone.now())
     audit_record(
-        actor=actor, action="clinician.deactivate", obj=clinician,
-        program_id=clinician.program_id, data={"from": previous, "reason": reason[:200]},
+        actor=actor,
+        action="clinician.deactivate",
+        obj=clinician,
+        program_id=clinician.program_id,
+        data={"from": previous, "reason": reason[:200]},
     )
     return clinician
 
@@ -107,13 +118,14 @@ def clinician_deactivate(*, clinician: Clinician, actor: Any, reason: str = "") 
 def clinician_reactivate(*, clinician: Clinician, actor: Any) -> Clinician:
     if clinician.status != Clinician.Status.INACTIVE:
         return clinician
-    clinician.status = (
-        Clinician.Status.ACTIVE if clinician.user_id else Clinician.Status.ELIGIBLE
-    )
+    clinician.status = Clinician.Status.ACTIVE if clinician.user_id else Clinician.Status.ELIGIBLE
     clinician.save(update_fields=["status", "updated_at"])
     audit_record(
-        actor=actor, action="clinician.reactivate", obj=clinician,
-        program_id=clinician.program_id, data={"to": clinician.status},
+        actor=actor,
+        action="clinician.reactivate",
+        obj=clinician,
+        program_id=clinician.program_id,
+        data={"to": clinician.status},
     )
     return clinician
 
@@ -129,8 +141,11 @@ def roster_import_upload(
     if report.file_errors:
         return None, report
     draft = RosterImport.objects.create(
-        program=program, uploaded_by=actor if actor.is_authenticated else None,
-        filename=filename[:255], content=content, summary=report.summary(),
+        program=program,
+        uploaded_by=actor if actor.is_authenticated else None,
+        filename=filename[:255],
+        content=content,
+        summary=report.summary(),
     )
     return draft, report
 
@@ -146,29 +161,40 @@ def roster_import_commit(*, program: Program, actor: Any, content: bytes) -> Ros
             report = roster_csv_parse(program=program, content=content)
             if not report.ok:
                 raise RosterImportError(report)
-            existing = {c.email.lower(): c for c in Clinician.objects.filter(program=program)}
-            new = []
+            new, events = [], []
             for row in report.rows:
                 if row.action == "create":
                     values = {k: v for k, v in row.values.items() if v is not None}
                     new.append(Clinician(program=program, **values))
                 elif row.action == "update":
-                    clinician = existing[row.values["email"]]
+                    clinician = row.current
                     for name in row.changes:
                         setattr(clinician, name, row.values[name])
                     clinician.save()
-                    audit_record(
-                        actor=actor, action="clinician.update", obj=clinician,
-                        program_id=program.pk, data={"fields": row.changes, "via": "import"},
+                    events.append(
+                        audit_event(
+                            actor=actor,
+                            action="clinician.update",
+                            obj=clinician,
+                            program_id=program.pk,
+                            data={"fields": row.changes, "via": "import"},
+                        )
                     )
-            created = Clinician.objects.bulk_create(new)
-            for clinician in created:
-                audit_record(
-                    actor=actor, action="clinician.create", obj=clinician,
-                    program_id=program.pk, data={"via": "import"},
+            events += [
+                audit_event(
+                    actor=actor,
+                    action="clinician.create",
+                    obj=clinician,
+                    program_id=program.pk,
+                    data={"via": "import"},
                 )
+                for clinician in Clinician.objects.bulk_create(new)
+            ]
+            AuditEvent.objects.bulk_create(events)
             audit_record(
-                actor=actor, action="roster.import", program_id=program.pk,
+                actor=actor,
+                action="roster.import",
+                program_id=program.pk,
                 data=report.summary(),
             )
     except IntegrityError:
@@ -204,7 +230,8 @@ def invitation_token(invitation: Invitation) -> str:
     database holds only a hash.
     """
     digest = salted_hmac(
-        "ccdg.invitation", f"{invitation.pk}:{invitation.created_at.isoformat()}",
+        "ccdg.invitation",
+        f"{invitation.pk}:{invitation.created_at.isoformat()}",
         algorithm="sha256",
     ).hexdigest()
     return f"{invitation.pk}-{digest[:40]}"
@@ -229,7 +256,9 @@ def clinician_invite(*, clinician: Clinician, actor: Any) -> Invitation:
         clinician=clinician,
         created_by=actor if actor.is_authenticated else None,
         expires_at=now + timedelta(days=settings.INVITATION_DAYS),
-        token_hash="pending",
+        # Placeholder until the row has the id and time the token derives from; random so
+        # that two invitations created at once do not collide on the unique index.
+        token_hash=secrets.token_hex(32),
     )
     invitation.token_hash = _token_hash(invitation_token(invitation))
     invitation.save(update_fields=["token_hash"])
@@ -237,7 +266,10 @@ def clinician_invite(*, clinician: Clinician, actor: Any) -> Invitation:
         clinician.status = Clinician.Status.INVITED
         clinician.save(update_fields=["status", "updated_at"])
     audit_record(
-        actor=actor, action="clinician.invite", obj=clinician, program_id=clinician.program_id,
+        actor=actor,
+        action="clinician.invite",
+        obj=clinician,
+        program_id=clinician.program_id,
         data={"invitation": invitation.pk},
     )
     from .tasks import task_invitation_send
@@ -284,22 +316,30 @@ def invitation_accept(*, invitation: Invitation, username: str, password: str) -
     """Create the invited clinician's account. The invitation cannot be used again."""
     # Claim the invitation first: two tabs submitting at once create one account.
     claimed = Invitation.objects.filter(
-        pk=invitation.pk, used_at__isnull=True, revoked_at__isnull=True,
+        pk=invitation.pk,
+        used_at__isnull=True,
+        revoked_at__isnull=True,
         expires_at__gt=timezone.now(),
     ).update(used_at=timezone.now())
     if claimed != 1:
         raise ValidationError("This invitation link is no longer valid.")
     clinician = Clinician.objects.select_for_update().get(pk=invitation.clinician_id)
     user = User.objects.create_user(
-        username=username, email=clinician.email, password=password,
-        first_name=clinician.first_name, last_name=clinician.last_name,
+        username=username,
+        email=clinician.email,
+        password=password,
+        first_name=clinician.first_name,
+        last_name=clinician.last_name,
     )
     clinician.user = user
     if clinician.status in (Clinician.Status.ELIGIBLE, Clinician.Status.INVITED):
         clinician.status = Clinician.Status.ACTIVE
     clinician.save(update_fields=["user", "status", "updated_at"])
     audit_record(
-        actor=user, action="invitation.accept", obj=clinician, program_id=clinician.program_id,
+        actor=user,
+        action="invitation.accept",
+        obj=clinician,
+        program_id=clinician.program_id,
         data={"invitation": invitation.pk},
     )
     return user
@@ -314,8 +354,10 @@ def program_update(*, program: Program, actor: Any, data: dict[str, Any]) -> Pro
     program.save()
     if changes:
         audit_record(
-            actor=actor, action="program.update", obj=program, program_id=program.pk,
+            actor=actor,
+            action="program.update",
+            obj=program,
+            program_id=program.pk,
             data={"fields": sorted(changes)},
         )
     return program
-

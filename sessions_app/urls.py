@@ -17,9 +17,7 @@ urlpatterns = [
         name="roster_import_preview",
     ),
     path("programs/<slug:slug>/roster/<int:pk>/", views.clinician_detail, name="clinician_detail"),
-    path(
-        "programs/<slug:slug>/roster/<int:pk>/edit/", views.clinician_edit, name="clinician_edit"
-    ),
+    path("programs/<slug:slug>/roster/<int:pk>/edit/", views.clinician_edit, name="clinician_edit"),
     path(
         "programs/<slug:slug>/roster/<int:pk>/deactivate/",
         views.clinician_deactivate,

@@ -78,7 +78,9 @@ def roster_list(request, slug):
         "counts": selectors.roster_counts(program=program),
         "query_string": query.urlencode(),
     }
-    template = "sessions_app/_roster_table.html" if request.htmx else "sessions_app/roster_list.html"
+    template = (
+        "sessions_app/_roster_table.html" if request.htmx else "sessions_app/roster_list.html"
+    )
     return render(request, template, context)
 
 
@@ -92,9 +94,7 @@ def clinician_create(request, slug):
         )
         messages.success(request, f"{clinician.full_name} added to the roster.")
         return redirect(clinician)
-    return render(
-        request, "sessions_app/clinician_form.html", {"program": program, "form": form}
-    )
+    return render(request, "sessions_app/clinician_form.html", {"program": program, "form": form})
 
 
 def _clinician(program, pk) -> Clinician:
@@ -228,7 +228,9 @@ def roster_export(request, slug):
     program = roles.program_for_request(request, slug, "roster.export")
     clinicians = selectors.clinician_list(program=program).order_by("last_name", "first_name")
     audit_record(
-        actor=request.user, action="roster.export", program_id=program.pk,
+        actor=request.user,
+        action="roster.export",
+        program_id=program.pk,
         data={"rows": clinicians.count()},
     )
     response = HttpResponse(

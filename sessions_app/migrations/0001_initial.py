@@ -3,13 +3,13 @@
 import django.core.validators
 import django.db.models.deletion
 import django.db.models.functions.text
-import sessions_app.models
 from django.conf import settings
 from django.db import migrations, models
 
+import sessions_app.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,169 +18,472 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Clinician',
+            name="Clinician",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_name', models.CharField(max_length=100)),
-                ('last_name', models.CharField(max_length=100)),
-                ('email', models.EmailField(max_length=254)),
-                ('discipline', models.CharField(choices=[('physician', 'Physician'), ('nurse_practitioner', 'Nurse practitioner'), ('physician_assistant', 'Physician assistant'), ('social_worker', 'Social worker'), ('pharmacist', 'Clinical pharmacist'), ('psychologist', 'Psychologist'), ('nurse', 'Nurse'), ('other', 'Other')], max_length=30)),
-                ('gender', models.CharField(choices=[('female', 'Female'), ('male', 'Male'), ('nonbinary', 'Non-binary'), ('undisclosed', 'Prefer not to say')], default='undisclosed', max_length=20)),
-                ('years_at_institution', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(70)])),
-                ('patient_care_halfdays', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(14)], verbose_name='half-days of direct patient care per week')),
-                ('status', models.CharField(choices=[('eligible', 'Eligible'), ('invited', 'Invited'), ('active', 'Active'), ('inactive', 'Inactive')], default='eligible', max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='clinicians', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_name", models.CharField(max_length=100)),
+                ("last_name", models.CharField(max_length=100)),
+                ("email", models.EmailField(max_length=254)),
+                (
+                    "discipline",
+                    models.CharField(
+                        choices=[
+                            ("physician", "Physician"),
+                            ("nurse_practitioner", "Nurse practitioner"),
+                            ("physician_assistant", "Physician assistant"),
+                            ("social_worker", "Social worker"),
+                            ("pharmacist", "Clinical pharmacist"),
+                            ("psychologist", "Psychologist"),
+                            ("nurse", "Nurse"),
+                            ("other", "Other"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "gender",
+                    models.CharField(
+                        choices=[
+                            ("female", "Female"),
+                            ("male", "Male"),
+                            ("nonbinary", "Non-binary"),
+                            ("undisclosed", "Prefer not to say"),
+                        ],
+                        default="undisclosed",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "years_at_institution",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[django.core.validators.MaxValueValidator(70)],
+                    ),
+                ),
+                (
+                    "patient_care_halfdays",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(14),
+                        ],
+                        verbose_name="half-days of direct patient care per week",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("eligible", "Eligible"),
+                            ("invited", "Invited"),
+                            ("active", "Active"),
+                            ("inactive", "Inactive"),
+                        ],
+                        default="eligible",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="clinicians",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['last_name', 'first_name', 'id'],
+                "ordering": ["last_name", "first_name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Invitation',
+            name="Invitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token_hash', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('expires_at', models.DateTimeField()),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('clinician', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='invitations', to='sessions_app.clinician')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("token_hash", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("expires_at", models.DateTimeField()),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "clinician",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="invitations",
+                        to="sessions_app.clinician",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Program',
+            name="Program",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=60, unique=True)),
-                ('department', models.CharField(blank=True, max_length=200)),
-                ('institution', models.CharField(blank=True, max_length=200)),
-                ('academic_year', models.CharField(help_text='For example 2026-2027.', max_length=20)),
-                ('timezone', models.CharField(default='America/New_York', max_length=64, validators=[sessions_app.models.validate_timezone])),
-                ('eligible_clinicians', models.PositiveIntegerField(default=0, help_text='How many clinicians the department counts as eligible.')),
-                ('sessions_per_year_min', models.PositiveSmallIntegerField(default=6)),
-                ('sessions_per_year_max', models.PositiveSmallIntegerField(default=8)),
-                ('format', models.CharField(choices=[('ccdg60', 'CCDG, 60 minutes'), ('balint90', 'Traditional Balint, 90 minutes')], default='ccdg60', max_length=10)),
-                ('physicians_only', models.BooleanField(default=False, help_text='Traditional Balint groups accept physicians only as members.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=60, unique=True)),
+                ("department", models.CharField(blank=True, max_length=200)),
+                ("institution", models.CharField(blank=True, max_length=200)),
+                (
+                    "academic_year",
+                    models.CharField(help_text="For example 2026-2027.", max_length=20),
+                ),
+                (
+                    "timezone",
+                    models.CharField(
+                        default="America/New_York",
+                        max_length=64,
+                        validators=[sessions_app.models.validate_timezone],
+                    ),
+                ),
+                (
+                    "eligible_clinicians",
+                    models.PositiveIntegerField(
+                        default=0,
+                        help_text="How many clinicians the department counts as eligible.",
+                    ),
+                ),
+                ("sessions_per_year_min", models.PositiveSmallIntegerField(default=6)),
+                ("sessions_per_year_max", models.PositiveSmallIntegerField(default=8)),
+                (
+                    "format",
+                    models.CharField(
+                        choices=[
+                            ("ccdg60", "CCDG, 60 minutes"),
+                            ("balint90", "Traditional Balint, 90 minutes"),
+                        ],
+                        default="ccdg60",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "physicians_only",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Traditional Balint groups accept physicians only as members.",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['-academic_year', 'name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('sessions_per_year_min__lte', models.F('sessions_per_year_max'))), name='program_sessions_range')],
+                "ordering": ["-academic_year", "name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("sessions_per_year_min__lte", models.F("sessions_per_year_max"))
+                        ),
+                        name="program_sessions_range",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Group',
+            name="Group",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('program', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='groups', to='sessions_app.program')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "program",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="groups",
+                        to="sessions_app.program",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Facilitator',
+            name="Facilitator",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('email', models.EmailField(max_length=254)),
-                ('background', models.CharField(choices=[('clinician_educator', 'Clinician-educator'), ('psychologist', 'Psychologist'), ('psychiatrist', 'Psychiatrist'), ('clinician_investigator', 'Clinician-investigator'), ('other', 'Other')], max_length=30)),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='facilitator_roles', to=settings.AUTH_USER_MODEL)),
-                ('program', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='facilitators', to='sessions_app.program')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("email", models.EmailField(max_length=254)),
+                (
+                    "background",
+                    models.CharField(
+                        choices=[
+                            ("clinician_educator", "Clinician-educator"),
+                            ("psychologist", "Psychologist"),
+                            ("psychiatrist", "Psychiatrist"),
+                            ("clinician_investigator", "Clinician-investigator"),
+                            ("other", "Other"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="facilitator_roles",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "program",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="facilitators",
+                        to="sessions_app.program",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='clinician',
-            name='program',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='clinicians', to='sessions_app.program'),
+            model_name="clinician",
+            name="program",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="clinicians",
+                to="sessions_app.program",
+            ),
         ),
         migrations.CreateModel(
-            name='ProgramRole',
+            name="ProgramRole",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('coordinator', 'Coordinator'), ('report_viewer', 'Report viewer')], max_length=20)),
-                ('program', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='roles', to='sessions_app.program')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='program_roles', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("coordinator", "Coordinator"),
+                            ("report_viewer", "Report viewer"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "program",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="roles",
+                        to="sessions_app.program",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="program_roles",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RosterImport',
+            name="RosterImport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('filename', models.CharField(max_length=255)),
-                ('content', models.BinaryField(null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('committed_at', models.DateTimeField(blank=True, null=True)),
-                ('summary', models.JSONField(blank=True, default=dict)),
-                ('program', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='roster_imports', to='sessions_app.program')),
-                ('uploaded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("filename", models.CharField(max_length=255)),
+                ("content", models.BinaryField(null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("committed_at", models.DateTimeField(blank=True, null=True)),
+                ("summary", models.JSONField(blank=True, default=dict)),
+                (
+                    "program",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="roster_imports",
+                        to="sessions_app.program",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='FacilitatorAssignment',
+            name="FacilitatorAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('lead', 'Lead'), ('backup', 'Backup')], max_length=10)),
-                ('starts_on', models.DateField()),
-                ('ends_on', models.DateField(blank=True, null=True)),
-                ('facilitator', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='assignments', to='sessions_app.facilitator')),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='facilitations', to='sessions_app.group')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("lead", "Lead"), ("backup", "Backup")], max_length=10
+                    ),
+                ),
+                ("starts_on", models.DateField()),
+                ("ends_on", models.DateField(blank=True, null=True)),
+                (
+                    "facilitator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assignments",
+                        to="sessions_app.facilitator",
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="facilitations",
+                        to="sessions_app.group",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['group', 'role'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('ends_on__isnull', True), ('role', 'lead')), fields=('group', 'role'), name='facilitation_one_current_lead')],
+                "ordering": ["group", "role"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("ends_on__isnull", True), ("role", "lead")),
+                        fields=("group", "role"),
+                        name="facilitation_one_current_lead",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='GroupMembership',
+            name="GroupMembership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('joined_on', models.DateField()),
-                ('left_on', models.DateField(blank=True, null=True)),
-                ('clinician', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='sessions_app.clinician')),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='memberships', to='sessions_app.group')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("joined_on", models.DateField()),
+                ("left_on", models.DateField(blank=True, null=True)),
+                (
+                    "clinician",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="memberships",
+                        to="sessions_app.clinician",
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="memberships",
+                        to="sessions_app.group",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['joined_on', 'id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('left_on__isnull', True)), fields=('clinician',), name='membership_one_current_group')],
+                "ordering": ["joined_on", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("left_on__isnull", True)),
+                        fields=("clinician",),
+                        name="membership_one_current_group",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='group',
-            constraint=models.UniqueConstraint(fields=('program', 'name'), name='group_unique_name'),
+            model_name="group",
+            constraint=models.UniqueConstraint(
+                fields=("program", "name"), name="group_unique_name"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='facilitator',
-            constraint=models.UniqueConstraint(models.F('program'), django.db.models.functions.text.Lower('email'), name='facilitator_unique_email_per_program'),
+            model_name="facilitator",
+            constraint=models.UniqueConstraint(
+                models.F("program"),
+                django.db.models.functions.text.Lower("email"),
+                name="facilitator_unique_email_per_program",
+            ),
         ),
         migrations.AddIndex(
-            model_name='clinician',
-            index=models.Index(fields=['program', 'status'], name='sessions_ap_program_e66bd9_idx'),
+            model_name="clinician",
+            index=models.Index(fields=["program", "status"], name="sessions_ap_program_e66bd9_idx"),
         ),
         migrations.AddConstraint(
-            model_name='clinician',
-            constraint=models.UniqueConstraint(models.F('program'), django.db.models.functions.text.Lower('email'), name='clinician_unique_email_per_program'),
+            model_name="clinician",
+            constraint=models.UniqueConstraint(
+                models.F("program"),
+                django.db.models.functions.text.Lower("email"),
+                name="clinician_unique_email_per_program",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='clinician',
-            constraint=models.UniqueConstraint(condition=models.Q(('user__isnull', False)), fields=('program', 'user'), name='clinician_unique_user_per_program'),
+            model_name="clinician",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("user__isnull", False)),
+                fields=("program", "user"),
+                name="clinician_unique_user_per_program",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='programrole',
-            constraint=models.UniqueConstraint(fields=('program', 'user', 'role'), name='programrole_unique'),
+            model_name="programrole",
+            constraint=models.UniqueConstraint(
+                fields=("program", "user", "role"), name="programrole_unique"
+            ),
         ),
     ]

@@ -28,21 +28,87 @@ from sessions_app.models import (
     ProgramRole,
 )
 
-DEMO_PASSWORD = "ccdg-demo"
+DEMO_PASSWORD = "ccdg-demo"  # noqa: S105 - published demo password, debug mode only
 DEMO_SLUG = "gim-ccdg"
 EMAIL_DOMAIN = "example.org"
 
 FIRST_NAMES = [
-    "Amara", "Ben", "Carmen", "David", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jamal",
-    "Kavya", "Liam", "Maya", "Nikhil", "Olga", "Pedro", "Quinn", "Rosa", "Samuel", "Tara",
-    "Umar", "Vera", "Wen", "Ximena", "Yusuf", "Zoe", "Aisha", "Bruno", "Chloe", "Dmitri",
-    "Esther", "Felix", "Gloria", "Hassan", "Ivy", "Jonas", "Keiko", "Lucia", "Marcus", "Nadia",
+    "Amara",
+    "Ben",
+    "Carmen",
+    "David",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jamal",
+    "Kavya",
+    "Liam",
+    "Maya",
+    "Nikhil",
+    "Olga",
+    "Pedro",
+    "Quinn",
+    "Rosa",
+    "Samuel",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+    "Aisha",
+    "Bruno",
+    "Chloe",
+    "Dmitri",
+    "Esther",
+    "Felix",
+    "Gloria",
+    "Hassan",
+    "Ivy",
+    "Jonas",
+    "Keiko",
+    "Lucia",
+    "Marcus",
+    "Nadia",
 ]
 LAST_NAMES = [
-    "Abbott", "Baptiste", "Chen", "Delgado", "Eriksen", "Fofana", "Garcia", "Haddad", "Ito",
-    "Jensen", "Kowalski", "Lindqvist", "Mensah", "Nguyen", "Okafor", "Patel", "Quiroga",
-    "Rahman", "Silva", "Tanaka", "Usman", "Varga", "Weiss", "Xu", "Yamamoto", "Zeller",
-    "Adeyemi", "Brennan", "Castillo", "Dubois", "Estrada", "Fischer", "Goldberg", "Horvath",
+    "Abbott",
+    "Baptiste",
+    "Chen",
+    "Delgado",
+    "Eriksen",
+    "Fofana",
+    "Garcia",
+    "Haddad",
+    "Ito",
+    "Jensen",
+    "Kowalski",
+    "Lindqvist",
+    "Mensah",
+    "Nguyen",
+    "Okafor",
+    "Patel",
+    "Quiroga",
+    "Rahman",
+    "Silva",
+    "Tanaka",
+    "Usman",
+    "Varga",
+    "Weiss",
+    "Xu",
+    "Yamamoto",
+    "Zeller",
+    "Adeyemi",
+    "Brennan",
+    "Castillo",
+    "Dubois",
+    "Estrada",
+    "Fischer",
+    "Goldberg",
+    "Horvath",
 ]
 DISCIPLINE_COUNTS = [
     (Discipline.PHYSICIAN, 57),
@@ -67,9 +133,7 @@ class Command(BaseCommand):
     help = "Create the demo program and demo sign-ins (idempotent; debug mode or --force only)."
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--force", action="store_true", help="Run even when debug mode is off."
-        )
+        parser.add_argument("--force", action="store_true", help="Run even when debug mode is off.")
         parser.add_argument(
             "--if-empty",
             action="store_true",
@@ -217,7 +281,8 @@ class Command(BaseCommand):
             lead.save(update_fields=["user"])
         member = (
             Clinician.objects.filter(
-                program=program, memberships__group__name=GROUP_NAMES[0],
+                program=program,
+                memberships__group__name=GROUP_NAMES[0],
                 discipline=Discipline.PHYSICIAN,
             )
             .order_by("id")
@@ -227,5 +292,11 @@ class Command(BaseCommand):
         if member.user_id is None:
             member.user = participant
             member.save(update_fields=["user"])
-        account("admin", "Site", "Administrator", f"admin@{EMAIL_DOMAIN}",
-                is_staff=True, is_superuser=True)
+        account(
+            "admin",
+            "Site",
+            "Administrator",
+            f"admin@{EMAIL_DOMAIN}",
+            is_staff=True,
+            is_superuser=True,
+        )

@@ -92,6 +92,14 @@ class ProgramForm(forms.ModelForm):
             "format",
             "physicians_only",
         ]
+        labels = {
+            "timezone": "Time zone",
+            "eligible_clinicians": "Eligible clinicians in the department",
+            "sessions_per_year_min": "Fewest sessions a year",
+            "sessions_per_year_max": "Most sessions a year",
+            "physicians_only": "Physicians only (traditional Balint)",
+        }
+        help_texts = {"timezone": "Sessions are shown in this time zone, e.g. America/New_York."}
 
     def clean(self):
         data = super().clean()

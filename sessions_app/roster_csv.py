@@ -75,6 +75,11 @@ class RowReport:
     changes: list[str] = field(default_factory=list)
     current: Clinician | None = None  # the clinician this row updates, if any
 
+    @property
+    def discipline_label(self) -> str:
+        code = self.values.get("discipline")
+        return Discipline(code).label if code else ""
+
 
 @dataclass
 class RosterReport:
@@ -119,9 +124,12 @@ def _decode(content: bytes, report: RosterReport) -> str | None:
 def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
     first_line = text.split("\n", 1)[0]
     try:
-        return csv.Sniffer().sniff(first_line, delimiters=",;\t")
+        sniffed = csv.Sniffer().sniff(first_line, delimiters=",;\t")
     except csv.Error:
         return csv.excel
+    # Only the delimiter comes from the sniffer: quoting stays standard CSV (a quote inside a
+    # quoted cell is doubled), as the export writes it and spreadsheets save it.
+    return type("RosterDialect", (csv.excel,), {"delimiter": sniffed.delimiter})
 
 
 def _int_in_range(value: str, low: int, high: int, label: str, errors: list[str]) -> int | None:

@@ -24,7 +24,8 @@ def clinician_list(
     if status:
         qs = qs.filter(status=status)
     current = GroupMembership.objects.filter(left_on__isnull=True).select_related("group")
-    return qs.select_related("user").prefetch_related(
+    # The program too: each row links to its page, whose address names the program.
+    return qs.select_related("user", "program").prefetch_related(
         Prefetch("memberships", queryset=current, to_attr="current_memberships")
     )
 

@@ -50,6 +50,9 @@ def program_edit(request, slug):
     program = roles.program_for_request(request, slug, "program.edit")
     form = ProgramForm(request.POST or None, instance=program)
     if request.method == "POST" and form.is_valid():
+        # The ModelForm wrote the typed values onto the instance; start from the stored row,
+        # so the service sees (and audits) what changed.
+        program.refresh_from_db()
         services.program_update(program=program, actor=request.user, data=form.cleaned_data)
         messages.success(request, "Program settings saved.")
         return redirect(program)
@@ -189,7 +192,7 @@ def roster_import(request, slug):
         "report": report,
         "columns": COLUMNS,
         "required_columns": REQUIRED_COLUMNS,
-        "max_rows": settings.ROSTER_IMPORT_MAX_ROWS,
+        "max_rows": f"{settings.ROSTER_IMPORT_MAX_ROWS:,}",
     }
     return render(request, "sessions_app/roster_import.html", context)
 

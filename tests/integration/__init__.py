@@ -1,0 +1,1 @@
+"""Integration tests against real services: a Celery worker process on a real Redis."""

@@ -142,7 +142,7 @@ def roster_import_upload(
         return None, report
     draft = RosterImport.objects.create(
         program=program,
-        uploaded_by=actor if actor.is_authenticated else None,
+        uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
         filename=filename[:255],
         content=content,
         summary=report.summary(),
@@ -254,7 +254,7 @@ def clinician_invite(*, clinician: Clinician, actor: Any) -> Invitation:
     ).update(revoked_at=now)
     invitation = Invitation.objects.create(
         clinician=clinician,
-        created_by=actor if actor.is_authenticated else None,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
         expires_at=now + timedelta(days=settings.INVITATION_DAYS),
         # Placeholder until the row has the id and time the token derives from; random so
         # that two invitations created at once do not collide on the unique index.

@@ -1,0 +1,147 @@
+"""factory_boy factories: one for every model of the project.
+
+Defaults make a valid, minimal row; each test sets what it cares about.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, timedelta
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from ccdg.models import AuditEvent
+from sessions_app.models import (
+    Clinician,
+    Discipline,
+    Facilitator,
+    FacilitatorAssignment,
+    Group,
+    GroupMembership,
+    Invitation,
+    Program,
+    ProgramRole,
+    RosterImport,
+)
+
+PASSWORD = "correct-horse-battery-42"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    first_name = factory.Sequence(lambda n: f"First{n}")
+    last_name = factory.Sequence(lambda n: f"Last{n}")
+    password = factory.django.Password(PASSWORD)
+
+
+class ProgramFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Program
+
+    name = factory.Sequence(lambda n: f"Program {n}")
+    slug = factory.Sequence(lambda n: f"program-{n}")
+    department = "General Internal Medicine"
+    institution = "Riverside Hospital"
+    academic_year = "2026-2027"
+
+
+class ProgramRoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProgramRole
+
+    program = factory.SubFactory(ProgramFactory)
+    user = factory.SubFactory(UserFactory)
+    role = ProgramRole.Role.COORDINATOR
+
+
+class ClinicianFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Clinician
+
+    program = factory.SubFactory(ProgramFactory)
+    first_name = factory.Sequence(lambda n: f"Clin{n}")
+    last_name = factory.Sequence(lambda n: f"Ician{n}")
+    email = factory.Sequence(lambda n: f"clinician{n}@example.org")
+    discipline = Discipline.PHYSICIAN
+
+
+class FacilitatorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Facilitator
+
+    program = factory.SubFactory(ProgramFactory)
+    name = factory.Sequence(lambda n: f"Dr. Facilitator {n}")
+    email = factory.Sequence(lambda n: f"facilitator{n}@example.org")
+    background = Facilitator.Background.CLINICIAN_EDUCATOR
+
+
+class GroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Group
+
+    program = factory.SubFactory(ProgramFactory)
+    name = factory.Sequence(lambda n: f"Group {n}")
+
+
+class GroupMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = GroupMembership
+
+    group = factory.SubFactory(GroupFactory)
+    clinician = factory.SubFactory(
+        ClinicianFactory, program=factory.SelfAttribute("..group.program")
+    )
+    joined_on = date(2026, 9, 1)
+
+
+class FacilitatorAssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FacilitatorAssignment
+
+    group = factory.SubFactory(GroupFactory)
+    facilitator = factory.SubFactory(
+        FacilitatorFactory, program=factory.SelfAttribute("..group.program")
+    )
+    role = FacilitatorAssignment.Role.LEAD
+    starts_on = date(2026, 9, 1)
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    """A bare invitation row. Links that work come from ``services.clinician_invite``."""
+
+    class Meta:
+        model = Invitation
+
+    clinician = factory.SubFactory(ClinicianFactory)
+    token_hash = factory.Sequence(lambda n: hashlib.sha256(f"token-{n}".encode()).hexdigest())
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=14))
+
+
+class RosterImportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RosterImport
+
+    program = factory.SubFactory(ProgramFactory)
+    filename = "roster.csv"
+    content = b"email,first_name,last_name,discipline\nana@example.org,Ana,Lima,physician\n"
+
+
+class AuditEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AuditEvent
+
+    actor = factory.SubFactory(UserFactory)
+    action = "test.event"
+
+
+def csv_bytes(*lines: str, encoding: str = "utf-8") -> bytes:
+    """A CSV file's bytes from its lines, each ended by a newline."""
+    return ("\n".join(lines) + "\n").encode(encoding)

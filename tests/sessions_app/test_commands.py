@@ -1,0 +1,257 @@
+"""Management commands: import_roster and seed_demo."""
+
+from __future__ import annotations
+
+from collections import Counter
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from ccdg import roles
+from sessions_app.models import (
+    Clinician,
+    Facilitator,
+    FacilitatorAssignment,
+    Group,
+    GroupMembership,
+    Program,
+    ProgramRole,
+)
+from tests.factories import ClinicianFactory, ProgramFactory, csv_bytes
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "email,first_name,last_name,discipline"
+
+
+def run(*args) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command(*args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+# --- import_roster ---------------------------------------------------------------------------
+
+
+def test_import_roster_imports_and_reports_counts(tmp_path):
+    program = ProgramFactory(slug="gim")
+    ClinicianFactory(program=program, email="ana@example.org", first_name="Ana",
+                     last_name="Lima", discipline="physician")
+    path = tmp_path / "roster.csv"
+    path.write_bytes(csv_bytes(
+        HEADER,
+        "ana@example.org,Ana,Lima,physician",
+        "ben@example.org,Ben,Okafor,NP",
+        "cleo@example.org,Cleo,Diaz,md",
+    ))
+
+    out, err = run("import_roster", "gim", str(path))
+
+    assert "2 added" in out
+    assert "0 updated" in out
+    assert "1 unchanged" in out
+    assert err == ""
+    assert Clinician.objects.filter(program=program).count() == 3
+
+
+def test_import_roster_with_a_bad_row_fails_names_the_line_and_saves_nothing(tmp_path):
+    ProgramFactory(slug="gim")
+    path = tmp_path / "roster.csv"
+    path.write_bytes(csv_bytes(
+        HEADER,
+        "ana@example.org,Ana,Lima,physician",
+        "ben@example.org,Ben,Okafor,NP",
+        "cleo@example.org,Cleo,Diaz,md",
+        "dan@@example.org,Dan,Ruiz,md",
+    ))
+    err = StringIO()
+
+    with pytest.raises(CommandError, match="Nothing was imported"):
+        call_command("import_roster", "gim", str(path), stdout=StringIO(), stderr=err)
+
+    assert "line 5" in err.getvalue()
+    assert "dan@@example.org" in err.getvalue()
+    assert Clinician.objects.count() == 0
+
+
+def test_import_roster_with_a_non_utf8_file_fails_and_saves_nothing(tmp_path):
+    ProgramFactory(slug="gim")
+    path = tmp_path / "roster.csv"
+    path.write_bytes(csv_bytes(HEADER, "jose@example.org,José,Núñez,md", encoding="latin-1"))
+    err = StringIO()
+
+    with pytest.raises(CommandError):
+        call_command("import_roster", "gim", str(path), stdout=StringIO(), stderr=err)
+
+    assert "line 2" in err.getvalue()
+    assert Clinician.objects.count() == 0
+
+
+def test_import_roster_dry_run_reports_and_saves_nothing(tmp_path):
+    ProgramFactory(slug="gim")
+    path = tmp_path / "roster.csv"
+    path.write_bytes(csv_bytes(HEADER, "ana@example.org,Ana,Lima,physician"))
+
+    out, _ = run("import_roster", "gim", str(path), "--dry-run")
+
+    assert "Would import" in out
+    assert "1 added" in out
+    assert Clinician.objects.count() == 0
+
+
+def test_import_roster_dry_run_of_a_bad_file_fails(tmp_path):
+    ProgramFactory(slug="gim")
+    path = tmp_path / "roster.csv"
+    path.write_bytes(csv_bytes("email,first_name", "ana@example.org,Ana"))
+
+    with pytest.raises(CommandError):
+        call_command("import_roster", "gim", str(path), "--dry-run", stdout=StringIO(),
+                     stderr=StringIO())
+
+
+def test_import_roster_unknown_program_slug_fails(tmp_path):
+    path = tmp_path / "roster.csv"
+    path.write_bytes(csv_bytes(HEADER, "ana@example.org,Ana,Lima,physician"))
+
+    with pytest.raises(CommandError, match="no-such-program"):
+        call_command("import_roster", "no-such-program", str(path))
+
+    assert Clinician.objects.count() == 0
+
+
+def test_import_roster_missing_file_fails(tmp_path):
+    ProgramFactory(slug="gim")
+
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("import_roster", "gim", str(tmp_path / "missing.csv"))
+
+
+def test_import_roster_twice_is_idempotent(tmp_path):
+    program = ProgramFactory(slug="gim")
+    path = tmp_path / "roster.csv"
+    path.write_bytes(csv_bytes(HEADER, "ana@example.org,Ana,Lima,physician"))
+    run("import_roster", "gim", str(path))
+
+    out, _ = run("import_roster", "gim", str(path))
+
+    assert "0 added" in out
+    assert "1 unchanged" in out
+    assert Clinician.objects.filter(program=program).count() == 1
+
+
+# --- seed_demo -------------------------------------------------------------------------------
+
+
+def test_seed_demo_refuses_without_debug_or_force(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="--force"):
+        call_command("seed_demo", stdout=StringIO())
+
+    assert Program.objects.count() == 0
+
+
+def test_seed_demo_runs_in_debug_mode(settings):
+    settings.DEBUG = True
+
+    run("seed_demo")
+
+    assert Program.objects.count() == 1
+
+
+def demo_counts() -> dict[str, object]:
+    program = Program.objects.get()
+    return {
+        "clinicians": Clinician.objects.filter(program=program).count(),
+        "disciplines": Counter(Clinician.objects.values_list("discipline", flat=True)),
+        "groups": Group.objects.filter(program=program).count(),
+        "active_members": GroupMembership.objects.filter(left_on=None).count(),
+        "facilitators": Counter(Facilitator.objects.values_list("background", flat=True)),
+        "assignments": sorted(FacilitatorAssignment.objects.values_list("group__name", "role")),
+        "roles": sorted(ProgramRole.objects.values_list("user__username", "role")),
+    }
+
+
+def test_seed_demo_creates_the_reference_program():
+    run("seed_demo", "--force")
+
+    counts = demo_counts()
+    assert counts["clinicians"] == 66
+    assert counts["disciplines"] == {
+        "physician": 57, "nurse_practitioner": 6, "social_worker": 1, "pharmacist": 1,
+        "psychologist": 1,
+    }
+    assert counts["groups"] == 3
+    assert counts["active_members"] == 30
+    assert counts["facilitators"] == {
+        "clinician_educator": 4, "psychologist": 1, "clinician_investigator": 1,
+    }
+    groups = sorted(Group.objects.values_list("name", flat=True))
+    assert counts["assignments"] == [(g, r) for g in groups for r in ("backup", "lead")]
+    assert counts["roles"] == [("coordinator", "coordinator"), ("reports", "report_viewer")]
+
+
+def test_seed_demo_members_are_active_and_groups_are_balanced():
+    run("seed_demo", "--force")
+
+    members = Clinician.objects.filter(memberships__isnull=False, memberships__left_on=None)
+    sizes = sorted(Counter(GroupMembership.objects.values_list("group_id", flat=True)).values())
+    assert set(members.values_list("status", flat=True)) == {Clinician.Status.ACTIVE}
+    assert sizes == [10, 10, 10]
+
+
+@pytest.mark.parametrize(
+    ("username", "role"),
+    [
+        ("coordinator", roles.COORDINATOR),
+        ("facilitator", roles.FACILITATOR),
+        ("participant", roles.PARTICIPANT),
+        ("reports", roles.REPORT_VIEWER),
+    ],
+)
+def test_seed_demo_sign_ins_work_with_the_demo_password_and_hold_their_role(
+    client, username, role
+):
+    run("seed_demo", "--force")
+
+    response = client.post(reverse("login"), {"username": username, "password": "ccdg-demo"})
+
+    assert response.status_code == 302
+    user = response.wsgi_request.user
+    assert user.username == username
+    assert roles.roles_in(user, Program.objects.get()) == {role}
+
+
+def test_seed_demo_admin_is_site_staff(client):
+    run("seed_demo", "--force")
+
+    client.post(reverse("login"), {"username": "admin", "password": "ccdg-demo"})
+
+    assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_seed_demo_twice_changes_no_counts():
+    run("seed_demo", "--force")
+    first = demo_counts()
+
+    run("seed_demo", "--force")
+
+    assert demo_counts() == first
+
+
+def test_seed_demo_if_empty_does_nothing_when_a_program_exists():
+    ProgramFactory()
+
+    out, _ = run("seed_demo", "--force", "--if-empty")
+
+    assert Program.objects.count() == 1
+    assert Clinician.objects.count() == 0
+    assert "already has a program" in out
+
+
+def test_seed_demo_if_empty_loads_an_empty_database():
+    run("seed_demo", "--force", "--if-empty")
+
+    assert Clinician.objects.count() == 66

@@ -52,7 +52,8 @@ def _embedded_secret_key() -> str:
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not EMBEDDED:
+    # Production (an external database, debug off) must bring its own key.
+    if not EMBEDDED and not DEBUG:
         raise ImproperlyConfigured(
             "SECRET_KEY must be set when DATABASE_URL is set (production). "
             "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"

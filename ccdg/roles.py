@@ -41,6 +41,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "roster.export": frozenset({COORDINATOR, REPORT_VIEWER}),
     "reports.view": frozenset({COORDINATOR, REPORT_VIEWER}),
     "audit.view": frozenset({COORDINATOR}),
+    # Groups: everyone in the program sees the list of groups; who is in which group is
+    # need-to-know (see can_view_group_members).
+    "groups.view": ALL_ROLES,
+    "groups.manage": frozenset({COORDINATOR}),
+    "facilitators.manage": frozenset({COORDINATOR}),
 }
 
 # Permissions that being site staff does not grant: only the program roles listed above do.
@@ -116,6 +121,43 @@ def program_for_request(request: Any, slug: str, perm: str):
     if roles_in(request.user, program) or is_staff(request.user):
         raise PermissionDenied
     raise Http404("No such program.")
+
+
+def can_view_group_members(user: Any, group: Any) -> bool:
+    """Members of a group are seen by the coordinators, the group's own facilitators and its
+    own current members; not by other groups."""
+    if can(user, "groups.manage", group.program):
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    from sessions_app.models import FacilitatorAssignment, GroupMembership
+
+    return (
+        FacilitatorAssignment.objects.filter(
+            group=group, facilitator__user=user, ends_on__isnull=True
+        ).exists()
+        or GroupMembership.objects.filter(
+            group=group, clinician__user=user, left_on__isnull=True
+        ).exists()
+    )
+
+
+def groups_with_visible_members(user: Any, program: Any) -> set[int]:
+    """Ids of the program's groups whose members ``user`` may see (the rule of
+    :func:`can_view_group_members`), in at most two queries for any number of groups."""
+    from sessions_app.models import FacilitatorAssignment, Group, GroupMembership
+
+    if can(user, "groups.manage", program):
+        return set(Group.objects.filter(program=program).values_list("pk", flat=True))
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    facilitated = FacilitatorAssignment.objects.filter(
+        group__program=program, facilitator__user=user, ends_on__isnull=True
+    ).values_list("group_id", flat=True)
+    member_of = GroupMembership.objects.filter(
+        group__program=program, clinician__user=user, left_on__isnull=True
+    ).values_list("group_id", flat=True)
+    return set(facilitated) | set(member_of)
 
 
 def programs_for(user: Any):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_groups
 
 app_name = "sessions_app"
 
@@ -34,4 +34,66 @@ urlpatterns = [
         name="clinician_invite",
     ),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    # Groups and their assignment
+    path("programs/<slug:slug>/groups/", views_groups.group_list, name="group_list"),
+    path("programs/<slug:slug>/groups/<int:pk>/", views_groups.group_detail, name="group_detail"),
+    path("programs/<slug:slug>/groups/<int:pk>/edit/", views_groups.group_edit, name="group_edit"),
+    path(
+        "programs/<slug:slug>/groups/<int:pk>/facilitators/",
+        views_groups.group_facilitation_add,
+        name="group_facilitation_add",
+    ),
+    path(
+        "programs/<slug:slug>/facilitations/<int:pk>/end/",
+        views_groups.facilitation_end,
+        name="facilitation_end",
+    ),
+    path(
+        "programs/<slug:slug>/groups/assign/",
+        views_groups.assignment_start,
+        name="assignment_start",
+    ),
+    path(
+        "programs/<slug:slug>/groups/assign/<int:pk>/",
+        views_groups.assignment_run,
+        name="assignment_run",
+    ),
+    path(
+        "programs/<slug:slug>/groups/assign/<int:pk>/move/",
+        views_groups.assignment_move,
+        name="assignment_move",
+    ),
+    path(
+        "programs/<slug:slug>/groups/assign/<int:pk>/commit/",
+        views_groups.assignment_commit,
+        name="assignment_commit",
+    ),
+    path(
+        "programs/<slug:slug>/groups/assign/<int:pk>/discard/",
+        views_groups.assignment_discard,
+        name="assignment_discard",
+    ),
+    path(
+        "programs/<slug:slug>/groups/rules/", views_groups.constraint_list, name="constraint_list"
+    ),
+    path(
+        "programs/<slug:slug>/groups/rules/<int:pk>/delete/",
+        views_groups.constraint_delete,
+        name="constraint_delete",
+    ),
+    path(
+        "programs/<slug:slug>/facilitators/",
+        views_groups.facilitator_list,
+        name="facilitator_list",
+    ),
+    path(
+        "programs/<slug:slug>/facilitators/add/",
+        views_groups.facilitator_edit,
+        name="facilitator_create",
+    ),
+    path(
+        "programs/<slug:slug>/facilitators/<int:pk>/edit/",
+        views_groups.facilitator_edit,
+        name="facilitator_edit",
+    ),
 ]

@@ -28,4 +28,3 @@ def coordinator_client(client, coordinator):
 @pytest.fixture
 def staff_user(db):
     return UserFactory(is_staff=True, is_superuser=True)
-

@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from ccdg.models import AuditEvent
 from sessions_app.models import (
+    AssignmentConstraint,
+    AssignmentRun,
     Clinician,
     Discipline,
     Facilitator,
@@ -23,6 +25,7 @@ from sessions_app.models import (
     Invitation,
     Program,
     ProgramRole,
+    Room,
     RosterImport,
 )
 
@@ -140,6 +143,51 @@ class AuditEventFactory(factory.django.DjangoModelFactory):
 
     actor = factory.SubFactory(UserFactory)
     action = "test.event"
+
+
+class RoomFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Room
+
+    program = factory.SubFactory(ProgramFactory)
+    name = factory.Sequence(lambda n: f"Conference room {n}")
+    location = "Building A, 2nd floor"
+    capacity = 14
+
+
+class AssignmentConstraintFactory(factory.django.DjangoModelFactory):
+    """A keep-apart rule by default; pass kind="pin" with group=... for a pin."""
+
+    class Meta:
+        model = AssignmentConstraint
+
+    program = factory.SubFactory(ProgramFactory)
+    kind = AssignmentConstraint.Kind.APART
+    clinician = factory.SubFactory(ClinicianFactory, program=factory.SelfAttribute("..program"))
+    other = factory.SubFactory(ClinicianFactory, program=factory.SelfAttribute("..program"))
+    group = None
+
+
+class AssignmentRunFactory(factory.django.DjangoModelFactory):
+    """A preview with no groups; tests that need real groups compute one with the service."""
+
+    class Meta:
+        model = AssignmentRun
+
+    program = factory.SubFactory(ProgramFactory)
+    params = factory.LazyFunction(
+        lambda: {"groups": 0, "target_size": None, "min_size": 8, "max_size": 12, "seed": 0}
+    )
+    result = factory.LazyFunction(
+        lambda: {
+            "groups": [],
+            "score": 0,
+            "best_bound": 0,
+            "optimal": True,
+            "unmet": [],
+            "current": {},
+        }
+    )
 
 
 def csv_bytes(*lines: str, encoding: str = "utf-8") -> bytes:

@@ -5,6 +5,9 @@ The rules (from the foundation issue):
 * roster pages and program settings: the program's coordinator (and site staff);
 * roster export: coordinator and report viewer (and staff);
 * program overview: anyone holding a role in the program (and staff);
+* groups list: anyone holding a role in the program; a group's page (its members): the
+  coordinator, staff, and that group's own current facilitators and members;
+* group assignment, rules, group settings and the facilitator pool: the coordinator (and staff);
 * a signed-in person with no role in the program gets 404, a role without the permission 403;
 * anonymous visitors are sent to /accounts/login/?next=<page>;
 * sign-in, password reset, the invitation link and /healthz/ are public.
@@ -15,6 +18,7 @@ says who may open it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -23,8 +27,18 @@ from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver, include, path, reverse
 
 from sessions_app import services
-from sessions_app.models import Clinician, Invitation, ProgramRole
+from sessions_app.models import (
+    AssignmentConstraint,
+    AssignmentRun,
+    Clinician,
+    FacilitatorAssignment,
+    GroupMembership,
+    Invitation,
+    ProgramRole,
+)
 from tests.factories import (
+    AssignmentConstraintFactory,
+    AssignmentRunFactory,
     ClinicianFactory,
     FacilitatorAssignmentFactory,
     FacilitatorFactory,
@@ -58,8 +72,21 @@ ADMIN_ENTRIES = ("admin:index", "admin:sessions_app_clinician_changelist")
 def _row(
     anonymous, participant, facilitator, coordinator, report_viewer, staff, other_coordinator
 ) -> dict[str, object]:
-    return dict(zip(ACTORS, (anonymous, participant, facilitator, coordinator, report_viewer,
-                             staff, other_coordinator), strict=True))
+    return dict(
+        zip(
+            ACTORS,
+            (
+                anonymous,
+                participant,
+                facilitator,
+                coordinator,
+                report_viewer,
+                staff,
+                other_coordinator,
+            ),
+            strict=True,
+        )
+    )
 
 
 PUBLIC = _row(200, 200, 200, 200, 200, 200, 200)
@@ -102,15 +129,38 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     "sessions_app:clinician_reactivate": POST_ONLY_GET,
     "sessions_app:clinician_invite": POST_ONLY_GET,
     "sessions_app:invitation_accept": PUBLIC,
+    # Groups (issue 3). The world's participant and facilitator belong to the group checked
+    # here; another group's page is 403 for them (test_group_page_of_another_group_is_403).
+    "sessions_app:group_list": PROGRAM_MEMBERS,
+    "sessions_app:group_detail": _row(LOGIN, 200, 200, 200, 403, 200, 404),
+    "sessions_app:group_edit": COORDINATOR_ONLY,
+    "sessions_app:group_facilitation_add": POST_ONLY_GET,
+    "sessions_app:facilitation_end": POST_ONLY_GET,
+    "sessions_app:assignment_start": COORDINATOR_ONLY,
+    "sessions_app:assignment_run": COORDINATOR_ONLY,
+    "sessions_app:assignment_move": POST_ONLY_GET,
+    "sessions_app:assignment_commit": POST_ONLY_GET,
+    "sessions_app:assignment_discard": POST_ONLY_GET,
+    "sessions_app:constraint_list": COORDINATOR_ONLY,
+    "sessions_app:constraint_delete": POST_ONLY_GET,
+    "sessions_app:facilitator_list": COORDINATOR_ONLY,
+    "sessions_app:facilitator_create": COORDINATOR_ONLY,
+    "sessions_app:facilitator_edit": COORDINATOR_ONLY,
 }
 
-# Expected status of a POST to the POST-only endpoints: the change is made (redirect back)
-# only for those who may manage the roster.
+# Expected status of a POST to the POST-only endpoints: the change is made (redirect on) only
+# for those who may manage the roster, the groups or the facilitators: coordinator and staff.
 POST_MANAGERS = _row(LOGIN, 403, 403, 302, 403, 302, 404)
 POST_EXPECTATIONS: dict[str, dict[str, object]] = {
     "sessions_app:clinician_deactivate": POST_MANAGERS,
     "sessions_app:clinician_reactivate": POST_MANAGERS,
     "sessions_app:clinician_invite": POST_MANAGERS,
+    "sessions_app:group_facilitation_add": POST_MANAGERS,
+    "sessions_app:facilitation_end": POST_MANAGERS,
+    "sessions_app:assignment_move": POST_MANAGERS,
+    "sessions_app:assignment_commit": POST_MANAGERS,
+    "sessions_app:assignment_discard": POST_MANAGERS,
+    "sessions_app:constraint_delete": POST_MANAGERS,
 }
 
 
@@ -146,20 +196,43 @@ class World:
     draft: object
     invitation_token: str
     users: dict[str, object]
+    group: object
+    other_group: object
+    facilitation: object
+    spare_facilitator: object
+    mover: Clinician
+    run: object
+    move_run: object
+    rule: object
+
+
+def run_result(groups: list[tuple[object, list[int]]], current: dict[str, str]) -> dict:
+    return {
+        "groups": [
+            {"key": f"g{group.pk}", "name": group.name, "members": members}
+            for group, members in groups
+        ],
+        "score": 0,
+        "best_bound": 0,
+        "optimal": True,
+        "unmet": [],
+        "current": current,
+    }
 
 
 @pytest.fixture
 def world(db) -> World:
     program = ProgramFactory(slug="alpha")
     other_program = ProgramFactory(slug="beta")
-    group = GroupFactory(program=program)
+    group = GroupFactory(program=program, name="Group 1")
+    other_group = GroupFactory(program=program, name="Group 2")
 
     participant = UserFactory(username="participant")
-    GroupMembershipFactory(
+    membership = GroupMembershipFactory(
         group=group, clinician=ClinicianFactory(program=program, user=participant)
     )
     facilitator = UserFactory(username="facilitator")
-    FacilitatorAssignmentFactory(
+    facilitation = FacilitatorAssignmentFactory(
         group=group, facilitator=FacilitatorFactory(program=program, user=facilitator)
     )
     coordinator = ProgramRoleFactory(
@@ -170,7 +243,8 @@ def world(db) -> World:
     ).user
     staff = UserFactory(username="staff", is_staff=True, is_superuser=True)
     other_coordinator = ProgramRoleFactory(
-        program=other_program, role=ProgramRole.Role.COORDINATOR,
+        program=other_program,
+        role=ProgramRole.Role.COORDINATOR,
         user__username="other_coordinator",
     ).user
 
@@ -178,6 +252,20 @@ def world(db) -> World:
     invitee = ClinicianFactory(program=program)
     invitation = services.clinician_invite(clinician=invitee, actor=coordinator)
     draft = RosterImportFactory(program=program, uploaded_by=coordinator)
+
+    # The one active participant without a group, and two previews placing them: one that can
+    # be committed as it is (groups of 1 to 12), one with an empty second group to move into.
+    mover = ClinicianFactory(program=program, status=Clinician.Status.ACTIVE)
+    current = {str(membership.clinician_id): f"g{group.pk}"}
+    params = {"groups": 1, "target_size": None, "min_size": 1, "max_size": 12, "seed": 0}
+    run = AssignmentRunFactory(
+        program=program, params=params, result=run_result([(group, [mover.pk])], current)
+    )
+    move_run = AssignmentRunFactory(
+        program=program,
+        params={**params, "groups": 2},
+        result=run_result([(group, [mover.pk]), (other_group, [])], current),
+    )
     return World(
         program=program,
         other_program=other_program,
@@ -193,6 +281,14 @@ def world(db) -> World:
             "staff": staff,
             "other_coordinator": other_coordinator,
         },
+        group=group,
+        other_group=other_group,
+        facilitation=facilitation,
+        spare_facilitator=FacilitatorFactory(program=program),
+        mover=mover,
+        run=run,
+        move_run=move_run,
+        rule=AssignmentConstraintFactory(program=program),
     )
 
 
@@ -213,6 +309,21 @@ def url_for(name: str, world: World) -> str:
         "sessions_app:clinician_reactivate": {**slug, "pk": world.clinician.pk},
         "sessions_app:clinician_invite": {**slug, "pk": world.clinician.pk},
         "sessions_app:invitation_accept": {"token": world.invitation_token},
+        "sessions_app:group_list": slug,
+        "sessions_app:group_detail": {**slug, "pk": world.group.pk},
+        "sessions_app:group_edit": {**slug, "pk": world.group.pk},
+        "sessions_app:group_facilitation_add": {**slug, "pk": world.group.pk},
+        "sessions_app:facilitation_end": {**slug, "pk": world.facilitation.pk},
+        "sessions_app:assignment_start": slug,
+        "sessions_app:assignment_run": {**slug, "pk": world.run.pk},
+        "sessions_app:assignment_move": {**slug, "pk": world.move_run.pk},
+        "sessions_app:assignment_commit": {**slug, "pk": world.run.pk},
+        "sessions_app:assignment_discard": {**slug, "pk": world.move_run.pk},
+        "sessions_app:constraint_list": slug,
+        "sessions_app:constraint_delete": {**slug, "pk": world.rule.pk},
+        "sessions_app:facilitator_list": slug,
+        "sessions_app:facilitator_create": slug,
+        "sessions_app:facilitator_edit": {**slug, "pk": world.spare_facilitator.pk},
     }
     return reverse(name, kwargs=kwargs.get(name, {}))
 
@@ -286,25 +397,132 @@ def test_get_status_matches_the_expectation(client, world, name, actor):
     check_status(response, path, EXPECTATIONS[name][actor], f"GET {path} as {actor}")
 
 
+@dataclass(frozen=True)
+class PostCase:
+    """What a POST-only endpoint is sent, the state it may change, where it then leads."""
+
+    data: Callable[[World], dict]
+    state: Callable[[World], object]
+    location: Callable[[World], str]
+    changes: bool = True  # whether a permitted POST changes ``state`` in the world
+
+
+def _clinician_state(world: World) -> object:
+    world.clinician.refresh_from_db()
+    return (world.clinician.status, Invitation.objects.filter(clinician=world.clinician).count())
+
+
+def _page(name: str, **kwargs) -> Callable[[World], str]:
+    return lambda world: reverse(
+        f"sessions_app:{name}",
+        kwargs={"slug": world.program.slug, **{k: f(world) for k, f in kwargs.items()}},
+    )
+
+
+def _run_state(world: World) -> object:
+    return sorted(AssignmentRun.objects.values_list("pk", "status", "result"), key=str)
+
+
+def _facilitations(world: World) -> object:
+    return sorted(
+        FacilitatorAssignment.objects.values_list("facilitator_id", "role", "ends_on"), key=str
+    )
+
+
+def _memberships(world: World) -> object:
+    return sorted(
+        GroupMembership.objects.values_list("clinician_id", "group_id", "left_on"), key=str
+    )
+
+
+_CLINICIAN = PostCase(
+    data=lambda world: {"reason": "left"},
+    state=_clinician_state,
+    location=lambda world: world.clinician.get_absolute_url(),
+)
+POST_CASES: dict[str, PostCase] = {
+    "sessions_app:clinician_deactivate": _CLINICIAN,
+    # Reactivating a clinician who is not inactive changes nothing, for anyone.
+    "sessions_app:clinician_reactivate": PostCase(
+        _CLINICIAN.data, _CLINICIAN.state, _CLINICIAN.location, changes=False
+    ),
+    "sessions_app:clinician_invite": _CLINICIAN,
+    "sessions_app:group_facilitation_add": PostCase(
+        data=lambda world: {"facilitator": world.spare_facilitator.pk, "role": "backup"},
+        state=_facilitations,
+        location=_page("group_detail", pk=lambda world: world.group.pk),
+    ),
+    "sessions_app:facilitation_end": PostCase(
+        data=lambda world: {},
+        state=_facilitations,
+        location=_page("group_detail", pk=lambda world: world.group.pk),
+    ),
+    "sessions_app:assignment_move": PostCase(
+        data=lambda world: {"clinician": world.mover.pk, "to": f"g{world.other_group.pk}"},
+        state=_run_state,
+        location=_page("assignment_run", pk=lambda world: world.move_run.pk),
+    ),
+    "sessions_app:assignment_commit": PostCase(
+        data=lambda world: {},
+        state=lambda world: (_run_state(world), _memberships(world)),
+        location=_page("group_list"),
+    ),
+    "sessions_app:assignment_discard": PostCase(
+        data=lambda world: {},
+        state=_run_state,
+        location=_page("assignment_start"),
+    ),
+    "sessions_app:constraint_delete": PostCase(
+        data=lambda world: {},
+        state=lambda world: list(AssignmentConstraint.objects.values_list("pk", flat=True)),
+        location=_page("constraint_list"),
+    ),
+}
+
+
+def test_every_post_expectation_has_a_case():
+    assert set(POST_CASES) == set(POST_EXPECTATIONS)
+
+
 @pytest.mark.parametrize("actor", ACTORS)
 @pytest.mark.parametrize("name", sorted(POST_EXPECTATIONS))
-def test_post_only_endpoint_acts_only_for_roster_managers(client, world, name, actor):
+def test_post_only_endpoint_acts_only_for_managers(client, world, name, actor):
+    case = POST_CASES[name]
     user = world.users[actor]
     if user is not None:
         client.force_login(user)
     path = url_for(name, world)
-    before = (world.clinician.status, Invitation.objects.filter(clinician=world.clinician).count())
+    before = case.state(world)
 
-    response = client.post(path, {"reason": "left"})
+    response = client.post(path, case.data(world))
 
     expected = POST_EXPECTATIONS[name][actor]
     check_status(response, path, expected, f"POST {path} as {actor}")
-    world.clinician.refresh_from_db()
-    after = (world.clinician.status, Invitation.objects.filter(clinician=world.clinician).count())
+    after = case.state(world)
     if expected == 302:
-        assert response["Location"] == world.clinician.get_absolute_url()
+        assert response["Location"] == case.location(world)
+        assert (after != before) == case.changes, f"POST {path} as {actor} did not act"
     else:
-        assert after == before, f"a refused POST by {actor} changed the clinician"
+        assert after == before, f"a refused POST by {actor} changed something"
+
+
+def test_group_page_of_another_group_is_403_for_participants_and_facilitators(client, world):
+    path = reverse(
+        "sessions_app:group_detail", kwargs={"slug": "alpha", "pk": world.other_group.pk}
+    )
+    statuses = {}
+    for actor in ACTORS[1:]:
+        client.force_login(world.users[actor])
+        statuses[actor] = client.get(path).status_code
+
+    assert statuses == {
+        "participant": 403,
+        "facilitator": 403,
+        "coordinator": 200,
+        "report_viewer": 403,
+        "staff": 200,
+        "other_coordinator": 404,
+    }
 
 
 def test_post_deactivate_by_coordinator_makes_the_clinician_inactive(client, world):

@@ -46,9 +46,10 @@ def test_sign_in_with_username_and_password(client):
 def test_sign_in_goes_to_the_next_page(client):
     UserFactory(username="carla")
 
-    response = client.post(reverse("login") + "?next=/accounts/password/change/",
-                           {"username": "carla", "password": PASSWORD,
-                            "next": "/accounts/password/change/"})
+    response = client.post(
+        reverse("login") + "?next=/accounts/password/change/",
+        {"username": "carla", "password": PASSWORD, "next": "/accounts/password/change/"},
+    )
 
     assert response["Location"] == "/accounts/password/change/"
 
@@ -116,8 +117,10 @@ def test_password_reset_email_link_sets_a_new_password(client, mailoutbox):
     path = "/" + link.split("://", 1)[1].split("/", 1)[1]
     form_page = client.get(path, follow=True)
     new_password = "violet-canyon-orchard-31"
-    done = client.post(form_page.redirect_chain[-1][0],
-                       {"new_password1": new_password, "new_password2": new_password})
+    done = client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": new_password, "new_password2": new_password},
+    )
 
     assert email.to == ["carla@example.org"]
     assert form_page.status_code == 200
@@ -140,8 +143,10 @@ def test_password_reset_link_works_once(client, mailoutbox):
     client.post(reverse("password_reset"), {"email": "carla@example.org"})
     path = "/" + re.search(r"https?://(\S+)", mailoutbox[0].body).group(1).split("/", 1)[1]
     set_url = client.get(path, follow=True).redirect_chain[-1][0]
-    client.post(set_url, {"new_password1": "violet-canyon-orchard-31",
-                          "new_password2": "violet-canyon-orchard-31"})
+    client.post(
+        set_url,
+        {"new_password1": "violet-canyon-orchard-31", "new_password2": "violet-canyon-orchard-31"},
+    )
 
     again = client.get(path, follow=True)
 

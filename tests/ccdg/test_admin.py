@@ -63,10 +63,12 @@ def test_audit_events_cannot_be_added_changed_or_deleted_in_the_admin(staff_clie
     event = AuditEvent.objects.get()
 
     add = staff_client.get(reverse("admin:ccdg_auditevent_add"))
-    change = staff_client.post(reverse("admin:ccdg_auditevent_change", args=[event.pk]),
-                               {"action": "rewritten"})
-    delete = staff_client.post(reverse("admin:ccdg_auditevent_delete", args=[event.pk]),
-                               {"post": "yes"})
+    change = staff_client.post(
+        reverse("admin:ccdg_auditevent_change", args=[event.pk]), {"action": "rewritten"}
+    )
+    delete = staff_client.post(
+        reverse("admin:ccdg_auditevent_delete", args=[event.pk]), {"post": "yes"}
+    )
 
     assert (add.status_code, change.status_code, delete.status_code) == (403, 403, 403)
     assert AuditEvent.objects.get().action == event.action

@@ -33,13 +33,30 @@ def test_audit_record_stores_the_object_and_program():
     actor = UserFactory()
     clinician = ClinicianFactory()
 
-    event = audit_record(actor=actor, action="clinician.update", obj=clinician,
-                         program_id=clinician.program_id, data={"fields": ["email"]})
+    event = audit_record(
+        actor=actor,
+        action="clinician.update",
+        obj=clinician,
+        program_id=clinician.program_id,
+        data={"fields": ["email"]},
+    )
 
     event.refresh_from_db()
-    assert (event.actor, event.action, event.object_type, event.object_id, event.program_id,
-            event.data) == (actor, "clinician.update", "sessions_app.clinician",
-                            str(clinician.pk), clinician.program_id, {"fields": ["email"]})
+    assert (
+        event.actor,
+        event.action,
+        event.object_type,
+        event.object_id,
+        event.program_id,
+        event.data,
+    ) == (
+        actor,
+        "clinician.update",
+        "sessions_app.clinician",
+        str(clinician.pk),
+        clinician.program_id,
+        {"fields": ["email"]},
+    )
 
 
 def test_anonymous_or_no_actor_is_stored_as_none():
@@ -69,21 +86,34 @@ def test_roster_export_records_an_event(client):
 
     event = AuditEvent.objects.get()
     assert (event.action, event.actor, event.program_id, event.data) == (
-        "roster.export", coordinator, program.pk, {"rows": 2}
+        "roster.export",
+        coordinator,
+        program.pk,
+        {"rows": 2},
     )
 
 
 def test_clinician_edit_records_field_names_not_values(client):
     program = ProgramFactory()
     coordinator = ProgramRoleFactory(program=program).user
-    clinician = ClinicianFactory(program=program, first_name="Ana", last_name="Lima",
-                                 email="ana@example.org", discipline="physician")
+    clinician = ClinicianFactory(
+        program=program,
+        first_name="Ana",
+        last_name="Lima",
+        email="ana@example.org",
+        discipline="physician",
+    )
     client.force_login(coordinator)
 
     client.post(
         reverse("sessions_app:clinician_edit", kwargs={"slug": program.slug, "pk": clinician.pk}),
-        {"first_name": "Ana", "last_name": "Confidential-Name", "email": "ana@example.org",
-         "discipline": "psychologist", "gender": "undisclosed"},
+        {
+            "first_name": "Ana",
+            "last_name": "Confidential-Name",
+            "email": "ana@example.org",
+            "discipline": "psychologist",
+            "gender": "undisclosed",
+        },
     )
 
     event = AuditEvent.objects.get(action="clinician.update")

@@ -52,8 +52,9 @@ def test_facilitator_and_participant_in_the_same_program():
     person = UserFactory()
     group = GroupFactory()
     GroupMembershipFactory(group=group, clinician__user=person)
-    FacilitatorAssignmentFactory(group=GroupFactory(program=group.program),
-                                 facilitator__user=person, role="backup")
+    FacilitatorAssignmentFactory(
+        group=GroupFactory(program=group.program), facilitator__user=person, role="backup"
+    )
 
     assert roles.roles_in(person, group.program) == {roles.PARTICIPANT, roles.FACILITATOR}
 
@@ -109,10 +110,26 @@ def test_forget_drops_the_cached_roles():
 @pytest.mark.parametrize(
     ("role", "allowed"),
     [
-        (ProgramRole.Role.COORDINATOR, {"program.view", "program.edit", "roster.view",
-                                        "roster.manage", "roster.invite", "roster.export",
-                                        "reports.view", "audit.view"}),
-        (ProgramRole.Role.REPORT_VIEWER, {"program.view", "roster.export", "reports.view"}),
+        (
+            ProgramRole.Role.COORDINATOR,
+            {
+                "program.view",
+                "program.edit",
+                "roster.view",
+                "roster.manage",
+                "roster.invite",
+                "roster.export",
+                "reports.view",
+                "audit.view",
+                "groups.view",
+                "groups.manage",
+                "facilitators.manage",
+            },
+        ),
+        (
+            ProgramRole.Role.REPORT_VIEWER,
+            {"program.view", "roster.export", "reports.view", "groups.view"},
+        ),
     ],
 )
 def test_appointed_roles_allow_their_permissions_only(role, allowed):
@@ -124,7 +141,7 @@ def test_appointed_roles_allow_their_permissions_only(role, allowed):
     assert granted == allowed
 
 
-def test_participant_and_facilitator_may_only_view_the_program():
+def test_participant_and_facilitator_may_only_view_the_program_and_its_groups():
     participant = GroupMembershipFactory(clinician__user=UserFactory()).clinician
     facilitator = FacilitatorAssignmentFactory(
         group__program=participant.program, facilitator__user=UserFactory()
@@ -132,7 +149,10 @@ def test_participant_and_facilitator_may_only_view_the_program():
     program = participant.program
 
     for user in (participant.user, facilitator.user):
-        assert {p for p in roles.PERMISSIONS if roles.can(user, p, program)} == {"program.view"}
+        assert {p for p in roles.PERMISSIONS if roles.can(user, p, program)} == {
+            "program.view",
+            "groups.view",
+        }
 
 
 def test_roles_do_not_carry_over_to_another_program():
@@ -175,8 +195,9 @@ def test_program_for_request_gives_404_without_a_role_and_403_with_one():
         roles.program_for_request(request_as(UserFactory()), program.slug, "program.view")
     with pytest.raises(PermissionDenied):
         roles.program_for_request(request_as(participant), program.slug, "roster.view")
-    assert roles.program_for_request(request_as(participant), program.slug, "program.view") \
-        == program
+    assert (
+        roles.program_for_request(request_as(participant), program.slug, "program.view") == program
+    )
 
 
 def test_unknown_program_slug_is_404_even_for_staff():
@@ -200,3 +221,96 @@ def test_programs_for_staff_lists_every_program():
     programs = {ProgramFactory(), ProgramFactory()}
 
     assert set(roles.programs_for(UserFactory(is_staff=True))) == programs
+
+
+# --- who sees a group's members ----------------------------------------------------------------
+
+
+def test_group_members_are_seen_by_the_coordinator_and_staff():
+    group = GroupFactory()
+    coordinator = ProgramRoleFactory(program=group.program).user
+
+    assert roles.can_view_group_members(coordinator, group) is True
+    assert roles.can_view_group_members(UserFactory(is_staff=True), group) is True
+
+
+def test_group_members_are_seen_by_the_groups_own_members_and_facilitators():
+    group = GroupFactory()
+    member = GroupMembershipFactory(group=group, clinician__user=UserFactory()).clinician.user
+    lead = FacilitatorAssignmentFactory(
+        group=group, facilitator__user=UserFactory(), role="lead"
+    ).facilitator.user
+    backup = FacilitatorAssignmentFactory(
+        group=group, facilitator__user=UserFactory(), role="backup"
+    ).facilitator.user
+
+    assert [roles.can_view_group_members(u, group) for u in (member, lead, backup)] == [
+        True,
+        True,
+        True,
+    ]
+
+
+def test_group_members_are_not_seen_by_other_groups_or_other_roles():
+    group = GroupFactory()
+    other = GroupFactory(program=group.program)
+    other_member = GroupMembershipFactory(group=other, clinician__user=UserFactory())
+    other_facilitator = FacilitatorAssignmentFactory(group=other, facilitator__user=UserFactory())
+    report_viewer = ProgramRoleFactory(
+        program=group.program, role=ProgramRole.Role.REPORT_VIEWER
+    ).user
+    other_coordinator = ProgramRoleFactory().user
+    # Pool facilitator without an assignment to this group, and a clinician on the roster
+    # without a group.
+    pool_only = FacilitatorFactory(program=group.program, user=UserFactory()).user
+    roster_only = ClinicianFactory(program=group.program, user=UserFactory()).user
+
+    seen = [
+        roles.can_view_group_members(user, group)
+        for user in (
+            other_member.clinician.user,
+            other_facilitator.facilitator.user,
+            report_viewer,
+            other_coordinator,
+            pool_only,
+            roster_only,
+            AnonymousUser(),
+        )
+    ]
+
+    assert seen == [False] * 7
+
+
+def test_former_members_and_facilitators_no_longer_see_the_group():
+    group = GroupFactory()
+    former_member = GroupMembershipFactory(
+        group=group, clinician__user=UserFactory(), left_on=date(2026, 12, 1)
+    ).clinician.user
+    former_facilitator = FacilitatorAssignmentFactory(
+        group=group, facilitator__user=UserFactory(), ends_on=date(2026, 12, 1)
+    ).facilitator.user
+
+    assert roles.can_view_group_members(former_member, group) is False
+    assert roles.can_view_group_members(former_facilitator, group) is False
+
+
+def test_groups_with_visible_members_follows_the_same_rule_for_a_whole_program():
+    program = ProgramFactory()
+    mine, facilitated, other = (GroupFactory(program=program) for _ in range(3))
+    person = UserFactory()
+    GroupMembershipFactory(group=mine, clinician__user=person)
+    FacilitatorAssignmentFactory(group=facilitated, facilitator__user=person, role="backup")
+    FacilitatorAssignmentFactory(group=other, facilitator__user=person, ends_on=date(2026, 12, 1))
+    GroupMembershipFactory(group=GroupFactory(), clinician__user=person)  # another program
+    coordinator = ProgramRoleFactory(program=program).user
+
+    assert roles.groups_with_visible_members(person, program) == {mine.pk, facilitated.pk}
+    assert roles.groups_with_visible_members(coordinator, program) == {
+        mine.pk,
+        facilitated.pk,
+        other.pk,
+    }
+    assert roles.groups_with_visible_members(AnonymousUser(), program) == set()
+    assert {
+        g.pk for g in (mine, facilitated, other) if roles.can_view_group_members(person, g)
+    } == roles.groups_with_visible_members(person, program)

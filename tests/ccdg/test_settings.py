@@ -32,7 +32,12 @@ def load_settings(tmp_path, names: list[str], **env: str) -> subprocess.Complete
     }
     return subprocess.run(
         [sys.executable, "-c", PROBE.format(names=names)],
-        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60, check=False,
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -53,7 +58,9 @@ def test_database_url_without_secret_key_is_refused(tmp_path):
 
 def test_database_url_with_secret_key_uses_postgresql(tmp_path):
     result = load_settings(
-        tmp_path, ["DATABASES"], DATABASE_URL="postgres://ccdg@localhost:5432/ccdg",
+        tmp_path,
+        ["DATABASES"],
+        DATABASE_URL="postgres://ccdg@localhost:5432/ccdg",
         SECRET_KEY="x" * 50,
     )
 
@@ -81,8 +88,13 @@ def test_secret_key_from_the_environment_wins_and_no_file_is_written(tmp_path):
     assert not (tmp_path / "var" / "secret_key").exists()
 
 
-SECURITY = ["SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
-            "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS"]
+SECURITY = [
+    "SECURE_SSL_REDIRECT",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+]
 
 
 def test_https_turns_on_hsts_secure_cookies_and_redirect(tmp_path):
@@ -129,8 +141,13 @@ def test_argon2_is_the_first_hasher_in_a_real_run(tmp_path):
 
 
 def test_security_defaults(tmp_path):
-    names = ["SESSION_COOKIE_AGE", "SESSION_SAVE_EVERY_REQUEST", "SESSION_COOKIE_HTTPONLY",
-             "X_FRAME_OPTIONS", "AXES_FAILURE_LIMIT"]
+    names = [
+        "SESSION_COOKIE_AGE",
+        "SESSION_SAVE_EVERY_REQUEST",
+        "SESSION_COOKIE_HTTPONLY",
+        "X_FRAME_OPTIONS",
+        "AXES_FAILURE_LIMIT",
+    ]
 
     result = load_settings(tmp_path, names, SECRET_KEY="k" * 50)
 

@@ -1,7 +1,9 @@
-"""Management commands: import_roster and seed_demo."""
+"""Management commands: import_roster, seed_demo and assign_groups."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections import Counter
 from io import StringIO
 
@@ -11,6 +13,7 @@ from django.urls import reverse
 
 from ccdg import roles
 from sessions_app.models import (
+    AssignmentRun,
     Clinician,
     Facilitator,
     FacilitatorAssignment,
@@ -19,7 +22,13 @@ from sessions_app.models import (
     Program,
     ProgramRole,
 )
-from tests.factories import ClinicianFactory, ProgramFactory, csv_bytes
+from tests.factories import (
+    ClinicianFactory,
+    GroupFactory,
+    GroupMembershipFactory,
+    ProgramFactory,
+    csv_bytes,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -37,15 +46,22 @@ def run(*args) -> tuple[str, str]:
 
 def test_import_roster_imports_and_reports_counts(tmp_path):
     program = ProgramFactory(slug="gim")
-    ClinicianFactory(program=program, email="ana@example.org", first_name="Ana",
-                     last_name="Lima", discipline="physician")
+    ClinicianFactory(
+        program=program,
+        email="ana@example.org",
+        first_name="Ana",
+        last_name="Lima",
+        discipline="physician",
+    )
     path = tmp_path / "roster.csv"
-    path.write_bytes(csv_bytes(
-        HEADER,
-        "ana@example.org,Ana,Lima,physician",
-        "ben@example.org,Ben,Okafor,NP",
-        "cleo@example.org,Cleo,Diaz,md",
-    ))
+    path.write_bytes(
+        csv_bytes(
+            HEADER,
+            "ana@example.org,Ana,Lima,physician",
+            "ben@example.org,Ben,Okafor,NP",
+            "cleo@example.org,Cleo,Diaz,md",
+        )
+    )
 
     out, err = run("import_roster", "gim", str(path))
 
@@ -59,13 +75,15 @@ def test_import_roster_imports_and_reports_counts(tmp_path):
 def test_import_roster_with_a_bad_row_fails_names_the_line_and_saves_nothing(tmp_path):
     ProgramFactory(slug="gim")
     path = tmp_path / "roster.csv"
-    path.write_bytes(csv_bytes(
-        HEADER,
-        "ana@example.org,Ana,Lima,physician",
-        "ben@example.org,Ben,Okafor,NP",
-        "cleo@example.org,Cleo,Diaz,md",
-        "dan@@example.org,Dan,Ruiz,md",
-    ))
+    path.write_bytes(
+        csv_bytes(
+            HEADER,
+            "ana@example.org,Ana,Lima,physician",
+            "ben@example.org,Ben,Okafor,NP",
+            "cleo@example.org,Cleo,Diaz,md",
+            "dan@@example.org,Dan,Ruiz,md",
+        )
+    )
     err = StringIO()
 
     with pytest.raises(CommandError, match="Nothing was imported"):
@@ -107,8 +125,9 @@ def test_import_roster_dry_run_of_a_bad_file_fails(tmp_path):
     path.write_bytes(csv_bytes("email,first_name", "ana@example.org,Ana"))
 
     with pytest.raises(CommandError):
-        call_command("import_roster", "gim", str(path), "--dry-run", stdout=StringIO(),
-                     stderr=StringIO())
+        call_command(
+            "import_roster", "gim", str(path), "--dry-run", stdout=StringIO(), stderr=StringIO()
+        )
 
 
 def test_import_roster_unknown_program_slug_fails(tmp_path):
@@ -180,13 +199,18 @@ def test_seed_demo_creates_the_reference_program():
     counts = demo_counts()
     assert counts["clinicians"] == 66
     assert counts["disciplines"] == {
-        "physician": 57, "nurse_practitioner": 6, "social_worker": 1, "pharmacist": 1,
+        "physician": 57,
+        "nurse_practitioner": 6,
+        "social_worker": 1,
+        "pharmacist": 1,
         "psychologist": 1,
     }
     assert counts["groups"] == 3
     assert counts["active_members"] == 30
     assert counts["facilitators"] == {
-        "clinician_educator": 4, "psychologist": 1, "clinician_investigator": 1,
+        "clinician_educator": 4,
+        "psychologist": 1,
+        "clinician_investigator": 1,
     }
     groups = sorted(Group.objects.values_list("name", flat=True))
     assert counts["assignments"] == [(g, r) for g in groups for r in ("backup", "lead")]
@@ -211,9 +235,7 @@ def test_seed_demo_members_are_active_and_groups_are_balanced():
         ("reports", roles.REPORT_VIEWER),
     ],
 )
-def test_seed_demo_sign_ins_work_with_the_demo_password_and_hold_their_role(
-    client, username, role
-):
+def test_seed_demo_sign_ins_work_with_the_demo_password_and_hold_their_role(client, username, role):
     run("seed_demo", "--force")
 
     response = client.post(reverse("login"), {"username": username, "password": "ccdg-demo"})
@@ -255,3 +277,201 @@ def test_seed_demo_if_empty_loads_an_empty_database():
     run("seed_demo", "--force", "--if-empty")
 
     assert Clinician.objects.count() == 66
+
+
+def test_seed_demo_assigns_30_participants_to_3_balanced_covered_groups():
+    run("seed_demo", "--force")
+
+    program = Program.objects.get()
+    current = GroupMembership.objects.filter(group__program=program, left_on=None)
+    members = list(current.values_list("clinician_id", flat=True))
+    sizes = Counter(current.values_list("group__name", flat=True))
+    active = set(
+        Clinician.objects.filter(program=program, status=Clinician.Status.ACTIVE).values_list(
+            "pk", flat=True
+        )
+    )
+    assert len(members) == len(set(members)) == 30
+    assert set(members) == active
+    assert sorted(sizes) == ["Group 1", "Group 2", "Group 3"]
+    assert all(8 <= size <= 12 for size in sizes.values())
+    roles_per_group = {
+        name: sorted(
+            FacilitatorAssignment.objects.filter(group__name=name, ends_on=None).values_list(
+                "role", flat=True
+            )
+        )
+        for name in sizes
+    }
+    assert roles_per_group == {name: ["backup", "lead"] for name in sizes}
+    # Through the assignment service: one committed run, every non-physician spread out.
+    (assignment,) = AssignmentRun.objects.filter(program=program)
+    assert assignment.status == AssignmentRun.Status.COMMITTED
+    nurse_practitioners = Counter(
+        current.filter(clinician__discipline="nurse_practitioner").values_list(
+            "group__name", flat=True
+        )
+    )
+    assert sorted(nurse_practitioners.values()) == [2, 2, 2]
+
+
+# --- assign_groups ---------------------------------------------------------------------------
+
+
+def active_roster(program, n: int) -> list[Clinician]:
+    disciplines = ["physician"] * 7 + ["nurse_practitioner"] * 2 + ["social_worker"]
+    return [
+        ClinicianFactory(
+            program=program,
+            status=Clinician.Status.ACTIVE,
+            discipline=disciplines[i % len(disciplines)],
+            gender=("female", "male")[i % 2],
+            years_at_institution=i % 15,
+        )
+        for i in range(n)
+    ]
+
+
+def test_assign_groups_json_prints_the_groups_and_saves_no_membership():
+    program = ProgramFactory(slug="gim")
+    people = active_roster(program, 30)
+    ClinicianFactory(program=program)  # eligible, not active: not placed
+
+    out, err = run("assign_groups", "gim", "--groups", "3", "--json")
+
+    data = json.loads(out)
+    members = [pk for group in data["groups"] for pk in group["members"]]
+    assert sorted(members) == sorted(c.pk for c in people)
+    assert [g["name"] for g in data["groups"]] == ["Group 1", "Group 2", "Group 3"]
+    assert data["committed"] is False
+    for group in data["groups"]:
+        assert 8 <= group["composition"]["size"] == len(group["members"]) <= 12
+        assert sum(group["composition"]["disciplines"].values()) == len(group["members"])
+        assert sum(group["composition"]["genders"].values()) == len(group["members"])
+        assert sum(group["composition"]["experience"].values()) == len(group["members"])
+    assert sorted(g["composition"]["disciplines"]["social_worker"] for g in data["groups"]) == [
+        1,
+        1,
+        1,
+    ]
+    # Without --commit nothing at all is saved: no run, no group, no membership.
+    assert data["run"] is None
+    assert AssignmentRun.objects.count() == 0
+    assert err == ""
+    assert GroupMembership.objects.count() == 0
+    assert Group.objects.count() == 0
+
+
+def test_assign_groups_prints_a_readable_summary():
+    program = ProgramFactory(slug="gim")
+    active_roster(program, 9)
+
+    out, _ = run("assign_groups", "gim", "--groups", "3", "--min", "2", "--max", "4")
+
+    assert re.search(r"^Group 1 \([234] people\)$", out, re.M)
+    assert "  Disciplines: " in out
+    assert "Score " in out
+    assert "Nothing was saved (add --commit" in out
+    assert AssignmentRun.objects.count() == 0
+    assert GroupMembership.objects.count() == 0
+
+
+def test_assign_groups_is_deterministic_for_a_seed():
+    program = ProgramFactory(slug="gim")
+    active_roster(program, 12)
+    args = (
+        "assign_groups",
+        "gim",
+        "--groups",
+        "3",
+        "--min",
+        "3",
+        "--max",
+        "5",
+        "--seed",
+        "4",
+        "--json",
+    )
+
+    first, _ = run(*args)
+    second, _ = run(*args)
+
+    groups = [[g["members"] for g in json.loads(out)["groups"]] for out in (first, second)]
+    assert groups[0] == groups[1]
+
+
+def test_assign_groups_commit_changes_the_memberships():
+    program = ProgramFactory(slug="gim")
+    people = active_roster(program, 9)
+
+    out, _ = run(
+        "assign_groups", "gim", "--groups", "3", "--min", "2", "--max", "4", "--commit", "--json"
+    )
+
+    data = json.loads(out)
+    assert data["committed"] is True
+    assert set(
+        GroupMembership.objects.filter(left_on=None).values_list("group__name", "clinician_id")
+    ) == {(g["name"], pk) for g in data["groups"] for pk in g["members"]}
+    assert GroupMembership.objects.count() == len(people)
+    assert AssignmentRun.objects.get().status == AssignmentRun.Status.COMMITTED
+
+
+def test_assign_groups_newcomers_keeps_existing_members():
+    program = ProgramFactory(slug="gim")
+    group = GroupFactory(program=program, min_size=2, max_size=6)
+    people = active_roster(program, 4)
+    kept = GroupMembershipFactory(group=group, clinician=people[0])
+
+    run("assign_groups", "gim", "--newcomers", "--commit")
+
+    assert set(
+        GroupMembership.objects.filter(left_on=None).values_list("clinician_id", "group_id")
+    ) == {(c.pk, group.pk) for c in people}
+    assert GroupMembership.objects.get(clinician=people[0]).pk == kept.pk
+
+
+def test_assign_groups_infeasible_explains_and_saves_nothing():
+    program = ProgramFactory(slug="gim")
+    active_roster(program, 7)
+    err = StringIO()
+
+    with pytest.raises(CommandError, match="nothing was saved"):
+        call_command(
+            "assign_groups", "gim", "--groups", "3", "--commit", stdout=StringIO(), stderr=err
+        )
+
+    assert "7 people cannot fill 3 groups of at least 8 (24 places needed)." in err.getvalue()
+    assert AssignmentRun.objects.count() == 0
+    assert GroupMembership.objects.count() == 0
+
+
+def test_assign_groups_unknown_program_fails():
+    with pytest.raises(CommandError, match="no-such-program"):
+        call_command("assign_groups", "no-such-program", "--groups", "3")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "Give --groups K or --target-size S"),
+        (("--groups", "3", "--min", "9", "--max", "8"), "--min 9 is larger than --max 8"),
+    ],
+)
+def test_assign_groups_needs_a_group_count_and_sane_bounds(args, message):
+    program = ProgramFactory(slug="gim")
+    active_roster(program, 9)
+
+    with pytest.raises(CommandError, match=message):
+        call_command("assign_groups", "gim", *args, stdout=StringIO())
+
+    assert AssignmentRun.objects.count() == 0
+
+
+def test_assign_groups_target_size_derives_the_group_count():
+    program = ProgramFactory(slug="gim")
+    active_roster(program, 30)
+
+    out, _ = run("assign_groups", "gim", "--target-size", "10", "--json")
+
+    assert [len(g["members"]) for g in json.loads(out)["groups"]] == [10, 10, 10]

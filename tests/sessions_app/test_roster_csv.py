@@ -35,11 +35,13 @@ def all_messages(report) -> str:
 
 
 def test_valid_file_plans_to_create_every_row():
-    report = parse(csv_bytes(
-        HEADER,
-        "ana.lima@example.org,Ana,Lima,physician",
-        "ben.okafor@example.org,Ben,Okafor,nurse_practitioner",
-    ))
+    report = parse(
+        csv_bytes(
+            HEADER,
+            "ana.lima@example.org,Ana,Lima,physician",
+            "ben.okafor@example.org,Ben,Okafor,nurse_practitioner",
+        )
+    )
 
     assert report.ok is True
     assert [r.action for r in report.rows] == ["create", "create"]
@@ -60,11 +62,13 @@ def test_parsing_writes_nothing():
 
 
 def test_all_columns_are_read_and_optional_ones_converted():
-    report = parse(csv_bytes(
-        "email,first_name,last_name,discipline,gender,years_at_institution,"
-        "patient_care_halfdays,status",
-        "Ana.Lima@Example.org , Ana , Lima ,Physician,F,12,7,active",
-    ))
+    report = parse(
+        csv_bytes(
+            "email,first_name,last_name,discipline,gender,years_at_institution,"
+            "patient_care_halfdays,status",
+            "Ana.Lima@Example.org , Ana , Lima ,Physician,F,12,7,active",
+        )
+    )
 
     assert report.ok is True
     assert report.rows[0].values == {
@@ -98,11 +102,13 @@ def test_discipline_labels_and_abbreviations_are_accepted(label, code):
 
 
 def test_unknown_discipline_names_the_line_and_the_value():
-    report = parse(csv_bytes(
-        HEADER,
-        "ana@example.org,Ana,Lima,physician",
-        "ben@example.org,Ben,Okafor,astronaut",
-    ))
+    report = parse(
+        csv_bytes(
+            HEADER,
+            "ana@example.org,Ana,Lima,physician",
+            "ben@example.org,Ben,Okafor,astronaut",
+        )
+    )
 
     assert report.ok is False
     assert [(r.line, len(r.errors)) for r in report.error_rows] == [(3, 1)]
@@ -110,12 +116,14 @@ def test_unknown_discipline_names_the_line_and_the_value():
 
 
 def test_bad_email_names_the_line_and_the_address():
-    report = parse(csv_bytes(
-        HEADER,
-        "ana@example.org,Ana,Lima,physician",
-        "ben@example.org,Ben,Okafor,physician",
-        "not-an-email,Cleo,Diaz,physician",
-    ))
+    report = parse(
+        csv_bytes(
+            HEADER,
+            "ana@example.org,Ana,Lima,physician",
+            "ben@example.org,Ben,Okafor,physician",
+            "not-an-email,Cleo,Diaz,physician",
+        )
+    )
 
     assert report.ok is False
     assert [r.line for r in report.error_rows] == [4]
@@ -131,12 +139,14 @@ def test_missing_email_and_names_are_reported_for_the_row():
 
 
 def test_duplicate_email_in_the_file_points_to_the_first_line():
-    report = parse(csv_bytes(
-        HEADER,
-        "ana@example.org,Ana,Lima,physician",
-        "ben@example.org,Ben,Okafor,physician",
-        "ANA@example.org,Ana,Lima,physician",
-    ))
+    report = parse(
+        csv_bytes(
+            HEADER,
+            "ana@example.org,Ana,Lima,physician",
+            "ben@example.org,Ben,Okafor,physician",
+            "ANA@example.org,Ana,Lima,physician",
+        )
+    )
 
     assert report.ok is False
     assert [r.line for r in report.error_rows] == [4]
@@ -144,10 +154,12 @@ def test_duplicate_email_in_the_file_points_to_the_first_line():
 
 
 def test_unknown_column_is_a_file_error_naming_line_1_and_the_column():
-    report = parse(csv_bytes(
-        "email,first_name,last_name,discipline,shoe_size",
-        "ana@example.org,Ana,Lima,physician,38",
-    ))
+    report = parse(
+        csv_bytes(
+            "email,first_name,last_name,discipline,shoe_size",
+            "ana@example.org,Ana,Lima,physician,38",
+        )
+    )
 
     assert report.ok is False
     assert len(report.file_errors) == 1
@@ -179,12 +191,14 @@ def test_header_names_with_spaces_and_capitals_are_understood():
 
 
 def test_wrong_field_count_names_the_line():
-    report = parse(csv_bytes(
-        HEADER,
-        "ana@example.org,Ana,Lima,physician",
-        "ben@example.org,Ben,Okafor,physician,extra",
-        "cleo@example.org,Cleo,physician",
-    ))
+    report = parse(
+        csv_bytes(
+            HEADER,
+            "ana@example.org,Ana,Lima,physician",
+            "ben@example.org,Ben,Okafor,physician,extra",
+            "cleo@example.org,Cleo,physician",
+        )
+    )
 
     assert report.ok is False
     assert [r.line for r in report.error_rows] == [3, 4]
@@ -193,11 +207,13 @@ def test_wrong_field_count_names_the_line():
 
 
 def test_non_utf8_file_names_the_line_and_suggests_utf8():
-    content = "\n".join([
-        HEADER,
-        "ana@example.org,Ana,Lima,physician",
-        "jose@example.org,José,Núñez,physician",
-    ]).encode("latin-1")
+    content = "\n".join(
+        [
+            HEADER,
+            "ana@example.org,Ana,Lima,physician",
+            "jose@example.org,José,Núñez,physician",
+        ]
+    ).encode("latin-1")
 
     report = parse(content)
 
@@ -218,11 +234,13 @@ def test_utf8_byte_order_mark_is_ignored():
 
 
 def test_semicolon_delimited_file_is_read():
-    report = parse(csv_bytes(
-        "email;first_name;last_name;discipline",
-        "ana@example.org;Ana;Lima;physician",
-        "ben@example.org;Ben;Okafor;Nurse practitioner",
-    ))
+    report = parse(
+        csv_bytes(
+            "email;first_name;last_name;discipline",
+            "ana@example.org;Ana;Lima;physician",
+            "ben@example.org;Ben;Okafor;Nurse practitioner",
+        )
+    )
 
     assert report.ok is True
     assert [r.values["last_name"] for r in report.rows] == ["Lima", "Okafor"]
@@ -230,8 +248,7 @@ def test_semicolon_delimited_file_is_read():
 
 def test_windows_line_endings_and_quoted_commas_are_read():
     content = (
-        b'email,first_name,last_name,discipline\r\n'
-        b'ana@example.org,Ana,"Lima, Jr.",physician\r\n'
+        b'email,first_name,last_name,discipline\r\nana@example.org,Ana,"Lima, Jr.",physician\r\n'
     )
 
     report = parse(content)
@@ -242,8 +259,7 @@ def test_windows_line_endings_and_quoted_commas_are_read():
 
 def test_quote_inside_a_quoted_cell_is_written_doubled_as_in_standard_csv():
     content = (
-        b'email,first_name,last_name,discipline\n'
-        b'ana@example.org,"Ana ""Annie""",Lima,physician\n'
+        b'email,first_name,last_name,discipline\nana@example.org,"Ana ""Annie""",Lima,physician\n'
     )
 
     report = parse(content)
@@ -316,10 +332,12 @@ def test_file_at_the_row_limit_is_accepted(settings):
 
 
 def test_number_out_of_range_is_reported():
-    report = parse(csv_bytes(
-        "email,first_name,last_name,discipline,patient_care_halfdays",
-        "ana@example.org,Ana,Lima,physician,15",
-    ))
+    report = parse(
+        csv_bytes(
+            "email,first_name,last_name,discipline,patient_care_halfdays",
+            "ana@example.org,Ana,Lima,physician,15",
+        )
+    )
 
     assert report.ok is False
     assert report.error_rows[0].line == 2
@@ -328,16 +346,29 @@ def test_number_out_of_range_is_reported():
 
 def test_existing_clinician_is_planned_as_unchanged_or_update():
     program = ProgramFactory()
-    ClinicianFactory(program=program, email="ana@example.org", first_name="Ana",
-                     last_name="Lima", discipline=Discipline.PHYSICIAN)
-    ClinicianFactory(program=program, email="ben@example.org", first_name="Ben",
-                     last_name="Okafor", discipline=Discipline.PHYSICIAN)
+    ClinicianFactory(
+        program=program,
+        email="ana@example.org",
+        first_name="Ana",
+        last_name="Lima",
+        discipline=Discipline.PHYSICIAN,
+    )
+    ClinicianFactory(
+        program=program,
+        email="ben@example.org",
+        first_name="Ben",
+        last_name="Okafor",
+        discipline=Discipline.PHYSICIAN,
+    )
 
-    report = parse(csv_bytes(
-        HEADER,
-        "ANA@example.org,Ana,Lima,physician",
-        "ben@example.org,Ben,Okafor-Smith,NP",
-    ), program)
+    report = parse(
+        csv_bytes(
+            HEADER,
+            "ANA@example.org,Ana,Lima,physician",
+            "ben@example.org,Ben,Okafor-Smith,NP",
+        ),
+        program,
+    )
 
     assert [(r.action, r.changes) for r in report.rows] == [
         ("unchanged", []),
@@ -368,8 +399,12 @@ def test_export_starts_with_the_header_line():
 
 def test_export_writes_one_row_per_clinician_with_codes():
     clinician = ClinicianFactory(
-        email="ana@example.org", first_name="Ana", last_name="Lima",
-        discipline=Discipline.SOCIAL_WORKER, gender=Gender.FEMALE, years_at_institution=3,
+        email="ana@example.org",
+        first_name="Ana",
+        last_name="Lima",
+        discipline=Discipline.SOCIAL_WORKER,
+        gender=Gender.FEMALE,
+        years_at_institution=3,
         patient_care_halfdays=None,
     )
 
@@ -379,7 +414,7 @@ def test_export_writes_one_row_per_clinician_with_codes():
     ]
 
 
-@pytest.mark.parametrize("dangerous", ["=HYPERLINK(\"http://x\")", "+1+1", "-2", "@SUM(A1)"])
+@pytest.mark.parametrize("dangerous", ['=HYPERLINK("http://x")', "+1+1", "-2", "@SUM(A1)"])
 def test_export_neutralises_cells_a_spreadsheet_would_run_as_formulas(dangerous):
     clinician = ClinicianFactory(first_name=dangerous, last_name=dangerous)
 

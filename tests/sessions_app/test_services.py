@@ -92,11 +92,17 @@ def test_second_import_of_the_same_file_changes_nothing():
 
 def test_import_updates_only_changed_fields_and_audits_their_names():
     program = ProgramFactory()
-    ana = ClinicianFactory(program=program, email="ana@example.org", first_name="Ana",
-                           last_name="Lima", discipline=Discipline.PHYSICIAN)
+    ana = ClinicianFactory(
+        program=program,
+        email="ana@example.org",
+        first_name="Ana",
+        last_name="Lima",
+        discipline=Discipline.PHYSICIAN,
+    )
 
     report = services.roster_import_commit(
-        program=program, actor=None,
+        program=program,
+        actor=None,
         content=csv_bytes(HEADER, "ANA@example.org,Ana,Lima-Costa,Nurse practitioner"),
     )
 
@@ -110,14 +116,23 @@ def test_import_updates_only_changed_fields_and_audits_their_names():
 
 def test_import_with_a_status_column_sets_status_and_blank_keeps_it():
     program = ProgramFactory()
-    active = ClinicianFactory(program=program, email="ana@example.org", first_name="Ana",
-                              last_name="Lima", status=Clinician.Status.ACTIVE)
+    active = ClinicianFactory(
+        program=program,
+        email="ana@example.org",
+        first_name="Ana",
+        last_name="Lima",
+        status=Clinician.Status.ACTIVE,
+    )
 
-    services.roster_import_commit(program=program, actor=None, content=csv_bytes(
-        HEADER + ",status",
-        "ana@example.org,Ana,Lima,physician,",
-        "ben@example.org,Ben,Okafor,physician,invited",
-    ))
+    services.roster_import_commit(
+        program=program,
+        actor=None,
+        content=csv_bytes(
+            HEADER + ",status",
+            "ana@example.org,Ana,Lima,physician,",
+            "ben@example.org,Ben,Okafor,physician,invited",
+        ),
+    )
 
     active.refresh_from_db()
     assert active.status == Clinician.Status.ACTIVE
@@ -164,8 +179,15 @@ def test_failed_import_leaves_existing_clinicians_unchanged():
         csv_bytes(HEADER, "ana@example.org,Ana,Lima,physician,extra"),
         csv_bytes(HEADER, "josé@example.org,José,Lima,physician", encoding="latin-1"),
     ],
-    ids=["empty", "header-only", "unknown-column", "missing-column", "duplicate", "fields",
-         "latin-1"],
+    ids=[
+        "empty",
+        "header-only",
+        "unknown-column",
+        "missing-column",
+        "duplicate",
+        "fields",
+        "latin-1",
+    ],
 )
 def test_bad_file_raises_and_saves_nothing(content):
     program = ProgramFactory()
@@ -190,45 +212,81 @@ def test_file_over_the_size_limit_raises_and_saves_nothing(settings):
 
 def test_export_imported_into_a_fresh_program_gives_the_same_clinicians():
     source = ProgramFactory()
-    ClinicianFactory(program=source, email="ana@example.org", first_name="Ana",
-                     last_name='Lima, "Annie"', discipline=Discipline.PSYCHOLOGIST,
-                     gender="female", years_at_institution=4, patient_care_halfdays=7,
-                     status=Clinician.Status.ACTIVE)
-    ClinicianFactory(program=source, email="ben@example.org", first_name="Benoît",
-                     last_name="Okafor", discipline=Discipline.NURSE_PRACTITIONER,
-                     status=Clinician.Status.INACTIVE)
-    ClinicianFactory(program=source, email="cleo@example.org", first_name="Cleo",
-                     last_name="Díaz", discipline=Discipline.OTHER, gender="nonbinary")
+    ClinicianFactory(
+        program=source,
+        email="ana@example.org",
+        first_name="Ana",
+        last_name='Lima, "Annie"',
+        discipline=Discipline.PSYCHOLOGIST,
+        gender="female",
+        years_at_institution=4,
+        patient_care_halfdays=7,
+        status=Clinician.Status.ACTIVE,
+    )
+    ClinicianFactory(
+        program=source,
+        email="ben@example.org",
+        first_name="Benoît",
+        last_name="Okafor",
+        discipline=Discipline.NURSE_PRACTITIONER,
+        status=Clinician.Status.INACTIVE,
+    )
+    ClinicianFactory(
+        program=source,
+        email="cleo@example.org",
+        first_name="Cleo",
+        last_name="Díaz",
+        discipline=Discipline.OTHER,
+        gender="nonbinary",
+    )
     fresh = ProgramFactory()
     exported = roster_csv_export(clinicians=Clinician.objects.filter(program=source))
 
     services.roster_import_commit(program=fresh, actor=None, content=exported.encode())
 
-    fields = ("email", "first_name", "last_name", "discipline", "gender",
-              "years_at_institution", "patient_care_halfdays", "status")
+    fields = (
+        "email",
+        "first_name",
+        "last_name",
+        "discipline",
+        "gender",
+        "years_at_institution",
+        "patient_care_halfdays",
+        "status",
+    )
 
     def rows(program):
-        return list(Clinician.objects.filter(program=program).order_by("email")
-                    .values_list(*fields))
+        return list(
+            Clinician.objects.filter(program=program).order_by("email").values_list(*fields)
+        )
 
     assert rows(fresh) == rows(source)
 
 
 NAME_CHARACTERS = st.sampled_from(list("abcXYZéñøß'\",;- \t"))
-names = st.text(NAME_CHARACTERS, min_size=1, max_size=30).map(str.strip).filter(
-    lambda s: s and s[0] not in "-\t"
+names = (
+    st.text(NAME_CHARACTERS, min_size=1, max_size=30)
+    .map(str.strip)
+    .filter(lambda s: s and s[0] not in "-\t")
 )
 
 
 @hypothesis_settings(
-    max_examples=40, deadline=None, database=None,
+    max_examples=40,
+    deadline=None,
+    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(first=names, last=names, discipline=st.sampled_from(Discipline.values))
 def test_any_name_survives_export_and_reimport(first, last, discipline):
     source = ProgramFactory()
-    ClinicianFactory(program=source, email="ana@example.org", first_name=first, last_name=last,
-                     discipline=discipline)
+    ClinicianFactory(
+        program=source,
+        email="ana@example.org",
+        first_name=first,
+        last_name=last,
+        discipline=discipline,
+    )
     fresh = ProgramFactory()
     exported = roster_csv_export(clinicians=Clinician.objects.filter(program=source))
 
@@ -282,10 +340,16 @@ def test_confirming_a_committed_draft_again_is_refused():
 def test_clinician_create_lowercases_the_email_and_audits_field_names():
     program = ProgramFactory()
 
-    clinician = services.clinician_create(program=program, actor=None, data={
-        "first_name": "Ana", "last_name": "Lima", "email": " Ana@Example.ORG ",
-        "discipline": Discipline.PHYSICIAN,
-    })
+    clinician = services.clinician_create(
+        program=program,
+        actor=None,
+        data={
+            "first_name": "Ana",
+            "last_name": "Lima",
+            "email": " Ana@Example.ORG ",
+            "discipline": Discipline.PHYSICIAN,
+        },
+    )
 
     assert clinician.email == "ana@example.org"
     event = AuditEvent.objects.get(action="clinician.create")
@@ -295,9 +359,14 @@ def test_clinician_create_lowercases_the_email_and_audits_field_names():
 def test_clinician_update_records_field_names_not_values():
     clinician = ClinicianFactory(last_name="Lima", email="ana@example.org")
 
-    services.clinician_update(clinician=clinician, actor=None, data={
-        "last_name": "Secret-Surname", "email": "private@example.org",
-    })
+    services.clinician_update(
+        clinician=clinician,
+        actor=None,
+        data={
+            "last_name": "Secret-Surname",
+            "email": "private@example.org",
+        },
+    )
 
     event = AuditEvent.objects.get(action="clinician.update")
     assert event.data == {"fields": ["email", "last_name"]}
@@ -411,7 +480,9 @@ def test_accepting_creates_the_account_and_the_link_cannot_be_used_twice():
 
     clinician.refresh_from_db()
     assert (clinician.user, clinician.status, user.email) == (
-        user, Clinician.Status.ACTIVE, "ana@example.org"
+        user,
+        Clinician.Status.ACTIVE,
+        "ana@example.org",
     )
     assert user.check_password("a-long-passphrase-77") is True
     with pytest.raises(ValidationError):
@@ -441,8 +512,9 @@ def test_unknown_token_is_not_valid(token):
 def test_program_update_audits_changed_field_names_only():
     program = ProgramFactory(name="Old")
 
-    services.program_update(program=program, actor=None, data={"name": "New", "department":
-                                                                program.department})
+    services.program_update(
+        program=program, actor=None, data={"name": "New", "department": program.department}
+    )
 
     event = AuditEvent.objects.get(action="program.update")
     assert event.data == {"fields": ["name"]}

@@ -82,10 +82,15 @@ def test_roster_search_matches_name_or_email_words(coordinator_client, program):
 
 
 def test_roster_filters_by_discipline_and_status(coordinator_client, program):
-    ClinicianFactory(program=program, email="np@example.org",
-                     discipline=Discipline.NURSE_PRACTITIONER)
-    ClinicianFactory(program=program, email="np-inactive@example.org",
-                     discipline=Discipline.NURSE_PRACTITIONER, status=Clinician.Status.INACTIVE)
+    ClinicianFactory(
+        program=program, email="np@example.org", discipline=Discipline.NURSE_PRACTITIONER
+    )
+    ClinicianFactory(
+        program=program,
+        email="np-inactive@example.org",
+        discipline=Discipline.NURSE_PRACTITIONER,
+        status=Clinician.Status.INACTIVE,
+    )
     ClinicianFactory(program=program, email="md@example.org", discipline=Discipline.PHYSICIAN)
 
     nps = coordinator_client.get(url("roster_list", program), {"discipline": "nurse_practitioner"})
@@ -162,9 +167,7 @@ def test_program_detail_costs_the_same_queries_for_1_and_4_groups(
     assert len(response.context["groups"]) == 4
 
 
-def test_home_costs_the_same_queries_for_1_and_4_programs(
-    client, db, django_assert_num_queries
-):
+def test_home_costs_the_same_queries_for_1_and_4_programs(client, db, django_assert_num_queries):
     user = UserFactory()
     ProgramRoleFactory(user=user)
     client.force_login(user)
@@ -200,10 +203,15 @@ def test_program_detail_shows_groups_with_facilitators_and_member_counts(
 
 def program_form_data(program, **changes) -> dict[str, object]:
     data = {
-        "name": program.name, "department": program.department,
-        "institution": program.institution, "academic_year": program.academic_year,
-        "timezone": program.timezone, "eligible_clinicians": 66,
-        "sessions_per_year_min": 6, "sessions_per_year_max": 8, "format": program.format,
+        "name": program.name,
+        "department": program.department,
+        "institution": program.institution,
+        "academic_year": program.academic_year,
+        "timezone": program.timezone,
+        "eligible_clinicians": 66,
+        "sessions_per_year_min": 6,
+        "sessions_per_year_max": 8,
+        "format": program.format,
     }
     data.update(changes)
     return data
@@ -221,9 +229,12 @@ def test_coordinator_saves_program_settings(coordinator_client, program):
 
 
 def test_program_settings_refuse_min_above_max_and_unknown_timezone(coordinator_client, program):
-    response = coordinator_client.post(url("program_edit", program), program_form_data(
-        program, sessions_per_year_min=9, sessions_per_year_max=8, timezone="Mars/Olympus"
-    ))
+    response = coordinator_client.post(
+        url("program_edit", program),
+        program_form_data(
+            program, sessions_per_year_min=9, sessions_per_year_max=8, timezone="Mars/Olympus"
+        ),
+    )
 
     assert response.status_code == 200
     assert set(response.context["form"].errors) == {"sessions_per_year_max", "timezone"}
@@ -235,9 +246,15 @@ def test_program_settings_refuse_min_above_max_and_unknown_timezone(coordinator_
 
 
 def clinician_form_data(**changes) -> dict[str, object]:
-    data = {"first_name": "Ana", "last_name": "Lima", "email": "ana@example.org",
-            "discipline": "physician", "gender": "female", "years_at_institution": "",
-            "patient_care_halfdays": ""}
+    data = {
+        "first_name": "Ana",
+        "last_name": "Lima",
+        "email": "ana@example.org",
+        "discipline": "physician",
+        "gender": "female",
+        "years_at_institution": "",
+        "patient_care_halfdays": "",
+    }
     data.update(changes)
     return data
 
@@ -289,9 +306,9 @@ def test_same_email_is_allowed_in_another_program(client, program):
 
 
 def test_coordinator_edits_a_clinician_and_history_lists_the_field(coordinator_client, program):
-    clinician = ClinicianFactory(program=program, **{
-        k: v for k, v in clinician_form_data().items() if v != ""
-    })
+    clinician = ClinicianFactory(
+        program=program, **{k: v for k, v in clinician_form_data().items() if v != ""}
+    )
 
     response = coordinator_client.post(
         url("clinician_edit", program, pk=clinician.pk), clinician_form_data(last_name="Costa")
@@ -305,16 +322,18 @@ def test_coordinator_edits_a_clinician_and_history_lists_the_field(coordinator_c
     assert "clinician.update (last_name)" in page_text(detail)
 
 
-def test_edit_keeping_own_email_is_allowed_but_taking_anothers_is_not(
-    coordinator_client, program
-):
+def test_edit_keeping_own_email_is_allowed_but_taking_anothers_is_not(coordinator_client, program):
     clinician = ClinicianFactory(program=program, email="ana@example.org")
     ClinicianFactory(program=program, email="ben@example.org")
 
-    own = coordinator_client.post(url("clinician_edit", program, pk=clinician.pk),
-                                  clinician_form_data(email="Ana@example.org"))
-    taken = coordinator_client.post(url("clinician_edit", program, pk=clinician.pk),
-                                    clinician_form_data(email="BEN@example.org"))
+    own = coordinator_client.post(
+        url("clinician_edit", program, pk=clinician.pk),
+        clinician_form_data(email="Ana@example.org"),
+    )
+    taken = coordinator_client.post(
+        url("clinician_edit", program, pk=clinician.pk),
+        clinician_form_data(email="BEN@example.org"),
+    )
 
     clinician.refresh_from_db()
     assert (own.status_code, taken.status_code) == (302, 200)
@@ -427,10 +446,14 @@ def test_accepting_creates_account_links_clinician_and_signs_in(
     )
     client.logout()
 
-    response = client.post(path_of(link), {
-        "username": "ana.lima", "password1": "quiet-harbour-lantern-9",
-        "password2": "quiet-harbour-lantern-9",
-    })
+    response = client.post(
+        path_of(link),
+        {
+            "username": "ana.lima",
+            "password1": "quiet-harbour-lantern-9",
+            "password2": "quiet-harbour-lantern-9",
+        },
+    )
 
     clinician.refresh_from_db()
     assert response["Location"] == reverse("home")
@@ -454,8 +477,9 @@ def test_invitation_link_cannot_be_used_twice(
     client.logout()
 
     again = client.get(path_of(link))
-    resubmit = client.post(path_of(link),
-                           {"username": "ana2", "password1": password, "password2": password})
+    resubmit = client.post(
+        path_of(link), {"username": "ana2", "password1": password, "password2": password}
+    )
 
     assert again.status_code == 404
     assert "sessions_app/invitation_invalid.html" in [t.name for t in again.templates]
@@ -472,8 +496,10 @@ def test_expired_invitation_link_shows_the_invalid_page(client, program):
     )
 
     response = client.get(
-        reverse("sessions_app:invitation_accept",
-                kwargs={"token": services.invitation_token(invitation)})
+        reverse(
+            "sessions_app:invitation_accept",
+            kwargs={"token": services.invitation_token(invitation)},
+        )
     )
 
     assert response.status_code == 404
@@ -530,11 +556,13 @@ def test_short_password_is_refused_and_the_username_kept(client, program):
     invitation = services.clinician_invite(
         clinician=ClinicianFactory(program=program), actor=UserFactory()
     )
-    path = reverse("sessions_app:invitation_accept",
-                   kwargs={"token": services.invitation_token(invitation)})
+    path = reverse(
+        "sessions_app:invitation_accept", kwargs={"token": services.invitation_token(invitation)}
+    )
 
-    response = client.post(path, {"username": "ana.lima", "password1": "short1",
-                                  "password2": "short1"})
+    response = client.post(
+        path, {"username": "ana.lima", "password1": "short1", "password2": "short1"}
+    )
 
     assert response.status_code == 200
     assert list(response.context["form"].errors) == ["password1"]
@@ -549,12 +577,12 @@ def test_taken_username_is_refused(client, program):
     invitation = services.clinician_invite(
         clinician=ClinicianFactory(program=program), actor=UserFactory()
     )
-    path = reverse("sessions_app:invitation_accept",
-                   kwargs={"token": services.invitation_token(invitation)})
+    path = reverse(
+        "sessions_app:invitation_accept", kwargs={"token": services.invitation_token(invitation)}
+    )
     password = "quiet-harbour-lantern-9"
 
-    response = client.post(path, {"username": "ANA", "password1": password,
-                                  "password2": password})
+    response = client.post(path, {"username": "ANA", "password1": password, "password2": password})
 
     assert list(response.context["form"].errors) == ["username"]
 
@@ -584,7 +612,8 @@ def test_upload_preview_confirm_puts_the_rows_on_the_roster(coordinator_client, 
 
     preview = coordinator_client.get(uploaded["Location"])
     assert [r.raw["email"] for r in preview.context["report"].rows] == [
-        "ana@example.org", "ben@example.org"
+        "ana@example.org",
+        "ben@example.org",
     ]
     assert "ben@example.org" in page_text(preview)
 
@@ -639,8 +668,7 @@ def test_file_with_3_good_rows_and_1_bad_row_saves_nothing(coordinator_client, p
         (b"\n\n", "empty"),
         (csv_bytes(HEADER), "no clinicians"),
         (csv_bytes(HEADER + ",name", "a@example.org,Ana,Lima,md,Ana Lima"), "“name”"),
-        ("email,first_name,last_name,discipline\nj@x.org,José,L,md\n".encode("latin-1"),
-         "line 2"),
+        ("email,first_name,last_name,discipline\nj@x.org,José,L,md\n".encode("latin-1"), "line 2"),
     ],
     ids=["empty", "header-only", "unknown-column", "latin-1"],
 )
@@ -729,11 +757,22 @@ def test_export_is_a_csv_attachment_and_is_audited(client, program):
 
 def test_exported_file_imports_into_a_fresh_program_unchanged(client, program):
     coordinator = ProgramRoleFactory(program=program).user
-    ClinicianFactory(program=program, email="ana@example.org", first_name="Ana",
-                     last_name="Lima", years_at_institution=5, gender="female")
-    ClinicianFactory(program=program, email="ben@example.org", first_name="Ben",
-                     last_name="O'Kafor", discipline=Discipline.PHARMACIST,
-                     status=Clinician.Status.INACTIVE)
+    ClinicianFactory(
+        program=program,
+        email="ana@example.org",
+        first_name="Ana",
+        last_name="Lima",
+        years_at_institution=5,
+        gender="female",
+    )
+    ClinicianFactory(
+        program=program,
+        email="ben@example.org",
+        first_name="Ben",
+        last_name="O'Kafor",
+        discipline=Discipline.PHARMACIST,
+        status=Clinician.Status.INACTIVE,
+    )
     fresh = ProgramFactory()
     ProgramRoleFactory(program=fresh, user=coordinator)
     client.force_login(coordinator)
@@ -742,7 +781,16 @@ def test_exported_file_imports_into_a_fresh_program_unchanged(client, program):
     preview_url = upload(client, fresh, exported)["Location"]
     client.post(preview_url)
 
-    fields = ("email", "first_name", "last_name", "discipline", "gender",
-              "years_at_institution", "patient_care_halfdays", "status")
-    assert list(Clinician.objects.filter(program=fresh).order_by("email").values_list(*fields)) \
-        == list(Clinician.objects.filter(program=program).order_by("email").values_list(*fields))
+    fields = (
+        "email",
+        "first_name",
+        "last_name",
+        "discipline",
+        "gender",
+        "years_at_institution",
+        "patient_care_halfdays",
+        "status",
+    )
+    assert list(
+        Clinician.objects.filter(program=fresh).order_by("email").values_list(*fields)
+    ) == list(Clinician.objects.filter(program=program).order_by("email").values_list(*fields))

@@ -16,6 +16,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from sessions_app import grouping
+from sessions_app.assignment import Infeasible
 from sessions_app.models import (
     Clinician,
     Discipline,
@@ -219,14 +221,18 @@ class Command(BaseCommand):
         others = [c for c in clinicians if c.discipline != Discipline.PHYSICIAN]
         physicians = [c for c in clinicians if c.discipline == Discipline.PHYSICIAN]
         active = others + physicians[: ACTIVE_PARTICIPANTS - len(others)]
-        start = date(2026, 9, 1)
-        for index, clinician in enumerate(active):
-            GroupMembership.objects.create(
-                group=groups[index % len(groups)], clinician=clinician, joined_on=start
-            )
         Clinician.objects.filter(pk__in=[c.pk for c in active]).update(
             status=Clinician.Status.ACTIVE
         )
+        # The same balanced assignment a coordinator runs from the Groups page.
+        run = grouping.assignment_preview(
+            program=program,
+            actor=None,
+            request=grouping.AssignmentRequest(groups=len(groups), min_size=8, max_size=12),
+        )
+        if isinstance(run, Infeasible):
+            raise CommandError("Demo assignment failed: " + " ".join(run.problems))
+        grouping.assignment_commit(run=run, actor=None)
         # Some clinicians have not been invited yet: they stay eligible.
         leftover = list(
             Clinician.objects.filter(program=program, status=Clinician.Status.INVITED)

@@ -1,0 +1,1563 @@
+"""Balanced assignment of clinicians to Clinical Case Discussion Groups, with OR-Tools CP-SAT.
+
+A pure module: no Django, no database. Dataclasses in (:class:`Problem`), dataclasses out
+(:class:`Assignment` or :class:`Infeasible`)::
+
+    result = solve(Problem(people=people, groups=make_groups(3)))
+    if isinstance(result, Infeasible):
+        show(result.problems)          # plain-English sentences naming people and rules
+    else:
+        save(result.groups)            # group key -> sorted person ids
+
+Hard rules: everybody in exactly one group; group sizes within bounds; pins; keep-apart and
+keep-together pairs; forbidden (person, group) placements (e.g. a facilitator cannot be a member
+of the group they facilitate); meeting-time availability; "physicians only"; and, in
+``mode="add_newcomers"``, existing members stay exactly where they are.
+
+Soft goals (one integer objective, minimised): every group should hold its fair share of each
+discipline (weight 4), gender (weight 2) and experience band (weight 1), plus a size-balance term
+(weight 1). With ``n`` people in ``K`` groups, a value ``v`` held by ``c_v`` people and a group of
+size ``s_g`` holding ``k`` of them, the fair share is ``c_v * s_g / n``; to stay in exact integer
+arithmetic its penalty is ``|n * k - c_v * s_g|`` (n times the distance in people), and the size
+penalty is ``|K * s_g - n|`` (K times the distance in people from ``n / K``). The two are put in
+one unit, "people off target times n*K / gcd(n, K)", so that one person too many in a group
+weighs the same (1) as one person off an experience-band share::
+
+    score = sum over groups g of
+              K/d * sum over attributes a, values v of  w_a * |n * k_{a,v,g} - c_v * s_g|
+            + n/d * |K * s_g - n|                              (d = gcd(n, K))
+
+Without that scaling the size term is n/K times weaker than its weight says, and because a
+group's share of a rare value grows with its size, the fair-share terms alone pull groups
+holding one of a rare discipline above the others (30 people in 3 groups came out 11/10/9).
+:func:`objective_value` computes the score of any assignment; ``Assignment.score`` is it.
+
+Every infeasibility that simple reasoning can detect is explained *before* the solver runs
+(:func:`check_problem`), so that the coordinator reads "Ana Ruiz is pinned to two groups: Group 1
+and Group 2." rather than "INFEASIBLE".
+
+Scale: people with no individual rule (no apart partner, no together-cluster) are
+interchangeable within their "type" (discipline, gender, experience band, set of groups they may
+join; pins make people constants), so the model has one integer count per (type, group) for
+them and booleans only for the few rule-bound people. Those booleans are cut down further
+without losing any solution: within a run of interchangeable groups the ``r``-th unit may only
+use the first ``r + 1`` of them (any solution can be relabelled that way). A greedy placement
+hints the solver with a complete, feasible start. 3,000 people in 300 groups with a few hundred
+rules then solve (not to proven optimality) in under 30 s on two cores; see
+``bench/assign_groups.py``.
+
+Determinism: with ``Problem.deterministic`` (the default) CP-SAT runs one worker with
+``random_seed = Problem.seed`` and stops on optimality or on a *deterministic* time budget, so
+the same problem and seed always give the same groups. (CP-SAT's parallel portfolio is not
+reproducible; its ``interleave_search`` mode is, but measured 10-30x slower here on the small
+problems and no better on the large one.) The wall-clock limit stays a safety net; a run it cut
+short is flagged ``Assignment.stopped_by_wall_clock`` and may not be reproducible. With
+``deterministic=False`` CP-SAT uses ``num_workers`` threads and the wall clock only.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Literal
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+__all__ = [
+    "ATTRIBUTE_WEIGHTS",
+    "DISCIPLINE_LABELS",
+    "EXPERIENCE_LABELS",
+    "FACILITATES",
+    "GENDER_LABELS",
+    "SIZE_WEIGHT",
+    "Assignment",
+    "GroupComposition",
+    "GroupSpec",
+    "Infeasible",
+    "Person",
+    "Problem",
+    "check_problem",
+    "groups_for_target",
+    "make_groups",
+    "objective_value",
+    "solve",
+]
+
+# --------------------------------------------------------------------------------------------
+# Labels and weights
+# --------------------------------------------------------------------------------------------
+
+#: Human labels of the discipline codes (the same as ``sessions_app.models.Discipline``).
+DISCIPLINE_LABELS: dict[str, str] = {
+    "physician": "Physician",
+    "nurse_practitioner": "Nurse practitioner",
+    "physician_assistant": "Physician assistant",
+    "social_worker": "Social worker",
+    "pharmacist": "Clinical pharmacist",
+    "psychologist": "Psychologist",
+    "nurse": "Nurse",
+    "other": "Other",
+}
+#: Human labels of the gender codes (the same as ``sessions_app.models.Gender``).
+GENDER_LABELS: dict[str, str] = {
+    "female": "Female",
+    "male": "Male",
+    "nonbinary": "Non-binary",
+    "undisclosed": "Prefer not to say",
+}
+#: Human labels of the usual experience bands (other band codes are allowed and shown as is).
+EXPERIENCE_LABELS: dict[str, str] = {
+    "lt5": "Less than 5 years",
+    "5to10": "5 to 10 years",
+    "gt10": "More than 10 years",
+    "unknown": "Unknown",
+}
+
+#: Objective weight of each attribute, in priority order (discipline > gender > experience).
+ATTRIBUTE_WEIGHTS: dict[str, int] = {"discipline": 4, "gender": 2, "experience": 1}
+#: Objective weight of the size-balance term.
+SIZE_WEIGHT = 1
+
+#: A ``forbidden`` reason for facilitators: "Ana Ruiz is pinned to Group 1, which they facilitate."
+FACILITATES = "which they facilitate"
+
+_LABELS = {
+    "discipline": DISCIPLINE_LABELS,
+    "gender": GENDER_LABELS,
+    "experience": EXPERIENCE_LABELS,
+}
+
+# (singular, plural) nouns for sentences such as "3 social workers for 4 groups".
+_NOUNS: dict[str, dict[str, tuple[str, str]]] = {
+    "discipline": {
+        "physician": ("physician", "physicians"),
+        "nurse_practitioner": ("nurse practitioner", "nurse practitioners"),
+        "physician_assistant": ("physician assistant", "physician assistants"),
+        "social_worker": ("social worker", "social workers"),
+        "pharmacist": ("clinical pharmacist", "clinical pharmacists"),
+        "psychologist": ("psychologist", "psychologists"),
+        "nurse": ("nurse", "nurses"),
+        "other": ("person of another discipline", "people of other disciplines"),
+    },
+    "gender": {
+        "female": ("woman", "women"),
+        "male": ("man", "men"),
+        "nonbinary": ("non-binary person", "non-binary people"),
+        "undisclosed": (
+            "person who did not state a gender",
+            "people who did not state a gender",
+        ),
+    },
+    "experience": {
+        "lt5": (
+            "person with less than 5 years' experience",
+            "people with less than 5 years' experience",
+        ),
+        "5to10": ("person with 5 to 10 years' experience", "people with 5 to 10 years' experience"),
+        "gt10": (
+            "person with more than 10 years' experience",
+            "people with more than 10 years' experience",
+        ),
+        "unknown": ("person of unknown experience", "people of unknown experience"),
+    },
+}
+
+_ATTRS: tuple[str, ...] = ("discipline", "gender", "experience")
+_BIG_MODEL = 50_000  # variables; above this CP-SAT's presolve is switched off
+_DTIME_PER_SECOND = 0.15  # default deterministic budget per wall-clock second of time_limit_s
+
+# --------------------------------------------------------------------------------------------
+# Input
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    """A clinician who opted in.
+
+    ``available_slots`` lists the meeting times (group ``slot`` labels) the person can attend;
+    ``None`` means any time. Everybody can attend a group whose slot is ``""`` (the common time).
+    """
+
+    id: int
+    name: str
+    discipline: str
+    gender: str
+    experience: str
+    available_slots: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """One discussion group: a stable key, a display name, size bounds and its meeting time."""
+
+    key: str
+    name: str
+    min_size: int = 8
+    max_size: int = 12
+    slot: str = ""
+
+
+Mode = Literal["fresh", "add_newcomers"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Everything :func:`solve` needs.
+
+    ``pins`` is a list of ``(person id, group key)`` pairs (a mapping is accepted too; a list lets
+    the same person be pinned twice, which :func:`check_problem` reports). ``apart`` and
+    ``together`` are pairs of person ids. ``forbidden`` holds ``(person id, group key, reason)``
+    where reason is a clause completing "Ana Ruiz is pinned to Group 1, ..." such as
+    :data:`FACILITATES`. ``existing`` maps current members to their group; with
+    ``mode="add_newcomers"`` they stay where they are and only the other people are placed.
+
+    Solver knobs: ``time_limit_s`` bounds the whole call in wall-clock seconds. With
+    ``deterministic=True`` (the default) one CP-SAT worker searches for at most
+    ``deterministic_time_s`` units of CP-SAT's deterministic time (default: 0.15 per second of the
+    wall-clock budget, which on two cores usually ends first), so results are reproducible.
+    With ``deterministic=False`` it uses ``num_workers`` threads until optimal or out of time.
+    """
+
+    people: Sequence[Person]
+    groups: Sequence[GroupSpec]
+    pins: Sequence[tuple[int, str]] | Mapping[int, str] = field(default_factory=list)
+    apart: Sequence[tuple[int, int]] = field(default_factory=list)
+    together: Sequence[tuple[int, int]] = field(default_factory=list)
+    forbidden: Sequence[tuple[int, str, str]] = field(default_factory=list)
+    physicians_only: bool = False
+    seed: int = 0
+    time_limit_s: float = 10.0
+    existing: Mapping[int, str] | None = None
+    mode: Mode = "fresh"
+    num_workers: int = 2
+    deterministic: bool = True
+    deterministic_time_s: float | None = None
+
+
+def make_groups(
+    k: int,
+    min_size: int = 8,
+    max_size: int = 12,
+    names: Sequence[str] | None = None,
+    slot: str = "",
+) -> list[GroupSpec]:
+    """``k`` groups keyed ``"g1"`` .. ``"gk"`` and named "Group 1" .. (or ``names``)."""
+    if k < 0:
+        raise ValueError("k must not be negative")
+    if names is not None and len(names) != k:
+        raise ValueError(f"{len(names)} names given for {k} groups")
+    return [
+        GroupSpec(
+            key=f"g{i + 1}",
+            name=names[i] if names is not None else f"Group {i + 1}",
+            min_size=min_size,
+            max_size=max_size,
+            slot=slot,
+        )
+        for i in range(k)
+    ]
+
+
+def groups_for_target(
+    n_people: int, target_size: int = 10, min_size: int = 8, max_size: int = 12
+) -> int:
+    """How many groups of about ``target_size`` suit ``n_people`` within ``[min_size, max_size]``.
+
+    The nearest whole number of groups to ``n_people / target_size``, moved into the range where
+    every group can stay within its bounds. When no number of groups works (e.g. 7 people and a
+    minimum of 8) it returns the smallest count that can hold everybody, and :func:`solve` then
+    explains why it cannot work.
+    """
+    if target_size <= 0 or min_size < 0 or max_size <= 0 or min_size > max_size:
+        raise ValueError("need 0 <= min_size <= max_size and a positive target_size")
+    if n_people <= 0:
+        return 0
+    k = max(1, (2 * n_people + target_size) // (2 * target_size))  # round half up
+    lo = -(-n_people // max_size)
+    hi = n_people // min_size if min_size > 0 else n_people
+    if lo > hi:
+        return lo
+    return min(max(k, lo), hi)
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Infeasible:
+    """No assignment exists (or none was found in time); each problem is a plain sentence."""
+
+    problems: list[str]
+
+
+@dataclass(frozen=True)
+class GroupComposition:
+    """Who is in one group, counted per discipline, gender and experience band (codes)."""
+
+    key: str
+    name: str
+    size: int
+    disciplines: dict[str, int]
+    genders: dict[str, int]
+    experience: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A solution. ``groups`` maps every group key to its members' ids, sorted.
+
+    ``score`` is the objective (see the module docstring) of these groups; ``best_bound`` the
+    solver's proven lower bound on it; ``optimal`` whether the two meet. ``unmet`` lists each soft
+    goal that is not met, and why. ``moves`` counts the ``existing`` members whose group changed
+    (always 0 in ``add_newcomers`` mode).
+    """
+
+    groups: dict[str, list[int]]
+    score: int
+    best_bound: float
+    optimal: bool
+    composition: list[GroupComposition]
+    unmet: list[str]
+    moves: int
+    wall_time_s: float
+    stopped_by_wall_clock: bool = False
+
+
+# --------------------------------------------------------------------------------------------
+# Small text helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _join(items: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    items = list(items)
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _join_capped(items: Sequence[str], cap: int = 8) -> str:
+    items = list(items)
+    if len(items) <= cap:
+        return _join(items)
+    return ", ".join(items[:cap]) + f" and {len(items) - cap} others"
+
+
+def _plural(n: int, singular: str, plural: str | None = None) -> str:
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
+
+
+def _noun(attr: str, value: str, count: int) -> str:
+    singular, plural = _NOUNS.get(attr, {}).get(
+        value, (f"person with {attr} {value!r}", f"people with {attr} {value!r}")
+    )
+    return singular if count == 1 else plural
+
+
+def _discipline_phrase(code: str) -> str:
+    """'a nurse practitioner', 'an ...', 'of another discipline'."""
+    if code == "other":
+        return "of another discipline"
+    label = DISCIPLINE_LABELS.get(code, code.replace("_", " ")).lower()
+    article = "an" if label[:1] in "aeiou" else "a"
+    return f"{article} {label}"
+
+
+def _slot_text(slot: str) -> str:
+    return slot if slot else "the common time"
+
+
+# --------------------------------------------------------------------------------------------
+# Normalised view of a problem (shared by the checks and the model)
+# --------------------------------------------------------------------------------------------
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, a: int) -> int:
+        self.parent.setdefault(a, a)
+        root = a
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[a] != root:
+            self.parent[a], a = root, self.parent[a]
+        return root
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            # the smaller id becomes the root: deterministic
+            if rb < ra:
+                ra, rb = rb, ra
+            self.parent[rb] = ra
+
+
+@dataclass
+class _Ctx:
+    problem: Problem
+    people: dict[int, Person]
+    order: list[int]  # person ids in input order
+    groups: list[GroupSpec]
+    gidx: dict[str, int]
+    pins: list[tuple[int, str]]
+    pin_sources: dict[int, dict[str, str]]  # person -> {group key: "pin" | "existing"}
+    apart: list[tuple[int, int]]
+    together: list[tuple[int, int]]
+    forbidden: dict[int, dict[str, str]]  # person -> {group key: reason}
+    existing: dict[int, str]
+    uf: _UnionFind
+    clusters: dict[int, list[int]]  # root -> member ids (only clusters of 2+ people)
+    avail: dict[int, frozenset[str]]  # person -> group keys whose meeting time they can attend
+    allowed: dict[int, frozenset[str]]  # avail minus forbidden
+
+    def name(self, pid: int) -> str:
+        return self.people[pid].name
+
+    def gname(self, key: str) -> str:
+        return self.groups[self.gidx[key]].name
+
+    def names(self, pids: Iterable[int]) -> str:
+        return _join([self.name(p) for p in pids])
+
+    def apart_in_order(self) -> list[tuple[int, int]]:
+        """The apart pairs, each with its people in input order (for messages)."""
+        pos = {pid: i for i, pid in enumerate(self.order)}
+        return [(a, b) if pos[a] <= pos[b] else (b, a) for a, b in self.apart]
+
+    def cluster_of(self, pid: int) -> list[int]:
+        return self.clusters.get(self.uf.find(pid), [pid])
+
+
+def _normalise(problem: Problem) -> _Ctx:
+    """Validate references and build lookups. Raises ``ValueError`` for malformed input
+    (duplicate ids or keys, unknown ids or keys, bad size bounds, bad mode): those are
+    programming errors, not coordinator decisions."""
+    people: dict[int, Person] = {}
+    order: list[int] = []
+    for p in problem.people:
+        if p.id in people:
+            raise ValueError(f"duplicate person id {p.id}")
+        people[p.id] = p
+        order.append(p.id)
+    groups = list(problem.groups)
+    gidx: dict[str, int] = {}
+    for i, g in enumerate(groups):
+        if g.key in gidx:
+            raise ValueError(f"duplicate group key {g.key!r}")
+        if g.min_size < 0 or g.min_size > g.max_size:
+            raise ValueError(f"group {g.key!r}: need 0 <= min_size <= max_size")
+        gidx[g.key] = i
+    if problem.mode not in ("fresh", "add_newcomers"):
+        raise ValueError(f"unknown mode {problem.mode!r}")
+    if problem.mode == "add_newcomers" and problem.existing is None:
+        raise ValueError("mode='add_newcomers' needs existing (member id -> group key)")
+
+    def person(pid: int, what: str) -> int:
+        if pid not in people:
+            raise ValueError(f"{what} refers to unknown person id {pid}")
+        return pid
+
+    def group(key: str, what: str) -> str:
+        if key not in gidx:
+            raise ValueError(f"{what} refers to unknown group key {key!r}")
+        return key
+
+    raw_pins = problem.pins.items() if isinstance(problem.pins, Mapping) else problem.pins
+    pins = [(person(p, "a pin"), group(g, "a pin")) for p, g in raw_pins]
+    existing: dict[int, str] = {}
+    if problem.existing is not None:
+        for p, g in problem.existing.items():
+            existing[person(p, "existing")] = g
+            if problem.mode == "add_newcomers":
+                group(g, "existing")
+    pin_sources: dict[int, dict[str, str]] = defaultdict(dict)
+    if problem.mode == "add_newcomers":
+        for p, g in existing.items():
+            pin_sources[p][g] = "existing"
+    for p, g in pins:
+        pin_sources[p].setdefault(g, "pin")
+
+    apart: list[tuple[int, int]] = []
+    for a, b in problem.apart:
+        person(a, "an apart pair")
+        person(b, "an apart pair")
+        if a == b:
+            raise ValueError(f"apart pair ({a}, {b}) names the same person twice")
+        apart.append((a, b))
+    together: list[tuple[int, int]] = []
+    uf = _UnionFind()
+    for a, b in problem.together:
+        person(a, "a together pair")
+        person(b, "a together pair")
+        if a != b:
+            together.append((a, b))
+            uf.union(a, b)
+    clusters_dd: dict[int, list[int]] = defaultdict(list)
+    for pid in sorted(uf.parent):
+        clusters_dd[uf.find(pid)].append(pid)
+    clusters = {r: m for r, m in clusters_dd.items() if len(m) >= 2}
+
+    forbidden: dict[int, dict[str, str]] = defaultdict(dict)
+    for p, g, reason in problem.forbidden:
+        forbidden[person(p, "a forbidden placement")].setdefault(
+            group(g, "a forbidden placement"), reason
+        )
+
+    all_keys = frozenset(gidx)
+    avail: dict[int, frozenset[str]] = {}
+    allowed: dict[int, frozenset[str]] = {}
+    for pid, p in people.items():
+        if p.available_slots is None:
+            a = all_keys
+        else:
+            a = frozenset(g.key for g in groups if g.slot == "" or g.slot in p.available_slots)
+        avail[pid] = a
+        allowed[pid] = a - frozenset(forbidden.get(pid, ()))
+    return _Ctx(
+        problem=problem,
+        people=people,
+        order=order,
+        groups=groups,
+        gidx=gidx,
+        pins=pins,
+        pin_sources=dict(pin_sources),
+        apart=apart,
+        together=together,
+        forbidden=dict(forbidden),
+        existing=existing,
+        uf=uf,
+        clusters=clusters,
+        avail=avail,
+        allowed=allowed,
+    )
+
+
+def _person_pin(ctx: _Ctx, pid: int) -> str | None:
+    """The one group a person is pinned to (by a pin or by staying put), if any and unique."""
+    src = ctx.pin_sources.get(pid)
+    if src and len(src) == 1:
+        return next(iter(src))
+    return None
+
+
+def _cluster_pin(ctx: _Ctx, pid: int) -> str | None:
+    """The one group a person must join, through their own pin or their together-cluster's."""
+    keys = {k for m in ctx.cluster_of(pid) for k in ctx.pin_sources.get(m, {})}
+    return next(iter(keys)) if len(keys) == 1 else None
+
+
+def _why_not(ctx: _Ctx, pid: int, key: str) -> str:
+    """Why ``pid`` cannot join group ``key`` (meeting time or forbidden), as a clause."""
+    if key not in ctx.avail[pid]:
+        return f"it meets at {ctx.groups[ctx.gidx[key]].slot}, a time they cannot attend"
+    reason = ctx.forbidden.get(pid, {}).get(key, "")
+    return reason or "which they may not join"
+
+
+def _tpath(ctx: _Ctx, a: int, b: int) -> list[int]:
+    """People on a shortest together-chain from ``a`` to ``b`` (both included)."""
+    adj: dict[int, list[int]] = defaultdict(list)
+    for x, y in ctx.together:
+        adj[x].append(y)
+        adj[y].append(x)
+    prev: dict[int, int | None] = {a: None}
+    queue = deque([a])
+    while queue:
+        x = queue.popleft()
+        if x == b:
+            break
+        for y in sorted(adj[x]):
+            if y not in prev:
+                prev[y] = x
+                queue.append(y)
+    path = [b]
+    while prev.get(path[-1]) is not None:
+        path.append(prev[path[-1]])  # type: ignore[arg-type]
+    return path[::-1]
+
+
+# --------------------------------------------------------------------------------------------
+# Explicit checks (before the solver)
+# --------------------------------------------------------------------------------------------
+
+
+def check_problem(problem: Problem) -> list[str]:
+    """Every reason, found by direct checks, why ``problem`` has no solution (empty: none found).
+
+    Raises ``ValueError`` for malformed input (see :func:`_normalise`).
+    """
+    return _checks(_normalise(problem))
+
+
+def _checks(ctx: _Ctx) -> list[str]:
+    out: list[str] = []
+    p = ctx.problem
+    groups = ctx.groups
+    n = len(ctx.people)
+    k = len(groups)
+    newcomers_mode = p.mode == "add_newcomers"
+
+    if k == 0:
+        return ["There are no groups to place people in."] if n else ["There are no groups."]
+
+    # --- capacity ---------------------------------------------------------------------------
+    mins = {g.min_size for g in groups}
+    maxs = {g.max_size for g in groups}
+    need = sum(g.min_size for g in groups)
+    cap = sum(g.max_size for g in groups)
+    groups_word = _plural(k, "group")
+    if newcomers_mode:
+        members = defaultdict(int)
+        for g in ctx.existing.values():
+            members[g] += 1
+        newcomers = n - len(ctx.existing)
+        free = {g.key: max(0, g.max_size - members[g.key]) for g in groups}
+        short = {g.key: max(0, g.min_size - members[g.key]) for g in groups}
+        for g in groups:
+            if members[g.key] > g.max_size:
+                out.append(
+                    f"{g.name} already has {members[g.key]} members, more than its maximum "
+                    f"of {g.max_size}."
+                )
+        if newcomers > sum(free.values()):
+            detail = ", ".join(f"{g.name}: {free[g.key]}" for g in groups)
+            out.append(
+                f"There {'is' if newcomers == 1 else 'are'} {_plural(newcomers, 'newcomer')} "
+                f"but only {_plural(sum(free.values()), 'free place')} ({detail})."
+            )
+        if newcomers < sum(short.values()):
+            detail = ", ".join(f"{g.name}: {short[g.key]}" for g in groups if short[g.key])
+            out.append(
+                f"There {'is' if newcomers == 1 else 'are'} {_plural(newcomers, 'newcomer')} "
+                f"but the groups need {sum(short.values())} more members to reach their "
+                f"minimum sizes ({detail})."
+            )
+    else:
+        if n < need:
+            if len(mins) == 1:
+                out.append(
+                    f"{_plural(n, 'person', 'people')} cannot fill {groups_word} of at least "
+                    f"{groups[0].min_size} ({need} places needed)."
+                )
+            else:
+                out.append(
+                    f"{_plural(n, 'person', 'people')} cannot fill {groups_word} whose minimum "
+                    f"sizes add up to {need} places."
+                )
+        if n > cap:
+            if len(maxs) == 1:
+                out.append(
+                    f"{_plural(n, 'person', 'people')} do not fit in {groups_word} of at most "
+                    f"{groups[0].max_size} ({cap} places)."
+                )
+            else:
+                out.append(
+                    f"{_plural(n, 'person', 'people')} do not fit in {groups_word} whose maximum "
+                    f"sizes add up to {cap} places."
+                )
+
+    # --- physicians only --------------------------------------------------------------------
+    if p.physicians_only:
+        others = [ctx.people[i] for i in ctx.order if ctx.people[i].discipline != "physician"]
+        if others:
+            out.append(
+                "The program accepts physicians only; "
+                + _join_capped(
+                    [f"{o.name} is {_discipline_phrase(o.discipline)}" for o in others], 20
+                )
+                + "."
+            )
+
+    # --- each person on their own -----------------------------------------------------------
+    all_slots = [g.slot for g in groups]
+    for pid in ctx.order:
+        src = ctx.pin_sources.get(pid, {})
+        name = ctx.name(pid)
+        if len(src) > 1:
+            pinned = [g for g, s in src.items() if s == "pin"]
+            stays = [g for g, s in src.items() if s == "existing"]
+            if stays:
+                out.append(
+                    f"{name} is pinned to {_join([ctx.gname(g) for g in pinned])} but already "
+                    f"belongs to {ctx.gname(stays[0])}, and existing members are not moved."
+                )
+            else:
+                ordered = sorted(pinned, key=ctx.gidx.__getitem__)
+                count = "two" if len(ordered) == 2 else str(len(ordered))
+                out.append(
+                    f"{name} is pinned to {count} groups: {_join([ctx.gname(g) for g in ordered])}."
+                )
+            continue
+        if not ctx.avail[pid]:
+            slots = list(dict.fromkeys(s for s in all_slots))
+            out.append(f"{name} can attend none of the groups' meeting times ({', '.join(slots)}).")
+            continue
+        if src:
+            (key, source) = next(iter(src.items()))
+            if key not in ctx.allowed[pid]:
+                verb = "is pinned to" if source == "pin" else "already belongs to"
+                if key not in ctx.avail[pid]:
+                    out.append(
+                        f"{name} {verb} {ctx.gname(key)}, which meets at "
+                        f"{ctx.groups[ctx.gidx[key]].slot}, a time they cannot attend."
+                    )
+                else:
+                    out.append(f"{name} {verb} {ctx.gname(key)}, {_why_not(ctx, pid, key)}.")
+            continue
+        if not ctx.allowed[pid]:
+            reasons = [f"{ctx.gname(g.key)} ({_why_not(ctx, pid, g.key)})" for g in groups]
+            out.append(f"{name} cannot join any group: {'; '.join(reasons)}.")
+
+    # --- together clusters ------------------------------------------------------------------
+    largest = max(g.max_size for g in groups)
+    direct_together = {frozenset(pair) for pair in ctx.together}
+    for a, b in ctx.apart_in_order():
+        if a in ctx.uf.parent and b in ctx.uf.parent and ctx.uf.find(a) == ctx.uf.find(b):
+            if frozenset((a, b)) in direct_together:
+                out.append(f"{ctx.name(a)} and {ctx.name(b)} must be together and apart at once.")
+            else:
+                chain = _tpath(ctx, a, b)
+                out.append(
+                    f"{ctx.name(a)} and {ctx.name(b)} must be together and apart at once: they "
+                    f"must be kept apart, but together rules chain {ctx.names(chain)}."
+                )
+    for members in ctx.clusters.values():
+        if len(members) > largest:
+            same = len(maxs) == 1
+            out.append(
+                f"{ctx.names(members)} must be together ({len(members)} people), more than "
+                f"{'a' if same else 'the largest'} group's maximum of {largest}."
+            )
+        pinned = {m: next(iter(ctx.pin_sources[m])) for m in members if m in ctx.pin_sources}
+        pinned = {m: g for m, g in pinned.items() if len(ctx.pin_sources[m]) == 1}
+        targets = set(pinned.values())
+        if len(targets) > 1:
+            who = sorted(pinned, key=lambda m: (ctx.gidx[pinned[m]], m))
+            detail = ", ".join(f"{ctx.name(m)} to {ctx.gname(pinned[m])}" for m in who)
+            via = ""
+            if len(members) > len(pinned):
+                via = f" (together rules link {ctx.names(members)})"
+            out.append(
+                f"{ctx.names(who)} must be together but are pinned to different groups "
+                f"({detail}){via}."
+            )
+            continue
+        if targets:
+            key = next(iter(targets))
+            blocked = [m for m in members if m not in pinned and key not in ctx.allowed[m]]
+            if blocked:
+                pinned_names = ctx.names(sorted(pinned))
+                verb = "is" if len(pinned) == 1 else "are"
+                for m in blocked:
+                    out.append(
+                        f"{ctx.names(members)} must be together and {pinned_names} {verb} "
+                        f"pinned to {ctx.gname(key)}, but {ctx.name(m)} cannot join it "
+                        f"({_why_not(ctx, m, key)})."
+                    )
+            continue
+        common = frozenset.intersection(*(ctx.allowed[m] for m in members))
+        if not common and all(ctx.allowed[m] for m in members):
+            parts = []
+            for m in members:
+                if ctx.allowed[m] != frozenset(ctx.gidx):
+                    ok = sorted(ctx.allowed[m], key=ctx.gidx.__getitem__)
+                    parts.append(f"{ctx.name(m)} can join only {_join([ctx.gname(g) for g in ok])}")
+            out.append(
+                f"{ctx.names(members)} must be together, but no group suits all of them: "
+                f"{'; '.join(parts)}."
+            )
+
+    # --- apart pairs ------------------------------------------------------------------------
+    for a, b in ctx.apart_in_order():
+        if a in ctx.uf.parent and b in ctx.uf.parent and ctx.uf.find(a) == ctx.uf.find(b):
+            continue  # reported above
+        pa, pb = _cluster_pin(ctx, a), _cluster_pin(ctx, b)
+        if pa is not None and pa == pb:
+            direct = _person_pin(ctx, a) == pa and _person_pin(ctx, b) == pa
+            if direct:
+                sources = {ctx.pin_sources[a][pa], ctx.pin_sources[b][pa]}
+                if sources == {"pin"}:
+                    how = f"are both pinned to {ctx.gname(pa)}"
+                elif sources == {"existing"}:
+                    how = f"are both already in {ctx.gname(pa)}, and existing members are not moved"
+                else:
+                    how = f"are both pinned to or already in {ctx.gname(pa)}"
+                out.append(f"{ctx.name(a)} and {ctx.name(b)} must be kept apart but {how}.")
+            else:
+                out.append(
+                    f"{ctx.name(a)} and {ctx.name(b)} must be kept apart but pins and together "
+                    f"rules put both in {ctx.gname(pa)}."
+                )
+    # an unpinned person whose only possible groups are taken by an apart partner's pin
+    for pid in ctx.order:
+        if _cluster_pin(ctx, pid) is not None or len(ctx.pin_sources.get(pid, {})) > 1:
+            continue
+        members = ctx.cluster_of(pid)
+        if pid != members[0]:
+            continue  # one check per cluster
+        common = frozenset.intersection(*(ctx.allowed[m] for m in members))
+        if not common:
+            continue  # reported above
+        blockers: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for a, b in ctx.apart:
+            for x, y in ((a, b), (b, a)):
+                if x in members:
+                    g = _cluster_pin(ctx, y)
+                    if g is not None and g in common:
+                        blockers[g].append((x, y))
+        if blockers and set(blockers) >= common:
+            parts = [
+                f"{ctx.name(y)} (to be kept apart from {ctx.name(x)}) is pinned to {ctx.gname(g)}"
+                for g in sorted(blockers, key=ctx.gidx.__getitem__)
+                for x, y in blockers[g][:1]
+            ]
+            who = ctx.names(members)
+            only = _join([ctx.gname(g) for g in sorted(common, key=ctx.gidx.__getitem__)])
+            out.append(f"{who} can join only {only}, but {'; '.join(parts)}.")
+
+    # --- pins per group ---------------------------------------------------------------------
+    load: dict[str, list[int]] = defaultdict(list)
+    for pid in ctx.order:
+        g = _cluster_pin(ctx, pid)
+        if g is not None:
+            load[g].append(pid)
+    for g in groups:
+        who = load.get(g.key, [])
+        if len(who) <= g.max_size:
+            continue
+        explicit = [m for m in who if ctx.pin_sources.get(m, {}).get(g.key) != "existing"]
+        if newcomers_mode and not explicit:
+            continue  # "already has N members" above
+        out.append(
+            f"{len(who)} people are pinned to {g.name}, more than its maximum of {g.max_size}: "
+            f"{_join_capped([ctx.name(m) for m in sorted(who)], 20)}."
+        )
+
+    # --- meeting times (simple counting conditions) ----------------------------------------
+    all_keys = frozenset(ctx.gidx)
+    restricted_sets = sorted(
+        {ctx.avail[pid] for pid in ctx.order if ctx.avail[pid] and ctx.avail[pid] != all_keys},
+        key=lambda s: sorted(ctx.gidx[x] for x in s),
+    )
+    for keys in restricted_sets:
+        who = [pid for pid in ctx.order if ctx.avail[pid] and ctx.avail[pid] <= keys]
+        capacity = sum(groups[ctx.gidx[x]].max_size for x in keys)
+        if len(who) > capacity:
+            gs = [g for g in groups if g.key in keys]
+            slots = _join(list(dict.fromkeys(_slot_text(g.slot) for g in gs)))
+            out.append(
+                f"{len(who)} people can only attend {slots} "
+                f"({_join_capped([ctx.name(m) for m in who])}), but the groups meeting then "
+                f"({_join([g.name for g in gs])}) hold at most {capacity}."
+            )
+    for slot in dict.fromkeys(g.slot for g in groups if g.slot):
+        gs = [g for g in groups if g.slot == slot]
+        needed = sum(g.min_size for g in gs)
+        able = sum(1 for pid in ctx.order if any(g.key in ctx.avail[pid] for g in gs))
+        if able < needed:
+            verb = "meets" if len(gs) == 1 else "meet"
+            need_verb = "needs" if len(gs) == 1 else "need"
+            out.append(
+                f"{_join([g.name for g in gs])} {verb} at {slot} and {need_verb} at least "
+                f"{needed} people, but only {able} can attend then."
+            )
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Objective (exact, in Python) and composition
+# --------------------------------------------------------------------------------------------
+
+
+def _value_totals(people: Iterable[Person]) -> dict[str, dict[str, int]]:
+    totals: dict[str, dict[str, int]] = {a: defaultdict(int) for a in _ATTRS}
+    for person in people:
+        for a in _ATTRS:
+            totals[a][getattr(person, a)] += 1
+    return {a: dict(t) for a, t in totals.items()}
+
+
+def objective_value(problem: Problem, groups: Mapping[str, Sequence[int]]) -> int:
+    """The objective (see the module docstring) of a complete assignment of ``problem``."""
+    people = {p.id: p for p in problem.people}
+    n = len(people)
+    k = len(problem.groups)
+    totals = _value_totals(people.values())
+    attr_scale, size_scale = _scales(n, k)
+    total = 0
+    for spec in problem.groups:
+        members = [people[i] for i in groups.get(spec.key, ())]
+        size = len(members)
+        total += size_scale * SIZE_WEIGHT * abs(k * size - n)
+        for a, weight in ATTRIBUTE_WEIGHTS.items():
+            counts: dict[str, int] = defaultdict(int)
+            for m in members:
+                counts[getattr(m, a)] += 1
+            for value, c in totals[a].items():
+                total += attr_scale * weight * abs(n * counts[value] - c * size)
+    return total
+
+
+def _scales(n: int, k: int) -> tuple[int, int]:
+    """Multipliers that put the attribute and size terms in one unit (see module docstring)."""
+    if n == 0 or k == 0:
+        return 1, 1
+    g = math.gcd(n, k)
+    return k // g, n // g
+
+
+def _ordered_codes(attr: str, seen: Iterable[str]) -> list[str]:
+    known = list(_LABELS[attr])
+    return known + sorted(set(seen) - set(known))
+
+
+def _composition(problem: Problem, groups: Mapping[str, Sequence[int]]) -> list[GroupComposition]:
+    people = {p.id: p for p in problem.people}
+    codes = {a: _ordered_codes(a, (getattr(p, a) for p in people.values())) for a in _ATTRS}
+    out = []
+    for spec in problem.groups:
+        members = [people[i] for i in groups[spec.key]]
+        counts = {a: dict.fromkeys(codes[a], 0) for a in _ATTRS}
+        for m in members:
+            for a in _ATTRS:
+                counts[a][getattr(m, a)] += 1
+        out.append(
+            GroupComposition(
+                key=spec.key,
+                name=spec.name,
+                size=len(members),
+                disciplines=counts["discipline"],
+                genders=counts["gender"],
+                experience=counts["experience"],
+            )
+        )
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The model
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Unit:
+    """People who must move as one: a together-cluster, or one person with an apart rule."""
+
+    members: list[int]
+    allowed: list[int]  # group indexes
+    counts: dict[tuple[str, str], int]  # (attribute, value) -> members with it
+    candidates: list[int] = field(default_factory=list)  # group indexes given a variable
+
+
+@dataclass
+class _Layout:
+    """How the people enter the model.
+
+    ``fixed`` people (pinned, directly or through a together-cluster, or staying put) are
+    constants; ``units`` get one boolean per candidate group; everybody else is ``pooled`` by
+    type (discipline, gender, experience, allowed groups) with one integer count per group.
+    ``classes`` are runs of interchangeable groups (same bounds and slot, no pin, no forbidden
+    placement, no apart exclusion): permuting their groups maps solutions to solutions.
+    """
+
+    fixed: dict[int, int]
+    units: list[_Unit]
+    unit_of: dict[int, int]
+    pooled: dict[tuple[str, str, str, tuple[int, ...]], list[int]]
+    type_keys: list[tuple[str, str, str, tuple[int, ...]]]
+    classes: list[list[int]]
+    special: set[int]
+
+
+def _layout(ctx: _Ctx) -> _Layout:
+    groups = ctx.groups
+    fixed: dict[int, int] = {}
+    for pid in ctx.order:
+        key = _cluster_pin(ctx, pid)
+        if key is not None:
+            fixed[pid] = ctx.gidx[key]
+    # an apart partner who is fixed only removes one group; both free: both become units
+    excluded: dict[int, set[int]] = defaultdict(set)
+    paired: set[int] = set()
+    for a, b in ctx.apart:
+        if a in fixed and b not in fixed:
+            excluded[b].add(fixed[a])
+        elif b in fixed and a not in fixed:
+            excluded[a].add(fixed[b])
+        elif a not in fixed and b not in fixed:
+            paired.update((a, b))
+
+    def allowed_idx(pid: int) -> set[int]:
+        return {ctx.gidx[k] for k in ctx.allowed[pid]} - excluded.get(pid, set())
+
+    units: list[_Unit] = []
+    unit_of: dict[int, int] = {}
+    pooled: dict[tuple[str, str, str, tuple[int, ...]], list[int]] = defaultdict(list)
+    for pid in ctx.order:
+        if pid in fixed or pid in unit_of:
+            continue
+        members = ctx.cluster_of(pid)
+        person = ctx.people[pid]
+        if len(members) == 1 and pid not in paired:
+            key = (person.discipline, person.gender, person.experience)
+            pooled[(*key, tuple(sorted(allowed_idx(pid))))].append(pid)
+            continue
+        allowed = set.intersection(*(allowed_idx(m) for m in members))
+        counts: dict[tuple[str, str], int] = defaultdict(int)
+        for m in members:
+            for a in _ATTRS:
+                counts[(a, getattr(ctx.people[m], a))] += 1
+        for m in members:
+            unit_of[m] = len(units)
+        units.append(_Unit(members=list(members), allowed=sorted(allowed), counts=dict(counts)))
+    for ids in pooled.values():
+        ids.sort()
+
+    referenced = set(fixed.values()) | {ctx.gidx[k] for f in ctx.forbidden.values() for k in f}
+    by_kind: dict[tuple[int, int, str], list[int]] = defaultdict(list)
+    for g, spec in enumerate(groups):
+        if g not in referenced:
+            by_kind[(spec.min_size, spec.max_size, spec.slot)].append(g)
+    classes = [c for c in by_kind.values() if len(c) > 1]
+    in_class = {g for c in classes for g in c}
+    return _Layout(
+        fixed=fixed,
+        units=units,
+        unit_of=unit_of,
+        pooled=dict(pooled),
+        type_keys=sorted(pooled),
+        classes=classes,
+        special={g for g in range(len(groups)) if g not in in_class},
+    )
+
+
+def _choose_candidates(layout: _Layout) -> int:
+    """Give every unit its candidate groups; return how many booleans that makes.
+
+    Every allowed group outside the classes, and, inside each class of interchangeable groups,
+    the first ``r + 1`` groups for the unit of rank ``r`` among the units that may join the class
+    (value precedence: any solution can be relabelled so that the group holding the
+    lowest-ranked unit comes first, the group holding the lowest-ranked unit not in it second,
+    and so on). Exact: no solution is lost up to a relabelling of interchangeable groups.
+    """
+    rank: dict[int, int] = defaultdict(int)
+    total = 0
+    for u in layout.units:
+        allowed = set(u.allowed)
+        cand = [g for g in u.allowed if g in layout.special]
+        for ci, cls in enumerate(layout.classes):
+            if cls[0] in allowed:
+                r = rank[ci]
+                rank[ci] += 1
+                cand.extend(cls[: min(r, len(cls) - 1) + 1])
+        u.candidates = sorted(cand)
+        total += len(cand)
+    return total
+
+
+def _size_lb(c: int, s: int, n: int) -> int:
+    """min over integers k of |n*k - c*s|: the least penalty a group of size s can have."""
+    r = (c * s) % n
+    return min(r, n - r)
+
+
+@dataclass
+class _Built:
+    model: cp_model.CpModel
+    x: dict[tuple[int, int], cp_model.IntVar]
+    y: dict[tuple[int, int], cp_model.IntVar]
+    sizes: list[cp_model.IntVar]
+    onehots: list[dict[int, cp_model.IntVar]]
+    counts: dict[tuple[str, str, int], cp_model.IntVar]
+    devs: dict[tuple[str, str, int], cp_model.IntVar]
+
+
+def _build(ctx: _Ctx, layout: _Layout) -> _Built:
+    groups = ctx.groups
+    K = len(groups)  # noqa: N806 - the notation of the module docstring
+    n = len(ctx.people)
+    totals = _value_totals(ctx.people.values())
+    units, type_keys, pooled = layout.units, layout.type_keys, layout.pooled
+    model = cp_model.CpModel()
+
+    x: dict[tuple[int, int], cp_model.IntVar] = {}
+    for ui, u in enumerate(units):
+        for g in u.candidates:
+            x[ui, g] = model.new_bool_var(f"x_u{ui}_g{g}")
+        model.add_exactly_one(x[ui, g] for g in u.candidates)
+    for a, b in ctx.apart:
+        ua, ub = layout.unit_of.get(a), layout.unit_of.get(b)
+        if ua is not None and ub is not None and ua != ub:
+            for g in set(units[ua].candidates) & set(units[ub].candidates):
+                model.add_at_most_one(x[ua, g], x[ub, g])
+    y: dict[tuple[int, int], cp_model.IntVar] = {}
+    for ti, t in enumerate(type_keys):
+        count = len(pooled[t])
+        for g in t[3]:
+            y[ti, g] = model.new_int_var(0, min(count, groups[g].max_size), f"y_t{ti}_g{g}")
+        model.add(sum(y[ti, g] for g in t[3]) == count)
+
+    const_size = [0] * K
+    const_count: dict[tuple[str, str, int], int] = defaultdict(int)
+    for pid, g in layout.fixed.items():
+        const_size[g] += 1
+        for a in _ATTRS:
+            const_count[(a, getattr(ctx.people[pid], a), g)] += 1
+    unit_terms: list[list[tuple[int, cp_model.IntVar]]] = [[] for _ in range(K)]
+    for (ui, g), var in x.items():
+        unit_terms[g].append((ui, var))
+    type_terms: list[list[tuple[int, cp_model.IntVar]]] = [[] for _ in range(K)]
+    for (ti, g), var in y.items():
+        type_terms[g].append((ti, var))
+
+    attr_scale, size_scale = _scales(n, K)
+    objective: list[cp_model.LinearExprT] = []
+    sizes: list[cp_model.IntVar] = []
+    onehots: list[dict[int, cp_model.IntVar]] = []
+    counts: dict[tuple[str, str, int], cp_model.IntVar] = {}
+    devs: dict[tuple[str, str, int], cp_model.IntVar] = {}
+    for g, spec in enumerate(groups):
+        size = model.new_int_var(spec.min_size, spec.max_size, f"size_g{g}")
+        model.add(
+            size
+            == const_size[g]
+            + sum(len(units[ui].members) * var for ui, var in unit_terms[g])
+            + sum(var for _, var in type_terms[g])
+        )
+        sizes.append(size)
+        # one literal per possible size: exact size penalty and per-size least penalties
+        onehot = {
+            v: model.new_bool_var(f"size_g{g}_{v}") for v in range(spec.min_size, spec.max_size + 1)
+        }
+        model.add_exactly_one(onehot.values())
+        onehots.append(onehot)
+        model.add(size == sum(v * b for v, b in onehot.items()))
+        objective.append(
+            size_scale * SIZE_WEIGHT * sum(abs(K * v - n) * b for v, b in onehot.items())
+        )
+        for a, weight in ATTRIBUTE_WEIGHTS.items():
+            ai = _ATTRS.index(a)
+            for value, c in sorted(totals[a].items()):
+                expr = (
+                    const_count.get((a, value, g), 0)
+                    + sum(
+                        units[ui].counts[(a, value)] * var
+                        for ui, var in unit_terms[g]
+                        if (a, value) in units[ui].counts
+                    )
+                    + sum(var for ti, var in type_terms[g] if type_keys[ti][ai] == value)
+                )
+                count = model.new_int_var(0, spec.max_size, f"n_{a}_{value}_g{g}")
+                model.add(count == expr)
+                counts[(a, value, g)] = count
+                least = min(_size_lb(c, v, n) for v in onehot)
+                dev = model.new_int_var(least, max(n, c) * spec.max_size, f"dev_{a}_{value}_g{g}")
+                devs[(a, value, g)] = dev
+                model.add(dev >= n * count - c * size)
+                model.add(dev >= c * size - n * count)
+                model.add(dev >= sum(_size_lb(c, v, n) * b for v, b in onehot.items()))
+                # for a known size the penalty is convex in the count: the chord between the
+                # two counts nearest the fair share is a valid cut
+                for v, b in onehot.items():
+                    j = (c * v) // n
+                    f0, f1 = c * v - n * j, n * (j + 1) - c * v
+                    if f0 and f1:
+                        model.add(dev >= f0 + (f1 - f0) * (count - j)).only_enforce_if(b)
+                objective.append(attr_scale * weight * dev)
+    # interchangeable groups that no unit may join: sizes non-increasing in group order
+    touched = {g for u in units for g in u.candidates}
+    for cls in layout.classes:
+        if not touched.intersection(cls):
+            for g1, g2 in zip(cls, cls[1:], strict=False):
+                model.add(sizes[g1] >= sizes[g2])
+    model.minimize(sum(objective))
+    return _Built(model=model, x=x, y=y, sizes=sizes, onehots=onehots, counts=counts, devs=devs)
+
+
+def _greedy(ctx: _Ctx, layout: _Layout) -> list[list[int]] | None:
+    """A quick balanced placement (members per group index) to hint the solver with.
+
+    Target sizes as equal as the bounds allow; then units (fewest candidate groups first) and
+    pooled people (rarest values first) each go to the candidate group where they add the least
+    penalty, computed against the target sizes. ``None`` when it paints itself into a corner.
+    """
+    groups = ctx.groups
+    k = len(groups)
+    n = len(ctx.people)
+    totals = _value_totals(ctx.people.values())
+    members: list[list[int]] = [[] for _ in groups]
+    for pid, g in layout.fixed.items():
+        members[g].append(pid)
+    cur = np.array([len(m) for m in members], dtype=np.int64)
+    target = [max(spec.min_size, int(cur[g])) for g, spec in enumerate(groups)]
+    spare = n - sum(target)
+    heap = [(target[g], g) for g, spec in enumerate(groups) if target[g] < spec.max_size]
+    heapq.heapify(heap)
+    while spare > 0:
+        if not heap:
+            return None
+        _, g = heapq.heappop(heap)
+        target[g] += 1
+        spare -= 1
+        if target[g] < groups[g].max_size:
+            heapq.heappush(heap, (target[g], g))
+    if spare < 0:
+        return None
+    tgt = np.array(target, dtype=np.int64)
+    cap = np.array([spec.max_size for spec in groups], dtype=np.int64)
+    cnt = {(a, v): np.zeros(k, dtype=np.int64) for a in _ATTRS for v in totals[a]}
+    for pid, g in layout.fixed.items():
+        for a in _ATTRS:
+            cnt[(a, getattr(ctx.people[pid], a))][g] += 1
+    group_of: dict[int, int] = dict(layout.fixed)
+
+    def place(pids: list[int], candidates: list[int]) -> bool:
+        size = len(pids)
+        cand = np.array(candidates, dtype=np.int64)
+        if cand.size == 0:
+            return False
+        values: dict[tuple[str, str], int] = defaultdict(int)
+        for pid in pids:
+            for a in _ATTRS:
+                values[(a, getattr(ctx.people[pid], a))] += 1
+        delta = np.zeros(cand.size, dtype=np.int64)
+        for (a, v), m in values.items():
+            c = totals[a][v]
+            now = cnt[(a, v)][cand]
+            fair = c * tgt[cand]
+            delta += ATTRIBUTE_WEIGHTS[a] * (np.abs(n * (now + m) - fair) - np.abs(n * now - fair))
+        room = tgt[cand] - cur[cand]
+        key = delta * 1000 - room
+        for limit in (tgt[cand], cap[cand]):
+            ok = cur[cand] + size <= limit
+            if ok.any():
+                best = int(cand[np.flatnonzero(ok)[np.argmin(key[ok])]])
+                break
+        else:
+            return False
+        cur[best] += size
+        for (a, v), m in values.items():
+            cnt[(a, v)][best] += m
+        for pid in pids:
+            group_of[pid] = best
+            members[best].append(pid)
+        return True
+
+    partners: dict[int, list[int]] = defaultdict(list)
+    for a, b in ctx.apart:
+        partners[a].append(b)
+        partners[b].append(a)
+    order = sorted(
+        range(len(layout.units)),
+        key=lambda ui: (len(layout.units[ui].candidates), -len(layout.units[ui].members), ui),
+    )
+    for ui in order:
+        u = layout.units[ui]
+        taken = {group_of[p] for m in u.members for p in partners[m] if p in group_of}
+        if not place(u.members, [g for g in u.candidates if g not in taken]):
+            return None
+    rarity = {a: totals[a] for a in _ATTRS}
+    pooled = [
+        (len(t[3]), *(rarity[a][t[i]] for i, a in enumerate(_ATTRS)), pid, t[3])
+        for t, ids in layout.pooled.items()
+        for pid in ids
+    ]
+    pooled.sort()
+    for *_, pid, allowed in pooled:
+        if not place([pid], list(allowed)):
+            return None
+    return members
+
+
+def _hint(ctx: _Ctx, layout: _Layout, built: _Built, members: list[list[int]]) -> None:
+    n = len(ctx.people)
+    totals = _value_totals(ctx.people.values())
+    group_of = {pid: g for g, ms in enumerate(members) for pid in ms}
+    for (ui, g), var in built.x.items():
+        built.model.add_hint(var, int(group_of[layout.units[ui].members[0]] == g))
+    for (ti, g), var in built.y.items():
+        ids = layout.pooled[layout.type_keys[ti]]
+        built.model.add_hint(var, sum(1 for pid in ids if group_of[pid] == g))
+    for g, ms in enumerate(members):
+        size = len(ms)
+        built.model.add_hint(built.sizes[g], size)
+        for v, b in built.onehots[g].items():
+            built.model.add_hint(b, int(v == size))
+        for a in _ATTRS:
+            for value, c in totals[a].items():
+                have = sum(1 for pid in ms if getattr(ctx.people[pid], a) == value)
+                built.model.add_hint(built.counts[(a, value, g)], have)
+                dev = max(abs(n * have - c * size), _size_lb(c, size, n))
+                built.model.add_hint(built.devs[(a, value, g)], dev)
+
+
+def _run(
+    problem: Problem, model: cp_model.CpModel, wall_s: float, big: bool
+) -> tuple[cp_model.CpSolver, int]:
+    """Solve with the determinism policy of :class:`Problem`."""
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.random_seed = problem.seed
+    params.max_time_in_seconds = max(0.05, wall_s)
+    if problem.deterministic:
+        # one worker: CP-SAT's sequential search is reproducible for a fixed seed as long as it
+        # stops on optimality or on deterministic time, never on the wall clock
+        params.num_workers = 1
+        det = problem.deterministic_time_s
+        if det is None:  # from the budget, never from the time left: that varies run to run
+            det = _DTIME_PER_SECOND * problem.time_limit_s
+        params.max_deterministic_time = det
+    else:
+        params.num_workers = max(1, problem.num_workers)
+    if big:
+        # presolving a model this size takes longer than the whole budget on two cores
+        params.cp_model_presolve = False
+    return solver, solver.solve(model)
+
+
+def _greedy_fits(groups: Sequence[GroupSpec], start: list[list[int]] | None) -> bool:
+    """Whether the greedy start keeps every group within its size bounds (it keeps every other
+    hard rule by construction)."""
+    return start is not None and all(
+        spec.min_size <= len(m) <= spec.max_size for spec, m in zip(groups, start, strict=True)
+    )
+
+
+def solve(problem: Problem) -> Assignment | Infeasible:
+    """Assign ``problem.people`` to ``problem.groups``; see the module docstring."""
+    started = time.perf_counter()
+    ctx = _normalise(problem)
+    problems = _checks(ctx)
+    if problems:
+        return Infeasible(problems)
+    groups = ctx.groups
+
+    layout = _layout(ctx)
+    _choose_candidates(layout)
+    built = _build(ctx, layout)
+    start = _greedy(ctx, layout)
+    if start is not None:
+        _hint(ctx, layout, built, start)
+    size = len(built.model.proto.variables)
+    wall_left = problem.time_limit_s - (time.perf_counter() - started)
+    solver, status = _run(problem, built.model, wall_left, size > _BIG_MODEL)
+
+    if status == cp_model.INFEASIBLE:
+        return Infeasible([_generic_infeasible(ctx)])
+    if status == cp_model.MODEL_INVALID:  # a bug here, not the coordinator's problem
+        raise RuntimeError(f"invalid CP-SAT model: {built.model.validate()}")
+    found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    if not found and not _greedy_fits(groups, start):
+        return Infeasible(
+            [
+                f"The solver found no assignment within the time limit of "
+                f"{problem.time_limit_s:g} s and did not prove that none exists. Try a longer "
+                f"time limit or fewer hard rules."
+            ]
+        )
+    if found:
+        # decode: fixed people and units where they are; pooled people of each type by id,
+        # dealt to the groups in group order according to the counts
+        members: list[list[int]] = [[] for _ in groups]
+        for pid, g in layout.fixed.items():
+            members[g].append(pid)
+        for ui, u in enumerate(layout.units):
+            g = next(g for g in u.candidates if solver.value(built.x[ui, g]))
+            members[g].extend(u.members)
+        for ti, t in enumerate(layout.type_keys):
+            queue = iter(layout.pooled[t])
+            for g in t[3]:
+                members[g].extend(next(queue) for _ in range(solver.value(built.y[ti, g])))
+    else:  # out of time before the solver reported anything: the greedy start is valid
+        members = start or []
+    result = {groups[g].key: sorted(m) for g, m in enumerate(members)}
+
+    optimal = status == cp_model.OPTIMAL
+    moves = sum(1 for pid, key in ctx.existing.items() if pid not in result.get(key, ()))
+    return Assignment(
+        groups=result,
+        score=objective_value(problem, result),
+        best_bound=float(solver.best_objective_bound) if found else 0.0,
+        optimal=optimal,
+        composition=_composition(problem, result),
+        unmet=_unmet(ctx, result, optimal),
+        moves=moves,
+        wall_time_s=time.perf_counter() - started,
+        stopped_by_wall_clock=(
+            not optimal and solver.wall_time >= 0.98 * solver.parameters.max_time_in_seconds
+        ),
+    )
+
+
+def _generic_infeasible(ctx: _Ctx) -> str:
+    restricted = sum(1 for pid in ctx.order if ctx.avail[pid] != frozenset(ctx.gidx))
+    forbidden = sum(len(v) for v in ctx.forbidden.values())
+    bounds = _join(sorted({f"{g.min_size}-{g.max_size}" for g in ctx.groups}, key=lambda s: s))
+    rules = [
+        _plural(len(ctx.pins), "pin"),
+        _plural(len(ctx.apart), "keep-apart pair"),
+        _plural(len(ctx.together), "keep-together pair"),
+        _plural(forbidden, "forbidden placement"),
+        _plural(
+            restricted, "person with limited meeting times", "people with limited meeting times"
+        ),
+        f"group sizes {bounds} for {_plural(len(ctx.groups), 'group')}",
+    ]
+    if ctx.problem.mode == "add_newcomers":
+        rules.append(f"{_plural(len(ctx.existing), 'existing member')} kept in place")
+    return (
+        "No assignment satisfies all the hard rules together, although each passed its own "
+        "check. Rules in play: " + _join(rules) + "."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Explaining unmet goals
+# --------------------------------------------------------------------------------------------
+
+
+def _unmet(ctx: _Ctx, groups: Mapping[str, Sequence[int]], optimal: bool) -> list[str]:
+    out: list[str] = []
+    n = len(ctx.people)
+    k = len(ctx.groups)
+    totals = _value_totals(ctx.people.values())
+    group_of = {pid: key for key, ms in groups.items() for pid in ms}
+    uniform_bounds = len({(g.min_size, g.max_size) for g in ctx.groups}) == 1
+    for attr in _ATTRS:
+        for value in _ordered_codes(attr, totals[attr]):
+            c = totals[attr].get(value, 0)
+            if c == 0:
+                continue
+            if c < k:
+                missing = k - c
+                have = "one group has none" if missing == 1 else f"{missing} groups have none"
+                out.append(f"{c} {_noun(attr, value, c)} for {k} groups: {have}.")
+            holders = [pid for pid in ctx.order if getattr(ctx.people[pid], attr) == value]
+            for spec in ctx.groups:
+                members = groups[spec.key]
+                size = len(members)
+                have_n = sum(1 for m in members if getattr(ctx.people[m], attr) == value)
+                fair = Fraction(c * size, n)
+                lo, hi = math.floor(fair), math.ceil(fair)
+                if lo <= have_n <= hi:
+                    continue
+                share = f"{lo}" if lo == hi else f"{lo}-{hi}"
+                reasons = _reasons(
+                    ctx, attr, value, spec, holders, group_of, have_n > hi, optimal, uniform_bounds
+                )
+                label = _noun(attr, value, 2)
+                out.append(
+                    f"{label[:1].upper()}{label[1:]}: {spec.name} has {have_n}, its fair share is "
+                    f"{share}, because: {'; '.join(reasons)}."
+                )
+    return out
+
+
+def _reasons(
+    ctx: _Ctx,
+    attr: str,
+    value: str,
+    spec: GroupSpec,
+    holders: list[int],
+    group_of: Mapping[int, str],
+    too_many: bool,
+    optimal: bool,
+    uniform_bounds: bool,
+) -> list[str]:
+    reasons: list[str] = []
+    key = spec.key
+    if too_many:
+        here = [h for h in holders if group_of[h] == key]
+        pinned = [h for h in here if ctx.pin_sources.get(h, {}).get(key) == "pin"]
+        staying = [h for h in here if ctx.pin_sources.get(h, {}).get(key) == "existing"]
+        if pinned:
+            reasons.append(
+                f"{ctx.names(pinned)} {'is' if len(pinned) == 1 else 'are'} pinned to {spec.name}"
+            )
+        if staying:
+            reasons.append(
+                f"{ctx.names(staying)} already {'belongs' if len(staying) == 1 else 'belong'} "
+                f"to {spec.name} and existing members are not moved"
+            )
+        seen: set[int] = set()
+        for h in here:
+            members = ctx.cluster_of(h)
+            if len(members) > 1 and members[0] not in seen:
+                seen.add(members[0])
+                same = [m for m in members if m in here]
+                if len(same) > 1:
+                    reasons.append(f"{ctx.names(members)} must be together")
+        limited = [h for h in here if ctx.allowed[h] != frozenset(ctx.gidx) and h not in pinned]
+        for h in limited:
+            ok = sorted(ctx.allowed[h], key=ctx.gidx.__getitem__)
+            if len(ok) < len(ctx.gidx):
+                reasons.append(
+                    f"{ctx.name(h)} can only join {_join_capped([ctx.gname(g) for g in ok], 4)}"
+                )
+    else:
+        elsewhere: dict[str, list[int]] = defaultdict(list)
+        for h in holders:
+            target = _cluster_pin(ctx, h)
+            if target is not None and target != key:
+                elsewhere[target].append(h)
+        for target in sorted(elsewhere, key=ctx.gidx.__getitem__):
+            who = elsewhere[target]
+            stay = all(ctx.pin_sources.get(h, {}).get(target) == "existing" for h in who)
+            if stay:
+                verb = "belongs" if len(who) == 1 else "belong"
+                reasons.append(f"{ctx.names(who)} already {verb} to {ctx.gname(target)}")
+            else:
+                reasons.append(
+                    f"{ctx.names(who)} {'is' if len(who) == 1 else 'are'} pinned to "
+                    f"{ctx.gname(target)}"
+                )
+        blocked = [
+            h
+            for h in holders
+            if key not in ctx.allowed[h] and h not in elsewhere.get(group_of[h], [])
+        ]
+        for h in blocked:
+            reasons.append(f"{ctx.name(h)} cannot join {spec.name} ({_why_not(ctx, h, key)})")
+        seen = set()
+        for h in holders:
+            members = ctx.cluster_of(h)
+            if len(members) > 1 and members[0] not in seen and group_of[h] != key:
+                seen.add(members[0])
+                same = [m for m in members if getattr(ctx.people[m], attr) == value]
+                if len(same) > 1:
+                    reasons.append(
+                        f"{ctx.names(members)} must be together in {ctx.gname(group_of[h])}"
+                    )
+    if ctx.problem.physicians_only and attr == "discipline":
+        reasons.append("the program accepts physicians only")
+    if not reasons and not uniform_bounds:
+        size = sum(1 for g in group_of.values() if g == key)
+        if size in (spec.min_size, spec.max_size):
+            reasons.append(f"{spec.name}'s size is limited to {spec.min_size}-{spec.max_size}")
+    if not reasons:
+        if not optimal:
+            reasons.append("the solver stopped at its time limit before finding a better mix")
+        elif attr == "discipline":
+            reasons.append(
+                "it conflicts with balancing the other disciplines and the group sizes "
+                "(discipline > gender > experience)"
+            )
+        else:
+            reasons.append(
+                "it conflicts with balancing a higher-priority goal "
+                "(discipline > gender > experience)"
+            )
+    return reasons

@@ -46,6 +46,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "groups.view": ALL_ROLES,
     "groups.manage": frozenset({COORDINATOR}),
     "facilitators.manage": frozenset({COORDINATOR}),
+    # Sessions: everyone sees the sessions of their own groups (see can_run_session and
+    # is_member_of_session_group for the per-session checks).
+    "sessions.view": ALL_ROLES,
+    "sessions.manage": frozenset({COORDINATOR}),
+    "presenters.manage": frozenset({COORDINATOR, FACILITATOR}),
+    "attendance.view": frozenset({COORDINATOR, FACILITATOR, REPORT_VIEWER}),
+    "calendar.program_feed": frozenset({COORDINATOR}),
 }
 
 # Permissions that being site staff does not grant: only the program roles listed above do.
@@ -158,6 +165,35 @@ def groups_with_visible_members(user: Any, program: Any) -> set[int]:
         group__program=program, clinician__user=user, left_on__isnull=True
     ).values_list("group_id", flat=True)
     return set(facilitated) | set(member_of)
+
+
+def can_run_session(user: Any, session: Any) -> bool:
+    """Facilitators run their own groups' sessions (agenda, live view, attendance, take-home
+    points); coordinators and staff may too."""
+    program = session.group.program
+    if can(user, "sessions.manage", program):
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    from sessions_app.models import FacilitatorAssignment
+
+    return FacilitatorAssignment.objects.filter(
+        group_id=session.group_id, facilitator__user=user, ends_on__isnull=True
+    ).exists()
+
+
+def session_member(user: Any, session: Any):
+    """The user's roster entry if they are a current member of the session's group, else None:
+    only members RSVP and volunteer to present."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    from sessions_app.models import Clinician
+
+    return Clinician.objects.filter(
+        user=user,
+        memberships__group_id=session.group_id,
+        memberships__left_on__isnull=True,
+    ).first()
 
 
 def programs_for(user: Any):

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views, views_groups
 
@@ -96,4 +96,7 @@ urlpatterns = [
         views_groups.facilitator_edit,
         name="facilitator_edit",
     ),
+    path("", include("sessions_app.urls_schedule")),
+    path("", include("sessions_app.urls_agenda")),
+    path("", include("sessions_app.urls_presenters")),
 ]

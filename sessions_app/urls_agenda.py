@@ -1,0 +1,3 @@
+"""URLs of the agenda pages (included by sessions_app/urls.py)."""
+
+urlpatterns: list = []

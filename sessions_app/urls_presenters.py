@@ -1,0 +1,3 @@
+"""URLs of the presenters pages (included by sessions_app/urls.py)."""
+
+urlpatterns: list = []

@@ -6,6 +6,7 @@ Defaults make a valid, minimal row; each test sets what it cares about.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from datetime import date, timedelta
 
 import factory
@@ -14,19 +15,32 @@ from django.utils import timezone
 
 from ccdg.models import AuditEvent
 from sessions_app.models import (
+    AgendaSegment,
+    AgendaTemplate,
     AssignmentConstraint,
     AssignmentRun,
+    Attendance,
+    BlackoutDate,
+    CalendarToken,
     Clinician,
     Discipline,
     Facilitator,
+    FacilitatorAbsence,
     FacilitatorAssignment,
     Group,
     GroupMembership,
     Invitation,
+    Presentation,
     Program,
     ProgramRole,
+    RefreshmentOrder,
     Room,
+    RoomBooking,
     RosterImport,
+    Rsvp,
+    Session,
+    SessionSegment,
+    TakeHomePoint,
 )
 
 PASSWORD = "correct-horse-battery-42"
@@ -188,6 +202,137 @@ class AssignmentRunFactory(factory.django.DjangoModelFactory):
             "current": {},
         }
     )
+
+
+class BlackoutDateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BlackoutDate
+
+    program = factory.SubFactory(ProgramFactory)
+    date = factory.Sequence(lambda n: date(2027, 1, 1) + timedelta(days=n))
+    reason = "Holiday"
+
+
+class AgendaTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgendaTemplate
+
+    program = factory.SubFactory(ProgramFactory)
+    name = factory.Sequence(lambda n: f"Agenda {n}")
+    duration_minutes = 60
+
+
+class AgendaSegmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgendaSegment
+
+    template = factory.SubFactory(AgendaTemplateFactory)
+    start_minute = factory.Sequence(lambda n: (n * 5) % 60)
+    title = factory.Sequence(lambda n: f"Segment {n}")
+
+
+class SessionFactory(factory.django.DjangoModelFactory):
+    """A scheduled session a week ahead, without agenda copy or room booking: tests that need
+    those schedule through ``sessions_app.scheduling``."""
+
+    class Meta:
+        model = Session
+
+    group = factory.SubFactory(GroupFactory)
+    starts_at = factory.LazyFunction(
+        lambda: (timezone.now() + timedelta(days=7)).replace(
+            hour=12, minute=30, second=0, microsecond=0
+        )
+    )
+    duration_minutes = 60
+    uid = factory.LazyFunction(uuid.uuid4)
+
+
+class SessionSegmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SessionSegment
+
+    session = factory.SubFactory(SessionFactory)
+    start_minute = factory.Sequence(lambda n: (n * 5) % 60)
+    title = factory.Sequence(lambda n: f"Segment {n}")
+
+
+class RoomBookingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RoomBooking
+
+    session = factory.SubFactory(SessionFactory)
+    room = factory.SubFactory(RoomFactory, program=factory.SelfAttribute("..session.group.program"))
+    slot_start = factory.SelfAttribute("session.starts_at")
+
+
+class RefreshmentOrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RefreshmentOrder
+
+    program = factory.SubFactory(ProgramFactory)
+    date = factory.Sequence(lambda n: date(2027, 2, 1) + timedelta(days=n))
+    vendor = "Corner Bakery"
+
+
+class PresentationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Presentation
+
+    session = factory.SubFactory(SessionFactory)
+    clinician = factory.SubFactory(
+        ClinicianFactory, program=factory.SelfAttribute("..session.group.program")
+    )
+    status = Presentation.Status.CONFIRMED
+    slot = 1
+
+
+class RsvpFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Rsvp
+
+    session = factory.SubFactory(SessionFactory)
+    clinician = factory.SubFactory(
+        ClinicianFactory, program=factory.SelfAttribute("..session.group.program")
+    )
+    answer = Rsvp.Answer.GOING
+
+
+class AttendanceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Attendance
+
+    session = factory.SubFactory(SessionFactory)
+    clinician = factory.SubFactory(
+        ClinicianFactory, program=factory.SelfAttribute("..session.group.program")
+    )
+    status = Attendance.Status.PRESENT
+
+
+class FacilitatorAbsenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FacilitatorAbsence
+
+    session = factory.SubFactory(SessionFactory)
+    facilitator = factory.SubFactory(
+        FacilitatorFactory, program=factory.SelfAttribute("..session.group.program")
+    )
+
+
+class TakeHomePointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TakeHomePoint
+
+    session = factory.SubFactory(SessionFactory)
+    text = "Naming my own frustration helped me listen."
+
+
+class CalendarTokenFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CalendarToken
+
+    user = factory.SubFactory(UserFactory)
+    token_hash = factory.Sequence(lambda n: hashlib.sha256(f"token{n}".encode()).hexdigest())
 
 
 def csv_bytes(*lines: str, encoding: str = "utf-8") -> bytes:

@@ -9,6 +9,11 @@ from django.db import models
 from .models import AuditEvent
 
 
+def acting_user(actor: Any):
+    """The user behind an action, or None for system jobs and anonymous visitors."""
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
 def audit_event(
     *,
     actor: Any,
@@ -18,9 +23,8 @@ def audit_event(
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """An unsaved event, for writing many at once with ``AuditEvent.objects.bulk_create``."""
-    user = actor if getattr(actor, "is_authenticated", False) else None
     return AuditEvent(
-        actor=user,
+        actor=acting_user(actor),
         action=action,
         program_id=program_id,
         object_type=obj._meta.label_lower if obj is not None else "",
@@ -48,3 +52,24 @@ def audit_list_for(obj: models.Model):
     return AuditEvent.objects.filter(
         object_type=obj._meta.label_lower, object_id=str(obj.pk)
     ).select_related("actor")
+
+
+def audited_update(
+    *, obj: models.Model, actor: Any, action: str, data: dict[str, Any], program_id: int | None
+) -> list[str]:
+    """Apply ``data`` to ``obj``, validate and save it, and record which fields changed.
+
+    The event names the fields only: the row holds the values. Returns the changed fields
+    (nothing is written when there are none).
+    """
+    changed = sorted(name for name, value in data.items() if getattr(obj, name) != value)
+    if not changed:
+        return changed
+    for name in changed:
+        setattr(obj, name, data[name])
+    obj.full_clean()
+    obj.save()
+    audit_record(
+        actor=actor, action=action, obj=obj, program_id=program_id, data={"fields": changed}
+    )
+    return changed

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from ccdg.audit import audit_record
+from ccdg.audit import acting_user, audit_record, audited_update
 
 from . import assignment as solver
 from .assignment_eval import evaluate
@@ -256,7 +256,7 @@ def assignment_preview(
         mode=request.mode,
         params=request.as_params(),
         result=_result_json(problem, result, current_groups(program=program)),
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=acting_user(actor),
     )
     if not save:
         return run
@@ -447,7 +447,7 @@ def assignment_commit(*, run: AssignmentRun, actor: Any) -> dict[str, int]:
             entry["key"] = group_key(by_key[entry["key"]])
         run.status = AssignmentRun.Status.COMMITTED
         run.committed_at = timezone.now()
-        run.committed_by = actor if getattr(actor, "is_authenticated", False) else None
+        run.committed_by = acting_user(actor)
         run.save(update_fields=["status", "committed_at", "committed_by", "result"])
         AssignmentRun.objects.filter(program=program, status=AssignmentRun.Status.PREVIEW).update(
             status=AssignmentRun.Status.SUPERSEDED
@@ -461,19 +461,9 @@ def assignment_commit(*, run: AssignmentRun, actor: Any) -> dict[str, int]:
 
 @transaction.atomic
 def group_update(*, group: Group, actor: Any, data: dict[str, Any]) -> Group:
-    changed = sorted(k for k, v in data.items() if getattr(group, k) != v)
-    for name in changed:
-        setattr(group, name, data[name])
-    group.full_clean()
-    group.save()
-    if changed:
-        audit_record(
-            actor=actor,
-            action="group.update",
-            obj=group,
-            program_id=group.program_id,
-            data={"fields": changed},
-        )
+    audited_update(
+        obj=group, actor=actor, action="group.update", data=data, program_id=group.program_id
+    )
     return group
 
 
@@ -501,7 +491,7 @@ def constraint_add(
         other=other,
         group=group,
         note=note,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=acting_user(actor),
     )
     rule.full_clean()
     rule.save()

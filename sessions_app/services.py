@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from ccdg.audit import audit_event, audit_record
+from ccdg.audit import acting_user, audit_event, audit_record, audited_update
 from ccdg.models import AuditEvent
 
 from .models import Clinician, GroupMembership, Invitation, Program, RosterImport
@@ -44,14 +44,6 @@ class RosterImportError(Exception):
         self.report = report
 
 
-def _changes(obj: Any, data: dict[str, Any]) -> dict[str, list[Any]]:
-    return {
-        name: [getattr(obj, name), value]
-        for name, value in data.items()
-        if getattr(obj, name) != value
-    }
-
-
 @transaction.atomic
 def clinician_create(*, program: Program, actor: Any, data: dict[str, Any]) -> Clinician:
     clinician = Clinician(program=program, **{k: data[k] for k in CLINICIAN_FIELDS if k in data})
@@ -73,20 +65,12 @@ def clinician_update(*, clinician: Clinician, actor: Any, data: dict[str, Any]) 
     data = {k: v for k, v in data.items() if k in CLINICIAN_FIELDS}
     if "email" in data:
         data["email"] = data["email"].strip().lower()
-    changes = _changes(clinician, data)
-    if not changes:
-        return clinician
-    for name, (_, new) in changes.items():
-        setattr(clinician, name, new)
-    clinician.full_clean()
-    clinician.save()
-    # Field names only: the trail records that a value changed, the row holds the value.
-    audit_record(
+    audited_update(
+        obj=clinician,
         actor=actor,
         action="clinician.update",
-        obj=clinician,
+        data=data,
         program_id=clinician.program_id,
-        data={"fields": sorted(changes)},
     )
     return clinician
 
@@ -142,7 +126,7 @@ def roster_import_upload(
         return None, report
     draft = RosterImport.objects.create(
         program=program,
-        uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        uploaded_by=acting_user(actor),
         filename=filename[:255],
         content=content,
         summary=report.summary(),
@@ -254,7 +238,7 @@ def clinician_invite(*, clinician: Clinician, actor: Any) -> Invitation:
     ).update(revoked_at=now)
     invitation = Invitation.objects.create(
         clinician=clinician,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=acting_user(actor),
         expires_at=now + timedelta(days=settings.INVITATION_DAYS),
         # Placeholder until the row has the id and time the token derives from; random so
         # that two invitations created at once do not collide on the unique index.
@@ -347,17 +331,7 @@ def invitation_accept(*, invitation: Invitation, username: str, password: str) -
 
 @transaction.atomic
 def program_update(*, program: Program, actor: Any, data: dict[str, Any]) -> Program:
-    changes = _changes(program, data)
-    for name, (_, new) in changes.items():
-        setattr(program, name, new)
-    program.full_clean()
-    program.save()
-    if changes:
-        audit_record(
-            actor=actor,
-            action="program.update",
-            obj=program,
-            program_id=program.pk,
-            data={"fields": sorted(changes)},
-        )
+    audited_update(
+        obj=program, actor=actor, action="program.update", data=data, program_id=program.pk
+    )
     return program

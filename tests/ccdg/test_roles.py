@@ -124,11 +124,23 @@ def test_forget_drops_the_cached_roles():
                 "groups.view",
                 "groups.manage",
                 "facilitators.manage",
+                "sessions.view",
+                "sessions.manage",
+                "presenters.manage",
+                "attendance.view",
+                "calendar.program_feed",
             },
         ),
         (
             ProgramRole.Role.REPORT_VIEWER,
-            {"program.view", "roster.export", "reports.view", "groups.view"},
+            {
+                "program.view",
+                "roster.export",
+                "reports.view",
+                "groups.view",
+                "sessions.view",
+                "attendance.view",
+            },
         ),
     ],
 )
@@ -141,18 +153,21 @@ def test_appointed_roles_allow_their_permissions_only(role, allowed):
     assert granted == allowed
 
 
-def test_participant_and_facilitator_may_only_view_the_program_and_its_groups():
+def test_participants_and_facilitators_get_only_their_permissions():
     participant = GroupMembershipFactory(clinician__user=UserFactory()).clinician
     facilitator = FacilitatorAssignmentFactory(
         group__program=participant.program, facilitator__user=UserFactory()
     ).facilitator
     program = participant.program
 
-    for user in (participant.user, facilitator.user):
-        assert {p for p in roles.PERMISSIONS if roles.can(user, p, program)} == {
-            "program.view",
-            "groups.view",
-        }
+    common = {"program.view", "groups.view", "sessions.view"}
+    assert {p for p in roles.PERMISSIONS if roles.can(participant.user, p, program)} == common
+    # Facilitators also ask people to present and see attendance (of their own groups: the
+    # per-session checks narrow it further).
+    assert {p for p in roles.PERMISSIONS if roles.can(facilitator.user, p, program)} == common | {
+        "presenters.manage",
+        "attendance.view",
+    }
 
 
 def test_roles_do_not_carry_over_to_another_program():

@@ -182,6 +182,28 @@ def can_run_session(user: Any, session: Any) -> bool:
     ).exists()
 
 
+def can_ask_to_present(user: Any, session: Any) -> bool:
+    """The coordinator (or staff) and the group's *lead* facilitator ask people to present;
+    withdrawing someone else's presentation is the same decision."""
+    if can(user, "sessions.manage", session.group.program):
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    from sessions_app.models import FacilitatorAssignment
+
+    return FacilitatorAssignment.objects.filter(
+        group_id=session.group_id,
+        facilitator__user=user,
+        role=FacilitatorAssignment.Role.LEAD,
+        ends_on__isnull=True,
+    ).exists()
+
+
+def can_read_take_home(user: Any, session: Any) -> bool:
+    """Take-home points are for the group: its members and those who run its sessions."""
+    return can_run_session(user, session) or session_member(user, session) is not None
+
+
 def session_member(user: Any, session: Any):
     """The user's roster entry if they are a current member of the session's group, else None:
     only members RSVP and volunteer to present."""

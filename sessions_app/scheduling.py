@@ -18,6 +18,7 @@ from django.utils import timezone
 from ccdg.audit import audit_record
 from ccdg.notifications import notify
 
+from .agenda_builtins import ensure_builtin_agendas
 from .models import (
     AgendaSegment,
     AgendaTemplate,
@@ -66,7 +67,11 @@ def _clock(minutes: int) -> str:
 def agenda_for_program(program: Program) -> AgendaTemplate:
     """The program's default agenda: the built-in one matching its format."""
     name = "Balint 90 minutes" if program.format == Program.Format.BALINT_90 else "CCDG 60 minutes"
-    return AgendaTemplate.objects.get(program__isnull=True, name=name)
+    template = AgendaTemplate.objects.filter(program__isnull=True, name=name).first()
+    if template is None:
+        ensure_builtin_agendas(AgendaTemplate, AgendaSegment)
+        template = AgendaTemplate.objects.get(program__isnull=True, name=name)
+    return template
 
 
 def _copy_agenda(session: Session, template: AgendaTemplate) -> None:
@@ -160,6 +165,10 @@ def recurrence_dates(
     from dateutil.rrule import weekday as rr_weekday
 
     day = rr_weekday(rule.weekday, rule.ordinal if rule.frequency == "monthly" else None)
+    if rule.frequency != "monthly":
+        # rrule counts "every N weeks" from dtstart's week: start on the first matching day,
+        # or a series asked for from a Friday would skip the following Thursday.
+        first = first + timedelta(days=(rule.weekday - first.weekday()) % 7)
     dates = rrule(
         MONTHLY if rule.frequency == "monthly" else WEEKLY,
         dtstart=datetime.combine(first, time()),

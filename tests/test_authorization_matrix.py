@@ -10,7 +10,13 @@ The rules (from the foundation issue):
 * group assignment, rules, group settings and the facilitator pool: the coordinator (and staff);
 * a signed-in person with no role in the program gets 404, a role without the permission 403;
 * anonymous visitors are sent to /accounts/login/?next=<page>;
-* sign-in, password reset, the invitation link and /healthz/ are public.
+* sign-in, password reset, the invitation link, /healthz/ and a private calendar feed address
+  (its token is the secret) are public.
+
+Sessions (issue 4): a session's page is seen by its group's members and facilitators, the
+coordinator and staff; running it (agenda, live view, attendance, presenters) is for its
+group's facilitators, the coordinator and staff; only group members RSVP and volunteer, and
+only the group's lead facilitator (besides coordinator and staff) asks people to present.
 
 A new URL pattern makes ``test_every_url_pattern_has_an_expectation`` fail until this file
 says who may open it.
@@ -20,33 +26,51 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
 from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver, include, path, reverse
+from django.utils import timezone
 
-from sessions_app import services
+from sessions_app import scheduling, services, services_agenda, services_schedule
 from sessions_app.models import (
+    AgendaTemplate,
     AssignmentConstraint,
     AssignmentRun,
+    Attendance,
+    BlackoutDate,
+    CalendarToken,
     Clinician,
+    FacilitatorAbsence,
     FacilitatorAssignment,
     GroupMembership,
     Invitation,
+    Presentation,
     ProgramRole,
+    Room,
+    Rsvp,
+    Session,
 )
 from tests.factories import (
+    AgendaSegmentFactory,
+    AgendaTemplateFactory,
     AssignmentConstraintFactory,
     AssignmentRunFactory,
+    BlackoutDateFactory,
     ClinicianFactory,
+    FacilitatorAbsenceFactory,
     FacilitatorAssignmentFactory,
     FacilitatorFactory,
     GroupFactory,
     GroupMembershipFactory,
+    PresentationFactory,
     ProgramFactory,
     ProgramRoleFactory,
+    RoomFactory,
     RosterImportFactory,
+    SessionFactory,
     UserFactory,
 )
 
@@ -100,6 +124,16 @@ POST_ONLY_GET = _row(LOGIN, 405, 405, 405, 405, 405, 405)
 ADMIN = _row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, ADMIN_LOGIN)
 # Model pages of the admin are not exempt from the site's sign-in requirement.
 ADMIN_MODEL_PAGE = _row(LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, ADMIN_LOGIN)
+# A session of the world's group: its members and facilitators, the coordinator and staff see
+# it; a report viewer (no group of their own) does not.
+SESSION_VIEWERS = _row(LOGIN, 200, 200, 200, 403, 200, 404)
+# Running a session (agenda, live view, attendance, presenters): the group's facilitators, the
+# coordinator and staff.
+SESSION_RUNNERS = _row(LOGIN, 403, 200, 200, 403, 200, 404)
+# Presenter turns: coordinator and facilitators (their own groups); attendance figures and
+# credit: the report viewer too.
+PRESENTER_MANAGERS = _row(LOGIN, 403, 200, 200, 403, 200, 404)
+FIGURES = _row(LOGIN, 403, 200, 200, 200, 200, 404)
 
 # Expected status of a GET, per URL name and actor.
 EXPECTATIONS: dict[str, dict[str, object]] = {
@@ -146,11 +180,75 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     "sessions_app:facilitator_list": COORDINATOR_ONLY,
     "sessions_app:facilitator_create": COORDINATOR_ONLY,
     "sessions_app:facilitator_edit": COORDINATOR_ONLY,
+    # Schedule (issue 4). The session checked is an upcoming one of the world's group.
+    "sessions_app:session_list": PROGRAM_MEMBERS,
+    "sessions_app:session_detail": SESSION_VIEWERS,
+    "sessions_app:session_ics": SESSION_VIEWERS,
+    "sessions_app:schedule_generate": COORDINATOR_ONLY,
+    "sessions_app:session_coverage": COORDINATOR_ONLY,
+    "sessions_app:session_reschedule": COORDINATOR_ONLY,
+    "sessions_app:session_cancel": COORDINATOR_ONLY,
+    "sessions_app:session_absence_add": POST_ONLY_GET,
+    "sessions_app:session_absence_remove": POST_ONLY_GET,
+    "sessions_app:room_list": COORDINATOR_ONLY,
+    "sessions_app:room_edit": COORDINATOR_ONLY,
+    "sessions_app:room_delete": POST_ONLY_GET,
+    "sessions_app:blackout_list": COORDINATOR_ONLY,
+    "sessions_app:blackout_delete": POST_ONLY_GET,
+    "sessions_app:refreshment_list": COORDINATOR_ONLY,
+    "sessions_app:refreshment_edit": COORDINATOR_ONLY,
+    "sessions_app:calendar_feeds": SIGNED_IN,
+    "sessions_app:calendar_feed_revoke": POST_ONLY_GET,
+    # The feed address is the secret: it works for whoever holds it, signed in or not (a wrong
+    # token is 404 for everyone: test_calendar_feed_with_a_wrong_token_is_404).
+    "sessions_app:calendar_feed": PUBLIC,
+    # Agendas and the live view (issue 4). agenda_edit is checked on the program's own
+    # template, agenda_copy and agenda_apply on a built-in one.
+    "sessions_app:agenda_list": COORDINATOR_ONLY,
+    "sessions_app:agenda_create": COORDINATOR_ONLY,
+    "sessions_app:agenda_edit": COORDINATOR_ONLY,
+    "sessions_app:agenda_copy": POST_ONLY_GET,
+    "sessions_app:agenda_apply": COORDINATOR_ONLY,
+    "sessions_app:session_agenda": SESSION_RUNNERS,
+    "sessions_app:session_live": SESSION_RUNNERS,
+    "sessions_app:session_live_state": SESSION_RUNNERS,
+    "sessions_app:session_live_start": POST_ONLY_GET,
+    "sessions_app:session_live_pause": POST_ONLY_GET,
+    "sessions_app:session_live_resume": POST_ONLY_GET,
+    "sessions_app:session_live_next": POST_ONLY_GET,
+    "sessions_app:session_live_extend": POST_ONLY_GET,
+    "sessions_app:session_take_home": SESSION_VIEWERS,
+    "sessions_app:session_take_home_edit": SESSION_RUNNERS,
+    # Presenters and attendance (issue 4). attendance_record is checked on a session that has
+    # started (its POST: test_form_post_acts_only_for_those_allowed).
+    "sessions_app:my_sessions": PROGRAM_MEMBERS,
+    "sessions_app:presenter_volunteer": POST_ONLY_GET,
+    "sessions_app:rsvp_set": POST_ONLY_GET,
+    "sessions_app:session_presenters": SESSION_RUNNERS,
+    "sessions_app:presenter_invite": POST_ONLY_GET,
+    "sessions_app:attendance_record": SESSION_RUNNERS,
+    "sessions_app:presentation_withdraw": POST_ONLY_GET,
+    "sessions_app:presentation_accept": POST_ONLY_GET,
+    "sessions_app:presentation_decline": POST_ONLY_GET,
+    "sessions_app:presenter_turns": PRESENTER_MANAGERS,
+    "sessions_app:attendance_figures": FIGURES,
+    "sessions_app:credit_summary": FIGURES,
+    "sessions_app:credit_export": FIGURES,
 }
 
 # Expected status of a POST to the POST-only endpoints: the change is made (redirect on) only
 # for those who may manage the roster, the groups or the facilitators: coordinator and staff.
 POST_MANAGERS = _row(LOGIN, 403, 403, 302, 403, 302, 404)
+# Running a session: the group's facilitators too.
+POST_RUNNERS = _row(LOGIN, 403, 302, 302, 403, 302, 404)
+# Answering for oneself as a member of the group: RSVP, volunteering, an invitation.
+POST_MEMBER = _row(LOGIN, 302, 403, 403, 403, 403, 404)
+# Asking someone to present: the group's lead facilitator, the coordinator and staff.
+POST_INVITERS = _row(LOGIN, 403, 302, 302, 403, 302, 404)
+# Withdrawing a presenter: the presenter themself, or whoever may invite.
+POST_WITHDRAW = _row(LOGIN, 302, 302, 302, 403, 302, 404)
+# One's own things (calendar feeds): everyone signed in.
+POST_SIGNED_IN = _row(LOGIN, 302, 302, 302, 302, 302, 302)
 POST_EXPECTATIONS: dict[str, dict[str, object]] = {
     "sessions_app:clinician_deactivate": POST_MANAGERS,
     "sessions_app:clinician_reactivate": POST_MANAGERS,
@@ -161,6 +259,30 @@ POST_EXPECTATIONS: dict[str, dict[str, object]] = {
     "sessions_app:assignment_commit": POST_MANAGERS,
     "sessions_app:assignment_discard": POST_MANAGERS,
     "sessions_app:constraint_delete": POST_MANAGERS,
+    "sessions_app:session_absence_add": POST_RUNNERS,
+    "sessions_app:session_absence_remove": POST_RUNNERS,
+    "sessions_app:room_delete": POST_MANAGERS,
+    "sessions_app:blackout_delete": POST_MANAGERS,
+    "sessions_app:calendar_feed_revoke": POST_SIGNED_IN,
+    "sessions_app:agenda_copy": POST_MANAGERS,
+    "sessions_app:session_live_start": POST_RUNNERS,
+    "sessions_app:session_live_pause": POST_RUNNERS,
+    "sessions_app:session_live_resume": POST_RUNNERS,
+    "sessions_app:session_live_next": POST_RUNNERS,
+    "sessions_app:session_live_extend": POST_RUNNERS,
+    "sessions_app:presenter_volunteer": POST_MEMBER,
+    "sessions_app:rsvp_set": POST_MEMBER,
+    "sessions_app:presenter_invite": POST_INVITERS,
+    "sessions_app:presentation_withdraw": POST_WITHDRAW,
+    "sessions_app:presentation_accept": POST_MEMBER,
+    "sessions_app:presentation_decline": POST_MEMBER,
+}
+
+# Expected status of a POST to pages that take GET and POST, where the POST is checked too.
+FORM_POST_EXPECTATIONS: dict[str, dict[str, object]] = {
+    # A new personal feed address, shown once on the page itself.
+    "sessions_app:calendar_feeds": _row(LOGIN, 200, 200, 200, 200, 200, 200),
+    "sessions_app:attendance_record": POST_RUNNERS,
 }
 
 
@@ -204,6 +326,18 @@ class World:
     run: object
     move_run: object
     rule: object
+    # Issue 4: sessions of world.group, and what the schedule and agenda pages need.
+    participant_clinician: Clinician
+    lead: object  # the facilitator row of the "facilitator" actor (the group's lead)
+    session: Session  # upcoming, scheduled with the built-in agenda, nobody presenting yet
+    past_session: Session  # started two hours ago: attendance can be recorded
+    presentation: Presentation  # the participant presents at another upcoming session
+    invitation: Presentation  # the participant is asked to present at a third one
+    room: Room
+    blackout: BlackoutDate
+    agenda: AgendaTemplate  # the program's own
+    built_in_agenda: AgendaTemplate
+    feed_token: str  # the participant's personal calendar feed
 
 
 def run_result(groups: list[tuple[object, list[int]]], current: dict[str, str]) -> dict:
@@ -289,7 +423,49 @@ def world(db) -> World:
         run=run,
         move_run=move_run,
         rule=AssignmentConstraintFactory(program=program),
+        **_session_world(program, group, membership.clinician, facilitation, participant),
     )
+
+
+def _session_world(program, group, participant_clinician, facilitation, participant) -> dict:
+    """The rows of issue 4: sessions of the world's group, rooms, agendas, a feed."""
+    built_in = scheduling.agenda_for_program(program)
+    soon = (timezone.now() + timedelta(days=14)).replace(
+        hour=12, minute=30, second=0, microsecond=0
+    )
+    session = scheduling.session_create(
+        group=group,
+        starts_at=soon,
+        duration_minutes=built_in.duration_minutes,
+        room=None,
+        agenda=built_in,
+        actor=None,
+    )
+    agenda = AgendaTemplateFactory(program=program, name="Our agenda")
+    AgendaSegmentFactory(template=agenda, start_minute=0, title="Welcome")
+    return {
+        "participant_clinician": participant_clinician,
+        "lead": facilitation.facilitator,
+        "session": session,
+        "past_session": SessionFactory(group=group, starts_at=timezone.now() - timedelta(hours=2)),
+        "presentation": PresentationFactory(
+            session=SessionFactory(group=group, starts_at=soon + timedelta(days=7)),
+            clinician=participant_clinician,
+            status=Presentation.Status.CONFIRMED,
+            slot=1,
+        ),
+        "invitation": PresentationFactory(
+            session=SessionFactory(group=group, starts_at=soon + timedelta(days=14)),
+            clinician=participant_clinician,
+            status=Presentation.Status.INVITED,
+            slot=None,
+        ),
+        "room": RoomFactory(program=program),
+        "blackout": BlackoutDateFactory(program=program),
+        "agenda": agenda,
+        "built_in_agenda": built_in,
+        "feed_token": services_schedule.calendar_token_create(user=participant),
+    }
 
 
 def url_for(name: str, world: World) -> str:
@@ -324,8 +500,63 @@ def url_for(name: str, world: World) -> str:
         "sessions_app:facilitator_list": slug,
         "sessions_app:facilitator_create": slug,
         "sessions_app:facilitator_edit": {**slug, "pk": world.spare_facilitator.pk},
+        "sessions_app:session_list": slug,
+        "sessions_app:schedule_generate": slug,
+        "sessions_app:session_coverage": slug,
+        "sessions_app:room_list": slug,
+        "sessions_app:blackout_list": slug,
+        "sessions_app:refreshment_list": slug,
+        "sessions_app:agenda_list": slug,
+        "sessions_app:agenda_create": slug,
+        "sessions_app:my_sessions": slug,
+        "sessions_app:presenter_turns": slug,
+        "sessions_app:attendance_figures": slug,
+        "sessions_app:credit_summary": slug,
+        "sessions_app:credit_export": slug,
+        "sessions_app:room_edit": {**slug, "pk": world.room.pk},
+        "sessions_app:room_delete": {**slug, "pk": world.room.pk},
+        "sessions_app:blackout_delete": {**slug, "pk": world.blackout.pk},
+        "sessions_app:refreshment_edit": {**slug, "day": "2027-02-09"},
+        "sessions_app:calendar_feed": {"token": world.feed_token},
+        "sessions_app:agenda_edit": {**slug, "pk": world.agenda.pk},
+        "sessions_app:agenda_copy": {**slug, "pk": world.built_in_agenda.pk},
+        "sessions_app:agenda_apply": {**slug, "pk": world.built_in_agenda.pk},
+        "sessions_app:attendance_record": {**slug, "pk": world.past_session.pk},
+        "sessions_app:presentation_withdraw": {**slug, "pk": world.presentation.pk},
+        "sessions_app:presentation_accept": {**slug, "pk": world.invitation.pk},
+        "sessions_app:presentation_decline": {**slug, "pk": world.invitation.pk},
     }
+    if name in SESSION_URLS:
+        return reverse(name, kwargs={**slug, "pk": world.session.pk})
     return reverse(name, kwargs=kwargs.get(name, {}))
+
+
+# URLs of one session, checked on world.session.
+SESSION_URLS = {
+    f"sessions_app:{name}"
+    for name in (
+        "session_detail",
+        "session_ics",
+        "session_reschedule",
+        "session_cancel",
+        "session_absence_add",
+        "session_absence_remove",
+        "session_agenda",
+        "session_live",
+        "session_live_state",
+        "session_live_start",
+        "session_live_pause",
+        "session_live_resume",
+        "session_live_next",
+        "session_live_extend",
+        "session_take_home",
+        "session_take_home_edit",
+        "presenter_volunteer",
+        "rsvp_set",
+        "session_presenters",
+        "presenter_invite",
+    )
+}
 
 
 def check_status(response, path: str, expected: object, label: str) -> None:
@@ -399,12 +630,19 @@ def test_get_status_matches_the_expectation(client, world, name, actor):
 
 @dataclass(frozen=True)
 class PostCase:
-    """What a POST-only endpoint is sent, the state it may change, where it then leads."""
+    """What a POST endpoint is sent, the state it may change, where it then leads."""
 
-    data: Callable[[World], dict]
+    # The form data, from the world and the user posting (None: anonymous).
+    data: Callable[[World, object], dict]
     state: Callable[[World], object]
     location: Callable[[World], str]
     changes: bool = True  # whether a permitted POST changes ``state`` in the world
+    # Brings the world into the state the endpoint acts on (a running session, say).
+    setup: Callable[[World], None] | None = None
+
+
+def _no_data(world: World, user: object) -> dict:
+    return {}
 
 
 def _clinician_state(world: World) -> object:
@@ -435,11 +673,74 @@ def _memberships(world: World) -> object:
     )
 
 
+def _absences(world: World) -> object:
+    return sorted(FacilitatorAbsence.objects.values_list("session_id", "facilitator_id"))
+
+
+def _live(world: World) -> object:
+    return Session.objects.values_list(
+        "live_started_at",
+        "live_paused_at",
+        "live_paused_seconds",
+        "live_segment",
+        "live_extra_minutes",
+    ).get(pk=world.session.pk)
+
+
+def _presentations(world: World) -> object:
+    return sorted(
+        Presentation.objects.values_list("pk", "session_id", "clinician_id", "status", "slot"),
+        key=str,
+    )
+
+
+def _feeds(world: World) -> object:
+    return sorted(CalendarToken.objects.values_list("pk", "user_id", "revoked_at"), key=str)
+
+
+def _start(world: World) -> None:
+    services_agenda.session_live_start(session=world.session, actor=world.users["facilitator"])
+
+
+def _start_and_pause(world: World) -> None:
+    _start(world)
+    services_agenda.session_live_pause(session=world.session, actor=world.users["facilitator"])
+
+
+def _lead_absent(world: World) -> None:
+    FacilitatorAbsenceFactory(session=world.session, facilitator=world.lead)
+
+
+def _everyone_has_a_feed(world: World) -> None:
+    for user in world.users.values():
+        if user is not None and user != world.users["participant"]:
+            services_schedule.calendar_token_create(user=user)
+
+
+def _own_feed(world: World, user: object) -> dict:
+    """The poster's own feed address (the participant's for an anonymous visitor)."""
+    owner = user or world.users["participant"]
+    return {"token": CalendarToken.objects.get(user=owner, revoked_at=None).pk}
+
+
 _CLINICIAN = PostCase(
-    data=lambda world: {"reason": "left"},
+    data=lambda world, user: {"reason": "left"},
     state=_clinician_state,
     location=lambda world: world.clinician.get_absolute_url(),
 )
+# The coordinator and staff name the facilitator; a facilitator is always about themself.
+_ABSENCE = PostCase(
+    data=lambda world, user: {"facilitator": world.lead.pk, "reason": "conference"},
+    state=_absences,
+    location=_page("session_detail", pk=lambda world: world.session.pk),
+)
+_LIVE = PostCase(
+    data=_no_data,
+    state=_live,
+    location=_page("session_live", pk=lambda world: world.session.pk),
+    setup=_start,
+)
+_MY_SESSIONS = _page("my_sessions")
 POST_CASES: dict[str, PostCase] = {
     "sessions_app:clinician_deactivate": _CLINICIAN,
     # Reactivating a clinician who is not inactive changes nothing, for anyone.
@@ -448,62 +749,181 @@ POST_CASES: dict[str, PostCase] = {
     ),
     "sessions_app:clinician_invite": _CLINICIAN,
     "sessions_app:group_facilitation_add": PostCase(
-        data=lambda world: {"facilitator": world.spare_facilitator.pk, "role": "backup"},
+        data=lambda world, user: {"facilitator": world.spare_facilitator.pk, "role": "backup"},
         state=_facilitations,
         location=_page("group_detail", pk=lambda world: world.group.pk),
     ),
     "sessions_app:facilitation_end": PostCase(
-        data=lambda world: {},
+        data=_no_data,
         state=_facilitations,
         location=_page("group_detail", pk=lambda world: world.group.pk),
     ),
     "sessions_app:assignment_move": PostCase(
-        data=lambda world: {"clinician": world.mover.pk, "to": f"g{world.other_group.pk}"},
+        data=lambda world, user: {"clinician": world.mover.pk, "to": f"g{world.other_group.pk}"},
         state=_run_state,
         location=_page("assignment_run", pk=lambda world: world.move_run.pk),
     ),
     "sessions_app:assignment_commit": PostCase(
-        data=lambda world: {},
+        data=_no_data,
         state=lambda world: (_run_state(world), _memberships(world)),
         location=_page("group_list"),
     ),
     "sessions_app:assignment_discard": PostCase(
-        data=lambda world: {},
+        data=_no_data,
         state=_run_state,
         location=_page("assignment_start"),
     ),
     "sessions_app:constraint_delete": PostCase(
-        data=lambda world: {},
+        data=_no_data,
         state=lambda world: list(AssignmentConstraint.objects.values_list("pk", flat=True)),
         location=_page("constraint_list"),
+    ),
+    # Schedule
+    "sessions_app:session_absence_add": _ABSENCE,
+    "sessions_app:session_absence_remove": PostCase(
+        _ABSENCE.data, _ABSENCE.state, _ABSENCE.location, setup=_lead_absent
+    ),
+    "sessions_app:room_delete": PostCase(
+        data=_no_data,
+        state=lambda world: list(Room.objects.values_list("pk", flat=True)),
+        location=_page("room_list"),
+    ),
+    "sessions_app:blackout_delete": PostCase(
+        data=_no_data,
+        state=lambda world: list(BlackoutDate.objects.values_list("pk", flat=True)),
+        location=_page("blackout_list"),
+    ),
+    "sessions_app:calendar_feed_revoke": PostCase(
+        data=_own_feed,
+        state=_feeds,
+        location=lambda world: reverse("sessions_app:calendar_feeds"),
+        setup=_everyone_has_a_feed,
+    ),
+    # Agendas and the live view
+    "sessions_app:agenda_copy": PostCase(
+        data=_no_data,
+        state=lambda world: sorted(AgendaTemplate.objects.values_list("pk", "name")),
+        location=_page(
+            "agenda_edit",
+            pk=lambda world: AgendaTemplate.objects.filter(program=world.program).latest("pk").pk,
+        ),
+    ),
+    "sessions_app:session_live_start": PostCase(_LIVE.data, _LIVE.state, _LIVE.location),
+    "sessions_app:session_live_pause": _LIVE,
+    "sessions_app:session_live_resume": PostCase(
+        _LIVE.data, _LIVE.state, _LIVE.location, setup=_start_and_pause
+    ),
+    "sessions_app:session_live_next": _LIVE,
+    "sessions_app:session_live_extend": _LIVE,
+    # Presenters
+    "sessions_app:presenter_volunteer": PostCase(
+        data=lambda world, user: {"working_title": "A difficult conversation"},
+        state=_presentations,
+        location=_MY_SESSIONS,
+    ),
+    "sessions_app:rsvp_set": PostCase(
+        data=lambda world, user: {"answer": Rsvp.Answer.GOING},
+        state=lambda world: sorted(
+            Rsvp.objects.values_list("session_id", "clinician_id", "answer")
+        ),
+        location=_MY_SESSIONS,
+    ),
+    "sessions_app:presenter_invite": PostCase(
+        data=lambda world, user: {"clinician": world.participant_clinician.pk},
+        state=_presentations,
+        location=_page("session_presenters", pk=lambda world: world.session.pk),
+    ),
+    "sessions_app:presentation_withdraw": PostCase(
+        data=_no_data, state=_presentations, location=_MY_SESSIONS
+    ),
+    "sessions_app:presentation_accept": PostCase(
+        data=_no_data, state=_presentations, location=_MY_SESSIONS
+    ),
+    "sessions_app:presentation_decline": PostCase(
+        data=_no_data, state=_presentations, location=_MY_SESSIONS
+    ),
+}
+
+FORM_POST_CASES: dict[str, PostCase] = {
+    "sessions_app:calendar_feeds": PostCase(
+        data=_no_data,  # no program: the person's own feed
+        state=_feeds,
+        location=lambda world: "",  # the new address is shown on the page, no redirect
+    ),
+    "sessions_app:attendance_record": PostCase(
+        data=lambda world, user: {f"member_{world.participant_clinician.pk}": "present"},
+        state=lambda world: sorted(
+            Attendance.objects.values_list("session_id", "clinician_id", "status")
+        ),
+        location=_page("attendance_record", pk=lambda world: world.past_session.pk),
     ),
 }
 
 
 def test_every_post_expectation_has_a_case():
     assert set(POST_CASES) == set(POST_EXPECTATIONS)
+    assert set(FORM_POST_CASES) == set(FORM_POST_EXPECTATIONS)
 
 
-@pytest.mark.parametrize("actor", ACTORS)
-@pytest.mark.parametrize("name", sorted(POST_EXPECTATIONS))
-def test_post_only_endpoint_acts_only_for_managers(client, world, name, actor):
-    case = POST_CASES[name]
+def _check_post(client, world: World, name: str, actor: str, case: PostCase, expected) -> None:
     user = world.users[actor]
+    if case.setup is not None:
+        case.setup(world)
     if user is not None:
         client.force_login(user)
     path = url_for(name, world)
     before = case.state(world)
 
-    response = client.post(path, case.data(world))
+    response = client.post(path, case.data(world, user))
 
-    expected = POST_EXPECTATIONS[name][actor]
     check_status(response, path, expected, f"POST {path} as {actor}")
     after = case.state(world)
     if expected == 302:
         assert response["Location"] == case.location(world)
+    if expected in (200, 302):
         assert (after != before) == case.changes, f"POST {path} as {actor} did not act"
     else:
         assert after == before, f"a refused POST by {actor} changed something"
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("name", sorted(POST_EXPECTATIONS))
+def test_post_only_endpoint_acts_only_for_managers(client, world, name, actor):
+    _check_post(client, world, name, actor, POST_CASES[name], POST_EXPECTATIONS[name][actor])
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("name", sorted(FORM_POST_EXPECTATIONS))
+def test_form_post_acts_only_for_those_allowed(client, world, name, actor):
+    _check_post(
+        client, world, name, actor, FORM_POST_CASES[name], FORM_POST_EXPECTATIONS[name][actor]
+    )
+
+
+def test_calendar_feed_with_a_wrong_or_revoked_token_is_404(client, world):
+    wrong = reverse("sessions_app:calendar_feed", kwargs={"token": "x" + world.feed_token[1:]})
+    valid = url_for("sessions_app:calendar_feed", world)
+    statuses = {}
+    for actor in ACTORS:
+        client.logout()
+        if world.users[actor] is not None:
+            client.force_login(world.users[actor])
+        statuses[actor] = client.get(wrong).status_code
+    CalendarToken.objects.update(revoked_at=timezone.now())
+    client.logout()
+
+    assert statuses == dict.fromkeys(ACTORS, 404)
+    assert client.get(valid).status_code == 404
+
+
+def test_nobody_revokes_someone_elses_calendar_feed(client, world):
+    participants_feed = CalendarToken.objects.get(user=world.users["participant"])
+    for actor in ACTORS[2:]:
+        client.force_login(world.users[actor])
+        client.post(reverse("sessions_app:calendar_feed_revoke"), {"token": participants_feed.pk})
+
+    participants_feed.refresh_from_db()
+    assert participants_feed.revoked_at is None
 
 
 def test_group_page_of_another_group_is_403_for_participants_and_facilitators(client, world):
@@ -522,6 +942,76 @@ def test_group_page_of_another_group_is_403_for_participants_and_facilitators(cl
         "report_viewer": 403,
         "staff": 200,
         "other_coordinator": 404,
+    }
+
+
+OTHER_GROUP_SESSION_PAGES = (
+    "session_detail",
+    "session_ics",
+    "session_agenda",
+    "session_live",
+    "session_live_state",
+    "session_take_home",
+    "session_take_home_edit",
+    "session_presenters",
+    "attendance_record",
+)
+
+
+def test_sessions_of_another_group_are_403_for_participants_and_facilitators(client, world):
+    session = SessionFactory(group=world.other_group, starts_at=timezone.now() - timedelta(hours=2))
+    statuses = {}
+    for name in OTHER_GROUP_SESSION_PAGES:
+        path = reverse(f"sessions_app:{name}", kwargs={"slug": "alpha", "pk": session.pk})
+        for actor in ACTORS[1:]:
+            client.force_login(world.users[actor])
+            statuses[(name, actor)] = client.get(path).status_code
+
+    expected = {"coordinator": 200, "staff": 200, "other_coordinator": 404}
+    assert statuses == {
+        (name, actor): expected.get(actor, 403)
+        for name in OTHER_GROUP_SESSION_PAGES
+        for actor in ACTORS[1:]
+    }
+
+
+def test_nobody_acts_on_a_session_of_another_group_they_are_not_in(client, world):
+    session = SessionFactory(group=world.other_group)
+    member = GroupMembershipFactory(group=world.other_group).clinician
+    presentation = PresentationFactory(session=session, clinician=member)
+    posts = {
+        "presenter_invite": {"clinician": member.pk},
+        "session_absence_add": {},
+        "session_live_start": {},
+        "presenter_volunteer": {},
+        "rsvp_set": {"answer": Rsvp.Answer.GOING},
+    }
+    before = (_presentations(world), _absences(world), _live(world), Rsvp.objects.count())
+    statuses = {}
+    for actor in ("participant", "facilitator"):
+        client.force_login(world.users[actor])
+        for name, data in posts.items():
+            path = reverse(f"sessions_app:{name}", kwargs={"slug": "alpha", "pk": session.pk})
+            statuses[(name, actor)] = client.post(path, data).status_code
+        withdraw = reverse(
+            "sessions_app:presentation_withdraw", kwargs={"slug": "alpha", "pk": presentation.pk}
+        )
+        statuses[("presentation_withdraw", actor)] = client.post(withdraw).status_code
+
+    session.refresh_from_db()
+    assert (_presentations(world), _absences(world), _live(world), Rsvp.objects.count()) == before
+    assert session.live_started_at is None
+    # A member of another group may try to RSVP or volunteer: refused with a message (302).
+    assert statuses == {
+        (name, actor): 302
+        if (actor, name)
+        in {
+            ("participant", "presenter_volunteer"),
+            ("participant", "rsvp_set"),
+        }
+        else 403
+        for actor in ("participant", "facilitator")
+        for name in (*posts, "presentation_withdraw")
     }
 
 

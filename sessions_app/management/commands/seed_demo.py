@@ -3,22 +3,30 @@
 66 eligible clinicians (57 physicians, 6 nurse practitioners, a social worker, a clinical
 pharmacist and a psychologist), 30 active participants in 3 groups, 6 facilitators (4
 clinician-educators, a psychologist, a clinician-investigator), and the demo sign-ins.
-Running it again changes nothing that is already there.
+The year: 3 rooms and 7 monthly sessions per group (second Tuesday, 07:30), the first ones
+already held (with presenters and attendance), the next ones with volunteers, a waitlist and
+RSVPs. Running it again changes nothing that is already there.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import date
+import uuid
+import zoneinfo
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
-from sessions_app import grouping
+from sessions_app import grouping, scheduling
+from sessions_app import services_presenters as presenters
 from sessions_app.assignment import Infeasible
 from sessions_app.models import (
+    Attendance,
     Clinician,
     Discipline,
     Facilitator,
@@ -26,8 +34,12 @@ from sessions_app.models import (
     Gender,
     Group,
     GroupMembership,
+    Presentation,
     Program,
     ProgramRole,
+    Room,
+    Rsvp,
+    Session,
 )
 
 DEMO_PASSWORD = "ccdg-demo"  # noqa: S105 - published demo password, debug mode only
@@ -129,6 +141,24 @@ FACILITATORS = [
 ]
 GROUP_NAMES = ["Group 1", "Group 2", "Group 3"]
 ACTIVE_PARTICIPANTS = 30
+ROOMS = [
+    ("Conference room A", "Medicine building, 2nd floor"),
+    ("Conference room B", "Medicine building, 2nd floor"),
+    ("Charting room 3", "Clinic wing, ground floor"),
+]
+SESSIONS_PER_GROUP = 7
+PAST_SESSIONS = 3
+WORKING_TITLES = [
+    "The patient I dread seeing on my schedule",
+    "When a family wants everything done",
+    "A patient who reminds me of my father",
+    "Feeling helpless with chronic pain",
+    "The visit that always runs an hour late",
+    "When I could not say no",
+    "A patient who never takes my advice",
+    "Anger in the exam room",
+    "A goodbye I was not ready for",
+]
 
 
 class Command(BaseCommand):
@@ -157,6 +187,7 @@ class Command(BaseCommand):
             groups = self._groups(program, clinicians)
             self._facilitators(program, groups)
             self._sign_ins(program, clinicians)
+            self._year(program, groups)
         # Later parts of the app add their own demo data here.
         self.stdout.write(
             self.style.SUCCESS(
@@ -306,3 +337,113 @@ class Command(BaseCommand):
             is_staff=True,
             is_superuser=True,
         )
+
+    def _year(self, program: Program, groups: list[Group]) -> None:
+        """Rooms and 7 monthly sessions per group, the first ones already held."""
+        if Session.objects.filter(group__program=program).exists():
+            return
+        rooms = []
+        for (name, location), group in zip(ROOMS, groups, strict=True):
+            room, _ = Room.objects.get_or_create(
+                program=program, name=name, defaults={"location": location, "capacity": 12}
+            )
+            group.default_room = room
+            group.save(update_fields=["default_room"])
+            rooms.append(room)
+        rule = scheduling.Recurrence(frequency="monthly", weekday=1, ordinal=2)  # 2nd Tuesday
+        tz = zoneinfo.ZoneInfo(program.timezone)
+        today = timezone.localdate(timezone=tz)
+        # Start PAST_SESSIONS months back, so that part of the year has already happened.
+        start_month = date(today.year, today.month, 1)
+        for _ in range(PAST_SESSIONS):
+            start_month = (start_month - timedelta(days=1)).replace(day=1)
+        dates, _ = scheduling.recurrence_dates(
+            rule=rule, first=start_month, count=SESSIONS_PER_GROUP, blackouts=set()
+        )
+        start = time(7, 30)
+        now = timezone.now()
+        agenda = scheduling.agenda_for_program(program)
+        past = [d for d in dates if datetime.combine(d, start, tzinfo=tz) <= now]
+        upcoming = [d for d in dates if datetime.combine(d, start, tzinfo=tz) > now]
+        slots = [
+            scheduling.GroupSlot(group=g, room=r, start_time=start)
+            for g, r in zip(groups, rooms, strict=True)
+        ]
+        if upcoming:
+            scheduling.schedule_generate(
+                program=program,
+                slots=slots,
+                rule=rule,
+                first=upcoming[0],
+                count=len(upcoming),
+                duration_minutes=program.session_minutes,
+                agenda=agenda,
+                actor=None,
+            )
+        # The scheduling service refuses dates in the past: the held sessions are made directly,
+        # with the same agenda copy and room booking.
+        for slot in slots:
+            for day in past:
+                session = Session.objects.create(
+                    group=slot.group,
+                    starts_at=datetime.combine(day, start, tzinfo=tz),
+                    duration_minutes=program.session_minutes,
+                    room=slot.room,
+                    presenter_slots=program.presenter_slots,
+                    uid=uuid.uuid4(),
+                )
+                scheduling._copy_agenda(session, agenda)
+                session.save(update_fields=["agenda_name"])
+                scheduling._book(session)
+        self._presenters_and_attendance(program, groups)
+
+    def _presenters_and_attendance(self, program: Program, groups: list[Group]) -> None:
+        rng = random.Random(2013)
+        now = timezone.now()
+        titles = iter(WORKING_TITLES * 4)
+        for group in groups:
+            members = list(
+                Clinician.objects.filter(
+                    memberships__group=group, memberships__left_on__isnull=True
+                ).order_by("id")
+            )
+            # How keen each member is: about half of the eligible clinicians come regularly.
+            keen = {c.pk: rng.choice([0.15, 0.3, 0.6, 0.85, 0.95]) for c in members}
+            sessions = list(Session.objects.filter(group=group).order_by("starts_at"))
+            held = [s for s in sessions if s.starts_at <= now]
+            upcoming = [s for s in sessions if s.starts_at > now]
+            for index, session in enumerate(held):
+                presenter = members[(index * 3 + len(group.name)) % len(members)]
+                Presentation.objects.create(
+                    session=session,
+                    clinician=presenter,
+                    status=Presentation.Status.CONFIRMED,
+                    slot=1,
+                    working_title=next(titles),
+                )
+                rows = []
+                for c in members:
+                    came = c.pk == presenter.pk or rng.random() < keen[c.pk]
+                    status = "present" if came else rng.choice(["absent", "excused"])
+                    rows.append(Attendance(session=session, clinician=c, status=status))
+                Attendance.objects.bulk_create(rows)
+            # The coming sessions: a presenter and someone waiting where volunteering is open,
+            # and RSVPs for the next one.
+            for session in upcoming[:2]:
+                for c in rng.sample(members, 2):
+                    try:
+                        presenters.presenter_volunteer(
+                            session=session, clinician=c, working_title=next(titles), actor=None
+                        )
+                    except ValidationError:
+                        break  # volunteering has closed for this one
+            if upcoming:
+                Rsvp.objects.bulk_create(
+                    Rsvp(
+                        session=upcoming[0],
+                        clinician=c,
+                        answer="going" if rng.random() < keen[c.pk] + 0.1 else "not_going",
+                    )
+                    for c in members
+                    if rng.random() < 0.7
+                )

@@ -1,0 +1,186 @@
+"""python manage.py phi_eval [--file PATH] [--json]: measure the identifier guard.
+
+Runs ccdg.phi.scan on every note of a labelled set (JSON Lines as written by
+bench/make_phi_eval_set.py; the shipped set by default) and prints, per category and overall:
+
+- recall: the share of gold spans that a finding of the same category overlaps;
+- precision: the share of findings that overlap a gold span of the same category;
+- category-agnostic recall: the share of gold spans that any finding overlaps;
+- the share of clean notes (no gold span) with at least one finding.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ccdg.phi import CATEGORIES, scan
+
+DEFAULT_SET = Path(__file__).resolve().parents[2] / "phi_data" / "eval_set.jsonl"
+
+
+def load(path: Path) -> list[dict]:
+    notes = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                note = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise CommandError(f"{path}:{number}: not JSON ({exc.msg})") from exc
+            if not isinstance(note.get("text"), str) or not isinstance(note.get("spans"), list):
+                raise CommandError(f"{path}:{number}: want 'text' and 'spans'")
+            notes.append(note)
+    return notes
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def evaluate(notes: list[dict]) -> dict:
+    """Score ``scan`` on labelled notes; return the figures as a dict."""
+    gold_total = dict.fromkeys(CATEGORIES, 0)
+    gold_found = dict.fromkeys(CATEGORIES, 0)
+    gold_any = 0
+    found_total = dict.fromkeys(CATEGORIES, 0)
+    found_right = dict.fromkeys(CATEGORIES, 0)
+    found_any_gold = 0
+    clean_notes = clean_flagged = 0
+    misses: list[dict] = []
+    false_alarms: list[dict] = []
+    for note in notes:
+        text, gold = note["text"], note["spans"]
+        findings = scan(text)
+        if not gold:
+            clean_notes += 1
+            clean_flagged += bool(findings)
+
+        def overlaps(a_start, a_end, b_start, b_end):
+            return a_start < b_end and b_start < a_end
+
+        for span in gold:
+            category = span["category"]
+            gold_total[category] += 1
+            same = any(
+                f.category == category and overlaps(f.start, f.end, span["start"], span["end"])
+                for f in findings
+            )
+            anything = any(overlaps(f.start, f.end, span["start"], span["end"]) for f in findings)
+            gold_found[category] += same
+            gold_any += anything
+            if not same:
+                misses.append(
+                    {
+                        "id": note.get("id"),
+                        "category": category,
+                        "text": text[span["start"] : span["end"]],
+                        "found_as": [
+                            f.category
+                            for f in findings
+                            if overlaps(f.start, f.end, span["start"], span["end"])
+                        ],
+                    }
+                )
+        for finding in findings:
+            found_total[finding.category] += 1
+            right = any(
+                s["category"] == finding.category
+                and overlaps(finding.start, finding.end, s["start"], s["end"])
+                for s in gold
+            )
+            found_right[finding.category] += right
+            found_any_gold += any(
+                overlaps(finding.start, finding.end, s["start"], s["end"]) for s in gold
+            )
+            if not right:
+                false_alarms.append(
+                    {"id": note.get("id"), "category": finding.category, "text": finding.text}
+                )
+    per_category = {
+        category: {
+            "gold": gold_total[category],
+            "found": found_total[category],
+            "recall": _ratio(gold_found[category], gold_total[category]),
+            "precision": _ratio(found_right[category], found_total[category]),
+        }
+        for category in CATEGORIES
+    }
+    all_gold, all_found = sum(gold_total.values()), sum(found_total.values())
+    return {
+        "notes": len(notes),
+        "clean_notes": clean_notes,
+        "per_category": per_category,
+        "overall": {
+            "gold": all_gold,
+            "found": all_found,
+            "recall": _ratio(sum(gold_found.values()), all_gold),
+            "precision": _ratio(sum(found_right.values()), all_found),
+            "recall_any_category": _ratio(gold_any, all_gold),
+            "precision_any_category": _ratio(found_any_gold, all_found),
+        },
+        "clean_flagged": clean_flagged,
+        "clean_flagged_share": _ratio(clean_flagged, clean_notes),
+        "misses": misses,
+        "false_alarms": false_alarms,
+    }
+
+
+def _fmt(value: float | None) -> str:
+    return "   -  " if value is None else f"{value:6.3f}"
+
+
+class Command(BaseCommand):
+    help = "Measure the identifier guard on a labelled set: recall and precision per category."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--file", type=Path, default=DEFAULT_SET, help="JSON Lines set")
+        parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+        parser.add_argument(
+            "--show-errors", action="store_true", help="list missed spans and false alarms"
+        )
+
+    def handle(self, *args, **options):
+        path: Path = options["file"]
+        if not path.is_file():
+            raise CommandError(f"no such file: {path}")
+        result = evaluate(load(path))
+        if options["json"]:
+            if not options["show_errors"]:
+                result = {k: v for k, v in result.items() if k not in ("misses", "false_alarms")}
+            self.stdout.write(json.dumps(result, indent=2, ensure_ascii=False))
+            return
+        out = self.stdout.write
+        out(f"{path.name}: {result['notes']} notes, {result['clean_notes']} clean")
+        out(f"{'category':<15}{'gold':>6}{'found':>7}{'recall':>8}{'precision':>11}")
+        for category, row in result["per_category"].items():
+            out(
+                f"{category:<15}{row['gold']:>6}{row['found']:>7}  {_fmt(row['recall'])}"
+                f"     {_fmt(row['precision'])}"
+            )
+        overall = result["overall"]
+        out(
+            f"{'overall':<15}{overall['gold']:>6}{overall['found']:>7}  "
+            f"{_fmt(overall['recall'])}     {_fmt(overall['precision'])}"
+        )
+        out(
+            f"any category: recall {_fmt(overall['recall_any_category']).strip()}, "
+            f"precision {_fmt(overall['precision_any_category']).strip()}"
+        )
+        out(
+            f"clean notes flagged: {result['clean_flagged']}/{result['clean_notes']} "
+            f"({_fmt(result['clean_flagged_share']).strip()})"
+        )
+        if options["show_errors"]:
+            out("\nmissed:")
+            for miss in result["misses"]:
+                out(
+                    f"  [{miss['category']}] {miss['text']!r} "
+                    f"found as {miss['found_as']} ({miss['id']})"
+                )
+            out("\nfalse alarms:")
+            for alarm in result["false_alarms"]:
+                out(f"  [{alarm['category']}] {alarm['text']!r} ({alarm['id']})")

@@ -1,0 +1,1204 @@
+"""Identifier guard: find, in free text, the patient identifiers the program does not allow.
+
+A case note may describe the patient only by age (up to 89), gender and one first name or
+initials. :func:`scan` returns every span of ``text`` that looks like another identifier, with a
+category code and a plain-English reason, sorted by position and never overlapping;
+:func:`highlight` cuts the text into segments for a template.
+
+Pure Python, no Django, no network, no model: regular expressions with context, two small word
+lists written for this module (``ccdg/phi_data/first_names.txt`` and ``surnames.txt``) and
+capitalisation heuristics. It favours recall on identifiers and precision on clinical text
+("BP 150/90", "metformin 500 mg", "4/5 strength", "in 2019", "her daughter" are all fine).
+See docs/identifier-guard.md for what is refused and allowed, the measured figures and limits.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+__all__ = ["CATEGORIES", "REASONS", "Finding", "highlight", "scan"]
+
+CATEGORIES: dict[str, str] = {
+    "name": "Full name",
+    "date": "Date more specific than a year",
+    "phone": "Phone or fax number",
+    "email": "E-mail address",
+    "url": "Web address",
+    "ip": "IP address",
+    "ssn": "Social security number",
+    "record_number": "Medical record, account or health plan number",
+    "address": "Street address",
+    "zip": "ZIP or postal code",
+    "age_over_89": "Age over 89",
+    "device_id": "Device, licence or vehicle identifier",
+    "facility": "Name of a specific facility",
+}
+
+REASONS: dict[str, str] = {
+    "name": "A full name identifies a person: keep only a first name or initials.",
+    "date": "A date more specific than the year can identify the patient: "
+    "give the year only or say how long ago (for example 'two weeks ago').",
+    "phone": "A phone or fax number is an identifier: remove it.",
+    "email": "An e-mail address is an identifier: remove it.",
+    "url": "A web address can lead to the patient: remove it.",
+    "ip": "An IP address is an identifier: remove it.",
+    "ssn": "A social security number is an identifier: remove it.",
+    "record_number": "Medical record, account and health plan numbers are identifiers: "
+    "remove them.",
+    "address": "A street address locates the patient: say 'lives alone' or 'lives nearby' instead.",
+    "zip": "A ZIP or postal code locates the patient: remove it.",
+    "age_over_89": "Ages over 89 are identifiers: write '90+' instead.",
+    "device_id": "Serial, licence and vehicle numbers are identifiers: remove them.",
+    "facility": "Naming a specific hospital or care home narrows down who the patient is: "
+    "say 'an outside hospital' or 'a nursing home'.",
+}
+
+# When two candidates of different categories overlap, the higher priority wins.
+_PRIORITY = {
+    "email": 100,
+    "url": 95,
+    "ip": 90,
+    "ssn": 85,
+    "date": 80,
+    "phone": 75,
+    "device_id": 72,
+    "record_number": 70,
+    "age_over_89": 65,
+    "zip": 62,
+    "facility": 60,
+    "address": 55,
+    "name": 50,
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    category: str
+    start: int
+    end: int
+    text: str
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {
+            "category": self.category,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "reason": self.reason,
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Word lists
+# ---------------------------------------------------------------------------------------------
+_DATA = Path(__file__).resolve().parent / "phi_data"
+
+
+def _fold(word: str) -> str:
+    """Lower case without accents or apostrophes: 'Nguyễn' -> 'nguyen', "O'Brien" -> 'obrien'."""
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    folded = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return folded.replace("ł", "l").replace("đ", "d").replace("ı", "i").replace("'", "")
+
+
+@cache
+def _wordlist(name: str) -> frozenset[str]:
+    words: set[str] = set()
+    for line in (_DATA / name).read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0]
+        words.update(line.split())
+    return frozenset(words)
+
+
+def _first_names() -> frozenset[str]:
+    return _wordlist("first_names.txt")
+
+
+def _surnames() -> frozenset[str]:
+    return _wordlist("surnames.txt")
+
+
+# Capitalised words that are not names: sentence openers, clinical and service words, drug
+# brands, eponymous diseases, languages, religions, programmes. Compared folded.
+_NOT_NAMES = frozenset(
+    """
+    a an the this that these those there here his her hers their our my your its he she they
+    we i it you him them who whom whose what which when where why how while after before since
+    until during then than and or but nor so yet if because although though unless also both
+    either neither each every all any some no not none one two three four five six seven eight
+    nine ten first second third last next new old other another same such only just even
+    in on at by for from with without within into onto over under about above below between
+    through across against around near off per via to of as up down out
+    is was are were be been being has have had do does did will would shall should can could
+    may might must let lets please thanks thank dear hi hello re note notes case patient pt
+    however overall unfortunately initially eventually finally meanwhile later afterwards
+    sadly honestly luckily still again instead otherwise therefore thus hence indeed anyway
+    ultimately clinically medically socially notably importantly interestingly surprisingly
+    fortunately apparently admittedly currently previously recently lately overnight
+    yes okay ok well now soon often never always sometimes usually plan assessment history
+    impression summary background question questions reason goals goal update hpi pmh
+    pts patients family families mother father son daughter wife husband partner brother
+    sister niece nephew aunt uncle grandson granddaughter grandmother grandfather mom mum dad
+    proxy friend neighbour neighbor team staff nurse nurses doctor doctors resident attending
+    fellow intern student chaplain pharmacist social worker ems police
+    mr mrs ms miss mx dr prof sr jr md do np rn pa phd lpn cna pharmd msw
+    started seen diagnosed transferred discharged admitted readmitted called spoke discussed
+    met presented refused declined asked told gave sent left moved lives living lived found
+    labs lab echo ct mri cxr ekg ecg us code urine blood chest home hospice rehab clinic
+    hospital ward floor unit icu ed er or pacu room bed bay
+    monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow tonight
+    morning afternoon evening night weekend
+    emergency department medicine internal palliative care social work psychiatry psychology
+    cardiology nephrology oncology neurology surgery surgical ethics committee services
+    service protective adult child risk management physical occupational therapy speech
+    addiction infectious disease diseases critical intensive hospital general primary
+    medical records health public community urgent
+    medicare medicaid cobra va tricare obamacare
+    type stage grade class level phase day week month year hour hours days weeks months years
+    parkinson parkinsons alzheimer alzheimers crohn crohns hodgkin hodgkins addisons
+    cushings huntingtons guillain barre ganz kaposi hashimoto raynaud tourette asperger
+    gehrig apgar glasgow wernicke korsakoff burkitt wilms
+    christmas thanksgiving easter ramadan passover hanukkah diwali eid new years
+    english spanish french german italian portuguese mandarin cantonese chinese vietnamese
+    korean japanese arabic russian polish haitian creole somali hindi urdu bengali punjabi
+    tagalog farsi persian turkish greek hebrew american mexican african asian european
+    catholic jewish muslim scientist science hindu buddhist sikh jehovah jehovahs witness witnesses
+    mormon baptist methodist orthodox protestant evangelical
+    alcoholics anonymous narcotics meals wheels aa na
+    god lord jesus allah
+    covid sars mrsa hiv aids copd chf esrd ckd dka dnr dni molst polst hcp poa
+    lantus humalog novolog eliquis xarelto coumadin lasix bumex keppra seroquel haldol
+    ativan xanax valium klonopin ambien zoloft prozac lexapro celexa wellbutrin effexor
+    cymbalta lyrica neurontin tylenol advil motrin aleve norco percocet vicodin dilaudid
+    oxycontin suboxone subutex vivitrol narcan sublocade methadone ozempic wegovy mounjaro
+    trulicity victoza jardiance farxiga entresto lipitor crestor zocor plavix brilinta
+    aspirin synthroid glucophage januvia symbicort advair spiriva albuterol proair ventolin
+    prednisone medrol decadron depakote lamictal tegretol dilantin lithium clozaril
+    risperdal zyprexa abilify invega latuda humira remicade enbrel keytruda opdivo
+    herceptin avastin revlimid gleevec vancomycin zosyn rocephin cipro levaquin bactrim
+    flagyl augmentin keflex epipen epogen procrit neulasta coumadin heparin lovenox
+    medtronic abbott dexcom tandem omnipod phonak boston scientific biotronik zoll
+    solostar flexpen kwikpen
+    """.split()
+)
+
+_NOT_AFTER_TITLE = frozenset(
+    "the a an and or but he she they his her their it this that who was is has had and".split()
+)
+_NAME_TITLES = (
+    r"(?:Mr|Mrs|Ms|Miss|Mx|Mister|Missus|Dr|Doctor|Prof|Professor|Sr|Sra|Srta|Mme|Mlle|Herr|"
+    r"Frau|Nurse|Rev|Father|Sister|Pastor|Rabbi|Imam|Judge|Officer|Sgt|Capt|Col)"
+)
+
+# Surname-looking endings, for names that are in neither list.
+_SURNAME_ENDINGS = re.compile(
+    r"(?:son|sen|sson|ez|es|az|iz|oz|ski|ska|sky|cki|cka|wicz|czyk|ak|ek|ik|ov|ova|ev|eva|"
+    r"enko|chuk|uk|yan|ian|jan|idze|shvili|opoulos|akis|ou|escu|eanu|ini|elli|etti|ucci|"
+    r"ano|ino|one|oni|ato|ieri|berg|burg|stein|mann|man|feld|baum|hardt|meyer|ner|ler|witz|"
+    r"ović|ovic|evic|ić|ic|ley|ton|ford|field|well|wood|worth|ham|by|ins|ings|ard|aud|eau|"
+    r"eaux|ier|ot|et|ault|ini|i|iya|oglu|oğlu|er|ez|ao|ong|ung|ang)$"
+)
+_SURNAME_PREFIX = re.compile(r"^(?:Mc|Mac|O'|O’|Fitz|Van|Von|De|Di|Da|Del|Della|La|Le|St)[A-Z]")
+
+# ---------------------------------------------------------------------------------------------
+# Regular expressions
+# ---------------------------------------------------------------------------------------------
+_U = r"[A-ZÀ-ÖØ-ÞĀ-Ž]"  # an upper-case letter (Latin, with accents)
+_L = r"[a-zß-öø-ÿā-žƀ-ɏḀ-ỿı]"  # a lower-case letter (Vietnamese letters too)
+# A capitalised word, maybe with an apostrophe or hyphen: Maria, García-López, O'Brien, Lopez's
+_CAP = rf"(?:{_U}['’])?{_U}{_L}+(?:['’]{_L}+)?(?:-{_U}{_L}+(?:['’]{_L}+)?)?"
+# Particles that start a family name: Ó Lochlainn, van der Berg, de la Cruz, Mac Giolla
+_PARTICLE = (
+    r"(?:(?:Ó|Ní|Nic|Mac|Mhic|Uí|Ua|van|Van|von|Von|de|De|da|Da|di|Di|del|Del|della|Della|"
+    r"dos|das|du|Du|le|Le|la|La|ter|ten|bin|ibn|al|El|el|Abu|ben)\s+){1,3}"
+)
+_SURNAME = rf"(?:{_PARTICLE})?{_CAP}"
+
+_MONTHS = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
+    r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
+    r"|JANUARY|FEBRUARY|MARCH|APRIL|MAY|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|NOVEMBER|DECEMBER"
+    r"|JAN|FEB|MAR|APR|JUN|JUL|AUG|SEP|SEPT|OCT|NOV|DEC)"
+)
+_WEEKDAY = r"(?:(?:Mon|Tues|Tue|Wednes|Wed|Thurs|Thu|Fri|Satur|Sat|Sun)(?:day)?\.?,?\s+)"
+_ORD = r"(?:st|nd|rd|th)"
+_YEAR = r"(?:1[89]\d\d|20\d\d)"
+_DAY = r"(?:[12]\d|3[01]|0?[1-9])"
+
+_DATE_PATTERNS = [
+    # 2025-03-02, 2025/3/2
+    re.compile(rf"\b{_YEAR}[-/.](?:0?[1-9]|1[0-2])[-/.]{_DAY}\b"),
+    # 3/14/2024, 03-14-24, 14.03.2024, 3/14/24
+    re.compile(r"(?<![\d/.])\d{1,2}([/.-])\d{1,2}\1(?:\d{4}|\d{2})(?![\d/])"),
+    # March 14, March 14th, Mar. 14, 2023, Tuesday, March 5
+    re.compile(
+        rf"\b{_WEEKDAY}?(?<![A-Za-z]){_MONTHS}\.?\s+{_DAY}{_ORD}?\b(?:,?\s+{_YEAR}\b)?"
+        rf"(?!\s*(?:mg|mcg|g|ml|mL|units?|%|/))"
+    ),
+    # 14 March, 14th March 2024, the 3rd of May, 14-Mar-2024
+    re.compile(rf"\b(?:the\s+)?{_DAY}{_ORD}?(?:\s+of)?[\s-]+{_MONTHS}\b\.?(?:[\s,-]+{_YEAR}\b)?"),
+    # March 2019, March of 2019
+    re.compile(rf"\b{_MONTHS}\.?,?\s+(?:of\s+)?{_YEAR}\b"),
+]
+# 3/14 (no year) and 3/2019 are dates unless they read as a score or fraction.
+_SHORT_DATE = re.compile(r"(?<![\d/.:])(\d{1,2})/(\d{1,4})(?![\d/%])")
+_SCORE_BEFORE = re.compile(
+    r"(?:strength|power|pain|score|scored|mmse|moca|gcs|apgar|rated|ratio|grade|sats?|"
+    r"bp|b/p|pressure|murmur|reflexes|dtrs?|vision|va|of|out|suboxone|"
+    r"[\d.]+\s*mg|x)\s*[:=]?\s*$",
+    re.IGNORECASE,
+)
+_SCORE_AFTER = re.compile(
+    r"^\s*(?:strength|power|pain|mg|mcg|ml|on|in|doses?|tabs?|tablets?|of|murmur|reflexes|"
+    r"systolic|holosystolic|times|x|score|scale|pts?|points?|%)\b",
+    re.IGNORECASE,
+)
+_DATE_CONTEXT = re.compile(
+    r"(?:\bon|\bsince|\bfrom|\buntil|\btill|\bby|\bafter|\bbefore|\bdob|\bd\.o\.b\.?|\bborn|"
+    r"\bdated?|\badmitted|\bdischarged|\bseen|\bvisit|\bsurgery|\bdied|\bdeceased|\bdod|"
+    r"\bscheduled|\bappointment|\bappt|\bfell|\bstarted|\bstopped|\bon\s+or\s+about|"
+    r"\bmeeting|\bconsult|\bf/u|\bfollow[- ]up|\bprocedure|\bop|\badmission|\bevent)"
+    r"\s*[:#]?\s*$",
+    re.IGNORECASE,
+)
+
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_TLDS = (
+    r"(?:com|org|net|edu|gov|mil|int|info|biz|io|me|ly|co|us|uk|ca|de|fr|es|it|nl|be|ch|at|"
+    r"au|nz|ie|in|br|mx|jp|cn|ru|pl|se|no|dk|fi|pt|gr|tr|tv|app|blog|health|care|site|online|"
+    r"page|link|xyz|news|club)"
+)
+_URL = re.compile(
+    r"\b(?:(?:https?|ftp)://[^\s<>\"']+|www\.[^\s<>\"']+|"
+    rf"(?<![@\w.-])(?:[a-z0-9-]+\.)+{_TLDS}\b(?:/[^\s<>\"']*)?)",
+    re.IGNORECASE,
+)
+_IPV4 = re.compile(
+    r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+    r"(?![\d.]\d)"
+)
+_IPV6 = re.compile(
+    r"(?<![\w:])(?:(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|"
+    r"(?:[0-9a-fA-F]{1,4}:){1,6}:(?:[0-9a-fA-F]{1,4}(?::[0-9a-fA-F]{1,4}){0,5})?|"
+    r"::(?:[0-9a-fA-F]{1,4}:){0,6}[0-9a-fA-F]{1,4})(?![\w:])"
+)
+
+_SSN = re.compile(
+    r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])|(?<![\d-])(?<!\d )\d{3} \d{2} \d{4}(?![\d]| \d)"
+)
+_SSN_AFTER_LABEL = re.compile(
+    r"(?<![\d-])(\d{3}[- ]?\d{2}[- ]?\d{4})(?!\d)(?=[^.\n]{0,20}\b(?:SSN|social|SS#))"
+)
+_SSN_LABELLED = re.compile(
+    r"\b(?:SSN|SS#|SS\s*no\.?|soc(?:ial)?(?:\s+security)?(?:\s+(?:number|no\.?|#))?|"
+    r"social\s+security(?:\s+(?:number|no\.?|#))?)"
+    r"(?:\s+(?:is|was|of|ending\s+in|ending|last\s+4|last\s+four))*\s*[:#-]?\s*"
+    r"(?:as\s+)?(\d{3}[- ]?\d{2}[- ]?\d{4}|\d{4})(?!\d)",
+    re.IGNORECASE,
+)
+
+_PHONE = re.compile(
+    r"(?<![\w/.+-])(?:\+\s?|00\s?)?(?:\(\d{1,5}\)\s?)?\d{1,14}"
+    r"(?:(?:[ .-]|\s?\(\d{1,4}\)\s?)\d{1,10}){0,6}"
+    r"(?:\s*(?:x|ext\.?|extension)\s*\d{1,6})?(?![\w/]|[.,-]\d)"
+)
+_PHONE_LABEL = re.compile(
+    r"\b(?:phone|ph|tel|telephone|cell|cellphone|mobile|mob|fax|faxed|pager|page|beeper|call|"
+    r"called|calls|text|texted|texts|sms|whatsapp|dial|reach(?:ed)?|reachable|number\s+is|"
+    r"contact|voicemail|landline|hotline|line|office|pharmacy)\b[^\n\d+]{0,32}$",
+    re.IGNORECASE,
+)
+_PHONE_SHAPE = re.compile(
+    r"^(?:\+|00\d{0,3}[ .-])|\(\d{1,5}\)|(?:^|\D)\d{3}[-. ]\d{3}[-. ]\d{4}(?:\D|$)|"
+    r"^\d{3}[-.]\d{4}$|"
+    r"(?:x|ext\.?|extension)\s*\d"
+)
+
+_RECORD_LABEL_CORE = (
+    r"\b(?:MRN|MR\s*#|MR\s*no\.?|MR\s*number|med(?:ical)?\s+rec(?:ord)?s?(?:\s+(?:number|no\.?|#))?|"
+    r"chart(?:\s+(?:number|no\.?|#))?|acct|account|billing|invoice|claim|"
+    r"member(?:ship)?(?:\s+id)?|subscriber(?:\s+id)?|policy|group\s+(?:number|no\.?|#)|"
+    r"insurance(?:\s+id)?|health\s+plan|plan\s+id|benefici?ary(?:\s+id)?|"
+    r"medicaid(?:\s+id)?|medicare(?:\s+id)?|mbi|hicn|nhs|ohip|hcn|health\s+card|"
+    r"FIN|CSN|HAR|encounter|visit\s+(?:number|no\.?|#|id)|patient\s+id|pt\s+id|"
+    r"hospital\s+(?:number|no\.?|#|id)|case\s+(?:ref|number|no\.?|#|id)|ref(?:erence)?|"
+    r"bracelet(?:\s+number)?|wristband(?:\s+number)?|id|identifier|record)"
+    r"(?:\s+(?:number|no\.?|num|#|id|is|was|of))*\s*[:#=]?\s*"
+)
+_RECORD_LABEL = re.compile(_RECORD_LABEL_CORE, re.IGNORECASE)
+_RECORD_LABEL_END = re.compile(_RECORD_LABEL_CORE + "$", re.IGNORECASE)
+_SSN_LABEL_END = re.compile(
+    r"\b(?:SSN|SS#|social(?:\s+security)?(?:\s+(?:number|no\.?|#))?)\s*[:#-]?\s*(?:as\s+)?$",
+    re.IGNORECASE,
+)
+_ID_TOKEN = re.compile(
+    r"(?=[A-Z0-9-]*\d)[A-Z0-9]{1,12}(?:-[A-Z0-9]{1,12}|\s(?=[A-Z0-9]*\d)[A-Z0-9]{2,12}){0,3}"
+    r"(?![\w-])",
+    re.IGNORECASE,
+)
+_LONG_DIGITS = re.compile(r"(?<![\w.,/-])\d{6,}(?![\w.,/-]\d)")
+_UNITS_AFTER = re.compile(
+    r"^\s*(?:copies|cells|cfu|iu|units?|mg|mcg|g|kg|ml|l|mmol|/|per|x|k|cells/|"
+    r"copies/|ng|pg|%|steps|calories|kcal|dollars|usd|\$)",
+    re.IGNORECASE,
+)
+_MIXED_ID = re.compile(
+    r"(?<![\w-])(?=[A-Z0-9-]*\d{3})(?=[A-Z0-9-]*[A-Z])[A-Z0-9]{2,}(?:-[A-Z0-9]{1,})*"
+    r"(?![\w-])"
+)
+
+_DEVICE_LABEL = re.compile(
+    r"\b(?:serial(?:\s+(?:number|no\.?|num|#))?|s/n|sn|s\.n\.|"
+    r"vin|vehicle\s+id(?:entification)?(?:\s+(?:number|no\.?|#))?|"
+    r"licen[cs]e\s+plate(?:\s+(?:number|no\.?|#))?|plate(?:\s+(?:number|no\.?|#))?|"
+    r"(?:tag|registration)(?:\s+(?:number|no\.?|#))?|"
+    r"driver'?s?\s+licen[cs]e(?:\s+(?:number|no\.?|#))?|licen[cs]e(?:\s+(?:number|no\.?|#))?|"
+    r"DL\s*#?|lot(?:\s+(?:number|no\.?|#))?|model(?:\s+(?:number|no\.?|#))|udi|imei|"
+    r"device\s+id|mac\s+address|dea(?:\s+(?:number|no\.?|#))?|npi|certificate(?:\s+(?:number|no\.?|#))?)"
+    r"(?![A-Za-z0-9])(?:\s+(?:is|was|of))?\s*[:#=,]?\s*",
+    re.IGNORECASE,
+)
+_DEVICE_LABEL_END = re.compile(_DEVICE_LABEL.pattern + "$", re.IGNORECASE)
+_PLATE_TOKEN = re.compile(r"(?=[A-Z0-9 -]*\d)[A-Z0-9]{1,8}(?:[ -][A-Z0-9]{1,8}){0,2}(?![\w-])")
+_VIN = re.compile(
+    r"(?<![\w-])(?=[A-HJ-NPR-Z0-9]*\d)(?=[A-HJ-NPR-Z0-9]*[A-Z])[A-HJ-NPR-Z0-9]{17}(?![\w-])"
+)
+_DEVICE_WORDS = re.compile(
+    r"\b(?:pacemaker|icd|defibrillator|pump|device|implant|stimulator|monitor|lvad|vad|cpap|"
+    r"bipap|hearing\s+aid|wheelchair|generator|lead|catheter|port|serial|model|meter|sensor|"
+    r"cgm|prosthe\w*|valve|stent|plate|vehicle|car|truck|license|licence)s?\b",
+    re.IGNORECASE,
+)
+
+_AGE_NUM = r"(?:9\d|1[01]\d)"
+_AGE_WORDS = (
+    r"(?:ninety(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?|"
+    r"one[- ]hundred(?:[- ]and[- ]\w+)?|a\s+hundred)"
+)
+_AGE_PATTERNS = [
+    re.compile(
+        rf"(?<![\d.,/])(?:{_AGE_NUM}|{_AGE_WORDS})\s*[- ]?\s*(?:years?|yrs?|y)\.?[- ]*"
+        r"(?:of\s+age|old|o\.?)\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        rf"(?<![\d.,/]){_AGE_NUM}\s*-?\s*(?:y/o|y\.o\.?|yo|yrs?|years)(?![\w/])", re.IGNORECASE
+    ),
+    re.compile(
+        rf"\b(?:aged?|age\s+of|at\s+age|turned|turning|turns)\s*[:=]?\s*{_AGE_NUM}(?![\d%/]|\.\d)",
+        re.IGNORECASE,
+    ),
+    re.compile(rf"(?<![\d.,/:])({_AGE_NUM})\s?(?:F|M|f|m|yF|yM)\b(?!\s*(?:g|L)\b)"),
+    re.compile(
+        rf"\b(?:is|was|now|at)\s+({_AGE_NUM})(?=\s*(?:years|yrs|,|\s+and\b|\s+but\b|\.(?!\d)|$))",
+        re.IGNORECASE,
+    ),
+    re.compile(r"\b(?:nonagenarian|centenarian|supercentenarian)s?\b", re.IGNORECASE),
+]
+_AGE_FALSE_CONTEXT = re.compile(
+    r"(?:temp|temperature|t|tmax|fever|febrile|sats?|spo2|o2|hr|pulse|rr|bp|glucose|bg|"
+    r"weight|wt|kg|lbs|score|%|rate|dose|mg|at\s+a|of|is\s+at|was\s+at|sitting\s+at|"
+    r"satting|down\s+to|up\s+to|to)\s*[:=]?\s*$",
+    re.IGNORECASE,
+)
+
+_STREET_SUFFIX = (
+    r"(?:Street|St|Avenue|Ave|Av|Road|Rd|Lane|Ln|Drive|Dr|Court|Ct|Boulevard|Blvd|Way|Place|Pl|"
+    r"Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Trl|Crescent|Cres|"
+    r"Close|Row|Alley|Loop|Pike|Plaza|Plz|Path|Walk|Run|Crossing|Xing|Turnpike|Expressway|"
+    r"Freeway|Route|Rte|Green|Gardens|Mews|Grove|Hill|Heights|Point|Pt|Ridge|Park|Square|"
+    r"Landing|Commons|Center|Ctr|Junction|Jct|Pass|Port|Ports|Ranch|Shoals|Springs|Station|"
+    r"Summit|Valley|Vista|View|Views|Village|Ville|Wells|Burg|Bypass|Causeway|Cove|Creek|"
+    r"Estates|Falls|Ferry|Field|Fields|Flat|Flats|Ford|Forest|Forge|Fork|Fort|Harbor|Haven|"
+    r"Island|Isle|Key|Knoll|Lake|Lakes|Light|Lock|Lodge|Manor|Meadow|Meadows|Mill|Mills|"
+    r"Mission|Mount|Mountain|Oval|Parks|Plains|Prairie|Radial|Rapids|Rest|River|Shore|"
+    r"Shores|Skyway|Spur|Stream|Track|Trace|Trafficway|Tunnel|Union|Unions|Via|Squares|"
+    r"Brook|Brooks|Camp|Canyon|Cape|Cliff|Cliffs|Club|Corner|Corners|Course|Courts|Curve|"
+    r"Dale|Dam|Divide|Drives|Extension|Glen|Glens|Groves|Hollow|Inlet|Junctions|Keys|"
+    r"Knolls|Land|Lights|Locks|Motorway|Neck|Orchard|Overpass|Pine|Pines|Plain|Ramp|Ridges|"
+    r"Roads|Streets|Throughway|Underpass|Viaduct|Vistas|Wall|Ways|Well|Branch|Bridge|Common|"
+    r"Crest|Crossroad|Estate|Fall|Garden|Gateway|Loaf|Mall|Passage|Rapid|Rue|Shoal|Spring|"
+    r"Stravenue|Quay|Wynd|Embankment|Broadway|Promenade)"
+)
+_UNIT = (
+    r"(?:,?\s*(?:Apt|Apartment|Unit|Suite|Ste|Flat|Fl|Floor|Room|Rm|#)\.?\s*#?\s*[A-Z0-9-]{1,6}\b)"
+)
+_ADDRESS_NUMBERED = re.compile(
+    rf"(?<![\w/.-])\d{{1,6}}[A-Za-z]?(?:-\d{{1,5}})?\s+(?:[NSEW]\.?\s+)?"
+    rf"(?:(?:{_CAP}|\d{{1,3}}(?:st|nd|rd|th)|Jr\.?|St\.?)\s+){{0,4}}"
+    rf"{_STREET_SUFFIX}s?\b\.?(?:\s+(?:N|S|E|W|NE|NW|SE|SW)\b(?![#.]))?{_UNIT}?"
+)
+_ADDRESS_UNIT_FIRST = re.compile(
+    rf"\b(?:Apt|Apartment|Unit|Suite|Flat|Studio)\.?\s*#?\s*\d+[A-Za-z]?,?\s+"
+    rf"(?:\d{{1,6}}\s+)?(?:{_CAP}\s+){{0,3}}{_STREET_SUFFIX}s?\b\.?"
+)
+_ADDRESS_CONTEXT_NUMBER = re.compile(
+    rf"\b(?:lives|living|lived|address|addr|resides|residing|moved|found|picked\s+\w+\s+up|"
+    rf"located|staying|stays|home)\b[^.\n]{{0,15}}?\b(?:at|to|near|on|in|:)?\s*"
+    rf"(\d{{1,6}}\s+(?:{_CAP}\s+){{0,3}}{_CAP}(?:\s+(?:Apt|Apartment|Unit|Suite)\.?\s*\d+[A-Z]?)?)",
+)
+_ADDRESS_NAMED_STREET = re.compile(
+    rf"\b(?:on|near|off|along|at|behind|by|corner\s+of)\s+((?:{_CAP}\s+){{1,4}}"
+    rf"(?:Street|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Court|Boulevard|Blvd|Way|Terrace|Circle|"
+    rf"Parkway|Highway|Hwy|Place|Crescent|Close|Trail|Pike)\b\.?(?!\s*{_U}{_L}))"
+)
+_ADDRESS_SHORT_SUFFIX = re.compile(
+    rf"\b(?:on|near|off|along|behind|corner\s+of)\s+((?:{_CAP}\s+){{1,4}}(?:St|Dr|Ave)\b\.?)"
+    rf"(?!\s*{_U}{_L})"
+)
+_PO_BOX = re.compile(r"\b(?:P\.?\s?O\.?\s*Box|Post\s+Office\s+Box)\s*#?\s*\d+\b", re.IGNORECASE)
+_ADDRESS_EUROPEAN = re.compile(
+    rf"\b{_U}[{_L[1:-1]}-]*(?:straße|strasse|str\.|allee|weg|platz|gasse|ring|damm|ufer|Ring|"
+    rf"Straße|Allee|Weg|Platz|Gasse|"
+    rf"straat|laan|weg|plein|gracht|kade|singel|dreef|steeg|pad|hof|dijk|markt|veld|park|"
+    rf"baan|plantsoen|erf|lei|wal|burgwal|haven)\s+\d{{1,5}}[a-z]?(?:-\d{{1,5}}[a-z]?)?\b"
+    rf"|\b(?:\d{{1,5}},?\s+)?(?:rue|avenue|boulevard|bd|chemin|allée|allee|impasse|place|"
+    rf"quai|cours|route|passage)\s+(?:(?:de|du|des|de\s+la|la|le|l'|d')\s*)?(?:{_CAP}\s*){{1,3}}"
+    rf"|\b(?:Calle|Avenida|Av\.|Calzada|Retorno|Privada|Cerrada|Andador|Circuito|Callejón|"
+    rf"Continuación|Continuacion|Camino|Carretera|Paseo|Ronda|Travesía|Glorieta|Cuesta|"
+    rf"Callejon|Prolongación|Prolongacion|Periférico|Periferico|Diagonal|Eje\s+vial|Boulevard|"
+    rf"Corredor|Pasaje|Via|Viale|Piazza|Rua|Travessa|Praça|Ulica|ul\.|ulica|aleja)\s+"
+    rf"(?:(?:de|del|la|los|las|do|da|dos|das|di)\s+)?(?:(?:{_CAP}|Sur|Norte|Oriente|Poniente|\d+)\s*){{1,4}}"
+    rf"(?:\d{{1,5}}(?:\s+(?:Interior|Int\.|Edif\.|Depto\.?|Apto\.?)\s*\d+)?)?"
+)
+_STATES = (
+    r"(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|"
+    r"NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|AA|AE|AP)"
+)
+_CITY_STATE_ZIP = re.compile(
+    rf"((?:{_CAP}\s+){{0,2}}{_CAP}),\s*({_STATES})\.?\s+(\d{{5}}(?:-\d{{4}})?)(?![\d-])"
+)
+_STATE_ZIP = re.compile(rf"\b{_STATES}\s+(\d{{5}}(?:-\d{{4}})?)(?![\d-])")
+_ZIP_LABELLED = re.compile(
+    r"\b(?:zip|zip\s*code|zipcode|postcode|post\s*code|postal\s+code|lives\s+in|living\s+in|"
+    r"lived\s+in|moved\s+to|from|resides\s+in|in)\s*(?:the\s+)?(?:code\s+)?[:#]?\s*"
+    r"(\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}|\d{3}\s?\d{3}|\d{4}|\d{2}-\d{3})"
+    r"(?![\d-])",
+    re.IGNORECASE,
+)
+_ZIP_BARE = re.compile(
+    rf"(?<![\w.,/-])(?:0\d{{4}}(?:-\d{{4}})?|\d{{5}}-\d{{4}})(?![\w.,/-])(?!\s+{_U}{_L})"
+)
+_ZIP_AREA = re.compile(
+    r"(?<![\w.,/-])(\d{5})(?:-\d{4})?\s+(?:area|zip|zip\s+code|neighbou?rhood)\b", re.IGNORECASE
+)
+_UK_POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR)\s*\d[ABD-HJLNP-UW-Z]{2}\b")
+
+_FACILITY_SUFFIX = (
+    r"(?:Hospital|Hospitals|Medical\s+Center|Medical\s+Centre|Med\s+Center|Health\s+Center|"
+    r"Health\s+Centre|Health\s+System|Health\s+Care|Healthcare|Health|Clinic|Clinics|"
+    r"Nursing\s+Home|Nursing\s+Center|Nursing\s+and\s+Rehabilitation\s+Center|"
+    r"Rehabilitation\s+Center|Rehabilitation\s+Hospital|Rehabilitation|Rehab\s+Center|Rehab|"
+    r"Assisted\s+Living|Senior\s+Living|Living\s+Center|Retirement\s+Home|Retirement\s+Community|"
+    r"Care\s+Center|Care\s+Centre|Care\s+Home|Care\s+Facility|Hospice\s+House|Hospice|Manor|"
+    r"Behavioral\s+Health|Psychiatric\s+Hospital|Psychiatric\s+Center|Infirmary|Memorial|"
+    r"General|Sanatorium|Sanitarium|Dialysis\s+Center|Dialysis|Skilled\s+Nursing\s+Facility|"
+    r"Medical\s+Group|Medical\s+Associates|Physicians|Cancer\s+Center|Cancer\s+Institute|"
+    r"Heart\s+Institute|Institute|Children's\s+Hospital|Childrens|Center\s+for\s+\w+|"
+    r"Health\s+Centers|Home\s+Health|Urgent\s+Care|Surgery\s+Center|Surgical\s+Center|"
+    r"Treatment\s+Center|Recovery\s+Center|Detox|Shelter|Pavilion|Gardens|Village|Villa|"
+    r"Estates|Lodge|Commons|Residence|Towers)"
+)
+_FACILITY_GENERIC = frozenset(
+    """the a an our their his her this that your my any another outside local nearby same
+    other previous prior new old another community county state city university regional
+    general memorial private public big small main emergency internal palliative urgent
+    home assisted nursing senior skilled veterans""".split()
+)
+_FACILITY = re.compile(
+    rf"(?:\b(?:St\.?|Saint|Ste\.?|San|Santa)\s+)?"
+    rf"((?:(?:St\.|{_U}[\w'’-]*|of|and|&|de|del|la|for|the|on|at|in)\s+){{0,5}}?)"
+    rf"({_U}[\w'’-]*)\s+{_FACILITY_SUFFIX}\b(?:\s+(?:Hospital|Center|Centre|of\s+{_CAP}(?:\s+{_CAP})?))?"
+)
+_FACILITY_PREFIX = re.compile(
+    rf"\b(?:Hôpital|Hopital|Hospital(?=\s+(?:de|del|da|do|dos|San|Santa|São|Sao|General\s+de|Universitario|Universitari|Civil|Militar|Infantil|Español|Italiano|Alemán|Británico|Israelita|Ángeles|Angeles)\b)|Hospitale|Hospitalario|Clinique|Clínica|Clinica|Klinikum|"
+    rf"Klinik|Krankenhaus|Ospedale|Policlinico|Centro\s+Médico|Centro\s+Medico|Sanatorio|"
+    rf"Ziekenhuis|Szpital|Hastanesi|Bệnh\s+viện|University\s+of\s+{_CAP}\s+(?:Hospital|Medical))"
+    rf"\s+(?:(?:de|del|la|di|du|des|San|Santa|St\.?|Saint|General|Universitario|Universitaire)\s+)*"
+    rf"(?:{_CAP}[\s-]*){{1,3}}"
+)
+_SAINT = re.compile(
+    rf"\b(?:St\.?|Saint|Ste\.?)\s+({_U}{_L}+)(?:'s|’s|s'|s)?\b(?!(?:['’]s)?\s+wort)"
+)
+_SAINT_NOT_FACILITY = frozenset(
+    "louis paul petersburg kitts lucia vincent thomas croix augustine cloud george johns "
+    "helens albans andrews ives patrick patricks valentine valentines".split()
+)
+_WELL_KNOWN_FACILITIES = re.compile(
+    r"\b(?:Mass(?:achusetts)?\s+General|MGH|Brigham(?:\s+and\s+Women's|\s+&\s+Women's)?|BWH|"
+    r"Mayo|Cleveland\s+Clinic|Johns\s+Hopkins|Hopkins|Cedars[- ]Sinai|Mount\s+Sinai|Mt\.?\s+Sinai|"
+    r"Bellevue|Langone|NYU|Montefiore|NewYork-Presbyterian|New\s+York[- ]Presbyterian|"
+    r"Columbia\s+Presbyterian|Weill\s+Cornell|Sloan[- ]Kettering|MSKCC|MD\s+Anderson|"
+    r"Dana[- ]Farber|Beth\s+Israel(?:\s+Deaconess)?|BIDMC|Kaiser(?:\s+Permanente)?|"
+    r"Sunnybrook|Toronto\s+General|Charit[ée]|Piti[ée][- ]Salp[êe]tri[èe]re|Karolinska|"
+    r"Guy's(?:\s+and\s+St\.?\s+Thomas'?)?|Addenbrooke's|Great\s+Ormond\s+Street|"
+    r"St\.?\s+Bartholomew's|Barts|Parkland|Grady|Jackson\s+Memorial|Northwestern\s+Memorial|"
+    r"Barnes[- ]Jewish|Walter\s+Reed|Geisinger|Intermountain|Ochsner|UCSF|UCLA\s+Medical|"
+    r"Ronald\s+Reagan|Stanford(?:\s+Health(?:\s+Care)?|\s+Hospital)|Vanderbilt(?:\s+University)?|"
+    r"Duke\s+University|Yale\s+New\s+Haven|Penn\s+Medicine|Penn\s+Presbyterian|"
+    r"Emory(?:\s+University)?|Tufts(?:\s+Medical)?|Lahey|Boston\s+Children's|Boston\s+Medical|"
+    r"Cook\s+County|Harborview|Maimonides|Lenox\s+Hill|Hackensack|Christiana|Baylor|"
+    r"Methodist|Presbyterian|Allina|Sutter|Dignity|Providence|Ascension|Atrium|Advocate|"
+    r"Spaulding|McLean|Hebrew\s+SeniorLife|Hebrew\s+Rehab)\b"
+)
+
+_TITLE_NAME = re.compile(
+    rf"\b{_NAME_TITLES}\.?\s+((?:{_SURNAME}|{_U}{{2,}})(?:\s+(?:{_U}\.\s+)?(?:{_SURNAME}))?)"
+    r"(?!\w)"
+)
+_CAP_TOKEN = re.compile(rf"{_PARTICLE}{_CAP}|{_CAP}|{_U}\.|{_U}{{2,}}(?:-{_U}{{2,}})?")
+_RELATION_NAME = re.compile(
+    r"\b(?i:daughter|son|wife|husband|partner|mother|father|mom|mum|dad|brother|sister|niece|"
+    r"nephew|aunt|uncle|cousin|grandson|granddaughter|grandmother|grandfather|friend|"
+    r"neighbou?r|boyfriend|girlfriend|fiancée?|spouse|proxy|guardian|caregiver|pcp|"
+    r"cardiologist|oncologist|surgeon|psychiatrist|nephrologist|physician|doctor|attending|"
+    r"resident|named|called|name\s+is|name:|patient:|pt:|pt|patient|re:|mr\.?\s+and\s+mrs\.?)"
+    rf",?\s+({_CAP}(?:\s+{_U}\.)?\s+{_SURNAME}(?:\s+{_CAP})?)",
+)
+_RELATION_NAME_AT = re.compile(rf"({_CAP}(?:\s+{_U}\.)?\s+{_SURNAME}(?:\s+{_CAP})?)")
+_NAME_DEGREE = re.compile(
+    rf"({_CAP}(?:\s+{_U}\.)?\s+{_CAP}(?:-{_CAP})?),\s*(?:MD|M\.D\.|DO|NP|RN|PA-C|PA|PhD|MSW|LCSW|"
+    r"DNP|APRN|FNP|PharmD|MBBS|FRCP|FACP)\b"
+)
+_LAST_FIRST_CAPS = re.compile(rf"(?<!\w)({_U}{{2,}}(?:-{_U}{{2,}})?),\s+({_U}{{2,}})\b")
+_LAST_FIRST = re.compile(
+    rf"(?<!\w)((?:{_PARTICLE})?(?:{_U}{{2,}}|{_CAP})(?:-{_CAP})?),\s+({_CAP})\b"
+)
+
+
+# Cheap case-sensitive checks that let a detector skip its costlier patterns.
+_QUICK_MONTH = re.compile(
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|"
+    r"JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)"
+)
+_QUICK_AGE = re.compile(
+    r"(?<!\d)(?:9\d|1[01]\d)(?!\d)|[Nn]inety|[Hh]undred|genarian|[Cc]entenarian"
+)
+_QUICK_FACILITY = re.compile(
+    r"Hospital|Medical|Med |Health|Clinic|Nursing|Rehab|Living|Retirement|Care |Care\b|Hospice|"
+    r"Manor|Infirmary|Memorial|General|Sanatori|Sanitari|Dialysis|Physicians|Cancer|Institute|"
+    r"Children|Urgent|Surgery|Surgical|Treatment|Recovery|Detox|Shelter|Pavilion|Gardens|"
+    r"Village|Villa|Estates|Lodge|Commons|Residence|Towers|Associates|Group|Center for"
+)
+_QUICK_EUROPEAN = re.compile(
+    r"(?:stra(?:ss|ß)e|str\.|allee|weg|platz|gasse|ring|damm|ufer|Ring|Straße|Allee|Weg|Platz|"
+    r"Gasse|straat|laan|plein|gracht|kade|singel|dreef|steeg|pad|hof|dijk|markt|veld|park|baan|"
+    r"plantsoen|erf|lei|wal|haven)\s+\d"
+    r"|\b(?:rue|avenue|boulevard|bd|chemin|allée|allee|impasse|place|quai|cours|route|passage)"
+    r"\s+(?:de|du|des|la|le|l'|d'|[A-Z])"
+    r"|\b(?:Calle|Avenida|Av\.|Calzada|Retorno|Privada|Cerrada|Andador|Circuito|Callej|"
+    r"Continuaci|Camino|Carretera|Paseo|Ronda|Traves|Glorieta|Cuesta|Prolongaci|Perif|Diagonal|"
+    r"Eje|Boulevard|Corredor|Pasaje|Via|Viale|Piazza|Rua|Travessa|Pra|Ulica|ul\.|ulica|aleja)\s"
+)
+_RELATION_BEFORE = re.compile(
+    r"\b(?i:daughter|son|wife|husband|partner|mother|father|mom|mum|dad|brother|sister|niece|"
+    r"nephew|aunt|uncle|cousin|grandson|granddaughter|grandmother|grandfather|friend|"
+    r"neighbou?r|boyfriend|girlfriend|fiancée?|spouse|proxy|guardian|caregiver|pcp|"
+    r"cardiologist|oncologist|surgeon|psychiatrist|nephrologist|physician|doctor|attending|"
+    r"resident|named|called|name\s+is|name:|patient:|pt:|pt|patient|re:|mr\.?\s+and\s+mrs\.?)"
+    r",?\s+$"
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# Detection
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class _Cand:
+    category: str
+    start: int
+    end: int
+
+
+def _add(out: list[_Cand], category: str, start: int, end: int) -> None:
+    if end > start:
+        out.append(_Cand(category, start, end))
+
+
+def _trim(text: str, start: int, end: int, chars: str = ".,;:)]}>'\"!?") -> int:
+    while end > start and text[end - 1] in chars:
+        end -= 1
+    return end
+
+
+def _before(text: str, start: int, width: int = 40) -> str:
+    return text[max(0, start - width) : start]
+
+
+def _emails(text: str, out: list[_Cand]) -> None:
+    if "@" in text:
+        for m in _EMAIL.finditer(text):
+            _add(out, "email", m.start(), _trim(text, m.start(), m.end()))
+    if "dot" not in text.lower():
+        return
+    for m in re.finditer(
+        r"\b[\w.+-]+\s*(?:\[at\]|\(at\)|\s+at\s+)\s*[\w-]+\s*(?:\[dot\]|\(dot\)|\s+dot\s+)\s*"
+        r"(?:com|org|net|edu|gov)\b",
+        text,
+        re.IGNORECASE,
+    ):
+        _add(out, "email", m.start(), m.end())
+
+
+def _urls(text: str, out: list[_Cand]) -> None:
+    for m in _URL.finditer(text):
+        end = _trim(text, m.start(), m.end())
+        value = text[m.start() : end]
+        if "@" in value.split("/", 1)[0]:
+            continue
+        # "e.g." or "Dr.Smith" are not web addresses: want a real domain label before the TLD.
+        if not value.lower().startswith(("http", "www", "ftp")):
+            host = value.split("/", 1)[0]
+            labels = host.split(".")
+            if len(labels) < 2 or len(labels[-2]) < 2 or host.replace(".", "").isdigit():
+                continue
+        _add(out, "url", m.start(), end)
+
+
+def _ips(text: str, out: list[_Cand]) -> None:
+    for m in _IPV4.finditer(text):
+        _add(out, "ip", m.start(), m.end())
+    if text.count(":") < 2:
+        return
+    for m in _IPV6.finditer(text):
+        value = m.group(0)
+        if value.count(":") >= 2 and (sum(c.isalpha() for c in value) or "::" in value):
+            if re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", value):
+                continue
+            _add(out, "ip", m.start(), m.end())
+
+
+def _ssns(text: str, out: list[_Cand]) -> None:
+    for m in _SSN.finditer(text):
+        _add(out, "ssn", m.start(), m.end())
+    lower = text.lower()
+    if "ss" not in lower and "social" not in lower:
+        return
+    for pattern in (_SSN_LABELLED, _SSN_AFTER_LABEL):
+        for m in pattern.finditer(text):
+            _add(out, "ssn", m.start(1), m.end(1))
+
+
+def _dates(text: str, out: list[_Cand]) -> None:
+    has_month = bool(_QUICK_MONTH.search(text))
+    for index, pattern in enumerate(_DATE_PATTERNS):
+        if index >= 2 and not has_month:
+            continue  # the remaining patterns all need a month name
+        for m in pattern.finditer(text):
+            value = m.group(0)
+            numbers = [int(x) for x in re.findall(r"\d+", value)]
+            if pattern is _DATE_PATTERNS[1]:
+                a, b = numbers[0], numbers[1]
+                if not ((1 <= a <= 12 and 1 <= b <= 31) or (1 <= b <= 12 and 1 <= a <= 31)):
+                    continue
+            end = m.end()
+            if value.endswith("."):
+                end -= 1
+            start = m.start()
+            if value.lower().startswith("the "):
+                start += 4
+            _add(out, "date", start, end)
+    for m in _SHORT_DATE.finditer(text):
+        a, b = int(m.group(1)), int(m.group(2))
+        second = m.group(2)
+        before, after = _before(text, m.start(), 30), text[m.end() : m.end() + 20]
+        if len(second) == 4:  # 3/2019: month and year
+            if 1 <= a <= 12 and 1900 <= b <= 2099:
+                _add(out, "date", m.start(), m.end())
+            continue
+        if len(second) == 3 or not (1 <= a <= 12 and 1 <= b <= 31):
+            continue
+        if re.match(r"\s*:", after) and _sentence_start(text, m.start()):
+            _add(out, "date", m.start(), m.end())  # a dated entry: "4/4: intubated"
+            continue
+        if _SCORE_BEFORE.search(before) or _SCORE_AFTER.search(after):
+            continue
+        if _DATE_CONTEXT.search(before):
+            _add(out, "date", m.start(), m.end())
+            continue
+        # A fraction such as 1/2, 3/4, 4/5 or 8/10 with nothing saying "date" reads as a score.
+        if a <= b and b in (2, 3, 4, 5, 10):
+            continue
+        _add(out, "date", m.start(), m.end())
+
+
+def _phones(text: str, out: list[_Cand]) -> None:
+    for m in _PHONE.finditer(text):
+        start = m.start()
+        value = m.group(0).strip()
+        digits = sum(c.isdigit() for c in re.split(r"\s*(?:x|ext)", value)[0])
+        if digits < 7 or digits > 15:
+            continue
+        before = _before(text, start, 40)
+        if (
+            _RECORD_LABEL_END.search(before)
+            or _SSN_LABEL_END.search(before)
+            or _DEVICE_LABEL_END.search(before)
+        ):
+            continue  # "NHS number 943 476 5919" is a record number, not a phone
+        if _PHONE_SHAPE.search(value) or _PHONE_LABEL.search(before):
+            _add(out, "phone", start, start + len(m.group(0).rstrip()))
+
+
+def _records(text: str, out: list[_Cand]) -> None:
+    for m in _RECORD_LABEL.finditer(text):
+        label = m.group(0).strip().lower()
+        token = _ID_TOKEN.match(text, m.end())
+        if not token:
+            continue
+        value = token.group(0)
+        digits = sum(c.isdigit() for c in value)
+        if digits < 3 or (digits < 5 and not re.search(r"[#:]|number|no\.?|id", label)):
+            continue
+        end = _trim(text, token.start(), token.end(), "- ")
+        _add(out, "record_number", token.start(), end)
+    for m in _LONG_DIGITS.finditer(text):
+        if _UNITS_AFTER.match(text[m.end() : m.end() + 12]):
+            continue
+        before = _before(text, m.start(), 20).lower()
+        if re.search(r"(?:\$|usd|eur|£|€)\s*$", before):
+            continue
+        _add(out, "record_number", m.start(), m.end())
+    for m in _MIXED_ID.finditer(text):
+        value = m.group(0)
+        letters = sum(c.isalpha() for c in value)
+        digits = sum(c.isdigit() for c in value)
+        if digits < 4 or letters < 1 or digits + letters < 6:
+            continue
+        if re.fullmatch(r"[A-Z]{1,6}\d{1,2}|[A-Z]\d[A-Z]?\d?|\d+[A-Z]{1,3}", value):
+            continue  # CD4, T2, B12, SpO2-like labels, "500MG"
+        if _RECORD_LABEL_END.search(_before(text, m.start(), 40)):
+            continue  # the labelled-record rule has it
+        category = (
+            "device_id" if _DEVICE_WORDS.search(_before(text, m.start(), 40)) else "record_number"
+        )
+        _add(out, category, m.start(), m.end())
+
+
+def _devices(text: str, out: list[_Cand]) -> None:
+    for m in _DEVICE_LABEL.finditer(text):
+        label = m.group(0).lower()
+        is_plate = "plate" in label or "tag" in label or "registration" in label
+        token = (_PLATE_TOKEN if is_plate else _ID_TOKEN).match(text, m.end())
+        if not token:
+            continue
+        value = token.group(0).strip()
+        if sum(c.isdigit() for c in value) < (1 if is_plate else 3):
+            continue
+        if not is_plate and re.fullmatch(r"\d{1,3}", value):
+            continue
+        end = _trim(text, token.start(), token.end(), "- ")
+        _add(out, "device_id", token.start(), end)
+    for m in _VIN.finditer(text):
+        _add(out, "device_id", m.start(), m.end())
+
+
+def _ages(text: str, out: list[_Cand]) -> None:
+    if not _QUICK_AGE.search(text):
+        return
+    for index, pattern in enumerate(_AGE_PATTERNS):
+        for m in pattern.finditer(text):
+            if index in (3, 4) and _AGE_FALSE_CONTEXT.search(_before(text, m.start(), 20)):
+                continue
+            if (
+                index == 4
+                and not re.search(
+                    r"(?:patient|pt|she|he|they|who|mother|father|[A-Z]\.?|now|is|was)\s+(?:is|was|now)\s+\d+$",
+                    text[max(0, m.start() - 30) : m.end()],
+                    re.IGNORECASE,
+                )
+                and not m.group(0).lower().startswith("at")
+            ):
+                continue
+            if (
+                index == 4
+                and m.group(0).lower().startswith("at")
+                and not re.match(r"\s*,", text[m.end() : m.end() + 2])
+            ):
+                continue
+            start = m.start(1) if pattern.groups else m.start()
+            _add(out, "age_over_89", start, m.end() if not pattern.groups else m.end(1))
+
+
+def _addresses(text: str, out: list[_Cand]) -> None:
+    patterns = [_ADDRESS_NUMBERED, _ADDRESS_UNIT_FIRST, _PO_BOX]
+    if _QUICK_EUROPEAN.search(text):
+        patterns.append(_ADDRESS_EUROPEAN)
+    for pattern in patterns:
+        for m in pattern.finditer(text):
+            value = m.group(0)
+            if pattern is _ADDRESS_NUMBERED:
+                words = re.findall(rf"{_U}{_L}+", value)
+                # "3 Park" alone, or a number then a drug brand, is not an address.
+                if not words:
+                    continue
+                suffix_only = len(words) == 1 and not re.search(r"\d\s+\S+\s+\S", value)
+                if suffix_only and not re.search(
+                    r"(?:at|on|lives|address|near|to|from)\s*$", _before(text, m.start(), 15), re.I
+                ):
+                    continue
+            end = _trim(text, m.start(), m.end(), ",; ")
+            _add(out, "address", m.start(), end)
+    for m in _ADDRESS_CONTEXT_NUMBER.finditer(text):
+        value = m.group(1)
+        tokens = value.split()
+        if any(_fold(t) in _NOT_NAMES for t in tokens[1:2]):
+            continue
+        _add(out, "address", m.start(1), m.end(1))
+    for pattern in (_ADDRESS_NAMED_STREET, _ADDRESS_SHORT_SUFFIX):
+        for m in pattern.finditer(text):
+            _add(out, "address", m.start(1), _trim(text, m.start(1), m.end(1), ". "))
+    for m in _CITY_STATE_ZIP.finditer(text):
+        _add(out, "address", m.start(1), m.end(2))
+        _add(out, "zip", m.start(3), m.end(3))
+
+
+def _zips(text: str, out: list[_Cand]) -> None:
+    for m in _STATE_ZIP.finditer(text):
+        _add(out, "zip", m.start(1), m.end(1))
+    for m in _ZIP_LABELLED.finditer(text):
+        value = m.group(1)
+        word = m.group(0).lower()
+        strong = re.match(r"\s*(?:zip|post)", word)
+        if not strong:
+            # "in 2019" is a year, "from 1200" a number: weaker context wants a ZIP shape.
+            if not re.fullmatch(r"\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}", value):
+                continue
+            if _UNITS_AFTER.match(text[m.end() : m.end() + 10]):
+                continue
+            if word.startswith(("in", "from")) and not re.match(
+                r"\s*(?:in|from)\s+(?:the\s+)?\d", word
+            ):
+                continue
+            if word.lstrip().startswith(("in ", "from ")) and value.isdigit() and value[0] != "0":
+                # "in 12345" without "lives" is ambiguous; keep only ZIP-plus-4 or a leading 0.
+                if not re.search(
+                    r"(?:lives?|living|lived|resides|moved)\s*$", _before(text, m.start(), 12), re.I
+                ):
+                    continue
+        elif len(re.sub(r"\D", "", value)) < 3 and not re.search(r"[A-Z]", value):
+            continue
+        _add(out, "zip", m.start(1), m.end(1))
+    for m in _ZIP_BARE.finditer(text):
+        if _UNITS_AFTER.match(text[m.end() : m.end() + 10]):
+            continue
+        _add(out, "zip", m.start(), m.end())
+    for m in _ZIP_AREA.finditer(text):
+        _add(out, "zip", m.start(1), m.end(1))
+    for m in _UK_POSTCODE.finditer(text):
+        value = m.group(0)
+        if " " not in value and not re.search(
+            r"postcode|post code|postal", _before(text, m.start()), re.I
+        ):
+            continue
+        _add(out, "zip", m.start(), m.end())
+
+
+def _facilities(text: str, out: list[_Cand]) -> None:
+    for m in _FACILITY.finditer(text) if _QUICK_FACILITY.search(text) else ():
+        lead, head = m.group(1), m.group(2)
+        words = [w for w in re.findall(rf"{_U}[\w'’.-]*", lead + " " + head)]
+        specific = [w for w in words if _fold(w.strip(".")) not in _FACILITY_GENERIC]
+        has_saint = bool(re.match(r"(?:St\.?|Saint|Ste\.?|San|Santa)\s", m.group(0)))
+        if not specific and not has_saint:
+            continue
+        start = m.start()
+        if not has_saint:
+            start = m.start(1) if lead.strip() else m.start(2)
+            # Drop leading sentence words ("Transferred from Riverside Hospital" is one span
+            # anyway; "The Riverside Hospital" starts at Riverside).
+            while True:
+                word = re.match(
+                    rf"({_U}[\w'’.-]*|of|and|&|the|on|at|in|for)\s+", text[start : m.end()]
+                )
+                if not word:
+                    break
+                if _fold(word.group(1)) in _FACILITY_GENERIC or _fold(word.group(1)) in _NOT_NAMES:
+                    if _fold(word.group(1)) in (
+                        "general",
+                        "memorial",
+                        "community",
+                        "university",
+                        "regional",
+                        "county",
+                        "state",
+                        "city",
+                    ):
+                        break
+                    start += word.end()
+                    continue
+                break
+        if re.search(r"\d\s+$", _before(text, start, 8)) and not has_saint:
+            continue  # "990 Macias Village Apt. 603" is a street address
+        _add(out, "facility", start, m.end())
+    for m in _FACILITY_PREFIX.finditer(text):
+        _add(out, "facility", m.start(), _trim(text, m.start(), m.end(), " -"))
+    for m in _SAINT.finditer(text):
+        if _fold(m.group(1)) in _SAINT_NOT_FACILITY or _not_name(m.group(1)):
+            continue
+        if m.group(1) in ("Apt", "Apartment", "Unit", "Suite", "Ste", "Flat"):
+            continue  # "Elm St. Apt 4" is a street
+        after = text[m.end() : m.end() + 8]
+        if after.startswith(" wort"):
+            continue
+        _add(out, "facility", m.start(), m.end())
+    for m in _WELL_KNOWN_FACILITIES.finditer(text):
+        if re.search(rf"\b{_NAME_TITLES}\.?\s+$", _before(text, m.start(), 12)):
+            continue  # "Dr Hopkins" is a person
+        _add(out, "facility", m.start(), m.end())
+
+
+def _base(word: str) -> str:
+    """The word without a possessive: "Lopez's" -> "Lopez"."""
+    return re.sub(r"['’]s?$", "", word)
+
+
+def _is_first(word: str) -> bool:
+    return _fold(_base(word)) in _first_names()
+
+
+def _is_last(word: str) -> bool:
+    folded = _fold(_base(word))
+    return folded in _surnames() or any(part in _surnames() for part in folded.split("-") if part)
+
+
+def _looks_like_surname(word: str) -> bool:
+    if " " in word.strip():  # "Ó Lochlainn", "van der Berg"
+        return True
+    if _is_last(word):
+        return True
+    if _SURNAME_PREFIX.match(word):
+        return True
+    return len(word) >= 4 and bool(_SURNAME_ENDINGS.search(_fold(word)))
+
+
+def _not_name(word: str) -> bool:
+    return _fold(word.strip(".")) in _NOT_NAMES
+
+
+def _sentence_start(text: str, start: int) -> bool:
+    before = text[:start].rstrip(" \t\"'(")
+    return not before or before[-1] in ".!?:;\n-•*"
+
+
+def _names(text: str, out: list[_Cand]) -> None:
+    # Title + surname: "Mrs. Alvarez", "Dr Chen", "Mr. John Smith" (not "Mr. K").
+    for m in _TITLE_NAME.finditer(text):
+        words = m.group(1).split()
+        if _fold(words[0]) in _NOT_AFTER_TITLE:
+            continue
+        if len(words) == 1 and words[0].isupper() and len(words[0]) <= 3:
+            continue  # "Mr. KT": initials are allowed
+        _add(out, "name", m.start(), m.end())
+    for m in _NAME_DEGREE.finditer(text):
+        words = m.group(1).split()
+        if any(_not_name(w) for w in words):
+            continue
+        _add(out, "name", m.start(1), m.end(1))
+    # "SMITH, John" or "Alvarez, Maria".
+    for m in _LAST_FIRST.finditer(text):
+        last, first = m.group(1), m.group(2)
+        if _not_name(last) or _not_name(first):
+            continue
+        # Chart style "SAVAGE, Kirsty": an all-caps surname is enough of a signal.
+        caps = last.isupper() and len(last) >= 4 and bool(re.search(r"[AEIOUY]", last))
+        if not _is_first(first) and not (caps or (_is_last(last) and _looks_like_name(first))):
+            continue
+        if not (last.isupper() or _looks_like_surname(last)) and re.search(r"(?:ed|ly|ing)$", last):
+            continue
+        if last.isupper() and (len(last) < 3 or _fold(last) in _NOT_NAMES):
+            continue
+        _add(out, "name", m.start(), m.end())
+    # "SMITH, JOHN"
+    for m in _LAST_FIRST_CAPS.finditer(text):
+        if _is_first(m.group(2)) and not _not_name(m.group(1)):
+            _add(out, "name", m.start(), m.end())
+    # Runs of capitalised words: "Maria Lopez", "Karsten W. Weitzel", "Ana García-López".
+    tokens = list(_CAP_TOKEN.finditer(text))
+    # A relation or label then two capitalised words: "her son Tomas Herrera", "Patient: X Y".
+    for index, token in enumerate(tokens[:-1]):
+        gap = text[token.end() : tokens[index + 1].start()]
+        if not gap.isspace() or "\n" in gap:
+            continue  # a name needs a second capitalised word right after
+        if not _RELATION_BEFORE.search(_before(text, token.start(), 30)):
+            continue
+        m = _RELATION_NAME_AT.match(text, token.start())
+        if m and not any(_not_name(w) for w in m.group(1).split()):
+            _add(out, "name", m.start(1), m.end(1))
+    i = 0
+    while i < len(tokens):
+        run = [tokens[i]]
+        j = i + 1
+        while (
+            j < len(tokens)
+            and re.fullmatch(r"[ \t]+", text[run[-1].end() : tokens[j].start()])
+            and len(run) < 4
+        ):
+            run.append(tokens[j])
+            j += 1
+        i = j if len(run) > 1 else i + 1
+        if len(run) < 2:
+            continue
+        _name_run(text, run, out)
+
+
+def _name_run(text: str, run: list[re.Match], out: list[_Cand]) -> None:
+    # Split the run at words that cannot be part of a name.
+    segment: list[re.Match] = []
+    for m in run + [None]:  # type: ignore[list-item]
+        initial = m is not None and bool(re.fullmatch(rf"{_U}\.", m.group(0)))
+        if (
+            m is not None
+            and (initial or not _not_name(m.group(0)))
+            and not (
+                m.group(0).isupper()
+                and len(m.group(0)) > 1
+                and not m.group(0).endswith(".")
+                and not _is_last(m.group(0))
+            )
+        ):
+            segment.append(m)
+            continue
+        if len(segment) >= 2:
+            _judge_name(text, segment, out)
+        segment = []
+
+
+def _judge_name(text: str, segment: list[re.Match], out: list[_Cand]) -> None:
+    words = [m.group(0) for m in segment]
+    # An initial can only sit in the middle ("John A. Smith").
+    while words and words[0].endswith(".") and len(words[0]) == 2:
+        segment, words = segment[1:], words[1:]
+    while words and words[-1].endswith(".") and len(words[-1]) == 2:
+        segment, words = segment[:-1], words[:-1]
+    if len(words) < 2:
+        return
+    if len(words) == 3 and re.fullmatch(rf"{_U}\.", words[1]):
+        _add(out, "name", segment[0].start(), segment[-1].end())  # "Karsten W. Weitzel"
+        return
+    first, last = words[0], words[-1]
+    if " " in first.strip():
+        return  # a particle cannot start a name here ("de Souza" alone is one surname)
+    known_first = _is_first(first)
+    known_last = _is_last(last)
+    at_start = _sentence_start(text, segment[0].start())
+    # What the first word could be at the start of a sentence besides a name.
+    plain_opener = bool(re.search(r"(?:ed|ly|ing)$", first)) and not known_first
+    if known_first and _is_first(last) and not known_last and len(words) == 2:
+        return  # "Ana Luisa", "Maria José": one compound given name
+    if (
+        " " in last.strip()  # "Yara van Kasteelen"
+        or known_first
+        or (known_last and not at_start)
+        or (known_last and (_looks_like_surname(first) or not plain_opener))
+        or (_looks_like_surname(last) and _looks_like_name(first) and not plain_opener)
+    ):
+        _add(out, "name", segment[0].start(), segment[-1].end())
+
+
+def _looks_like_name(word: str) -> bool:
+    return _is_first(word) or (len(word) >= 3 and word[0].isupper() and word[1:2].islower())
+
+
+_DETECTORS = (
+    _emails,
+    _urls,
+    _ips,
+    _ssns,
+    _dates,
+    _phones,
+    _records,
+    _devices,
+    _ages,
+    _addresses,
+    _zips,
+    _facilities,
+    _names,
+)
+
+
+def _resolve(text: str, cands: list[_Cand]) -> list[Finding]:
+    # Merge overlapping candidates of one category into their union.
+    by_cat: dict[str, list[_Cand]] = {}
+    for cand in cands:
+        by_cat.setdefault(cand.category, []).append(cand)
+    merged: list[_Cand] = []
+    for category, items in by_cat.items():
+        items.sort(key=lambda c: (c.start, -c.end))
+        current = items[0]
+        for cand in items[1:]:
+            if cand.start < current.end:
+                current = _Cand(category, current.start, max(current.end, cand.end))
+            else:
+                merged.append(current)
+                current = cand
+        merged.append(current)
+    # Across categories the higher priority wins, then the longer span.
+    merged.sort(key=lambda c: (-_PRIORITY[c.category], -(c.end - c.start), c.start))
+    chosen: list[_Cand] = []  # disjoint, sorted by start
+    starts: list[int] = []
+    for cand in merged:
+        pieces = [(cand.start, cand.end)]
+        # Only the chosen spans around this one can overlap it (they are disjoint and sorted).
+        low = max(0, bisect.bisect_left(starts, cand.start) - 1)
+        high = bisect.bisect_left(starts, cand.end)
+        for other in chosen[low:high]:
+            pieces = [
+                piece
+                for start, end in pieces
+                for piece in ((start, min(end, other.start)), (max(start, other.end), end))
+                if piece[1] > piece[0]
+            ]
+        if not pieces:
+            continue
+        start, end = max(pieces, key=lambda p: p[1] - p[0])
+        # A partly covered candidate keeps its longest free part when enough of it is left.
+        while start < end and not text[start].isalnum():
+            start += 1
+        while end > start and not text[end - 1].isalnum():
+            end -= 1
+        if (start, end) != (cand.start, cand.end) and (end - start) < 4:
+            continue
+        index = bisect.bisect_left(starts, start)
+        starts.insert(index, start)
+        chosen.insert(index, _Cand(cand.category, start, end))
+    return [
+        Finding(c.category, c.start, c.end, text[c.start : c.end], REASONS[c.category])
+        for c in chosen
+    ]
+
+
+def scan(text: str) -> list[Finding]:
+    """Return the identifiers found in ``text``, sorted by start, never overlapping."""
+    if not text or not text.strip():
+        return []
+    cands: list[_Cand] = []
+    for detector in _DETECTORS:
+        detector(text, cands)
+    return _resolve(text, cands)
+
+
+def highlight(text: str, findings: list[Finding]) -> list[tuple[str, Finding | None]]:
+    """Cut ``text`` into ``(segment, finding)`` pairs, ``finding`` None for plain text.
+
+    Joining the segments gives back ``text``; ``findings`` must be sorted and not overlap, as
+    :func:`scan` returns them.
+    """
+    segments: list[tuple[str, Finding | None]] = []
+    position = 0
+    for finding in findings:
+        if finding.start < position:
+            continue
+        if finding.start > position:
+            segments.append((text[position : finding.start], None))
+        segments.append((text[finding.start : finding.end], finding))
+        position = finding.end
+    if position < len(text):
+        segments.append((text[position:], None))
+    return segments

@@ -1,0 +1,891 @@
+"""Presenter volunteering, fair turns, RSVPs, attendance and continuing-education credit.
+
+Writes are keyword-only services; the reads that pages need (``*_list``/``*_summary``) load
+everything in a fixed number of queries, whatever the number of sessions or people.
+
+Rules from the program (see docs/presenters-and-attendance.md):
+
+* a session has ``presenter_slots`` slots; the first volunteers hold them, later ones wait in
+  line (first come, first served) and a withdrawal promotes the first in line;
+* volunteering closes ``program.volunteer_close_days`` days before the session; invitations
+  from the coordinator or the lead facilitator may still be made and accepted until it starts;
+* "attended" means present, or present as a guest in another group; a session is "held" once
+  it has started and was not cancelled.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from ccdg import phi, roles
+from ccdg.audit import audit_record
+from ccdg.notifications import notify
+
+from .models import (
+    Attendance,
+    Clinician,
+    FacilitatorAssignment,
+    Group,
+    GroupMembership,
+    Presentation,
+    Program,
+    Rsvp,
+    Session,
+)
+
+TITLE_MAX = 120
+OPEN = (Presentation.Status.CONFIRMED, Presentation.Status.WAITLISTED, Presentation.Status.INVITED)
+ATTENDED = (Attendance.Status.PRESENT, Attendance.Status.GUEST)
+MEMBER_STATUSES = (Attendance.Status.PRESENT, Attendance.Status.ABSENT, Attendance.Status.EXCUSED)
+
+
+# --- Small helpers ----------------------------------------------------------------------------
+
+
+def _now(now: datetime | None) -> datetime:
+    return now if now is not None else timezone.now()
+
+
+def local(moment: datetime, program: Program) -> datetime:
+    return timezone.localtime(moment, zoneinfo.ZoneInfo(program.timezone))
+
+
+def _when(session: Session) -> str:
+    return f"{local(session.starts_at, session.group.program):%a %b %-d, %Y}"
+
+
+def volunteer_closes_at(session: Session) -> datetime:
+    return session.starts_at - timedelta(days=session.group.program.volunteer_close_days)
+
+
+def is_member(clinician: Clinician, group_id: int) -> bool:
+    return GroupMembership.objects.filter(
+        clinician=clinician, group_id=group_id, left_on__isnull=True
+    ).exists()
+
+
+def program_participant(user: Any, program: Program) -> Clinician | None:
+    """The user's roster entry in ``program`` if they are a current member of one of its
+    groups (only group members RSVP and volunteer)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        Clinician.objects.filter(program=program, user=user, memberships__left_on__isnull=True)
+        .select_related("program")
+        .first()
+    )
+
+
+# Who may ask someone to present (or withdraw them) is decided in ccdg.roles.
+can_invite = roles.can_ask_to_present
+
+
+def _check_open_for_presenters(session: Session, now: datetime) -> None:
+    if session.status == Session.Status.CANCELLED:
+        raise ValidationError(f"The session on {_when(session)} is cancelled.")
+    if session.starts_at <= now:
+        raise ValidationError(f"The session on {_when(session)} has already taken place.")
+
+
+def _check_title(working_title: str) -> str:
+    working_title = (working_title or "").strip()
+    if len(working_title) > TITLE_MAX:
+        raise ValidationError(
+            f"Keep the working title to {TITLE_MAX} characters (it has {len(working_title)})."
+        )
+    found = phi.scan(working_title)
+    if found:
+        raise ValidationError(
+            [
+                f"The working title must not identify the patient: “{f.text}”. {f.reason}"
+                for f in found
+            ]
+        )
+    return working_title
+
+
+def _free_slot(session: Session) -> int | None:
+    taken = set(
+        Presentation.objects.filter(
+            session=session, status=Presentation.Status.CONFIRMED
+        ).values_list("slot", flat=True)
+    )
+    for slot in range(1, session.presenter_slots + 1):
+        if slot not in taken:
+            return slot
+    return None
+
+
+def _lock(session: Session) -> Session:
+    """Lock the session row: whoever holds it decides the slots, one after the other.
+
+    Two volunteers racing for the last slot both wait here; the second sees the slot taken.
+    (SQLite ignores the lock but serialises writers; the unique constraint on (session, slot)
+    for confirmed presenters is the backstop on any database.)
+    """
+    return Session.objects.select_for_update().select_related("group__program").get(pk=session.pk)
+
+
+def _take_slot_or_wait(presentation: Presentation, session: Session) -> None:
+    """Save ``presentation`` confirmed in the first free slot, else on the waitlist."""
+    slot = _free_slot(session)
+    if slot is not None:
+        presentation.status = Presentation.Status.CONFIRMED
+        presentation.slot = slot
+        try:
+            with transaction.atomic():
+                presentation.save()
+            return
+        except IntegrityError:
+            # Someone else took the slot after all (no row lock on this database): wait in line.
+            # The duplicate-person constraint may also have fired: the caller tells them apart.
+            pass
+    presentation.status = Presentation.Status.WAITLISTED
+    presentation.slot = None
+    presentation.save()
+
+
+# --- Volunteering -----------------------------------------------------------------------------
+
+
+def presenter_volunteer(
+    *,
+    session: Session,
+    clinician: Clinician,
+    working_title: str = "",
+    actor: Any,
+    now: datetime | None = None,
+) -> Presentation:
+    """Volunteer ``clinician`` to present at ``session``: a free slot, or the waitlist."""
+    now = _now(now)
+    title = _check_title(working_title)
+    if not is_member(clinician, session.group_id):
+        raise ValidationError(
+            f"You can volunteer only for sessions of your own group; this session is "
+            f"{session.group.name}'s."
+        )
+    _check_open_for_presenters(session, now)
+    closes = volunteer_closes_at(session)
+    if now >= closes:
+        raise ValidationError(
+            f"Volunteering for the session on {_when(session)} closed on "
+            f"{local(closes, session.group.program):%a %b %-d} "
+            f"({session.group.program.volunteer_close_days} days before). Ask the coordinator "
+            "or your facilitator if you would like to present."
+        )
+    with transaction.atomic():
+        session = _lock(session)
+        existing = (
+            Presentation.objects.filter(session=session, clinician=clinician, status__in=OPEN)
+            .only("status")
+            .first()
+        )
+        if existing is not None:
+            raise ValidationError(_already_message(existing))
+        presentation = Presentation(session=session, clinician=clinician, working_title=title)
+        try:
+            with transaction.atomic():
+                _take_slot_or_wait(presentation, session)
+        except IntegrityError:
+            # Only the one-open-per-person constraint is left: a double submission.
+            raise ValidationError("You already volunteered for this session.") from None
+        audit_record(
+            actor=actor,
+            action="presenter.volunteer",
+            obj=presentation,
+            program_id=session.group.program_id,
+            data={"status": presentation.status},
+        )
+    return presentation
+
+
+def _already_message(existing: Presentation) -> str:
+    if existing.status == Presentation.Status.INVITED:
+        return "You have been asked to present at this session: accept or decline the invitation."
+    if existing.status == Presentation.Status.WAITLISTED:
+        return "You already volunteered for this session and are on the waitlist."
+    return "You already volunteered for this session and are presenting."
+
+
+def presenter_withdraw(
+    *, presentation: Presentation, actor: Any, now: datetime | None = None
+) -> Presentation:
+    """Withdraw a presenter (or someone waiting). A freed slot goes to the first in line."""
+    now = _now(now)
+    session = presentation.session
+    _check_open_for_presenters(session, now)
+    with transaction.atomic():
+        session = _lock(session)
+        presentation = Presentation.objects.select_for_update().get(pk=presentation.pk)
+        if presentation.status not in (
+            Presentation.Status.CONFIRMED,
+            Presentation.Status.WAITLISTED,
+        ):
+            raise ValidationError("Only a presenter or someone on the waitlist can withdraw.")
+        freed = presentation.slot if presentation.status == Presentation.Status.CONFIRMED else None
+        presentation.status = Presentation.Status.WITHDRAWN
+        presentation.slot = None
+        presentation.save(update_fields=["status", "slot", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="presenter.withdraw",
+            obj=presentation,
+            program_id=session.group.program_id,
+        )
+        if freed is not None:
+            _promote(session, freed)
+    return presentation
+
+
+def _promote(session: Session, slot: int) -> Presentation | None:
+    nxt = (
+        Presentation.objects.select_for_update()
+        .filter(session=session, status=Presentation.Status.WAITLISTED)
+        .order_by("created_at", "id")
+        .first()
+    )
+    if nxt is None:
+        return None
+    nxt.status = Presentation.Status.CONFIRMED
+    nxt.slot = slot
+    nxt.save(update_fields=["status", "slot", "updated_at"])
+    audit_record(
+        actor=None, action="presenter.promote", obj=nxt, program_id=session.group.program_id
+    )
+    notify("presenter.promoted", program_id=session.group.program_id, presentation_id=nxt.pk)
+    return nxt
+
+
+# --- Invitations ------------------------------------------------------------------------------
+
+
+def presenter_invite(
+    *, session: Session, clinician: Clinician, actor: Any, now: datetime | None = None
+) -> Presentation:
+    """The coordinator or lead facilitator asks a member of the group to present."""
+    now = _now(now)
+    if not is_member(clinician, session.group_id):
+        raise ValidationError(f"{clinician.full_name} is not a member of {session.group.name}.")
+    _check_open_for_presenters(session, now)
+    with transaction.atomic():
+        session = _lock(session)
+        existing = Presentation.objects.filter(
+            session=session, clinician=clinician, status__in=OPEN
+        ).first()
+        if existing is not None:
+            raise ValidationError(
+                f"{clinician.full_name} is already {existing.get_status_display().lower()} "
+                "for this session."
+            )
+        presentation = Presentation.objects.create(
+            session=session,
+            clinician=clinician,
+            status=Presentation.Status.INVITED,
+            invited_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        audit_record(
+            actor=actor,
+            action="presenter.invite",
+            obj=presentation,
+            program_id=session.group.program_id,
+        )
+        notify(
+            "presenter.invited",
+            program_id=session.group.program_id,
+            presentation_id=presentation.pk,
+        )
+    return presentation
+
+
+def _answerable(presentation: Presentation, now: datetime) -> None:
+    if presentation.status != Presentation.Status.INVITED:
+        raise ValidationError("This invitation has already been answered.")
+    _check_open_for_presenters(presentation.session, now)
+
+
+def presenter_accept(
+    *,
+    presentation: Presentation,
+    actor: Any,
+    working_title: str = "",
+    now: datetime | None = None,
+) -> Presentation:
+    """Accept an invitation: a free slot makes them a presenter, else they join the waitlist
+    (at the back: the line is ordered by when people joined it)."""
+    now = _now(now)
+    title = _check_title(working_title)
+    _answerable(presentation, now)
+    with transaction.atomic():
+        session = _lock(presentation.session)
+        presentation = Presentation.objects.select_for_update().get(pk=presentation.pk)
+        _answerable(presentation, now)
+        if title:
+            presentation.working_title = title
+        _take_slot_or_wait(presentation, session)
+        if presentation.status == Presentation.Status.WAITLISTED:
+            # Joining the line now, not when the invitation was sent.
+            Presentation.objects.filter(pk=presentation.pk).update(created_at=now)
+            presentation.created_at = now
+        audit_record(
+            actor=actor,
+            action="presenter.accept",
+            obj=presentation,
+            program_id=session.group.program_id,
+            data={"status": presentation.status},
+        )
+    return presentation
+
+
+def presenter_decline(
+    *, presentation: Presentation, actor: Any, now: datetime | None = None
+) -> Presentation:
+    now = _now(now)
+    _answerable(presentation, now)
+    with transaction.atomic():
+        presentation = Presentation.objects.select_for_update().get(pk=presentation.pk)
+        _answerable(presentation, now)
+        presentation.status = Presentation.Status.DECLINED
+        presentation.save(update_fields=["status", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="presenter.decline",
+            obj=presentation,
+            program_id=presentation.session.group.program_id,
+        )
+    return presentation
+
+
+# --- Fair turns -------------------------------------------------------------------------------
+
+
+@dataclass
+class Turns:
+    """How often one member presented this academic year (the program is the year)."""
+
+    clinician: Clinician
+    past: int = 0
+    upcoming: int = 0
+    last_at: datetime | None = None
+    open_upcoming: bool = False  # confirmed, waiting or asked for an upcoming session
+
+    @property
+    def total(self) -> int:
+        return self.past + self.upcoming
+
+    def sort_key(self) -> tuple:
+        # Fewest presentations; then longest since the last one (never is longest); then name.
+        last = self.last_at.timestamp() if self.last_at else float("-inf")
+        c = self.clinician
+        return (self.total, last, c.last_name.lower(), c.first_name.lower(), c.pk)
+
+
+@dataclass
+class GroupTurns:
+    group: Group
+    members: list[Turns] = field(default_factory=list)
+
+    @property
+    def not_yet(self) -> list[Turns]:
+        return [t for t in self.members if t.past == 0]
+
+    @property
+    def suggestions(self) -> list[Turns]:
+        """Whom to ask next, best first: people already lined up for a session are left out."""
+        return sorted((t for t in self.members if not t.open_upcoming), key=Turns.sort_key)
+
+
+def turns_for(*, clinician: Clinician, now: datetime | None = None) -> Turns:
+    now = _now(now)
+    turns = Turns(clinician=clinician)
+    rows = Presentation.objects.filter(
+        clinician=clinician,
+        status=Presentation.Status.CONFIRMED,
+        session__status=Session.Status.SCHEDULED,
+    ).values_list("session__starts_at", flat=True)
+    for starts_at in rows:
+        _count(turns, starts_at, now)
+    return turns
+
+
+def _count(turns: Turns, starts_at: datetime, now: datetime) -> None:
+    if starts_at <= now:
+        turns.past += 1
+    else:
+        turns.upcoming += 1
+    if turns.last_at is None or starts_at > turns.last_at:
+        turns.last_at = starts_at
+
+
+def fair_turns_list(
+    *, program: Program, group_ids: set[int] | None = None, now: datetime | None = None
+) -> list[GroupTurns]:
+    """Per group (all, or ``group_ids``): each current member's turns, in three queries."""
+    now = _now(now)
+    groups = Group.objects.filter(program=program).order_by("name")
+    if group_ids is not None:
+        groups = groups.filter(pk__in=group_ids)
+    by_group = {g.pk: GroupTurns(group=g) for g in groups}
+    memberships = (
+        GroupMembership.objects.filter(group_id__in=by_group, left_on__isnull=True)
+        .select_related("clinician")
+        .order_by("clinician__last_name", "clinician__first_name")
+    )
+    turns: dict[int, Turns] = {}
+    for m in memberships:
+        turns[m.clinician_id] = Turns(clinician=m.clinician)
+        by_group[m.group_id].members.append(turns[m.clinician_id])
+    rows = Presentation.objects.filter(
+        clinician_id__in=turns,
+        session__group__program=program,
+        session__status=Session.Status.SCHEDULED,
+        status__in=OPEN,
+    ).values_list("clinician_id", "status", "session__starts_at")
+    for clinician_id, status, starts_at in rows:
+        t = turns[clinician_id]
+        if status == Presentation.Status.CONFIRMED:
+            _count(t, starts_at, now)
+        if starts_at > now:
+            t.open_upcoming = True
+    return list(by_group.values())
+
+
+# --- My sessions ------------------------------------------------------------------------------
+
+
+@dataclass
+class MySession:
+    session: Session
+    mine: Presentation | None
+    presenters: list[Presentation]
+    waitlist_length: int
+    waitlist_position: int | None
+    rsvp: str | None
+    volunteer_open: bool
+    closes_at: datetime
+
+
+def my_sessions_list(*, clinician: Clinician, now: datetime | None = None) -> list[MySession]:
+    """The upcoming sessions of the clinician's group, with their own presenter status and
+    RSVP, in a fixed number of queries."""
+    from django.db.models import Prefetch
+
+    now = _now(now)
+    group_ids = GroupMembership.objects.filter(
+        clinician=clinician, left_on__isnull=True
+    ).values_list("group_id", flat=True)
+    sessions = (
+        Session.objects.filter(group_id__in=group_ids, starts_at__gt=now)
+        .select_related("group__program", "room")
+        .prefetch_related(
+            Prefetch(
+                "presentations",
+                queryset=Presentation.objects.filter(status__in=OPEN)
+                .select_related("clinician")
+                .order_by("created_at", "id"),
+                to_attr="open_presentations",
+            ),
+            Prefetch(
+                "rsvps", queryset=Rsvp.objects.filter(clinician=clinician), to_attr="my_rsvps"
+            ),
+        )
+        .order_by("starts_at")
+    )
+    result = []
+    for s in sessions:
+        presenters = sorted(
+            (p for p in s.open_presentations if p.status == Presentation.Status.CONFIRMED),
+            key=lambda p: p.slot or 0,
+        )
+        waiting = [p for p in s.open_presentations if p.status == Presentation.Status.WAITLISTED]
+        mine = next((p for p in s.open_presentations if p.clinician_id == clinician.pk), None)
+        position = None
+        if mine is not None and mine.status == Presentation.Status.WAITLISTED:
+            position = waiting.index(mine) + 1
+        closes = volunteer_closes_at(s)
+        result.append(
+            MySession(
+                session=s,
+                mine=mine,
+                presenters=presenters,
+                waitlist_length=len(waiting),
+                waitlist_position=position,
+                rsvp=s.my_rsvps[0].answer if s.my_rsvps else None,
+                volunteer_open=s.status == Session.Status.SCHEDULED and now < closes,
+                closes_at=closes,
+            )
+        )
+    return result
+
+
+# --- RSVP -------------------------------------------------------------------------------------
+
+
+def rsvp_set(
+    *,
+    session: Session,
+    clinician: Clinician,
+    answer: str,
+    actor: Any,
+    now: datetime | None = None,
+) -> Rsvp:
+    now = _now(now)
+    if answer not in Rsvp.Answer.values:
+        raise ValidationError("Answer “going” or “cannot make it”.")
+    if not is_member(clinician, session.group_id):
+        raise ValidationError(
+            f"You can answer only for sessions of your own group; this session is "
+            f"{session.group.name}'s."
+        )
+    if session.status == Session.Status.CANCELLED:
+        raise ValidationError(f"The session on {_when(session)} is cancelled.")
+    if session.starts_at <= now:
+        raise ValidationError(f"The session on {_when(session)} has already started.")
+    with transaction.atomic():
+        rsvp, _ = Rsvp.objects.update_or_create(
+            session=session, clinician=clinician, defaults={"answer": answer}
+        )
+        audit_record(
+            actor=actor,
+            action="rsvp.set",
+            obj=rsvp,
+            program_id=session.group.program_id,
+            data={"answer": answer},
+        )
+    return rsvp
+
+
+# --- Attendance -------------------------------------------------------------------------------
+
+
+def attendance_members(*, session: Session) -> list[Clinician]:
+    """The people on the attendance sheet: current members, and anyone already recorded as a
+    member (someone who has since left the group keeps their record)."""
+    recorded = (
+        Attendance.objects.filter(session=session)
+        .exclude(status=Attendance.Status.GUEST)
+        .values_list("clinician_id", flat=True)
+    )
+    return list(
+        Clinician.objects.filter(
+            Q(memberships__group_id=session.group_id, memberships__left_on__isnull=True)
+            | Q(pk__in=recorded)
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "id")
+    )
+
+
+def guest_candidates(*, session: Session) -> list[Clinician]:
+    """Clinicians of the same program who are not members of the session's group."""
+    return list(
+        Clinician.objects.filter(program_id=session.group.program_id)
+        .exclude(memberships__group_id=session.group_id, memberships__left_on__isnull=True)
+        .exclude(status=Clinician.Status.INACTIVE)
+        .order_by("last_name", "first_name", "id")
+    )
+
+
+def attendance_record(
+    *,
+    session: Session,
+    statuses: dict[int, str],
+    guest_ids: list[int],
+    actor: Any,
+    now: datetime | None = None,
+) -> int:
+    """Record the whole group's attendance in one go: ``statuses`` maps member ids to present,
+    absent or excused; ``guest_ids`` are the guests from other groups (replacing earlier ones).
+    Returns how many people were recorded."""
+    now = _now(now)
+    if session.status == Session.Status.CANCELLED:
+        raise ValidationError(f"The session on {_when(session)} was cancelled.")
+    if session.starts_at > now:
+        raise ValidationError(
+            f"Attendance can be recorded once the session has started ({_when(session)})."
+        )
+    members = {c.pk for c in attendance_members(session=session)}
+    problems = []
+    unknown = set(statuses) - members
+    if unknown:
+        problems.append("Only members of the group can be marked present, absent or excused.")
+    if any(s not in MEMBER_STATUSES for s in statuses.values()):
+        problems.append("Mark each member present, absent or excused.")
+    guests = set(guest_ids)
+    if guests & members:
+        problems.append("A member of the group cannot also be a guest.")
+    valid_guests = set(
+        Clinician.objects.filter(pk__in=guests, program_id=session.group.program_id).values_list(
+            "pk", flat=True
+        )
+    )
+    if guests - valid_guests:
+        problems.append("Guests must be clinicians of the same program.")
+    if problems:
+        raise ValidationError(problems)
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    with transaction.atomic():
+        existing = {a.clinician_id: a for a in Attendance.objects.filter(session=session)}
+        wanted = {**statuses, **{g: Attendance.Status.GUEST for g in guests}}
+        Attendance.objects.filter(session=session, status=Attendance.Status.GUEST).exclude(
+            clinician_id__in=guests
+        ).delete()
+        new, changed = [], []
+        for clinician_id, status in wanted.items():
+            row = existing.get(clinician_id)
+            if row is None:
+                new.append(
+                    Attendance(
+                        session=session, clinician_id=clinician_id, status=status, recorded_by=user
+                    )
+                )
+            elif row.status != status:
+                row.status = status
+                row.recorded_by = user
+                row.updated_at = now
+                changed.append(row)
+        Attendance.objects.bulk_create(new)
+        Attendance.objects.bulk_update(changed, ["status", "recorded_by", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="attendance.record",
+            obj=session,
+            program_id=session.group.program_id,
+            data={"recorded": len(wanted), "guests": len(guests)},
+        )
+    return len(wanted)
+
+
+# --- Attendance figures and credit -------------------------------------------------------------
+
+
+@dataclass
+class SessionFigure:
+    session_id: int
+    group_id: int
+    starts_at: datetime
+    present: int
+    members: int
+    recorded: bool
+
+    @property
+    def share(self) -> int | None:
+        return round(100 * self.present / self.members) if self.members else None
+
+
+@dataclass
+class PersonFigure:
+    clinician: Clinician
+    group: Group | None
+    attended: int
+    held: int
+    credit_hours: Decimal
+
+    @property
+    def regular(self) -> bool:
+        return self.held > 0 and 2 * self.attended >= self.held
+
+
+@dataclass
+class GroupFigure:
+    group: Group
+    members: int
+    held: int
+    attendances: int
+    regular: int
+
+    @property
+    def mean_present(self) -> float | None:
+        return round(self.attendances / self.held, 1) if self.held else None
+
+
+@dataclass
+class Figures:
+    program: Program
+    sessions: list[SessionFigure]
+    people: list[PersonFigure]
+    groups: list[GroupFigure]
+    held: int
+    eligible: int
+    regular: int
+
+    @property
+    def regular_share(self) -> int | None:
+        return round(100 * self.regular / self.eligible) if self.eligible else None
+
+    @property
+    def regular_sentence(self) -> str:
+        share = f" ({self.regular_share}%)" if self.regular_share is not None else ""
+        noun = "clinician" if self.eligible == 1 else "clinicians"
+        verb = "attends" if self.regular == 1 else "attend"
+        return f"{self.regular} of {self.eligible} eligible {noun}{share} {verb} regularly"
+
+
+def attendance_figures(
+    *, program: Program, group_ids: set[int] | None = None, now: datetime | None = None
+) -> Figures:
+    """Attendance per session, person, group and program, and credit hours, in six queries.
+
+    Held: started and not cancelled. Attended: present, or a guest elsewhere. Regularly: at
+    least half of one's group's held sessions. Eligible: the program's count of eligible
+    clinicians, or the roster size when that is not set.
+    """
+    now = _now(now)
+    groups = {
+        g.pk: g
+        for g in Group.objects.filter(program=program).order_by("name")
+        if group_ids is None or g.pk in group_ids
+    }
+    memberships = list(
+        GroupMembership.objects.filter(group_id__in=groups, left_on__isnull=True)
+        .select_related("clinician")
+        .order_by("clinician__last_name", "clinician__first_name", "clinician_id")
+    )
+    members_of: dict[int, int] = {}
+    group_of: dict[int, int] = {}
+    for m in memberships:
+        members_of[m.group_id] = members_of.get(m.group_id, 0) + 1
+        group_of[m.clinician_id] = m.group_id
+    held = list(
+        Session.objects.filter(
+            group_id__in=groups, status=Session.Status.SCHEDULED, starts_at__lte=now
+        )
+        .order_by("starts_at", "group__name")
+        .values_list("pk", "group_id", "starts_at")
+    )
+    held_per_group: dict[int, int] = {}
+    for _pk, group_id, _at in held:
+        held_per_group[group_id] = held_per_group.get(group_id, 0) + 1
+    # Attendance at every held session of the program: guests in these groups come from
+    # anywhere, and a member's guest visits to other groups count for them too.
+    rows = list(
+        Attendance.objects.filter(
+            session__group__program=program,
+            session__status=Session.Status.SCHEDULED,
+            session__starts_at__lte=now,
+        ).values_list("session_id", "clinician_id", "status")
+    )
+    present_at: dict[int, int] = {}
+    recorded: set[int] = set()
+    attended_by: dict[int, int] = {}
+    for session_id, clinician_id, status in rows:
+        recorded.add(session_id)
+        if status in ATTENDED:
+            present_at[session_id] = present_at.get(session_id, 0) + 1
+            attended_by[clinician_id] = attended_by.get(clinician_id, 0) + 1
+    rate = program.credit_hours_per_session
+    sessions = [
+        SessionFigure(
+            session_id=pk,
+            group_id=group_id,
+            starts_at=at,
+            present=present_at.get(pk, 0),
+            members=members_of.get(group_id, 0),
+            recorded=pk in recorded,
+        )
+        for pk, group_id, at in held
+    ]
+    people = [
+        PersonFigure(
+            clinician=m.clinician,
+            group=groups[m.group_id],
+            attended=attended_by.get(m.clinician_id, 0),
+            held=held_per_group.get(m.group_id, 0),
+            credit_hours=rate * attended_by.get(m.clinician_id, 0),
+        )
+        for m in memberships
+    ]
+    group_figures = [
+        GroupFigure(
+            group=g,
+            members=members_of.get(g.pk, 0),
+            held=held_per_group.get(g.pk, 0),
+            attendances=sum(s.present for s in sessions if s.group_id == g.pk),
+            regular=sum(1 for p in people if p.group and p.group.pk == g.pk and p.regular),
+        )
+        for g in groups.values()
+    ]
+    eligible = program.eligible_clinicians or Clinician.objects.filter(program=program).count()
+    return Figures(
+        program=program,
+        sessions=sessions,
+        people=people,
+        groups=group_figures,
+        held=len(held),
+        eligible=eligible,
+        regular=sum(1 for p in people if p.regular),
+    )
+
+
+def credit_summary(
+    *, program: Program, group_ids: set[int] | None = None, now: datetime | None = None
+) -> list[PersonFigure]:
+    """Continuing-education credit for the year, per person: everyone who attended a held
+    session of the program (members and guests alike), plus current members with none."""
+    now = _now(now)
+    figures = attendance_figures(program=program, group_ids=group_ids, now=now)
+    people = {p.clinician.pk: p for p in figures.people}
+    if group_ids is None:
+        # Former members and guests from outside any current group still earned credit.
+        rate = program.credit_hours_per_session
+        counts: dict[int, int] = {}
+        for clinician_id in (
+            Attendance.objects.filter(
+                session__group__program=program,
+                session__status=Session.Status.SCHEDULED,
+                session__starts_at__lte=now,
+                status__in=ATTENDED,
+            )
+            .exclude(clinician_id__in=people)
+            .values_list("clinician_id", flat=True)
+        ):
+            counts[clinician_id] = counts.get(clinician_id, 0) + 1
+        for c in Clinician.objects.filter(pk__in=counts):
+            people[c.pk] = PersonFigure(
+                clinician=c,
+                group=None,
+                attended=counts[c.pk],
+                held=0,
+                credit_hours=rate * counts[c.pk],
+            )
+    return sorted(
+        people.values(),
+        key=lambda p: (
+            p.clinician.last_name.lower(),
+            p.clinician.first_name.lower(),
+            p.clinician.pk,
+        ),
+    )
+
+
+def my_credit(*, clinician: Clinician, now: datetime | None = None) -> tuple[int, Decimal]:
+    """Sessions the clinician attended this year and the credit hours they earned."""
+    now = _now(now)
+    attended = Attendance.objects.filter(
+        clinician=clinician,
+        status__in=ATTENDED,
+        session__status=Session.Status.SCHEDULED,
+        session__starts_at__lte=now,
+    ).count()
+    return attended, clinician.program.credit_hours_per_session * attended
+
+
+def figures_scope(user: Any, program: Program) -> set[int] | None:
+    """Which groups' figures ``user`` sees: all (None) for the coordinator, report viewer and
+    staff; facilitators their own groups."""
+    held = roles.roles_in(user, program)
+    if roles.is_staff(user) or held & {roles.COORDINATOR, roles.REPORT_VIEWER}:
+        return None
+    return set(
+        FacilitatorAssignment.objects.filter(
+            group__program=program, facilitator__user=user, ends_on__isnull=True
+        ).values_list("group_id", flat=True)
+    )

@@ -21,6 +21,7 @@ def audit_event(
     obj: models.Model | None = None,
     program_id: int | None = None,
     data: dict[str, Any] | None = None,
+    ip: str | None = None,
 ) -> AuditEvent:
     """An unsaved event, for writing many at once with ``AuditEvent.objects.bulk_create``."""
     return AuditEvent(
@@ -30,6 +31,7 @@ def audit_event(
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         data=data or {},
+        ip_address=ip,
     )
 
 
@@ -40,9 +42,12 @@ def audit_record(
     obj: models.Model | None = None,
     program_id: int | None = None,
     data: dict[str, Any] | None = None,
+    ip: str | None = None,
 ) -> AuditEvent:
     """Append one event. ``actor`` may be None (system jobs) or an anonymous user."""
-    event = audit_event(actor=actor, action=action, obj=obj, program_id=program_id, data=data)
+    event = audit_event(
+        actor=actor, action=action, obj=obj, program_id=program_id, data=data, ip=ip
+    )
     event.save()
     return event
 
@@ -73,3 +78,14 @@ def audited_update(
         actor=actor, action=action, obj=obj, program_id=program_id, data={"fields": changed}
     )
     return changed
+
+
+def client_ip(request: Any) -> str | None:
+    """The address a request came from (the first X-Forwarded-For hop behind a trusted proxy)."""
+    from django.conf import settings
+
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip() or None
+    return request.META.get("REMOTE_ADDR") or None

@@ -60,6 +60,10 @@ if not SECRET_KEY:
         )
     SECRET_KEY = _embedded_secret_key()
 
+# Keys that encrypt case-note text (Fernet, newest first), kept apart from SECRET_KEY.
+FIELD_KEYS = env.list("CCDG_FIELD_KEYS", default=[])
+CASE_NOTE_MAX_CHARS = env.int("CCDG_CASE_NOTE_MAX_CHARS", default=10_000)
+
 ALLOWED_HOSTS = env.list("CCDG_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CCDG_CSRF_TRUSTED_ORIGINS", default=[])
 # Absolute address used in emails sent from background jobs (no request to read it from).

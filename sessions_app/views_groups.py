@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ccdg import roles
@@ -60,8 +63,13 @@ def group_detail(request, slug, pk):
         ),
         "may_manage": manage,
         "facilitation_form": FacilitationForm(program=program) if manage else None,
+        "sessions": group.sessions.filter(starts_at__gte=timezone.now())
+        .select_related("room")
+        .order_by("starts_at")[:12],
     }
-    return render(request, "sessions_app/group_detail.html", context)
+    # Dates and times in the program's time zone.
+    with timezone.override(zoneinfo.ZoneInfo(program.timezone)):
+        return render(request, "sessions_app/group_detail.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -4,6 +4,8 @@ moves and commit, the rules page, facilitators and their coverage."""
 from __future__ import annotations
 
 import re
+import zoneinfo
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -30,6 +32,7 @@ from tests.factories import (
     GroupMembershipFactory,
     ProgramFactory,
     RoomFactory,
+    SessionFactory,
     UserFactory,
 )
 
@@ -128,6 +131,27 @@ def test_participant_opens_their_group_but_not_another(client, program, two_grou
     assert "Dr. Lead A" in page_text(own)
     assert "Bruno Member" not in page_text(own)
     assert "Assign a facilitator" not in page_text(own)
+
+
+def test_participant_sees_their_groups_upcoming_sessions_in_the_program_time_zone(
+    client, program, two_groups
+):
+    program.timezone = "America/Chicago"
+    program.save()
+    tz = zoneinfo.ZoneInfo("America/Chicago")
+    day = (timezone.now() + timedelta(days=20)).astimezone(tz).date()
+    starts = datetime(day.year, day.month, day.day, 7, 30, tzinfo=tz)
+    SessionFactory(group=two_groups["a"], starts_at=starts)
+    SessionFactory(group=two_groups["a"], starts_at=timezone.now() - timedelta(days=3))  # past
+    SessionFactory(group=two_groups["b"], starts_at=starts + timedelta(hours=2))  # other group
+    client.force_login(two_groups["alice"].user)
+
+    response = client.get(url("group_detail", program, pk=two_groups["a"].pk))
+
+    schedule = element_text(response, "group-schedule")
+    assert f"{starts:%a %b} {starts.day}, {starts.year} · 07:30" in schedule
+    assert "09:30" not in schedule
+    assert len(response.context["sessions"]) == 1
 
 
 def test_facilitator_sees_the_members_of_the_groups_they_facilitate(client, program, two_groups):

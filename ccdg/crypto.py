@@ -72,8 +72,17 @@ def decrypt(token: str) -> str:
         ) from None
 
 
+def is_current(token: str) -> bool:
+    """Whether the newest key alone decrypts ``token`` (it needs no rotation)."""
+    try:
+        Fernet(field_keys()[0].encode()).decrypt(token.encode())
+    except InvalidToken:
+        return False
+    return True
+
+
 def rotate(token: str) -> str:
-    """The same text encrypted under the newest key."""
+    """The same text encrypted under the newest key (its original timestamp is kept)."""
     try:
         return _fernet(field_keys()).rotate(token.encode()).decode()
     except InvalidToken:

@@ -53,10 +53,19 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "presenters.manage": frozenset({COORDINATOR, FACILITATOR}),
     "attendance.view": frozenset({COORDINATOR, FACILITATOR, REPORT_VIEWER}),
     "calendar.program_feed": frozenset({COORDINATOR}),
+    # Case notes (see can_read_case_note and can_write_case_note for the per-note rules).
+    # Reading and writing the text is need-to-know: a program role is only the first gate.
+    "casenote.read": frozenset({FACILITATOR, PARTICIPANT}),
+    "casenote.write": frozenset({PARTICIPANT}),
+    # Metadata only (a note exists, its visibility, when it was written and is destroyed).
+    "casenote.metadata": frozenset({COORDINATOR, REPORT_VIEWER}),
+    # Who accessed a note and when (the audit trail, without content).
+    "casenote.access_log": frozenset({COORDINATOR}),
 }
 
 # Permissions that being site staff does not grant: only the program roles listed above do.
-NEED_TO_KNOW: frozenset[str] = frozenset()
+# Case-note text is never read or written by virtue of the staff flag; its metadata may be.
+NEED_TO_KNOW: frozenset[str] = frozenset({"casenote.read", "casenote.write"})
 
 _CACHE_ATTR = "_ccdg_role_map"
 
@@ -228,3 +237,105 @@ def programs_for(user: Any):
     for program in result:
         program.my_roles = sorted(ROLE_LABELS[r] for r in roles.get(program.pk, ()))
     return result
+
+
+# --- Case notes ---------------------------------------------------------------------------------
+
+# Why someone may not read a note's text (None from case_note_refusal: they may).
+NOT_A_READER = "not_a_reader"  # not the presenter, not the group's facilitator or member
+NOT_SHARED = "not_shared"  # in the group, but the visibility does not include them
+OUTSIDE_WINDOW = "outside_window"  # a member, outside the session window
+NO_AGREEMENT = "no_agreement"  # must first accept the program's confidentiality agreement
+DESTROYED = "destroyed"  # the text is gone (or due to go: past its destroy date)
+
+# Group members read a note shared with the group only while the group meets: from the session's
+# start until this long after its planned end (time to finish the discussion).
+CASE_NOTE_GROUP_GRACE_MINUTES = 15
+
+
+def case_note_group_window(session: Any) -> tuple[Any, Any]:
+    """(from, until) during which the group's members may read a note shared with the group:
+    the session's start until 15 minutes after its end (minutes added in the live view count)."""
+    from datetime import timedelta
+
+    end = session.starts_at + timedelta(
+        minutes=session.duration_minutes
+        + session.live_extra_minutes
+        + CASE_NOTE_GROUP_GRACE_MINUTES
+    )
+    return session.starts_at, end
+
+
+def is_case_note_presenter(user: Any, note: Any) -> bool:
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and note.presentation.clinician.user_id is not None
+        and note.presentation.clinician.user_id == user.pk
+    )
+
+
+def case_note_refusal(user: Any, note: Any, now: Any = None) -> str | None:
+    """None if ``user`` may read the text of ``note`` now, else the reason (a code above).
+
+    The presenter always may (until the text is destroyed). The group's current facilitators
+    may when the visibility is "facilitators" or "group"; its current members when it is
+    "group", during the session window (:func:`case_note_group_window`). Facilitators and
+    members must first have accepted the program's confidentiality agreement. Nobody reads a
+    note by being a coordinator, a report viewer or site staff.
+    """
+    from django.utils import timezone
+
+    from sessions_app.models import (
+        CaseNote,
+        ConfidentialityAgreement,
+        FacilitatorAssignment,
+        GroupMembership,
+        Session,
+    )
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NOT_A_READER
+    now = now or timezone.now()
+    session = note.presentation.session
+    program = session.group.program
+    destroyed = note.destroyed_at is not None or now >= note.destroy_after
+    if is_case_note_presenter(user, note):
+        return DESTROYED if destroyed else None
+    if not can(user, "casenote.read", program):
+        return NOT_A_READER
+    facilitates = FacilitatorAssignment.objects.filter(
+        group_id=session.group_id, facilitator__user=user, ends_on__isnull=True
+    ).exists()
+    member = GroupMembership.objects.filter(
+        group_id=session.group_id, clinician__user=user, left_on__isnull=True
+    ).exists()
+    if not (facilitates or member):
+        return NOT_A_READER
+    if destroyed:
+        return DESTROYED
+    visibility = note.visibility
+    if facilitates and visibility in (CaseNote.Visibility.FACILITATORS, CaseNote.Visibility.GROUP):
+        pass
+    elif member and visibility == CaseNote.Visibility.GROUP:
+        start, end = case_note_group_window(session)
+        if session.status == Session.Status.CANCELLED or not (start <= now < end):
+            return OUTSIDE_WINDOW
+    else:
+        return NOT_SHARED
+    if not ConfidentialityAgreement.objects.filter(program=program, user=user).exists():
+        return NO_AGREEMENT
+    return None
+
+
+def can_read_case_note(user: Any, note: Any, now: Any = None) -> bool:
+    return case_note_refusal(user, note, now) is None
+
+
+def can_write_case_note(user: Any, presentation: Any) -> bool:
+    """Only the presenter writes, changes or deletes the note on their presentation, while they
+    are a participant of the program."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return presentation.clinician.user_id == user.pk and can(
+        user, "casenote.write", presentation.session.group.program
+    )

@@ -307,7 +307,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ccdg.housekeeping",
         "schedule": timedelta(hours=1),
     },
+    "casenote-retention": {
+        "task": "sessions_app.casenote_retention",
+        "schedule": timedelta(minutes=15),
+    },
+    "reminders-scan": {
+        "task": "ccdg.reminders_scan",
+        "schedule": timedelta(minutes=5),
+    },
 }
+# The outbox (docs/reminders.md): retries of a refused or unreachable SMTP server, with
+# exponential backoff from this many seconds; a row "sending" longer than the stuck limit is
+# flagged for the coordinator; an enqueued row still pending after the lost limit is enqueued
+# again (its task was lost with the broker).
+OUTBOX_MAX_ATTEMPTS = env.int("CCDG_OUTBOX_MAX_ATTEMPTS", default=5)
+OUTBOX_RETRY_BACKOFF = env.int("CCDG_OUTBOX_RETRY_BACKOFF", default=60)
+OUTBOX_STUCK_MINUTES = env.int("CCDG_OUTBOX_STUCK_MINUTES", default=15)
+OUTBOX_LOST_MINUTES = env.int("CCDG_OUTBOX_LOST_MINUTES", default=10)
 
 # --- Forms -----------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

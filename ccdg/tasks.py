@@ -21,3 +21,31 @@ def task_housekeeping() -> dict[str, int]:
         used_at__isnull=True, revoked_at__isnull=True, expires_at__lte=now
     ).update(revoked_at=now)
     return {"roster_drafts_deleted": drafts, "invitations_expired": expired}
+
+
+@shared_task(name="ccdg.reminders_scan")
+def task_reminders_scan() -> dict[str, int]:
+    """Beat, every few minutes: write what is due into the outbox and enqueue it."""
+    from ccdg.outbox.scan import reminders_scan
+
+    result = reminders_scan()
+    return {"created": result.created, "stuck": result.stuck, "enqueued": result.enqueued}
+
+
+@shared_task(name="ccdg.outbox_send", bind=True, max_retries=None, acks_late=True)
+def task_outbox_send(self, message_id: int) -> str:
+    """Send one outbox row (claimed first, so a duplicate task sends nothing)."""
+    from ccdg.models import OutboxMessage
+    from ccdg.outbox.sending import RETRYABLE, outbox_send, retry_delay
+
+    try:
+        return outbox_send(message_id=message_id)
+    except OutboxMessage.DoesNotExist:
+        return "gone"
+    except RETRYABLE as exc:
+        if self.request.is_eager:
+            # Eager mode (tests, embedded development) has no queue to come back through:
+            # retry in place; the row's attempts bound it.
+            return self.run(message_id)
+        attempts = OutboxMessage.objects.filter(pk=message_id).values_list("attempts", flat=True)
+        raise self.retry(exc=exc, countdown=retry_delay(max(attempts.first() or 1, 1))) from exc

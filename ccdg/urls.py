@@ -44,6 +44,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("", include("sessions_app.urls")),
+    path("", include("ccdg.outbox.urls")),
 ]
 
 handler403 = "ccdg.views.error_403"

@@ -1,7 +1,9 @@
 from django.contrib import admin
 
 from .models import (
+    CaseNote,
     Clinician,
+    ConfidentialityAgreement,
     Facilitator,
     FacilitatorAssignment,
     Group,
@@ -110,4 +112,48 @@ class RosterImportAdmin(admin.ModelAdmin):
     )
 
     def has_add_permission(self, request):
+        return False
+
+
+# --- Case notes: metadata only --------------------------------------------------------------
+
+
+@admin.register(CaseNote)
+class CaseNoteAdmin(admin.ModelAdmin):
+    """Site staff see that a note exists and its dates, never its content: the encrypted fields
+    and the patient descriptor are left out of every admin page, and nothing can be changed
+    here (the presenter deletes early; the retention task destroys)."""
+
+    METADATA = ("id", "presentation", "visibility", "created_at", "destroy_after", "destroyed_at")
+    list_display = ("__str__", "presentation", "visibility", "created_at", "destroy_after")
+    list_filter = ("visibility",)
+    list_select_related = ("presentation__clinician", "presentation__session__group")
+    fields = METADATA
+    readonly_fields = METADATA
+    exclude = (*CaseNote.ENCRYPTED_FIELDS, "patient_age", "patient_gender")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ConfidentialityAgreement)
+class ConfidentialityAgreementAdmin(admin.ModelAdmin):
+    list_display = ("user", "program", "accepted_at")
+    list_filter = ("program",)
+    list_select_related = ("user", "program")
+    readonly_fields = ("program", "user", "accepted_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -19,6 +19,7 @@ from ccdg.audit import audit_record
 from ccdg.notifications import notify
 
 from .agenda_builtins import ensure_builtin_agendas
+from .casenote_retention import casenote_reschedule_retention
 from .models import (
     AgendaSegment,
     AgendaTemplate,
@@ -302,6 +303,7 @@ def session_reschedule(
         session.sequence += 1
         session.save(update_fields=["starts_at", "room", "sequence", "updated_at"])
         _book(session)
+        casenote_reschedule_retention(session)
         audit_record(
             actor=actor,
             action="session.reschedule",

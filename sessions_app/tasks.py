@@ -6,6 +6,7 @@ import smtplib
 
 from celery import shared_task
 
+from .casenote_retention import casenote_destroy_expired
 from .models import Invitation
 from .services import invitation_send
 
@@ -26,3 +27,9 @@ def task_invitation_send(invitation_id: int) -> None:
     if invitation is None:
         return
     invitation_send(invitation=invitation)
+
+
+@shared_task(name="sessions_app.casenote_retention")
+def task_casenote_retention() -> int:
+    """Destroy the case notes that are past their retention (beat, every 15 minutes)."""
+    return casenote_destroy_expired()

@@ -99,4 +99,5 @@ urlpatterns = [
     path("", include("sessions_app.urls_schedule")),
     path("", include("sessions_app.urls_agenda")),
     path("", include("sessions_app.urls_presenters")),
+    path("", include("sessions_app.urls_casenotes")),
 ]

@@ -22,7 +22,9 @@ from sessions_app.models import (
     Attendance,
     BlackoutDate,
     CalendarToken,
+    CaseNote,
     Clinician,
+    ConfidentialityAgreement,
     Discipline,
     Facilitator,
     FacilitatorAbsence,
@@ -335,6 +337,58 @@ class CalendarTokenFactory(factory.django.DjangoModelFactory):
     token_hash = factory.Sequence(lambda n: hashlib.sha256(f"token{n}".encode()).hexdigest())
 
 
+class ConfidentialityAgreementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ConfidentialityAgreement
+
+    program = factory.SubFactory(ProgramFactory)
+    user = factory.SubFactory(UserFactory)
+
+
+class CaseNoteFactory(factory.django.DjangoModelFactory):
+    """A live note (encrypted when saved), due for destruction a week after its session."""
+
+    class Meta:
+        model = CaseNote
+
+    presentation = factory.SubFactory(PresentationFactory)
+    patient_age = 67
+    patient_gender = "female"
+    patient_name = "Ana"
+    difficulty = "She asks for more opioids at every visit and I dread the appointments."
+    relationship = "I have seen her for six years; her daughter comes along."
+    wish = "How do I keep caring without giving in?"
+    visibility = CaseNote.Visibility.FACILITATORS
+    destroy_after = factory.LazyAttribute(
+        lambda note: note.presentation.session.starts_at + timedelta(days=7, hours=1)
+    )
+
+
 def csv_bytes(*lines: str, encoding: str = "utf-8") -> bytes:
     """A CSV file's bytes from its lines, each ended by a newline."""
     return ("\n".join(lines) + "\n").encode(encoding)
+
+
+class OutboxMessageFactory(factory.django.DjangoModelFactory):
+    """An outbox row about a session of the program (a session reminder by default)."""
+
+    class Meta:
+        model = "ccdg.OutboxMessage"
+
+    program = factory.SubFactory(ProgramFactory)
+    kind = "session_reminder"
+    object_id = factory.LazyAttribute(
+        lambda o: SessionFactory(group=GroupFactory(program=o.program)).pk
+    )
+    recipient_type = "clinician"
+    recipient_id = factory.LazyAttribute(lambda o: ClinicianFactory(program=o.program).pk)
+    email = factory.Sequence(lambda n: f"recipient{n}@example.org")
+    occurrence = "occ"
+    due_at = factory.LazyFunction(timezone.now)
+
+
+class ReminderSettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "ccdg.ReminderSettings"
+
+    program = factory.SubFactory(ProgramFactory)

@@ -16,6 +16,7 @@ reported before anything runs. The exit code is non-zero when any pass failed.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import shutil
@@ -77,7 +78,11 @@ def run_pytest(suite_pass: Pass, extra: list[str]) -> None:
     os.mkdir(os.path.join(var_dir, "staticfiles"))
     env = {**base_env(), **suite_pass.env, "CCDG_VAR_DIR": var_dir}
     command = [sys.executable, "-m", "pytest", "-m", suite_pass.marker, "-rs", *extra]
-    shown = {k: suite_pass.env[k] for k in sorted(suite_pass.env) if k != "SECRET_KEY"}
+    shown = {
+        k: suite_pass.env[k]
+        for k in sorted(suite_pass.env)
+        if k not in ("SECRET_KEY", "CCDG_FIELD_KEYS")
+    }
     banner(f"{suite_pass.name}: {' '.join(command[1:])}\n  env: {shown}")
     started = time.monotonic()
     proc = subprocess.Popen(command, env=env)
@@ -142,6 +147,10 @@ def main(argv: list[str]) -> int:
                 if has_postgres:
                     second.env["DATABASE_URL"] = stack.enter_context(postgres_server())
                     second.env["SECRET_KEY"] = secrets.token_urlsafe(48)[:50]
+                    # Production requires case-note keys (system check ccdg.E001).
+                    second.env["CCDG_FIELD_KEYS"] = base64.urlsafe_b64encode(
+                        secrets.token_bytes(32)
+                    ).decode()
                 if has_redis:
                     second.env["REDIS_URL"] = stack.enter_context(redis_server())
                 run_pytest(second, extra)

@@ -18,6 +18,12 @@ coordinator and staff; running it (agenda, live view, attendance, presenters) is
 group's facilitators, the coordinator and staff; only group members RSVP and volunteer, and
 only the group's lead facilitator (besides coordinator and staff) asks people to present.
 
+Case notes (issue 5): the presenter writes, reads and deletes their note; the group's
+facilitators read it (visibility "facilitators") after accepting the confidentiality agreement
+(the world's facilitator has not yet: sent to the agreement page first); coordinators, report
+viewers and staff get a 403 page with metadata only, never the text; coordinators (and staff)
+see who accessed a note. Every refusal is audited (tests/sessions_app/test_views_casenotes.py).
+
 A new URL pattern makes ``test_every_url_pattern_has_an_expectation`` fail until this file
 says who may open it.
 """
@@ -42,7 +48,9 @@ from sessions_app.models import (
     Attendance,
     BlackoutDate,
     CalendarToken,
+    CaseNote,
     Clinician,
+    ConfidentialityAgreement,
     FacilitatorAbsence,
     FacilitatorAssignment,
     GroupMembership,
@@ -59,6 +67,7 @@ from tests.factories import (
     AssignmentConstraintFactory,
     AssignmentRunFactory,
     BlackoutDateFactory,
+    CaseNoteFactory,
     ClinicianFactory,
     FacilitatorAbsenceFactory,
     FacilitatorAssignmentFactory,
@@ -234,6 +243,21 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     "sessions_app:attendance_figures": FIGURES,
     "sessions_app:credit_summary": FIGURES,
     "sessions_app:credit_export": FIGURES,
+    # Case notes (issue 5), checked on the world's note (visibility "facilitators").
+    "sessions_app:case_note_edit": _row(LOGIN, 200, 403, 403, 403, 403, 404),
+    "sessions_app:case_note_detail": _row(LOGIN, 200, 302, 403, 403, 403, 404),
+    "sessions_app:case_note_delete": POST_ONLY_GET,
+    "sessions_app:case_note_list": PROGRAM_MEMBERS,
+    "sessions_app:case_note_access": COORDINATOR_ONLY,
+    "sessions_app:confidentiality_agreement": PROGRAM_MEMBERS,
+    # Reminders (issue 6): the outbox is the coordinator's; the unsubscribe link is public (its
+    # token is the secret; a wrong one is 404: tests/ccdg/test_outbox.py).
+    "outbox:outbox": COORDINATOR_ONLY,
+    "outbox:outbox_preview": COORDINATOR_ONLY,
+    "outbox:outbox_resend": POST_ONLY_GET,
+    "outbox:outbox_pause": POST_ONLY_GET,
+    "outbox:outbox_resume": POST_ONLY_GET,
+    "outbox:unsubscribe": PUBLIC,
 }
 
 # Expected status of a POST to the POST-only endpoints: the change is made (redirect on) only
@@ -247,6 +271,8 @@ POST_MEMBER = _row(LOGIN, 302, 403, 403, 403, 403, 404)
 POST_INVITERS = _row(LOGIN, 403, 302, 302, 403, 302, 404)
 # Withdrawing a presenter: the presenter themself, or whoever may invite.
 POST_WITHDRAW = _row(LOGIN, 302, 302, 302, 403, 302, 404)
+# One's own case note: its presenter only.
+POST_PRESENTER = _row(LOGIN, 302, 403, 403, 403, 403, 404)
 # One's own things (calendar feeds): everyone signed in.
 POST_SIGNED_IN = _row(LOGIN, 302, 302, 302, 302, 302, 302)
 POST_EXPECTATIONS: dict[str, dict[str, object]] = {
@@ -276,6 +302,11 @@ POST_EXPECTATIONS: dict[str, dict[str, object]] = {
     "sessions_app:presentation_withdraw": POST_WITHDRAW,
     "sessions_app:presentation_accept": POST_MEMBER,
     "sessions_app:presentation_decline": POST_MEMBER,
+    # Only the presenter deletes their case note.
+    "sessions_app:case_note_delete": POST_PRESENTER,
+    "outbox:outbox_resend": POST_MANAGERS,
+    "outbox:outbox_pause": POST_MANAGERS,
+    "outbox:outbox_resume": POST_MANAGERS,
 }
 
 # Expected status of a POST to pages that take GET and POST, where the POST is checked too.
@@ -283,6 +314,9 @@ FORM_POST_EXPECTATIONS: dict[str, dict[str, object]] = {
     # A new personal feed address, shown once on the page itself.
     "sessions_app:calendar_feeds": _row(LOGIN, 200, 200, 200, 200, 200, 200),
     "sessions_app:attendance_record": POST_RUNNERS,
+    "sessions_app:case_note_edit": POST_PRESENTER,
+    # Anyone with a role in the program may promise confidentiality.
+    "sessions_app:confidentiality_agreement": _row(LOGIN, 302, 302, 302, 302, 302, 404),
 }
 
 
@@ -338,6 +372,7 @@ class World:
     agenda: AgendaTemplate  # the program's own
     built_in_agenda: AgendaTemplate
     feed_token: str  # the participant's personal calendar feed
+    case_note: CaseNote  # the participant's note on ``presentation``, shared with facilitators
 
 
 def run_result(groups: list[tuple[object, list[int]]], current: dict[str, str]) -> dict:
@@ -443,16 +478,20 @@ def _session_world(program, group, participant_clinician, facilitation, particip
     )
     agenda = AgendaTemplateFactory(program=program, name="Our agenda")
     AgendaSegmentFactory(template=agenda, start_minute=0, title="Welcome")
+    presentation = PresentationFactory(
+        session=SessionFactory(group=group, starts_at=soon + timedelta(days=7)),
+        clinician=participant_clinician,
+        status=Presentation.Status.CONFIRMED,
+        slot=1,
+    )
     return {
         "participant_clinician": participant_clinician,
         "lead": facilitation.facilitator,
         "session": session,
         "past_session": SessionFactory(group=group, starts_at=timezone.now() - timedelta(hours=2)),
-        "presentation": PresentationFactory(
-            session=SessionFactory(group=group, starts_at=soon + timedelta(days=7)),
-            clinician=participant_clinician,
-            status=Presentation.Status.CONFIRMED,
-            slot=1,
+        "presentation": presentation,
+        "case_note": CaseNoteFactory(
+            presentation=presentation, visibility=CaseNote.Visibility.FACILITATORS
         ),
         "invitation": PresentationFactory(
             session=SessionFactory(group=group, starts_at=soon + timedelta(days=14)),
@@ -468,8 +507,26 @@ def _session_world(program, group, participant_clinician, facilitation, particip
     }
 
 
+def _outbox_row(world: World):
+    """A failed outbox message of the program (made on first use)."""
+    from ccdg.models import OutboxMessage
+    from tests.factories import OutboxMessageFactory
+
+    row = OutboxMessage.objects.filter(program=world.program).first()
+    return row or OutboxMessageFactory(program=world.program, status="failed")
+
+
 def url_for(name: str, world: World) -> str:
     slug = {"slug": world.program.slug}
+    if name in ("outbox:outbox_preview", "outbox:outbox_resend"):
+        return reverse(name, kwargs={**slug, "pk": _outbox_row(world).pk})
+    if name == "outbox:unsubscribe":
+        from ccdg.outbox.rendering import unsubscribe_token
+
+        token = unsubscribe_token(program_id=world.program.pk, email="someone@example.org")
+        return reverse(name, kwargs={"token": token})
+    if name.startswith("outbox:"):
+        return reverse(name, kwargs=slug)
     kwargs: dict[str, dict[str, object]] = {
         "password_reset_confirm": {"uidb64": "MQ", "token": "not-a-valid-token"},
         "sessions_app:program_detail": slug,
@@ -525,6 +582,12 @@ def url_for(name: str, world: World) -> str:
         "sessions_app:presentation_withdraw": {**slug, "pk": world.presentation.pk},
         "sessions_app:presentation_accept": {**slug, "pk": world.invitation.pk},
         "sessions_app:presentation_decline": {**slug, "pk": world.invitation.pk},
+        "sessions_app:case_note_edit": {**slug, "pk": world.presentation.pk},
+        "sessions_app:case_note_detail": {**slug, "pk": world.case_note.pk},
+        "sessions_app:case_note_delete": {**slug, "pk": world.case_note.pk},
+        "sessions_app:case_note_list": slug,
+        "sessions_app:case_note_access": {**slug, "pk": world.case_note.pk},
+        "sessions_app:confidentiality_agreement": slug,
     }
     if name in SESSION_URLS:
         return reverse(name, kwargs={**slug, "pk": world.session.pk})
@@ -694,6 +757,16 @@ def _presentations(world: World) -> object:
     )
 
 
+def _case_notes(world: World) -> object:
+    # Sealed values compare by ciphertext: a rewrite changes it (a fresh IV every time).
+    return sorted(
+        CaseNote.objects.values_list(
+            "pk", "visibility", "destroyed_at", *CaseNote.ENCRYPTED_FIELDS
+        ),
+        key=str,
+    )
+
+
 def _feeds(world: World) -> object:
     return sorted(CalendarToken.objects.values_list("pk", "user_id", "revoked_at"), key=str)
 
@@ -721,6 +794,22 @@ def _own_feed(world: World, user: object) -> dict:
     """The poster's own feed address (the participant's for an anonymous visitor)."""
     owner = user or world.users["participant"]
     return {"token": CalendarToken.objects.get(user=owner, revoked_at=None).pk}
+
+
+def _paused(world: World) -> object:
+    from ccdg.models import ReminderSettings
+
+    return list(ReminderSettings.objects.values_list("program_id", "paused"))
+
+
+def _pause_sending(world: World) -> None:
+    from ccdg.outbox.services import outbox_pause
+
+    outbox_pause(program=world.program, paused=True, actor=None)
+
+
+def _outbox_page(world: World) -> str:
+    return reverse("outbox:outbox", kwargs={"slug": world.program.slug})
 
 
 _CLINICIAN = PostCase(
@@ -842,6 +931,21 @@ POST_CASES: dict[str, PostCase] = {
     "sessions_app:presentation_decline": PostCase(
         data=_no_data, state=_presentations, location=_MY_SESSIONS
     ),
+    "sessions_app:case_note_delete": PostCase(
+        data=_no_data, state=_case_notes, location=_MY_SESSIONS
+    ),
+    # Reminders
+    "outbox:outbox_resend": PostCase(
+        data=_no_data,
+        state=lambda world: _outbox_row(world).status,
+        location=lambda world: (
+            reverse("outbox:outbox", kwargs={"slug": world.program.slug}) + "?tab=failed"
+        ),
+    ),
+    "outbox:outbox_pause": PostCase(data=_no_data, state=_paused, location=_outbox_page),
+    "outbox:outbox_resume": PostCase(
+        data=_no_data, state=_paused, location=_outbox_page, setup=_pause_sending
+    ),
 }
 
 FORM_POST_CASES: dict[str, PostCase] = {
@@ -856,6 +960,22 @@ FORM_POST_CASES: dict[str, PostCase] = {
             Attendance.objects.values_list("session_id", "clinician_id", "status")
         ),
         location=_page("attendance_record", pk=lambda world: world.past_session.pk),
+    ),
+    "sessions_app:case_note_edit": PostCase(
+        data=lambda world, user: {
+            "patient_name": "Ana",
+            "difficulty": "She reminds me of my mother.",
+            "visibility": CaseNote.Visibility.GROUP,
+        },
+        state=_case_notes,
+        location=_page("case_note_detail", pk=lambda world: world.case_note.pk),
+    ),
+    "sessions_app:confidentiality_agreement": PostCase(
+        data=_no_data,
+        state=lambda world: sorted(
+            ConfidentialityAgreement.objects.values_list("program_id", "user_id")
+        ),
+        location=_page("case_note_list"),
     ),
 }
 

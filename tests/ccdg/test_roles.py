@@ -129,6 +129,8 @@ def test_forget_drops_the_cached_roles():
                 "presenters.manage",
                 "attendance.view",
                 "calendar.program_feed",
+                "casenote.metadata",
+                "casenote.access_log",
             },
         ),
         (
@@ -140,6 +142,7 @@ def test_forget_drops_the_cached_roles():
                 "groups.view",
                 "sessions.view",
                 "attendance.view",
+                "casenote.metadata",
             },
         ),
     ],
@@ -161,12 +164,16 @@ def test_participants_and_facilitators_get_only_their_permissions():
     program = participant.program
 
     common = {"program.view", "groups.view", "sessions.view"}
-    assert {p for p in roles.PERMISSIONS if roles.can(participant.user, p, program)} == common
+    assert {p for p in roles.PERMISSIONS if roles.can(participant.user, p, program)} == common | {
+        "casenote.read",
+        "casenote.write",
+    }
     # Facilitators also ask people to present and see attendance (of their own groups: the
     # per-session checks narrow it further).
     assert {p for p in roles.PERMISSIONS if roles.can(facilitator.user, p, program)} == common | {
         "presenters.manage",
         "attendance.view",
+        "casenote.read",
     }
 
 
@@ -180,7 +187,10 @@ def test_staff_get_every_program_permission_without_a_role():
     staff = UserFactory(is_staff=True)
     program = ProgramFactory()
 
-    assert all(roles.can(staff, perm, program) for perm in roles.PERMISSIONS)
+    assert all(
+        roles.can(staff, perm, program) for perm in set(roles.PERMISSIONS) - roles.NEED_TO_KNOW
+    )
+    assert not any(roles.can(staff, perm, program) for perm in roles.NEED_TO_KNOW)
     assert roles.program_for_request(request_as(staff), program.slug, "roster.manage") == program
 
 

@@ -1,0 +1,130 @@
+"""Delivering one outbox row: claim, check it is still useful, render, send, record."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import get_connection
+from django.core.validators import validate_email
+from django.utils import timezone
+
+from ccdg.models import OutboxMessage, OutboxOptOut
+from sessions_app.models import Presentation, Session
+
+from .rendering import render_message
+from .scan import OPTIONAL_KINDS, paused_program_ids
+
+logger = logging.getLogger(__name__)
+
+K = OutboxMessage.Kind
+S = OutboxMessage.Status
+# What a retry can cure: the server refused for now, or could not be reached.
+RETRYABLE = (smtplib.SMTPException, OSError)
+SESSION_KINDS = frozenset(
+    {
+        K.SESSION_REMINDER,
+        K.PRESENTER_REMINDER,
+        K.NO_PRESENTER,
+        K.SESSION_RESCHEDULED,
+        K.SESSION_CANCELLED,
+        K.BACKUP_ALERT,
+    }
+)
+
+
+def error_label(exc: BaseException) -> str:
+    """The exception's class and SMTP code: never its text, which may echo an address."""
+    code = getattr(exc, "smtp_code", None)
+    if code is None and isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code = next((c for c, _ in exc.recipients.values()), None)
+    return f"{type(exc).__name__} {code}" if code else type(exc).__name__
+
+
+def outbox_claim(*, message_id: int) -> bool:
+    """pending -> sending, for one caller only: the UPDATE's row count says who won."""
+    return bool(
+        OutboxMessage.objects.filter(pk=message_id, status=S.PENDING)
+        .exclude(program_id__in=paused_program_ids())
+        .update(status=S.SENDING, claimed_at=timezone.now())
+    )
+
+
+def _stale_reason(row: OutboxMessage) -> str:
+    """Why a claimed row is no longer worth sending ("" when it is)."""
+    now = timezone.now()
+    if (
+        row.kind in OPTIONAL_KINDS
+        and OutboxOptOut.objects.filter(program_id=row.program_id, email=row.email.lower()).exists()
+    ):
+        return "The person unsubscribed from optional messages."
+    if row.kind in SESSION_KINDS:
+        session = Session.objects.filter(pk=row.object_id).first()
+        if session is None:
+            return "The session no longer exists."
+        if session.starts_at <= now:
+            return "The session had already started."
+        cancelled = session.status == Session.Status.CANCELLED
+        if cancelled and row.kind != K.SESSION_CANCELLED:
+            return "The session was cancelled."
+        if (
+            row.kind == K.NO_PRESENTER
+            and session.presentations.filter(status=Presentation.Status.CONFIRMED).exists()
+        ):
+            return "A presenter confirmed in the meantime."
+    return ""
+
+
+def _finish(row: OutboxMessage, **fields) -> None:
+    OutboxMessage.objects.filter(pk=row.pk, status__in=[S.SENDING, S.STUCK]).update(**fields)
+
+
+def outbox_send(*, message_id: int) -> str:
+    """Send one row if it can be claimed. Returns what happened.
+
+    Raises a ``RETRYABLE`` error (after putting the row back to pending) when the SMTP server
+    refused or was unreachable and attempts remain; the task retries with backoff.
+    """
+    if not outbox_claim(message_id=message_id):
+        return "not claimed"
+    row = OutboxMessage.objects.get(pk=message_id)
+    reason = _stale_reason(row)
+    if reason:
+        _finish(row, status=S.SKIPPED, skip_reason=reason)
+        return "skipped"
+    try:
+        validate_email(row.email)
+    except ValidationError:
+        _finish(row, status=S.FAILED, last_error="Invalid email address on the roster.")
+        return "failed"
+    try:
+        message = render_message(row).email(to=row.email)
+    except Exception as exc:  # a broken (customised) template fails this row only
+        logger.exception("Outbox: rendering row %s failed", row.pk)
+        _finish(row, status=S.FAILED, last_error=f"Template error: {type(exc).__name__}")
+        return "failed"
+    try:
+        with get_connection() as connection:
+            connection.send_messages([message])
+    except RETRYABLE as exc:
+        attempts = row.attempts + 1
+        label = error_label(exc)
+        if attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+            _finish(row, status=S.FAILED, attempts=attempts, last_error=label)
+            return "failed"
+        # Back to pending; the retry (countdown) comes first, the scan only if it is lost.
+        _finish(
+            row, status=S.PENDING, attempts=attempts, last_error=label,
+            enqueued_at=timezone.now() + timedelta(seconds=retry_delay(attempts)),
+        )  # fmt: skip
+        raise
+    _finish(row, status=S.SENT, sent_at=timezone.now(), attempts=row.attempts + 1)
+    return "sent"
+
+
+def retry_delay(attempts: int) -> int:
+    """Exponential backoff: base, 2x base, 4x base... capped at an hour."""
+    return min(settings.OUTBOX_RETRY_BACKOFF * 2 ** (attempts - 1), 3600)

@@ -1,0 +1,93 @@
+"""What the coordinator does with the outbox: pause, resume, resend; and a person's opt-out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from ccdg.audit import audit_record
+from ccdg.models import OutboxMessage, OutboxOptOut, ReminderSettings, UnsubscribeToken
+from sessions_app.models import Program
+
+from .rendering import token_hash
+from .scan import enqueue_pending
+
+S = OutboxMessage.Status
+TABS = {
+    "upcoming": [S.PENDING, S.SENDING],
+    "sent": [S.SENT],
+    "failed": [S.FAILED],
+    "skipped": [S.SKIPPED],
+    "stuck": [S.STUCK],
+}
+PAGE = 200
+
+
+def reminder_settings_get(*, program: Program) -> ReminderSettings:
+    rs, _ = ReminderSettings.objects.get_or_create(program=program)
+    return rs
+
+
+def outbox_counts(*, program: Program) -> dict[str, int]:
+    by_status = dict(
+        OutboxMessage.objects.filter(program=program)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return {tab: sum(by_status.get(s, 0) for s in statuses) for tab, statuses in TABS.items()}
+
+
+def outbox_list(*, program: Program, tab: str) -> QuerySet[OutboxMessage]:
+    order = "due_at" if tab == "upcoming" else "-due_at"
+    return OutboxMessage.objects.filter(program=program, status__in=TABS[tab]).order_by(
+        order, "pk"
+    )[:PAGE]
+
+
+def outbox_pause(*, program: Program, paused: bool, actor: Any) -> None:
+    """While paused no row is claimed; due rows wait as pending. Resuming enqueues them."""
+    with transaction.atomic():
+        rs = reminder_settings_get(program=program)
+        rs.paused = paused
+        rs.save(update_fields=["paused", "updated_at"])
+        audit_record(
+            actor=actor, action="outbox.pause" if paused else "outbox.resume",
+            program_id=program.pk,
+        )  # fmt: skip
+        if not paused:
+            scope = OutboxMessage.objects.filter(program=program)
+            transaction.on_commit(lambda: enqueue_pending(queryset=scope))
+
+
+def outbox_resend(*, message: OutboxMessage, actor: Any) -> bool:
+    """A failed (or stuck, after the coordinator checked) row goes back to pending, at once."""
+    with transaction.atomic():
+        changed = OutboxMessage.objects.filter(
+            pk=message.pk, status__in=[S.FAILED, S.STUCK]
+        ).update(
+            status=S.PENDING, attempts=0, enqueued_at=None, claimed_at=None,
+            due_at=min(message.due_at, timezone.now()),
+        )  # fmt: skip
+        if changed:
+            audit_record(
+                actor=actor, action="outbox.resend", obj=message, program_id=message.program_id
+            )
+            scope = OutboxMessage.objects.filter(pk=message.pk)
+            transaction.on_commit(lambda: enqueue_pending(queryset=scope))
+    return bool(changed)
+
+
+def unsubscribe_resolve(*, token: str) -> UnsubscribeToken | None:
+    return (
+        UnsubscribeToken.objects.filter(token_hash=token_hash(token))
+        .select_related("program")
+        .first()
+    )
+
+
+def optout_create(*, unsubscribe: UnsubscribeToken) -> None:
+    OutboxOptOut.objects.get_or_create(program=unsubscribe.program, email=unsubscribe.email)

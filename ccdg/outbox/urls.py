@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "outbox"
+P = "programs/<slug:slug>/outbox/"
+
+urlpatterns = [
+    path(P, views.outbox, name="outbox"),
+    path(P + "pause/", views.outbox_pause, name="outbox_pause"),
+    path(P + "resume/", views.outbox_resume, name="outbox_resume"),
+    path(P + "<int:pk>/", views.outbox_preview, name="outbox_preview"),
+    path(P + "<int:pk>/resend/", views.outbox_resend, name="outbox_resend"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+]

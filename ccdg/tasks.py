@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import shared_task
+from celery.signals import worker_process_shutdown, worker_shutdown
 from django.utils import timezone
 
 
@@ -49,3 +50,12 @@ def task_outbox_send(self, message_id: int) -> str:
             return self.run(message_id)
         attempts = OutboxMessage.objects.filter(pk=message_id).values_list("attempts", flat=True)
         raise self.retry(exc=exc, countdown=retry_delay(max(attempts.first() or 1, 1))) from exc
+
+
+@worker_process_shutdown.connect
+@worker_shutdown.connect
+def _close_smtp_connection(**kwargs) -> None:
+    """The send task keeps its SMTP connection open between messages: say goodbye on exit."""
+    from ccdg.outbox.sending import close_smtp_connection
+
+    close_smtp_connection()

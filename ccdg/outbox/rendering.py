@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 import zoneinfo
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -82,20 +84,69 @@ def _url(path: str) -> str:
     return f"{settings.BASE_URL}{path}"
 
 
+def _sessions():
+    """Sessions with what a message and its ``.ics`` read: group, program, room, segments."""
+    return Session.objects.select_related("group__program", "room").prefetch_related("segments")
+
+
 def _session_for(row: OutboxMessage) -> Session | None:
     if row.kind in (K.LAUNCH, K.LAUNCH_SECOND):
         return (
-            Session.objects.filter(group__program_id=row.object_id, status="scheduled")
+            _sessions()
+            .filter(group__program_id=row.object_id, status="scheduled")
             .order_by("starts_at")
             .first()
         )
     if row.kind == K.PRESENTER_PROMOTED:
-        p = Presentation.objects.filter(pk=row.object_id).select_related("session").first()
-        return p.session if p else None
+        p = Presentation.objects.filter(pk=row.object_id).values_list("session_id", flat=True)
+        session_id = p.first()
+        return _sessions().filter(pk=session_id).first() if session_id is not None else None
     if row.kind == K.NEXT_MEETING:
         next_id = int(row.occurrence.split(":", 1)[1])
-        return Session.objects.filter(pk=next_id).first()
-    return Session.objects.filter(pk=row.object_id).first()
+        return _sessions().filter(pk=next_id).first()
+    return _sessions().filter(pk=row.object_id).first()
+
+
+# The .ics of a session is the same for every recipient: build it once per process. The key
+# holds everything that goes into it (not only id and SEQUENCE: a presenter confirming or a
+# room being renamed changes the event without a new SEQUENCE), so a hit is byte-identical to
+# building it again. Small and bounded: a worker sends one session's reminders at a time.
+ICS_CACHE_SIZE = 64
+_ics_cache: OrderedDict[tuple, bytes] = OrderedDict()
+_ics_lock = threading.Lock()
+
+
+def _ics_key(session: Session, *, name: str, confirmed: bool) -> tuple | None:
+    if session.updated_at is None:  # DTSTAMP would be "now": nothing stable to share
+        return None
+    room = session.room
+    program = session.group.program
+    return (
+        session.pk, session.sequence, session.updated_at, session.uid, session.starts_at,
+        session.duration_minutes, session.status, session.agenda_name,
+        (room.name, room.location) if room is not None else None,
+        session.group.name, program.name, program.timezone, name, confirmed,
+        tuple((seg.start_minute, seg.title) for seg in session.segments.all()),
+    )  # fmt: skip
+
+
+def session_ics(session: Session, *, name: str, confirmed: bool) -> bytes:
+    """``calendar_bytes([session], name=name)``, built once per distinct session state."""
+    session.presenter_confirmed = confirmed  # read by the event description (no query)
+    key = _ics_key(session, name=name, confirmed=confirmed)
+    if key is not None:
+        with _ics_lock:
+            cached = _ics_cache.get(key)
+            if cached is not None:
+                _ics_cache.move_to_end(key)
+                return cached
+    ics = calendar_bytes([session], name=name)
+    if key is not None:
+        with _ics_lock:
+            _ics_cache[key] = ics
+            while len(_ics_cache) > ICS_CACHE_SIZE:
+                _ics_cache.popitem(last=False)
+    return ics
 
 
 def _recipient_name(row: OutboxMessage) -> str:
@@ -108,8 +159,11 @@ def _recipient_name(row: OutboxMessage) -> str:
 
 def render_message(row: OutboxMessage) -> Rendered:
     """Render ``row`` as its recipient will read it. Raises on a template error."""
-    program = Program.objects.get(pk=row.program_id)
     session = _session_for(row)
+    if session is not None and session.group.program_id == row.program_id:
+        program = session.group.program  # fetched with the session
+    else:
+        program = Program.objects.get(pk=row.program_id)
     tz = zoneinfo.ZoneInfo(program.timezone)
     context: dict = {
         "row": row,
@@ -144,7 +198,7 @@ def render_message(row: OutboxMessage) -> Rendered:
                 )
             ),
         )
-        ics = calendar_bytes([session], name=program.name)
+        ics = session_ics(session, name=program.name, confirmed=confirmed)
     if row.kind == K.BACKUP_ALERT:
         absence = (
             FacilitatorAbsence.objects.filter(session_id=row.object_id)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
+import threading
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -42,6 +45,84 @@ def error_label(exc: BaseException) -> str:
     if code is None and isinstance(exc, smtplib.SMTPRecipientsRefused):
         code = next((c for c, _ in exc.recipients.values()), None)
     return f"{type(exc).__name__} {code}" if code else type(exc).__name__
+
+
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+# A held SMTP connection idle longer than this is closed rather than reused (servers drop idle
+# clients; reopening is cheaper than a failed first command).
+SMTP_IDLE_SECONDS = 30.0
+_held = threading.local()  # per thread: the connection, the settings it was made with, last use
+
+
+def _smtp_settings() -> tuple:
+    return (
+        settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_HOST_USER,
+        settings.EMAIL_HOST_PASSWORD, settings.EMAIL_USE_TLS, settings.EMAIL_USE_SSL,
+        settings.EMAIL_SSL_CERTFILE, settings.EMAIL_SSL_KEYFILE, settings.EMAIL_TIMEOUT,
+    )  # fmt: skip
+
+
+def close_smtp_connection() -> None:
+    """Close this thread's held SMTP connection, if any (errors ignored)."""
+    connection = getattr(_held, "connection", None)
+    _held.connection = None
+    if connection is not None:
+        with contextlib.suppress(Exception):  # closing a broken connection may fail: it is gone
+            connection.close()
+
+
+def _open(key: tuple):
+    """A new SMTP connection, held for this thread (closed again if opening fails midway)."""
+    connection = get_connection()
+    try:
+        connection.open()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            connection.close()
+        raise
+    _held.connection, _held.key = connection, key
+    return connection
+
+
+def deliver(message) -> None:
+    """Send one message with Django's email backend.
+
+    With the SMTP backend the connection is kept open and reused by the next message in this
+    thread (a worker sends many in a row); it is dropped on any error, and a reused connection
+    the server has closed in the meantime is reopened once. Any other backend: one connection
+    per message, as before. Raises what the backend raises.
+    """
+    if settings.EMAIL_BACKEND != SMTP_BACKEND:
+        with get_connection() as connection:
+            connection.send_messages([message])
+        return
+    key = _smtp_settings()
+    connection = getattr(_held, "connection", None)
+    if connection is not None and (
+        _held.key != key or time.monotonic() - _held.used > SMTP_IDLE_SECONDS
+    ):
+        close_smtp_connection()
+        connection = None
+    reused = connection is not None
+    if connection is None:
+        connection = _open(key)
+    try:
+        connection.send_messages([message])
+    except (smtplib.SMTPServerDisconnected, ConnectionError):
+        close_smtp_connection()
+        if not reused:
+            raise
+        # The server closed the connection we kept: say it again on a new one.
+        connection = _open(key)
+        try:
+            connection.send_messages([message])
+        except BaseException:
+            close_smtp_connection()
+            raise
+    except BaseException:
+        close_smtp_connection()
+        raise
+    _held.used = time.monotonic()
 
 
 def outbox_claim(*, message_id: int) -> bool:
@@ -107,8 +188,7 @@ def outbox_send(*, message_id: int) -> str:
         _finish(row, status=S.FAILED, last_error=f"Template error: {type(exc).__name__}")
         return "failed"
     try:
-        with get_connection() as connection:
-            connection.send_messages([message])
+        deliver(message)
     except RETRYABLE as exc:
         attempts = row.attempts + 1
         label = error_label(exc)

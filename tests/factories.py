@@ -44,6 +44,7 @@ from sessions_app.models import (
     SessionSegment,
     TakeHomePoint,
 )
+from surveys.models import Choice, Instrument, Question, Section
 
 PASSWORD = "correct-horse-battery-42"
 
@@ -392,3 +393,44 @@ class ReminderSettingsFactory(factory.django.DjangoModelFactory):
         model = "ccdg.ReminderSettings"
 
     program = factory.SubFactory(ProgramFactory)
+
+
+class InstrumentFactory(factory.django.DjangoModelFactory):
+    """A draft instrument (not published)."""
+
+    class Meta:
+        model = Instrument
+
+    slug = factory.Sequence(lambda n: f"instrument-{n}")
+    name = factory.Sequence(lambda n: f"Instrument {n}")
+    version = 1
+
+
+class SectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Section
+
+    instrument = factory.SubFactory(InstrumentFactory)
+    order = factory.Sequence(lambda n: n)
+    title = factory.Sequence(lambda n: f"Section {n}")
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Question
+
+    section = factory.SubFactory(SectionFactory)
+    order = factory.Sequence(lambda n: n)
+    code = factory.Sequence(lambda n: f"q{n}")
+    text = factory.Sequence(lambda n: f"Question {n}?")
+    type = Question.Type.FREE_TEXT
+
+
+class ChoiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Choice
+
+    question = factory.SubFactory(QuestionFactory, type=Question.Type.SINGLE_CHOICE)
+    order = factory.Sequence(lambda n: n)
+    value = factory.Sequence(lambda n: f"v{n}")
+    label = factory.Sequence(lambda n: f"Value {n}")

@@ -1,0 +1,211 @@
+"""The built-in "CCDG participant survey" (slug ``ccdg-participant``, version 1), as data.
+
+Migration 0002 creates it; :func:`ensure_builtin_instrument` puts it back if it was removed
+(a database flushed by tests, or a mistaken delete in the admin). Question codes and value
+codes are stable: forms, imports, exports and the analysis all use them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+SLUG = "ccdg-participant"
+NAME = "CCDG participant survey"
+VERSION = 1
+PUBLISHED_AT = datetime(2026, 1, 1, tzinfo=UTC)
+
+AGREEMENT5 = [
+    ("1", "Strongly disagree"),
+    ("2", "Disagree"),
+    ("3", "Neither agree nor disagree"),
+    ("4", "Agree"),
+    ("5", "Strongly agree"),
+]
+RATING5 = [("1", "1 (low)"), ("2", "2"), ("3", "3"), ("4", "4"), ("5", "5 (high)")]
+CHALLENGE4 = [
+    ("1", "Not a challenge"),
+    ("2", "Mild challenge"),
+    ("3", "Moderate challenge"),
+    ("4", "Serious challenge"),
+]
+YES_NO = [("1", "Yes"), ("0", "No")]
+
+# type -> (choices, positive value codes), for the scale types.
+SCALES = {
+    "agreement5": (AGREEMENT5, ["4", "5"]),
+    "rating5": (RATING5, []),
+    "challenge4": (CHALLENGE4, ["3", "4"]),
+    "yes_no": (YES_NO, ["1"]),
+}
+
+AGREE_STEM = "Participating in the group fostered: "
+RELEVANCE_STEM = "How relevant is the group to your daily practice: "
+CHALLENGE_STEM = "How much of a challenge is {} for you?"
+ADDRESSED_STEM = "Did the group address {}?"
+
+# (section title, [(code, text, type, choices for single_choice or None)])
+SECTIONS = [
+    (
+        "Demographics",
+        [
+            (
+                "gender",
+                "Gender",
+                "single_choice",
+                [
+                    ("female", "Female"),
+                    ("male", "Male"),
+                    ("nonbinary", "Nonbinary"),
+                    ("undisclosed", "Prefer not to say"),
+                ],
+            ),
+            (
+                "clinician_type",
+                "Clinician type",
+                "single_choice",
+                [
+                    ("physician", "Physician"),
+                    ("nurse_practitioner", "Nurse practitioner"),
+                    ("physician_assistant", "Physician assistant"),
+                    ("psychologist", "Psychologist"),
+                    ("social_worker", "Social worker"),
+                    ("pharmacist", "Pharmacist"),
+                    ("nurse", "Nurse"),
+                    ("other", "Other"),
+                ],
+            ),
+            (
+                "years_at_institution",
+                "Years at the institution",
+                "single_choice",
+                [("lt5", "Less than 5"), ("5to10", "5 to 10"), ("gt10", "More than 10")],
+            ),
+            (
+                "patient_care_halfdays",
+                "Share of your job in direct patient care (half-day sessions per week)",
+                "single_choice",
+                [("ge7", "7 or more (full time)"), ("le6", "6 or fewer")],
+            ),
+            # No fixed choices: the labels are the program's group names (or, on a paper
+            # wave, whatever labels the forms used).
+            ("group", "Which group do you attend?", "single_choice", []),
+        ],
+    ),
+    (
+        "Skills the group fostered",
+        [
+            ("skill_self_reflection", AGREE_STEM + "self-reflection", "agreement5", None),
+            (
+                "skill_tolerate_uncertainty",
+                AGREE_STEM + "ability to tolerate uncertainty",
+                "agreement5",
+                None,
+            ),
+            ("skill_empathy", AGREE_STEM + "empathy", "agreement5", None),
+            (
+                "skill_flexibility_uncertainty",
+                AGREE_STEM + "increased flexibility to tolerate uncertainty",
+                "agreement5",
+                None,
+            ),
+            (
+                "skill_blind_spots",
+                AGREE_STEM + "increased awareness of my own limitations or blind spots",
+                "agreement5",
+                None,
+            ),
+            (
+                "skill_patient_challenges",
+                AGREE_STEM + "responding to patient challenges",
+                "agreement5",
+                None,
+            ),
+        ],
+    ),
+    (
+        "Relevance to daily practice",
+        [
+            (
+                "relevance_prioritize",
+                RELEVANCE_STEM + "ability to prioritise activities",
+                "rating5",
+                None,
+            ),
+            ("relevance_communicate", RELEVANCE_STEM + "ability to communicate", "rating5", None),
+            ("relevance_conflict", RELEVANCE_STEM + "ability to manage conflict", "rating5", None),
+        ],
+    ),
+    (
+        "Stressors",
+        [
+            ("challenge_isolation", CHALLENGE_STEM.format("isolation"), "challenge4", None),
+            (
+                "challenge_personal_stress",
+                CHALLENGE_STEM.format("personal stress"),
+                "challenge4",
+                None,
+            ),
+            (
+                "challenge_professional_stress",
+                CHALLENGE_STEM.format("professional stress"),
+                "challenge4",
+                None,
+            ),
+            ("addressed_isolation", ADDRESSED_STEM.format("isolation"), "yes_no", None),
+            (
+                "addressed_personal_stress",
+                ADDRESSED_STEM.format("personal stress"),
+                "yes_no",
+                None,
+            ),
+            (
+                "addressed_professional_stress",
+                ADDRESSED_STEM.format("professional stress"),
+                "yes_no",
+                None,
+            ),
+        ],
+    ),
+    (
+        "Open-ended",
+        [
+            ("open_unique", "What makes the group unique?", "free_text", None),
+            ("open_improve", "What would you change?", "free_text", None),
+            ("open_other", "Other comments", "free_text", None),
+        ],
+    ),
+]
+
+
+def ensure_builtin_instrument(Instrument, Section, Question, Choice):
+    """Create the built-in instrument (version 1) unless it exists; return it.
+
+    Takes the model classes so the data migration can pass its historical models.
+    """
+    instrument = Instrument.objects.filter(slug=SLUG, version=VERSION).first()
+    if instrument is not None:
+        return instrument
+    instrument = Instrument.objects.create(
+        slug=SLUG, name=NAME, version=VERSION, published_at=PUBLISHED_AT
+    )
+    for s_order, (title, questions) in enumerate(SECTIONS, start=1):
+        section = Section.objects.create(instrument=instrument, order=s_order, title=title)
+        for q_order, (code, text, qtype, choices) in enumerate(questions, start=1):
+            positive = []
+            if qtype in SCALES:
+                choices, positive = SCALES[qtype]
+            question = Question.objects.create(
+                instrument=instrument,
+                section=section,
+                order=q_order,
+                code=code,
+                text=text,
+                type=qtype,
+                required=False,
+                positive_values=list(positive),
+            )
+            Choice.objects.bulk_create(
+                Choice(question=question, order=c_order, value=value, label=label)
+                for c_order, (value, label) in enumerate(choices or [], start=1)
+            )
+    return instrument

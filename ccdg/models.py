@@ -104,6 +104,8 @@ class OutboxMessage(models.Model):
         SESSION_CANCELLED = "session_cancelled", "Session cancelled"
         BACKUP_ALERT = "backup_alert", "Backup facilitator alert"
         PRESENTER_PROMOTED = "presenter_promoted", "Presenter promoted from the waitlist"
+        SURVEY_INVITATION = "survey_invitation", "Survey invitation"
+        SURVEY_REMINDER = "survey_reminder", "Survey reminder (to those who have not answered)"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

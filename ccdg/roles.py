@@ -53,6 +53,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "presenters.manage": frozenset({COORDINATOR, FACILITATOR}),
     "attendance.view": frozenset({COORDINATOR, FACILITATOR, REPORT_VIEWER}),
     "calendar.program_feed": frozenset({COORDINATOR}),
+    # Surveys: coordinators run waves and enter paper forms; report viewers see the figures
+    # and the (de-identified) responses. Answering needs no sign-in: the link is the key.
+    "surveys.view": frozenset({COORDINATOR, REPORT_VIEWER}),
+    "surveys.manage": frozenset({COORDINATOR}),
     # Case notes (see can_read_case_note and can_write_case_note for the per-note rules).
     # Reading and writing the text is need-to-know: a program role is only the first gate.
     "casenote.read": frozenset({FACILITATOR, PARTICIPANT}),

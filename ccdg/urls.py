@@ -45,6 +45,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("sessions_app.urls")),
     path("", include("ccdg.outbox.urls")),
+    path("", include("surveys.urls")),
+    path("", include("surveys.urls_answer")),
 ]
 
 handler403 = "ccdg.views.error_403"

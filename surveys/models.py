@@ -6,7 +6,9 @@ A published version is immutable; :mod:`surveys.services` refuses changes to it 
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class Instrument(models.Model):
@@ -103,3 +105,204 @@ class Choice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.value}: {self.label}"
+
+
+class Wave(models.Model):
+    """One distribution of an instrument in a program, for example "Spring 2027".
+
+    An *online* wave sends each recipient a single-use link; a *paper* wave records forms handed
+    out in a session (``distributed_count``) and typed in or imported afterwards. In anonymous
+    mode (the default) a response carries no link to its respondent: the recipient row only
+    records *that* the person answered, which is what the response rate and the reminders need.
+    """
+
+    class Mode(models.TextChoices):
+        ANONYMOUS = "anonymous", "Anonymous"
+        CONFIDENTIAL = "confidential", "Confidential (responses linked to people)"
+
+    class Source(models.TextChoices):
+        ONLINE = "online", "Online, a link for each recipient"
+        PAPER = "paper", "Paper forms, typed in or imported"
+
+    class Audience(models.TextChoices):
+        LAST_SESSIONS = "last_sessions", "Attendees of the last sessions"
+        GROUP = "group", "The members of one group"
+        ALL_ACTIVE = "all_active", "All active participants"
+
+    program = models.ForeignKey(
+        "sessions_app.Program", on_delete=models.PROTECT, related_name="survey_waves"
+    )
+    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="waves")
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60)
+    mode = models.CharField(max_length=12, choices=Mode.choices, default=Mode.ANONYMOUS)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.ONLINE)
+    is_pilot = models.BooleanField(
+        default=False, help_text="Pilot responses stay out of the analysis by default."
+    )
+    audience = models.CharField(max_length=16, choices=Audience.choices, blank=True)
+    audience_sessions = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="For 'attendees of the last sessions': how many."
+    )
+    audience_group = models.ForeignKey(
+        "sessions_app.Group", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    opens_at = models.DateTimeField()
+    closes_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when the coordinator closes the wave early."
+    )
+    distributed_count = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Paper waves: how many forms were handed out."
+    )
+    reminder_days = models.PositiveSmallIntegerField(
+        default=3, help_text="Days before the closing date when non-respondents are reminded."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["program", "-opens_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "slug"], name="wave_slug_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_paper(self) -> bool:
+        return self.source == self.Source.PAPER
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.mode == self.Mode.ANONYMOUS
+
+    def is_open(self, now=None) -> bool:
+        """Online waves accept answers between opening and closing, unless closed early."""
+        now = now or timezone.now()
+        if self.is_paper or self.closed_at is not None:
+            return False
+        return self.opens_at <= now and (self.closes_at is None or now < self.closes_at)
+
+    def state(self, now=None) -> str:
+        now = now or timezone.now()
+        if self.is_paper:
+            return "paper"
+        if self.is_open(now):
+            return "open"
+        if self.closed_at is None and self.opens_at > now:
+            return "scheduled"
+        return "closed"
+
+
+class WaveRecipient(models.Model):
+    """A person a wave was sent to, and their single-use link.
+
+    The link's token is derived from ``nonce`` with the secret key (see
+    :func:`surveys.waves.link_token`); only its hash is stored, so a copy of the database alone
+    cannot answer for anyone. ``draft`` holds saved answers until submission; then it is
+    emptied and, in an anonymous wave, the response is stored with no reference to this row
+    and ``responded_at`` stays empty (only ``responded`` is set).
+    """
+
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="recipients")
+    clinician = models.ForeignKey(
+        "sessions_app.Clinician", on_delete=models.PROTECT, related_name="survey_links"
+    )
+    email = models.EmailField(help_text="The address when the wave was opened.")
+    nonce = models.CharField(max_length=32, unique=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    responded = models.BooleanField(default=False)
+    responded_at = models.DateTimeField(null=True, blank=True, help_text="Confidential waves only.")
+    draft = models.JSONField(default=dict, blank=True)
+    draft_page = models.PositiveSmallIntegerField(default=0)
+    draft_saved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["wave", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["wave", "clinician"], name="wave_recipient_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"recipient {self.pk} of wave {self.wave_id}"
+
+
+class ResponseImport(models.Model):
+    """An uploaded responses CSV waiting for the coordinator to confirm its preview."""
+
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="imports")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filename = models.CharField(max_length=255)
+    content = models.BinaryField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    committed_at = models.DateTimeField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class Response(models.Model):
+    """One returned questionnaire. ``answers`` maps question code to value code (or text).
+
+    Answers are kept as one JSON object per response, validated against the wave's instrument
+    on every write (:func:`surveys.responses.answers_clean`): the instrument version is fixed
+    per wave, so the codes are stable, and the analysis reads one row per response.
+    A response with an ``excluded_reason`` counts as returned but not as analysed.
+    """
+
+    class Source(models.TextChoices):
+        ONLINE = "online", "Online"
+        PAPER = "paper", "Paper, typed in"
+        IMPORT = "import", "Imported from CSV"
+
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="responses")
+    recipient = models.ForeignKey(
+        WaveRecipient,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="responses",
+        help_text="Confidential waves only; always empty in an anonymous wave.",
+    )
+    source = models.CharField(max_length=8, choices=Source.choices)
+    form_id = models.CharField(
+        max_length=40, blank=True, help_text="The number written on a paper form, if any."
+    )
+    answers = models.JSONField(default=dict, blank=True)
+    submitted_at = models.DateTimeField(
+        help_text="In an anonymous online wave, the day only (midnight UTC)."
+    )
+    excluded_reason = models.CharField(max_length=200, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    import_batch = models.ForeignKey(
+        ResponseImport, null=True, blank=True, on_delete=models.SET_NULL, related_name="responses"
+    )
+
+    class Meta:
+        ordering = ["wave", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["wave", "form_id"],
+                condition=~models.Q(form_id=""),
+                name="response_form_id_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"response {self.pk} to wave {self.wave_id}"
+
+    @property
+    def is_excluded(self) -> bool:
+        return bool(self.excluded_reason)

@@ -30,7 +30,7 @@ from sessions_app.models import (
     Session,
 )
 
-from .scan import OPTIONAL_KINDS
+from .scan import OPTIONAL_KINDS, SURVEY_KINDS
 
 K = OutboxMessage.Kind
 SUBJECTS = {
@@ -44,6 +44,8 @@ SUBJECTS = {
     K.SESSION_CANCELLED: "Cancelled: {group} on {when}",
     K.BACKUP_ALERT: "You lead {group} on {when}",
     K.PRESENTER_PROMOTED: "You present at {group} on {when}",
+    K.SURVEY_INVITATION: "{program}: a short survey about your group",
+    K.SURVEY_REMINDER: "Reminder: the {program} survey closes {when}",
 }
 
 
@@ -90,6 +92,8 @@ def _sessions():
 
 
 def _session_for(row: OutboxMessage) -> Session | None:
+    if row.kind in SURVEY_KINDS:
+        return None
     if row.kind in (K.LAUNCH, K.LAUNCH_SECOND):
         return (
             _sessions()
@@ -157,6 +161,29 @@ def _recipient_name(row: OutboxMessage) -> str:
     return f.name if f else ""
 
 
+def _survey_context(row: OutboxMessage, context: dict, tz) -> str:
+    """The wave, the recipient's own link and the closing date; returns the date as text."""
+    from surveys.models import WaveRecipient
+    from surveys.waves import link_url
+
+    link = (
+        WaveRecipient.objects.select_related("wave")
+        .filter(wave_id=row.object_id, clinician_id=row.recipient_id)
+        .first()
+    )
+    if link is None:
+        raise ValueError("The survey link of this message no longer exists.")
+    closes = timezone.localtime(link.wave.closes_at, tz)
+    context.update(
+        wave=link.wave,
+        survey_url=link_url(link),
+        closes=closes,
+        tz_name=str(tz),
+        anonymous=link.wave.is_anonymous,
+    )
+    return f"{closes:%a %b} {closes.day}"
+
+
 def render_message(row: OutboxMessage) -> Rendered:
     """Render ``row`` as its recipient will read it. Raises on a template error."""
     session = _session_for(row)
@@ -206,6 +233,8 @@ def render_message(row: OutboxMessage) -> Rendered:
             .first()
         )
         context["absent_name"] = absence.facilitator.name if absence else "A facilitator"
+    if row.kind in SURVEY_KINDS:
+        when = _survey_context(row, context, tz)
     if row.kind in OPTIONAL_KINDS:
         token = unsubscribe_token(program_id=program.pk, email=row.email)
         link = _url(reverse("outbox:unsubscribe", kwargs={"token": token}))

@@ -29,7 +29,9 @@ logger = logging.getLogger(__name__)
 K = OutboxMessage.Kind
 S = OutboxMessage.Status
 # Messages a person may opt out of; changes and cancellations always go out.
-OPTIONAL_KINDS = frozenset({K.LAUNCH_SECOND, K.NEXT_MEETING})
+OPTIONAL_KINDS = frozenset({K.LAUNCH_SECOND, K.NEXT_MEETING, K.SURVEY_REMINDER})
+# Survey messages: ``object_id`` is the wave, the recipient a clinician with a link.
+SURVEY_KINDS = frozenset({K.SURVEY_INVITATION, K.SURVEY_REMINDER})
 # How far back the scan looks for things that came due while nothing ran: older ones are
 # neither sent nor recorded.
 LOOKBACK = timedelta(days=14)
@@ -213,6 +215,70 @@ def _next_meeting_rows(b: _Builder, program: Program) -> None:
         )  # fmt: skip
 
 
+def survey_recipients(wave) -> list[Recipient]:
+    """Recipients of a wave who have not answered yet (nor left the program)."""
+    from sessions_app.models import Clinician
+    from surveys.models import WaveRecipient
+
+    rows = (
+        WaveRecipient.objects.filter(wave=wave, responded=False)
+        .exclude(clinician__status=Clinician.Status.INACTIVE)
+        .values_list("clinician_id", "email")
+    )
+    return [Recipient(OutboxMessage.Recipient.CLINICIAN, cid, email) for cid, email in rows]
+
+
+def _survey_rows(b: _Builder, program: Program) -> None:
+    """The invitation when an online wave opens; one reminder ``reminder_days`` before it
+    closes, to those who have not answered."""
+    from surveys.models import Wave
+
+    now = b.now
+    waves = Wave.objects.filter(
+        program=program,
+        source=Wave.Source.ONLINE,
+        closed_at__isnull=True,
+        opens_at__lte=now,
+        closes_at__gt=now,
+    )
+    for wave in waves:
+        due_invite = wave.opens_at
+        due_remind = wave.closes_at - timedelta(days=wave.reminder_days)
+        todo = []
+        if due_invite > now - LOOKBACK:
+            todo.append((K.SURVEY_INVITATION, "invite", due_invite))
+        if wave.reminder_days and wave.opens_at < due_remind <= now:
+            todo.append((K.SURVEY_REMINDER, "reminder", due_remind))
+        if not todo:
+            continue
+        recipients = survey_recipients(wave)
+        for kind, occurrence, due in todo:
+            b.add(
+                program_id=program.pk, kind=kind, object_id=wave.pk, recipients=recipients,
+                occurrence=occurrence, due_at=due,
+            )  # fmt: skip
+
+
+def survey_invitations_now(wave) -> int:
+    """The invitations of a wave just opened: rows now, tasks after commit."""
+    recipients = survey_recipients(wave)
+    rows_for_event(
+        program_id=wave.program_id, kind=K.SURVEY_INVITATION, object_id=wave.pk,
+        recipients=recipients, occurrence="invite",
+    )  # fmt: skip
+    return len(recipients)
+
+
+def survey_reminders_now(wave, *, now: datetime) -> int:
+    """A reminder the coordinator sends by hand, to those who have not answered yet."""
+    recipients = survey_recipients(wave)
+    rows_for_event(
+        program_id=wave.program_id, kind=K.SURVEY_REMINDER, object_id=wave.pk,
+        recipients=recipients, occurrence=f"reminder:{now.astimezone(UTC):%Y%m%dT%H%M%S}",
+    )  # fmt: skip
+    return len(recipients)
+
+
 def stuck_flag(*, now: datetime) -> int:
     """Rows in "sending" for too long: the worker died mid-send, so the message may or may not
     have left. They are shown to the coordinator, who decides; never resent automatically."""
@@ -287,6 +353,7 @@ def reminders_scan(*, now: datetime | None = None, enqueue: bool = True) -> Scan
         _launch_rows(builder, program, rs)
         _session_rows(builder, program, rs)
         _next_meeting_rows(builder, program)
+        _survey_rows(builder, program)
     for row in builder.rows:
         result.by_kind[row.kind] = result.by_kind.get(row.kind, 0) + 1
     with transaction.atomic():
@@ -324,10 +391,14 @@ def rows_for_event(
 
 __all__ = [
     "OPTIONAL_KINDS",
+    "SURVEY_KINDS",
     "ScanResult",
     "enqueue_pending",
     "occurrence_of",
     "reminders_scan",
     "rows_for_event",
     "stuck_flag",
+    "survey_invitations_now",
+    "survey_recipients",
+    "survey_reminders_now",
 ]

@@ -19,7 +19,7 @@ from ccdg.models import OutboxMessage, OutboxOptOut
 from sessions_app.models import Presentation, Session
 
 from .rendering import render_message
-from .scan import OPTIONAL_KINDS, paused_program_ids
+from .scan import OPTIONAL_KINDS, SURVEY_KINDS, paused_program_ids
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +142,18 @@ def _stale_reason(row: OutboxMessage) -> str:
         and OutboxOptOut.objects.filter(program_id=row.program_id, email=row.email.lower()).exists()
     ):
         return "The person unsubscribed from optional messages."
+    if row.kind in SURVEY_KINDS:
+        from surveys.models import WaveRecipient
+
+        link = (
+            WaveRecipient.objects.select_related("wave")
+            .filter(wave_id=row.object_id, clinician_id=row.recipient_id)
+            .first()
+        )
+        if link is None or not link.wave.is_open(now):
+            return "The survey had closed."
+        if link.responded:
+            return "The person had already answered."
     if row.kind in SESSION_KINDS:
         session = Session.objects.filter(pk=row.object_id).first()
         if session is None:

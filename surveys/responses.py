@@ -1,0 +1,215 @@
+"""Answers: validation against an instrument, paper entry, excluding a response.
+
+Every way a response arrives (a link, a paper form typed in, a CSV row) is checked by
+:func:`answers_clean`, so the stored answers only ever hold the instrument's question codes
+and, for the scale and choice questions, its value codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ccdg.audit import audit_record
+
+from .models import Instrument, Question, Response, Wave
+
+FREE_TEXT_MAX = 4000
+GROUP_CODE = "group"
+GROUP_LABEL_MAX = 40
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    """What validation and the forms need of a question, read once per instrument."""
+
+    code: str
+    text: str
+    type: str
+    required: bool
+    section_id: int
+    section_title: str
+    choices: tuple[tuple[str, str], ...]
+
+    @property
+    def is_text(self) -> bool:
+        return self.type == Question.Type.FREE_TEXT
+
+
+def question_specs(instrument: Instrument) -> list[QuestionSpec]:
+    """The instrument's questions in order, with their choices: two queries."""
+    questions = instrument.questions.select_related("section").prefetch_related("choices")
+    return [
+        QuestionSpec(
+            code=q.code,
+            text=q.text,
+            type=q.type,
+            required=q.required,
+            section_id=q.section_id,
+            section_title=q.section.title,
+            choices=tuple((c.value, c.label) for c in q.choices.all()),
+        )
+        for q in questions
+    ]
+
+
+def sections_of(specs: list[QuestionSpec]) -> list[tuple[str, list[QuestionSpec]]]:
+    """The questions grouped by section, in order: one answering page per section."""
+    out: list[tuple[str, list[QuestionSpec]]] = []
+    last = None
+    for s in specs:
+        if s.section_id != last:
+            out.append((s.section_title, []))
+            last = s.section_id
+        out[-1][1].append(s)
+    return out
+
+
+def group_labels_for(wave: Wave) -> list[str] | None:
+    """Allowed answers to the ``group`` question: the program's group names for an online
+    wave; None (any short label) for a paper wave, whose forms used their own labels."""
+    if wave.is_paper:
+        return None
+    from sessions_app.models import Group
+
+    return list(
+        Group.objects.filter(program_id=wave.program_id)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+
+
+def choices_for(spec: QuestionSpec, group_labels: list[str] | None) -> tuple[tuple[str, str], ...]:
+    if spec.code == GROUP_CODE and not spec.choices and group_labels is not None:
+        return tuple((label, label) for label in group_labels)
+    return spec.choices
+
+
+def answer_error(spec: QuestionSpec, value: str, group_labels: list[str] | None) -> str | None:
+    """Why ``value`` is not a valid answer to ``spec`` (None when it is). Blank is valid."""
+    if value == "":
+        return None
+    if spec.is_text:
+        if len(value) > FREE_TEXT_MAX:
+            return f"is longer than {FREE_TEXT_MAX} characters"
+        return None
+    choices = choices_for(spec, group_labels)
+    if spec.code == GROUP_CODE and not choices:
+        if len(value) > GROUP_LABEL_MAX:
+            return f"is longer than {GROUP_LABEL_MAX} characters"
+        return None
+    allowed = [v for v, _ in choices]
+    if value not in allowed:
+        return f"“{value}” is not one of {', '.join(allowed)}"
+    return None
+
+
+def answers_clean(
+    instrument: Instrument | list[QuestionSpec],
+    answers: dict[str, Any],
+    *,
+    group_labels: list[str] | None = None,
+    check_required: bool = True,
+) -> dict[str, str]:
+    """Answers reduced to known codes with valid values; blank answers are left out.
+
+    Raises ``ValidationError`` with a dict of question code -> message for unknown codes,
+    invalid values and missing required answers.
+    """
+    specs = instrument if isinstance(instrument, list) else question_specs(instrument)
+    by_code = {s.code: s for s in specs}
+    errors: dict[str, str] = {}
+    clean: dict[str, str] = {}
+    for code, raw in answers.items():
+        spec = by_code.get(code)
+        if spec is None:
+            errors[code] = f"“{code}” is not a question of this survey."
+            continue
+        value = "" if raw is None else str(raw).strip()
+        if spec.is_text:
+            value = str(raw or "").strip()
+        problem = answer_error(spec, value, group_labels)
+        if problem:
+            errors[code] = f"{code}: {problem}."
+        elif value != "":
+            clean[code] = value
+    if check_required:
+        for s in specs:
+            if s.required and s.code not in clean and s.code not in errors:
+                errors[s.code] = f"{s.code}: an answer is required."
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def paper_response_add(
+    *,
+    wave: Wave,
+    actor: Any,
+    answers: dict[str, Any],
+    form_id: str = "",
+    excluded_reason: str = "",
+) -> Response:
+    """A paper form typed in by the coordinator. Raises ``ValidationError`` (field keys)."""
+    clean = answers_clean(wave.instrument, answers, group_labels=group_labels_for(wave))
+    form_id = (form_id or "").strip()
+    if form_id and Response.objects.filter(wave=wave, form_id=form_id).exists():
+        raise ValidationError({"form_id": f"Form “{form_id}” has already been entered."})
+    try:
+        with transaction.atomic():
+            response = Response.objects.create(
+                wave=wave,
+                source=Response.Source.PAPER,
+                form_id=form_id,
+                answers=clean,
+                submitted_at=timezone.now(),
+                excluded_reason=(excluded_reason or "").strip()[:200],
+                entered_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+            audit_record(
+                actor=actor, action="survey.paper_entry", obj=response,
+                program_id=wave.program_id, data={"wave": wave.pk},
+            )  # fmt: skip
+    except IntegrityError as exc:
+        raise ValidationError({"form_id": f"Form “{form_id}” has already been entered."}) from exc
+    return response
+
+
+def response_exclude(*, response: Response, actor: Any, reason: str) -> Response:
+    """Keep the response as returned but leave it out of the analysis, with the reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the response is excluded (for example "
+                                         "“damaged form”)."})  # fmt: skip
+    if len(reason) > 200:
+        raise ValidationError({"reason": "Keep the reason under 200 characters."})
+    Response.objects.filter(pk=response.pk).update(excluded_reason=reason)
+    response.excluded_reason = reason
+    audit_record(
+        actor=actor, action="survey.response_exclude", obj=response,
+        program_id=response.wave.program_id, data={"reason": reason},
+    )  # fmt: skip
+    return response
+
+
+def response_include(*, response: Response, actor: Any) -> Response:
+    Response.objects.filter(pk=response.pk).update(excluded_reason="")
+    response.excluded_reason = ""
+    audit_record(
+        actor=actor, action="survey.response_include", obj=response,
+        program_id=response.wave.program_id,
+    )  # fmt: skip
+    return response
+
+
+def analysable(queryset, *, include_pilot: bool = False):
+    """Responses that enter the analysis: not excluded, and not from a pilot wave unless
+    asked for."""
+    qs = queryset.filter(excluded_reason="")
+    if not include_pilot:
+        qs = qs.filter(wave__is_pilot=False)
+    return qs

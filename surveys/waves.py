@@ -1,0 +1,482 @@
+"""Survey waves: who gets one, their single-use links, saving a draft and submitting.
+
+Views, commands, the outbox and tests go through these functions. Rules:
+
+* A wave needs at least one recipient and a closing date in the future, or it is refused.
+* Each recipient's link token is derived from a random per-recipient nonce with the secret
+  key; only a hash of the token is stored (so a copy of the database cannot answer for anyone)
+  and the outbox can render the link again when it sends a reminder.
+* A link answers once. Saving a draft keeps the answers against the link until submission.
+* In an anonymous wave the stored response has no reference to the recipient and its time is
+  cut to the day; the recipient row keeps only the fact that the person answered (for the
+  response rate and so reminders reach only the others).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.text import slugify
+
+from ccdg.audit import audit_record
+from sessions_app.models import (
+    Attendance,
+    Clinician,
+    Group,
+    GroupMembership,
+    Program,
+    Session,
+)
+
+from . import builtin
+from .models import Instrument, Response, Wave, WaveRecipient
+from .responses import answers_clean, group_labels_for
+
+A = Wave.Audience
+MAX_LAST_SESSIONS = 52
+
+
+# -- links ---------------------------------------------------------------------------------
+
+
+def link_token(recipient: WaveRecipient) -> str:
+    """The recipient's link token, the same every time (derived from the nonce)."""
+    key = f"ccdg.survey-link:{settings.SECRET_KEY}".encode()
+    digest = hmac.new(key, recipient.nonce.encode(), hashlib.sha256).hexdigest()
+    return digest[:40]
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def link_path(recipient: WaveRecipient) -> str:
+    from django.urls import reverse
+
+    return reverse("survey_answer:answer", kwargs={"token": link_token(recipient)})
+
+
+def link_url(recipient: WaveRecipient) -> str:
+    return f"{settings.BASE_URL}{link_path(recipient)}"
+
+
+def recipient_for_token(token: str) -> WaveRecipient | None:
+    """The recipient whose link this is, or None. One indexed lookup either way."""
+    if not token or len(token) > 100:
+        return None
+    return (
+        WaveRecipient.objects.select_related("wave__program", "wave__instrument")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+
+
+def link_usable(recipient: WaveRecipient | None, now: datetime | None = None) -> bool:
+    """Unknown, used and closed links are all refused the same way (see the answer views)."""
+    return recipient is not None and not recipient.responded and recipient.wave.is_open(now)
+
+
+# -- audience ------------------------------------------------------------------------------
+
+
+def audience_clinicians(
+    *,
+    program: Program,
+    audience: str,
+    sessions: int | None = None,
+    group: Group | None = None,
+) -> list[Clinician]:
+    """Who a wave for this audience goes to; never an inactive clinician."""
+    active = Clinician.objects.filter(program=program).exclude(status=Clinician.Status.INACTIVE)
+    if audience == A.GROUP:
+        if group is None or group.program_id != program.pk:
+            raise ValidationError({"audience_group": "Choose one of the program's groups."})
+        ids = GroupMembership.objects.filter(group=group, left_on__isnull=True).values(
+            "clinician_id"
+        )
+        return list(active.filter(pk__in=ids).order_by("last_name", "first_name", "pk"))
+    if audience == A.ALL_ACTIVE:
+        ids = GroupMembership.objects.filter(group__program=program, left_on__isnull=True).values(
+            "clinician_id"
+        )
+        return list(active.filter(pk__in=ids).order_by("last_name", "first_name", "pk"))
+    if audience == A.LAST_SESSIONS:
+        if not sessions or sessions < 1 or sessions > MAX_LAST_SESSIONS:
+            raise ValidationError(
+                {"audience_sessions": f"Give a number of sessions from 1 to {MAX_LAST_SESSIONS}."}
+            )
+        held = list(
+            Session.objects.filter(
+                group__program=program,
+                status=Session.Status.SCHEDULED,
+                starts_at__lte=timezone.now(),
+            )
+            .order_by("-starts_at", "-pk")
+            .values_list("pk", flat=True)[:sessions]
+        )
+        ids = Attendance.objects.filter(
+            session_id__in=held,
+            status__in=[Attendance.Status.PRESENT, Attendance.Status.GUEST],
+        ).values("clinician_id")
+        return list(active.filter(pk__in=ids).order_by("last_name", "first_name", "pk"))
+    raise ValidationError({"audience": "Choose who receives the survey."})
+
+
+# -- opening and managing waves -------------------------------------------------------------
+
+
+def _unique_slug(program: Program, wanted: str) -> str:
+    base = slugify(wanted)[:50] or "wave"
+    slug, n = base, 2
+    while Wave.objects.filter(program=program, slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _check_slug(program: Program, slug: str) -> None:
+    if Wave.objects.filter(program=program, slug=slug).exists():
+        raise ValidationError({"slug": f"The program already has a wave “{slug}”."})
+
+
+def wave_open(
+    *,
+    program: Program,
+    actor: Any,
+    name: str,
+    closes_at: datetime,
+    audience: str,
+    sessions: int | None = None,
+    group: Group | None = None,
+    mode: str = Wave.Mode.ANONYMOUS,
+    is_pilot: bool = False,
+    instrument: Instrument | None = None,
+    slug: str = "",
+    reminder_days: int = 3,
+    now: datetime | None = None,
+) -> Wave:
+    """Open an online wave now: one recipient row (and link) per person in the audience.
+
+    Raises ``ValidationError`` (with field keys) for a closing date not in the future, an
+    audience with nobody in it, a draft instrument, or a slug already in use.
+    """
+    now = now or timezone.now()
+    if closes_at is None or closes_at <= now:
+        raise ValidationError({"closes_at": "The closing date must be in the future."})
+    if instrument is None:
+        from .services import builtin_instrument
+
+        instrument = builtin_instrument()
+    if not instrument.is_published:
+        raise ValidationError({"instrument": "Only a published instrument can be sent."})
+    people = audience_clinicians(program=program, audience=audience, sessions=sessions, group=group)
+    if not people:
+        raise ValidationError(
+            {"audience": "Nobody matches this choice of recipients; the wave was not opened."}
+        )
+    if slug:
+        _check_slug(program, slug)
+    else:
+        slug = _unique_slug(program, name)
+    with transaction.atomic():
+        wave = Wave.objects.create(
+            program=program,
+            instrument=instrument,
+            name=name,
+            slug=slug,
+            mode=mode,
+            source=Wave.Source.ONLINE,
+            is_pilot=is_pilot,
+            audience=audience,
+            audience_sessions=sessions if audience == A.LAST_SESSIONS else None,
+            audience_group=group if audience == A.GROUP else None,
+            opens_at=now,
+            closes_at=closes_at,
+            reminder_days=reminder_days,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        rows = []
+        for c in people:
+            rec = WaveRecipient(wave=wave, clinician=c, email=c.email, nonce=secrets.token_hex(16))
+            rec.token_hash = token_hash(link_token(rec))
+            rows.append(rec)
+        WaveRecipient.objects.bulk_create(rows, batch_size=500)
+        audit_record(
+            actor=actor, action="survey.wave_open", obj=wave, program_id=program.pk,
+            data={"recipients": len(rows), "mode": mode, "pilot": is_pilot},
+        )  # fmt: skip
+    from ccdg.outbox.scan import survey_invitations_now
+
+    survey_invitations_now(wave)
+    return wave
+
+
+def paper_wave_create(
+    *,
+    program: Program,
+    actor: Any,
+    name: str,
+    distributed: int | None,
+    slug: str = "",
+    mode: str = Wave.Mode.ANONYMOUS,
+    is_pilot: bool = False,
+    instrument: Instrument | None = None,
+    handed_out_on: datetime | None = None,
+) -> Wave:
+    """A wave of paper forms handed out in a session, typed in or imported afterwards."""
+    if distributed is not None and distributed < 0:
+        raise ValidationError({"distributed": "The number of forms handed out cannot be negative."})
+    if instrument is None:
+        from .services import builtin_instrument
+
+        instrument = builtin_instrument()
+    if slug:
+        _check_slug(program, slug)
+    else:
+        slug = _unique_slug(program, name)
+    with transaction.atomic():
+        wave = Wave.objects.create(
+            program=program,
+            instrument=instrument,
+            name=name,
+            slug=slug,
+            mode=mode,
+            source=Wave.Source.PAPER,
+            is_pilot=is_pilot,
+            opens_at=handed_out_on or timezone.now(),
+            distributed_count=distributed,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        )
+        audit_record(
+            actor=actor, action="survey.paper_wave_create", obj=wave, program_id=program.pk,
+            data={"distributed": distributed, "pilot": is_pilot},
+        )  # fmt: skip
+    return wave
+
+
+def wave_close(*, wave: Wave, actor: Any, now: datetime | None = None) -> Wave:
+    now = now or timezone.now()
+    if wave.is_paper:
+        raise ValidationError("A paper wave has no links to close.")
+    if not wave.is_open(now):
+        raise ValidationError("The wave is already closed.")
+    Wave.objects.filter(pk=wave.pk).update(closed_at=now)
+    wave.closed_at = now
+    audit_record(actor=actor, action="survey.wave_close", obj=wave, program_id=wave.program_id)
+    return wave
+
+
+def wave_extend(
+    *, wave: Wave, actor: Any, closes_at: datetime, now: datetime | None = None
+) -> Wave:
+    """Move the closing date (and reopen a wave that closed on its date, not one closed early)."""
+    now = now or timezone.now()
+    if wave.is_paper:
+        raise ValidationError("A paper wave has no closing date.")
+    if wave.closed_at is not None:
+        raise ValidationError("The wave was closed by hand and stays closed.")
+    if closes_at is None or closes_at <= now:
+        raise ValidationError({"closes_at": "The closing date must be in the future."})
+    Wave.objects.filter(pk=wave.pk).update(closes_at=closes_at)
+    wave.closes_at = closes_at
+    audit_record(
+        actor=actor, action="survey.wave_extend", obj=wave, program_id=wave.program_id,
+        data={"closes_at": closes_at.isoformat()},
+    )  # fmt: skip
+    return wave
+
+
+def wave_set_pilot(*, wave: Wave, actor: Any, is_pilot: bool) -> Wave:
+    Wave.objects.filter(pk=wave.pk).update(is_pilot=is_pilot)
+    wave.is_pilot = is_pilot
+    audit_record(
+        actor=actor, action="survey.wave_pilot", obj=wave, program_id=wave.program_id,
+        data={"pilot": is_pilot},
+    )  # fmt: skip
+    return wave
+
+
+def wave_remind_now(*, wave: Wave, actor: Any, now: datetime | None = None) -> int:
+    """Queue a reminder now for everyone who has not answered; returns how many."""
+    now = now or timezone.now()
+    if not wave.is_open(now):
+        raise ValidationError("The wave is closed: there is nobody left to remind.")
+    from ccdg.outbox.scan import survey_reminders_now
+
+    n = survey_reminders_now(wave, now=now)
+    audit_record(
+        actor=actor, action="survey.wave_remind", obj=wave, program_id=wave.program_id,
+        data={"recipients": n},
+    )  # fmt: skip
+    return n
+
+
+# -- figures -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WaveFigures:
+    distributed: int
+    returned: int
+    excluded: int
+    saved_drafts: int
+
+    @property
+    def analysed(self) -> int:
+        return self.returned - self.excluded
+
+    @property
+    def rate(self) -> float | None:
+        """Returned / distributed, or None when nothing was distributed."""
+        return self.returned / self.distributed if self.distributed else None
+
+
+def waves_with_figures(queryset):
+    """Annotate waves with the counts :func:`figures` reads: one query for any number."""
+    return queryset.annotate(
+        n_recipients=Count("recipients", distinct=True),
+        n_drafts=Count(
+            "recipients",
+            filter=Q(recipients__responded=False, recipients__draft_saved_at__isnull=False),
+            distinct=True,
+        ),
+        n_returned=Count("responses", distinct=True),
+        n_excluded=Count("responses", filter=~Q(responses__excluded_reason=""), distinct=True),
+    )
+
+
+def figures(wave: Wave) -> WaveFigures:
+    """Distributed, returned, excluded (and analysed, rate). Uses the annotations of
+    :func:`waves_with_figures` when present, else counts."""
+    if not hasattr(wave, "n_returned"):
+        wave = waves_with_figures(Wave.objects.filter(pk=wave.pk)).get()
+    if wave.is_paper:
+        distributed = wave.distributed_count or 0
+        # A paper wave with more forms returned than handed out was miscounted: say so in
+        # the figures rather than print a rate over 100%.
+        distributed = max(distributed, wave.n_returned) if wave.distributed_count else 0
+    else:
+        distributed = wave.n_recipients
+    return WaveFigures(
+        distributed=distributed,
+        returned=wave.n_returned,
+        excluded=wave.n_excluded,
+        saved_drafts=wave.n_drafts,
+    )
+
+
+# -- answering ----------------------------------------------------------------------------
+
+
+class LinkRefused(Exception):
+    """The link cannot be used (unknown, used or closed): one reason for all three."""
+
+
+def draft_save(
+    *, recipient: WaveRecipient, answers: dict[str, str], page: int, now: datetime | None = None
+) -> WaveRecipient:
+    """Keep answers given so far (merged into the draft) and the page reached."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = (
+            WaveRecipient.objects.select_for_update().select_related("wave").get(pk=recipient.pk)
+        )
+        if not link_usable(locked, now):
+            raise LinkRefused()
+        draft = dict(locked.draft)
+        draft.update(answers)
+        # Answers cleared by the respondent go from the draft, so resume shows them blank.
+        draft = {k: v for k, v in draft.items() if v not in ("", None)}
+        locked.draft, locked.draft_page, locked.draft_saved_at = draft, page, now
+        locked.save(update_fields=["draft", "draft_page", "draft_saved_at"])
+    return locked
+
+
+def response_submit(
+    *, recipient: WaveRecipient, answers: dict[str, str], now: datetime | None = None
+) -> Response:
+    """Submit through a link: once only. Raises ``LinkRefused`` or ``ValidationError``."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = (
+            WaveRecipient.objects.select_for_update()
+            .select_related("wave__instrument", "wave__program")
+            .get(pk=recipient.pk)
+        )
+        if not link_usable(locked, now):
+            raise LinkRefused()
+        wave = locked.wave
+        merged = {**locked.draft, **answers}
+        clean = answers_clean(wave.instrument, merged, group_labels=group_labels_for(wave))
+        anonymous = wave.is_anonymous
+        submitted = datetime(now.year, now.month, now.day, tzinfo=UTC) if anonymous else now
+        response = Response.objects.create(
+            wave=wave,
+            recipient=None if anonymous else locked,
+            source=Response.Source.ONLINE,
+            answers=clean,
+            submitted_at=submitted,
+        )
+        locked.responded = True
+        locked.responded_at = None if anonymous else now
+        locked.draft, locked.draft_page, locked.draft_saved_at = {}, 0, None
+        locked.save(update_fields=["responded", "responded_at", "draft", "draft_page",
+                                   "draft_saved_at"])  # fmt: skip
+    return response
+
+
+def default_closing(now: datetime | None = None) -> datetime:
+    """Two weeks from now, at the end of that day in the server's time zone."""
+    now = timezone.localtime(now or timezone.now())
+    end = (now + timedelta(days=14)).replace(hour=23, minute=59, second=0, microsecond=0)
+    return end
+
+
+def builtin_paper_wave(*, program: Program, slug: str, distributed: int | None, actor: Any) -> Wave:
+    """The paper wave ``slug`` of the program, created with the built-in instrument if new."""
+    wave = Wave.objects.filter(program=program, slug=slug).first()
+    if wave is not None:
+        return wave
+    try:
+        return paper_wave_create(
+            program=program,
+            actor=actor,
+            name=slug.replace("-", " ").capitalize(),
+            slug=slug,
+            distributed=distributed,
+        )
+    except IntegrityError as exc:  # created by someone else in the meantime
+        raise ValidationError(f"The wave “{slug}” was created meanwhile; run again.") from exc
+
+
+__all__ = [
+    "LinkRefused",
+    "WaveFigures",
+    "audience_clinicians",
+    "builtin",
+    "default_closing",
+    "draft_save",
+    "figures",
+    "link_path",
+    "link_token",
+    "link_url",
+    "link_usable",
+    "paper_wave_create",
+    "recipient_for_token",
+    "response_submit",
+    "wave_close",
+    "wave_extend",
+    "wave_open",
+    "wave_remind_now",
+    "wave_set_pilot",
+    "waves_with_figures",
+]

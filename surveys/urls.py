@@ -1,6 +1,5 @@
 """Coordinator and report-viewer pages of the surveys (namespace ``surveys``)."""
 
-from django.urls import path
 
 app_name = "surveys"
 

@@ -1,6 +1,5 @@
 """The respondent's pages, reached through a single-use link (namespace ``survey_answer``)."""
 
-from django.urls import path
 
 app_name = "survey_answer"
 

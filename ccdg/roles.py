@@ -57,6 +57,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # and the (de-identified) responses. Answering needs no sign-in: the link is the key.
     "surveys.view": frozenset({COORDINATOR, REPORT_VIEWER}),
     "surveys.manage": frozenset({COORDINATOR}),
+    # Analysis runs: started and read by coordinators and report viewers (researchers).
+    "analysis.run": frozenset({COORDINATOR, REPORT_VIEWER}),
     # Case notes (see can_read_case_note and can_write_case_note for the per-note rules).
     # Reading and writing the text is need-to-know: a program role is only the first gate.
     "casenote.read": frozenset({FACILITATOR, PARTICIPANT}),

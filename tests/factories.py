@@ -44,7 +44,7 @@ from sessions_app.models import (
     SessionSegment,
     TakeHomePoint,
 )
-from surveys.models import Choice, Instrument, Question, Section
+from surveys.models import Choice, Instrument, Question, Response, Section, Wave
 
 PASSWORD = "correct-horse-battery-42"
 
@@ -434,3 +434,35 @@ class ChoiceFactory(factory.django.DjangoModelFactory):
     order = factory.Sequence(lambda n: n)
     value = factory.Sequence(lambda n: f"v{n}")
     label = factory.Sequence(lambda n: f"Value {n}")
+
+
+def _builtin_instrument():
+    from surveys.services import builtin_instrument
+
+    return builtin_instrument()
+
+
+class WaveFactory(factory.django.DjangoModelFactory):
+    """A paper wave of the built-in instrument (online waves come from ``wave_open``, which
+    makes the recipients and their links)."""
+
+    class Meta:
+        model = Wave
+
+    program = factory.SubFactory(ProgramFactory)
+    instrument = factory.LazyFunction(_builtin_instrument)
+    name = factory.Sequence(lambda n: f"Wave {n}")
+    slug = factory.Sequence(lambda n: f"wave-{n}")
+    source = Wave.Source.PAPER
+    opens_at = factory.LazyFunction(timezone.now)
+    distributed_count = 10
+
+
+class ResponseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Response
+
+    wave = factory.SubFactory(WaveFactory)
+    source = Response.Source.PAPER
+    answers = factory.LazyFunction(lambda: {"skill_empathy": "4"})
+    submitted_at = factory.LazyFunction(timezone.now)

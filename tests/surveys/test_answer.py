@@ -1,0 +1,360 @@
+"""The respondent's pages: one section per page with progress, drafts saved at each step and
+resumed through the same link, per-page validation, the identifier guard as a warning,
+submission once, and one identical page for unknown, used and closed links."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from surveys import services, waves
+from surveys.models import Response, Wave, WaveRecipient
+from tests.factories import GroupFactory, GroupMembershipFactory, UserFactory
+
+PHI_TEXT = "Mrs. Alvarez, seen on March 14th, taught me patience."
+CLEAN_TEXT = "The group helped me listen without rushing to fix things."
+REFUSED_HEADING = "This survey link can't be used"
+
+
+@pytest.fixture
+def group(program):
+    group = GroupFactory(program=program, name="Tuesday group")
+    for _ in range(2):
+        GroupMembershipFactory(group=group)
+    return group
+
+
+def open_wave(program, coordinator, **kwargs):
+    kwargs.setdefault("name", "Spring 2027")
+    kwargs.setdefault("closes_at", timezone.now() + timedelta(days=14))
+    kwargs.setdefault("audience", Wave.Audience.ALL_ACTIVE)
+    return waves.wave_open(program=program, actor=coordinator, **kwargs)
+
+
+@pytest.fixture
+def wave(program, coordinator, group):
+    return open_wave(program, coordinator)
+
+
+@pytest.fixture
+def recipient(wave):
+    return wave.recipients.order_by("pk").first()
+
+
+def url_of(recipient: WaveRecipient) -> str:
+    return waves.link_path(recipient)
+
+
+def post(client, recipient, page: int, action: str, **answers):
+    return client.post(url_of(recipient), {"page": page, "action": action, **answers})
+
+
+def fresh(recipient: WaveRecipient) -> WaveRecipient:
+    return WaveRecipient.objects.get(pk=recipient.pk)
+
+
+def checked(html: str, code: str) -> list[str]:
+    """The values of the ticked radio buttons of a question."""
+    return re.findall(rf'name="{code}" id="[^"]+" value="([^"]*)" autocomplete="off" checked', html)
+
+
+def test_first_page_shows_the_first_section_the_progress_and_the_wave(client, program, recipient):
+    response = client.get(url_of(recipient))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Section 1 of 5: Demographics" in html
+    assert 'aria-valuenow="20"' in html and "progress-bar survey-w-20" in html
+    assert "Spring 2027" in html and program.name in html
+    closes = recipient.wave.closes_at.astimezone(ZoneInfo(program.timezone))
+    assert f"{closes:%B} {closes.day}, {closes:%Y}, {closes:%H:%M}" in html
+    assert "Every question may be skipped." in html
+    assert 'name="gender"' in html and 'name="group"' in html
+    assert 'value="Tuesday group"' in html  # the group question offers the program's groups
+    assert 'name="skill_empathy"' not in html  # the next section is on the next page
+    assert 'value="next"' in html and 'value="save"' in html
+    assert 'value="back"' not in html and 'value="submit"' not in html
+
+
+def test_token_pages_are_not_cached_indexed_or_sent_as_referrer(client, recipient):
+    for response in (client.get(url_of(recipient)), client.get(reverse("survey_answer:thanks"))):
+        assert "no-store" in response["Cache-Control"]
+        assert response["Referrer-Policy"] == "same-origin"
+        assert "noindex" in response["X-Robots-Tag"]
+
+
+def test_next_saves_the_page_into_the_draft_and_moves_on(client, recipient):
+    response = post(client, recipient, 1, "next", gender="female", group="Tuesday group")
+    assert response.status_code == 302
+    assert response["Location"] == url_of(recipient)
+    rec = fresh(recipient)
+    assert rec.draft == {"gender": "female", "group": "Tuesday group"}
+    assert rec.draft_page == 1
+    assert Response.objects.count() == 0
+    html = client.get(url_of(recipient)).content.decode()
+    assert "Section 2 of 5: Skills the group fostered" in html
+    assert 'value="back"' in html
+
+
+def test_leaving_and_coming_back_resumes_at_the_saved_page_with_answers(client, recipient):
+    post(client, recipient, 1, "next", gender="male")
+    response = post(client, recipient, 2, "save", skill_empathy="4", skill_blind_spots="2")
+    assert response["Location"] == url_of(recipient) + "?saved=1"
+    saved = client.get(response["Location"]).content.decode()
+    assert "Your answers so far are saved." in saved
+
+    client.cookies.clear()  # another browser, the same link
+    html = client.get(url_of(recipient)).content.decode()
+    assert "Section 2 of 5" in html
+    assert checked(html, "skill_empathy") == ["4"]
+    assert checked(html, "skill_blind_spots") == ["2"]
+
+
+def test_back_keeps_the_page_and_returns_to_the_previous_one(client, recipient):
+    post(client, recipient, 1, "next", gender="nonbinary")
+    post(client, recipient, 2, "back", skill_empathy="5")
+    rec = fresh(recipient)
+    assert rec.draft_page == 0
+    assert rec.draft == {"gender": "nonbinary", "skill_empathy": "5"}
+    html = client.get(url_of(recipient)).content.decode()
+    assert "Section 1 of 5" in html
+    assert checked(html, "gender") == ["nonbinary"]
+
+
+def test_a_cleared_answer_leaves_the_draft(client, recipient):
+    post(client, recipient, 1, "next", gender="female", clinician_type="nurse")
+    post(client, recipient, 1, "next", gender="", clinician_type="nurse")
+    assert fresh(recipient).draft == {"clinician_type": "nurse"}
+
+
+def test_page_parameter_moves_between_pages_within_bounds(client, recipient):
+    assert "Section 3 of 5" in client.get(url_of(recipient) + "?page=3").content.decode()
+    for bad in ("0", "6", "-1", "two"):
+        html = client.get(f"{url_of(recipient)}?page={bad}").content.decode()
+        assert "Section 1 of 5" in html  # the saved page
+
+
+def test_an_invalid_value_is_refused_with_a_message_and_the_rest_is_kept(client, recipient):
+    response = post(client, recipient, 1, "next", gender="alien", clinician_type="nurse")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Some answers need your attention." in html
+    assert "This answer could not be kept: “alien” is not one of female, male" in html
+    assert checked(html, "clinician_type") == ["nurse"]
+    assert "Section 1 of 5" in html
+    rec = fresh(recipient)
+    assert rec.draft == {} and rec.draft_page == 0 and rec.draft_saved_at is None
+
+
+def test_too_long_free_text_is_refused_and_kept_as_typed(client, recipient):
+    text = "a" * 4001
+    response = post(client, recipient, 5, "save", open_unique=text, open_other=CLEAN_TEXT)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "is longer than 4000 characters" in html
+    assert f">{text}</textarea>" in html and f">{CLEAN_TEXT}</textarea>" in html
+    assert fresh(recipient).draft == {}
+
+
+def test_identifiers_in_free_text_warn_then_keep_as_written_continues(client, recipient, caplog):
+    caplog.set_level(logging.DEBUG)
+    response = post(client, recipient, 5, "save", open_unique=PHI_TEXT)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Your answer may identify a patient." in html
+    assert "<mark" in html and ">Mrs. Alvarez</mark>" in html and ">March 14th</mark>" in html
+    assert 'name="keep_as_written"' in html
+    assert f">{PHI_TEXT}</textarea>" in html
+    assert fresh(recipient).draft == {}
+
+    response = post(client, recipient, 5, "save", open_unique=PHI_TEXT, keep_as_written="1")
+    assert response.status_code == 302
+    assert fresh(recipient).draft == {"open_unique": PHI_TEXT}
+
+    # Accepted once, the same text is not flagged again when the page is submitted.
+    response = post(client, recipient, 5, "submit", open_unique=PHI_TEXT)
+    assert response.status_code == 302
+    assert Response.objects.get().answers == {"open_unique": PHI_TEXT}
+    assert "Alvarez" not in caplog.text
+
+
+def test_clean_free_text_passes_without_a_warning(client, recipient):
+    response = post(client, recipient, 5, "save", open_improve=CLEAN_TEXT)
+    assert response.status_code == 302
+    assert fresh(recipient).draft == {"open_improve": CLEAN_TEXT}
+
+
+def answer_everything(client, recipient) -> dict[str, str]:
+    pages = [
+        {"gender": "female", "clinician_type": "physician", "group": "Tuesday group"},
+        {"skill_empathy": "4", "skill_self_reflection": "5"},
+        {"relevance_communicate": "3"},
+        {"challenge_isolation": "2", "addressed_isolation": "1"},
+        {"open_unique": CLEAN_TEXT},
+    ]
+    for number, answers in enumerate(pages[:-1], start=1):
+        assert post(client, recipient, number, "next", **answers).status_code == 302
+    response = post(client, recipient, 5, "submit", **pages[-1])
+    assert response.status_code == 302
+    assert response["Location"] == reverse("survey_answer:thanks")
+    return {k: v for page in pages for k, v in page.items()}
+
+
+def test_submit_in_an_anonymous_wave_stores_an_unlinked_response(client, recipient):
+    given = answer_everything(client, recipient)
+    thanks = client.get(reverse("survey_answer:thanks"))
+    assert "Your answers have been received." in thanks.content.decode()
+
+    response = Response.objects.get()
+    assert response.answers == given
+    assert response.recipient is None
+    assert response.source == Response.Source.ONLINE
+    now = timezone.now().astimezone(UTC)
+    assert response.submitted_at == datetime(now.year, now.month, now.day, tzinfo=UTC)
+    rec = fresh(recipient)
+    assert rec.responded is True
+    assert rec.responded_at is None
+    assert rec.draft == {} and rec.draft_saved_at is None
+
+
+def test_submit_in_a_confidential_wave_links_the_response(client, program, coordinator, group):
+    wave = open_wave(program, coordinator, name="Follow-up", mode=Wave.Mode.CONFIDENTIAL)
+    rec = wave.recipients.first()
+    given = answer_everything(client, rec)
+    response = Response.objects.get()
+    assert response.answers == given
+    assert response.recipient == rec
+    assert fresh(rec).responded_at is not None
+
+
+def test_the_form_states_the_mode(client, program, coordinator, recipient):
+    html = client.get(url_of(recipient)).content.decode()
+    assert "Your answers are stored without your name" in html
+    assert "linked to your name" not in html
+
+    wave = open_wave(program, coordinator, name="Follow-up", mode=Wave.Mode.CONFIDENTIAL)
+    html = client.get(url_of(wave.recipients.first())).content.decode()
+    assert "Your answers are linked to your name so that the program can follow up" in html
+    assert "stored without your name" not in html
+
+
+def test_a_required_question_is_enforced_at_submit_on_its_page(client, program, coordinator):
+    instrument = services.instrument_create(slug="short-survey", name="Short survey")
+    first = services.section_add(instrument=instrument, title="About you")
+    roles = [("md", "Physician"), ("rn", "Nurse")]
+    services.question_add(
+        section=first, code="role", text="Your role", type="single_choice", required=True,
+        choices=roles,
+    )  # fmt: skip
+    second = services.section_add(instrument=instrument, title="Comments")
+    services.question_add(section=second, code="comments", text="Comments", type="free_text")
+    instrument = services.instrument_publish(instrument=instrument)
+    GroupMembershipFactory(group=GroupFactory(program=program))
+    wave = open_wave(program, coordinator, instrument=instrument)
+    rec = wave.recipients.first()
+    html = client.get(url_of(rec)).content.decode()
+    assert "required" in html and "Every question may be skipped." not in html
+
+    post(client, rec, 1, "next")
+    response = post(client, rec, 2, "submit", comments=CLEAN_TEXT)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Section 1 of 2: About you" in html
+    assert "This question needs an answer before you submit." in html
+    assert Response.objects.count() == 0
+    assert fresh(rec).draft == {"comments": CLEAN_TEXT}  # what the last page held is kept
+
+    post(client, rec, 1, "next", role="rn")
+    assert post(client, rec, 2, "submit", comments=CLEAN_TEXT).status_code == 302
+    assert Response.objects.get().answers == {"role": "rn", "comments": CLEAN_TEXT}
+
+
+def test_a_second_submission_through_a_used_link_is_refused(client, recipient):
+    answer_everything(client, recipient)
+    response = post(client, recipient, 5, "submit", open_other=CLEAN_TEXT)
+    assert response.status_code == 404
+    assert REFUSED_HEADING in response.content.decode()
+    assert Response.objects.count() == 1
+    assert post(client, recipient, 1, "save", gender="male").status_code == 404
+    assert fresh(recipient).draft == {}
+
+
+def normalised(response) -> tuple:
+    """Status, headers and body, without what differs on every request anyway."""
+    body = re.sub(r'"X-CSRFToken": "[^"]*"', "", response.content.decode())
+    body = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", body)
+    headers = {k: v for k, v in response.headers.items() if k not in ("Expires",)}
+    return response.status_code, headers, body
+
+
+def test_unknown_used_and_closed_links_get_one_identical_page(
+    client, program, coordinator, group, wave, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    used, spare = wave.recipients.order_by("pk")[:2]
+    answer_everything(client, used)
+
+    closed_early = open_wave(program, coordinator, name="Closed early")
+    waves.wave_close(wave=closed_early, actor=coordinator)
+    past_date = open_wave(program, coordinator, name="Past its date")
+    Wave.objects.filter(pk=past_date.pk).update(closes_at=timezone.now() - timedelta(minutes=1))
+
+    paths = {
+        "used": url_of(used),
+        "closed early": url_of(closed_early.recipients.first()),
+        "closing date passed": url_of(past_date.recipients.first()),
+        "unknown": reverse("survey_answer:answer", kwargs={"token": secrets.token_hex(20)}),
+        "not a token": reverse("survey_answer:answer", kwargs={"token": "not-a-token"}),
+    }
+    pages = {name: normalised(client.get(path)) for name, path in paths.items()}
+    reference = pages.pop("unknown")
+    assert reference[0] == 404
+    assert REFUSED_HEADING in reference[2]
+    assert "coordinators" in reference[2]
+    assert program.name not in reference[2] and "Spring 2027" not in reference[2]
+    assert "no-store" in reference[1]["Cache-Control"]
+    assert reference[1]["Referrer-Policy"] == "same-origin"
+    for name, page in pages.items():
+        assert page == reference, name
+    # A POST is refused the same way, and saves nothing.
+    for path in paths.values():
+        assert normalised(client.post(path, {"page": 1, "action": "next"})) == reference
+    assert Response.objects.count() == 1
+    assert fresh(spare).draft == {}
+    # Refused links are not written to the server's log with their tokens.
+    assert "/s/" not in caplog.text
+
+
+def test_a_link_that_closes_between_two_pages_is_refused_without_saving(
+    client, recipient, coordinator
+):
+    post(client, recipient, 1, "next", gender="female")
+    waves.wave_close(wave=recipient.wave, actor=coordinator)
+    response = post(client, recipient, 2, "next", skill_empathy="3")
+    assert response.status_code == 404
+    assert fresh(recipient).draft == {"gender": "female"}
+
+
+def test_a_signed_in_person_can_answer_through_the_link(client, recipient):
+    client.force_login(UserFactory())
+    assert client.get(url_of(recipient)).status_code == 200
+    assert post(client, recipient, 1, "next", gender="male").status_code == 302
+
+
+def test_the_answer_page_costs_a_few_queries(client, recipient, django_assert_max_num_queries):
+    post(client, recipient, 1, "next", gender="female")
+    post(client, recipient, 2, "next", skill_empathy="4")
+    with django_assert_max_num_queries(4):
+        response = client.get(url_of(recipient))
+    assert response.status_code == 200
+    with django_assert_max_num_queries(1):
+        assert (
+            client.get(reverse("survey_answer:answer", kwargs={"token": "0" * 40})).status_code
+            == 404
+        )

@@ -41,6 +41,9 @@ from sessions_app.models import (
     Rsvp,
     Session,
 )
+from surveys.demo import demo_waves
+from surveys.models import Wave
+from surveys.waves import figures, waves_with_figures
 
 DEMO_PASSWORD = "ccdg-demo"  # noqa: S105 - published demo password, debug mode only
 DEMO_SLUG = "gim-ccdg"
@@ -188,7 +191,8 @@ class Command(BaseCommand):
             self._facilitators(program, groups)
             self._sign_ins(program, clinicians)
             self._year(program, groups)
-        # Later parts of the app add their own demo data here.
+            # Later parts of the app add their own demo data here.
+            demo_waves(program)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo program “{program.name}” ready: {len(clinicians)} clinicians, "
@@ -196,6 +200,20 @@ class Command(BaseCommand):
                 f"reports or admin with the password {DEMO_PASSWORD}."
             )
         )
+        self._print_waves(program)
+
+    def _print_waves(self, program: Program) -> None:
+        waves = waves_with_figures(Wave.objects.filter(program=program).order_by("opens_at"))
+        if waves:
+            self.stdout.write("Survey waves:")
+        for wave in waves:
+            f = figures(wave)
+            rate = f" ({f.rate:.0%})" if f.rate is not None else ""
+            pilot = ", pilot" if wave.is_pilot else ""
+            self.stdout.write(
+                f"  {wave.name} [{wave.slug}, {wave.state()}{pilot}]: distributed "
+                f"{f.distributed}, returned {f.returned}{rate}, analysed {f.analysed}"
+            )
 
     def _program(self) -> Program:
         program, _ = Program.objects.get_or_create(

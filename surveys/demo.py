@@ -1,0 +1,244 @@
+"""Demo survey waves for ``seed_demo``: a closed wave with responses, a paper pilot, an open wave.
+
+The answers come from a seeded random generator and agree with the demo roster (gender,
+discipline, years at the institution, half-days of patient care, group), so the analysis pages
+have something realistic to show. Every answer set is checked with
+:func:`surveys.responses.answers_clean` before it is stored.
+
+The waves are made directly rather than through :func:`surveys.waves.wave_open`, which opens a
+wave *now* and refuses closing dates in the past; the recipients' links are built the same
+way (a random nonce, only the token's hash stored). No invitations are queued.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from sessions_app.models import Clinician, GroupMembership, Program
+
+from .models import Response, Wave, WaveRecipient
+from .responses import answers_clean, group_labels_for, question_specs
+from .services import builtin_instrument
+from .waves import audience_clinicians, link_token, token_hash
+
+SEED = 2027
+CLOSED_NAME, CLOSED_SLUG = "Autumn 2026 (mid-year)", "autumn-2026"
+PILOT_NAME, PILOT_SLUG = "Pilot (paper)", "pilot-2026"
+OPEN_NAME, OPEN_SLUG = "Spring 2027", "spring-2027"
+CLOSED_RESPONSE_SHARE = 0.7
+OPEN_RESPONSES = 5
+OPEN_DRAFTS = 2
+
+SKILLS = [
+    "skill_self_reflection",
+    "skill_tolerate_uncertainty",
+    "skill_empathy",
+    "skill_flexibility_uncertainty",
+    "skill_blind_spots",
+    "skill_patient_challenges",
+]
+RELEVANCE = ["relevance_prioritize", "relevance_communicate", "relevance_conflict"]
+CHALLENGES = ["challenge_isolation", "challenge_personal_stress", "challenge_professional_stress"]
+ADDRESSED = ["addressed_isolation", "addressed_personal_stress", "addressed_professional_stress"]
+# Short answers with nothing that identifies a patient or a colleague.
+OPEN_UNIQUE = [
+    "A protected hour to think about the hard cases.",
+    "Hearing that colleagues struggle with the same things.",
+    "No one tries to fix the case; we just listen.",
+    "It is the only meeting where feelings about work are on the agenda.",
+    "Mixing physicians, nurse practitioners and others in one room.",
+    "The facilitators keep it safe and confidential.",
+]
+OPEN_IMPROVE = [
+    "Start a little later; 7:30 is hard with school drop-off.",
+    "Fewer cancelled sessions in the winter.",
+    "More time for the discussion, less for the case presentation.",
+    "Coffee that arrives before we start.",
+    "Nothing, keep it as it is.",
+]
+OPEN_OTHER = [
+    "Thank you for organising this.",
+    "I would recommend it to new colleagues.",
+    "Please keep it going next year.",
+]
+
+
+def _years(value: int | None) -> str:
+    if value is None:
+        return ""
+    return "lt5" if value < 5 else ("5to10" if value <= 10 else "gt10")
+
+
+def _halfdays(value: int | None) -> str:
+    if value is None:
+        return ""
+    return "ge7" if value >= 7 else "le6"
+
+
+def _pick(rng: random.Random, values: list[str], weights: list[int]) -> str:
+    return rng.choices(values, weights=weights)[0]
+
+
+def answers_for(rng: random.Random, clinician: Clinician | None, group_label: str) -> dict:
+    """One respondent's answers: demographics from the roster, opinions from the generator."""
+    a: dict[str, str] = {}
+    if clinician is not None and rng.random() > 0.05:  # a few skip the demographics
+        a["gender"] = clinician.gender
+        a["clinician_type"] = clinician.discipline
+        a["years_at_institution"] = _years(clinician.years_at_institution)
+        a["patient_care_halfdays"] = _halfdays(clinician.patient_care_halfdays)
+    a["group"] = group_label
+    warmth = rng.random()  # some respondents are keener than others
+    for code in SKILLS:
+        if warmth > 0.8:
+            a[code] = _pick(rng, ["5", "4"], [70, 30])
+        elif warmth > 0.15:
+            a[code] = _pick(rng, ["5", "4", "3"], [35, 50, 15])
+        else:
+            a[code] = _pick(rng, ["4", "3", "2"], [45, 45, 10])
+    for code in RELEVANCE:
+        a[code] = _pick(rng, ["5", "4", "3"], [35, 40, 25])
+    for code in CHALLENGES:
+        a[code] = _pick(rng, ["1", "2", "3", "4"], [15, 35, 35, 15])
+    for code in ADDRESSED:
+        a[code] = _pick(rng, ["1", "0"], [80, 20])
+    if rng.random() < 0.03:
+        a.pop(rng.choice(SKILLS + RELEVANCE))  # an item left blank now and then
+    if rng.random() < 0.45:
+        a["open_unique"] = rng.choice(OPEN_UNIQUE)
+    if rng.random() < 0.3:
+        a["open_improve"] = rng.choice(OPEN_IMPROVE)
+    if rng.random() < 0.12:
+        a["open_other"] = rng.choice(OPEN_OTHER)
+    return {k: v for k, v in a.items() if v != ""}
+
+
+def _recipients(wave: Wave, people: list[Clinician]) -> list[WaveRecipient]:
+    rows = []
+    for c in people:
+        rec = WaveRecipient(wave=wave, clinician=c, email=c.email, nonce=secrets.token_hex(16))
+        rec.token_hash = token_hash(link_token(rec))
+        rows.append(rec)
+    return WaveRecipient.objects.bulk_create(rows)
+
+
+def _day(moment: datetime) -> datetime:
+    """Anonymous online responses keep the day only (midnight UTC)."""
+    moment = moment.astimezone(UTC)
+    return datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
+
+
+@transaction.atomic
+def demo_waves(program: Program, *, now: datetime | None = None) -> list[Wave]:
+    """Create the demo waves of ``program`` unless it already has waves; return its waves."""
+    existing = list(Wave.objects.filter(program=program).order_by("opens_at", "pk"))
+    if existing:
+        return existing
+    now = now or timezone.now()
+    rng = random.Random(SEED)
+    instrument = builtin_instrument()
+    specs = question_specs(instrument)
+    people = audience_clinicians(program=program, audience=Wave.Audience.ALL_ACTIVE)
+    group_of = dict(
+        GroupMembership.objects.filter(
+            group__program=program, left_on__isnull=True, clinician__in=people
+        ).values_list("clinician_id", "group__name")
+    )
+    people = [c for c in people if c.pk in group_of]
+
+    def clean(wave: Wave, answers: dict) -> dict:
+        return answers_clean(specs, answers, group_labels=group_labels_for(wave))
+
+    # 1. A paper pilot with three people, before the year started (left out of the analysis).
+    pilot = Wave.objects.create(
+        program=program, instrument=instrument, name=PILOT_NAME, slug=PILOT_SLUG,
+        source=Wave.Source.PAPER, is_pilot=True, opens_at=now - timedelta(days=120),
+        distributed_count=3,
+    )  # fmt: skip
+    Response.objects.bulk_create(
+        Response(
+            wave=pilot,
+            source=Response.Source.PAPER,
+            form_id=f"P{n}",
+            answers=clean(pilot, answers_for(rng, None, str(n))),
+            submitted_at=pilot.opens_at + timedelta(days=1),
+        )
+        for n in (1, 2, 3)
+    )
+
+    # 2. The closed mid-year wave: every active participant, about 70% answered online, and
+    # one paper form typed in for someone who preferred paper, too damaged to analyse.
+    opened = now - timedelta(days=35)
+    closed = Wave.objects.create(
+        program=program, instrument=instrument, name=CLOSED_NAME, slug=CLOSED_SLUG,
+        audience=Wave.Audience.ALL_ACTIVE, opens_at=opened, closes_at=now - timedelta(days=21),
+    )  # fmt: skip
+    recipients = _recipients(closed, people)
+    answered = rng.sample(recipients, round(len(recipients) * CLOSED_RESPONSE_SHARE))
+    by_pk = {c.pk: c for c in people}
+    responses = []
+    for rec in answered:
+        clinician = by_pk[rec.clinician_id]
+        when = opened + timedelta(days=rng.choice([0, 0, 1, 2, 3, 5, 8, 11, 13]), hours=2)
+        responses.append(
+            Response(
+                wave=closed,
+                source=Response.Source.ONLINE,
+                answers=clean(closed, answers_for(rng, clinician, group_of[clinician.pk])),
+                submitted_at=_day(when),
+            )
+        )
+    WaveRecipient.objects.filter(pk__in=[r.pk for r in answered]).update(responded=True)
+    rng.shuffle(responses)  # stored order says nothing about who answered when
+    others = [r for r in recipients if r not in answered]
+    if others:
+        paper_by = by_pk[others[0].clinician_id]
+        damaged = answers_for(rng, paper_by, group_of[paper_by.pk])
+        damaged = {k: v for k, v in damaged.items() if not k.startswith(("relevance", "chall"))}
+        responses.append(
+            Response(
+                wave=closed,
+                source=Response.Source.PAPER,
+                form_id="1",
+                answers=clean(closed, damaged),
+                submitted_at=closed.closes_at - timedelta(days=1),
+                excluded_reason="Damaged paper form: the second page is missing",
+            )
+        )
+    Response.objects.bulk_create(responses)
+
+    # 3. The open wave: closes in two weeks; a few answers and a couple of saved drafts.
+    opened = now - timedelta(days=3)
+    spring = Wave.objects.create(
+        program=program, instrument=instrument, name=OPEN_NAME, slug=OPEN_SLUG,
+        audience=Wave.Audience.ALL_ACTIVE, opens_at=opened, closes_at=now + timedelta(days=14),
+    )  # fmt: skip
+    recipients = _recipients(spring, people)
+    picked = rng.sample(recipients, min(len(recipients), OPEN_RESPONSES + OPEN_DRAFTS))
+    done, drafting = picked[:OPEN_RESPONSES], picked[OPEN_RESPONSES:]
+    Response.objects.bulk_create(
+        Response(
+            wave=spring,
+            source=Response.Source.ONLINE,
+            answers=clean(
+                spring,
+                answers_for(rng, by_pk[r.clinician_id], group_of[r.clinician_id]),
+            ),
+            submitted_at=_day(opened + timedelta(days=rng.choice([0, 1, 2]))),
+        )
+        for r in done
+    )
+    WaveRecipient.objects.filter(pk__in=[r.pk for r in done]).update(responded=True)
+    for rec in drafting:
+        full = answers_for(rng, by_pk[rec.clinician_id], group_of[rec.clinician_id])
+        first_page = {k: v for k, v in full.items() if k in {s.code for s in specs[:5]}}
+        rec.draft = clean(spring, first_page)
+        rec.draft_page = 1
+        rec.draft_saved_at = now - timedelta(hours=rng.randint(2, 40))
+        rec.save(update_fields=["draft", "draft_page", "draft_saved_at"])
+    return [pilot, closed, spring]

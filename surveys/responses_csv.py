@@ -1,0 +1,507 @@
+"""Responses CSV: one row per returned form, one column per question code.
+
+The format is documented in docs/survey-responses-csv.md.
+
+Checking never writes. It returns a report with the whole-file problem (if any), every row
+problem with its line number and column, and a preview of the first clean rows. Importing
+checks the same bytes again inside one transaction and writes every row, or nothing.
+
+Validation reads the instrument and the wave's existing form numbers once, then checks each
+row in memory with :func:`surveys.responses.answers_clean`: no query per row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ccdg.audit import acting_user, audit_record
+
+from .models import Response, ResponseImport, Wave
+from .responses import QuestionSpec, answers_clean, choices_for, group_labels_for, question_specs
+
+FORM_ID = "form_id"
+EXCLUDED_REASON = "excluded_reason"
+OPTIONAL_COLUMNS = (FORM_ID, EXCLUDED_REASON)
+FORM_ID_MAX = 40  # Response.form_id
+EXCLUDED_REASON_MAX = 200  # Response.excluded_reason
+
+MAX_BYTES = getattr(settings, "SURVEY_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+MAX_ROWS = getattr(settings, "SURVEY_IMPORT_MAX_ROWS", 50_000)
+PREVIEW_ROWS = 20
+# How many row problems a stored summary keeps (the report itself keeps them all).
+SUMMARY_ERRORS = 500
+BATCH_SIZE = 1000
+
+_DECIMAL_CODE = re.compile(r"(\d+)[.,]0+")
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A problem in one row: ``row`` is the line number in the file (the header is line 1);
+    ``column`` is the column's name, or "" for a problem with the whole row."""
+
+    row: int
+    column: str
+    message: str
+
+
+@dataclass
+class ResponsesReport:
+    rows: int = 0
+    columns: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    file_error: str = ""
+    preview: list[dict[str, str]] = field(default_factory=list)
+    excluded: int = 0
+    created: int = 0
+    # Row problems beyond those kept in a stored summary (see ``as_dict``).
+    more_errors: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.file_error and not self.more_errors
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able, for ``ResponseImport.summary``; keeps the first 500 row problems."""
+        listed = self.errors[:SUMMARY_ERRORS]
+        return {
+            "rows": self.rows,
+            "columns": list(self.columns),
+            "errors": [{"row": e.row, "column": e.column, "message": e.message} for e in listed],
+            "more_errors": self.more_errors + len(self.errors) - len(listed),
+            "file_error": self.file_error,
+            "preview": [dict(p) for p in self.preview],
+            "excluded": self.excluded,
+            "created": self.created,
+        }
+
+
+def report_from_summary(summary: dict) -> ResponsesReport:
+    """The report stored by :func:`responses_upload` or :func:`responses_confirm`."""
+    summary = summary or {}
+    return ResponsesReport(
+        rows=int(summary.get("rows", 0)),
+        columns=list(summary.get("columns", [])),
+        errors=[
+            RowError(row=int(e.get("row", 0)), column=e.get("column", ""), message=e["message"])
+            for e in summary.get("errors", [])
+        ],
+        file_error=summary.get("file_error", ""),
+        preview=[dict(p) for p in summary.get("preview", [])],
+        excluded=int(summary.get("excluded", 0)),
+        created=int(summary.get("created", 0)),
+        more_errors=int(summary.get("more_errors", 0)),
+    )
+
+
+class ResponsesImportError(Exception):
+    """The file cannot be imported; ``report`` says why. Nothing was saved."""
+
+    def __init__(self, report: ResponsesReport):
+        self.report = report
+        if report.file_error:
+            text = report.file_error
+        else:
+            total = len(report.errors) + report.more_errors
+            text = f"{total} problem(s) in the file; nothing was imported."
+        super().__init__(text)
+
+
+# -- reading the file ------------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    line: int
+    answers: dict[str, str]
+    form_id: str
+    excluded_reason: str
+
+
+def _text_problem(content: bytes) -> tuple[str | None, str]:
+    """The file as text, or None and why it is not readable text."""
+    if b"\x00" in content:
+        return None, (
+            "The file is not a text file. Save the spreadsheet as “CSV UTF-8 (Comma delimited)” "
+            "and upload that file."
+        )
+    try:
+        return content.decode("utf-8-sig"), ""
+    except UnicodeDecodeError as exc:
+        line = content[: exc.start].count(b"\n") + 1
+        byte = content[exc.start : exc.start + 1].hex().upper()
+        return None, (
+            f"The file is not UTF-8 text: byte 0x{byte} on line {line} cannot be read. "
+            "In Excel, save it as “CSV UTF-8 (Comma delimited)” and try again."
+        )
+
+
+def _size_problem(content: bytes) -> str:
+    if len(content) > MAX_BYTES:
+        return (
+            f"The file is {len(content) / 1_048_576:.1f} MB; the limit is "
+            f"{MAX_BYTES / 1_048_576:.0f} MB. Split it into several files."
+        )
+    return ""
+
+
+def _delimiter(text: str) -> str:
+    """Comma, unless the header line has more semicolons (or tabs) than commas."""
+    first = text.split("\n", 1)[0]
+    counts = {d: first.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > counts[","] else ","
+
+
+def _header_problems(names: list[str], specs: list[QuestionSpec], instrument) -> list[str]:
+    codes = {s.code.lower() for s in specs}
+    problems = []
+    blank = [str(i) for i, n in enumerate(names, start=1) if n == ""]
+    if blank:
+        problems.append(
+            f"Column(s) {', '.join(blank)} on line 1 have no name: remove the empty column(s) "
+            "or name them with question codes."
+        )
+    unknown = [n for n in names if n and n not in codes and n not in OPTIONAL_COLUMNS]
+    if unknown:
+        problems.append(
+            "Unknown column(s) on line 1: "
+            + ", ".join(f"“{n}”" for n in dict.fromkeys(unknown))
+            + f". The columns must be question codes of “{instrument.name}” (version "
+            f"{instrument.version}): {', '.join(s.code for s in specs)}; or "
+            f"{' and '.join(OPTIONAL_COLUMNS)}. The codebook lists them: "
+            f"python manage.py survey_codebook {instrument.slug}."
+        )
+    repeated = [n for n in dict.fromkeys(names) if n and names.count(n) > 1]
+    if repeated:
+        problems.append(f"Column(s) named twice on line 1: {', '.join(repeated)}.")
+    if not problems and not any(n in codes for n in names):
+        problems.append(
+            "Line 1 names no question code: the first line must name the columns, "
+            f"for example {', '.join(s.code for s in specs[:3])}."
+        )
+    return problems
+
+
+def _hint(value: str, choices: tuple[tuple[str, str], ...]) -> str:
+    """A pointer to the code the person probably meant, for a refused value."""
+    match = _DECIMAL_CODE.fullmatch(value)
+    codes = [v for v, _ in choices]
+    if match and match.group(1) in codes:
+        return (
+            f" Write the code as “{match.group(1)}”, not “{value}” (format the column as whole "
+            "numbers or text in the spreadsheet)."
+        )
+    for code, _label in choices:
+        if value.lower() == code.lower():
+            return f" Codes are case-sensitive: write “{code}”."
+    for code, label in choices:
+        if value.lower() == label.lower():
+            return f" Write the value code “{code}”, not its label."
+    return ""
+
+
+def _parse(wave: Wave, content: bytes) -> tuple[ResponsesReport, list[_Row]]:
+    """Check the whole file against the wave. Reads the database a fixed number of times."""
+    report = ResponsesReport()
+    problem = _size_problem(content)
+    text = None
+    if not problem:
+        text, problem = _text_problem(content)
+    if problem:
+        report.file_error = problem
+        return report, []
+    if not text.strip():
+        report.file_error = (
+            "The file is empty. The first line must name the columns (question codes), "
+            "followed by one line per response."
+        )
+        return report, []
+
+    instrument = wave.instrument
+    specs = question_specs(instrument)
+    by_lower = {s.code.lower(): s for s in specs}
+    labels = group_labels_for(wave)
+
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        report.file_error = f"Line 1 cannot be read as CSV: {exc}."
+        return report, []
+    names = [h.strip().lower() for h in header]
+    problems = _header_problems(names, specs, instrument)
+    report.columns = [by_lower[n].code if n in by_lower else n for n in names]
+    if problems:
+        report.file_error = " ".join(problems)
+        return report, []
+
+    columns = report.columns
+    width = len(columns)
+    question_idx = [(i, c) for i, c in enumerate(columns) if c not in OPTIONAL_COLUMNS]
+    form_idx = columns.index(FORM_ID) if FORM_ID in columns else None
+    reason_idx = columns.index(EXCLUDED_REASON) if EXCLUDED_REASON in columns else None
+    existing_forms: set[str] = set()
+    if form_idx is not None and wave.pk is not None:
+        existing_forms = set(
+            Response.objects.filter(wave=wave).exclude(form_id="").values_list("form_id", flat=True)
+        )
+    by_code = {s.code: s for s in specs}
+
+    clean_rows: list[_Row] = []
+    seen_forms: dict[str, int] = {}
+    seen_rows: dict[tuple[str, ...], int] = {}
+    errors = report.errors
+    last_line = reader.line_num
+    try:
+        for record in reader:
+            line, last_line = last_line + 1, reader.line_num
+            cells = [c.strip() for c in record]
+            if not any(cells):
+                continue  # blank lines
+            report.rows += 1
+            if report.rows > MAX_ROWS:
+                report.file_error = (
+                    f"The file has more than {MAX_ROWS:,} responses (line {line} and beyond). "
+                    "Split it into several files."
+                )
+                report.errors.clear()
+                report.rows, report.preview, report.excluded = 0, [], 0
+                return report, []
+            if len(cells) != width:
+                errors.append(
+                    RowError(
+                        line,
+                        "",
+                        f"The row has {len(cells)} cells; the header has {width}. Check for a "
+                        "stray delimiter or a missing quote.",
+                    )
+                )
+                continue
+            row_errors: list[RowError] = []
+            answers = {code: cells[i] for i, code in question_idx}
+            try:
+                clean = answers_clean(specs, answers, group_labels=labels)
+            except ValidationError as exc:
+                clean = {}
+                for code, messages in exc.message_dict.items():
+                    for message in messages:
+                        message = message.removeprefix(f"{code}: ")
+                        spec = by_code.get(code)
+                        value = answers.get(code, "")
+                        if spec is not None and value:
+                            message += _hint(value, choices_for(spec, labels))
+                        row_errors.append(RowError(line, code, message[:1].upper() + message[1:]))
+            form_id = cells[form_idx] if form_idx is not None else ""
+            reason = cells[reason_idx] if reason_idx is not None else ""
+            if form_id:
+                if len(form_id) > FORM_ID_MAX:
+                    row_errors.append(
+                        RowError(
+                            line, FORM_ID, f"Keep form numbers under {FORM_ID_MAX} characters."
+                        )
+                    )
+                elif form_id in seen_forms:
+                    row_errors.append(
+                        RowError(
+                            line,
+                            FORM_ID,
+                            f"Duplicates row {seen_forms[form_id]}: form “{form_id}” is on both.",
+                        )
+                    )
+                elif form_id in existing_forms:
+                    row_errors.append(
+                        RowError(
+                            line, FORM_ID, f"Form “{form_id}” is already entered in this wave."
+                        )
+                    )
+                else:
+                    seen_forms[form_id] = line
+            else:
+                key = tuple(cells)
+                if key in seen_rows:
+                    row_errors.append(
+                        RowError(
+                            line,
+                            "",
+                            f"Duplicates row {seen_rows[key]}: the two rows are identical in "
+                            "every cell. If they really are two forms with the same answers, "
+                            "add a form_id column with the number of each form to tell them "
+                            "apart.",
+                        )
+                    )
+                else:
+                    seen_rows[key] = line
+            if len(reason) > EXCLUDED_REASON_MAX:
+                row_errors.append(
+                    RowError(
+                        line,
+                        EXCLUDED_REASON,
+                        f"Keep the reason under {EXCLUDED_REASON_MAX} characters.",
+                    )
+                )
+            if row_errors:
+                errors.extend(row_errors)
+                continue
+            clean_rows.append(_Row(line, clean, form_id, reason))
+            if reason:
+                report.excluded += 1
+            if len(report.preview) < PREVIEW_ROWS:
+                shown = {code: clean.get(code, "") for _, code in question_idx}
+                if form_idx is not None:
+                    shown[FORM_ID] = form_id
+                if reason_idx is not None:
+                    shown[EXCLUDED_REASON] = reason
+                report.preview.append({c: shown[c] for c in columns})
+    except csv.Error as exc:
+        report.file_error = (
+            f"Line {reader.line_num} cannot be read as CSV: {exc}. Check for a missing quote."
+        )
+        return report, []
+    if report.rows == 0:
+        report.file_error = "The file has a header but no responses."
+    return report, clean_rows
+
+
+# -- services --------------------------------------------------------------------------------
+
+
+def responses_check(*, wave: Wave, content: bytes) -> ResponsesReport:
+    """Check a responses file against the wave and preview it. Writes nothing."""
+    report, _ = _parse(wave, content)
+    return report
+
+
+def responses_import(
+    *, wave: Wave, actor: Any, content: bytes, batch: ResponseImport | None = None
+) -> ResponsesReport:
+    """Import every row of the file into the wave, or nothing.
+
+    Raises ``ResponsesImportError`` (with the report) when the file or any row has a problem,
+    including a form number entered in the wave since the file was checked.
+    """
+    try:
+        with transaction.atomic():
+            # One import at a time per wave, so form numbers are checked against the latest.
+            Wave.objects.select_for_update().filter(pk=wave.pk).first()
+            report, rows = _parse(wave, content)
+            if not report.ok:
+                raise ResponsesImportError(report)
+            now = timezone.now()
+            user = acting_user(actor)
+            user_id = user.pk if user is not None else None
+            batch_id = batch.pk if batch is not None else None
+            # Ids rather than instances: cheaper for tens of thousands of rows.
+            Response.objects.bulk_create(
+                (
+                    Response(
+                        wave_id=wave.pk,
+                        source=Response.Source.IMPORT,
+                        form_id=row.form_id,
+                        answers=row.answers,
+                        submitted_at=now,
+                        excluded_reason=row.excluded_reason,
+                        entered_by_id=user_id,
+                        import_batch_id=batch_id,
+                    )
+                    for row in rows
+                ),
+                batch_size=BATCH_SIZE,
+            )
+            report.created = len(rows)
+            audit_record(
+                actor=actor,
+                action="survey.responses_import",
+                obj=wave,
+                program_id=wave.program_id,
+                data={
+                    "wave": wave.pk,
+                    "rows": report.created,
+                    "excluded": report.excluded,
+                    "batch": batch.pk if batch is not None else None,
+                },
+            )
+    except IntegrityError as exc:
+        # A form number entered meanwhile, between the check and the insert.
+        report = responses_check(wave=wave, content=content)
+        if report.ok:
+            report.file_error = "Responses were entered in this wave meanwhile; try again."
+        raise ResponsesImportError(report) from exc
+    return report
+
+
+def responses_upload(*, wave: Wave, actor: Any, filename: str, content: bytes) -> ResponseImport:
+    """Keep an uploaded file as a draft, with its checked preview in ``summary``.
+
+    Refuses (``ValidationError``) a file over the size limit or that is not UTF-8 text; a file
+    with problems in its columns or rows is kept, and its summary lists them.
+    """
+    problem = _size_problem(content)
+    if not problem:
+        _, problem = _text_problem(content)
+    if problem:
+        raise ValidationError(problem)
+    report = responses_check(wave=wave, content=content)
+    name = (filename or "responses.csv").replace("\\", "/").rsplit("/", 1)[-1]
+    return ResponseImport.objects.create(
+        wave=wave,
+        uploaded_by=acting_user(actor),
+        filename=name[:255],
+        content=content,
+        summary=report.as_dict(),
+    )
+
+
+def responses_confirm(*, draft: ResponseImport, actor: Any) -> ResponsesReport:
+    """Import a previewed draft into its wave and drop the file's content.
+
+    Raises ``ValidationError`` if the draft was already imported, ``ResponsesImportError``
+    if the file no longer imports cleanly (the draft's summary then shows the new problems).
+    """
+    try:
+        with transaction.atomic():
+            locked = (
+                ResponseImport.objects.select_for_update()
+                .select_related("wave__instrument")
+                .get(pk=draft.pk)
+            )
+            if locked.committed_at is not None or locked.content is None:
+                raise ValidationError("This file was already imported.")
+            report = responses_import(
+                wave=locked.wave, actor=actor, content=bytes(locked.content), batch=locked
+            )
+            locked.committed_at = timezone.now()
+            locked.content = None
+            locked.summary = report.as_dict()
+            locked.save(update_fields=["committed_at", "content", "summary"])
+    except ResponsesImportError as exc:
+        ResponseImport.objects.filter(pk=draft.pk).update(summary=exc.report.as_dict())
+        draft.summary = exc.report.as_dict()
+        raise
+    draft.committed_at, draft.content, draft.summary = (
+        locked.committed_at,
+        None,
+        locked.summary,
+    )
+    return report
+
+
+__all__ = [
+    "ResponsesImportError",
+    "ResponsesReport",
+    "RowError",
+    "report_from_summary",
+    "responses_check",
+    "responses_confirm",
+    "responses_import",
+    "responses_upload",
+]

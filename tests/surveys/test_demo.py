@@ -1,0 +1,108 @@
+"""seed_demo's survey waves: a closed wave with valid, realistic responses and an open wave."""
+
+from __future__ import annotations
+
+from collections import Counter
+from io import StringIO
+
+from django.core.management import call_command
+from django.utils import timezone
+
+from sessions_app.models import Clinician, GroupMembership, Program
+from surveys import waves
+from surveys.models import Response, Wave, WaveRecipient
+from surveys.responses import answers_clean, group_labels_for, question_specs
+
+
+def seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", "--force", stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def demo_state() -> dict:
+    return {
+        "waves": sorted(Wave.objects.values_list("slug", "source", "is_pilot")),
+        "responses": Counter(Response.objects.values_list("wave__slug", flat=True)),
+        "recipients": Counter(WaveRecipient.objects.values_list("wave__slug", flat=True)),
+    }
+
+
+def test_seed_demo_opens_a_closed_wave_with_valid_responses_and_an_open_wave(db):
+    out = seed()
+
+    program = Program.objects.get()
+    now = timezone.now()
+    states = Counter(w.state(now) for w in Wave.objects.filter(program=program))
+    assert states == {"closed": 1, "open": 1, "paper": 1}
+
+    closed = Wave.objects.get(program=program, closes_at__lt=now)
+    assert closed.is_anonymous and not closed.is_pilot
+    f = waves.figures(closed)
+    active = Clinician.objects.filter(program=program, status=Clinician.Status.ACTIVE).count()
+    assert f.distributed == active == 30
+    assert 0 < f.returned <= f.distributed
+    assert 0.6 <= f.rate <= 0.8
+    assert f.excluded == 1 and f.analysed == f.returned - 1
+    # Anonymous: no response points at its respondent, and times are kept to the day.
+    responses = list(closed.responses.all())
+    assert all(r.recipient_id is None for r in responses)
+    online = [r for r in responses if r.source == Response.Source.ONLINE]
+    assert all(r.submitted_at.hour == 0 and r.submitted_at.minute == 0 for r in online)
+    assert closed.recipients.filter(responded=True).count() == len(online)
+
+    specs = question_specs(closed.instrument)
+    labels = group_labels_for(closed)
+    for r in responses:
+        assert answers_clean(specs, r.answers, group_labels=labels) == r.answers
+    # Realistic: groups are the demo groups, agreement mostly agree, roster demographics.
+    assert {r.answers["group"] for r in online} <= set(labels)
+    empathy = [r.answers.get("skill_empathy") for r in online]
+    assert sum(v in ("4", "5") for v in empathy) >= 0.6 * len(empathy)
+    types = {r.answers.get("clinician_type") for r in online} - {None}
+    assert types <= set(Clinician.objects.values_list("discipline", flat=True))
+
+    spring = Wave.objects.get(program=program, closes_at__gt=now)
+    f = waves.figures(spring)
+    assert f.distributed == 30 and 0 < f.returned <= f.distributed
+    assert f.saved_drafts == 2
+    spring_labels = group_labels_for(spring)
+    for r in spring.responses.all():
+        assert answers_clean(specs, r.answers, group_labels=spring_labels) == r.answers
+    for rec in spring.recipients.exclude(draft={}):
+        assert answers_clean(specs, rec.draft, group_labels=spring_labels, check_required=False)
+        assert not rec.responded
+    # Every link works like one made by wave_open.
+    rec = spring.recipients.filter(responded=False).first()
+    assert waves.link_usable(waves.recipient_for_token(waves.link_token(rec)))
+    assert not waves.link_usable(
+        waves.recipient_for_token(waves.link_token(closed.recipients.first()))
+    )
+
+    pilot = Wave.objects.get(program=program, source=Wave.Source.PAPER)
+    assert pilot.is_pilot
+    f = waves.figures(pilot)
+    assert f.returned <= f.distributed
+
+    assert "Survey waves:" in out
+    for wave in Wave.objects.all():
+        assert wave.name in out
+
+
+def test_demo_respondents_are_group_members(db):
+    seed()
+
+    members = set(
+        GroupMembership.objects.filter(left_on=None).values_list("clinician_id", flat=True)
+    )
+    assert set(WaveRecipient.objects.values_list("clinician_id", flat=True)) == members
+
+
+def test_seed_demo_twice_adds_no_waves_or_responses(db):
+    seed()
+    first = demo_state()
+
+    out = seed()
+
+    assert demo_state() == first
+    assert "Survey waves:" in out

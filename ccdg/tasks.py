@@ -18,10 +18,20 @@ def task_housekeeping() -> dict[str, int]:
     drafts, _ = RosterImport.objects.filter(
         committed_at__isnull=True, created_at__lt=now - timedelta(days=1)
     ).delete()
+    # So do uploaded survey responses: an import nobody confirmed within a day is dropped.
+    from surveys.models import ResponseImport
+
+    response_drafts, _ = ResponseImport.objects.filter(
+        committed_at__isnull=True, created_at__lt=now - timedelta(days=1)
+    ).delete()
     expired = Invitation.objects.filter(
         used_at__isnull=True, revoked_at__isnull=True, expires_at__lte=now
     ).update(revoked_at=now)
-    return {"roster_drafts_deleted": drafts, "invitations_expired": expired}
+    return {
+        "roster_drafts_deleted": drafts,
+        "response_drafts_deleted": response_drafts,
+        "invitations_expired": expired,
+    }
 
 
 @shared_task(name="ccdg.reminders_scan")

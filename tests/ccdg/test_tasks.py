@@ -53,7 +53,31 @@ def test_housekeeping_revokes_expired_open_invitations_only():
 
 
 def test_housekeeping_with_nothing_to_do_changes_nothing():
-    assert task_housekeeping() == {"roster_drafts_deleted": 0, "invitations_expired": 0}
+    assert task_housekeeping() == {
+        "roster_drafts_deleted": 0,
+        "response_drafts_deleted": 0,
+        "invitations_expired": 0,
+    }
+
+
+def test_housekeeping_deletes_unconfirmed_survey_imports_older_than_a_day():
+    from surveys.models import ResponseImport
+    from tests.factories import WaveFactory
+
+    wave = WaveFactory()
+    stale = ResponseImport.objects.create(wave=wave, filename="old.csv", content=b"gender\n")
+    recent = ResponseImport.objects.create(wave=wave, filename="new.csv", content=b"gender\n")
+    done = ResponseImport.objects.create(
+        wave=wave, filename="done.csv", committed_at=timezone.now()
+    )
+    ResponseImport.objects.filter(pk__in=[stale.pk, done.pk]).update(
+        created_at=timezone.now() - timedelta(hours=25)
+    )
+
+    result = task_housekeeping()
+
+    assert set(ResponseImport.objects.values_list("pk", flat=True)) == {recent.pk, done.pk}
+    assert result["response_drafts_deleted"] == 1
 
 
 def test_housekeeping_is_scheduled_hourly_under_its_task_name(settings):

@@ -135,8 +135,14 @@ def audience_clinicians(
 # -- opening and managing waves -------------------------------------------------------------
 
 
+# Slugs taken by the survey pages' own addresses (``surveys/new/``, ``surveys/paper/``).
+RESERVED_SLUGS = frozenset({"new", "paper", "codebook"})
+
+
 def _unique_slug(program: Program, wanted: str) -> str:
     base = slugify(wanted)[:50] or "wave"
+    if base in RESERVED_SLUGS:
+        base = f"{base}-wave"
     slug, n = base, 2
     while Wave.objects.filter(program=program, slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
@@ -144,6 +150,8 @@ def _unique_slug(program: Program, wanted: str) -> str:
 
 
 def _check_slug(program: Program, slug: str) -> None:
+    if slug in RESERVED_SLUGS:
+        raise ValidationError({"slug": f"“{slug}” is reserved; choose another slug."})
     if Wave.objects.filter(program=program, slug=slug).exists():
         raise ValidationError({"slug": f"The program already has a wave “{slug}”."})
 

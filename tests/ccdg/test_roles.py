@@ -131,6 +131,9 @@ def test_forget_drops_the_cached_roles():
                 "calendar.program_feed",
                 "casenote.metadata",
                 "casenote.access_log",
+                "surveys.view",
+                "surveys.manage",
+                "analysis.run",
             },
         ),
         (
@@ -143,6 +146,8 @@ def test_forget_drops_the_cached_roles():
                 "sessions.view",
                 "attendance.view",
                 "casenote.metadata",
+                "surveys.view",
+                "analysis.run",
             },
         ),
     ],

@@ -1,0 +1,618 @@
+"""The coordinator's survey pages: waves, their figures, responses, paper entry, CSV import,
+and the codebook of an instrument.
+
+Report viewers see the figures and the responses; only coordinators (and staff) open waves,
+enter or exclude responses, and see who a confidential response came from. In an anonymous
+wave no page ever says who answered.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ccdg import phi, roles
+from ccdg.models import OutboxMessage
+from sessions_app.models import Group, Program
+
+from . import responses as resp
+from . import responses_csv, services, waves
+from .forms import (
+    ExcludeForm,
+    ExtendForm,
+    PaperEntryForm,
+    PaperWaveForm,
+    ResponsesUploadForm,
+    WaveForm,
+    attach_errors,
+)
+from .models import Instrument, Response, ResponseImport, Wave, WaveRecipient
+
+T = "surveys/"
+RESPONSES_PER_PAGE = 50
+IMPORT_ERRORS_SHOWN = 200
+SURVEY_KINDS = [OutboxMessage.Kind.SURVEY_INVITATION, OutboxMessage.Kind.SURVEY_REMINDER]
+
+
+def _wave(program: Program, slug: str) -> Wave:
+    return get_object_or_404(
+        Wave.objects.select_related("program", "instrument", "audience_group"),
+        program=program,
+        slug=slug,
+    )
+
+
+def _refused(request, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+def _local_closing_initial(program: Program) -> dict:
+    closing = timezone.localtime(waves.default_closing(), _tz(program))
+    return {"closes_on": closing.date(), "closes_time": closing.time().replace(second=0)}
+
+
+def _tz(program: Program) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(program.timezone)
+
+
+# --- Waves --------------------------------------------------------------------------------------
+
+
+def wave_list(request, slug):
+    program = roles.program_for_request(request, slug, "surveys.view")
+    now = timezone.now()
+    rows = [
+        _row(wave, now)
+        for wave in waves.waves_with_figures(
+            Wave.objects.filter(program=program).select_related("instrument")
+        ).order_by("-opens_at", "-pk")
+    ]
+    return render(request, T + "wave_list.html", {"program": program, "rows": rows})
+
+
+def percent(rate: float | None) -> int | None:
+    return None if rate is None else round(rate * 100)
+
+
+def _row(wave: Wave, now) -> dict:
+    f = waves.figures(wave)
+    return {"wave": wave, "figures": f, "state": wave.state(now), "percent": percent(f.rate)}
+
+
+def _audience_count(program: Program, data) -> tuple[int | None, str]:
+    """How many people the audience chosen in ``data`` reaches, or None and why not."""
+    audience = data.get("audience", "")
+    sessions = group = None
+    if audience == Wave.Audience.LAST_SESSIONS:
+        try:
+            sessions = int(data.get("audience_sessions") or 0)
+        except ValueError:
+            sessions = 0
+    elif audience == Wave.Audience.GROUP:
+        raw = str(data.get("audience_group") or "")
+        group = Group.objects.filter(program=program, pk=raw).first() if raw.isdigit() else None
+        if group is None:
+            return None, "Choose a group to see how many people it reaches."
+    try:
+        people = waves.audience_clinicians(
+            program=program, audience=audience, sessions=sessions, group=group
+        )
+    except ValidationError as exc:
+        return None, " ".join(exc.messages)
+    return len(people), ""
+
+
+@require_http_methods(["GET", "POST"])
+def wave_create(request, slug):
+    program = roles.program_for_request(request, slug, "surveys.manage")
+    initial = {"instrument": services.builtin_instrument(), **_local_closing_initial(program)}
+    form = WaveForm(request.POST or None, initial=initial, program=program)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            wave = waves.wave_open(
+                program=program,
+                actor=request.user,
+                name=d["name"],
+                slug=d["slug"],
+                instrument=d["instrument"],
+                mode=d["mode"],
+                audience=d["audience"],
+                sessions=d["audience_sessions"],
+                group=d["audience_group"],
+                closes_at=form.closes_at(),
+                reminder_days=d["reminder_days"],
+                is_pilot=d["is_pilot"],
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc, WaveForm.ERROR_FIELDS)
+        else:
+            queued = (
+                OutboxMessage.objects.filter(
+                    program=program, kind=OutboxMessage.Kind.SURVEY_INVITATION, object_id=wave.pk
+                )
+                .exclude(status=OutboxMessage.Status.SKIPPED)
+                .count()
+            )
+            recipients = wave.recipients.count()
+            text = (
+                f"“{wave.name}” is open: {queued} invitation{'s' if queued != 1 else ''} "
+                f"queued for {recipients} recipient{'s' if recipients != 1 else ''}."
+            )
+            if queued < recipients:
+                text += " The others have no usable address or opted out of e-mails."
+            messages.success(request, text)
+            return redirect("surveys:wave_detail", slug=slug, wave=wave.slug)
+    data = form.data if form.is_bound else {k: form[k].value() for k in form.fields}
+    count, why = _audience_count(program, data)
+    return render(
+        request,
+        T + "wave_form.html",
+        {"program": program, "form": form, "count": count, "count_why": why},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_GET
+def wave_recipients_count(request, slug):
+    """The htmx preview of how many people the audience chosen on the form reaches."""
+    program = roles.program_for_request(request, slug, "surveys.manage")
+    count, why = _audience_count(program, request.GET)
+    return render(request, T + "_recipients_count.html", {"count": count, "count_why": why})
+
+
+@require_http_methods(["GET", "POST"])
+def paper_wave_create(request, slug):
+    program = roles.program_for_request(request, slug, "surveys.manage")
+    form = PaperWaveForm(request.POST or None, program=program)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            wave = waves.paper_wave_create(
+                program=program,
+                actor=request.user,
+                name=d["name"],
+                slug=d["slug"],
+                distributed=d["distributed"],
+                mode=d["mode"],
+                is_pilot=d["is_pilot"],
+                handed_out_on=form.handed_out_at(),
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc, {})
+        else:
+            messages.success(
+                request,
+                f"Paper wave “{wave.name}” created: type in the forms or import a CSV.",
+            )
+            return redirect("surveys:wave_detail", slug=slug, wave=wave.slug)
+    return render(
+        request,
+        T + "paper_wave_form.html",
+        {"program": program, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+def _wave_detail_context(request, program: Program, wave: Wave, extend_form=None) -> dict:
+    annotated = waves.waves_with_figures(Wave.objects.filter(pk=wave.pk)).get()
+    excluded_reasons = list(
+        Response.objects.filter(wave=wave)
+        .exclude(excluded_reason="")
+        .values("excluded_reason")
+        .annotate(n=Count("id"))
+        .order_by("-n", "excluded_reason")
+    )
+    may_manage = roles.can(request.user, "surveys.manage", program)
+    recipients = None
+    if may_manage and not wave.is_paper and not wave.is_anonymous:
+        answered = dict(
+            Response.objects.filter(wave=wave, recipient__isnull=False).values_list(
+                "recipient_id", "pk"
+            )
+        )
+        recipients = [
+            (r, answered.get(r.pk))
+            for r in WaveRecipient.objects.filter(wave=wave)
+            .select_related("clinician")
+            .order_by("clinician__last_name", "clinician__first_name", "pk")
+        ]
+    outbox_rows = []
+    if not wave.is_paper:
+        found: dict[str, dict[str, int]] = {}
+        for row in (
+            OutboxMessage.objects.filter(program=program, kind__in=SURVEY_KINDS, object_id=wave.pk)
+            .values("kind", "status")
+            .annotate(n=Count("id"))
+        ):
+            found.setdefault(row["kind"], {})[row["status"]] = row["n"]
+        S = OutboxMessage.Status
+        for kind, label in [
+            (OutboxMessage.Kind.SURVEY_INVITATION, "Invitations"),
+            (OutboxMessage.Kind.SURVEY_REMINDER, "Reminders"),
+        ]:
+            n = found.get(kind, {})
+            outbox_rows.append(
+                (
+                    label,
+                    {
+                        "pending": n.get(S.PENDING, 0) + n.get(S.SENDING, 0),
+                        "sent": n.get(S.SENT, 0),
+                        "failed": n.get(S.FAILED, 0) + n.get(S.STUCK, 0),
+                        "skipped": n.get(S.SKIPPED, 0),
+                    },
+                )
+            )
+    now = timezone.now()
+    f = waves.figures(annotated)
+    return {
+        "program": program,
+        "wave": wave,
+        "figures": f,
+        "percent": percent(f.rate),
+        "state": wave.state(now),
+        "is_open": wave.is_open(now),
+        "excluded_reasons": excluded_reasons,
+        "recipients": recipients,
+        "outbox_rows": outbox_rows,
+        "may_manage": may_manage,
+        "extend_form": extend_form
+        or ExtendForm(initial=_local_closing_initial(program), program=program),
+    }
+
+
+def wave_detail(request, slug, wave):
+    program = roles.program_for_request(request, slug, "surveys.view")
+    wave = _wave(program, wave)
+    return render(request, T + "wave_detail.html", _wave_detail_context(request, program, wave))
+
+
+@require_POST
+def wave_close(request, slug, wave):
+    program = roles.program_for_request(request, slug, "surveys.manage")
+    wave = _wave(program, wave)
+    try:
+        waves.wave_close(wave=wave, actor=request.user)
+    except ValidationError as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, f"“{wave.name}” is closed: its links no longer work.")
+    return redirect("surveys:wave_detail", slug=slug, wave=wave.slug)
+
+
+@require_POST
+def wave_extend(request, slug, wave):
+    program = roles.program_for_request(request, slug, "surveys.manage")
+    wave = _wave(program, wave)
+    form = ExtendForm(request.POST, program=program)
+    if form.is_valid():
+        try:
+            waves.wave_extend(wave=wave, actor=request.user, closes_at=form.closes_at())
+        except ValidationError as exc:
+            attach_errors(form, exc, ExtendForm.ERROR_FIELDS)
+        else:
+            local = timezone.localtime(wave.closes_at, _tz(program))
+            messages.success(
+                request, f"“{wave.name}” now closes {local:%a %b} {local.day}, {local:%Y at %H:%M}."
+            )
+            return redirect("surveys:wave_detail", slug=slug, wave=wave.slug)
+    context = _wave_detail_context(request, program, wave, extend_form=form)
+    return render(request, T + "wave_detail.html", context, status=400)
+
+
+@require_POST
+def wave_remind(request, slug, wave):
+    program = roles.program_for_request(request, slug, "surveys.manage")
+    wave = _wave(program, wave)
+    try:
+        n = waves.wave_remind_now(wave=wave, actor=request.user)
+    except ValidationError as exc:
+        _refused(request, exc)
+    else:
+        if n:
+            who = "person who has" if n == 1 else "people who have"
+            messages.success(request, f"A reminder is queued for {n} {who} not answered yet.")
+        else:
+            messages.info(request, "Everyone has answered: nobody to remind.")
+    return redirect("surveys:wave_detail", slug=slug, wave=wave.slug)
+
+
+@require_POST
+def wave_pilot(request, slug, wave):
+    program = roles.program_for_request(request, slug, "surveys.manage")
+    wave = _wave(program, wave)
+    is_pilot = request.POST.get("is_pilot") == "1"
+    waves.wave_set_pilot(wave=wave, actor=request.user, is_pilot=is_pilot)
+    if is_pilot:
+        messages.success(request, f"“{wave.name}” is a pilot: its responses stay out of the "
+                                  "analysis by default.")  # fmt: skip
+    else:
+        messages.success(request, f"“{wave.name}” is no longer a pilot: its responses enter "
+                                  "the analysis.")  # fmt: skip
+    return redirect("surveys:wave_detail", slug=slug, wave=wave.slug)
+
+
+# --- Responses ----------------------------------------------------------------------------------
+
+
+def response_list(request, slug, wave):
+    program = roles.program_for_request(request, slug, "surveys.view")
+    wave = _wave(program, wave)
+    may_manage = roles.can(request.user, "surveys.manage", program)
+    show_names = may_manage and not wave.is_anonymous
+    qs = Response.objects.filter(wave=wave).order_by("pk")
+    if show_names:
+        qs = qs.select_related("recipient__clinician")
+    page = Paginator(qs, RESPONSES_PER_PAGE).get_page(request.GET.get("page"))
+    rows = [(page.start_index() + i, r) for i, r in enumerate(page.object_list)]
+    return render(
+        request,
+        T + "response_list.html",
+        {
+            "program": program,
+            "wave": wave,
+            "page": page,
+            "rows": rows,
+            "show_names": show_names,
+            "may_manage": may_manage,
+        },
+    )
+
+
+def _response(wave: Wave, pk: int) -> Response:
+    return get_object_or_404(
+        Response.objects.select_related("recipient__clinician", "entered_by"), wave=wave, pk=pk
+    )
+
+
+def _answer_sections(wave: Wave, response: Response) -> list[tuple[str, list[dict]]]:
+    specs = resp.question_specs(wave.instrument)
+    group_labels = resp.group_labels_for(wave)
+    out = []
+    for title, questions in resp.sections_of(specs):
+        items = []
+        for spec in questions:
+            value = response.answers.get(spec.code, "")
+            labels = dict(resp.choices_for(spec, group_labels))
+            items.append(
+                {
+                    "spec": spec,
+                    "value": value,
+                    "label": labels.get(value, value),
+                    "coded": labels.get(value, value) != value,
+                }
+            )
+        out.append((title, items))
+    return out
+
+
+def _response_detail(request, program, wave, response, exclude_form=None, status=200):
+    may_manage = roles.can(request.user, "surveys.manage", program)
+    position = Response.objects.filter(wave=wave, pk__lte=response.pk).count()
+    return render(
+        request,
+        T + "response_detail.html",
+        {
+            "program": program,
+            "wave": wave,
+            "response": response,
+            "position": position,
+            "sections": _answer_sections(wave, response),
+            "may_manage": may_manage,
+            "show_name": may_manage and not wave.is_anonymous,
+            "exclude_form": exclude_form or ExcludeForm(),
+        },
+        status=status,
+    )
+
+
+def response_detail(request, slug, wave, pk):
+    program = roles.program_for_request(request, slug, "surveys.view")
+    wave = _wave(program, wave)
+    return _response_detail(request, program, wave, _response(wave, pk))
+
+
+@require_POST
+def response_exclude(request, slug, wave, pk):
+    program = roles.program_for_request(request, slug, "surveys.manage")
+    wave = _wave(program, wave)
+    response = _response(wave, pk)
+    form = ExcludeForm(request.POST)
+    if form.is_valid():
+        try:
+            resp.response_exclude(
+                response=response, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc, {})
+        else:
+            messages.success(request, "The response is excluded from the analysis; it still "
+                                      "counts as returned.")  # fmt: skip
+            return redirect("surveys:response_detail", slug=slug, wave=wave.slug, pk=pk)
+    return _response_detail(request, program, wave, response, exclude_form=form, status=400)
+
+
+@require_POST
+def response_include(request, slug, wave, pk):
+    program = roles.program_for_request(request, slug, "surveys.manage")
+    wave = _wave(program, wave)
+    response = _response(wave, pk)
+    resp.response_include(response=response, actor=request.user)
+    messages.success(request, "The response is included in the analysis again.")
+    return redirect("surveys:response_detail", slug=slug, wave=wave.slug, pk=pk)
+
+
+def _identifier_warnings(form: PaperEntryForm) -> list[str]:
+    """Free-text answers that look like they name someone: a warning, not a refusal (the
+    form is transcribed as written). Categories only, never the text itself."""
+    out = []
+    for spec in form.specs:
+        if not spec.is_text:
+            continue
+        found = phi.scan(form.cleaned_data.get(form.field_name(spec.code)) or "")
+        if found:
+            kinds = sorted({phi.CATEGORIES[f.category].lower() for f in found})
+            out.append(
+                f"The answer to “{spec.code}” may contain identifiers ({', '.join(kinds)}): "
+                "check it and remove them if the respondent named a patient."
+            )
+    return out
+
+
+@require_http_methods(["GET", "POST"])
+def paper_entry(request, slug, wave):
+    program = roles.program_for_request(request, slug, "surveys.manage")
+    wave = _wave(program, wave)
+    specs = resp.question_specs(wave.instrument)
+    form = PaperEntryForm(
+        request.POST or None, specs=specs, group_labels=resp.group_labels_for(wave)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            response = resp.paper_response_add(
+                wave=wave,
+                actor=request.user,
+                answers=form.answers(),
+                form_id=form.cleaned_data["form_id"],
+                excluded_reason=form.cleaned_data["excluded_reason"],
+            )
+        except ValidationError as exc:
+            form.attach_errors(exc)
+        else:
+            for warning in _identifier_warnings(form):
+                messages.warning(request, warning)
+            number = Response.objects.filter(wave=wave, pk__lte=response.pk).count()
+            label = f"Response {number}" + (
+                f" (form {response.form_id})" if response.form_id else ""
+            )
+            if "another" in request.POST:
+                messages.success(request, f"{label} saved. Enter the next form.")
+                return redirect("surveys:paper_entry", slug=slug, wave=wave.slug)
+            messages.success(request, f"{label} saved.")
+            return redirect("surveys:response_detail", slug=slug, wave=wave.slug, pk=response.pk)
+    return render(
+        request,
+        T + "paper_entry.html",
+        {"program": program, "wave": wave, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+# --- CSV import ---------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def response_import(request, slug, wave):
+    program = roles.program_for_request(request, slug, "surveys.manage")
+    wave = _wave(program, wave)
+    form = ResponsesUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            draft = responses_csv.responses_upload(
+                wave=wave, actor=request.user, filename=upload.name, content=upload.read()
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc, {}, default="file")
+        else:
+            return redirect("surveys:response_import_preview", slug=slug, wave=wave.slug,
+                            pk=draft.pk)  # fmt: skip
+    specs = resp.question_specs(wave.instrument)
+    return render(
+        request,
+        T + "response_import.html",
+        {
+            "program": program,
+            "wave": wave,
+            "form": form,
+            "specs": specs,
+            "group_labels": resp.group_labels_for(wave),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def response_import_preview(request, slug, wave, pk):
+    program = roles.program_for_request(request, slug, "surveys.manage")
+    wave = _wave(program, wave)
+    draft = get_object_or_404(ResponseImport, wave=wave, pk=pk)
+    if draft.committed_at is not None:
+        messages.info(request, f"{draft.filename} was already imported.")
+        return redirect("surveys:response_list", slug=slug, wave=wave.slug)
+    status = 200
+    if request.method == "POST":
+        try:
+            report = responses_csv.responses_confirm(draft=draft, actor=request.user)
+        except responses_csv.ResponsesImportError as exc:
+            report = exc.report
+            status = 400
+            messages.error(request, "Nothing was imported: the file has problems listed below.")
+        except ValidationError as exc:
+            _refused(request, exc)
+            return redirect("surveys:response_list", slug=slug, wave=wave.slug)
+        else:
+            text = f"{report.created} response{'s' if report.created != 1 else ''} imported"
+            if report.excluded:
+                text += f", {report.excluded} of them excluded from the analysis"
+            messages.success(request, text + ".")
+            return redirect("surveys:wave_detail", slug=slug, wave=wave.slug)
+    else:
+        report = responses_csv.report_from_summary(draft.summary)
+    return render(
+        request,
+        T + "response_import_preview.html",
+        {
+            "program": program,
+            "wave": wave,
+            "draft": draft,
+            "report": report,
+            "errors_shown": report.errors[:IMPORT_ERRORS_SHOWN],
+            "errors_hidden": max(0, len(report.errors) - IMPORT_ERRORS_SHOWN),
+            "preview_rows": [[p.get(c, "") for c in report.columns] for p in report.preview],
+        },
+        status=status,
+    )
+
+
+# --- Codebook -----------------------------------------------------------------------------------
+
+
+def codebook(request, instrument, version=None):
+    """Any signed-in user: the codebook describes the questionnaire, not anyone's answers."""
+    try:
+        found = services.instrument_get(slug=instrument, version=version)
+    except Instrument.DoesNotExist:
+        raise Http404("No such instrument.") from None
+    entries = services.codebook(found)
+    if request.GET.get("format") == "json":
+        return JsonResponse(
+            entries, safe=False, json_dumps_params={"indent": 2, "ensure_ascii": False}
+        )
+    versions = list(Instrument.objects.filter(slug=found.slug).order_by("version"))
+    sections: list[tuple[str, list[dict]]] = []
+    for entry in entries:
+        if not sections or sections[-1][0] != entry["section"]:
+            sections.append((entry["section"], []))
+        entry = {**entry, "type_label": _type_label(entry["type"])}
+        sections[-1][1].append(entry)
+    return render(
+        request,
+        T + "codebook.html",
+        {"instrument": found, "sections": sections, "versions": versions, "count": len(entries)},
+    )
+
+
+def _type_label(value: str) -> str:
+    from .models import Question
+
+    return dict(Question.Type.choices).get(value, value)

@@ -258,6 +258,30 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     "outbox:outbox_pause": POST_ONLY_GET,
     "outbox:outbox_resume": POST_ONLY_GET,
     "outbox:unsubscribe": PUBLIC,
+    # Surveys (issue 7): coordinators and report viewers see waves and responses (names of
+    # respondents only for coordinators, in confidential waves); coordinators manage. The
+    # codebook is not sensitive. A survey link is public: the token is the key (unknown, used
+    # and closed links all get the same 404 page: tests/surveys/test_answer.py).
+    "surveys:wave_list": EXPORTERS,
+    "surveys:wave_detail": EXPORTERS,
+    "surveys:response_list": EXPORTERS,
+    "surveys:response_detail": EXPORTERS,
+    "surveys:wave_create": COORDINATOR_ONLY,
+    "surveys:wave_recipients_count": COORDINATOR_ONLY,
+    "surveys:paper_wave_create": COORDINATOR_ONLY,
+    "surveys:paper_entry": COORDINATOR_ONLY,
+    "surveys:response_import": COORDINATOR_ONLY,
+    "surveys:response_import_preview": COORDINATOR_ONLY,
+    "surveys:wave_close": POST_ONLY_GET,
+    "surveys:wave_extend": POST_ONLY_GET,
+    "surveys:wave_remind": POST_ONLY_GET,
+    "surveys:wave_pilot": POST_ONLY_GET,
+    "surveys:response_exclude": POST_ONLY_GET,
+    "surveys:response_include": POST_ONLY_GET,
+    "surveys:codebook": SIGNED_IN,
+    "surveys:codebook_version": SIGNED_IN,
+    "survey_answer:answer": PUBLIC,
+    "survey_answer:thanks": PUBLIC,
 }
 
 # Expected status of a POST to the POST-only endpoints: the change is made (redirect on) only
@@ -307,6 +331,12 @@ POST_EXPECTATIONS: dict[str, dict[str, object]] = {
     "outbox:outbox_resend": POST_MANAGERS,
     "outbox:outbox_pause": POST_MANAGERS,
     "outbox:outbox_resume": POST_MANAGERS,
+    "surveys:wave_close": POST_MANAGERS,
+    "surveys:wave_extend": POST_MANAGERS,
+    "surveys:wave_remind": POST_MANAGERS,
+    "surveys:wave_pilot": POST_MANAGERS,
+    "surveys:response_exclude": POST_MANAGERS,
+    "surveys:response_include": POST_MANAGERS,
 }
 
 # Expected status of a POST to pages that take GET and POST, where the POST is checked too.
@@ -373,6 +403,7 @@ class World:
     built_in_agenda: AgendaTemplate
     feed_token: str  # the participant's personal calendar feed
     case_note: CaseNote  # the participant's note on ``presentation``, shared with facilitators
+    survey: dict | None = None  # issue 7's wave, link, response and upload (see _survey)
 
 
 def run_result(groups: list[tuple[object, list[int]]], current: dict[str, str]) -> dict:
@@ -516,6 +547,113 @@ def _outbox_row(world: World):
     return row or OutboxMessageFactory(program=world.program, status="failed")
 
 
+def _survey(world: World) -> dict:
+    """An open anonymous online wave of the program with the participant's link, one response
+    and an uploaded CSV awaiting confirmation (made on first use, without outbox rows)."""
+    if world.survey is not None:
+        return world.survey
+    import secrets
+
+    from surveys import responses_csv
+    from surveys import waves as survey_waves
+    from surveys.models import Wave, WaveRecipient
+    from surveys.services import builtin_instrument
+    from tests.factories import ResponseFactory
+
+    now = timezone.now()
+    wave = Wave.objects.create(
+        program=world.program, instrument=builtin_instrument(), name="Spring", slug="spring",
+        opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=14),
+        audience=Wave.Audience.ALL_ACTIVE,
+    )  # fmt: skip
+    link = WaveRecipient(
+        wave=wave,
+        clinician=world.participant_clinician,
+        email=world.participant_clinician.email,
+        nonce=secrets.token_hex(16),
+    )
+    link.token_hash = survey_waves.token_hash(survey_waves.link_token(link))
+    link.save()
+    world.survey = {
+        "wave": wave,
+        "token": survey_waves.link_token(link),
+        "response": ResponseFactory(wave=wave, source="online"),
+        "upload": responses_csv.responses_upload(
+            wave=wave,
+            actor=world.users["coordinator"],
+            filename="forms.csv",
+            content=b"gender,skill_empathy\nfemale,4\n",
+        ),  # fmt: skip
+    }
+    return world.survey
+
+
+def _survey_url(name: str, world: World) -> str:
+    if name == "survey_answer:thanks":
+        return reverse(name)
+    if name in ("surveys:codebook", "surveys:codebook_version"):
+        kwargs = {"instrument": "ccdg-participant"}
+        return reverse(
+            name, kwargs={**kwargs, "version": 1} if name.endswith("version") else kwargs
+        )
+    survey = _survey(world)
+    if name == "survey_answer:answer":
+        return reverse(name, kwargs={"token": survey["token"]})
+    slug = {"slug": world.program.slug}
+    if name in ("surveys:wave_list", "surveys:wave_create", "surveys:wave_recipients_count",
+                "surveys:paper_wave_create"):  # fmt: skip
+        return reverse(name, kwargs=slug)
+    kwargs = {**slug, "wave": survey["wave"].slug}
+    if name in ("surveys:response_detail", "surveys:response_exclude", "surveys:response_include"):
+        kwargs["pk"] = survey["response"].pk
+    if name == "surveys:response_import_preview":
+        kwargs["pk"] = survey["upload"].pk
+    return reverse(name, kwargs=kwargs)
+
+
+def _wave_state(world: World) -> object:
+    wave = _survey(world)["wave"]
+    wave.refresh_from_db()
+    return (wave.closed_at, wave.closes_at, wave.is_pilot)
+
+
+def _response_state(world: World) -> object:
+    response = _survey(world)["response"]
+    response.refresh_from_db()
+    return response.excluded_reason
+
+
+def _reminders_queued(world: World) -> object:
+    from ccdg.models import OutboxMessage
+
+    return OutboxMessage.objects.filter(kind=OutboxMessage.Kind.SURVEY_REMINDER).count()
+
+
+def _exclude_response(world: World) -> None:
+    from surveys.models import Response
+
+    Response.objects.filter(pk=_survey(world)["response"].pk).update(excluded_reason="Damaged")
+
+
+def _wave_page(world: World) -> str:
+    return reverse(
+        "surveys:wave_detail",
+        kwargs={"slug": world.program.slug, "wave": _survey(world)["wave"].slug},
+    )
+
+
+def _response_page(world: World) -> str:
+    survey = _survey(world)
+    return reverse(
+        "surveys:response_detail",
+        kwargs={
+            "slug": world.program.slug,
+            "wave": survey["wave"].slug,
+            "pk": survey["response"].pk,
+        },
+    )
+
+
 def url_for(name: str, world: World) -> str:
     slug = {"slug": world.program.slug}
     if name in ("outbox:outbox_preview", "outbox:outbox_resend"):
@@ -527,6 +665,8 @@ def url_for(name: str, world: World) -> str:
         return reverse(name, kwargs={"token": token})
     if name.startswith("outbox:"):
         return reverse(name, kwargs=slug)
+    if name.startswith(("surveys:", "survey_answer:")):
+        return _survey_url(name, world)
     kwargs: dict[str, dict[str, object]] = {
         "password_reset_confirm": {"uidb64": "MQ", "token": "not-a-valid-token"},
         "sessions_app:program_detail": slug,
@@ -945,6 +1085,28 @@ POST_CASES: dict[str, PostCase] = {
     "outbox:outbox_pause": PostCase(data=_no_data, state=_paused, location=_outbox_page),
     "outbox:outbox_resume": PostCase(
         data=_no_data, state=_paused, location=_outbox_page, setup=_pause_sending
+    ),
+    # Surveys
+    "surveys:wave_close": PostCase(data=_no_data, state=_wave_state, location=_wave_page),
+    "surveys:wave_extend": PostCase(
+        data=lambda world, user: {
+            "closes_on": (timezone.localdate() + timedelta(days=30)).isoformat(),
+            "closes_time": "18:00",
+        },
+        state=_wave_state,
+        location=_wave_page,
+    ),
+    "surveys:wave_remind": PostCase(data=_no_data, state=_reminders_queued, location=_wave_page),
+    "surveys:wave_pilot": PostCase(
+        data=lambda world, user: {"is_pilot": "1"}, state=_wave_state, location=_wave_page
+    ),
+    "surveys:response_exclude": PostCase(
+        data=lambda world, user: {"reason": "Damaged form"},
+        state=_response_state,
+        location=_response_page,
+    ),
+    "surveys:response_include": PostCase(
+        data=_no_data, state=_response_state, location=_response_page, setup=_exclude_response
     ),
 }
 

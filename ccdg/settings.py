@@ -264,6 +264,8 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 ROSTER_IMPORT_MAX_BYTES = env.int("CCDG_ROSTER_IMPORT_MAX_BYTES", default=2 * 1024 * 1024)
 ROSTER_IMPORT_MAX_ROWS = env.int("CCDG_ROSTER_IMPORT_MAX_ROWS", default=5000)
+SURVEY_IMPORT_MAX_BYTES = env.int("CCDG_SURVEY_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+SURVEY_IMPORT_MAX_ROWS = env.int("CCDG_SURVEY_IMPORT_MAX_ROWS", default=50_000)
 
 # --- Email -----------------------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="")

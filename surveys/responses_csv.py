@@ -34,8 +34,16 @@ OPTIONAL_COLUMNS = (FORM_ID, EXCLUDED_REASON)
 FORM_ID_MAX = 40  # Response.form_id
 EXCLUDED_REASON_MAX = 200  # Response.excluded_reason
 
-MAX_BYTES = getattr(settings, "SURVEY_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
-MAX_ROWS = getattr(settings, "SURVEY_IMPORT_MAX_ROWS", 50_000)
+
+def _max_bytes() -> int:
+    """``CCDG_SURVEY_IMPORT_MAX_BYTES``, read when a file arrives."""
+    return settings.SURVEY_IMPORT_MAX_BYTES
+
+
+def _max_rows() -> int:
+    return settings.SURVEY_IMPORT_MAX_ROWS
+
+
 PREVIEW_ROWS = 20
 # How many row problems a stored summary keeps (the report itself keeps them all).
 SUMMARY_ERRORS = 500
@@ -146,10 +154,11 @@ def _text_problem(content: bytes) -> tuple[str | None, str]:
 
 
 def _size_problem(content: bytes) -> str:
-    if len(content) > MAX_BYTES:
+    max_bytes = _max_bytes()
+    if len(content) > max_bytes:
         return (
             f"The file is {len(content) / 1_048_576:.1f} MB; the limit is "
-            f"{MAX_BYTES / 1_048_576:.0f} MB. Split it into several files."
+            f"{max_bytes / 1_048_576:.0f} MB. Split it into several files."
         )
     return ""
 
@@ -269,9 +278,9 @@ def _parse(wave: Wave, content: bytes) -> tuple[ResponsesReport, list[_Row]]:
             if not any(cells):
                 continue  # blank lines
             report.rows += 1
-            if report.rows > MAX_ROWS:
+            if report.rows > _max_rows():
                 report.file_error = (
-                    f"The file has more than {MAX_ROWS:,} responses (line {line} and beyond). "
+                    f"The file has more than {_max_rows():,} responses (line {line} and beyond). "
                     "Split it into several files."
                 )
                 report.errors.clear()

@@ -285,16 +285,16 @@ def test_whole_file_problems(wave, coordinator, content, message):
     assert message in report.file_error
 
 
-def test_too_many_rows(wave, coordinator, monkeypatch):
-    monkeypatch.setattr(rc, "MAX_ROWS", 3)
+def test_too_many_rows(wave, coordinator, settings):
+    settings.SURVEY_IMPORT_MAX_ROWS = 3
 
     report = refused(wave, coordinator, "skill_empathy\n1\n2\n3\n4\n")
 
     assert "more than 3 responses" in report.file_error
 
 
-def test_too_large_a_file(wave, coordinator, monkeypatch):
-    monkeypatch.setattr(rc, "MAX_BYTES", 100)
+def test_too_large_a_file(wave, coordinator, settings):
+    settings.SURVEY_IMPORT_MAX_BYTES = 100
 
     report = refused(wave, coordinator, "open_unique\n" + "x" * 200 + "\n")
 
@@ -365,8 +365,8 @@ def test_upload_refuses_files_that_are_not_text(wave, coordinator, content, mess
     assert not ResponseImport.objects.exists()
 
 
-def test_upload_refuses_files_over_the_size_limit(wave, coordinator, monkeypatch):
-    monkeypatch.setattr(rc, "MAX_BYTES", 10)
+def test_upload_refuses_files_over_the_size_limit(wave, coordinator, settings):
+    settings.SURVEY_IMPORT_MAX_BYTES = 10
 
     with pytest.raises(ValidationError, match="the limit is"):
         rc.responses_upload(wave=wave, actor=coordinator, filename="x.csv", content=b"x" * 11)

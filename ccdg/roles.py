@@ -59,6 +59,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "surveys.manage": frozenset({COORDINATOR}),
     # Analysis runs: started and read by coordinators and report viewers (researchers).
     "analysis.run": frozenset({COORDINATOR, REPORT_VIEWER}),
+    # Qualitative coding of open answers: the coordinator sets themes and names two reviewers
+    # (coordinators or report viewers); only the named reviewers code (see can_code_wave).
+    "coding.view": frozenset({COORDINATOR, REPORT_VIEWER}),
+    "coding.manage": frozenset({COORDINATOR}),
     # Case notes (see can_read_case_note and can_write_case_note for the per-note rules).
     # Reading and writing the text is need-to-know: a program role is only the first gate.
     "casenote.read": frozenset({FACILITATOR, PARTICIPANT}),

@@ -134,6 +134,8 @@ def test_forget_drops_the_cached_roles():
                 "surveys.view",
                 "surveys.manage",
                 "analysis.run",
+                "coding.view",
+                "coding.manage",
             },
         ),
         (
@@ -148,6 +150,7 @@ def test_forget_drops_the_cached_roles():
                 "casenote.metadata",
                 "surveys.view",
                 "analysis.run",
+                "coding.view",
             },
         ),
     ],

@@ -1,0 +1,7 @@
+"""Qualitative coding of the open answers (namespace ``coding``)."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "coding"
+
+urlpatterns: list = []

@@ -47,6 +47,8 @@ urlpatterns = [
     path("", include("ccdg.outbox.urls")),
     path("", include("surveys.urls")),
     path("", include("surveys.urls_answer")),
+    path("", include("analysis.urls")),
+    path("", include("analysis.urls_coding")),
 ]
 
 handler403 = "ccdg.views.error_403"

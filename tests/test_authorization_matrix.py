@@ -282,6 +282,14 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     "surveys:codebook_version": SIGNED_IN,
     "survey_answer:answer": PUBLIC,
     "survey_answer:thanks": PUBLIC,
+    # Analysis (issue 8): coordinators and report viewers run analyses and read the results.
+    "analysis:run_list": EXPORTERS,
+    "analysis:run_detail": EXPORTERS,
+    "analysis:run_progress": EXPORTERS,
+    "analysis:run_json": EXPORTERS,
+    "analysis:run_chart": EXPORTERS,
+    "analysis:run_start": POST_ONLY_GET,
+    "analysis:run_retry": POST_ONLY_GET,
 }
 
 # Expected status of a POST to the POST-only endpoints: the change is made (redirect on) only
@@ -299,6 +307,8 @@ POST_WITHDRAW = _row(LOGIN, 302, 302, 302, 403, 302, 404)
 POST_PRESENTER = _row(LOGIN, 302, 403, 403, 403, 403, 404)
 # One's own things (calendar feeds): everyone signed in.
 POST_SIGNED_IN = _row(LOGIN, 302, 302, 302, 302, 302, 302)
+# Starting or retrying an analysis run: coordinators and report viewers.
+POST_ANALYSTS = _row(LOGIN, 403, 403, 302, 302, 302, 404)
 POST_EXPECTATIONS: dict[str, dict[str, object]] = {
     "sessions_app:clinician_deactivate": POST_MANAGERS,
     "sessions_app:clinician_reactivate": POST_MANAGERS,
@@ -337,6 +347,8 @@ POST_EXPECTATIONS: dict[str, dict[str, object]] = {
     "surveys:wave_pilot": POST_MANAGERS,
     "surveys:response_exclude": POST_MANAGERS,
     "surveys:response_include": POST_MANAGERS,
+    "analysis:run_start": POST_ANALYSTS,
+    "analysis:run_retry": POST_ANALYSTS,
 }
 
 # Expected status of a POST to pages that take GET and POST, where the POST is checked too.
@@ -611,6 +623,56 @@ def _survey_url(name: str, world: World) -> str:
     return reverse(name, kwargs=kwargs)
 
 
+def _analysis_run(world: World):
+    """A finished analysis of the world's wave (computed on first use)."""
+    from analysis.models import AnalysisRun
+    from analysis.runs import run_create, run_execute
+
+    wave = _survey(world)["wave"]
+    done = AnalysisRun.objects.filter(wave=wave, status=AnalysisRun.Status.DONE).first()
+    if done is None:
+        done = run_execute(run_create(wave=wave, actor=world.users["coordinator"]).pk)
+    return done
+
+
+def _failed_run(world: World):
+    from analysis.models import AnalysisRun
+
+    wave = _survey(world)["wave"]
+    failed = AnalysisRun.objects.filter(wave=wave, status=AnalysisRun.Status.FAILED).first()
+    return failed or AnalysisRun.objects.create(
+        wave=wave, status=AnalysisRun.Status.FAILED, error="compute: ValueError"
+    )
+
+
+def _analysis_url(name: str, world: World) -> str:
+    kwargs = {"slug": world.program.slug, "wave": _survey(world)["wave"].slug}
+    if name in ("analysis:run_list", "analysis:run_start"):
+        return reverse(name, kwargs=kwargs)
+    if name == "analysis:run_retry":
+        return reverse(name, kwargs={**kwargs, "pk": _failed_run(world).pk})
+    kwargs["pk"] = _analysis_run(world).pk
+    if name == "analysis:run_chart":
+        kwargs["name"] = "agreement"
+    return reverse(name, kwargs=kwargs)
+
+
+def _runs_state(world: World) -> object:
+    from analysis.models import AnalysisRun
+
+    return sorted(AnalysisRun.objects.values_list("pk", "status", "attempts"))
+
+
+def _newest_run_page(world: World) -> str:
+    from analysis.models import AnalysisRun
+
+    run = AnalysisRun.objects.latest("pk")
+    return reverse(
+        "analysis:run_detail",
+        kwargs={"slug": world.program.slug, "wave": run.wave.slug, "pk": run.pk},
+    )
+
+
 def _wave_state(world: World) -> object:
     wave = _survey(world)["wave"]
     wave.refresh_from_db()
@@ -667,6 +729,8 @@ def url_for(name: str, world: World) -> str:
         return reverse(name, kwargs=slug)
     if name.startswith(("surveys:", "survey_answer:")):
         return _survey_url(name, world)
+    if name.startswith("analysis:"):
+        return _analysis_url(name, world)
     kwargs: dict[str, dict[str, object]] = {
         "password_reset_confirm": {"uidb64": "MQ", "token": "not-a-valid-token"},
         "sessions_app:program_detail": slug,
@@ -1107,6 +1171,13 @@ POST_CASES: dict[str, PostCase] = {
     ),
     "surveys:response_include": PostCase(
         data=_no_data, state=_response_state, location=_response_page, setup=_exclude_response
+    ),
+    # Analysis
+    "analysis:run_start": PostCase(
+        data=_no_data, state=_runs_state, location=_newest_run_page, setup=_survey
+    ),
+    "analysis:run_retry": PostCase(
+        data=_no_data, state=_runs_state, location=_newest_run_page, setup=_failed_run
     ),
 }
 

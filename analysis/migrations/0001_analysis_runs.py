@@ -6,38 +6,87 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('surveys', '0003_waves_responses'),
+        ("surveys", "0003_waves_responses"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AnalysisRun',
+            name="AnalysisRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=8)),
-                ('include_pilot', models.BooleanField(default=False, help_text='Also analyse the responses of pilot waves.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('progress', models.FloatField(default=0.0, help_text='0 to 1.')),
-                ('step', models.CharField(blank=True, max_length=80)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('inputs_fingerprint', models.CharField(blank=True, help_text='SHA-256 of the responses and instrument analysed.', max_length=64)),
-                ('code_version', models.CharField(blank=True, max_length=80)),
-                ('timings', models.JSONField(blank=True, default=dict, help_text='Seconds per step.')),
-                ('results', models.JSONField(blank=True, null=True)),
-                ('error', models.CharField(blank=True, max_length=500)),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('wave', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='analysis_runs', to='surveys.wave')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "include_pilot",
+                    models.BooleanField(
+                        default=False, help_text="Also analyse the responses of pilot waves."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("progress", models.FloatField(default=0.0, help_text="0 to 1.")),
+                ("step", models.CharField(blank=True, max_length=80)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "inputs_fingerprint",
+                    models.CharField(
+                        blank=True,
+                        help_text="SHA-256 of the responses and instrument analysed.",
+                        max_length=64,
+                    ),
+                ),
+                ("code_version", models.CharField(blank=True, max_length=80)),
+                (
+                    "timings",
+                    models.JSONField(blank=True, default=dict, help_text="Seconds per step."),
+                ),
+                ("results", models.JSONField(blank=True, null=True)),
+                ("error", models.CharField(blank=True, max_length=500)),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "wave",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="analysis_runs",
+                        to="surveys.wave",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['wave', '-created_at', '-id'],
-                'indexes': [models.Index(fields=['wave', '-created_at'], name='analysisrun_wave_recent')],
+                "ordering": ["wave", "-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["wave", "-created_at"], name="analysisrun_wave_recent")
+                ],
             },
         ),
     ]

@@ -1,0 +1,1329 @@
+"""Statistics for survey analysis, defined to agree with R.
+
+No Django: plain functions on plain values, usable and testable on their own. The standard
+library does everything; numpy (a dependency of the project) only speeds up Fisher's test,
+which falls back to pure Python without it and gives the same p-values.
+
+Every function here states which R function it reproduces and how; the test suite compares
+each one with values computed by R itself (``tests/analysis/fixtures/r_reference.json``, made
+by ``analysis/R/make_reference.R``) to a relative tolerance of 1e-6.
+
+* :func:`describe`: n, mean, sample SD, median, quartiles (R's ``quantile(type = 7)``).
+* :func:`counts`: frequency table of a categorical answer, with percentages of non-missing.
+* :func:`fisher_exact`: Fisher's exact test for any r x c table (R's ``fisher.test``), exact
+  by a network algorithm, or by Monte Carlo with a standard error when the exact computation
+  does not fit in a time budget.
+* :func:`rank_sum`: Wilcoxon rank-sum / Mann-Whitney test (R's ``wilcox.test(x, y)``).
+* :func:`kruskal`: Kruskal-Wallis rank-sum test (R's ``kruskal.test``).
+
+Missing values: ``None`` and float NaN are missing everywhere and are left out, as R does with
+``NA`` (``na.rm = TRUE`` for the descriptive helpers). Where R stops with an error or returns
+``NaN``/``NA`` for a degenerate input, the functions here return ``None`` for the undefined
+value and say why in ``note`` (or raise :class:`ValueError` where R raises, as documented on
+each function). ``docs/statistics.md`` has the full mapping.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import numbers
+import random
+import time
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from numpy import ndarray
+
+try:  # numpy comes with the project's dependencies; without it the pure-Python paths run
+    import numpy as _np
+except ImportError:  # pragma: no cover
+    _np = None
+
+__all__ = [
+    "CountRow",
+    "Description",
+    "FisherResult",
+    "KruskalResult",
+    "RankSumResult",
+    "chisq_sf",
+    "counts",
+    "describe",
+    "fisher_exact",
+    "kruskal",
+    "normal_two_sided_p",
+    "rank_sum",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Missing values and small helpers
+
+
+def _is_missing(value: object) -> bool:
+    """True for ``None`` and float NaN (R's ``NA`` / ``NaN``)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _present(values: Iterable[float | None]) -> list[float]:
+    return [v for v in values if not _is_missing(v)]  # type: ignore[misc]
+
+
+def _mean(xs: Sequence[float]) -> float:
+    """Mean as R computes it: the sum divided by n, then refined by the mean residual."""
+    n = len(xs)
+    m = math.fsum(xs) / n
+    if math.isfinite(m):
+        m += math.fsum(x - m for x in xs) / n
+    return m
+
+
+def _midranks(values: Sequence[float]) -> tuple[list[float], list[int]]:
+    """Ranks with ties given their average rank (R's ``rank()``), and the sizes of tie groups.
+
+    Only groups of two or more equal values are listed in the second item.
+    """
+    order = sorted(range(len(values)), key=values.__getitem__)
+    ranks = [0.0] * len(values)
+    ties: list[int] = []
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        rank = (i + j) / 2 + 1  # ranks i+1 .. j+1, averaged
+        for idx in order[i : j + 1]:
+            ranks[idx] = rank
+        if j > i:
+            ties.append(j - i + 1)
+        i = j + 1
+    return ranks, ties
+
+
+# ---------------------------------------------------------------------------------------------
+# Distribution functions
+
+
+def normal_two_sided_p(z: float) -> float:
+    """Two-sided normal p-value ``2 * min(pnorm(z), pnorm(z, lower.tail = FALSE))``.
+
+    Computed as ``erfc(|z| / sqrt(2))``, which keeps full relative precision far in the tail.
+    """
+    return math.erfc(abs(z) / math.sqrt(2.0))
+
+
+def _regularized_gamma_q(a: float, x: float) -> float:
+    """Upper regularized incomplete gamma function Q(a, x) = Gamma(a, x) / Gamma(a).
+
+    Series for P = 1 - Q when x < a + 1 (Q is then not small, so 1 - P loses nothing that
+    matters), and a Lentz continued fraction for Q otherwise, which keeps relative precision
+    for very small Q. Both run to double precision.
+    """
+    if a <= 0:
+        raise ValueError("a must be positive")
+    if x <= 0:
+        return 1.0
+    if math.isinf(x):
+        return 0.0
+    log_prefix = a * math.log(x) - x - math.lgamma(a)
+    if x < a + 1:
+        # P(a, x) = x^a e^-x / Gamma(a + 1) * sum_k x^k / ((a + 1) ... (a + k))
+        term = 1.0 / a
+        total = term
+        k = 0
+        while True:
+            k += 1
+            term *= x / (a + k)
+            total += term
+            if abs(term) < abs(total) * 1e-17 or k > 100_000:
+                break
+        return max(0.0, 1.0 - total * math.exp(log_prefix))
+    # Continued fraction: Q = e^-x x^a / Gamma(a) * 1 / (x + 1 - a - 1 (1 - a) / (x + 3 - a - ...))
+    tiny = 1e-300
+    b = x + 1.0 - a
+    c = 1.0 / tiny
+    d = 1.0 / b
+    h = d
+    i = 0
+    while True:
+        i += 1
+        an = -i * (i - a)
+        b += 2.0
+        d = an * d + b
+        if abs(d) < tiny:
+            d = tiny
+        c = b + an / c
+        if abs(c) < tiny:
+            c = tiny
+        d = 1.0 / d
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < 1e-16 or i > 100_000:
+            break
+    return math.exp(log_prefix) * h
+
+
+def chisq_sf(statistic: float, df: int) -> float:
+    """Upper tail of the chi-square distribution: R's ``pchisq(q, df, lower.tail = FALSE)``.
+
+    A statistic at or below zero gives 1 (as R does).
+    """
+    if df <= 0:
+        raise ValueError("df must be positive")
+    return _regularized_gamma_q(df / 2.0, statistic / 2.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Descriptive statistics
+
+
+@dataclass(frozen=True)
+class Description:
+    """Summary of a numeric answer, as R would give it with ``na.rm = TRUE``.
+
+    ``n`` counts non-missing values and ``missing`` the ``None``/NaN ones. With ``n == 0``
+    every other field is ``None``; ``sd`` is ``None`` while ``n < 2`` (R's ``sd`` is ``NA``).
+    """
+
+    n: int
+    missing: int
+    mean: float | None
+    sd: float | None
+    median: float | None
+    q1: float | None
+    q3: float | None
+    iqr: float | None
+    min: float | None
+    max: float | None
+
+
+def _quantile7(sorted_xs: Sequence[float], prob: float) -> float:
+    """R's ``quantile(x, prob, type = 7)`` on already sorted, non-empty data.
+
+    ``index = 1 + (n - 1) * prob``; between the two neighbouring order statistics the value is
+    ``(1 - h) * x[lo] + h * x[hi]`` with ``h = index - lo``, written in that form as R does.
+    """
+    n = len(sorted_xs)
+    index = (n - 1) * prob  # zero-based
+    lo = math.floor(index)
+    hi = math.ceil(index)
+    q = sorted_xs[lo]
+    if index > lo and sorted_xs[hi] != q:
+        h = index - lo
+        q = (1 - h) * q + h * sorted_xs[hi]
+    return q
+
+
+def describe(values: Iterable[float | None]) -> Description:
+    """Describe numeric values like R's ``mean``, ``sd``, ``median`` and ``quantile``.
+
+    * ``mean``: R's ``mean(x)`` (sum / n, refined once by the mean residual as R does).
+    * ``sd``: R's ``sd(x)``, the sample standard deviation with divisor n - 1.
+    * ``median``: R's ``median(x)`` (mean of the two middle values when n is even).
+    * ``q1``, ``q3``: R's default ``quantile(x, c(0.25, 0.75))`` (type 7);
+      ``iqr = q3 - q1`` (R's ``IQR(x)``).
+    * ``min``, ``max``: the extremes.
+
+    ``None`` and NaN are missing and left out (``na.rm = TRUE``). Empty input gives ``n = 0``
+    and ``None`` everywhere else, never an error.
+    """
+    all_values = list(values)
+    xs = sorted(float(v) for v in _present(all_values))
+    n = len(xs)
+    missing = len(all_values) - n
+    if n == 0:
+        return Description(0, missing, None, None, None, None, None, None, None, None)
+    mean = _mean(xs)
+    sd = None
+    if n >= 2:
+        sd = math.sqrt(math.fsum((x - mean) ** 2 for x in xs) / (n - 1))
+    half = n // 2
+    median = xs[half] if n % 2 else (xs[half - 1] + xs[half]) / 2
+    q1 = _quantile7(xs, 0.25)
+    q3 = _quantile7(xs, 0.75)
+    return Description(
+        n=n,
+        missing=missing,
+        mean=mean,
+        sd=sd,
+        median=median,
+        q1=q1,
+        q3=q3,
+        iqr=q3 - q1,
+        min=xs[0],
+        max=xs[-1],
+    )
+
+
+class CountRow(NamedTuple):
+    """One line of a frequency table: the level, its count and its percent of non-missing.
+
+    ``percent`` is ``None`` when there is no non-missing value at all.
+    """
+
+    level: Hashable
+    n: int
+    percent: float | None
+
+
+def counts(
+    values: Iterable[Hashable | None], levels: Sequence[Hashable] | None = None
+) -> list[CountRow]:
+    """Frequency table of categorical values, like R's ``table(x)`` with percentages.
+
+    Returns ``(level, n, percent)`` rows. ``percent`` is ``100 * n / N`` where ``N`` is the
+    number of non-missing values (``None`` and NaN are missing and left out, as ``table``
+    leaves out ``NA``).
+
+    Order: with ``levels``, those levels in that order, each listed even when its count is 0
+    (like a factor's levels); values not among ``levels`` are not dropped (R would turn them
+    into ``NA``) but listed after them, sorted. Without ``levels``, the distinct values sorted
+    (R's ``table`` order), or in order of first appearance if they cannot be compared.
+    """
+    present = [v for v in values if not _is_missing(v)]
+    tally: dict[Hashable, int] = {}
+    for v in present:
+        tally[v] = tally.get(v, 0) + 1
+    if levels is not None:
+        order = list(dict.fromkeys(levels))
+        extra = [v for v in tally if v not in set(order)]
+        order += _sorted_if_possible(extra)
+    else:
+        order = _sorted_if_possible(list(tally))
+    total = len(present)
+    return [
+        CountRow(level, tally.get(level, 0), 100.0 * tally.get(level, 0) / total if total else None)
+        for level in order
+    ]
+
+
+def _sorted_if_possible(items: list[Hashable]) -> list[Hashable]:
+    try:
+        return sorted(items)  # type: ignore[type-var]
+    except TypeError:
+        return items
+
+
+# ---------------------------------------------------------------------------------------------
+# Fisher's exact test for r x c tables
+
+#: R's ``fisher.test`` on a 2 x 2 table counts tables with probability
+#: ``<= observed * (1 + 1e-7)``.
+FISHER_REL_TOL_2X2 = 1e-7
+#: For larger tables R uses FEXACT, which compares log-probabilities with the tolerance
+#: ``3.45254e-7``: probability ``<= observed * exp(3.45254e-7)``.
+FISHER_LOG_TOL_RXC = 3.45254e-7
+
+#: Default time budget of the exact computation, in seconds.
+FISHER_BUDGET_SECONDS = 3.0
+#: Default number of random tables of the Monte Carlo fallback.
+FISHER_MC_SAMPLES = 10_000
+#: Default seed of the Monte Carlo fallback (fixed, so results are reproducible).
+FISHER_MC_SEED = 20_240_917
+
+
+@dataclass(frozen=True)
+class FisherResult:
+    """Result of :func:`fisher_exact`.
+
+    * ``pvalue``: two-sided p-value (R's ``fisher.test(x)$p.value``).
+    * ``method``: ``"exact"`` or ``"monte_carlo"``.
+    * ``statistic``: probability of the observed table given its margins (the hypergeometric
+      point probability); ``None`` for a degenerate table (see ``note``).
+    * ``stderr``: ``None`` when exact; the Monte Carlo standard error of ``pvalue`` otherwise.
+    * ``mc_samples``: number of random tables drawn (Monte Carlo only).
+    * ``shape``: (rows, columns) of the table after all-zero rows and columns were dropped.
+    * ``note``: empty, or why the p-value is 1 by definition, or why Monte Carlo was used.
+    """
+
+    pvalue: float
+    method: str
+    statistic: float | None
+    stderr: float | None = None
+    mc_samples: int | None = None
+    shape: tuple[int, int] = (0, 0)
+    note: str = ""
+
+
+class _BudgetExceeded(Exception):
+    """The exact computation ran out of time (or would need too much memory)."""
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _check_table(table: Sequence[Sequence[int]]) -> list[list[int]]:
+    rows = [list(row) for row in table]
+    if not rows:
+        return []
+    width = len(rows[0])
+    out: list[list[int]] = []
+    for row in rows:
+        if len(row) != width:
+            raise ValueError("the table's rows must all have the same length")
+        line = []
+        for cell in row:
+            if isinstance(cell, bool) or not isinstance(cell, numbers.Real):
+                raise ValueError(f"table cells must be non-negative integers, not {cell!r}")
+            if not isinstance(cell, numbers.Integral) and not float(cell).is_integer():
+                raise ValueError(f"table cells must be non-negative integers, not {cell!r}")
+            if cell < 0:
+                raise ValueError(f"table cells must be non-negative integers, not {cell!r}")
+            line.append(int(cell))
+        out.append(line)
+    return out
+
+
+def fisher_exact(
+    table: Sequence[Sequence[int]],
+    *,
+    budget_seconds: float | None = FISHER_BUDGET_SECONDS,
+    mc_samples: int = FISHER_MC_SAMPLES,
+    seed: int = FISHER_MC_SEED,
+) -> FisherResult:
+    """Fisher's exact test of independence for an r x c table of counts (Freeman-Halton).
+
+    The two-sided p-value is R's ``fisher.test(table)$p.value``: the total probability, under
+    the multivariate hypergeometric distribution of tables with the observed margins, of all
+    tables whose probability is at most the observed table's times ``1 + 1e-7`` (R's 2 x 2
+    rule, :data:`FISHER_REL_TOL_2X2`), or times ``exp(3.45254e-7)`` for larger tables (the
+    tolerance of R's FEXACT, :data:`FISHER_LOG_TOL_RXC`). The tolerance makes tables that tie
+    with the observed one in exact arithmetic count although rounding separates them.
+
+    Exact computation: a network algorithm. Columns are processed one at a time; a node is
+    the multiset of row totals still to fill, and paths reaching a node with the same partial
+    probability are merged. At each node, bounds on the most and least probable completion
+    decide whether all of its completions count (their total probability has a closed form),
+    none does, or it must be expanded further.
+
+    Budget: when the exact computation takes longer than ``budget_seconds`` (``None``: no
+    limit; ``0``: go straight to Monte Carlo), or would need more memory than a fixed cap
+    allows, the p-value is estimated from ``B = mc_samples`` random tables with the observed
+    margins, as R's ``simulate.p.value = TRUE`` does: ``p = (1 + hits) / (B + 1)``, where
+    ``hits`` counts random tables at most as probable as the observed one (same tolerance as
+    above), and ``stderr = sqrt(p * (1 - p) / B)``. The tables are drawn cell by cell from
+    their conditional hypergeometric distributions with a generator seeded by ``seed``, so
+    the result is reproducible. The time taken by the fallback grows with ``mc_samples`` and
+    the table's size, not with its counts' difficulty, so the call always ends.
+
+    Degenerate tables: all-zero rows and columns are dropped first (R does the same). If
+    fewer than two rows or two columns are left, only one table has those margins and the
+    p-value is 1 (R returns 1 for such 2 x c tables; R stops with an error for a 1 x k table
+    or an all-zero table, where this returns 1 with a ``note``).
+
+    Raises ``ValueError`` for ragged rows or cells that are not non-negative integers.
+    """
+    if mc_samples < 1:
+        raise ValueError("mc_samples must be at least 1")
+    cells = _check_table(table)
+    nr0 = len(cells)
+    nc0 = len(cells[0]) if cells else 0
+    keep_rows = [i for i in range(nr0) if sum(cells[i]) > 0]
+    keep_cols = [j for j in range(nc0) if any(cells[i][j] for i in range(nr0))]
+    reduced = [[cells[i][j] for j in keep_cols] for i in keep_rows]
+    shape = (len(keep_rows), len(keep_cols))
+    dropped = (nr0 - shape[0], nc0 - shape[1])
+    drop_note = ""
+    if dropped != (0, 0):
+        drop_note = (
+            f"{dropped[0]} all-zero row(s) and {dropped[1]} all-zero column(s) were left out. "
+        )
+    if shape[0] < 2 or shape[1] < 2:
+        if shape == (0, 0):
+            why = "The table has no observations"
+        else:
+            why = (
+                f"After dropping empty rows and columns the table is {shape[0]} x {shape[1]}: "
+                "only one table has these margins"
+            )
+        return FisherResult(
+            pvalue=1.0,
+            method="exact",
+            statistic=None,
+            shape=shape,
+            note=drop_note + why + ", so the p-value is 1.",
+        )
+
+    # Orient so that the state (remaining row totals) is the shorter dimension.
+    if shape[0] > shape[1]:
+        reduced = [list(col) for col in zip(*reduced, strict=True)]
+    row_totals = [sum(r) for r in reduced]
+    col_totals = [sum(c) for c in zip(*reduced, strict=True)]
+    n = sum(row_totals)
+    lf = _log_factorials(n)
+    observed_log_weight = -math.fsum(lf[x] for r in reduced for x in r)
+    log_k = math.fsum(lf[r] for r in row_totals) + math.fsum(lf[c] for c in col_totals) - lf[n]
+    statistic = math.exp(log_k + observed_log_weight)
+    is_2x2 = shape == (2, 2)
+    tolerance = math.log1p(FISHER_REL_TOL_2X2) if is_2x2 else FISHER_LOG_TOL_RXC
+    threshold = observed_log_weight + tolerance
+
+    if budget_seconds is None or budget_seconds > 0:
+        deadline = None if budget_seconds is None else time.perf_counter() + budget_seconds
+        try:
+            p = _network_pvalue(row_totals, col_totals, lf, threshold, log_k, deadline)
+        except _BudgetExceeded as exceeded:
+            why = exceeded.reason or (
+                f"The exact computation did not finish within {budget_seconds:g} s"
+            )
+        else:
+            return FisherResult(
+                pvalue=min(1.0, max(0.0, p)),
+                method="exact",
+                statistic=statistic,
+                shape=shape,
+                note=drop_note.strip(),
+            )
+    else:
+        why = "Exact computation was not attempted (no time budget)"
+    hits = _monte_carlo_hits(row_totals, col_totals, lf, threshold, mc_samples, seed)
+    p = (1 + hits) / (mc_samples + 1)
+    stderr = math.sqrt(p * (1 - p) / mc_samples)
+    return FisherResult(
+        pvalue=p,
+        method="monte_carlo",
+        statistic=statistic,
+        stderr=stderr,
+        mc_samples=mc_samples,
+        shape=shape,
+        note=(
+            f"{drop_note}{why}; Monte Carlo p-value from {mc_samples} random tables with the "
+            f"observed margins (seed {seed}), standard error {stderr:.2g}."
+        ),
+    )
+
+
+def _log_factorials(n: int) -> list[float]:
+    return [math.lgamma(i + 1) for i in range(n + 1)]
+
+
+class _Network:
+    """State shared by one run of the network algorithm (see :func:`_network_pvalue`)."""
+
+    def __init__(self, cols: list[int], lf: list[float], deadline: float | None = None) -> None:
+        self.cols = cols
+        self.lf = lf
+        self.deadline = deadline
+        self.leaves = 0
+        k = len(cols)
+        self.suffix_total = [sum(cols[j:]) for j in range(k + 1)]
+        self.suffix_lf = [math.fsum(lf[c] for c in cols[j:]) for j in range(k + 1)]
+        self.log_cols = [math.log(c) for c in cols]
+        self.bounds_cache: dict[tuple[int, tuple[int, ...]], tuple[float, float, float]] = {}
+        self.group_cache: dict[tuple[int, int, int], list[tuple[tuple[int, ...], float, int]]] = {}
+
+    # -- bounds -----------------------------------------------------------------------------
+
+    def bounds(self, stage: int, state: tuple[int, ...]) -> tuple[float, float, float]:
+        """(hi, lo, total) for the completions of ``state`` with columns ``stage..``.
+
+        Log-weights are ``-sum(log x!)`` over the cells still to fill. ``hi`` bounds the
+        largest from above, ``lo`` the smallest from below, and ``total`` is the log of the
+        sum of ``exp(weight)`` over all completions, ``log(N! / (prod m! prod c!))``.
+        """
+        key = (stage, state)
+        cached = self.bounds_cache.get(key)
+        if cached is not None:
+            return cached
+        lf = self.lf
+        cols = self.cols
+        if stage == len(cols) - 1:
+            w = -sum(lf[m] for m in state)
+            result = (w, w, w)
+        else:
+            total_n = self.suffix_total[stage]
+            total = lf[total_n] - sum(lf[m] for m in state) - self.suffix_lf[stage]
+            rest = cols[stage:]
+            log_rest = self.log_cols[stage:]
+            nonzero = [m for m in state if m]
+            lower_min = max(
+                _dual_min_bound(nonzero, rest, log_rest, total_n, lf),
+                _dual_min_bound(rest, nonzero, [math.log(m) for m in nonzero], total_n, lf),
+            )
+            upper_max = min(_greedy_max(nonzero, rest, lf), _greedy_max(rest, nonzero, lf))
+            result = (min(total, -lower_min), -upper_max, total)
+        self.bounds_cache[key] = result
+        return result
+
+    # -- edges ------------------------------------------------------------------------------
+
+    def group_options(
+        self, value: int, size: int, total: int
+    ) -> list[tuple[tuple[int, ...], float, int]]:
+        """Ways to take ``total`` from ``size`` rows that each have ``value`` left.
+
+        Rows with equal remaining totals are interchangeable, so only non-increasing choices
+        are listed, each with the number of distinct arrangements it stands for. Items:
+        (what is left in those rows, log-weight ``-sum(log x!)``, arrangements).
+        """
+        key = (value, size, total)
+        cached = self.group_cache.get(key)
+        if cached is not None:
+            return cached
+        lf = self.lf
+        out: list[tuple[tuple[int, ...], float, int]] = []
+
+        def rec(left: int, slots: int, cap: int, taken: list[int]) -> None:
+            if slots == 0:
+                if left == 0:
+                    weight = -sum(lf[x] for x in taken)
+                    arrangements = math.factorial(size)
+                    run = 1
+                    for i in range(1, len(taken) + 1):
+                        if i < len(taken) and taken[i] == taken[i - 1]:
+                            run += 1
+                        else:
+                            arrangements //= math.factorial(run)
+                            run = 1
+                    out.append((tuple(value - x for x in taken), weight, arrangements))
+                return
+            top = min(cap, left)
+            bottom = -(-left // slots)  # the others can take at most as much as this one
+            for x in range(top, bottom - 1, -1):
+                taken.append(x)
+                rec(left - x, slots - 1, x, taken)
+                taken.pop()
+
+        if size * value >= total:
+            rec(total, size, value, [])
+        self.group_cache[key] = out
+        return out
+
+    def edges(
+        self, state: tuple[int, ...], col_total: int
+    ) -> dict[tuple[int, ...], list[tuple[float, float]]]:
+        """Children of ``state`` after filling one column with ``col_total``.
+
+        Returns {child state: [(log-weight, arrangements), ...]} with equal weights merged.
+        """
+        groups: list[tuple[int, int]] = []
+        for m in state:
+            if groups and groups[-1][0] == m:
+                groups[-1] = (m, groups[-1][1] + 1)
+            else:
+                groups.append((m, 1))
+        capacity = [0] * (len(groups) + 1)
+        for g in range(len(groups) - 1, -1, -1):
+            capacity[g] = capacity[g + 1] + groups[g][0] * groups[g][1]
+        children: dict[tuple[int, ...], dict[float, list]] = {}
+
+        def rec(g: int, left: int, parts: tuple[int, ...], weight: float, mult: int) -> None:
+            if g == len(groups):
+                self.leaves += 1
+                if (
+                    self.deadline is not None
+                    and not self.leaves % 8192
+                    and time.perf_counter() > self.deadline
+                ):
+                    raise _BudgetExceeded
+                child = tuple(sorted(parts, reverse=True))
+                by_weight = children.setdefault(child, {})
+                wkey = round(weight, 9)
+                entry = by_weight.get(wkey)
+                if entry is None:
+                    by_weight[wkey] = [weight, mult]
+                else:
+                    entry[1] += mult
+                return
+            value, size = groups[g]
+            low = max(0, left - capacity[g + 1])
+            high = min(left, value * size)
+            for t in range(low, high + 1):
+                for rest, w, arrangements in self.group_options(value, size, t):
+                    rec(g + 1, left - t, parts + rest, weight + w, mult * arrangements)
+
+        rec(0, col_total, (), 0.0, 1)
+        return {
+            child: [(w, float(mu)) for w, mu in by_weight.values()]
+            for child, by_weight in children.items()
+        }
+
+
+def _dual_min_bound(
+    a: Sequence[int], b: Sequence[int], log_b: Sequence[float], total: int, lf: list[float]
+) -> float:
+    """A lower bound on ``min sum log x_ij!`` over tables with row sums ``a``, column sums ``b``.
+
+    Lagrangian relaxation of the column sums with prices ``log b_j``: each row then solves a
+    separable convex problem exactly (take the ``a_i`` cheapest units, unit ``t`` of column
+    ``j`` costing ``log(t / b_j)``, i.e. fill columns in proportion to ``b``). Weak duality
+    makes the result a valid bound for any prices; these ones make it nearly tight.
+    """
+    value = math.fsum(lb * bj for lb, bj in zip(log_b, b, strict=True))
+    seen: dict[int, float] = {}
+    for ai in a:
+        if ai in seen:
+            value += seen[ai]
+            continue
+        xs = [ai * bj // total for bj in b]
+        left = ai - sum(xs)
+        while left > 0:
+            best = -1
+            best_ratio = math.inf
+            for j, bj in enumerate(b):
+                if xs[j] < bj:
+                    ratio = (xs[j] + 1) / bj
+                    if ratio < best_ratio:
+                        best_ratio = ratio
+                        best = j
+            xs[best] += 1
+            left -= 1
+        part = math.fsum(lf[x] - lb * x for x, lb in zip(xs, log_b, strict=True))
+        seen[ai] = part
+        value += part
+    return value
+
+
+def _greedy_max(a: Sequence[int], b: Sequence[int], lf: list[float]) -> float:
+    """An upper bound on ``max sum log x_ij!``: each row on its own, largest columns first.
+
+    Dropping the column sums leaves one problem per row, maximising a sum of convex
+    functions, whose optimum fills the largest columns first.
+    """
+    caps = sorted(b, reverse=True)
+    value = 0.0
+    for ai in a:
+        left = ai
+        for cap in caps:
+            if left <= 0:
+                break
+            x = cap if cap < left else left
+            value += lf[x]
+            left -= x
+    return value
+
+
+def _network_pvalue_python(
+    rows: list[int],
+    cols: list[int],
+    lf: list[float],
+    threshold: float,
+    log_k: float,
+    deadline: float | None,
+) -> float:
+    """Sum of the probabilities of tables with log-weight ``<= threshold`` (exact).
+
+    A table's probability is ``exp(log_k + weight)`` with ``weight = -sum(log x_ij!)``.
+    Raises :class:`_BudgetExceeded` once ``time.perf_counter()`` passes ``deadline``.
+    """
+    cols = sorted(cols, reverse=True)
+    net = _Network(cols, lf, deadline)
+    k = len(cols)
+    root = tuple(sorted(rows, reverse=True))
+    hi, _lo, _total = net.bounds(0, root)
+    if hi <= threshold:
+        return 1.0
+    # Probabilities are accumulated relative to exp(shift), close to the observed table's.
+    shift = max(log_k + threshold, -700.0)
+    base = log_k - shift
+    accumulated: list[float] = []
+    exp = math.exp
+    # nodes of the current stage: state -> {rounded past: [past, multiplicity]}
+    current: dict[tuple[int, ...], dict[int, list[float]]] = {root: {0: [0.0, 1.0]}}
+    for stage in range(k - 1):
+        col_total = cols[stage]
+        following: dict[tuple[int, ...], dict[int, list[float]]] = {}
+        for state, pasts in current.items():
+            if deadline is not None and time.perf_counter() > deadline:
+                raise _BudgetExceeded
+            items = sorted(pasts.values())
+            values = [p for p, _ in items]
+            top = values[-1]
+            prefix = [0.0]
+            for p, mult in items:
+                prefix.append(prefix[-1] + mult * exp(p - top))
+            for child, edge_list in net.edges(state, col_total).items():
+                c_hi, c_lo, c_total = net.bounds(stage + 1, child)
+                child_pasts = None
+                for weight, arrangements in edge_list:
+                    # pasts with value + weight + c_hi <= threshold: all completions count
+                    cut_all = bisect.bisect_right(values, threshold - weight - c_hi)
+                    if cut_all:
+                        accumulated.append(
+                            arrangements * prefix[cut_all] * exp(base + top + weight + c_total)
+                        )
+                    # pasts with value + weight + c_lo > threshold: no completion counts
+                    cut_none = bisect.bisect_right(values, threshold - weight - c_lo)
+                    if cut_none > cut_all:
+                        if child_pasts is None:
+                            child_pasts = following.setdefault(child, {})
+                        for p, mult in items[cut_all:cut_none]:
+                            v = p + weight
+                            key = round(v * 1e9)
+                            entry = child_pasts.get(key)
+                            if entry is None:
+                                child_pasts[key] = [v, mult * arrangements]
+                            else:
+                                entry[1] += mult * arrangements
+        current = following
+        if not current:
+            break
+    return math.fsum(accumulated) * math.exp(shift)
+
+
+#: Largest number of column fillings one node may have before the exact computation gives up.
+_MAX_EDGES_PER_NODE = 1_000_000
+#: Largest number of (node, partial probability) pairs one stage may hold.
+_MAX_PASTS_PER_STAGE = 60_000_000
+#: Up to this many observations the pure-Python network is as fast (numpy's per-call cost).
+_PURE_PYTHON_MAX_N = 30
+_TOO_LARGE = "The exact computation would need too much memory for this table"
+
+
+def _network_pvalue(
+    rows: list[int],
+    cols: list[int],
+    lf: list[float],
+    threshold: float,
+    log_k: float,
+    deadline: float | None,
+) -> float:
+    """Exact p-value by the network algorithm: numpy when available, else pure Python."""
+    r = min(len(rows), len(cols))
+    n = sum(rows)
+    if _np is not None and n > _PURE_PYTHON_MAX_N and (n + 1) ** r < 2**62:
+        return _network_pvalue_numpy(rows, cols, lf, threshold, log_k, deadline)
+    return _network_pvalue_python(rows, cols, lf, threshold, log_k, deadline)
+
+
+def _compositions(state: tuple[int, ...], total: int) -> ndarray:
+    """Every way to take ``total`` from rows with ``state`` left: an (E, r) integer array."""
+    np = _np
+    after = [sum(state[i + 1 :]) for i in range(len(state))]
+    rem = np.array([total], dtype=np.int64)
+    columns: list[ndarray] = []
+    for i, cap in enumerate(state):
+        low = np.maximum(0, rem - after[i])
+        high = np.minimum(cap, rem)
+        count = high - low + 1
+        size = int(count.sum())
+        if size > _MAX_EDGES_PER_NODE:
+            raise _BudgetExceeded(_TOO_LARGE)
+        parent = np.repeat(np.arange(len(rem)), count)
+        offset = np.arange(size) - np.repeat(np.cumsum(count) - count, count)
+        x = low[parent] + offset
+        columns = [c[parent] for c in columns]
+        columns.append(x)
+        rem = rem[parent] - x
+    return np.stack(columns, axis=1)
+
+
+class _BatchBounds:
+    """The bounds of :meth:`_Network.bounds` for many states at once, with numpy.
+
+    Same quantities and relaxations. One difference: in the relaxation that prices the rows,
+    the few units left after the proportional allocation are all charged the cheapest next
+    unit's cost instead of being placed one by one, which can only lower the bound on the
+    minimum, so it stays valid.
+    """
+
+    def __init__(self, cols: list[int], lf: list[float]) -> None:
+        np = _np
+        self.cols = cols
+        self.lf = lf
+        self.lf_arr = np.array(lf)
+        k = len(cols)
+        self.suffix_total = [sum(cols[j:]) for j in range(k + 1)]
+        self.suffix_lf = [math.fsum(lf[c] for c in cols[j:]) for j in range(k + 1)]
+        self.row_tables: dict[int, tuple[float, ndarray]] = {}
+
+    def _row_table(self, stage: int) -> tuple[float, ndarray]:
+        """For each row total a: the exact row subproblem of the column-priced relaxation."""
+        cached = self.row_tables.get(stage)
+        if cached is None:
+            rest = self.cols[stage:]
+            log_rest = [math.log(c) for c in rest]
+            total = self.suffix_total[stage]
+            const = math.fsum(lb * c for lb, c in zip(log_rest, rest, strict=True))
+            table = _np.array(
+                [
+                    _dual_min_bound([a], rest, log_rest, total, self.lf) - const
+                    for a in range(total + 1)
+                ]
+            )
+            cached = (const, table)
+            self.row_tables[stage] = cached
+        return cached
+
+    def bounds(self, stage: int, states: ndarray) -> ndarray:
+        """(hi, lo, total) for each row of ``states`` (an (U, r) array, rows sorted)."""
+        np = _np
+        lf = self.lf_arr
+        m = np.asarray(states, dtype=np.int64)
+        rest = self.cols[stage:]
+        if len(rest) == 1:
+            w = -lf[m].sum(axis=1)
+            return np.stack((w, w, w), axis=1)
+        total_n = self.suffix_total[stage]
+        total = self.lf[total_n] - lf[m].sum(axis=1) - self.suffix_lf[stage]
+        # lower bounds on min sum log x!: columns priced (exact table) and rows priced
+        const, table = self._row_table(stage)
+        lower1 = const + table[m].sum(axis=1)
+        log_m = np.log(np.maximum(m, 1))
+        lower2 = (m * log_m).sum(axis=1)
+        for b in rest:
+            xs = (b * m) // total_n
+            left = b - xs.sum(axis=1)
+            part = (lf[xs] - log_m * xs).sum(axis=1)
+            with np.errstate(divide="ignore"):
+                step = np.where(xs < m, np.log((xs + 1) / np.maximum(m, 1)), np.inf).min(axis=1)
+            lower2 += part + np.where(left > 0, left * np.where(left > 0, step, 0.0), 0.0)
+        hi = np.minimum(total, -np.maximum(lower1, lower2))
+        # upper bounds on max sum log x!: each row alone, or each column alone, greedily
+        caps = sorted(rest, reverse=True)
+        upper1 = np.zeros(len(m))
+        before = 0
+        for cap in caps:
+            upper1 += lf[np.clip(m - before, 0, cap)].sum(axis=1)
+            before += cap
+        before_rows = np.cumsum(m, axis=1) - m
+        upper2 = np.zeros(len(m))
+        for b in rest:
+            upper2 += lf[np.clip(b - before_rows, 0, m)].sum(axis=1)
+        lo = -np.minimum(upper1, upper2)
+        return np.stack((hi, lo, total), axis=1)
+
+
+def _network_pvalue_numpy(
+    rows: list[int],
+    cols: list[int],
+    lf: list[float],
+    threshold: float,
+    log_k: float,
+    deadline: float | None,
+) -> float:
+    """The network algorithm of :func:`_network_pvalue_python`, one node at a time in numpy.
+
+    Same nodes, bounds and merging; a node's column fillings, its children's bounds and the
+    classification of its (partial probability, filling) pairs are computed as arrays, and
+    the pairs that need a further column are merged per child at the end of each stage.
+    """
+    np = _np
+    if len(rows) > len(cols):
+        rows, cols = cols, rows
+    cols = sorted(cols, reverse=True)
+    net = _Network(cols, lf)
+    batch = _BatchBounds(cols, lf)
+    k = len(cols)
+    radix = sum(rows) + 1
+    powers = np.array([radix**i for i in range(len(rows))], dtype=np.int64)
+    lf_arr = np.array(lf)
+    root = tuple(sorted(rows, reverse=True))
+    hi, _lo, _total = net.bounds(0, root)
+    if hi <= threshold:
+        return 1.0
+    shift = max(log_k + threshold, -700.0)
+    base = log_k - shift
+    accumulated: list[float] = []
+    nodes = [(root, np.zeros(1), np.ones(1))]
+    for stage in range(k - 1):
+        col_total = cols[stage]
+        known_codes = np.zeros(0, dtype=np.int64)  # children seen at this stage, sorted
+        known_bounds = np.zeros((0, 3))  # their (hi, lo, total)
+        known_ids = np.zeros(0, dtype=np.int64)  # their numbers, in order of discovery
+        id_codes: list[ndarray] = []  # number -> code
+        out_ids, out_values, out_mults = [], [], []
+        stored = 0
+        for state, values, mults in nodes:
+            if deadline is not None and time.perf_counter() > deadline:
+                raise _BudgetExceeded
+            fillings = _compositions(state, col_total)
+            weights = -lf_arr[fillings].sum(axis=1)
+            children = np.sort(np.array(state, dtype=np.int64) - fillings, axis=1)[:, ::-1]
+            codes = children @ powers
+            unique_codes, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+            # bounds of the children: known ones by binary search, new ones computed
+            where = np.searchsorted(known_codes, unique_codes)
+            known = where < len(known_codes)
+            known[known] = known_codes[where[known]] == unique_codes[known]
+            if not known.all():
+                missing = np.nonzero(~known)[0]
+                new_bounds = batch.bounds(stage + 1, children[first[missing]])
+                new_ids = np.arange(len(known_codes), len(known_codes) + len(missing))
+                id_codes.append(unique_codes[missing])
+                merged_codes = np.concatenate((known_codes, unique_codes[missing]))
+                merged_bounds = np.concatenate((known_bounds, new_bounds))
+                merged_ids = np.concatenate((known_ids, new_ids))
+                order = np.argsort(merged_codes, kind="stable")
+                known_codes, known_bounds = merged_codes[order], merged_bounds[order]
+                known_ids = merged_ids[order]
+                where = np.searchsorted(known_codes, unique_codes)
+            inverse = inverse.reshape(-1)
+            per_edge = known_bounds[where][inverse]
+            c_hi, c_lo, c_total = per_edge[:, 0], per_edge[:, 1], per_edge[:, 2]
+            top = values[-1]
+            prefix = np.concatenate(([0.0], np.cumsum(mults * np.exp(values - top))))
+            cut_all = np.searchsorted(values, threshold - weights - c_hi, side="right")
+            mass = prefix[cut_all] * np.exp(base + top + weights + c_total)
+            accumulated.append(float(mass.sum()))
+            cut_none = np.searchsorted(values, threshold - weights - c_lo, side="right")
+            band = cut_none - cut_all
+            chosen = np.nonzero(band > 0)[0]
+            if chosen.size:
+                lengths = band[chosen]
+                size = int(lengths.sum())
+                stored += size
+                if stored > _MAX_PASTS_PER_STAGE:
+                    raise _BudgetExceeded(_TOO_LARGE)
+                edge = np.repeat(chosen, lengths)
+                past = cut_all[edge] + (
+                    np.arange(size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+                )
+                out_ids.append(known_ids[where][inverse][edge])
+                out_values.append(values[past] + weights[edge])
+                out_mults.append(mults[past])
+        if not out_ids:
+            break
+        if deadline is not None and time.perf_counter() > deadline:
+            raise _BudgetExceeded
+        # merge equal partial probabilities (to 1e-9) per child, sorted by child then value
+        ids = np.concatenate(out_ids)
+        values = np.concatenate(out_values)
+        mults = np.concatenate(out_mults)
+        keys = np.rint(values * 1e9).astype(np.int64)
+        keys -= keys.min()
+        value_bits = int(keys.max()).bit_length()
+        if value_bits + len(known_codes).bit_length() <= 62:
+            keys |= ids << value_bits  # one integer key sorts faster than two
+            order = np.argsort(keys)
+        else:
+            order = np.lexsort((keys, ids))
+        ids, values, mults, keys = ids[order], values[order], mults[order], keys[order]
+        new_pair = np.ones(len(ids), dtype=bool)
+        new_pair[1:] = (ids[1:] != ids[:-1]) | (keys[1:] != keys[:-1])
+        starts = np.nonzero(new_pair)[0]
+        mults = np.add.reduceat(mults, starts)
+        values = values[starts]
+        ids = ids[starts]
+        new_node = np.ones(len(ids), dtype=bool)
+        new_node[1:] = ids[1:] != ids[:-1]
+        node_starts = np.nonzero(new_node)[0]
+        codes = np.concatenate(id_codes)[ids[node_starts]]
+        states = (codes[:, None] // powers[None, :]) % radix
+        nodes = list(
+            zip(
+                map(tuple, states.tolist()),
+                np.split(values, node_starts[1:]),
+                np.split(mults, node_starts[1:]),
+                strict=True,
+            )
+        )
+    return math.fsum(accumulated) * math.exp(shift)
+
+
+def _hypergeometric(rng: random.Random, total: int, good: int, draws: int, lf: list[float]) -> int:
+    """One draw of the number of ``good`` items among ``draws`` taken from ``total``.
+
+    Inversion that starts at the mode and walks outwards, alternating sides, so the expected
+    number of steps is of the order of the standard deviation.
+    """
+    bad = total - good
+    low = max(0, draws - bad)
+    high = min(draws, good)
+    if low == high:
+        return low
+    mode = (draws + 1) * (good + 1) // (total + 2)
+    mode = min(max(mode, low), high)
+    p_mode = math.exp(
+        lf[good]
+        - lf[mode]
+        - lf[good - mode]
+        + lf[bad]
+        - lf[draws - mode]
+        - lf[bad - draws + mode]
+        - lf[total]
+        + lf[draws]
+        + lf[total - draws]
+    )
+    u = rng.random() - p_mode
+    if u <= 0:
+        return mode
+    up = down = mode
+    p_up = p_down = p_mode
+    while True:
+        moved = False
+        if up < high:
+            p_up *= (good - up) * (draws - up) / ((up + 1) * (bad - draws + up + 1))
+            up += 1
+            u -= p_up
+            if u <= 0:
+                return up
+            moved = True
+        if down > low:
+            p_down *= down * (bad - draws + down) / ((good - down + 1) * (draws - down + 1))
+            down -= 1
+            u -= p_down
+            if u <= 0:
+                return down
+            moved = True
+        if not moved:  # rounding left a sliver of probability: give it to the mode
+            return mode
+
+
+def _monte_carlo_hits(
+    rows: list[int], cols: list[int], lf: list[float], threshold: float, samples: int, seed: int
+) -> int:
+    """How many of ``samples`` random tables with these margins have log-weight ``<= threshold``.
+
+    Cells are drawn one at a time from their hypergeometric distribution given the cells
+    already drawn, which gives tables with exactly the null (multivariate hypergeometric)
+    distribution. With numpy, all samples are drawn together (``numpy.random.default_rng(
+    seed)``); without it, one at a time with ``random.Random(seed)``. Either way the result
+    depends only on the seed.
+    """
+    if _np is None:
+        rng = random.Random(seed)
+        return sum(
+            _random_table_log_weight(rng, rows, cols, lf) <= threshold for _ in range(samples)
+        )
+    np = _np
+    gen = np.random.default_rng(seed)
+    lf_arr = np.array(lf)
+    col_left = np.tile(np.array(cols, dtype=np.int64), (samples, 1))
+    remaining = sum(rows)
+    weight = np.zeros(samples)
+    last = len(cols) - 1
+    for i in range(len(rows) - 1):
+        row_left = np.full(samples, rows[i], dtype=np.int64)
+        block = np.full(samples, remaining, dtype=np.int64)
+        for j in range(last):
+            cj = col_left[:, j].copy()
+            x = gen.hypergeometric(cj, block - cj, row_left)
+            weight -= lf_arr[x]
+            col_left[:, j] = cj - x
+            row_left -= x
+            block -= cj
+        weight -= lf_arr[row_left]
+        col_left[:, last] -= row_left
+        remaining -= rows[i]
+    weight -= lf_arr[col_left].sum(axis=1)
+    return int(np.count_nonzero(weight <= threshold))
+
+
+def _random_table_log_weight(
+    rng: random.Random, rows: list[int], cols: list[int], lf: list[float]
+) -> float:
+    """Log-weight ``-sum(log x!)`` of a random table with the given margins.
+
+    Cells are drawn one at a time from their conditional hypergeometric distribution given
+    the cells already drawn, which yields tables with exactly the multivariate
+    hypergeometric distribution of the null hypothesis.
+    """
+    col_left = list(cols)
+    remaining = sum(rows)
+    weight = 0.0
+    last = len(cols) - 1
+    for i in range(len(rows) - 1):
+        row_left = rows[i]
+        block = remaining  # total of the rows i.. over the columns j..
+        for j in range(last):
+            cj = col_left[j]
+            x = _hypergeometric(rng, block, cj, row_left, lf) if row_left else 0
+            weight -= lf[x]
+            col_left[j] = cj - x
+            row_left -= x
+            block -= cj
+        weight -= lf[row_left]
+        col_left[last] -= row_left
+        remaining -= rows[i]
+    for c in col_left:
+        weight -= lf[c]
+    return weight
+
+
+# ---------------------------------------------------------------------------------------------
+# Wilcoxon rank-sum test
+
+
+@dataclass(frozen=True)
+class RankSumResult:
+    """Result of :func:`rank_sum`.
+
+    * ``statistic``: R's ``W``, the rank sum of ``x`` minus ``n_x (n_x + 1) / 2``.
+    * ``pvalue``: two-sided p-value; ``None`` when undefined (R gives ``NaN``), see ``note``.
+    * ``method``: ``"exact"``, ``"normal approximation with continuity correction"`` or
+      ``"normal approximation"``.
+    * ``n_x``, ``n_y``: the non-missing sample sizes.
+    * ``note``: empty, or why the exact p-value was not used, or why there is no p-value.
+    """
+
+    statistic: float
+    pvalue: float | None
+    method: str
+    n_x: int
+    n_y: int
+    note: str = ""
+
+
+def _wilcox_counts(m: int, n: int) -> list[int]:
+    """Frequencies of W = 0 .. m*n for samples of m and n without ties (R's ``cwilcox``).
+
+    The coefficients of the Gaussian binomial ``[m + n choose m]_q``, built as
+    ``prod_{i=1..m} (1 - q^(n+i)) / (1 - q^i)`` in exact integer arithmetic.
+    """
+    if m > n:
+        m, n = n, m
+    poly = [1]
+    for i in range(1, m + 1):
+        grown = poly + [0] * (n + i)
+        for t in range(len(grown) - 1, n + i - 1, -1):  # times (1 - q^(n+i))
+            grown[t] -= grown[t - n - i]
+        for t in range(i, len(grown)):  # divided by (1 - q^i)
+            grown[t] += grown[t - i]
+        poly = grown[: i * n + 1]
+    return poly
+
+
+def _pwilcox_two_sided(w: int, m: int, n: int) -> float:
+    freqs = _wilcox_counts(m, n)
+    total = math.comb(m + n, m)
+    if w > m * n / 2:
+        tail = sum(freqs[w:])  # P(W >= w) = pwilcox(w - 1, lower.tail = FALSE)
+    else:
+        tail = sum(freqs[: w + 1])  # P(W <= w)
+    return float(min(Fraction(2 * tail, total), Fraction(1)))
+
+
+def rank_sum(
+    x: Iterable[float | None],
+    y: Iterable[float | None],
+    *,
+    correct: bool = True,
+    exact: bool | None = None,
+) -> RankSumResult:
+    """Two-sided Wilcoxon rank-sum (Mann-Whitney) test: R's ``wilcox.test(x, y)``.
+
+    ``None``/NaN values are left out (R drops ``NA``). Ranks are R's ``rank`` (ties get the
+    average rank) of the pooled sample, and ``W = sum(ranks of x) - n_x (n_x + 1) / 2``.
+
+    Exact p-value when ``exact`` is true, or when it is ``None`` and both samples have fewer
+    than 50 values, provided there are no ties (R's rule): with the exact null distribution
+    of W (R's ``pwilcox``), ``p = min(1, 2 * P(W <= w))`` if ``w <= n_x n_y / 2``, else
+    ``min(1, 2 * P(W >= w))``. Its cost grows like ``min(n_x, n_y)^2 * max(n_x, n_y)``, which
+    R's rule keeps small; forcing ``exact=True`` on samples of thousands is slow.
+
+    Otherwise the normal approximation, exactly R's formula: ``z = W - n_x n_y / 2``,
+    ``sigma = sqrt(n_x n_y / 12 * ((n_x + n_y + 1) - sum(t^3 - t) / ((n_x + n_y)(n_x + n_y
+    - 1))))`` over tie groups of size t, with continuity correction ``sign(z) * 0.5`` when
+    ``correct`` (default), ``p = 2 * min(pnorm(z'), 1 - pnorm(z'))`` with
+    ``z' = (z - correction) / sigma``. When exact was asked for or would have applied but the
+    data have ties, ``note`` says so (R warns "cannot compute exact p-value with ties").
+
+    Degenerate cases: an empty sample (after dropping missing values) raises ``ValueError``,
+    as R stops with "not enough (non-missing) 'x' observations" (or 'y'). When every value is
+    the same, sigma is 0 and R's p-value is ``NaN``: here ``pvalue`` is ``None`` with a note;
+    the statistic is still W = n_x n_y / 2, as in R.
+    """
+    xs = [float(v) for v in _present(x)]
+    ys = [float(v) for v in _present(y)]
+    if not xs:
+        raise ValueError("not enough (non-missing) 'x' observations")
+    if not ys:
+        raise ValueError("not enough (non-missing) 'y' observations")
+    nx, ny = len(xs), len(ys)
+    ranks, ties = _midranks(xs + ys)
+    statistic = math.fsum(ranks[:nx]) - nx * (nx + 1) / 2
+    use_exact = (nx < 50 and ny < 50) if exact is None else exact
+    if use_exact and not ties:
+        pvalue = _pwilcox_two_sided(round(statistic), nx, ny)
+        return RankSumResult(statistic, pvalue, "exact", nx, ny)
+    note = "Ties in the data: the exact p-value cannot be computed. " if use_exact else ""
+    n = nx + ny
+    tie_term = sum(t**3 - t for t in ties) / (n * (n - 1)) if n > 1 else 0.0
+    variance = nx * ny / 12 * ((n + 1) - tie_term)
+    method = (
+        "normal approximation with continuity correction" if correct else ("normal approximation")
+    )
+    if variance <= 0:
+        return RankSumResult(
+            statistic,
+            None,
+            method,
+            nx,
+            ny,
+            note + "All values are identical, so the rank statistic has no variance and the "
+            "p-value is undefined (R reports NaN).",
+        )
+    z = statistic - nx * ny / 2
+    correction = math.copysign(0.5, z) if (correct and z != 0) else 0.0
+    z = (z - correction) / math.sqrt(variance)
+    return RankSumResult(statistic, normal_two_sided_p(z), method, nx, ny, note.strip())
+
+
+# ---------------------------------------------------------------------------------------------
+# Kruskal-Wallis test
+
+
+@dataclass(frozen=True)
+class KruskalResult:
+    """Result of :func:`kruskal`.
+
+    * ``statistic``: R's "Kruskal-Wallis chi-squared" H (tie-corrected); ``None`` if undefined.
+    * ``df``: groups used minus 1; ``None`` with fewer than two groups.
+    * ``pvalue``: ``pchisq(H, df, lower.tail = FALSE)``; ``None`` when undefined (see ``note``).
+    * ``n``: number of values used; ``groups``: number of non-empty groups used.
+    * ``note``: empty, or which groups were dropped, or why there is no p-value.
+    """
+
+    statistic: float | None
+    df: int | None
+    pvalue: float | None
+    n: int
+    groups: int
+    note: str = ""
+
+
+def kruskal(*samples: Iterable[float | None]) -> KruskalResult:
+    """Kruskal-Wallis rank-sum test: R's ``kruskal.test(x, g)`` / ``kruskal.test(list(...))``.
+
+    Each argument is one group's values; ``None``/NaN are left out. With ranks of the pooled
+    values (ties averaged), ``H = (12 / (n (n + 1)) * sum(R_i^2 / n_i) - 3 (n + 1)) /
+    (1 - sum(t^3 - t) / (n^3 - n))`` over tie groups of size t, and the p-value is the upper
+    tail of chi-square with ``k - 1`` degrees of freedom (``k`` non-empty groups).
+
+    Degenerate cases (documented choices):
+
+    * Empty groups (no non-missing value) are dropped, with a note. This is what R does with
+      ``kruskal.test(x, g)``, where unused factor levels disappear; R's list form stops with
+      "all groups must contain data" instead.
+    * Fewer than two non-empty groups: R stops ("all observations are in the same group");
+      here ``statistic``, ``df`` and ``pvalue`` are ``None`` with a note.
+    * All values identical: H is 0/0 and R reports ``NaN`` and ``NA``; here ``statistic`` and
+      ``pvalue`` are ``None`` with a note (``df`` is still given).
+    """
+    groups = [[float(v) for v in _present(sample)] for sample in samples]
+    empty = [i + 1 for i, g in enumerate(groups) if not g]
+    used = [g for g in groups if g]
+    notes = []
+    if empty:
+        notes.append("Group(s) " + ", ".join(map(str, empty)) + " had no values and were left out.")
+    k = len(used)
+    pooled = [v for g in used for v in g]
+    n = len(pooled)
+    if k < 2:
+        notes.append(
+            "Fewer than two groups have values, so there is nothing to compare "
+            "(R stops: all observations are in the same group)."
+        )
+        return KruskalResult(None, None, None, n, k, " ".join(notes))
+    ranks, ties = _midranks(pooled)
+    terms = []
+    start = 0
+    for g in used:
+        rank_sum_g = math.fsum(ranks[start : start + len(g)])
+        terms.append(rank_sum_g**2 / len(g))
+        start += len(g)
+    tie_factor = 1 - sum(t**3 - t for t in ties) / (n**3 - n)
+    df = k - 1
+    if tie_factor <= 0:
+        notes.append(
+            "All values are identical, so the ranks carry no information and the test is "
+            "undefined (R reports NaN)."
+        )
+        return KruskalResult(None, df, None, n, k, " ".join(notes))
+    statistic = (12 * math.fsum(terms) / (n * (n + 1)) - 3 * (n + 1)) / tie_factor
+    return KruskalResult(statistic, df, chisq_sf(statistic, df), n, k, " ".join(notes))

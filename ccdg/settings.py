@@ -266,6 +266,10 @@ ROSTER_IMPORT_MAX_BYTES = env.int("CCDG_ROSTER_IMPORT_MAX_BYTES", default=2 * 10
 ROSTER_IMPORT_MAX_ROWS = env.int("CCDG_ROSTER_IMPORT_MAX_ROWS", default=5000)
 SURVEY_IMPORT_MAX_BYTES = env.int("CCDG_SURVEY_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 SURVEY_IMPORT_MAX_ROWS = env.int("CCDG_SURVEY_IMPORT_MAX_ROWS", default=50_000)
+# Analysis runs: silence after which a run shows as interrupted; seconds an exact Fisher test
+# may take before its p-value is estimated by Monte Carlo (docs/statistics.md).
+ANALYSIS_STALE_MINUTES = env.int("CCDG_ANALYSIS_STALE_MINUTES", default=15)
+ANALYSIS_FISHER_BUDGET = env.float("CCDG_ANALYSIS_FISHER_BUDGET", default=3.0)
 
 # --- Email -----------------------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="")

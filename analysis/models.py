@@ -51,3 +51,6 @@ class AnalysisRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+from .models_coding import *  # noqa: E402,F401,F403

@@ -290,6 +290,17 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     "analysis:run_chart": EXPORTERS,
     "analysis:run_start": POST_ONLY_GET,
     "analysis:run_retry": POST_ONLY_GET,
+    # Qualitative coding (issue 8): the figures for coordinators and report viewers; themes and
+    # reviewers set by the coordinator; coding only by the two named reviewers (here the
+    # coordinator and the report viewer; staff are never reviewers by their flag).
+    "coding:overview": EXPORTERS,
+    "coding:disagreements": EXPORTERS,
+    "coding:themes": COORDINATOR_ONLY,
+    "coding:theme_edit": COORDINATOR_ONLY,
+    "coding:reviewers": COORDINATOR_ONLY,
+    "coding:code": _row(LOGIN, 403, 403, 200, 200, 403, 404),
+    "coding:theme_delete": POST_ONLY_GET,
+    "coding:consensus": POST_ONLY_GET,
 }
 
 # Expected status of a POST to the POST-only endpoints: the change is made (redirect on) only
@@ -349,6 +360,9 @@ POST_EXPECTATIONS: dict[str, dict[str, object]] = {
     "surveys:response_include": POST_MANAGERS,
     "analysis:run_start": POST_ANALYSTS,
     "analysis:run_retry": POST_ANALYSTS,
+    "coding:theme_delete": POST_MANAGERS,
+    # A consensus: the coordinator, staff, or either named reviewer.
+    "coding:consensus": POST_ANALYSTS,
 }
 
 # Expected status of a POST to pages that take GET and POST, where the POST is checked too.
@@ -359,6 +373,10 @@ FORM_POST_EXPECTATIONS: dict[str, dict[str, object]] = {
     "sessions_app:case_note_edit": POST_PRESENTER,
     # Anyone with a role in the program may promise confidentiality.
     "sessions_app:confidentiality_agreement": _row(LOGIN, 302, 302, 302, 302, 302, 404),
+    "coding:themes": POST_MANAGERS,
+    "coding:theme_edit": POST_MANAGERS,
+    "coding:reviewers": POST_MANAGERS,
+    "coding:code": _row(LOGIN, 403, 403, 302, 302, 403, 404),
 }
 
 
@@ -589,7 +607,11 @@ def _survey(world: World) -> dict:
     world.survey = {
         "wave": wave,
         "token": survey_waves.link_token(link),
-        "response": ResponseFactory(wave=wave, source="online"),
+        "response": ResponseFactory(
+            wave=wave,
+            source="online",
+            answers={"skill_empathy": "4", "open_unique": "A place to think aloud."},
+        ),  # fmt: skip
         "upload": responses_csv.responses_upload(
             wave=wave,
             actor=world.users["coordinator"],
@@ -655,6 +677,71 @@ def _analysis_url(name: str, world: World) -> str:
     if name == "analysis:run_chart":
         kwargs["name"] = "agreement"
     return reverse(name, kwargs=kwargs)
+
+
+def _coding(world: World) -> dict:
+    """The world's wave with a theme, the coordinator and the report viewer as its two
+    reviewers, and its response's open answer as the item to code."""
+    from analysis import coding
+    from analysis.models_coding import Theme
+
+    survey = _survey(world)
+    theme = Theme.objects.filter(wave=survey["wave"]).first()
+    if theme is None:
+        theme = coding.theme_add(wave=survey["wave"], actor=None, name="Safe space")
+        coding.reviewers_set(
+            wave=survey["wave"], first=world.users["coordinator"],
+            second=world.users["report_viewer"], actor=None,
+        )  # fmt: skip
+    return {"wave": survey["wave"], "theme": theme, "item": f"{survey['response'].pk}-open_unique"}
+
+
+def _coding_url(name: str, world: World) -> str:
+    c = _coding(world)
+    kwargs = {"slug": world.program.slug, "wave": c["wave"].slug}
+    if name in ("coding:theme_edit", "coding:theme_delete"):
+        kwargs["pk"] = c["theme"].pk
+    return reverse(name, kwargs=kwargs)
+
+
+def _coding_state(world: World) -> object:
+    from analysis.models_coding import CodingReviewer, Consensus, Theme
+
+    _coding(world)
+    return (
+        sorted(Theme.objects.values_list("pk", "name")),
+        sorted(CodingReviewer.objects.values_list("slot", "user_id")),
+        sorted((c.pk, c.reviewer_id, c.updated_at) for c in _codings()),
+        sorted(Consensus.objects.values_list("pk", "decided_by_id", "decided_at")),
+    )
+
+
+def _codings():
+    from analysis.models_coding import Coding
+
+    return list(Coding.objects.all())
+
+
+def _both_reviewers_coded(world: World) -> None:
+    from analysis import coding
+
+    c = _coding(world)
+    response = _survey(world)["response"]
+    for actor, themes in (("coordinator", [c["theme"]]), ("report_viewer", [])):
+        coding.coding_save(
+            reviewer=world.users[actor], response=response, question_code="open_unique",
+            themes=themes,
+        )  # fmt: skip
+
+
+def _coding_page(page: str) -> Callable[[World], str]:
+    return lambda world: reverse(
+        f"coding:{page}", kwargs={"slug": world.program.slug, "wave": _coding(world)["wave"].slug}
+    )
+
+
+def _coding_item(world: World, user: object) -> dict:
+    return {"item": _coding(world)["item"], "no_theme": "on"}
 
 
 def _runs_state(world: World) -> object:
@@ -731,6 +818,8 @@ def url_for(name: str, world: World) -> str:
         return _survey_url(name, world)
     if name.startswith("analysis:"):
         return _analysis_url(name, world)
+    if name.startswith("coding:"):
+        return _coding_url(name, world)
     kwargs: dict[str, dict[str, object]] = {
         "password_reset_confirm": {"uidb64": "MQ", "token": "not-a-valid-token"},
         "sessions_app:program_detail": slug,
@@ -1179,6 +1268,18 @@ POST_CASES: dict[str, PostCase] = {
     "analysis:run_retry": PostCase(
         data=_no_data, state=_runs_state, location=_newest_run_page, setup=_failed_run
     ),
+    # Qualitative coding
+    "coding:theme_delete": PostCase(
+        data=_no_data, state=_coding_state, location=_coding_page("themes"), setup=_coding
+    ),
+    "coding:consensus": PostCase(
+        data=_coding_item,
+        state=_coding_state,
+        location=lambda world: (
+            _coding_page("disagreements")(world) + f"#item-{_coding(world)['item']}"
+        ),
+        setup=_both_reviewers_coded,
+    ),
 }
 
 FORM_POST_CASES: dict[str, PostCase] = {
@@ -1209,6 +1310,33 @@ FORM_POST_CASES: dict[str, PostCase] = {
             ConfidentialityAgreement.objects.values_list("program_id", "user_id")
         ),
         location=_page("case_note_list"),
+    ),
+    "coding:themes": PostCase(
+        data=lambda world, user: {"name": "Belonging"},
+        state=_coding_state,
+        location=_coding_page("themes"),
+        setup=_coding,
+    ),
+    "coding:theme_edit": PostCase(
+        data=lambda world, user: {"name": "A safe space"},
+        state=_coding_state,
+        location=_coding_page("themes"),
+        setup=_coding,
+    ),
+    "coding:reviewers": PostCase(
+        data=lambda world, user: {
+            "first": world.users["report_viewer"].pk,
+            "second": world.users["coordinator"].pk,
+        },
+        state=_coding_state,
+        location=_coding_page("overview"),
+        setup=_coding,
+    ),
+    "coding:code": PostCase(
+        data=_coding_item,
+        state=_coding_state,
+        location=_coding_page("code"),
+        setup=_coding,
     ),
 }
 

@@ -54,3 +54,4 @@ class AnalysisRun(models.Model):
 
 
 from .models_coding import *  # noqa: E402,F401,F403
+from .models_exports import *  # noqa: E402,F401,F403

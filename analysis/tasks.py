@@ -21,3 +21,15 @@ def task_analysis_run(run_id: int) -> str:
         return run_execute(run_id).status
     except AnalysisRun.DoesNotExist:
         return "gone"
+
+
+@shared_task(name="analysis.export", acks_late=True, ignore_result=True)
+def task_export_run(job_id: int) -> str:
+    """Build one background export (:func:`analysis.exports.export_run`); an id in."""
+    from .exports import export_run
+    from .models import ExportJob
+
+    try:
+        return export_run(job_id).status
+    except ExportJob.DoesNotExist:
+        return "gone"

@@ -270,6 +270,8 @@ SURVEY_IMPORT_MAX_ROWS = env.int("CCDG_SURVEY_IMPORT_MAX_ROWS", default=50_000)
 # may take before its p-value is estimated by Monte Carlo (docs/statistics.md).
 ANALYSIS_STALE_MINUTES = env.int("CCDG_ANALYSIS_STALE_MINUTES", default=15)
 ANALYSIS_FISHER_BUDGET = env.float("CCDG_ANALYSIS_FISHER_BUDGET", default=3.0)
+# Exports built in the background: how long their download link works.
+EXPORT_LINK_HOURS = env.int("CCDG_EXPORT_LINK_HOURS", default=24)
 
 # --- Email -----------------------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="")

@@ -24,12 +24,16 @@ def task_housekeeping() -> dict[str, int]:
     response_drafts, _ = ResponseImport.objects.filter(
         committed_at__isnull=True, created_at__lt=now - timedelta(days=1)
     ).delete()
+    from analysis.exports import exports_expire
+
+    exports_expired = exports_expire(now=now)
     expired = Invitation.objects.filter(
         used_at__isnull=True, revoked_at__isnull=True, expires_at__lte=now
     ).update(revoked_at=now)
     return {
         "roster_drafts_deleted": drafts,
         "response_drafts_deleted": response_drafts,
+        "exports_expired": exports_expired,
         "invitations_expired": expired,
     }
 

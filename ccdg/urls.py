@@ -49,6 +49,7 @@ urlpatterns = [
     path("", include("surveys.urls_answer")),
     path("", include("analysis.urls")),
     path("", include("analysis.urls_coding")),
+    path("", include("analysis.urls_reports")),
 ]
 
 handler403 = "ccdg.views.error_403"

@@ -56,6 +56,7 @@ def test_housekeeping_with_nothing_to_do_changes_nothing():
     assert task_housekeeping() == {
         "roster_drafts_deleted": 0,
         "response_drafts_deleted": 0,
+        "exports_expired": 0,
         "invitations_expired": 0,
     }
 

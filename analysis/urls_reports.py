@@ -1,0 +1,7 @@
+"""Reports and exports (namespace ``reports``)."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "reports"
+
+urlpatterns: list = []

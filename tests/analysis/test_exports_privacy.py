@@ -75,7 +75,7 @@ def busy_program(program, coordinator):
         presentation=presentation, difficulty=CASE_TEXT, visibility=CaseNote.Visibility.GROUP
     )
     wave = WaveFactory(program=program, slug="spring", distributed_count=8)
-    for n, c in enumerate(members):
+    for n in range(len(members)):
         Response.objects.create(
             wave=wave, source="paper", submitted_at=timezone.now(),
             answers={

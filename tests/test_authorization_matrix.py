@@ -301,6 +301,15 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     "coding:code": _row(LOGIN, 403, 403, 200, 200, 403, 404),
     "coding:theme_delete": POST_ONLY_GET,
     "coding:consensus": POST_ONLY_GET,
+    # Reports and exports (issue 9): coordinators and report viewers (and staff). Jobs are
+    # checked on a finished export of the program; download_now on a direct kind.
+    "reports:index": EXPORTERS,
+    "reports:download_now": EXPORTERS,
+    "reports:job": EXPORTERS,
+    "reports:job_progress": EXPORTERS,
+    "reports:job_download": EXPORTERS,
+    "reports:request": POST_ONLY_GET,
+    "reports:job_retry": POST_ONLY_GET,
 }
 
 # Expected status of a POST to the POST-only endpoints: the change is made (redirect on) only
@@ -363,6 +372,8 @@ POST_EXPECTATIONS: dict[str, dict[str, object]] = {
     "coding:theme_delete": POST_MANAGERS,
     # A consensus: the coordinator, staff, or either named reviewer.
     "coding:consensus": POST_ANALYSTS,
+    "reports:request": POST_ANALYSTS,
+    "reports:job_retry": POST_ANALYSTS,
 }
 
 # Expected status of a POST to pages that take GET and POST, where the POST is checked too.
@@ -744,6 +755,48 @@ def _coding_item(world: World, user: object) -> dict:
     return {"item": _coding(world)["item"], "no_theme": "on"}
 
 
+def _export_job(world: World, status: str = "done"):
+    """An export job of the program in ``status`` (made on first use)."""
+    from analysis.models import ExportJob
+
+    job = ExportJob.objects.filter(program=world.program, status=status).first()
+    if job is None:
+        ready = status == "done"
+        job = ExportJob.objects.create(
+            program=world.program, kind="attendance", params={"format": "xlsx"}, status=status,
+            filename="attendance.csv" if ready else "", content_type="text/csv",
+            content=b"session,present\n" if ready else None, size=16 if ready else 0,
+            expires_at=timezone.now() + timedelta(hours=1) if ready else None,
+            error="" if ready else "ValueError: the export could not be built.",
+        )  # fmt: skip
+    return job
+
+
+def _reports_url(name: str, world: World) -> str:
+    slug = {"slug": world.program.slug}
+    if name == "reports:index":
+        return reverse(name, kwargs=slug)
+    if name == "reports:download_now":
+        return reverse(name, kwargs={**slug, "key": "ce_hours"})
+    if name == "reports:request":
+        return reverse(name, kwargs={**slug, "key": "attendance"})
+    status = "failed" if name == "reports:job_retry" else "done"
+    return reverse(name, kwargs={**slug, "pk": _export_job(world, status).pk})
+
+
+def _jobs_state(world: World) -> object:
+    from analysis.models import ExportJob
+
+    return sorted(ExportJob.objects.values_list("pk", "status", "attempts"))
+
+
+def _newest_job_page(world: World) -> str:
+    from analysis.models import ExportJob
+
+    job = ExportJob.objects.latest("pk")
+    return reverse("reports:job", kwargs={"slug": world.program.slug, "pk": job.pk})
+
+
 def _runs_state(world: World) -> object:
     from analysis.models import AnalysisRun
 
@@ -820,6 +873,8 @@ def url_for(name: str, world: World) -> str:
         return _analysis_url(name, world)
     if name.startswith("coding:"):
         return _coding_url(name, world)
+    if name.startswith("reports:"):
+        return _reports_url(name, world)
     kwargs: dict[str, dict[str, object]] = {
         "password_reset_confirm": {"uidb64": "MQ", "token": "not-a-valid-token"},
         "sessions_app:program_detail": slug,
@@ -1267,6 +1322,14 @@ POST_CASES: dict[str, PostCase] = {
     ),
     "analysis:run_retry": PostCase(
         data=_no_data, state=_runs_state, location=_newest_run_page, setup=_failed_run
+    ),
+    # Reports
+    "reports:request": PostCase(data=_no_data, state=_jobs_state, location=_newest_job_page),
+    "reports:job_retry": PostCase(
+        data=_no_data,
+        state=_jobs_state,
+        location=_newest_job_page,  # the failed job itself, the only one
+        setup=lambda world: _export_job(world, "failed"),
     ),
     # Qualitative coding
     "coding:theme_delete": PostCase(

@@ -64,7 +64,13 @@ NO_CASE_CONTENT = (
 def render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
     """The template rendered to PDF. The document's title (PDF metadata) is the template's
     ``<title>``; relative addresses resolve against the project directory."""
-    import weasyprint
+    try:
+        import weasyprint
+    except OSError as exc:  # the Pango library is missing on this server
+        raise ValidationError(
+            "PDF exports need the Pango library on the server (Debian or Ubuntu: "
+            "apt install libpango-1.0-0 libpangoft2-1.0-0); see docs/operations.md."
+        ) from exc
 
     html = render_to_string(template_name, context)
     return weasyprint.HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()

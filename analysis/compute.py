@@ -437,6 +437,17 @@ def _stressor_row(q, counted: _Counted, demographics, levels, tester) -> dict:
 # -- tests ----------------------------------------------------------------------------------
 
 
+#: Why :func:`analysis.stats.fisher_exact` used Monte Carlo, by ``FisherResult.fallback``.
+_MONTE_CARLO_WHY = {
+    "estimate": "the exact test was not attempted, its estimated work being far beyond the "
+    "time budget",
+    "work": "the exact test reached its work limit (set by the time budget)",
+    "time": "the exact test did not finish within its time budget",
+    "memory": "the exact test would need too much memory",
+    "no budget": "the exact test was not attempted (no time budget)",
+}
+
+
 class _Tester:
     """Runs the tests of :mod:`analysis.stats` and states in ``notes`` what was degenerate."""
 
@@ -461,9 +472,10 @@ class _Tester:
         res = stats.fisher_exact([list(r) for r in rows], **self.fisher_kwargs)
         note = res.note or None
         if res.method == "monte_carlo":
+            why = _MONTE_CARLO_WHY.get(res.fallback or "", "the exact test was not used")
             self.notes.append(
-                f"{what}: the exact test did not finish within its time budget; the p-value is "
-                f"a Monte Carlo estimate (standard error {res.stderr:.2g})."
+                f"{what}: {why}; the p-value is a Monte Carlo estimate "
+                f"(standard error {res.stderr:.2g})."
             )
         elif res.statistic is None:  # a degenerate table: p = 1 by definition
             plain = note

@@ -253,6 +253,19 @@ def test_exact_test_over_budget_falls_back_to_monte_carlo_and_says_so():
     assert any("skill_empathy" in n and "Monte Carlo" in n for n in results["notes"])
 
 
+def test_monte_carlo_note_says_when_the_exact_test_was_not_attempted():
+    # A budget so small that the up-front estimate rules the exact test out.
+    results = run(reference_responses(), fisher_budget=1e-9)
+
+    empathy = row(results["table2"], "skill_empathy")
+    assert empathy["test"]["method"] == "monte_carlo"
+    assert empathy["test"]["note"].startswith("Exact computation not attempted: about ")
+    assert any(
+        "skill_empathy" in n and "not attempted" in n and "Monte Carlo" in n
+        for n in results["notes"]
+    )
+
+
 def relevance_responses(levels: dict[str, list[int]]) -> list[dict[str, str]]:
     """relevance_communicate ratings per years_at_institution level."""
     return [

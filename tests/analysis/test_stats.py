@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 from analysis import stats
 from analysis.stats import (
     FISHER_BUDGET_SECONDS,
+    FISHER_SKIP_FACTOR,
+    FISHER_WORK_PER_SECOND,
     chisq_sf,
     counts,
     describe,
@@ -156,11 +158,12 @@ def test_fisher_accepts_integral_floats():
     assert fisher_exact([[3.0, 1.0], [1.0, 3.0]]).pvalue == fisher_exact([[3, 1], [1, 3]]).pvalue
 
 
-@pytest.mark.parametrize("budget", [0, 1e-9])
-def test_fisher_monte_carlo_fallback(budget):
+@pytest.mark.parametrize(("budget", "fallback"), [(0, "no budget"), (1e-9, "estimate")])
+def test_fisher_monte_carlo_fallback(budget, fallback):
     case = fixture_case("fisher", "3x6 n=150")
     result = fisher_exact(case["table"], budget_seconds=budget)
     assert result.method == "monte_carlo"
+    assert result.fallback == fallback
     assert result.stderr is not None and result.stderr > 0
     assert result.mc_samples == stats.FISHER_MC_SAMPLES
     assert abs(result.pvalue - case["pvalue"]) < 4 * result.stderr
@@ -185,24 +188,54 @@ def test_fisher_monte_carlo_seed_changes_the_draws():
     assert first.pvalue != second.pvalue
 
 
-def test_fisher_large_table_never_hangs():
-    # 5 x 6, n = 300: exact within the default budget or Monte Carlo, never a hang.
-    base = [
-        [12, 8, 10, 11, 9, 10],
-        [9, 11, 12, 8, 10, 10],
-        [10, 10, 9, 12, 11, 8],
-        [11, 9, 10, 10, 8, 12],
-        [8, 12, 9, 9, 12, 10],
-    ]
-    assert sum(map(sum, base)) == 300
-    start = time.perf_counter()
-    result = fisher_exact(base)
-    elapsed = time.perf_counter() - start
-    assert elapsed < FISHER_BUDGET_SECONDS + 3
-    assert result.method in ("exact", "monte_carlo")
+@pytest.fixture
+def no_exact_attempt(monkeypatch):
+    """Make any start of the exact computation fail the test."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the exact computation was started")
+
+    monkeypatch.setattr(stats, "_network_pvalue", refuse)
+
+
+#: Like the 50,000-response benchmark (bench/analysis_50k.py): 10 groups x agree / not,
+#: n = 47,000, and 8 clinician types x agree / not.
+BENCH_10X2 = [[3750, 950], [3760, 940], [3620, 1080], [3710, 990], [3680, 1020]] * 2
+BENCH_8X2 = [
+    [8758, 16541], [1952, 3547], [1242, 2429], [925, 1758],
+    [1133, 2095], [646, 1185], [976, 1852], [318, 630],
+]  # fmt: skip
+# 5 x 6, n = 300
+BIG_5X6 = [
+    [12, 8, 10, 11, 9, 10],
+    [9, 11, 12, 8, 10, 10],
+    [10, 10, 9, 12, 11, 8],
+    [11, 9, 10, 10, 8, 12],
+    [8, 12, 9, 9, 12, 10],
+]
+
+
+@pytest.mark.parametrize("table", [BENCH_10X2, BENCH_8X2, BIG_5X6], ids=["10x2", "8x2", "5x6"])
+def test_fisher_estimate_skips_tables_far_beyond_the_budget(table, no_exact_attempt):
+    # The estimate sends these straight to Monte Carlo: the exact computation never starts
+    # (no_exact_attempt), whereas before it spent its whole 3 s budget first.
+    assert sum(map(sum, table)) == {10: 47_000, 8: 45_987, 5: 300}[len(table)]
+    result = fisher_exact(table)
+    assert result.method == "monte_carlo"
+    assert result.fallback == "estimate"
+    assert result.note.startswith("Exact computation not attempted: about ")
+    assert "partial tables to enumerate" in result.note
+    assert result.stderr > 0 and result.mc_samples == stats.FISHER_MC_SAMPLES
     assert 0 < result.pvalue <= 1
-    if result.method == "monte_carlo":
-        assert result.stderr > 0
+    assert fisher_exact(table) == result  # seeded: the same estimate every time
+
+
+def test_fisher_estimate_dwarfs_the_work_limit_for_the_bench_tables():
+    limit = FISHER_BUDGET_SECONDS * FISHER_WORK_PER_SECOND
+    for table in (BENCH_10X2, BENCH_8X2):
+        rows = [sum(r) for r in table]
+        cols = [sum(c) for c in zip(*table, strict=True)]
+        assert stats._exact_work_estimate(rows, cols) > 1000 * FISHER_SKIP_FACTOR * limit
 
 
 def test_fisher_required_shapes_are_fast_and_exact():
@@ -213,8 +246,93 @@ def test_fisher_required_shapes_are_fast_and_exact():
     ):
         start = time.perf_counter()
         result = fisher_exact(table)
-        assert result.method == "exact"
+        assert result.method == "exact" and result.fallback is None
         assert time.perf_counter() - start < 0.5
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        [[10, 1, 1, 9], [6, 3, 4, 6], [11, 12, 4, 7], [6, 6, 3, 11]],
+        [[6, 14, 9, 16, 8, 6, 10, 4, 15, 15], [6, 11, 5, 9, 6, 11, 10, 2, 8, 29]],
+        [[9, 7, 12, 3, 14, 8], [6, 12, 7, 2, 10, 10], [7, 7, 10, 4, 13, 9]],
+    ],
+    ids=["4x4 n=100", "2x10 n=200", "3x6 n=150"],
+)
+def test_fisher_moderate_tables_stay_exact(table, monkeypatch):
+    # Neither the estimate nor the work limit stops these at the default budget (a frozen
+    # clock rules out the time budget, so this holds on any machine).
+    monkeypatch.setattr(stats.time, "perf_counter", lambda: 0.0)
+    result = fisher_exact(table)
+    assert result.method == "exact" and result.fallback is None
+
+
+@pytest.mark.parametrize("case", [c for c in FIXTURE["fisher"] if "error" not in c], ids=case_id)
+def test_fisher_fixture_is_exact_with_the_default_budget(case):
+    # The estimate and the work limit leave every R fixture case exact at the default budget.
+    result = fisher_exact(case["table"])
+    assert result.method == "exact" and result.fallback is None
+    assert close(result.pvalue, case["pvalue"]), (result.pvalue, case["pvalue"])
+
+
+def counted_work(table: list[list[int]]) -> tuple[int, float]:
+    """(work counted by an unlimited exact run, the up-front estimate) for ``table``."""
+    table = [row for row in table if sum(row)]
+    keep = [j for j in range(len(table[0])) if any(row[j] for row in table)]
+    table = [[row[j] for j in keep] for row in table]
+    if len(table) > len(table[0]):
+        table = [list(col) for col in zip(*table, strict=True)]
+    rows = [sum(r) for r in table]
+    cols = [sum(c) for c in zip(*table, strict=True)]
+    n = sum(rows)
+    lf = stats._log_factorials(n)
+    observed = -math.fsum(lf[x] for r in table for x in r)
+    log_k = math.fsum(lf[r] for r in rows) + math.fsum(lf[c] for c in cols) - lf[n]
+    limits = stats._Limits()
+    stats._network_pvalue(rows, cols, lf, observed + 1e-7, log_k, limits)
+    return limits.work, stats._exact_work_estimate(rows, cols)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        c
+        for c in FIXTURE["fisher"]
+        if "error" not in c and c["pvalue"] < 1 and sum(map(sum, c["table"])) > 30
+    ],
+    ids=case_id,
+)
+def test_fisher_estimate_tracks_the_counted_work(case):
+    # The estimate may overshoot (the bounds prune more than it assumes) but never falls far
+    # short of the work actually done: that is what makes skipping on it safe.
+    work, estimate = counted_work(case["table"])
+    assert work <= 3 * estimate
+
+
+def test_fisher_work_limit_stops_at_the_same_point_whatever_the_clock(monkeypatch):
+    # The work limit (budget x FISHER_WORK_PER_SECOND units) does not read the clock, so it
+    # stops the computation at the same point on a fast or a slow machine.
+    table = fixture_case("fisher", "3x6 n=150")["table"]
+    work, _ = counted_work(table)
+    budget = work / 2 / FISHER_WORK_PER_SECOND  # half the work it needs
+    # a frozen clock: only the work limit can stop it
+    monkeypatch.setattr(stats.time, "perf_counter", lambda: 0.0)
+    result = fisher_exact(table, budget_seconds=budget)
+    assert result.method == "monte_carlo" and result.fallback == "work"
+    assert "work limit" in result.note
+    more = fisher_exact(table, budget_seconds=2 * budget)
+    assert more.method == "exact" and more.fallback is None
+
+
+def test_fisher_time_budget_is_still_the_safety_net(monkeypatch):
+    # A clock that jumps an hour per reading: the deadline trips before any work limit.
+    ticks = iter(range(0, 10**9, 3600))
+    monkeypatch.setattr(stats.time, "perf_counter", lambda: float(next(ticks)))
+    case = fixture_case("fisher", "3x6 n=150")
+    result = fisher_exact(case["table"])
+    assert result.method == "monte_carlo" and result.fallback == "time"
+    assert "did not finish within 3 s" in result.note
+    assert abs(result.pvalue - case["pvalue"]) < 4 * result.stderr
 
 
 def row_fillings(total: int, caps: list[int]):

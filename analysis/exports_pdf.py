@@ -88,15 +88,7 @@ def hours_text(hours: Decimal | int | float) -> str:
     return f"{value:f}"
 
 
-def p_cell(p: float | None) -> str:
-    """A p-value in a table cell, as the results paragraph prints it without the "p = ":
-    ".045", ".004", "<.001", ">.99"; a dash when there is none."""
-    if p is None:
-        return "—"
-    text = summary.p_text(p)
-    if text.startswith("p = "):
-        return text[4:]
-    return text[2:].replace(" ", "")
+p_cell = summary.p_cell
 
 
 def percent_text(value: float | None) -> str:

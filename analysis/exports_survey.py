@@ -619,12 +619,10 @@ def _pct_text(n: int, pct: float | None) -> str:
 
 
 def p_cell(p: float | None) -> str:
-    """A p-value as a journal table prints it: "<.001", ".045", ">.99", "–" for none."""
-    from .summary import p_text
+    """A p-value as a journal table prints it (:func:`analysis.summary.p_cell`)."""
+    from .summary import p_cell as cell
 
-    if p is None:
-        return "–"
-    return p_text(p).replace("p ", "", 1).replace("= ", "").replace(" ", "")
+    return cell(p)
 
 
 class _Sheet:

@@ -61,6 +61,18 @@ def percent(value: float | None) -> str:
     return f"{math.floor(value + 0.5 + 1e-9)}%"
 
 
+def p_cell(p: float | None) -> str:
+    """A p-value in a table cell, as the results paragraph prints it without the "p":
+    ".045", ".004", "<.001", ">.99"; a dash when there is none. The results page, the
+    workbook and the PDF report all print p-values with this."""
+    if p is None:
+        return "–"
+    text = p_text(p)
+    if text.startswith("p = "):
+        return text[4:]
+    return text[2:].replace(" ", "")
+
+
 def p_text(p: float | None) -> str:
     """A p-value as journals print it: "p = .03", "p = .004", "p < .001", "p > .99"."""
     if p is None:

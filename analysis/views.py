@@ -26,7 +26,7 @@ from ccdg import roles
 from sessions_app.models import Program
 from surveys.models import Wave
 
-from . import charts, runs
+from . import charts, runs, summary
 from .models import AnalysisRun
 
 T = "analysis/"
@@ -62,11 +62,8 @@ def _refused(request, exc: ValidationError) -> None:
 
 
 def fmt_p(p: float | None) -> str:
-    if p is None:
-        return "—"
-    if p < 0.001:
-        return "< 0.001"
-    return f"{p:.3f}"
+    """As journals print it, the same as the workbook and the PDF: ".045", "<.001"."""
+    return summary.p_cell(p)
 
 
 def fmt_pct(pct: float | None) -> str:

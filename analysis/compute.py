@@ -66,7 +66,7 @@ def analyse(
     """
     report = progress or (lambda fraction, step: None)
     notes: list[str] = []
-    demographics = _demographic_questions(questions)
+    demographics = demographic_questions(questions)
     agreement = [q for q in questions if q["type"] == AGREEMENT_TYPE]
     relevance = [q for q in questions if q["type"] == RELEVANCE_TYPE]
     stressors = [q for q in questions if q["type"] in STRESSOR_KINDS]
@@ -220,7 +220,7 @@ def _count(
 # -- questions and levels --------------------------------------------------------------------
 
 
-def _demographic_questions(questions: list[dict]) -> list[dict]:
+def demographic_questions(questions: list[dict]) -> list[dict]:
     """The single-choice questions of the first section, and the group question wherever it is."""
     if not questions:
         return []

@@ -33,6 +33,7 @@ from surveys.models import Question, Response, Wave
 from surveys.responses import group_labels_for
 from surveys.services import codebook as instrument_codebook
 
+from .compute import demographic_questions
 from .exports import CONTENT_TYPES, ExportFile, ExportKind, register, safe_filename
 from .models import AnalysisRun
 
@@ -40,7 +41,6 @@ WITHHELD = "[withheld: may identify a patient]"
 MIN_CELL_DEFAULT = 5
 MIN_CELL_RANGE = (2, 50)
 GROUP_CODE = "group"
-DEMOGRAPHIC_TYPE = Question.Type.SINGLE_CHOICE
 ORDERED_TYPES = {Question.Type.AGREEMENT5, Question.Type.CHALLENGE4, Question.Type.RATING5}
 EXTRA_COLUMNS = ("excluded_reason", "pilot")
 CODEBOOK_COLUMNS = ("code", "section", "text", "type", "value", "label", "positive")
@@ -113,17 +113,9 @@ def clean_responses_params(program: Any, params: dict) -> dict:
 
 
 def demographic_codes(questions: list[dict]) -> list[str]:
-    """The single-choice questions of the first section and the group question, as the
-    analysis takes them (``analysis.compute``)."""
-    if not questions:
-        return []
-    first = questions[0]["section"]
-    codes = [
-        q["code"] for q in questions if q["section"] == first and q["type"] == DEMOGRAPHIC_TYPE
-    ]
-    if GROUP_CODE not in codes:
-        codes += [q["code"] for q in questions if q["code"] == GROUP_CODE]
-    return codes
+    """The demographic questions' codes, by the analysis's own rule
+    (:func:`analysis.compute.demographic_questions`)."""
+    return [q["code"] for q in demographic_questions(questions)]
 
 
 def _one_line(text: str) -> str:

@@ -532,15 +532,7 @@ def build_presentations(*, program: Program, params: dict, progress=None) -> Exp
 
 # --- Continuing-education hours ---------------------------------------------------------------
 
-CE_COLUMNS = [
-    "last_name",
-    "first_name",
-    "email",
-    "group",
-    "sessions_attended",
-    "sessions_held",
-    "credit_hours",
-]
+CE_COLUMNS = presenters.CREDIT_COLUMNS
 
 
 def ce_table(program: Program) -> Table:
@@ -550,18 +542,7 @@ def ce_table(program: Program) -> Table:
         "ce_hours",
         "CE hours",
         CE_COLUMNS,
-        rows=[
-            [
-                p.clinician.last_name,
-                p.clinician.first_name,
-                p.clinician.email,
-                p.group.name if p.group else "",
-                p.attended,
-                p.held,
-                p.credit_hours,
-            ]
-            for p in people
-        ],
+        rows=[p.credit_row() for p in people],
         empty="Nobody has attended a held session yet, and no one is a member of a group.",
     )
 

@@ -693,6 +693,25 @@ class PersonFigure:
     def regular(self) -> bool:
         return self.held > 0 and 2 * self.attended >= self.held
 
+    def credit_row(self) -> list:
+        """This person's row of the credit CSV (columns: :data:`CREDIT_COLUMNS`)."""
+        c = self.clinician
+        group = self.group.name if self.group else ""
+        return [c.last_name, c.first_name, c.email, group, self.attended, self.held,
+                self.credit_hours]  # fmt: skip
+
+
+# The continuing-education credit CSV: the attendance page's export and the reports page's.
+CREDIT_COLUMNS = [
+    "last_name",
+    "first_name",
+    "email",
+    "group",
+    "sessions_attended",
+    "sessions_held",
+    "credit_hours",
+]
+
 
 @dataclass
 class GroupFigure:

@@ -376,27 +376,8 @@ def credit_export(request, slug):
         f'attachment; filename="{program.slug}-credit-{program.academic_year}.csv"'
     )
     writer = csv.writer(response)
-    writer.writerow(
-        [
-            "last_name",
-            "first_name",
-            "email",
-            "group",
-            "sessions_attended",
-            "sessions_held",
-            "credit_hours",
-        ]
-    )
+    writer.writerow(svc.CREDIT_COLUMNS)
     for p in people:
-        writer.writerow(
-            [
-                csv_cell(p.clinician.last_name),
-                csv_cell(p.clinician.first_name),
-                csv_cell(p.clinician.email),
-                csv_cell(p.group.name) if p.group else "",
-                p.attended,
-                p.held,
-                p.credit_hours,
-            ]
-        )
+        # Text cells are neutralised against spreadsheet formulas; numbers pass as they are.
+        writer.writerow([csv_cell(v) if isinstance(v, str) else v for v in p.credit_row()])
     return response

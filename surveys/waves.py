@@ -156,6 +156,22 @@ def _check_slug(program: Program, slug: str) -> None:
         raise ValidationError({"slug": f"The program already has a wave “{slug}”."})
 
 
+def _instrument_and_slug(
+    program: Program, instrument: Instrument | None, slug: str, name: str
+) -> tuple[Instrument, str]:
+    """The instrument (the built-in survey unless given) and a free slug (checked if given,
+    else made from the name)."""
+    if instrument is None:
+        from .services import builtin_instrument
+
+        instrument = builtin_instrument()
+    if slug:
+        _check_slug(program, slug)
+    else:
+        slug = _unique_slug(program, name)
+    return instrument, slug
+
+
 def wave_open(
     *,
     program: Program,
@@ -180,10 +196,7 @@ def wave_open(
     now = now or timezone.now()
     if closes_at is None or closes_at <= now:
         raise ValidationError({"closes_at": "The closing date must be in the future."})
-    if instrument is None:
-        from .services import builtin_instrument
-
-        instrument = builtin_instrument()
+    instrument, slug = _instrument_and_slug(program, instrument, slug, name)
     if not instrument.is_published:
         raise ValidationError({"instrument": "Only a published instrument can be sent."})
     people = audience_clinicians(program=program, audience=audience, sessions=sessions, group=group)
@@ -191,10 +204,6 @@ def wave_open(
         raise ValidationError(
             {"audience": "Nobody matches this choice of recipients; the wave was not opened."}
         )
-    if slug:
-        _check_slug(program, slug)
-    else:
-        slug = _unique_slug(program, name)
     with transaction.atomic():
         wave = Wave.objects.create(
             program=program,
@@ -243,14 +252,7 @@ def paper_wave_create(
     """A wave of paper forms handed out in a session, typed in or imported afterwards."""
     if distributed is not None and distributed < 0:
         raise ValidationError({"distributed": "The number of forms handed out cannot be negative."})
-    if instrument is None:
-        from .services import builtin_instrument
-
-        instrument = builtin_instrument()
-    if slug:
-        _check_slug(program, slug)
-    else:
-        slug = _unique_slug(program, name)
+    instrument, slug = _instrument_and_slug(program, instrument, slug, name)
     with transaction.atomic():
         wave = Wave.objects.create(
             program=program,

@@ -19,6 +19,10 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"“{value}” is not a known time zone (for example America/New_York).")
 
 
+SMALL_CELL_K_DEFAULT = 5
+SMALL_CELL_K_MIN = 2
+
+
 class Program(models.Model):
     """A department's year of case discussion groups."""
 
@@ -63,6 +67,20 @@ class Program(models.Model):
         default=1,
         help_text="Continuing-education hours per attended session.",
     )
+    # The small-cell threshold: a category with fewer respondents than this is never broken out
+    # of an anonymous wave (pages, charts, JSON, exports), and "has answered" is recorded only in
+    # batches of at least this many. Below the default it needs a recorded reason.
+    small_cell_k = models.PositiveSmallIntegerField(
+        "small-cell threshold (k)",
+        default=SMALL_CELL_K_DEFAULT,
+        validators=[MinValueValidator(SMALL_CELL_K_MIN), MaxValueValidator(50)],
+        help_text="Categories with fewer respondents than this are shown as '< k'.",
+    )
+    small_cell_k_reason = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text=f"Required when the threshold is below {SMALL_CELL_K_DEFAULT}.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -71,6 +89,14 @@ class Program(models.Model):
             models.CheckConstraint(
                 condition=models.Q(sessions_per_year_min__lte=models.F("sessions_per_year_max")),
                 name="program_sessions_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(small_cell_k__gte=SMALL_CELL_K_DEFAULT)
+                | (
+                    models.Q(small_cell_k__gte=SMALL_CELL_K_MIN)
+                    & ~models.Q(small_cell_k_reason="")
+                ),
+                name="program_small_cell_k_reason",
             ),
         ]
 

@@ -323,6 +323,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ccdg.reminders_scan",
         "schedule": timedelta(minutes=5),
     },
+    # Anonymous waves: who has answered is recorded in batches of at least k (docs/surveys.md).
+    "survey-respondents": {
+        "task": "surveys.respondents_record",
+        "schedule": timedelta(minutes=10),
+    },
 }
 # The outbox (docs/reminders.md): retries of a refused or unreachable SMTP server, with
 # exponential backoff from this many seconds; a row "sending" longer than the stuck limit is

@@ -21,10 +21,10 @@ from django.utils import timezone
 
 from sessions_app.models import Clinician, GroupMembership, Program
 
-from .models import Response, Wave, WaveRecipient
+from .models import Response, ResponseDraft, SubmittedLink, Wave, WaveRecipient
 from .responses import answers_clean, group_labels_for, question_specs
 from .services import builtin_instrument
-from .waves import audience_clinicians, link_token, token_hash
+from .waves import audience_clinicians, link_token, respondents_record, token_hash
 
 SEED = 2027
 CLOSED_NAME, CLOSED_SLUG = "Autumn 2026 (mid-year)", "autumn-2026"
@@ -233,12 +233,29 @@ def demo_waves(program: Program, *, now: datetime | None = None) -> list[Wave]:
         )
         for r in done
     )
-    WaveRecipient.objects.filter(pk__in=[r.pk for r in done]).update(responded=True)
-    for rec in drafting:
-        full = answers_for(rng, by_pk[rec.clinician_id], group_of[rec.clinician_id])
-        first_page = {k: v for k, v in full.items() if k in {s.code for s in specs[:5]}}
-        rec.draft = clean(spring, first_page)
-        rec.draft_page = 1
-        rec.draft_saved_at = now - timedelta(hours=rng.randint(2, 40))
-        rec.save(update_fields=["draft", "draft_page", "draft_saved_at"])
+    # Submitted links of an anonymous wave are recorded as answered in batches of at least k,
+    # as the answer page and the periodic job do it.
+    SubmittedLink.objects.bulk_create(
+        SubmittedLink(wave=spring, marker=r.submitted_marker) for r in done
+    )
+    respondents_record(wave=spring)
+    ResponseDraft.objects.bulk_create(
+        ResponseDraft(
+            wave=spring,
+            key=rec.draft_key,
+            answers=clean(
+                spring,
+                {
+                    k: v
+                    for k, v in answers_for(
+                        rng, by_pk[rec.clinician_id], group_of[rec.clinician_id]
+                    ).items()
+                    if k in {s.code for s in specs[:5]}
+                },
+            ),
+            page=1,
+            saved_at=now - timedelta(hours=rng.randint(2, 40)),
+        )
+        for rec in drafting
+    )
     return [pilot, closed, spring]

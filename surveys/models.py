@@ -6,9 +6,13 @@ A published version is immutable; :mod:`surveys.services` refuses changes to it 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 
 class Instrument(models.Model):
@@ -198,14 +202,28 @@ class Wave(models.Model):
         return "closed"
 
 
+def recipient_secret(nonce: str, purpose: str) -> str:
+    """A value derived from a recipient's nonce with the secret key, one per ``purpose``.
+
+    Rows keyed by such a value (drafts, "this link was used" markers) cannot be tied to their
+    recipient by someone who holds the database but not the secret key.
+    """
+    key = f"ccdg.survey-{purpose}:{settings.SECRET_KEY}".encode()
+    return hmac.new(key, nonce.encode(), hashlib.sha256).hexdigest()
+
+
 class WaveRecipient(models.Model):
     """A person a wave was sent to, and their single-use link.
 
     The link's token is derived from ``nonce`` with the secret key (see
     :func:`surveys.waves.link_token`); only its hash is stored, so a copy of the database alone
-    cannot answer for anyone. ``draft`` holds saved answers until submission; then it is
-    emptied and, in an anonymous wave, the response is stored with no reference to this row
-    and ``responded_at`` stays empty (only ``responded`` is set).
+    cannot answer for anyone. Saved answers live in :class:`ResponseDraft`, keyed by a secret
+    derived from the nonce, never on this row.
+
+    In an anonymous wave nothing writes or locks this row when its person saves or submits:
+    ``responded`` is set later, for at least *k* recipients at once, by
+    :func:`surveys.waves.respondents_record` (see docs/surveys.md, "Anonymity"), and
+    ``responded_at`` stays empty. In a confidential wave both are set on submission.
     """
 
     wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="recipients")
@@ -215,11 +233,11 @@ class WaveRecipient(models.Model):
     email = models.EmailField(help_text="The address when the wave was opened.")
     nonce = models.CharField(max_length=32, unique=True)
     token_hash = models.CharField(max_length=64, unique=True)
-    responded = models.BooleanField(default=False)
+    responded = models.BooleanField(
+        default=False,
+        help_text="Known to have answered (anonymous waves: recorded in batches of at least k).",
+    )
     responded_at = models.DateTimeField(null=True, blank=True, help_text="Confidential waves only.")
-    draft = models.JSONField(default=dict, blank=True)
-    draft_page = models.PositiveSmallIntegerField(default=0)
-    draft_saved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["wave", "id"]
@@ -229,6 +247,68 @@ class WaveRecipient(models.Model):
 
     def __str__(self) -> str:
         return f"recipient {self.pk} of wave {self.wave_id}"
+
+    def refresh_from_db(self, *args, **kwargs):
+        self.__dict__.pop("saved_draft", None)
+        super().refresh_from_db(*args, **kwargs)
+
+    @property
+    def draft_key(self) -> str:
+        return recipient_secret(self.nonce, "draft")
+
+    @property
+    def submitted_marker(self) -> str:
+        return recipient_secret(self.nonce, "submitted")
+
+    @cached_property
+    def saved_draft(self) -> ResponseDraft | None:
+        return ResponseDraft.objects.filter(key=self.draft_key).first()
+
+    @property
+    def draft(self) -> dict:
+        """The answers saved so far (empty when none)."""
+        return dict(self.saved_draft.answers) if self.saved_draft else {}
+
+    @property
+    def draft_page(self) -> int:
+        return self.saved_draft.page if self.saved_draft else 0
+
+    @property
+    def draft_saved_at(self):
+        return self.saved_draft.saved_at if self.saved_draft else None
+
+
+class ResponseDraft(models.Model):
+    """Answers saved through a link before submission.
+
+    Keyed by :attr:`WaveRecipient.draft_key` and with no foreign key to the recipient (a
+    foreign key would also lock the recipient's row on every save, which PostgreSQL records in
+    the row's ``xmax``). Deleted when the answers are submitted.
+    """
+
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="drafts")
+    key = models.CharField(max_length=64, unique=True)
+    answers = models.JSONField(default=dict, blank=True)
+    page = models.PositiveSmallIntegerField(default=0)
+    saved_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"draft {self.pk} of wave {self.wave_id}"
+
+
+class SubmittedLink(models.Model):
+    """"This link has been used", written with an anonymous response, tied to no one.
+
+    ``marker`` is :attr:`WaveRecipient.submitted_marker`: the app (which holds the secret key)
+    can tell that a link was used, a database reader cannot tell whose. The batch job that
+    sets ``WaveRecipient.responded`` deletes the markers it has recorded.
+    """
+
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="submitted_links")
+    marker = models.CharField(max_length=64, unique=True)
+
+    def __str__(self) -> str:
+        return f"submitted link {self.pk} of wave {self.wave_id}"
 
 
 class ResponseImport(models.Model):

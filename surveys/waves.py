@@ -6,16 +6,21 @@ Views, commands, the outbox and tests go through these functions. Rules:
 * Each recipient's link token is derived from a random per-recipient nonce with the secret
   key; only a hash of the token is stored (so a copy of the database cannot answer for anyone)
   and the outbox can render the link again when it sends a reminder.
-* A link answers once. Saving a draft keeps the answers against the link until submission.
+* A link answers once. Saving a draft keeps the answers (in a row keyed by a secret derived
+  from the link, not on the recipient's row) until submission.
 * In an anonymous wave the stored response has no reference to the recipient and its time is
-  cut to the day; the recipient row keeps only the fact that the person answered (for the
-  response rate and so reminders reach only the others).
+  cut to the day. Submitting writes the response and an unattributable "link used" marker and
+  never touches the recipient's row; :func:`respondents_record` later marks recipients as
+  having answered in batches of at least *k* (the program's small-cell threshold), so that
+  even a reader of the whole database cannot tell which of them wrote which response. See
+  docs/surveys.md, "Anonymity".
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,7 +29,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -39,8 +45,18 @@ from sessions_app.models import (
 )
 
 from . import builtin
-from .models import Instrument, Response, Wave, WaveRecipient
+from .models import (
+    Instrument,
+    Response,
+    ResponseDraft,
+    SubmittedLink,
+    Wave,
+    WaveRecipient,
+    recipient_secret,
+)
 from .responses import answers_clean, group_labels_for
+
+logger = logging.getLogger(__name__)
 
 A = Wave.Audience
 MAX_LAST_SESSIONS = 52
@@ -82,8 +98,17 @@ def recipient_for_token(token: str) -> WaveRecipient | None:
 
 
 def link_usable(recipient: WaveRecipient | None, now: datetime | None = None) -> bool:
-    """Unknown, used and closed links are all refused the same way (see the answer views)."""
-    return recipient is not None and not recipient.responded and recipient.wave.is_open(now)
+    """Unknown, used and closed links are all refused the same way (see the answer views).
+
+    A link is used when its recipient is marked as having answered, or (anonymous waves,
+    before the next batch) when its "link used" marker exists.
+    """
+    return (
+        recipient is not None
+        and not recipient.responded
+        and recipient.wave.is_open(now)
+        and not SubmittedLink.objects.filter(marker=recipient.submitted_marker).exists()
+    )
 
 
 # -- audience ------------------------------------------------------------------------------
@@ -354,10 +379,16 @@ def waves_with_figures(queryset):
     """Annotate waves with the counts :func:`figures` reads: one query for any number."""
     return queryset.annotate(
         n_recipients=Count("recipients", distinct=True),
-        n_drafts=Count(
-            "recipients",
-            filter=Q(recipients__responded=False, recipients__draft_saved_at__isnull=False),
-            distinct=True,
+        n_drafts=Coalesce(
+            Subquery(
+                ResponseDraft.objects.filter(wave=OuterRef("pk"))
+                .order_by()
+                .values("wave")
+                .annotate(n=Count("pk"))
+                .values("n"),
+                output_field=IntegerField(),
+            ),
+            0,
         ),
         n_returned=Count("responses", distinct=True),
         n_excluded=Count("responses", filter=~Q(responses__excluded_reason=""), distinct=True),
@@ -394,21 +425,34 @@ class LinkRefused(Exception):
 def draft_save(
     *, recipient: WaveRecipient, answers: dict[str, str], page: int, now: datetime | None = None
 ) -> WaveRecipient:
-    """Keep answers given so far (merged into the draft) and the page reached."""
+    """Keep answers given so far (merged into the draft) and the page reached.
+
+    The recipient's row is only read, never locked or written: in an anonymous wave a lock
+    would leave the saving transaction's id on it (PostgreSQL's ``xmax``).
+    """
     now = now or timezone.now()
-    with transaction.atomic():
-        locked = (
-            WaveRecipient.objects.select_for_update().select_related("wave").get(pk=recipient.pk)
-        )
-        if not link_usable(locked, now):
-            raise LinkRefused()
-        draft = dict(locked.draft)
-        draft.update(answers)
-        # Answers cleared by the respondent go from the draft, so resume shows them blank.
-        draft = {k: v for k, v in draft.items() if v not in ("", None)}
-        locked.draft, locked.draft_page, locked.draft_saved_at = draft, page, now
-        locked.save(update_fields=["draft", "draft_page", "draft_saved_at"])
-    return locked
+    key = recipient.draft_key
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                fresh = WaveRecipient.objects.select_related("wave").get(pk=recipient.pk)
+                if not link_usable(fresh, now):
+                    raise LinkRefused()
+                row = ResponseDraft.objects.select_for_update().filter(key=key).first()
+                draft = dict(row.answers) if row else {}
+                draft.update(answers)
+                # Answers cleared by the respondent go from the draft, so resume shows them blank.
+                draft = {k: v for k, v in draft.items() if v not in ("", None)}
+                if row is None:
+                    row = ResponseDraft(wave_id=fresh.wave_id, key=key)
+                row.answers, row.page, row.saved_at = draft, page, now
+                row.save()
+            break
+        except IntegrityError:  # the first save of this draft raced another: read it again
+            if attempt:
+                raise
+    recipient.__dict__["saved_draft"] = row
+    return recipient
 
 
 def response_submit(
@@ -416,32 +460,112 @@ def response_submit(
 ) -> Response:
     """Submit through a link: once only. Raises ``LinkRefused`` or ``ValidationError``."""
     now = now or timezone.now()
+    fresh = WaveRecipient.objects.select_related("wave__instrument", "wave__program")
+    if fresh.get(pk=recipient.pk).wave.is_anonymous:
+        return _anonymous_submit(recipient=recipient, answers=answers, now=now)
     with transaction.atomic():
-        locked = (
-            WaveRecipient.objects.select_for_update()
-            .select_related("wave__instrument", "wave__program")
-            .get(pk=recipient.pk)
-        )
+        locked = fresh.select_for_update().get(pk=recipient.pk)
         if not link_usable(locked, now):
             raise LinkRefused()
         wave = locked.wave
-        merged = {**locked.draft, **answers}
-        clean = answers_clean(wave.instrument, merged, group_labels=group_labels_for(wave))
-        anonymous = wave.is_anonymous
-        submitted = datetime(now.year, now.month, now.day, tzinfo=UTC) if anonymous else now
+        clean = _clean_submission(wave, locked, answers)
         response = Response.objects.create(
             wave=wave,
-            recipient=None if anonymous else locked,
+            recipient=locked,
             source=Response.Source.ONLINE,
             answers=clean,
-            submitted_at=submitted,
+            submitted_at=now,
         )
-        locked.responded = True
-        locked.responded_at = None if anonymous else now
-        locked.draft, locked.draft_page, locked.draft_saved_at = {}, 0, None
-        locked.save(update_fields=["responded", "responded_at", "draft", "draft_page",
-                                   "draft_saved_at"])  # fmt: skip
+        locked.responded, locked.responded_at = True, now
+        locked.save(update_fields=["responded", "responded_at"])
+        ResponseDraft.objects.filter(key=locked.draft_key).delete()
     return response
+
+
+def _clean_submission(wave: Wave, recipient: WaveRecipient, answers: dict[str, str]) -> dict:
+    merged = {**recipient.draft, **answers}
+    return answers_clean(wave.instrument, merged, group_labels=group_labels_for(wave))
+
+
+def _anonymous_submit(
+    *, recipient: WaveRecipient, answers: dict[str, str], now: datetime
+) -> Response:
+    """The response, its "link used" marker and the end of the draft, in one transaction that
+    reads the recipient's row but neither writes nor locks it (no shared transaction id, no
+    ``xmax``). The unique marker makes a second submission through the same link fail."""
+    with transaction.atomic():
+        fresh = (
+            WaveRecipient.objects.select_related("wave__instrument", "wave__program")
+            .get(pk=recipient.pk)
+        )
+        if not link_usable(fresh, now):
+            raise LinkRefused()
+        wave = fresh.wave
+        clean = _clean_submission(wave, fresh, answers)
+        try:
+            with transaction.atomic():
+                SubmittedLink.objects.create(wave=wave, marker=fresh.submitted_marker)
+        except IntegrityError as exc:  # the same link, submitted twice at once
+            raise LinkRefused() from exc
+        response = Response.objects.create(
+            wave=wave,
+            recipient=None,
+            source=Response.Source.ONLINE,
+            answers=clean,
+            submitted_at=datetime(now.year, now.month, now.day, tzinfo=UTC),
+        )
+        ResponseDraft.objects.filter(key=fresh.draft_key).delete()
+    return response
+
+
+def respondents_record(*, wave: Wave) -> int:
+    """Mark the recipients of an anonymous wave whose links were used, once at least *k* are
+    waiting; returns how many were marked (0 while fewer than *k* wait).
+
+    One UPDATE marks the whole batch: the rows share one transaction id and are rewritten in
+    the table's scan order, which depends on when the wave was opened, not on when anyone
+    answered. The markers of the batch are deleted with it, so that afterwards not even the
+    secret key ties a response's transaction to a person. Idempotent; safe to run twice.
+    """
+    if not wave.is_anonymous or wave.is_paper:
+        return 0
+    markers = set(SubmittedLink.objects.filter(wave=wave).values_list("marker", flat=True))
+    if not markers:
+        return 0
+    waiting = [
+        (pk, marker)
+        for pk, nonce in WaveRecipient.objects.filter(wave=wave, responded=False).values_list(
+            "pk", "nonce"
+        )
+        if (marker := recipient_secret(nonce, "submitted")) in markers
+    ]
+    k = wave.program.small_cell_k
+    if len(waiting) < k:
+        return 0
+    secrets.SystemRandom().shuffle(waiting)
+    with transaction.atomic():
+        marked = WaveRecipient.objects.filter(
+            pk__in=[pk for pk, _ in waiting], responded=False
+        ).update(responded=True)
+        SubmittedLink.objects.filter(marker__in=[m for _, m in waiting]).delete()
+    logger.info("survey wave %s: %s respondents recorded as a batch", wave.pk, marked)
+    return marked
+
+
+def drafts_of_closed_waves_delete(*, now: datetime | None = None) -> int:
+    """Saved answers that can no longer be submitted (the wave closed) are not kept."""
+    now = now or timezone.now()
+    closed = Q(wave__closed_at__isnull=False) | Q(wave__closes_at__lte=now)
+    deleted, _ = ResponseDraft.objects.filter(closed).delete()
+    return deleted
+
+
+def respondents_record_all() -> int:
+    """:func:`respondents_record` for every wave with used links not yet recorded."""
+    waves = Wave.objects.filter(
+        pk__in=SubmittedLink.objects.values("wave_id")
+    ).select_related("program")
+    return sum(respondents_record(wave=wave) for wave in waves)
 
 
 def default_closing(now: datetime | None = None) -> datetime:
@@ -475,6 +599,7 @@ __all__ = [
     "builtin",
     "default_closing",
     "draft_save",
+    "drafts_of_closed_waves_delete",
     "figures",
     "link_path",
     "link_token",
@@ -482,6 +607,8 @@ __all__ = [
     "link_usable",
     "paper_wave_create",
     "recipient_for_token",
+    "respondents_record",
+    "respondents_record_all",
     "response_submit",
     "wave_close",
     "wave_extend",

@@ -13,6 +13,7 @@ from ccdg.models import OutboxMessage, OutboxOptOut
 from ccdg.outbox.rendering import render_message
 from ccdg.outbox.scan import reminders_scan
 from ccdg.outbox.sending import outbox_send
+from sessions_app.models import Program
 from surveys import waves
 from surveys.models import Wave
 from tests.factories import GroupFactory, GroupMembershipFactory
@@ -21,19 +22,30 @@ K = OutboxMessage.Kind
 S = OutboxMessage.Status
 
 
-@pytest.fixture
-def wave(program, coordinator, django_capture_on_commit_callbacks):
+def _wave(program, coordinator, capture, mode=Wave.Mode.ANONYMOUS):
     group = GroupFactory(program=program, name="Tuesday")
     for n in range(4):
         GroupMembershipFactory(group=group, clinician__email=f"member{n}@example.org")
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture(execute=True):
         return waves.wave_open(
             program=program,
             actor=coordinator,
             name="Spring 2027",
             closes_at=timezone.now() + timedelta(days=10),
             audience=Wave.Audience.ALL_ACTIVE,
+            mode=mode,
         )
+
+
+@pytest.fixture
+def wave(program, coordinator, django_capture_on_commit_callbacks):
+    return _wave(program, coordinator, django_capture_on_commit_callbacks)
+
+
+@pytest.fixture
+def confidential_wave(program, coordinator, django_capture_on_commit_callbacks):
+    """Who answered a confidential wave is known at once (in an anonymous one: in batches)."""
+    return _wave(program, coordinator, django_capture_on_commit_callbacks, Wave.Mode.CONFIDENTIAL)
 
 
 def body(message) -> str:
@@ -65,8 +77,9 @@ def test_opening_a_wave_sends_each_recipient_their_own_link(wave, mailoutbox):
 
 
 def test_the_reminder_reaches_only_those_who_have_not_answered(
-    wave, mailoutbox, django_capture_on_commit_callbacks
+    confidential_wave, mailoutbox, django_capture_on_commit_callbacks
 ):
+    wave = confidential_wave
     answered = list(wave.recipients.all()[:2])
     for rec in answered:
         waves.response_submit(recipient=rec, answers={"skill_empathy": "4"})
@@ -86,7 +99,8 @@ def test_the_reminder_reaches_only_those_who_have_not_answered(
         assert waves.recipient_for_token(link_in(body(m))).email == m.to[0]
 
 
-def test_a_reminder_queued_before_the_person_answered_is_skipped(wave, mailoutbox):
+def test_a_reminder_queued_before_the_person_answered_is_skipped(confidential_wave, mailoutbox):
+    wave = confidential_wave
     rec = wave.recipients.first()
     row = OutboxMessage.objects.create(
         program=wave.program, kind=K.SURVEY_REMINDER, object_id=wave.pk,
@@ -117,13 +131,42 @@ def test_nothing_goes_out_for_a_closed_wave(wave, mailoutbox, coordinator):
 
 
 def test_a_manual_reminder_goes_to_non_respondents_now(
-    wave, mailoutbox, coordinator, django_capture_on_commit_callbacks
+    confidential_wave, mailoutbox, coordinator, django_capture_on_commit_callbacks
 ):
+    wave = confidential_wave
     waves.response_submit(recipient=wave.recipients.first(), answers={})
     mailoutbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         n = waves.wave_remind_now(wave=wave, actor=coordinator)
     assert n == 3 and len(mailoutbox) == 3
+
+
+def test_an_anonymous_wave_skips_only_people_recorded_in_a_batch(
+    wave, mailoutbox, coordinator, django_capture_on_commit_callbacks
+):
+    """Until at least k have answered, nobody is known to have answered an anonymous wave:
+    a reminder reaches all (and thanks those who did). Once a batch is recorded, it skips
+    the batch."""
+    Program.objects.filter(pk=wave.program_id).update(
+        small_cell_k=3, small_cell_k_reason="Four recipients in this test"
+    )
+    wave.program.refresh_from_db()
+    people = list(wave.recipients.all())
+    for rec in people[:2]:
+        waves.response_submit(recipient=rec, answers={})
+    assert waves.respondents_record(wave=wave) == 0
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert waves.wave_remind_now(wave=wave, actor=coordinator) == 4
+    assert "If you have already sent them, thank you" in body(mailoutbox[0])
+
+    waves.response_submit(recipient=people[2], answers={})
+    assert waves.respondents_record(wave=wave) == 3
+    OutboxMessage.objects.all().delete()
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert waves.wave_remind_now(wave=wave, actor=coordinator) == 1
+    assert [m.to[0] for m in mailoutbox] == [people[3].email]
 
 
 def test_people_who_unsubscribed_get_the_invitation_but_not_reminders(

@@ -218,9 +218,11 @@ def test_submit_in_an_anonymous_wave_stores_an_unlinked_response(client, recipie
     now = timezone.now().astimezone(UTC)
     assert response.submitted_at == datetime(now.year, now.month, now.day, tzinfo=UTC)
     rec = fresh(recipient)
-    assert rec.responded is True
+    # Nothing on the recipient's row says so yet: that is recorded in batches of at least k.
+    assert rec.responded is False
     assert rec.responded_at is None
     assert rec.draft == {} and rec.draft_saved_at is None
+    assert not waves.link_usable(rec)
 
 
 def test_submit_in_a_confidential_wave_links_the_response(client, program, coordinator, group):
@@ -350,7 +352,8 @@ def test_a_signed_in_person_can_answer_through_the_link(client, recipient):
 def test_the_answer_page_costs_a_few_queries(client, recipient, django_assert_max_num_queries):
     post(client, recipient, 1, "next", gender="female")
     post(client, recipient, 2, "next", skill_empathy="4")
-    with django_assert_max_num_queries(4):
+    # The link, its "used" marker, the instrument (2), the groups, the saved draft.
+    with django_assert_max_num_queries(6):
         response = client.get(url_of(recipient))
     assert response.status_code == 200
     with django_assert_max_num_queries(1):

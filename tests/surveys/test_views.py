@@ -519,12 +519,32 @@ def test_remind_now_queues_a_reminder_for_those_who_have_not_answered(
     coordinator_client, program, coordinator
 ):
     members(program, 3)
-    wave = online_wave(program, coordinator)
+    wave = online_wave(program, coordinator, mode=Wave.Mode.CONFIDENTIAL)
     submit(wave.recipients.first())
     response = coordinator_client.post(url("wave_remind", program, wave=wave.slug), follow=True)
     assert "A reminder is queued for 2 people who have not answered yet." in messages_of(response)
     assert OutboxMessage.objects.filter(kind="survey_reminder", object_id=wave.pk).count() == 2
     assert "Reminders 2 0 0 0" in text(response)
+
+
+def test_anonymous_wave_reminds_everyone_not_yet_recorded_as_answered(
+    coordinator_client, program, coordinator
+):
+    """Who answered an anonymous wave is known only in batches of k: until a batch is
+    recorded, a reminder also reaches people who answered (its text thanks them)."""
+    members(program, 7)
+    wave = online_wave(program, coordinator)
+    people = list(wave.recipients.all())
+    for rec in people[:4]:
+        submit(rec)
+    response = coordinator_client.post(url("wave_remind", program, wave=wave.slug), follow=True)
+    assert "A reminder is queued for 7 people who have not answered yet." in messages_of(response)
+
+    submit(people[4])
+    assert waves.respondents_record(wave=wave) == 5
+    OutboxMessage.objects.all().delete()
+    response = coordinator_client.post(url("wave_remind", program, wave=wave.slug), follow=True)
+    assert "A reminder is queued for 2 people who have not answered yet." in messages_of(response)
 
 
 def test_mark_and_unmark_pilot(coordinator_client, program, paper_wave):

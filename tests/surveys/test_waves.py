@@ -124,7 +124,9 @@ def test_anonymous_submission_keeps_no_link_to_the_person(program, coordinator, 
     st = response.submitted_at.astimezone(UTC)
     assert (st.hour, st.minute, st.second) == (0, 0, 0)
     rec.refresh_from_db()
-    assert rec.responded and rec.responded_at is None and rec.draft == {}
+    # The recipient's row is not written: "has answered" is recorded later, in batches.
+    assert not rec.responded and rec.responded_at is None and rec.draft == {}
+    assert not waves.link_usable(rec)
     assert not AuditEvent.objects.filter(action__startswith="survey.response").exists()
 
 
@@ -243,6 +245,31 @@ def test_recipient_rows_cannot_be_found_from_an_anonymous_response(program, coor
     for rec in wave.recipients.all()[:3]:
         waves.response_submit(recipient=rec, answers={"skill_empathy": "4"})
     assert set(Response.objects.values_list("recipient", flat=True)) == {None}
-    assert set(
-        WaveRecipient.objects.filter(responded=True).values_list("responded_at", flat=True)
-    ) == {None}
+    assert not WaveRecipient.objects.filter(responded=True).exists()
+    assert set(WaveRecipient.objects.values_list("responded_at", flat=True)) == {None}
+
+
+def test_the_periodic_job_records_a_batch_of_k_and_drops_drafts_of_closed_waves(
+    program, coordinator, groups
+):
+    from surveys.models import ResponseDraft
+    from surveys.tasks import task_respondents_record
+
+    wave = open_wave(program, coordinator)
+    people = list(wave.recipients.all())
+    assert len(people) > program.small_cell_k
+    for rec in people[: program.small_cell_k - 1]:
+        waves.response_submit(recipient=rec, answers={"skill_empathy": "4"})
+    waves.draft_save(recipient=people[-1], answers={"skill_empathy": "2"}, page=1)
+    assert task_respondents_record.delay().get() == {
+        "respondents_recorded": 0,
+        "drafts_deleted": 0,
+    }
+    waves.response_submit(recipient=people[program.small_cell_k - 1], answers={})
+    assert task_respondents_record.delay().get()["respondents_recorded"] == program.small_cell_k
+    assert wave.recipients.filter(responded=True).count() == program.small_cell_k
+    assert ResponseDraft.objects.filter(wave=wave).count() == 1
+
+    waves.wave_close(wave=wave, actor=coordinator)
+    assert task_respondents_record.delay().get()["drafts_deleted"] == 1
+    assert not ResponseDraft.objects.exists()

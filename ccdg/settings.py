@@ -323,6 +323,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ccdg.reminders_scan",
         "schedule": timedelta(minutes=5),
     },
+    # Verifies the audit chain and logs its head ("audit chain head id=... hash=...") for
+    # keeping outside the database (docs/operations.md).
+    "audit-checkpoint": {
+        "task": "ccdg.audit_checkpoint",
+        "schedule": timedelta(days=1),
+    },
 }
 # The outbox (docs/reminders.md): retries of a refused or unreachable SMTP server, with
 # exponential backoff from this many seconds; a row "sending" longer than the stuck limit is

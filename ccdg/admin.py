@@ -1,11 +1,14 @@
 from django.contrib import admin
 
+from .audit import audit_chain_head, audit_last_checkpoint
 from .models import AuditEvent
 
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "action", "actor", "program_id", "object_type", "object_id")
+    list_display = (
+        "created_at", "action", "actor", "program_id", "object_type", "object_id", "chain_seq"
+    )  # fmt: skip
     list_filter = ("action", "object_type")
     search_fields = ("action", "object_id", "actor__username")
     date_hierarchy = "created_at"
@@ -20,3 +23,13 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def changelist_view(self, request, extra_context=None):
+        # The head of the hash chain, to copy somewhere outside the database, and the result
+        # of the last daily verification (templates/admin/ccdg/auditevent/change_list.html).
+        extra_context = {
+            **(extra_context or {}),
+            "chain_head": audit_chain_head(),
+            "last_checkpoint": audit_last_checkpoint(),
+        }
+        return super().changelist_view(request, extra_context=extra_context)

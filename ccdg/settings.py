@@ -328,6 +328,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "surveys.respondents_record",
         "schedule": timedelta(minutes=10),
     },
+    # Verifies the audit chain and logs its head ("audit chain head id=... hash=...") for
+    # keeping outside the database (docs/operations.md).
+    "audit-checkpoint": {
+        "task": "ccdg.audit_checkpoint",
+        "schedule": timedelta(days=1),
+    },
 }
 # The outbox (docs/reminders.md): retries of a refused or unreachable SMTP server, with
 # exponential backoff from this many seconds; a row "sending" longer than the stuck limit is

@@ -38,6 +38,15 @@ def task_housekeeping() -> dict[str, int]:
     }
 
 
+@shared_task(name="ccdg.audit_checkpoint")
+def task_audit_checkpoint() -> dict[str, object]:
+    """Beat, daily: verify the audit chain and log its head, to be kept outside the database."""
+    from ccdg.audit import audit_checkpoint
+
+    event = audit_checkpoint()
+    return {"id": event.pk, "count": event.chain_seq, "verified": event.data["verified"]}
+
+
 @shared_task(name="ccdg.reminders_scan")
 def task_reminders_scan() -> dict[str, int]:
     """Beat, every few minutes: write what is due into the outbox and enqueue it."""

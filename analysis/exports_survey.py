@@ -14,7 +14,6 @@ option blanks demographic answers until no combination of them describes fewer t
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import textwrap
@@ -28,6 +27,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from ccdg import phi
+from ccdg.spreadsheets import csv_writer, xlsx_cell
 from surveys import waves as survey_waves
 from surveys.models import Question, Response, Wave
 from surveys.responses import group_labels_for
@@ -47,11 +47,6 @@ CODEBOOK_COLUMNS = ("code", "section", "text", "type", "value", "label", "positi
 
 
 # -- shared helpers -------------------------------------------------------------------------
-
-
-def _cell(text: str) -> str:
-    """Keep spreadsheet programs from running a cell as a formula (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def guarded(text: str) -> str:
@@ -248,10 +243,10 @@ def _package_data(wave: Wave, params: dict) -> dict:
 
 def _csv(header: list[str], rows: list[list[str]]) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    # Every cell guarded against spreadsheet formulas (the header too: codes are plain words).
+    writer = csv_writer(out, lineterminator="\r\n")
     writer.writerow(header)
-    for row in rows:
-        writer.writerow([_cell(v) for v in row])
+    writer.writerows(rows)
     return out.getvalue().encode("utf-8")
 
 
@@ -640,8 +635,7 @@ class _Sheet:
         for i, value in enumerate(values, start=1):
             if value is None:
                 continue
-            cell = self.ws.cell(row=self.row, column=i)
-            cell.value = _cell(value) if isinstance(value, str) else value
+            cell = xlsx_cell(self.ws, self.row, i, value)
             if bold or italic:
                 cell.font = Font(bold=bold, italic=italic)
             if wrap or (indent and i == 1):

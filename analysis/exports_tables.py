@@ -10,17 +10,17 @@ Conventions shared by every table here:
 * "held" means started and not cancelled, as on the attendance page;
 * dates are in the program's time zone;
 * a CSV is one table: a header row, then the rows; a table with no rows gets one row whose
-  first cell says why it is empty. Text cells that a spreadsheet would run as a formula
-  (starting with ``=``, ``+``, ``-``, ``@``) are prefixed with an apostrophe;
+  first cell says why it is empty;
 * an XLSX workbook opens on an "About" sheet (program, what, when exported, notes), then one
-  sheet per table with a bold, frozen header row; text cells are stored as text, never formulas;
+  sheet per table with a bold, frozen header row;
+* every cell of both is written through :mod:`ccdg.spreadsheets`: text is stored as text, and
+  text a spreadsheet would run as a formula gets an apostrophe in front;
 * no free text is exported (no working titles, absence or cancellation reasons, case notes):
   only names, groups, dates and counts.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import zoneinfo
 from dataclasses import dataclass, field
@@ -32,6 +32,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
+from ccdg.spreadsheets import csv_writer, xlsx_cell
 from sessions_app import services_presenters as presenters
 from sessions_app.models import (
     Attendance,
@@ -45,7 +46,6 @@ from sessions_app.models import (
     Session,
 )
 from sessions_app.roster_csv import COLUMNS as ROSTER_COLUMNS
-from sessions_app.roster_csv import _cell as csv_cell
 from sessions_app.services_schedule import cover_of
 
 from .exports import CONTENT_TYPES, ExportFile, ExportKind, register, safe_filename
@@ -98,20 +98,18 @@ def _csv_value(value: Any) -> Any:
         return "yes" if value else "no"
     if isinstance(value, datetime | date):
         return value.isoformat()
-    if isinstance(value, str):
-        return csv_cell(value)
     return value
 
 
 def to_csv(table: Table) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)  # every cell guarded against spreadsheet formulas
     writer.writerow(table.columns)
     if table.rows:
         for row in table.rows:
             writer.writerow([_csv_value(v) for v in row])
     else:
-        writer.writerow([csv_cell(table.empty)] + [""] * (len(table.columns) - 1))
+        writer.writerow([table.empty] + [""] * (len(table.columns) - 1))
     # A byte-order mark: Excel then reads the file as UTF-8 (names with accents stay intact).
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -125,10 +123,7 @@ def _xlsx_value(value: Any) -> Any:
 
 
 def _put(ws, row: int, column: int, value: Any):
-    cell = ws.cell(row=row, column=column, value=_xlsx_value(value))
-    if isinstance(cell.value, str) and cell.value.startswith("="):
-        cell.data_type = "s"  # text, not a formula
-    return cell
+    return xlsx_cell(ws, row, column, _xlsx_value(value))
 
 
 def to_xlsx(*, program: Program, what: str, tables: list[Table], notes: list[str]) -> bytes:

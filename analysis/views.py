@@ -19,7 +19,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
 from ccdg import roles
@@ -328,7 +327,6 @@ SVG_POLICY = {
 
 
 @require_GET
-@cache_control(private=True, max_age=3600)
 @csp(SVG_POLICY)
 def run_chart(request, slug, wave, pk, name):
     program, wave = _context(request, slug, wave)

@@ -182,11 +182,39 @@ def audited_update(
 
 
 def client_ip(request: Any) -> str | None:
-    """The address a request came from (the first X-Forwarded-For hop behind a trusted proxy)."""
-    from django.conf import settings
+    """The address a request came from, as far as the deployment can vouch for it.
 
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
+    A client writes what it likes in X-Forwarded-For; each reverse proxy then appends the
+    address it was connected from. So with ``TRUSTED_PROXY_COUNT`` proxies in front of the app
+    (the nearest one is REMOTE_ADDR), the client is that many entries from the right of the
+    header, and everything further left is the client's own claim. With no trusted proxy, or
+    when the connection does not come from one of ``TRUSTED_PROXIES``, the header is ignored.
+    django-ipware parses the header (ports, IPv6 brackets, malformed entries).
+    """
+    import ipaddress
+
+    from django.conf import settings
+    from ipware import get_client_ip
+
+    remote = request.META.get("REMOTE_ADDR") or None
+    count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if count < 1:
+        return remote
+    trusted = getattr(settings, "TRUSTED_PROXIES", [])
+    if trusted:
+        try:
+            peer = ipaddress.ip_address(remote or "")
+        except ValueError:
+            return remote
+        peer = getattr(peer, "ipv4_mapped", None) or peer
+        networks = [ipaddress.ip_network(n, strict=False) for n in trusted]
+        if not any(peer.version == n.version and peer in n for n in networks):
+            return remote
+    # ipware counts the entries after the client, the nearest proxy not among them.
+    ip, _routable = get_client_ip(
+        request,
+        proxy_count=count - 1,
+        request_header_order=("HTTP_X_FORWARDED_FOR",),
+        strict=False,
+    )
+    return ip or remote

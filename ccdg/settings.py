@@ -12,6 +12,7 @@ Every variable is listed in the README's configuration table.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import sys
 import warnings
@@ -90,6 +91,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise (static files keep their cache headers), before everything else: no
+    # page or file the app makes is stored by a proxy or the browser (ccdg/middleware.py).
+    "ccdg.middleware.PrivateNoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -194,6 +198,8 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_VERBOSE = False
+# Failed sign-ins are logged with the address the audit trail records (TRUSTED_PROXY_COUNT).
+AXES_CLIENT_IP_CALLABLE = "ccdg.audit.client_ip"
 # django-axes warns when the IP address is not a lockout key; it is left out on purpose (above).
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
@@ -221,6 +227,24 @@ if HTTPS:
     SECURE_HSTS_PRELOAD = env.bool("CCDG_HSTS_PRELOAD", default=True)
     if env.bool("CCDG_BEHIND_PROXY", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# The client address in the audit trail and the sign-in log (docs/operations.md, "Behind a
+# reverse proxy"). X-Forwarded-For is written by whoever sends the request: only the entries
+# appended by the operator's own proxies are believed, so the app must be told how many there
+# are (0: the connection's address only), and may be told the addresses the nearest one
+# connects from (a request from anywhere else is taken at its connection's address).
+TRUSTED_PROXY_COUNT = env.int("CCDG_TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("CCDG_TRUSTED_PROXY_COUNT must be 0 or more.")
+TRUSTED_PROXIES = env.list("CCDG_TRUSTED_PROXIES", default=[])
+for _network in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"CCDG_TRUSTED_PROXIES: {_network!r} is not an IP address or network "
+            "(e.g. 10.0.0.2 or 10.0.0.0/24)."
+        ) from None
 
 # Content Security Policy: our own origin only, no inline script or style, no framing.
 CONTENT_SECURITY_POLICY = {

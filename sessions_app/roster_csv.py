@@ -16,6 +16,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from ccdg.spreadsheets import csv_writer
+
 from .models import Clinician, Discipline, Gender, Program
 
 COLUMNS: tuple[str, ...] = (
@@ -291,22 +293,17 @@ def _plan(program: Program, report: RosterReport) -> None:
         row.action = "update" if row.changes else "unchanged"
 
 
-def _cell(text: str) -> str:
-    """Keep spreadsheet programs from running a cell as a formula (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def roster_csv_export(*, clinicians) -> str:
     """The roster as CSV text, in the import format (so an export can be edited and re-imported)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)  # every cell guarded against spreadsheet formulas
     writer.writerow(COLUMNS)
     for c in clinicians:
         writer.writerow(
             [
                 c.email,
-                _cell(c.first_name),
-                _cell(c.last_name),
+                c.first_name,
+                c.last_name,
                 c.discipline,
                 c.gender,
                 "" if c.years_at_institution is None else c.years_at_institution,

@@ -3,8 +3,6 @@ and continuing-education credit."""
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
@@ -16,11 +14,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from ccdg import roles
 from ccdg.audit import audit_record
+from ccdg.spreadsheets import csv_writer
 
 from . import services_presenters as svc
 from .forms_presenters import AttendanceForm, InviteForm, RsvpForm, VolunteerForm
 from .models import Attendance, Presentation, Session
-from .roster_csv import _cell as csv_cell
 
 T = "sessions_app/presenters/"
 
@@ -375,9 +373,8 @@ def credit_export(request, slug):
     response["Content-Disposition"] = (
         f'attachment; filename="{program.slug}-credit-{program.academic_year}.csv"'
     )
-    writer = csv.writer(response)
+    writer = csv_writer(response)  # every cell guarded against spreadsheet formulas
     writer.writerow(svc.CREDIT_COLUMNS)
     for p in people:
-        # Text cells are neutralised against spreadsheet formulas; numbers pass as they are.
-        writer.writerow([csv_cell(v) if isinstance(v, str) else v for v in p.credit_row()])
+        writer.writerow(p.credit_row())
     return response

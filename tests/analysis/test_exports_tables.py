@@ -238,8 +238,9 @@ def test_formulas_are_neutralised_in_csv_and_xlsx(db):
     assert row["group"] == "'+Group"
     ws = read_xlsx(build(program, "roster_xlsx"))["Roster"]
     cell = ws["B2"]
-    assert cell.value == '=HYPERLINK("http://x")'
-    assert cell.data_type == "s"  # stored as text: a spreadsheet shows it, never runs it
+    # The same text as the CSV cell, stored as text: a spreadsheet shows it, never runs it.
+    assert cell.value == '\'=HYPERLINK("http://x")'
+    assert cell.data_type == "s"
 
 
 # --- Presentations -----------------------------------------------------------------------------

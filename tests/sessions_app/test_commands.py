@@ -9,6 +9,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import override_settings
 from django.urls import reverse
 
 from ccdg import roles
@@ -180,6 +181,13 @@ def test_seed_demo_runs_in_debug_mode(settings):
     assert Program.objects.count() == 1
 
 
+def demo(*args: str) -> tuple[str, str]:
+    """seed_demo as `make run` runs it: in debug mode (outside it: tests/sessions_app/
+    test_seed_demo.py)."""
+    with override_settings(DEBUG=True):
+        return run("seed_demo", *args)
+
+
 def demo_counts() -> dict[str, object]:
     program = Program.objects.get()
     return {
@@ -194,7 +202,7 @@ def demo_counts() -> dict[str, object]:
 
 
 def test_seed_demo_creates_the_reference_program():
-    run("seed_demo", "--force")
+    demo()
 
     counts = demo_counts()
     assert counts["clinicians"] == 66
@@ -218,7 +226,7 @@ def test_seed_demo_creates_the_reference_program():
 
 
 def test_seed_demo_members_are_active_and_groups_are_balanced():
-    run("seed_demo", "--force")
+    demo()
 
     members = Clinician.objects.filter(memberships__isnull=False, memberships__left_on=None)
     sizes = sorted(Counter(GroupMembership.objects.values_list("group_id", flat=True)).values())
@@ -236,7 +244,7 @@ def test_seed_demo_members_are_active_and_groups_are_balanced():
     ],
 )
 def test_seed_demo_sign_ins_work_with_the_demo_password_and_hold_their_role(client, username, role):
-    run("seed_demo", "--force")
+    demo()
 
     response = client.post(reverse("login"), {"username": username, "password": "ccdg-demo"})
 
@@ -247,7 +255,7 @@ def test_seed_demo_sign_ins_work_with_the_demo_password_and_hold_their_role(clie
 
 
 def test_seed_demo_admin_is_site_staff(client):
-    run("seed_demo", "--force")
+    demo()
 
     client.post(reverse("login"), {"username": "admin", "password": "ccdg-demo"})
 
@@ -255,10 +263,10 @@ def test_seed_demo_admin_is_site_staff(client):
 
 
 def test_seed_demo_twice_changes_no_counts():
-    run("seed_demo", "--force")
+    demo()
     first = demo_counts()
 
-    run("seed_demo", "--force")
+    demo()
 
     assert demo_counts() == first
 
@@ -266,7 +274,7 @@ def test_seed_demo_twice_changes_no_counts():
 def test_seed_demo_if_empty_does_nothing_when_a_program_exists():
     ProgramFactory()
 
-    out, _ = run("seed_demo", "--force", "--if-empty")
+    out, _ = demo("--if-empty")
 
     assert Program.objects.count() == 1
     assert Clinician.objects.count() == 0
@@ -274,13 +282,13 @@ def test_seed_demo_if_empty_does_nothing_when_a_program_exists():
 
 
 def test_seed_demo_if_empty_loads_an_empty_database():
-    run("seed_demo", "--force", "--if-empty")
+    demo("--if-empty")
 
     assert Clinician.objects.count() == 66
 
 
 def test_seed_demo_assigns_30_participants_to_3_balanced_covered_groups():
-    run("seed_demo", "--force")
+    demo()
 
     program = Program.objects.get()
     current = GroupMembership.objects.filter(group__program=program, left_on=None)

@@ -566,11 +566,13 @@ def test_seed_demo_schedules_the_year_with_presenters_and_attendance(db):
     from io import StringIO
 
     from django.core.management import call_command
+    from django.test import override_settings
 
     from sessions_app.models import Room, RoomBooking
 
-    call_command("seed_demo", "--force", stdout=StringIO())
-    call_command("seed_demo", "--force", stdout=StringIO())  # idempotent
+    with override_settings(DEBUG=True):  # as `make run` loads it
+        call_command("seed_demo", stdout=StringIO())
+        call_command("seed_demo", stdout=StringIO())  # idempotent
 
     now = timezone.now()
     sessions = Session.objects.select_related("group", "room")

@@ -6,6 +6,7 @@ from collections import Counter
 from io import StringIO
 
 from django.core.management import call_command
+from django.test import override_settings
 from django.utils import timezone
 
 from sessions_app.models import Clinician, GroupMembership, Program
@@ -16,7 +17,8 @@ from surveys.responses import answers_clean, group_labels_for, question_specs
 
 def seed() -> str:
     out = StringIO()
-    call_command("seed_demo", "--force", stdout=out, stderr=StringIO())
+    with override_settings(DEBUG=True):  # as `make run` loads it
+        call_command("seed_demo", stdout=out, stderr=StringIO())
     return out.getvalue()
 
 

@@ -6,17 +6,29 @@ clinician-educators, a psychologist, a clinician-investigator), and the demo sig
 The year: 3 rooms and 7 monthly sessions per group (second Tuesday, 07:30), the first ones
 already held (with presenters and attendance), the next ones with volunteers, a waitlist and
 RSVPs. Running it again changes nothing that is already there.
+
+Debug mode (``make run``) gives every demo sign-in the published password ``ccdg-demo``.
+Outside debug mode the demo must never meet real accounts, or bring a password everyone knows:
+``--force`` runs only on a database without any user account, and each demo sign-in gets its
+own random password, valid under the password rules, printed once and stored nowhere else.
 """
 
 from __future__ import annotations
 
 import random
+import secrets
+import string
 import uuid
 import zoneinfo
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import (
+    MinimumLengthValidator,
+    get_default_password_validators,
+    validate_password,
+)
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -46,6 +58,10 @@ from surveys.models import Wave
 from surveys.waves import figures, waves_with_figures
 
 DEMO_PASSWORD = "ccdg-demo"  # noqa: S105 - published demo password, debug mode only
+# Outside debug mode: random passwords of letters and digits (24 characters: about 140 bits),
+# longer when the password rules ask for more.
+RANDOM_PASSWORD_LENGTH = 24
+PASSWORD_ALPHABET = string.ascii_letters + string.digits
 DEMO_SLUG = "gim-ccdg"
 EMAIL_DOMAIN = "example.org"
 
@@ -165,10 +181,18 @@ WORKING_TITLES = [
 
 
 class Command(BaseCommand):
-    help = "Create the demo program and demo sign-ins (idempotent; debug mode or --force only)."
+    help = (
+        "Create the demo program and demo sign-ins (idempotent in debug mode; outside it only "
+        "with --force, on a database without users, with random passwords)."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--force", action="store_true", help="Run even when debug mode is off.")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run with debug mode off: only on a database without any user account; each "
+            "demo sign-in then gets a random password, printed once.",
+        )
         parser.add_argument(
             "--if-empty",
             action="store_true",
@@ -178,13 +202,22 @@ class Command(BaseCommand):
     def handle(self, *args, force, if_empty, **options):
         if not (settings.DEBUG or force):
             raise CommandError(
-                "seed_demo creates accounts with a published password: it runs only with "
-                "CCDG_DEBUG=1 or --force."
+                "seed_demo creates demo accounts: it runs in debug mode (CCDG_DEBUG=1, as "
+                "`make run` sets it), or with --force on a database without any user account."
             )
         if if_empty and Program.objects.exists():
             self.stdout.write("The database already has a program; demo data not loaded.")
             return
+        self.passwords: dict[str, str] = {}
         with transaction.atomic():
+            # Checked inside the transaction that creates the accounts.
+            if not settings.DEBUG and get_user_model().objects.exists():
+                raise CommandError(
+                    "Refused: debug mode is off and the database already has user accounts. "
+                    "Outside debug mode seed_demo --force runs only on a database without any "
+                    "user, so that demo sign-ins never reach a database in use. Nothing was "
+                    "created."
+                )
             program = self._program()
             clinicians = self._roster(program)
             groups = self._groups(program, clinicians)
@@ -193,14 +226,49 @@ class Command(BaseCommand):
             self._year(program, groups)
             # Later parts of the app add their own demo data here.
             demo_waves(program)
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Demo program “{program.name}” ready: {len(clinicians)} clinicians, "
-                f"{len(groups)} groups. Sign in as coordinator, facilitator, participant, "
-                f"reports or admin with the password {DEMO_PASSWORD}."
-            )
+        ready = (
+            f"Demo program “{program.name}” ready: {len(clinicians)} clinicians, "
+            f"{len(groups)} groups."
         )
+        if settings.DEBUG:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"{ready} Sign in as coordinator, facilitator, participant, reports or "
+                    f"admin with the password {DEMO_PASSWORD}."
+                )
+            )
+        else:
+            self.stdout.write(self.style.SUCCESS(ready))
+            self.stdout.write(
+                "Debug mode is off: each demo sign-in has its own random password, shown only "
+                "this once (change them, or deactivate the accounts, after the demonstration):"
+            )
+            for username, password in self.passwords.items():
+                self.stdout.write(f"  {username:<12} password: {password}")
         self._print_waves(program)
+
+    def _password_for(self, user) -> str:
+        """The demo password in debug mode; otherwise a new random one that the password rules
+        (``AUTH_PASSWORD_VALIDATORS``) accept, or the command stops and nothing is saved."""
+        if settings.DEBUG:
+            return DEMO_PASSWORD
+        length = max(
+            [RANDOM_PASSWORD_LENGTH]
+            + [
+                v.min_length
+                for v in get_default_password_validators()
+                if isinstance(v, MinimumLengthValidator)
+            ]
+        )
+        password = "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length))
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise CommandError(
+                "The password rules refused a random demo password: " + " ".join(exc.messages)
+            ) from None
+        self.passwords[user.username] = password
+        return password
 
     def _print_waves(self, program: Program) -> None:
         waves = waves_with_figures(Wave.objects.filter(program=program).order_by("opens_at"))
@@ -317,7 +385,7 @@ class Command(BaseCommand):
                 username=username,
                 defaults={"first_name": first, "last_name": last, "email": email, **flags},
             )
-            user.set_password(DEMO_PASSWORD)
+            user.set_password(self._password_for(user))
             user.save()
             return user
 

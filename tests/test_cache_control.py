@@ -1,0 +1,120 @@
+"""No personal data in caches: every page and every file the app makes is sent with
+``Cache-Control: private, no-store``, so neither a shared proxy nor the browser's disk cache
+keeps a copy (docs/operations.md, "Security settings at a glance"). Static files stay cacheable.
+
+Every URL pattern of the project is requested, with the URLs, actors and rows of the
+authorization matrix (tests/test_authorization_matrix.py), so a new page is covered as soon as
+the matrix knows how to open it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from analysis import exports
+from tests import test_authorization_matrix as matrix
+from tests.factories import ClinicianFactory, OutboxMessageFactory
+
+# The matrix's world: a program with a user of every role and a row of every kind.
+world = matrix.world
+
+
+def directives(response) -> set[str]:
+    header = response.get("Cache-Control", "")
+    return {part.split("=")[0].strip().lower() for part in header.split(",") if part.strip()}
+
+
+def not_kept(response) -> bool:
+    found = directives(response)
+    return {"private", "no-store"} <= found and "public" not in found
+
+
+@pytest.mark.parametrize("actor", ["coordinator", "staff", "anonymous"])
+def test_every_page_is_sent_private_and_not_stored(client, world, actor):
+    user = world.users[actor]
+    if user is not None:
+        client.force_login(user)
+    # The outbox pages' row, about the world's session (the matrix makes one on first use).
+    OutboxMessageFactory(program=world.program, status="failed", object_id=world.session.pk)
+    names, _unnamed = matrix.project_url_names()
+    checked, kept = 0, []
+
+    for name in sorted(names):
+        path = matrix.url_for(name, world)
+        response = client.get(path)
+        checked += 1
+        if not not_kept(response):
+            kept.append(f"{name} {path} ({response.status_code}): {response.get('Cache-Control')}")
+
+    assert kept == [], f"{len(kept)} of {checked} responses may be cached:\n" + "\n".join(kept)
+
+
+def test_a_form_post_and_its_error_page_are_not_stored(client, world):
+    client.force_login(world.users["coordinator"])
+    path = matrix.url_for("sessions_app:clinician_edit", world)
+
+    refused = client.post(path, {"email": "not an address"})
+    done = client.post(matrix.url_for("sessions_app:clinician_deactivate", world))
+
+    assert (refused.status_code, not_kept(refused)) == (200, True)
+    assert (done.status_code, not_kept(done)) == (302, True)
+
+
+def _kind_params(kind, world) -> dict:
+    params = {"format": kind.formats[0]} if kind.formats else {}
+    if kind.group in ("Survey", "Analysis"):
+        params["wave"] = matrix._survey(world)["wave"].slug
+    if kind.key.endswith("certificate"):
+        params["clinician"] = world.participant_clinician.pk
+    return params
+
+
+def test_every_export_download_is_private_and_not_stored(client, world):
+    client.force_login(world.users["coordinator"])
+    ClinicianFactory(program=world.program)
+    slug = world.program.slug
+    downloads = {
+        "roster page": reverse("sessions_app:roster_export", kwargs={"slug": slug}),
+        "credit page": reverse("sessions_app:credit_export", kwargs={"slug": slug}),
+    }
+    kinds = exports.kinds_for(world.users["coordinator"], world.program)
+    for kind in kinds:
+        params = _kind_params(kind, world)
+        if kind.background:
+            job_page = client.post(
+                reverse("reports:request", kwargs={"slug": slug, "key": kind.key}), params
+            )
+            assert job_page.status_code == 302, kind.key
+            job_id = int(job_page["Location"].rstrip("/").rsplit("/", 1)[1])
+            exports.export_run(job_id)  # the worker's part (done already when tasks run eagerly)
+            downloads[kind.key] = reverse(
+                "reports:job_download", kwargs={"slug": slug, "pk": job_id}
+            )
+        else:
+            query = "&".join(f"{k}={v}" for k, v in params.items())
+            downloads[kind.key] = (
+                reverse("reports:download_now", kwargs={"slug": slug, "key": kind.key})
+                + f"?{query}"
+            )
+
+    sent = {what: client.get(path) for what, path in downloads.items()}
+
+    attachments = {
+        what: r.status_code
+        for what, r in sent.items()
+        if r.get("Content-Disposition", "").startswith("attachment")
+    }
+    assert attachments == {what: 200 for what in downloads}
+    assert [what for what, r in sent.items() if not not_kept(r)] == []
+    assert len(kinds) >= 10
+
+
+@override_settings(WHITENOISE_USE_FINDERS=True, WHITENOISE_AUTOREFRESH=True)
+def test_static_files_stay_cacheable(db):
+    response = Client().get("/static/css/ccdg.css")
+
+    assert response.status_code == 200
+    assert "no-store" not in directives(response)
+    assert "max-age" in directives(response)

@@ -7,7 +7,6 @@ re-parses the same bytes and writes everything in one transaction, or nothing.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from ccdg.csvread import CsvFileError, csv_open
 from ccdg.spreadsheets import csv_writer
 
 from .models import Clinician, Discipline, Gender, Program
@@ -31,6 +31,7 @@ COLUMNS: tuple[str, ...] = (
     "status",
 )
 REQUIRED_COLUMNS: tuple[str, ...] = ("email", "first_name", "last_name", "discipline")
+EMAIL_MAX = Clinician._meta.get_field("email").max_length  # the email rules allow up to 320
 # The fields a row may set on a clinician, in the order of the columns.
 FIELDS: tuple[str, ...] = COLUMNS
 
@@ -78,9 +79,15 @@ class RowReport:
     current: Clinician | None = None  # the clinician this row updates, if any
 
     @property
+    def cells(self) -> dict[str, str]:
+        """Every column's text as written, "" for a column the row lacks (for display)."""
+        return {name: self.raw.get(name, "") for name in COLUMNS}
+
+    @property
     def discipline_label(self) -> str:
+        """The discipline as the program names it, or as written when it is not understood."""
         code = self.values.get("discipline")
-        return Discipline(code).label if code else ""
+        return Discipline(code).label if code else self.raw.get("discipline", "")
 
 
 @dataclass
@@ -110,30 +117,6 @@ class RosterReport:
         }
 
 
-def _decode(content: bytes, report: RosterReport) -> str | None:
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = content[: exc.start].count(b"\n") + 1
-        byte = content[exc.start : exc.start + 1].hex().upper()
-        report.file_errors.append(
-            f"The file is not UTF-8 text: byte 0x{byte} on line {line} cannot be read. "
-            "In Excel, save it as “CSV UTF-8 (Comma delimited)” and upload it again."
-        )
-        return None
-
-
-def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
-    first_line = text.split("\n", 1)[0]
-    try:
-        sniffed = csv.Sniffer().sniff(first_line, delimiters=",;\t")
-    except csv.Error:
-        return csv.excel
-    # Only the delimiter comes from the sniffer: quoting stays standard CSV (a quote inside a
-    # quoted cell is doubled), as the export writes it and spreadsheets save it.
-    return type("RosterDialect", (csv.excel,), {"delimiter": sniffed.delimiter})
-
-
 def _int_in_range(value: str, low: int, high: int, label: str, errors: list[str]) -> int | None:
     if value == "":
         return None
@@ -160,6 +143,8 @@ def _validate_row(row: RowReport, seen: dict[str, int]) -> None:
     email = raw.get("email", "").strip().lower()
     if not email:
         errors.append("Email is missing.")
+    elif len(email) > EMAIL_MAX:
+        errors.append(f"The email is longer than {EMAIL_MAX} characters.")
     else:
         try:
             validate_email(email)
@@ -211,19 +196,12 @@ def roster_csv_parse(*, program: Program, content: bytes) -> RosterReport:
             "remove other data or split the file."
         )
         return report
-    text = _decode(content, report)
-    if text is None:
-        return report
-    if not text.strip():
-        report.file_errors.append("The file is empty. The first line must name the columns.")
-        return report
-    reader = csv.reader(io.StringIO(text, newline=""), _dialect(text))
     try:
-        header = next(reader)
-    except csv.Error as exc:
-        report.file_errors.append(f"Line 1 cannot be read as CSV: {exc}.")
+        table = csv_open(content, cell_word="field")
+    except CsvFileError as exc:
+        report.file_errors.append(exc.message)
         return report
-    columns = [h.strip().lower().replace(" ", "_").replace("-", "_") for h in header]
+    columns = [h.strip().lower().replace(" ", "_").replace("-", "_") for h in table.header.cells]
     report.columns = columns
     unknown = [h for h in columns if h not in COLUMNS]
     if unknown:
@@ -244,29 +222,27 @@ def roster_csv_parse(*, program: Program, content: bytes) -> RosterReport:
     seen: dict[str, int] = {}
     max_rows = settings.ROSTER_IMPORT_MAX_ROWS
     try:
-        for record in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in record):
-                continue
+        for record in table.rows:
             if len(report.rows) >= max_rows:
                 report.file_errors.append(
-                    f"The file has more than {max_rows:,} clinicians (line {line} and beyond). "
-                    "A roster this large is almost certainly the wrong file."
+                    f"The file has more than {max_rows:,} clinicians (line {record.line} and "
+                    "beyond). A roster this large is almost certainly the wrong file."
                 )
                 report.rows = []
                 return report
-            row = RowReport(line=line, raw={})
-            if len(record) != len(columns):
-                row.errors.append(
-                    f"Has {len(record)} fields; the header has {len(columns)}. "
-                    "Check for a stray comma or a missing quote."
-                )
+            # What the row holds, even when it does not fit the header, so the preview shows
+            # which row is meant.
+            row = RowReport(line=record.line, raw=dict(zip(columns, record.cells, strict=False)))
+            # No roster value holds a line break: a row over several lines is a quote left open.
+            problem = table.width_problem(record) or table.line_break_problem(record)
+            if problem:
+                row.errors.append(problem)
             else:
-                row.raw = dict(zip(columns, record, strict=True))
                 _validate_row(row, seen)
             report.rows.append(row)
-    except csv.Error as exc:
-        report.file_errors.append(f"Line {reader.line_num} cannot be read as CSV: {exc}.")
+    except CsvFileError as exc:
+        report.file_errors.append(exc.message)
+        report.rows = []
         return report
     if not report.rows:
         report.file_errors.append("The file has a header but no clinicians.")

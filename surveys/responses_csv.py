@@ -12,8 +12,6 @@ row in memory with :func:`surveys.responses.answers_clean`: no query per row.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ccdg.audit import acting_user, audit_record
+from ccdg.csvread import CsvFileError, csv_decode, csv_open
 
 from .models import Response, ResponseImport, Wave
 from .responses import QuestionSpec, answers_clean, choices_for, group_labels_for, question_specs
@@ -135,24 +134,6 @@ class _Row:
     excluded_reason: str
 
 
-def _text_problem(content: bytes) -> tuple[str | None, str]:
-    """The file as text, or None and why it is not readable text."""
-    if b"\x00" in content:
-        return None, (
-            "The file is not a text file. Save the spreadsheet as “CSV UTF-8 (Comma delimited)” "
-            "and upload that file."
-        )
-    try:
-        return content.decode("utf-8-sig"), ""
-    except UnicodeDecodeError as exc:
-        line = content[: exc.start].count(b"\n") + 1
-        byte = content[exc.start : exc.start + 1].hex().upper()
-        return None, (
-            f"The file is not UTF-8 text: byte 0x{byte} on line {line} cannot be read. "
-            "In Excel, save it as “CSV UTF-8 (Comma delimited)” and try again."
-        )
-
-
 def _size_problem(content: bytes) -> str:
     max_bytes = _max_bytes()
     if len(content) > max_bytes:
@@ -161,14 +142,6 @@ def _size_problem(content: bytes) -> str:
             f"{max_bytes / 1_048_576:.0f} MB. Split it into several files."
         )
     return ""
-
-
-def _delimiter(text: str) -> str:
-    """Comma, unless the header line has more semicolons (or tabs) than commas."""
-    first = text.split("\n", 1)[0]
-    counts = {d: first.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] > counts[","] else ","
 
 
 def _header_problems(names: list[str], specs: list[QuestionSpec], instrument) -> list[str]:
@@ -222,18 +195,13 @@ def _hint(value: str, choices: tuple[tuple[str, str], ...]) -> str:
 def _parse(wave: Wave, content: bytes) -> tuple[ResponsesReport, list[_Row]]:
     """Check the whole file against the wave. Reads the database a fixed number of times."""
     report = ResponsesReport()
-    problem = _size_problem(content)
-    text = None
-    if not problem:
-        text, problem = _text_problem(content)
-    if problem:
-        report.file_error = problem
+    report.file_error = _size_problem(content)
+    if report.file_error:
         return report, []
-    if not text.strip():
-        report.file_error = (
-            "The file is empty. The first line must name the columns (question codes), "
-            "followed by one line per response."
-        )
+    try:
+        table = csv_open(content)
+    except CsvFileError as exc:
+        report.file_error = exc.message
         return report, []
 
     instrument = wave.instrument
@@ -241,13 +209,7 @@ def _parse(wave: Wave, content: bytes) -> tuple[ResponsesReport, list[_Row]]:
     by_lower = {s.code.lower(): s for s in specs}
     labels = group_labels_for(wave)
 
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
-    try:
-        header = next(reader)
-    except csv.Error as exc:
-        report.file_error = f"Line 1 cannot be read as CSV: {exc}."
-        return report, []
-    names = [h.strip().lower() for h in header]
+    names = [h.strip().lower() for h in table.header.cells]
     problems = _header_problems(names, specs, instrument)
     report.columns = [by_lower[n].code if n in by_lower else n for n in names]
     if problems:
@@ -255,7 +217,6 @@ def _parse(wave: Wave, content: bytes) -> tuple[ResponsesReport, list[_Row]]:
         return report, []
 
     columns = report.columns
-    width = len(columns)
     question_idx = [(i, c) for i, c in enumerate(columns) if c not in OPTIONAL_COLUMNS]
     form_idx = columns.index(FORM_ID) if FORM_ID in columns else None
     reason_idx = columns.index(EXCLUDED_REASON) if EXCLUDED_REASON in columns else None
@@ -270,13 +231,10 @@ def _parse(wave: Wave, content: bytes) -> tuple[ResponsesReport, list[_Row]]:
     seen_forms: dict[str, int] = {}
     seen_rows: dict[tuple[str, ...], int] = {}
     errors = report.errors
-    last_line = reader.line_num
     try:
-        for record in reader:
-            line, last_line = last_line + 1, reader.line_num
-            cells = [c.strip() for c in record]
-            if not any(cells):
-                continue  # blank lines
+        for record in table.rows:
+            line = record.line
+            cells = [c.strip() for c in record.cells]
             report.rows += 1
             if report.rows > _max_rows():
                 report.file_error = (
@@ -286,15 +244,9 @@ def _parse(wave: Wave, content: bytes) -> tuple[ResponsesReport, list[_Row]]:
                 report.errors.clear()
                 report.rows, report.preview, report.excluded = 0, [], 0
                 return report, []
-            if len(cells) != width:
-                errors.append(
-                    RowError(
-                        line,
-                        "",
-                        f"The row has {len(cells)} cells; the header has {width}. Check for a "
-                        "stray delimiter or a missing quote.",
-                    )
-                )
+            width_problem = table.width_problem(record)
+            if width_problem:
+                errors.append(RowError(line, "", width_problem))
                 continue
             row_errors: list[RowError] = []
             answers = {code: cells[i] for i, code in question_idx}
@@ -371,10 +323,10 @@ def _parse(wave: Wave, content: bytes) -> tuple[ResponsesReport, list[_Row]]:
                 if reason_idx is not None:
                     shown[EXCLUDED_REASON] = reason
                 report.preview.append({c: shown[c] for c in columns})
-    except csv.Error as exc:
-        report.file_error = (
-            f"Line {reader.line_num} cannot be read as CSV: {exc}. Check for a missing quote."
-        )
+    except CsvFileError as exc:
+        report.file_error = exc.message
+        report.errors.clear()
+        report.rows, report.preview, report.excluded = 0, [], 0
         return report, []
     if report.rows == 0:
         report.file_error = "The file has a header but no responses."
@@ -455,10 +407,12 @@ def responses_upload(*, wave: Wave, actor: Any, filename: str, content: bytes) -
     with problems in its columns or rows is kept, and its summary lists them.
     """
     problem = _size_problem(content)
-    if not problem:
-        _, problem = _text_problem(content)
     if problem:
         raise ValidationError(problem)
+    try:
+        csv_decode(content)
+    except CsvFileError as exc:
+        raise ValidationError(exc.message) from None
     report = responses_check(wave=wave, content=content)
     name = (filename or "responses.csv").replace("\\", "/").rsplit("/", 1)[-1]
     return ResponseImport.objects.create(

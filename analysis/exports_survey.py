@@ -6,7 +6,8 @@ codes, no link to people and no dates), ``codebook.csv``, ``load_responses.R`` (
 the CSV and applies the labels), ``load_responses.sps`` (SPSS syntax doing the same) and a
 ``README.txt``. Free text the identifier guard (:func:`ccdg.phi.scan`) flags is withheld. An
 option blanks demographic answers until no combination of them describes fewer than
-``min_cell`` respondents (:func:`suppress_small_cells`).
+``min_cell`` respondents (:func:`suppress_small_cells`); ``min_cell`` defaults to the
+program's small-cell threshold ``k``.
 
 ``analysis_workbook`` (XLSX) lays out the results of the wave's latest finished analysis run
 (schema: ``docs/analysis-json.md``) as journal tables, read through
@@ -41,7 +42,6 @@ from .exports import CONTENT_TYPES, ExportFile, ExportKind, register, safe_filen
 from .models import AnalysisRun
 
 WITHHELD = "[withheld: may identify a patient]"
-MIN_CELL_DEFAULT = 5
 MIN_CELL_RANGE = (2, 50)
 GROUP_CODE = "group"
 ORDERED_TYPES = {Question.Type.AGREEMENT5, Question.Type.CHALLENGE4, Question.Type.RATING5}
@@ -96,7 +96,8 @@ def clean_responses_params(program: Any, params: dict) -> dict:
     suppress = _bool(params.get("suppress_small_cells"), "suppress_small_cells")
     raw = params.get("min_cell")
     if raw in (None, ""):
-        min_cell = MIN_CELL_DEFAULT
+        # The program's small-cell threshold, the one its analysis pages use.
+        min_cell = int(program.small_cell_k)
     else:
         try:
             min_cell = int(str(raw).strip())
@@ -542,9 +543,11 @@ def readme_text(data: dict, wave: Wave, params: dict, built: datetime) -> bytes:
             "  unanswered or suppressed.",
         ]
     else:
+        k = wave.program.small_cell_k
         lines += [
             "  Not applied: demographic answers are exported as given. Combinations of",
-            "  demographic answers may describe fewer than 5 respondents; share with care.",
+            f"  demographic answers may describe fewer than {k} respondents (the program's",
+            "  small-cell threshold); share with care.",
         ]
     lines.append("")
     return "\r\n".join(lines).encode("utf-8")

@@ -5,7 +5,9 @@
 * ``relevance``: mean with SD error bars per relevance item, overall and per group.
 
 The charts are drawn from a run's stored ``charts_data`` (see :func:`charts_data`), never
-from live responses, so an old run keeps its own charts. Only matplotlib's object API is used
+from live responses, so an old run keeps its own charts. A group hidden by the small-cell rule
+(:mod:`analysis.disclosure`) in an item's table has no bar or point there: its row says
+"n < k" or "hidden", as the table does. Only matplotlib's object API is used
 (``Figure`` with the Agg canvas, no pyplot state): safe in threads and in a Celery worker.
 The SVG is deterministic for the same input: no date in the metadata and a fixed hash salt.
 Text stays text (``svg.fonttype = none``) so the labels are searchable and accessible.
@@ -24,6 +26,8 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import matplotlib  # noqa: E402
 from matplotlib.backends.backend_svg import FigureCanvasSVG  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+
+from analysis import disclosure  # noqa: E402
 
 GROUP_CODE = "group"
 AGREEMENT_TYPES = frozenset({"agreement5"})
@@ -88,7 +92,9 @@ def charts_data(
     results hold the agreement items as agree/not counts only, so the count of every answer
     value (overall and per group) is counted here; the relevance means and SDs are taken from
     the results, so chart and table cannot disagree. Missing answers are left out item by
-    item. Groups are those of the results (``meta.groups``), in that order.
+    item. Groups are those of the results (``meta.groups``), in that order. A group the
+    results hide in an item's table (small cells) is left out of that item's ``by_group``
+    and named in its ``hidden`` ({group: why}) instead.
     """
     agreement = [q for q in questions if q["type"] in AGREEMENT_TYPES]
     groups = list(results.get("meta", {}).get("groups", []))
@@ -108,6 +114,8 @@ def charts_data(
                         row[value] = row.get(value, 0) + 1
     a_stem = common_stem([q["text"] for q in agreement])
     values = agreement[0]["values"] if agreement else []
+    # Which groups each item's table hides: a hidden group's answers are never drawn.
+    hidden_in = {row["item"]: _suppressed(row.get("by_group")) for row in results.get("table2", [])}
 
     relevance_rows = results.get("relevance", [])
     r_stem = common_stem([r["text"] for r in relevance_rows])
@@ -115,8 +123,12 @@ def charts_data(
     def figures(f: dict) -> dict:
         return {"n": f["n"], "mean": f["mean"], "sd": f["sd"]}
 
+    def group_levels(r: dict) -> dict:
+        return r.get("by", {}).get(GROUP_CODE, {}).get("levels", {})
+
     return {
         "groups": groups,
+        "k": disclosure.threshold(results),
         "agreement": {
             "stem": a_stem.strip().rstrip(":"),
             "values": [{"value": v["value"], "label": v["label"]} for v in values],
@@ -125,7 +137,12 @@ def charts_data(
                     "item": q["code"],
                     "label": short_label(q["text"], a_stem),
                     "overall": counts[q["code"]].get(overall, {}),
-                    "by_group": {g: counts[q["code"]][g] for g in groups if g in counts[q["code"]]},
+                    "by_group": {
+                        g: counts[q["code"]][g]
+                        for g in groups
+                        if g in counts[q["code"]] and g not in hidden_in.get(q["code"], {})
+                    },
+                    "hidden": hidden_in.get(q["code"], {}),
                 }
                 for q in agreement
             ],
@@ -139,14 +156,40 @@ def charts_data(
                     "overall": figures(r["overall"]),
                     "by_group": {
                         g: figures(f)
-                        for g, f in r.get("by", {}).get(GROUP_CODE, {}).get("levels", {}).items()
-                        if f["n"]
+                        for g, f in group_levels(r).items()
+                        if f["n"] and not f.get("suppressed")
                     },
+                    "hidden": _suppressed(group_levels(r)),
                 }
                 for r in relevance_rows
             ],
         },
     }
+
+
+def _suppressed(figures: dict | None) -> dict[str, str]:
+    """{group: why} of the hidden groups among ``figures`` ({group: figures})."""
+    return {g: f["suppressed"] for g, f in (figures or {}).items() if f.get("suppressed")}
+
+
+def _hidden_label(group: str, why: str, k: int | None) -> str:
+    """A hidden group's row label: "Tuesday (n < 5)" or "Tuesday (hidden)"."""
+    if why == disclosure.SMALL and k is not None:
+        return f"{group} (n {disclosure.below(k)})"
+    return f"{group} ({disclosure.HIDDEN_TEXT})"
+
+
+def _hidden_footnote(fig: Figure, names: list[str], k: int | None) -> None:
+    """Under a chart by group: which groups are not drawn, and why."""
+    if not names:
+        return
+    small = f"fewer than {k} respondents" if k is not None else "too few respondents"
+    fig.text(
+        0.01, 0.005,
+        f"Not drawn where they have {small}, or where they are hidden so that such a group "
+        f"cannot be worked out from the total: {', '.join(names)}.",
+        fontsize=7, wrap=True, gid="small-cells",
+    )  # fmt: skip
 
 
 # -- drawing ----------------------------------------------------------------------------------
@@ -192,12 +235,18 @@ def _colours(k: int) -> list[str]:
     return out
 
 
-def _diverging(ax, rows: list[tuple[str, str, dict[str, int]]], values: list[dict]) -> None:
-    """Draw one diverging bar per row: (gid, label, counts)."""
+def _diverging(
+    ax, rows: list[tuple[str, str, dict[str, int] | None]], values: list[dict]
+) -> None:
+    """Draw one diverging bar per row: (gid, label, counts); a row whose counts are None is
+    hidden (small cells): its label only, no bar."""
     codes = [v["value"] for v in values]
     colours = _colours(len(codes))
     labels = []
     for y, (gid, label, counts) in enumerate(rows):
+        if counts is None:
+            labels.append(label)
+            continue
         n, segments = _segments(counts, codes)
         labels.append(f"{label} (n = {n})")
         for (value, left, width), colour in zip(segments, colours, strict=True):
@@ -242,18 +291,27 @@ def agreement_groups_chart(data: dict[str, Any]) -> str | None:
     groups: the overall chart says everything there is."""
     block = data["agreement"]
     items = [i for i in block["items"] if sum(i["overall"].values())]
-    groups = [g for g in data["groups"] if any(g in i["by_group"] for i in items)]
-    if len(groups) < 2 or not items or not block["values"]:
+    drawn = [g for g in data["groups"] if any(g in i["by_group"] for i in items)]
+    if len(drawn) < 2 or not items or not block["values"]:
         return None
+    k = data.get("k")
+    # Every group of the results gets its row, drawn or hidden: leaving out a group nobody
+    # named while printing "n < k" for a small one would tell the two apart.
+    groups = [
+        g for g in data["groups"] if g in drawn or any(g in i.get("hidden", {}) for i in items)
+    ]
     with matplotlib.rc_context(RC):
         per_panel = 0.32 * (len(groups) + 1) + 0.5
         fig = Figure(figsize=(8, 0.8 + per_panel * len(items)))
         axes = fig.subplots(len(items), 1, sharex=True, squeeze=False)[:, 0]
         for ax, item in zip(axes, items, strict=True):
-            rows = [(f"{item['item']}-all", "All", item["overall"])] + [
-                (f"{item['item']}-g{k}", g, item["by_group"].get(g, {}))
-                for k, g in enumerate(groups)
-            ]
+            rows = [(f"{item['item']}-all", "All", item["overall"])]
+            for j, g in enumerate(groups):
+                why = item.get("hidden", {}).get(g)
+                if why:
+                    rows.append((f"{item['item']}-g{j}", _hidden_label(g, why, k), None))
+                else:
+                    rows.append((f"{item['item']}-g{j}", g, item["by_group"].get(g, {})))
             _diverging(ax, rows, block["values"])
             ax.set_title(item["label"], loc="left")
         fig.subplots_adjust(hspace=0.6, bottom=0.6 / fig.get_figheight() + 0.04)
@@ -268,6 +326,7 @@ def relevance_chart(data: dict[str, Any]) -> str | None:
     if not items:
         return None
     groups = [g for g in data["groups"] if any(i["by_group"].get(g) for i in items)]
+    hidden = [g for g in data["groups"] if any(g in i.get("hidden", {}) for i in items)]
     series = [("All", OVERALL_COLOUR, lambda i: i["overall"])] + [
         (g, GROUP_COLOURS[k % len(GROUP_COLOURS)], lambda i, g=g: i["by_group"].get(g))
         for k, g in enumerate(groups)
@@ -297,6 +356,7 @@ def relevance_chart(data: dict[str, Any]) -> str | None:
         if block["stem"]:
             ax.set_title(block["stem"], loc="left")
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        _hidden_footnote(fig, hidden, data.get("k"))
         return _svg(fig)
 
 

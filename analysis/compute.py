@@ -17,6 +17,10 @@ Conventions:
 - Percentages are ``100 * count / n`` at full float precision (``None`` when ``n`` is 0);
   rounding is left to presentation (:mod:`analysis.summary`, the templates).
 - The statistics come from :mod:`analysis.stats`; degenerate cases are stated in ``notes``.
+- Small cells (:mod:`analysis.disclosure`): with fewer than ``small_cell_k`` analysed responses
+  there is no breakdown at all; otherwise a category with fewer than ``small_cell_k``
+  respondents in a table is hidden (with complementary suppression), and every test across a
+  breakdown counts the hidden categories together as one.
 """
 
 from __future__ import annotations
@@ -26,9 +30,9 @@ from collections.abc import Callable, Mapping
 from operator import methodcaller
 from typing import Any
 
-from analysis import stats
+from analysis import disclosure, stats
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 GROUP_CODE = "group"
 DEMOGRAPHIC_TYPE = "single_choice"
@@ -48,6 +52,7 @@ def analyse(
     responses: list[dict[str, str]],
     response_line: dict,
     group_labels: list[str] | None = None,
+    small_cell_k: int,
     progress: Progress | None = None,
     fisher_budget: float | None = None,
 ) -> dict:
@@ -63,10 +68,16 @@ def analyse(
     ``progress`` is called with (fraction done, step name) between steps. ``fisher_budget`` is
     the time in seconds an exact test may take before its p-value is estimated by Monte Carlo
     (``None``: the default of :func:`analysis.stats.fisher_exact`, ``0``: Monte Carlo at once).
+    ``small_cell_k`` is the program's small-cell threshold (:mod:`analysis.disclosure`).
     """
+    small_k = int(small_cell_k)
+    if small_k < 1:
+        raise ValueError(f"The small-cell threshold must be a whole number from 1, not {small_k}.")
     report = progress or (lambda fraction, step: None)
     notes: list[str] = []
-    demographics = demographic_questions(questions)
+    totals_only = len(responses) < small_k
+    # Below k analysed responses every breakdown would be a small cell: none is made at all.
+    demographics = [] if totals_only else demographic_questions(questions)
     agreement = [q for q in questions if q["type"] == AGREEMENT_TYPE]
     relevance = [q for q in questions if q["type"] == RELEVANCE_TYPE]
     stressors = [q for q in questions if q["type"] in STRESSOR_KINDS]
@@ -78,6 +89,7 @@ def analyse(
             "questions": len(questions),
             "responses": len(responses),
             "groups": [],
+            "small_cells": {"k": small_k, "totals_only": totals_only},
         },
         "response": _response_line(response_line, analysed=len(responses)),
         "table1": [],
@@ -100,9 +112,12 @@ def analyse(
         q["code"]: _levels(q, counted.demographic(i), group_labels, notes)
         for i, q in enumerate(demographics)
     }
-    result["table1"], result["table1_items"] = _table1(demographics, counted, levels)
+    cells = _Cells(small_k)
+    result["table1"], result["table1_items"] = _table1(demographics, counted, levels, cells)
     group_index = next((i for i, q in enumerate(demographics) if q["code"] == GROUP_CODE), None)
-    if group_index is None:
+    if totals_only:
+        notes.append(disclosure.TOTALS_ONLY_NOTE.format(k=small_k))
+    elif group_index is None:
         notes.append("The instrument has no group question: nothing is compared across groups.")
     else:
         result["meta"]["groups"] = list(levels[GROUP_CODE])
@@ -122,16 +137,20 @@ def analyse(
         for k, q in enumerate(qs, start=1):
             report(0.2 + 0.8 * done / total, f"{step} ({k} of {len(qs)})")
             if step == "Relevance":
-                row = _relevance_row(q, counted, demographics, levels, tester, notes)
+                row = _relevance_row(q, counted, demographics, levels, tester, notes, cells)
             elif step == "Stressors":
-                row = _stressor_row(q, counted, demographics, levels, tester)
+                row = _stressor_row(q, counted, demographics, levels, tester, cells)
             else:
-                row = _table2_row(q, counted, group_index, levels.get(GROUP_CODE, {}), tester)
+                row = _table2_row(
+                    q, counted, group_index, levels.get(GROUP_CODE, {}), tester, cells
+                )
             rows[step].append(row)
             done += weight
     result["table2"] = rows["Table 2: agreement items"]
     result["relevance"] = rows["Relevance"]
     result["stressors"] = rows["Stressors"]
+    if cells.any_hidden:
+        notes.append(disclosure.SMALL_CELLS_NOTE.format(k=small_k))
 
     report(1.0, "Done")
     return result
@@ -263,11 +282,8 @@ def _pct(count: int, n: int) -> float | None:
 
 
 def _group_notes(groups: Counter, analysed: int, notes: list[str]) -> None:
-    for label in sorted(g for g, n in groups.items() if g and n == 1):
-        notes.append(
-            f"Group {label} has one respondent: its figures rest on one answer "
-            "(the tests still include it)."
-        )
+    # A group's own size is a Table 1 figure, under the small-cell rule like any other: the
+    # notes name no group by its count.
     unnamed = groups.get("", 0)
     if unnamed:
         who = "response does" if unnamed == 1 else "responses do"
@@ -275,6 +291,26 @@ def _group_notes(groups: Counter, analysed: int, notes: list[str]) -> None:
             f"{unnamed} of {analysed} analysed {who} not name a group: counted in the overall "
             "figures, in no group."
         )
+
+
+class _Cells:
+    """The small-cell rule (:mod:`analysis.disclosure`) as the tables apply it: the
+    categories hidden in Table 1 per demographic question (hidden in every item's table
+    too), and whether anything was hidden at all (for the note)."""
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+        self.table1: dict[str, set[str]] = {}
+        self.any_hidden = False
+
+    def hide(self, code: str, counts: dict[str, int]) -> dict[str, str]:
+        """{category: why} to hide in a table of demographic ``code`` with these counts."""
+        hidden = disclosure.hidden_categories(counts, k=self.k, start=self.table1.get(code, ()))
+        # A category nobody chose prints "< k" too, but only a hidden respondent is worth the
+        # note.
+        if any(counts[c] for c in hidden):
+            self.any_hidden = True
+        return hidden
 
 
 # -- tables ---------------------------------------------------------------------------------
@@ -293,24 +329,31 @@ def _response_line(line: dict, *, analysed: int) -> dict:
     }
 
 
-def _table1(demographics: list[dict], counted: _Counted, levels: dict[str, dict[str, str]]):
+def _table1(
+    demographics: list[dict], counted: _Counted, levels: dict[str, dict[str, str]], cells: _Cells
+):
     rows, items = [], []
     total = sum(counted.keys.values())
     for i, q in enumerate(demographics):
         counts = counted.demographic(i)
         n = total - counts.get("", 0)
         items.append({"question": q["code"], "text": q["text"], "n": n, "missing": total - n})
+        found = {value: counts.get(value, 0) for value in levels[q["code"]]}
+        hidden = cells.hide(q["code"], found)
+        cells.table1[q["code"]] = set(hidden)
         for value, label in levels[q["code"]].items():
-            rows.append(
-                {
-                    "question": q["code"],
-                    "text": q["text"],
-                    "value": value,
-                    "label": label,
-                    "n": counts.get(value, 0),
-                    "percent": _pct(counts.get(value, 0), n),
-                }
-            )
+            row = {
+                "question": q["code"],
+                "text": q["text"],
+                "value": value,
+                "label": label,
+                "n": found[value],
+                "percent": _pct(found[value], n),
+            }
+            if value in hidden:
+                keep = ("question", "text", "value", "label")
+                row = disclosure.hidden_figures(row, hidden[value], keep=keep)
+            rows.append(row)
     return rows, items
 
 
@@ -320,18 +363,43 @@ def _proportion(counts: Counter, positive: set[str]) -> dict:
     return {"n": n, "hits": hits, "percent": _pct(hits, n)}
 
 
-def _table2_row(q: dict, counted: _Counted, group_index, groups: dict[str, str], tester):
+def _split(
+    code: str, figures: dict[str, dict], cells: _Cells, *, n: str, hits: str
+) -> tuple[dict[str, dict], list[tuple[int, int]]]:
+    """The figures of a breakdown under the small-cell rule, and the rows of its Fisher
+    table: the shown categories with answers, then the hidden ones together as one row."""
+    hidden = cells.hide(code, {value: f[n] for value, f in figures.items()})
+    shown: dict[str, dict] = {}
+    rows: list[tuple[int, int]] = []
+    merged_n = merged_hits = 0
+    for value, f in figures.items():
+        if value in hidden:
+            shown[value] = disclosure.hidden_figures(f, hidden[value], keep=("label",))
+            merged_n += f[n]
+            merged_hits += f[hits]
+        else:
+            shown[value] = f
+            if f[n]:
+                rows.append((f[hits], f[n] - f[hits]))
+    if merged_n:
+        rows.append((merged_hits, merged_n - merged_hits))
+    return shown, rows
+
+
+def _table2_row(q: dict, counted: _Counted, group_index, groups: dict[str, str], tester, cells):
     positive = set(q["positive"])
     overall = _proportion(counted.overall(q["code"]), positive)
     tester.nobody(q, overall["n"])
     by_group: dict[str, dict] = {}
+    rows: list[tuple[int, int]] = []
     if group_index is not None:
         table = counted.by(q["code"], group_index)
         for label in groups:
             p = _proportion(table.get(label, Counter()), positive)
             by_group[label] = {"n": p["n"], "agree": p["hits"], "percent": p["percent"]}
+        by_group, rows = _split(GROUP_CODE, by_group, cells, n="n", hits="agree")
     p_value, test = tester.fisher(
-        [(g["agree"], g["n"] - g["agree"]) for g in by_group.values() if g["n"]],
+        rows,
         what=f"{_name(q)} across groups",
         levels_word="groups",
         answered=overall["n"],
@@ -363,27 +431,35 @@ def _numbers(counts: Counter, question: dict, notes: list[str]) -> list[float]:
     return values
 
 
-def _relevance_row(q, counted: _Counted, demographics, levels, tester, notes: list[str]) -> dict:
+def _relevance_row(
+    q, counted: _Counted, demographics, levels, tester, notes: list[str], cells: _Cells
+) -> dict:
     silent: list[str] = []  # the per-level figures would repeat the overall warning
     d = stats.describe(_numbers(counted.overall(q["code"]), q, notes))
     tester.nobody(q, d.n)
     by: dict[str, dict] = {}
     for i, demo in enumerate(demographics):
         table = counted.by(q["code"], i)
+        sample_of = {
+            value: _numbers(table.get(value, Counter()), q, silent)
+            for value in levels[demo["code"]]
+        }
+        hidden = cells.hide(demo["code"], {value: len(s) for value, s in sample_of.items()})
         level_figures: dict[str, dict] = {}
         samples: list[list[float]] = []
+        merged: list[float] = []
         for value, label in levels[demo["code"]].items():
-            sample = _numbers(table.get(value, Counter()), q, silent)
+            sample = sample_of[value]
             ld = stats.describe(sample)
-            level_figures[value] = {
-                "label": label,
-                "n": ld.n,
-                "mean": ld.mean,
-                "sd": ld.sd,
-                "median": ld.median,
-            }
-            if sample:
+            figures = {"label": label, "n": ld.n, "mean": ld.mean, "sd": ld.sd, "median": ld.median}
+            if value in hidden:
+                figures = disclosure.hidden_figures(figures, hidden[value], keep=("label",))
+                merged.extend(sample)
+            elif sample:
                 samples.append(sample)
+            level_figures[value] = figures
+        if merged:  # the hidden categories, as one, after the shown ones
+            samples.append(sorted(merged))
         by[demo["code"]] = {"levels": level_figures} | tester.ranks(
             samples, what=f"{_name(q)} by {demo['code']}", answered=d.n
         )
@@ -405,7 +481,7 @@ def _relevance_row(q, counted: _Counted, demographics, levels, tester, notes: li
     }
 
 
-def _stressor_row(q, counted: _Counted, demographics, levels, tester) -> dict:
+def _stressor_row(q, counted: _Counted, demographics, levels, tester, cells: _Cells) -> dict:
     positive = set(q["positive"])
     overall = _proportion(counted.overall(q["code"]), positive)
     tester.nobody(q, overall["n"])
@@ -416,8 +492,9 @@ def _stressor_row(q, counted: _Counted, demographics, levels, tester) -> dict:
         for value in levels[demo["code"]]:
             p = _proportion(table.get(value, Counter()), positive)
             level_figures[value] = {"n": p["n"], "positive": p["hits"], "percent": p["percent"]}
+        level_figures, rows = _split(demo["code"], level_figures, cells, n="n", hits="positive")
         p_value, test = tester.fisher(
-            [(f["positive"], f["n"] - f["positive"]) for f in level_figures.values() if f["n"]],
+            rows,
             what=f"{_name(q)} by {demo['code']}",
             levels_word="categories",
             answered=overall["n"],

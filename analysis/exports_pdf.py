@@ -7,7 +7,8 @@ Each document is an HTML template under ``templates/analysis/pdf/`` with its pri
 to them), rendered by :func:`render_pdf`. The figures come from the computations the pages
 use: credit from :func:`sessions_app.services_presenters.credit_summary`, attendance from
 ``attendance_figures``, facilitator cover from :func:`sessions_app.services_schedule.cover_of`,
-survey results from the stored analysis runs. No document reads case notes or presentation
+survey results from the stored analysis runs, read through :func:`analysis.runs.run_results`
+(the small-cell rule of :mod:`analysis.disclosure`). No document reads case notes or presentation
 titles; free text that could come from a survey form (notes, exclusion reasons, the results
 paragraph) goes through the identifier guard and is withheld when the guard would refuse it.
 
@@ -46,7 +47,7 @@ from surveys.models import Wave
 from surveys.waves import figures as wave_figures
 from surveys.waves import waves_with_figures
 
-from . import charts, summary
+from . import charts, disclosure, runs, summary
 from .exports import CONTENT_TYPES, ExportFile, ExportKind, Progress, register, safe_filename
 from .models import AnalysisRun
 
@@ -270,6 +271,7 @@ def clean_analysis_report(program: Program, params: dict) -> dict:
 
 
 def _table1(results: dict) -> list[dict]:
+    k = disclosure.threshold(results)
     items = {i["question"]: i for i in results.get("table1_items") or []}
     blocks: dict[str, dict] = {}
     for row in results.get("table1") or []:
@@ -279,12 +281,14 @@ def _table1(results: dict) -> list[dict]:
             {"text": row["text"], "n": item.get("n"), "missing": item.get("missing"), "rows": []},
         )
         block["rows"].append(
-            {"label": guarded(row["label"]), "n": row["n"], "percent": percent_text(row["percent"])}
-        )
+            {"label": guarded(row["label"]), "n": row["n"], "percent": percent_text(row["percent"]),
+             "hidden": disclosure.count_text(row, k)}
+        )  # fmt: skip
     return list(blocks.values())
 
 
 def _table2(results: dict) -> dict:
+    k = disclosure.threshold(results)
     rows = results.get("table2") or []
     groups = list((results.get("meta") or {}).get("groups") or [])
     stem = charts.common_stem([r["text"] for r in rows])
@@ -293,7 +297,10 @@ def _table2(results: dict) -> dict:
         cells = []
         for g in groups:
             f = (r.get("by_group") or {}).get(g) or {"n": 0, "agree": 0, "percent": None}
-            cells.append({"agree": f["agree"], "n": f["n"], "percent": percent_text(f["percent"])})
+            cells.append(
+                {"agree": f["agree"], "n": f["n"], "percent": percent_text(f["percent"]),
+                 "hidden": disclosure.count_text(f, k)}
+            )  # fmt: skip
         test = r.get("test") or {}
         overall = r["overall"]
         out.append(
@@ -439,26 +446,40 @@ def response_line(line: dict) -> str:
     )
 
 
-def _summary_of(run: AnalysisRun, program: Program) -> str:
-    results = run.results or {}
+def _summary_of(results: dict, program: Program) -> str:
     text = results.get("summary") or summary.summary_paragraph(results, program_name=program.name)
     return guarded(text)
+
+
+def _hides_a_category(table1: list[dict], table2: dict) -> bool:
+    return any(row["hidden"] for block in table1 for row in block["rows"]) or any(
+        c["hidden"] for row in table2["rows"] for c in row["groups"]
+    )
+
+
+def program_notice(program: Program) -> str | None:
+    """The program's lowered small-cell threshold, in words (None at the standard k)."""
+    return disclosure.notice({"k": program.small_cell_k, "reason": program.small_cell_k_reason})
 
 
 def analysis_report_context(program: Program, wave: Wave, run: AnalysisRun | None) -> dict:
     context: dict[str, Any] = {"wave": wave, "run": run}
     if run is None:
         return context
-    results = run.results or {}
+    results = runs.run_results(run, program=program)
     line = results.get("response") or {}
     demographics = _demographics(results)
+    table1, table2 = _table1(results), _table2(results)
+    k = disclosure.threshold(results)
     context.update(
+        notice=disclosure.notice(results.get("meta") or {}),
+        small_cells=disclosure.footnote(k) if k and _hides_a_category(table1, table2) else "",
         line=response_line(line),
         analysed=line.get("analyzed", 0),
         excluded_reasons=[(guarded(r), n) for r, n in (line.get("excluded_reasons") or {}).items()],
-        summary=_summary_of(run, program),
-        table1=_table1(results),
-        table2=_table2(results),
+        summary=_summary_of(results, program),
+        table1=table1,
+        table2=table2,
         demographics=demographics,
         relevance=_relevance(results, demographics),
         stressors=_stressors(results, demographics),
@@ -655,7 +676,9 @@ def _survey_rows(program: Program) -> list[dict]:
                 "name": wave.name,
                 "opens": _local(wave.opens_at, program),
                 "line": response_line(line),
-                "summary": _summary_of(run, program) if run is not None else "",
+                "summary": _summary_of(runs.run_results(run, program=program), program)
+                if run is not None
+                else "",
                 "run": run,
             }
         )
@@ -676,6 +699,7 @@ def build_annual_report(*, program: Program, params: dict, progress: Progress | 
         "year": year,
         "f": figures,
         "surveys": surveys,
+        "small_cell_notice": program_notice(program),
         "per_session": hours_text(program.credit_hours_per_session),
         "no_case_content": NO_CASE_CONTENT,
         "eligible_from_roster": not program.eligible_clinicians,

@@ -6,10 +6,13 @@ codes, no link to people and no dates), ``codebook.csv``, ``load_responses.R`` (
 the CSV and applies the labels), ``load_responses.sps`` (SPSS syntax doing the same) and a
 ``README.txt``. Free text the identifier guard (:func:`ccdg.phi.scan`) flags is withheld. An
 option blanks demographic answers until no combination of them describes fewer than
-``min_cell`` respondents (:func:`suppress_small_cells`).
+``min_cell`` respondents (:func:`suppress_small_cells`); ``min_cell`` defaults to the
+program's small-cell threshold ``k``.
 
 ``analysis_workbook`` (XLSX) lays out the results of the wave's latest finished analysis run
-(schema: ``docs/analysis-json.md``) as journal tables. See ``docs/survey-export.md``.
+(schema: ``docs/analysis-json.md``) as journal tables, read through
+:func:`analysis.runs.run_results` (the small-cell rule of :mod:`analysis.disclosure`). See
+``docs/survey-export.md``.
 """
 
 from __future__ import annotations
@@ -33,12 +36,12 @@ from surveys.models import Question, Response, Wave
 from surveys.responses import group_labels_for
 from surveys.services import codebook as instrument_codebook
 
+from . import disclosure
 from .compute import demographic_questions
 from .exports import CONTENT_TYPES, ExportFile, ExportKind, register, safe_filename
 from .models import AnalysisRun
 
 WITHHELD = "[withheld: may identify a patient]"
-MIN_CELL_DEFAULT = 5
 MIN_CELL_RANGE = (2, 50)
 GROUP_CODE = "group"
 ORDERED_TYPES = {Question.Type.AGREEMENT5, Question.Type.CHALLENGE4, Question.Type.RATING5}
@@ -88,7 +91,8 @@ def clean_responses_params(program: Any, params: dict) -> dict:
     suppress = _bool(params.get("suppress_small_cells"), "suppress_small_cells")
     raw = params.get("min_cell")
     if raw in (None, ""):
-        min_cell = MIN_CELL_DEFAULT
+        # The program's small-cell threshold, the one its analysis pages use.
+        min_cell = int(program.small_cell_k)
     else:
         try:
             min_cell = int(str(raw).strip())
@@ -534,9 +538,11 @@ def readme_text(data: dict, wave: Wave, params: dict, built: datetime) -> bytes:
             "  unanswered or suppressed.",
         ]
     else:
+        k = wave.program.small_cell_k
         lines += [
             "  Not applied: demographic answers are exported as given. Combinations of",
-            "  demographic answers may describe fewer than 5 respondents; share with care.",
+            f"  demographic answers may describe fewer than {k} respondents (the program's",
+            "  small-cell threshold); share with care.",
         ]
     lines.append("")
     return "\r\n".join(lines).encode("utf-8")
@@ -711,8 +717,12 @@ def _summary_sheet(wb, wave: Wave, run: AnalysisRun | None) -> None:
         ):
             s.write(label, value)
         return
-    results = run.results or {}
+    results = runs_results(run, wave)
     line = results.get("response") or {}
+    notice = disclosure.notice(results.get("meta") or {})
+    if notice:
+        s.write(notice, bold=True)
+        s.skip()
     s.write("Response line", bold=True)
     for label, key in (
         ("Distributed", "distributed"),
@@ -746,6 +756,19 @@ def _summary_sheet(wb, wave: Wave, run: AnalysisRun | None) -> None:
     )
 
 
+def runs_results(run: AnalysisRun, wave: Wave) -> dict:
+    """The run's results as every output shows them (small cells applied)."""
+    from .runs import run_results
+
+    return run_results(run, program=wave.program)
+
+
+def _small_cells_footnote(s: _Sheet, results: dict, hidden: bool) -> None:
+    k = disclosure.threshold(results)
+    if hidden and k:
+        s.write(disclosure.footnote(k), italic=True)
+
+
 def _table1_sheet(wb, results: dict) -> None:
     from .summary import group_name
 
@@ -756,7 +779,9 @@ def _table1_sheet(wb, results: dict) -> None:
     s.ws.freeze_panes = "A3"
     s.ws.print_title_rows = "2:2"
     items = {i["question"]: i for i in results.get("table1_items") or []}
+    k = disclosure.threshold(results)
     current = None
+    any_hidden = False
     for row in results.get("table1") or []:
         if row["question"] != current:
             current = row["question"]
@@ -768,15 +793,23 @@ def _table1_sheet(wb, results: dict) -> None:
         if row["question"] == GROUP_CODE:
             label = group_name(label)
             label = label[:1].upper() + label[1:]
+        hidden = disclosure.count_text(row, k)
+        if hidden:
+            any_hidden = True
+            s.write(label, hidden, None, None, indent=1)
+            continue
         s.write(
             label, _pct_text(row["n"], row["percent"]), row["n"], row["percent"],
             indent=1, formats={4: PCT},
         )  # fmt: skip
+    if results.get("meta", {}).get("small_cells", {}).get("totals_only"):
+        s.write(disclosure.TOTALS_ONLY_NOTE.format(k=k), italic=True)
     s.skip()
     s.write(
         "n (%) of the respondents who answered the question; missing answers are left out.",
         italic=True,
     )
+    _small_cells_footnote(s, results, any_hidden)
 
 
 def _table2_sheet(wb, results: dict) -> None:
@@ -800,7 +833,9 @@ def _table2_sheet(wb, results: dict) -> None:
     s.write(*head, None, *numbers, bold=True, wrap=True)
     s.ws.freeze_panes = "B3"
     s.ws.print_title_rows = "2:2"
-    s.ws.print_area = f"A1:{_col(journal)}{max(3, len(results.get('table2') or []) + 8)}"
+    s.ws.print_area = f"A1:{_col(journal)}{max(3, len(results.get('table2') or []) + 9)}"
+    k = disclosure.threshold(results)
+    any_hidden = False
     for row in results.get("table2") or []:
         overall = row["overall"]
         by_group = row.get("by_group") or {}
@@ -810,7 +845,12 @@ def _table2_sheet(wb, results: dict) -> None:
             p_shown += "*"
         if (row.get("test") or {}).get("method") == "monte_carlo":
             p_shown += "†"
-        texts = [_pct_text(by_group[g]["agree"], by_group[g]["percent"]) for g in groups]
+        texts = [
+            disclosure.count_text(by_group[g], k)
+            or _pct_text(by_group[g]["agree"], by_group[g]["percent"])
+            for g in groups
+        ]
+        any_hidden = any_hidden or any(disclosure.is_hidden(by_group[g]) for g in groups)
         nums: list = [overall["n"], overall["agree"], overall["percent"]]
         formats = {journal + 4: PCT}
         for i, g in enumerate(groups):
@@ -831,10 +871,12 @@ def _table2_sheet(wb, results: dict) -> None:
     )
     s.write(
         "p: Fisher's exact test (two-sided) of agree vs. not across the groups with answers"
+        + (", the hidden groups counted together as one" if any_hidden else "")
         + "; * p < .05; † Monte Carlo p-value (the exact test exceeded its time budget);"
         + " – not tested.",
         italic=True,
     )
+    _small_cells_footnote(s, results, any_hidden)
 
 
 def _decimal(value: float | None) -> str:
@@ -868,6 +910,8 @@ def _relevance_sheet(wb, results: dict) -> None:
     s.ws.print_title_rows = "2:2"
     tests = {"rank_sum": "Wilcoxon rank-sum", "kruskal": "Kruskal-Wallis"}
     names = {i["question"]: i["text"] for i in results.get("table1_items") or []}
+    k = disclosure.threshold(results)
+    any_hidden = False
     for row in results.get("relevance") or []:
         o = row["overall"]
         s.write(row["text"], bold=True, wrap=True)
@@ -881,6 +925,11 @@ def _relevance_sheet(wb, results: dict) -> None:
             s.write(name, None, None, None, None, None, tests.get(by.get("test"), "not tested"),
                     p_cell(p), p, indent=1, italic=True, formats={9: "0.0000"})  # fmt: skip
             for value, level in (by.get("levels") or {}).items():
+                hidden = disclosure.count_text(level, k)
+                if hidden:
+                    any_hidden = True
+                    s.write(level.get("label") or value, hidden, indent=2)
+                    continue
                 s.write(
                     level.get("label") or value, level["n"],
                     _mean_sd(level), level["mean"],
@@ -891,9 +940,12 @@ def _relevance_sheet(wb, results: dict) -> None:
     s.skip()
     s.write(
         "Tests across the categories with answers: Wilcoxon rank-sum (two) or Kruskal-Wallis "
-        "(three or more); – not tested.",
+        "(three or more)"
+        + (", the hidden categories counted together as one" if any_hidden else "")
+        + "; – not tested.",
         italic=True,
     )
+    _small_cells_footnote(s, results, any_hidden)
 
 
 def _stressors_sheet(wb, results: dict) -> None:
@@ -953,7 +1005,7 @@ def build_analysis_workbook(*, program: Any, params: dict, progress=None) -> Exp
     wb = Workbook()
     _summary_sheet(wb, wave, run)
     if run is not None:
-        results = run.results or {}
+        results = runs_results(run, wave)
         step(0.4, "Writing the tables")
         _table1_sheet(wb, results)
         _table2_sheet(wb, results)

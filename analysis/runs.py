@@ -44,7 +44,7 @@ from surveys.models import Response, Wave
 from surveys.responses import analysable, group_labels_for
 from surveys.services import codebook
 
-from . import charts
+from . import charts, disclosure
 from .compute import SCHEMA_VERSION, analyse
 from .models import AnalysisRun
 
@@ -52,9 +52,9 @@ log = logging.getLogger(__name__)
 
 #: The version of the analysis (tables, tests, charts). Raise it when the results of the same
 #: inputs change on purpose; the source hash in :func:`code_version` catches the rest.
-ANALYSIS_VERSION = "1.0"
+ANALYSIS_VERSION = "1.1"
 #: The modules whose source makes the results: part of the code version.
-CODE_MODULES = ("stats.py", "compute.py", "summary.py", "charts.py", "runs.py")
+CODE_MODULES = ("stats.py", "compute.py", "disclosure.py", "summary.py", "charts.py", "runs.py")
 #: The prefix of the fingerprinted text; change it when the definition changes.
 FINGERPRINT_FORMAT = "ccdg-analysis-inputs/1"
 
@@ -348,6 +348,7 @@ def run_execute(run_id: int) -> AnalysisRun:
             responses=inputs["responses"],
             response_line=inputs["response_line"],
             group_labels=inputs["group_labels"],
+            small_cell_k=inputs["wave"].program.small_cell_k,
             progress=write.phase("compute", "Computing the tables"),
             fisher_budget=getattr(settings, "ANALYSIS_FISHER_BUDGET", None),
         )
@@ -357,6 +358,8 @@ def run_execute(run_id: int) -> AnalysisRun:
                 "This is a pilot wave and the run does not include pilot responses: "
                 "none of its responses is analysed.",
             )
+        # The reason for a lowered threshold travels with the figures it allowed.
+        results["meta"]["small_cells"]["reason"] = inputs["wave"].program.small_cell_k_reason
         results["summary"] = _summary(results, inputs["wave"].program.name)
         timings["compute"] = time.perf_counter() - clock
 
@@ -428,9 +431,29 @@ def run_list(wave: Wave):
     )
 
 
+def run_results(run: AnalysisRun, *, program: Any | None = None) -> dict[str, Any]:
+    """The results of a run as every output shows them: the page, its charts, the JSON
+    download, the workbook and the PDF reports all read them here.
+
+    A run protected with the program's small-cell threshold or a higher one is shown as it
+    was stored; a run made before small cells were protected, or with a lower threshold than
+    the program's today, shows totals only (:func:`analysis.disclosure.shown`), with its
+    results paragraph written again from those totals.
+    """
+    program = program or run.wave.program
+    stored = run.results or {}
+    results = disclosure.shown(stored, k=program.small_cell_k)
+    if not disclosure.is_current(stored, k=program.small_cell_k):
+        # Totals only under today's threshold: today's reason goes with it.
+        results["meta"]["small_cells"]["reason"] = program.small_cell_k_reason
+    if "summary" not in results:
+        results["summary"] = _summary(results, program.name)
+    return results
+
+
 def run_export(run: AnalysisRun) -> dict[str, Any]:
     """The results as downloaded and printed: without the SVG text, with the run's record."""
-    results = {k: v for k, v in (run.results or {}).items() if k != "charts"}
+    results = {k: v for k, v in run_results(run).items() if k != "charts"}
     results["run"] = {
         "id": run.pk,
         "wave": run.wave.slug,

@@ -4,7 +4,9 @@
 ``docs/analysis-json.md``) and nothing else, so the same run always gives the same text.
 Numbers follow common journal style: whole percentages, means and SDs to one decimal, p to two
 decimals (three below .01, "p < .001" below that, "p > .99" above), no leading zero on p,
-counts under ten in words when they stand alone in the prose.
+counts under ten in words when they stand alone in the prose. A category the small-cell rule
+hides (:mod:`analysis.disclosure`) is named with "n < k" (or "n not shown") and none of its
+figures; a wave analysed as totals only says so.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 
+from analysis import disclosure
 from surveys import builtin
 
 SIGNIFICANCE = 0.05
@@ -35,11 +38,15 @@ def summary_paragraph(results: dict, *, program_name: str | None = None) -> str:
     if not results.get("response", {}).get("analyzed"):
         sentences.append(NOTHING)
         return " ".join(s for s in sentences if s)
+    small_cells = (results.get("meta") or {}).get("small_cells") or {}
+    totals = bool(small_cells.get("totals_only"))
     sentences += [
         _demographics_sentence(results),
         _groups_sentence(results),
         *_agreement_sentences(results.get("table2") or []),
-        _group_difference_sentence(results.get("table2") or []),
+        _totals_only_sentence(small_cells.get("k"))
+        if totals
+        else _group_difference_sentence(results.get("table2") or []),
         *_relevance_sentences(results.get("relevance") or [], _demographic_names(results)),
         *_stressor_sentences(results.get("stressors") or [], _demographic_names(results)),
     ]
@@ -180,13 +187,27 @@ def _response_sentence(response: dict, program_name: str | None) -> str:
     return f"{start}; {count_words(analysed)} {'was' if analysed == 1 else 'were'} analysed."
 
 
+def _totals_only_sentence(k: int | None) -> str:
+    fewer = f"Fewer than {k} responses" if k else "Too few responses"
+    return (
+        f"{fewer} were analysed, so only totals are reported: no figures by group or by any "
+        "characteristic of the respondents."
+    )
+
+
 def _demographics_sentence(results: dict) -> str:
     items = {i["question"]: i for i in results.get("table1_items") or []}
     parts = []
     for question, item in items.items():
         if question == "group" or not item["n"]:
             continue
-        rows = [r for r in results["table1"] if r["question"] == question]
+        rows = [
+            r
+            for r in results["table1"]
+            if r["question"] == question and not disclosure.is_hidden(r) and r["n"]
+        ]
+        if not rows:  # every category hidden (small cells)
+            continue
         top = max(rows, key=lambda r: r["n"])  # max keeps the first of equal counts
         parts.append(
             f"{_lower_first(item['text'])}, {_lower_first(top['label'])} "
@@ -198,12 +219,25 @@ def _demographics_sentence(results: dict) -> str:
 
 
 def _groups_sentence(results: dict) -> str:
-    rows = [r for r in results.get("table1") or [] if r["question"] == "group" and r["n"]]
-    if not rows:
-        return ""
-    listed = "; ".join(f"{group_name(r['label'])}, n = {r['n']}" for r in rows)
-    noun = "group" if len(rows) == 1 else "groups"
-    sentence = f"Respondents came from {count_words(len(rows))} {noun} ({listed})"
+    every = [r for r in results.get("table1") or [] if r["question"] == "group"]
+    if any(disclosure.is_hidden(r) for r in every):
+        # Small cells: every group is listed, hidden ones with "n < k", so that a group nobody
+        # named cannot be told from a small one.
+        k = disclosure.threshold(results)
+        parts = []
+        for r in every:
+            shown = disclosure.count_text(r, k) if k else "not shown"
+            if shown == disclosure.HIDDEN_TEXT:
+                shown = "not shown"
+            parts.append(f"{group_name(r['label'])}, n {shown or '= ' + str(r['n'])}")
+        sentence = f"Respondents by group: {'; '.join(parts)}"
+    else:
+        rows = [r for r in every if r["n"]]
+        if not rows:
+            return ""
+        listed = "; ".join(f"{group_name(r['label'])}, n = {r['n']}" for r in rows)
+        noun = "group" if len(rows) == 1 else "groups"
+        sentence = f"Respondents came from {count_words(len(rows))} {noun} ({listed})"
     item = next((i for i in results["table1_items"] if i["question"] == "group"), None)
     if item and item["missing"]:
         sentence += f"; {count_words(item['missing'])} did not name a group"

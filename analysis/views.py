@@ -1,5 +1,6 @@
 """The analysis pages of a survey wave: the runs, starting one, its progress and results,
-its charts (SVG) and its results as JSON.
+its charts (SVG) and its results as JSON. Results are read through
+:func:`analysis.runs.run_results`, which applies the program's small-cell threshold.
 
 Every page needs the "analysis.run" permission in the program (coordinators, report viewers,
 staff): no role in the program is a 404, another role a 403. A run is always looked up
@@ -25,7 +26,7 @@ from ccdg import roles
 from sessions_app.models import Program
 from surveys.models import Wave
 
-from . import charts, runs, summary
+from . import charts, disclosure, runs, summary
 from .models import AnalysisRun
 
 T = "analysis/"
@@ -96,6 +97,7 @@ TEST_NAMES = {"rank_sum": "Wilcoxon rank-sum", "kruskal": "Kruskal-Wallis"}
 
 
 def _table1(results: dict) -> list[dict]:
+    k = disclosure.threshold(results)
     items = {i["question"]: i for i in results.get("table1_items", [])}
     blocks: dict[str, dict] = {}
     for row in results.get("table1", []):
@@ -105,12 +107,14 @@ def _table1(results: dict) -> list[dict]:
              "missing": items.get(row["question"], {}).get("missing"), "rows": []},
         )  # fmt: skip
         block["rows"].append(
-            {"label": row["label"], "n": row["n"], "percent": fmt_pct(row["percent"])}
-        )
+            {"label": row["label"], "n": row["n"], "percent": fmt_pct(row["percent"]),
+             "hidden": disclosure.count_text(row, k)}
+        )  # fmt: skip
     return list(blocks.values())
 
 
 def _table2(results: dict) -> dict:
+    k = disclosure.threshold(results)
     rows = results.get("table2", [])
     groups = list(results.get("meta", {}).get("groups", []))
     stem = charts.common_stem([r["text"] for r in rows])
@@ -119,7 +123,10 @@ def _table2(results: dict) -> dict:
         cells = []
         for g in groups:
             f = r["by_group"].get(g) or {"n": 0, "agree": 0, "percent": None}
-            cells.append({"agree": f["agree"], "n": f["n"], "percent": fmt_pct(f["percent"])})
+            cells.append(
+                {"agree": f["agree"], "n": f["n"], "percent": fmt_pct(f["percent"]),
+                 "hidden": disclosure.count_text(f, k)}
+            )  # fmt: skip
         test = r.get("test") or {}
         out.append(
             {
@@ -158,6 +165,7 @@ def _matrix(results: dict, key: str, rows: list[dict], cell, overall) -> dict:
     """Items as columns; all respondents, then each demographic's categories as rows, with the
     p-value of each item across the demographic's categories."""
     labels = _level_labels(results)
+    k = disclosure.threshold(results)
     blocks = []
     for demo in _demographics(results):
         ps, levels = [], {}
@@ -176,7 +184,8 @@ def _matrix(results: dict, key: str, rows: list[dict], cell, overall) -> dict:
             for value, figures in by.get("levels", {}).items():
                 label = figures.get("label") or labels.get((demo["code"], value), value)
                 levels.setdefault(value, {"label": label, "cells": [""] * len(rows)})
-                levels[value]["cells"][col] = cell(figures)
+                hidden = disclosure.count_text(figures, k)
+                levels[value]["cells"][col] = {"hidden": hidden} if hidden else cell(figures)
         if levels:
             blocks.append({"text": demo["text"], "ps": ps, "levels": list(levels.values())})
     return {"all": [overall(r) for r in rows], "blocks": blocks}
@@ -222,11 +231,29 @@ def _stressors(results: dict) -> list[dict]:
     return out
 
 
-def present(run: AnalysisRun) -> dict[str, Any]:
-    """The results of a finished run, ready for the template."""
-    results = run.results or {}
+def _any_hidden(results: dict) -> bool:
+    """Whether a table of ``results`` hides a category (for the footnote)."""
+    if any(disclosure.is_hidden(r) for r in results.get("table1", [])):
+        return True
+    for row in results.get("table2", []):
+        if any(disclosure.is_hidden(f) for f in row.get("by_group", {}).values()):
+            return True
+    for key in ("relevance", "stressors"):
+        for row in results.get(key, []):
+            for by in row.get("by", {}).values():
+                if any(disclosure.is_hidden(f) for f in by.get("levels", {}).values()):
+                    return True
+    return False
+
+
+def present(run: AnalysisRun, program: Program | None = None) -> dict[str, Any]:
+    """The results of a finished run, ready for the template (small cells applied)."""
+    results = runs.run_results(run, program=program)
     line = results.get("response", {})
+    k = disclosure.threshold(results)
     return {
+        "notice": disclosure.notice(results.get("meta", {})),
+        "small_cells": disclosure.footnote(k) if k and _any_hidden(results) else "",
         "line": line,
         "rate": fmt_pct(line["rate"] * 100) if line.get("rate") is not None else None,
         "summary": results.get("summary", ""),
@@ -265,10 +292,11 @@ def run_list(request, slug, wave):
         }
         for r in rows
     ]
+    notice = disclosure.notice({"k": program.small_cell_k, "reason": program.small_cell_k_reason})
     return render(
         request,
         T + "run_list.html",
-        {"program": program, "wave": wave, "items": items},
+        {"program": program, "wave": wave, "items": items, "notice": notice},
     )
 
 
@@ -292,7 +320,7 @@ def run_detail(request, slug, wave, pk):
     state = runs.run_state(run)
     context = {"program": program, "wave": wave, "run": run, "state": state, "pct": _pct(run)}
     if run.status == AnalysisRun.Status.DONE:
-        context["r"] = present(run)
+        context["r"] = present(run, program)
     return render(request, T + "run_detail.html", context)
 
 
@@ -331,7 +359,9 @@ SVG_POLICY = {
 def run_chart(request, slug, wave, pk, name):
     program, wave = _context(request, slug, wave)
     run = _run(wave, pk)
-    svg = ((run.results or {}).get("charts") or {}).get(name)
+    if run.status != AnalysisRun.Status.DONE:
+        raise Http404("No such chart.")
+    svg = (runs.run_results(run, program=program).get("charts") or {}).get(name)
     if svg is None:
         raise Http404("No such chart.")
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")

@@ -77,7 +77,9 @@ def reference_responses() -> list[dict[str, str]]:
 
 
 def run(responses, **kwargs):
+    """The analysis under the program's default small-cell threshold (5) unless told."""
     kwargs.setdefault("response_line", REFERENCE_LINE)
+    kwargs.setdefault("small_cell_k", 5)
     return analyse(questions=builtin_codebook(), responses=responses, **kwargs)
 
 
@@ -102,6 +104,7 @@ def test_response_line_reproduces_the_reference_program():
         "questions": 23,
         "responses": 24,
         "groups": ["1", "2", "3"],
+        "small_cells": {"k": 5, "totals_only": False},
     }
 
 
@@ -118,11 +121,11 @@ def test_table1_gives_n_and_percent_of_those_who_answered_with_labels():
     assert [(r["value"], r["label"], r["n"]) for r in gender] == [
         ("female", "Female", 15),
         ("male", "Male", 8),
-        ("nonbinary", "Nonbinary", 0),
-        ("undisclosed", "Prefer not to say", 0),
+        ("nonbinary", "Nonbinary", None),  # nobody: fewer than 5, printed "< 5"
+        ("undisclosed", "Prefer not to say", None),
     ]
     assert gender[0]["percent"] == 100 * 15 / 23
-    assert gender[2]["percent"] == 0.0
+    assert (gender[2]["percent"], gender[2]["suppressed"]) == (None, "small")
     items = {i["question"]: i for i in results["table1_items"]}
     assert items["gender"] == {"question": "gender", "text": "Gender", "n": 23, "missing": 1}
     assert list(items) == [
@@ -140,10 +143,13 @@ def test_group_order_follows_the_program_and_lists_groups_nobody_named():
     results = run(reference_responses(), group_labels=["3", "2", "1", "4"])
 
     groups = [(r["value"], r["n"]) for r in results["table1"] if r["question"] == "group"]
-    assert groups == [("3", 7), ("2", 8), ("1", 9), ("4", 0)]
+    assert groups == [("3", 7), ("2", 8), ("1", 9), ("4", None)]
     empathy = row(results["table2"], "skill_empathy")
     assert list(empathy["by_group"]) == ["3", "2", "1", "4"]
-    assert empathy["by_group"]["4"] == {"n": 0, "agree": 0, "percent": None}
+    # Nobody named group 4: like any count under 5 it prints "< 5", with no figures.
+    assert empathy["by_group"]["4"] == {
+        "n": None, "agree": None, "percent": None, "suppressed": "small",
+    }  # fmt: skip
     # The group without answers stays out of the test's table.
     assert empathy["p_value"] == stats.fisher_exact([[7, 0], [4, 4], [8, 1]]).pvalue
 
@@ -193,7 +199,7 @@ def test_item_nobody_answered_has_n_0_and_a_note():
     assert blind_spots["overall"] == {"n": 0, "agree": 0, "percent": None}
     assert blind_spots["p_value"] is None
     assert blind_spots["significant"] is False
-    assert all(g["n"] == 0 for g in blind_spots["by_group"].values())
+    assert all(g["suppressed"] == "small" for g in blind_spots["by_group"].values())
     assert any("Nobody answered" in n and "skill_blind_spots" in n for n in results["notes"])
     conflict = row(results["relevance"], "relevance_conflict")
     assert conflict["overall"]["n"] == 0
@@ -212,16 +218,22 @@ def test_no_analysable_responses_gives_empty_tables_and_says_so():
     json.dumps(results)
 
 
-def test_group_with_one_respondent_is_noted_and_still_tested():
+def test_group_with_one_respondent_is_hidden_and_tested_together_with_the_next_smallest():
     responses = reference_responses()
     responses.append({"group": "4", "skill_empathy": "1"})
 
     results = run(responses)
 
     empathy = row(results["table2"], "skill_empathy")
-    assert empathy["by_group"]["4"] == {"n": 1, "agree": 0, "percent": 0.0}
-    assert empathy["p_value"] == stats.fisher_exact([[8, 1], [4, 4], [7, 0], [0, 1]]).pvalue
-    assert any("Group 4 has one respondent" in note for note in results["notes"])
+    assert empathy["by_group"]["4"] == {
+        "n": None, "agree": None, "percent": None, "suppressed": "small",
+    }  # fmt: skip
+    # Group 3 (7, the smallest other) is hidden too, so group 4 is not overall minus 1, 2, 3;
+    # the test counts the two together: 7 of 8 agree.
+    assert empathy["by_group"]["3"]["suppressed"] == "complementary"
+    assert empathy["p_value"] == stats.fisher_exact([[8, 1], [4, 4], [7, 1]]).pvalue
+    assert not any("Group 4" in note for note in results["notes"])
+    assert any(note.startswith("Small cells (k = 5)") for note in results["notes"])
 
 
 def test_responses_without_a_group_count_overall_only():
@@ -275,50 +287,57 @@ def relevance_responses(levels: dict[str, list[int]]) -> list[dict[str, str]]:
     ]
 
 
+LT5 = [5, 4, 4, 5, 3]
+GT10 = [2, 3, 2, 1, 3, 2]
+FIVE_TO_TEN = [3, 4, 3, 5, 2]
+
+
 def test_relevance_mean_and_sd_overall_and_per_level():
-    results = run(relevance_responses({"lt5": [5, 4, 4], "gt10": [2, 3]}))
+    results = run(relevance_responses({"lt5": LT5, "gt10": GT10}))
 
     communicate = row(results["relevance"], "relevance_communicate")
-    expected = stats.describe([5, 4, 4, 2, 3])
-    assert communicate["overall"]["n"] == 5
+    expected = stats.describe(LT5 + GT10)
+    assert communicate["overall"]["n"] == 11
     assert communicate["overall"]["mean"] == expected.mean
     assert communicate["overall"]["sd"] == expected.sd
-    assert communicate["overall"]["median"] == 4.0
+    assert communicate["overall"]["median"] == 3.0
     years = communicate["by"]["years_at_institution"]["levels"]
-    assert years["lt5"]["n"] == 3
-    assert years["lt5"]["mean"] == stats.describe([5, 4, 4]).mean
+    assert years["lt5"]["n"] == 5
+    assert years["lt5"]["mean"] == stats.describe(LT5).mean
+    assert years["lt5"]["sd"] == stats.describe(LT5).sd
     assert years["lt5"]["label"] == "Less than 5"
     assert years["5to10"] == {
         "label": "5 to 10",
-        "n": 0,
+        "n": None,
         "mean": None,
         "sd": None,
         "median": None,
+        "suppressed": "small",
     }
 
 
 def test_relevance_uses_rank_sum_when_two_levels_answered():
-    results = run(relevance_responses({"lt5": [5, 4, 4], "gt10": [2, 3]}))
+    results = run(relevance_responses({"lt5": LT5, "gt10": GT10}))
 
     by_years = row(results["relevance"], "relevance_communicate")["by"]["years_at_institution"]
-    expected = stats.rank_sum([4, 4, 5], [2, 3])
+    expected = stats.rank_sum(sorted(LT5), sorted(GT10))
     assert by_years["test"] == "rank_sum"
     assert by_years["statistic"] == expected.statistic
     assert by_years["p_value"] == expected.pvalue
 
 
 def test_relevance_uses_kruskal_wallis_when_three_levels_answered():
-    results = run(relevance_responses({"lt5": [5, 4, 4], "5to10": [3, 4], "gt10": [2, 3]}))
+    results = run(relevance_responses({"lt5": LT5, "5to10": FIVE_TO_TEN, "gt10": GT10}))
 
     by_years = row(results["relevance"], "relevance_communicate")["by"]["years_at_institution"]
-    expected = stats.kruskal([4, 4, 5], [3, 4], [2, 3])
+    expected = stats.kruskal(sorted(LT5), sorted(FIVE_TO_TEN), sorted(GT10))
     assert by_years["test"] == "kruskal"
     assert by_years["statistic"] == expected.statistic
     assert by_years["p_value"] == expected.pvalue
 
 
 def test_relevance_with_one_level_answered_is_not_tested_and_noted():
-    results = run(relevance_responses({"lt5": [5, 4, 4]}))
+    results = run(relevance_responses({"lt5": LT5}))
 
     by_years = row(results["relevance"], "relevance_communicate")["by"]["years_at_institution"]
     assert by_years["test"] is None
@@ -358,7 +377,9 @@ def test_stressors_percent_saying_the_group_addressed_it():
     # female k = 0..14 all yes; male k = 15..22: 15, 16, 17 yes, the rest no
     assert by_gender["levels"]["female"] == {"n": 15, "positive": 15, "percent": 100.0}
     assert by_gender["levels"]["male"] == {"n": 8, "positive": 3, "percent": 37.5}
-    assert by_gender["levels"]["nonbinary"] == {"n": 0, "positive": 0, "percent": None}
+    assert by_gender["levels"]["nonbinary"] == {
+        "n": None, "positive": None, "percent": None, "suppressed": "small",
+    }  # fmt: skip
     assert by_gender["p_value"] == stats.fisher_exact([[15, 0], [3, 5]]).pvalue
 
 
@@ -388,11 +409,12 @@ def test_blank_and_spaced_answers_count_as_missing_and_as_their_code():
             {"group": "1", "skill_empathy": None},
             {"group": "", "skill_empathy": "  "},
         ]
+        * 5
     )
 
     empathy = row(results["table2"], "skill_empathy")
-    assert empathy["overall"] == {"n": 1, "agree": 1, "percent": 100.0}
-    assert empathy["by_group"] == {"1": {"n": 1, "agree": 1, "percent": 100.0}}
+    assert empathy["overall"] == {"n": 5, "agree": 5, "percent": 100.0}
+    assert empathy["by_group"] == {"1": {"n": 5, "agree": 5, "percent": 100.0}}
 
 
 AGREEMENT = [v for v, _ in builtin.AGREEMENT5] + [""]
@@ -409,11 +431,41 @@ AGREEMENT = [v for v, _ in builtin.AGREEMENT5] + [""]
 def test_group_counts_add_up_to_the_overall_counts(answers):
     responses = [{"group": g, "skill_empathy": a} for g, a in answers]
 
-    results = run(responses, fisher_budget=0.5)
+    # k = 1: no category is small, so every count is there to add up.
+    results = run(responses, fisher_budget=0.5, small_cell_k=1)
 
     empathy = row(results["table2"], "skill_empathy")
-    assert sum(g["n"] for g in empathy["by_group"].values()) == empathy["overall"]["n"]
-    assert sum(g["agree"] for g in empathy["by_group"].values()) == empathy["overall"]["agree"]
+    shown = [g for g in empathy["by_group"].values() if not g.get("suppressed")]
+    assert sum(g["n"] for g in shown) == empathy["overall"]["n"]
+    assert sum(g["agree"] for g in shown) == empathy["overall"]["agree"]
     assert empathy["overall"]["n"] == sum(1 for _, a in answers if a)
-    groups = sum(r["n"] for r in results["table1"] if r["question"] == "group")
+    groups = sum(r["n"] or 0 for r in results["table1"] if r["question"] == "group")
     assert groups == len(responses)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["A", "B", "C", "D"]), st.sampled_from(AGREEMENT)),
+        min_size=5,
+        max_size=60,
+    ),
+    st.integers(min_value=2, max_value=8),
+)
+def test_no_small_group_can_be_worked_out_from_the_overall_counts(answers, k):
+    responses = [{"group": g, "skill_empathy": a} for g, a in answers]
+
+    results = run(responses, fisher_budget=0.5, small_cell_k=k)
+
+    empathy = row(results["table2"], "skill_empathy")
+    if len(responses) < k:
+        assert empathy["by_group"] == {} and results["table1"] == []
+        return
+    shown = [g for g in empathy["by_group"].values() if not g.get("suppressed")]
+    assert all(g["n"] >= k for g in shown)
+    remainder = empathy["overall"]["n"] - sum(g["n"] for g in shown)
+    assert remainder == 0 or remainder >= k or not shown
+    table1 = [r for r in results["table1"] if r["question"] == "group"]
+    assert all(r["n"] >= k for r in table1 if not r.get("suppressed"))
+    left = len(responses) - sum(r["n"] for r in table1 if not r.get("suppressed"))
+    assert left == 0 or left >= k

@@ -14,8 +14,9 @@ from tests.factories import ResponseFactory, WaveFactory
 
 @pytest.fixture
 def wave(program):
-    wave = WaveFactory(program=program, slug="spring-2027", distributed_count=6)
-    for group, skill in (("A", "5"), ("A", "4"), ("B", "2"), ("B", "1")):
+    """Ten forms in two groups of five (the program's small-cell threshold)."""
+    wave = WaveFactory(program=program, slug="spring-2027", distributed_count=12)
+    for group, skill in [("A", "5"), ("A", "4")] * 3 + [("B", "2"), ("B", "1")] * 2 + [("B", "2")]:
         ResponseFactory(
             wave=wave,
             answers={"group": group, "gender": "female", "skill_empathy": skill,
@@ -34,12 +35,15 @@ def test_json_output_parses_and_holds_the_tables(program, wave):
     data = json.loads(run(program.slug, wave.slug, "--json"))
 
     assert {"response", "table1", "table2", "relevance", "stressors"} <= set(data)
-    assert data["response"]["distributed"] == 6
-    assert data["response"]["returned"] == 4
-    assert data["response"]["analyzed"] == 4
+    assert data["response"]["distributed"] == 12
+    assert data["response"]["returned"] == 11
+    assert data["response"]["analyzed"] == 11
     empathy = next(r for r in data["table2"] if r["item"] == "skill_empathy")
-    assert empathy["overall"] == {"n": 4, "agree": 2, "percent": 50.0}
-    assert set(empathy["by_group"]) == {"A", "B"}
+    assert empathy["overall"] == {"n": 11, "agree": 6, "percent": 100 * 6 / 11}
+    assert empathy["by_group"] == {
+        "A": {"n": 6, "agree": 6, "percent": 100.0},
+        "B": {"n": 5, "agree": 0, "percent": 0.0},
+    }
     saved = AnalysisRun.objects.get(wave=wave)
     assert saved.status == AnalysisRun.Status.DONE
     assert saved.requested_by is None
@@ -50,7 +54,7 @@ def test_json_output_parses_and_holds_the_tables(program, wave):
 def test_summary_output_states_the_response_line(program, wave):
     text = run(program.slug, wave.slug)
 
-    assert "Responses: 6 distributed, 4 returned (67%), 4 analysed, 0 excluded" in text
+    assert "Responses: 12 distributed, 11 returned (92%), 11 analysed, 0 excluded" in text
     assert "Where p < .05:" in text
     assert "Inputs fingerprint " in text
 

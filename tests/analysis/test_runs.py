@@ -33,13 +33,14 @@ def answers(group: str, skill: str = "4", relevance: str = "4", gender: str = "f
 
 @pytest.fixture
 def wave(program):
-    """A paper wave: 10 forms handed out, 5 returned, one of them excluded."""
-    wave = WaveFactory(program=program, distributed_count=10)
+    """A paper wave: 20 forms handed out, 11 returned, one of them excluded; groups A and B
+    of 5 analysed each (the program's small-cell threshold), each with 3 women and 2 men."""
+    wave = WaveFactory(program=program, distributed_count=20)
     for a in (
-        answers("A"),
-        answers("A", skill="2", relevance="2", gender="male"),
-        answers("B", skill="5", relevance="5"),
-        answers("B", skill="1", relevance="3", gender="male"),
+        *[answers("A")] * 3,
+        *[answers("A", skill="2", relevance="2", gender="male")] * 2,
+        *[answers("B", skill="5", relevance="5")] * 3,
+        *[answers("B", skill="1", relevance="3", gender="male")] * 2,
     ):
         ResponseFactory(wave=wave, answers=a)
     ResponseFactory(wave=wave, answers=answers("B"), excluded_reason="damaged form")
@@ -60,16 +61,17 @@ def test_run_stores_results_with_the_response_line(wave):
     assert run.attempts == 1
     assert run.started_at is not None and run.finished_at >= run.started_at
     assert run.results["response"] == {
-        "distributed": 10,
-        "returned": 5,
-        "analyzed": 4,
+        "distributed": 20,
+        "returned": 11,
+        "analyzed": 10,
         "excluded": 1,
         "excluded_reasons": {"damaged form": 1},
-        "rate": 0.5,
+        "rate": 0.55,
     }
     agree = next(r for r in run.results["table2"] if r["item"] == "skill_self_reflection")
-    assert agree["overall"] == {"n": 4, "agree": 2, "percent": 50.0}
-    assert agree["by_group"]["A"]["agree"] == 1 and agree["by_group"]["B"]["agree"] == 1
+    assert agree["overall"] == {"n": 10, "agree": 6, "percent": 60.0}
+    assert agree["by_group"]["A"]["agree"] == 3 and agree["by_group"]["B"]["agree"] == 3
+    assert run.results["meta"]["small_cells"] == {"k": 5, "totals_only": False, "reason": ""}
     assert run.results["summary"]
     assert set(run.results["charts"]) >= {"agreement", "relevance"}
     assert set(run.timings) == {"load", "compute", "charts", "store", "total"}
@@ -83,8 +85,8 @@ def test_chart_counts_come_from_the_analysed_responses_only(wave):
     items = run.results["charts_data"]["agreement"]["items"]
     reflection = next(i for i in items if i["item"] == "skill_self_reflection")
     # The excluded response (B, "4") is not counted.
-    assert reflection["overall"] == {"4": 1, "2": 1, "5": 1, "1": 1}
-    assert reflection["by_group"] == {"A": {"4": 1, "2": 1}, "B": {"5": 1, "1": 1}}
+    assert reflection["overall"] == {"4": 3, "2": 2, "5": 3, "1": 2}
+    assert reflection["by_group"] == {"A": {"4": 3, "2": 2}, "B": {"5": 3, "1": 2}}
 
 
 def test_fingerprint_is_stable_for_the_same_data(wave):
@@ -109,7 +111,7 @@ def test_fingerprint_changes_when_a_response_is_excluded(wave, coordinator):
 
     after = execute(wave)
     assert after.inputs_fingerprint != before
-    assert after.results["response"]["analyzed"] == 3
+    assert after.results["response"]["analyzed"] == 9
     assert after.results["response"]["excluded_reasons"] == {
         "answered twice": 1,
         "damaged form": 1,
@@ -168,7 +170,7 @@ def test_bad_stored_answers_fail_the_run_and_a_retry_succeeds_once_fixed(
     assert run.status == Status.DONE
     assert run.error == ""
     assert run.attempts == 2
-    assert run.results["response"]["analyzed"] == 5
+    assert run.results["response"]["analyzed"] == 11
     assert AuditEvent.objects.filter(action="analysis.run_retry", object_id=str(run.pk)).exists()
 
 

@@ -43,13 +43,21 @@ def answers(group: str, skill: str, relevance: str, gender: str) -> dict:
 
 @pytest.fixture
 def wave(program):
-    wave = WaveFactory(program=program, name="Spring 2027", slug="spring-2027", distributed_count=8)
+    """Ten analysed forms, five per group (the program's small-cell threshold)."""
+    wave = WaveFactory(
+        program=program, name="Spring 2027", slug="spring-2027", distributed_count=16
+    )
     for a in (
         answers("Tuesday", "5", "5", "female"),
         answers("Tuesday", "4", "4", "female"),
         answers("Tuesday", "4", "3", "male"),
+        answers("Tuesday", "5", "4", "female"),
+        answers("Tuesday", "4", "5", "male"),
         answers("Thursday", "2", "2", "male"),
         answers("Thursday", "1", "3", "female"),
+        answers("Thursday", "3", "2", "male"),
+        answers("Thursday", "2", "3", "female"),
+        answers("Thursday", "1", "1", "female"),
     ):
         ResponseFactory(wave=wave, answers=a)
     ResponseFactory(
@@ -90,10 +98,10 @@ def test_coordinator_starts_a_run_and_reads_the_results(
     assert page.status_code == 200
     assert "Table 1. Respondents" in text
     assert "Table 2. Agreement: Participating in the group fostered" in text
-    assert "8 distributed · 6 returned (75%) · 5 analysed · 1 excluded" in text
+    assert "16 distributed · 11 returned (69%) · 10 analysed · 1 excluded" in text
     assert "late: 1" in text
-    # Self-reflection: 3 of 5 agree overall, 3 of 3 on Tuesday, 0 of 2 on Thursday.
-    assert "3/5 (60%)" in text and "3/3 (100%)" in text and "0/2 (0%)" in text
+    # Self-reflection: 5 of 10 agree overall, 5 of 5 on Tuesday, 0 of 5 on Thursday.
+    assert "5/10 (50%)" in text and "5/5 (100%)" in text and "0/5 (0%)" in text
     assert "Fisher&#x27;s exact test" in text or "Fisher's exact test" in text
     assert run.inputs_fingerprint in text
     assert url("run_chart", wave, pk=run.pk, name="agreement") in text
@@ -247,7 +255,7 @@ def test_results_download_as_json(coordinator_client, wave):
         f'attachment; filename="analysis-{wave.program.slug}-spring-2027-run{run.pk}.json"'
     )
     data = json.loads(response.content)
-    assert data["response"]["analyzed"] == 5
+    assert data["response"]["analyzed"] == 10
     assert data["run"]["inputs_fingerprint"] == run.inputs_fingerprint
     assert "charts" not in data
     assert {"table1", "table2", "relevance", "stressors", "charts_data"} <= set(data)

@@ -25,7 +25,7 @@ from surveys.models import Response, Wave
 PASSWORD = "correct horse battery staple"
 PROGRAM_NAME = "Internal Medicine CCDG"
 WAVE_NAME = "Spring 2027, paper"
-HANDED_OUT = 12
+HANDED_OUT = 18
 EXCLUDED_FORM = "P-07"
 EXCLUDED_REASON = "answered twice"
 
@@ -74,6 +74,14 @@ CSV_ROWS = [
     ["P-09", "male", "nurse", "3", "5", "4", "3", "3", "1", "It is protected time."],
     ["P-10", "undisclosed", "pharmacist", "1", "3", "1", "2", "2", "0", ""],
     ["P-11", "female", "physician", "2", "4", "4", "5", "4", "1", ""],
+    # Enough forms for every group to reach the small-cell threshold (5 analysed each), so
+    # that Table 2 breaks the groups out.
+    ["P-12", "male", "physician", "1", "4", "4", "4", "2", "1", ""],
+    ["P-13", "female", "physician", "1", "5", "5", "4", "3", "1", ""],
+    ["P-14", "male", "physician", "2", "3", "2", "3", "3", "0", ""],
+    ["P-15", "male", "physician", "3", "4", "5", "5", "2", "1", ""],
+    ["P-16", "female", "physician", "3", "2", "3", "3", "4", "0", ""],
+    ["P-17", "male", "physician", "2", "5", "4", "4", "1", "1", ""],
 ]
 
 
@@ -378,7 +386,7 @@ def test_coordinator_collects_paper_forms_and_analyses_them(
     wave = Wave.objects.get(program=program, name=WAVE_NAME)
     assert wave.is_paper and wave.distributed_count == HANDED_OUT
     responses = Response.objects.filter(wave=wave)
-    assert responses.count() == returned == 11
+    assert responses.count() == returned == 17
     assert list(
         responses.exclude(excluded_reason="").values_list("form_id", "excluded_reason")
     ) == [(EXCLUDED_FORM, EXCLUDED_REASON)]

@@ -212,6 +212,8 @@ def program_form_data(program, **changes) -> dict[str, object]:
         "sessions_per_year_min": 6,
         "sessions_per_year_max": 8,
         "format": program.format,
+        "small_cell_k": program.small_cell_k,
+        "small_cell_k_reason": program.small_cell_k_reason,
     }
     data.update(changes)
     return data

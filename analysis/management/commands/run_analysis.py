@@ -13,7 +13,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from analysis.models import AnalysisRun
-from analysis.runs import run_create, run_execute, run_export
+from analysis.runs import run_create, run_execute, run_export, run_results
 from sessions_app.models import Program
 from surveys.models import Wave
 
@@ -70,7 +70,7 @@ class Command(BaseCommand):
 
 
 def _human(run: AnalysisRun) -> str:
-    results = run.results or {}
+    results = run_results(run)  # as every output shows them (small cells)
     line = results.get("response", {})
     rate = f" ({line['rate']:.0%})" if line.get("rate") is not None else ""
     out = [

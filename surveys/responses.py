@@ -69,6 +69,19 @@ def sections_of(specs: list[QuestionSpec]) -> list[tuple[str, list[QuestionSpec]
     return out
 
 
+def demographic_codes(specs: list[QuestionSpec]) -> set[str]:
+    """The questions that describe the respondent: the single-choice questions of the first
+    section, and the group question wherever it is (the analysis's Table 1 uses the same)."""
+    if not specs:
+        return set()
+    first = specs[0].section_id
+    return {
+        s.code
+        for s in specs
+        if s.type == Question.Type.SINGLE_CHOICE and (s.section_id == first or s.code == GROUP_CODE)
+    }
+
+
 def group_labels_for(wave: Wave) -> list[str] | None:
     """Allowed answers to the ``group`` question: the program's group names for an online
     wave; None (any short label) for a paper wave, whose forms used their own labels."""

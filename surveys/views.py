@@ -9,6 +9,7 @@ wave no page ever says who answered.
 from __future__ import annotations
 
 import zoneinfo
+from collections import Counter
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -377,22 +378,42 @@ def _response(wave: Wave, pk: int) -> Response:
 def _answer_sections(wave: Wave, response: Response) -> list[tuple[str, list[dict]]]:
     specs = resp.question_specs(wave.instrument)
     group_labels = resp.group_labels_for(wave)
+    rare = _rare_answers(wave, specs)
     out = []
     for title, questions in resp.sections_of(specs):
         items = []
         for spec in questions:
             value = response.answers.get(spec.code, "")
             labels = dict(resp.choices_for(spec, group_labels))
+            hidden = value != "" and (spec.code, value) in rare
             items.append(
                 {
                     "spec": spec,
-                    "value": value,
-                    "label": labels.get(value, value),
+                    "value": "" if hidden else value,
+                    "label": "" if hidden else labels.get(value, value),
                     "coded": labels.get(value, value) != value,
+                    "hidden": hidden,
                 }
             )
         out.append((title, items))
     return out
+
+
+def _rare_answers(wave: Wave, specs) -> set[tuple[str, str]]:
+    """In an anonymous wave, the (question, answer) pairs of the questions describing the
+    respondent (profession, gender, group...) that fewer than k responses gave: shown on one
+    response, such an answer would point at a person, so the page hides it (small-cell rule,
+    docs/surveys.md)."""
+    if not wave.is_anonymous:
+        return set()
+    codes = resp.demographic_codes(specs)
+    if not codes:
+        return set()
+    counts: Counter = Counter()
+    for answers in Response.objects.filter(wave=wave).values_list("answers", flat=True):
+        counts.update((code, answers[code]) for code in codes if answers.get(code))
+    k = wave.program.small_cell_k
+    return {pair for pair, n in counts.items() if n < k}
 
 
 def _response_detail(request, program, wave, response, exclude_form=None, status=200):
@@ -409,6 +430,7 @@ def _response_detail(request, program, wave, response, exclude_form=None, status
             "sections": _answer_sections(wave, response),
             "may_manage": may_manage,
             "show_name": may_manage and not wave.is_anonymous,
+            "k": program.small_cell_k,
             "exclude_form": exclude_form or ExcludeForm(),
         },
         status=status,

@@ -607,7 +607,7 @@ def test_response_list_query_count_is_the_same_for_one_and_thirty_responses(
 def test_response_detail_shows_answers_with_question_text_and_labels_by_section(
     coordinator_client, program
 ):
-    wave = WaveFactory(program=program)
+    wave = WaveFactory(program=program, mode=Wave.Mode.CONFIDENTIAL)
     answer = ResponseFactory(
         wave=wave,
         form_id="17",
@@ -624,6 +624,42 @@ def test_response_detail_shows_answers_with_question_text_and_labels_by_section(
     assert "A place to think aloud." in page
     assert "Form number 17" in page
     assert "No answer" in page
+
+
+def test_an_anonymous_response_hides_answers_about_the_person_that_fewer_than_k_gave(
+    coordinator_client, program
+):
+    """One psychologist among five physicians: her response page must not say
+    "Psychologist", or the coordinator knows whose answers these are."""
+    wave = WaveFactory(program=program)
+    assert wave.is_anonymous and program.small_cell_k == 5
+    physicians = [
+        ResponseFactory(wave=wave, answers={"clinician_type": "physician", "skill_empathy": "4"})
+        for _ in range(5)
+    ]
+    psychologist = ResponseFactory(
+        wave=wave, answers={"clinician_type": "psychologist", "skill_empathy": "2"}
+    )
+
+    page = text(
+        coordinator_client.get(url("response_detail", program, wave=wave.slug, pk=psychologist.pk))
+    )
+    assert "Psychologist" not in page and "psychologist" not in page
+    assert "Hidden: fewer than 5 respondents gave this answer" in page
+    assert "Disagree (2)" in page  # a rating describes no one: shown
+    page = text(
+        coordinator_client.get(
+            url("response_detail", program, wave=wave.slug, pk=physicians[0].pk)
+        )
+    )
+    assert "Physician (physician)" in page and "Hidden" not in page
+
+    wave.mode = Wave.Mode.CONFIDENTIAL
+    wave.save()
+    page = text(
+        coordinator_client.get(url("response_detail", program, wave=wave.slug, pk=psychologist.pk))
+    )
+    assert "Psychologist" in page
 
 
 def test_a_response_of_another_wave_or_program_is_404(coordinator_client, program):

@@ -364,7 +364,10 @@ LOGGING = {
         "django.request": _MASKED,
         "django.security.csrf": _MASKED,
         "django.server": {
-            "handlers": ["django.server"], "level": "INFO", "propagate": False, **_MASKED,
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+            **_MASKED,
         },
     },
 }

@@ -51,13 +51,16 @@ def token_page(view):
     The session middleware saves a signed-in person's session on every request
     (``SESSION_SAVE_EVERY_REQUEST``): the row's new expiry, written as the answers are sent,
     would date an anonymous response and name who sent it. Without ``request.session`` the
-    middleware leaves the session (and its cookie) as they were; it was read, if at all, while
-    the page was rendered. The pages show no messages (``_render``), so nothing else writes it.
+    middleware leaves the session (and its cookie) as they were. The user is looked up first
+    (a read) so that later middleware can still ask who it is. The pages show no messages
+    (``_render``), so nothing else writes the session.
     """
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
+        if hasattr(request, "user"):
+            request.user.is_authenticated  # noqa: B018 - resolves the lazy user now
         request.__dict__.pop("session", None)
         add_never_cache_headers(response)  # Cache-Control: ..., no-store, private; Expires
         response["Pragma"] = "no-cache"

@@ -201,6 +201,29 @@ def test_answering_while_signed_in_leaves_the_session_untouched(client, recipien
     ]
 
 
+class UserAfterwards:
+    """A middleware that asks, once the page is made, who the visitor is (as a header)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response["X-Signed-In"] = str(request.user.is_authenticated)
+        return response
+
+
+def test_later_middleware_still_knows_the_visitor(client, recipient, settings):
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, f"{__name__}.UserAfterwards"]
+    client.force_login(UserFactory())
+
+    exchanged = client.get(link_of(recipient))
+    page = client.get(exchanged["Location"])
+    saved = post(client, recipient, 1, "save", gender="female")
+
+    assert [r["X-Signed-In"] for r in (exchanged, page, saved)] == ["True"] * 3
+
+
 def test_the_page_without_its_cookie_is_refused_like_an_unknown_link(client, recipient):
     unknown = client.get(reverse("survey_answer:answer", kwargs={"token": secrets.token_hex(20)}))
     response = client.get(url_of(recipient))

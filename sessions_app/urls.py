@@ -33,7 +33,9 @@ urlpatterns = [
         views.clinician_invite,
         name="clinician_invite",
     ),
+    # The e-mailed link trades its token for a cookie and redirects to the account page.
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("accounts/invitation/", views.invitation_account, name="invitation_account"),
     # Groups and their assignment
     path("programs/<slug:slug>/groups/", views_groups.group_list, name="group_list"),
     path("programs/<slug:slug>/groups/<int:pk>/", views_groups.group_detail, name="group_detail"),

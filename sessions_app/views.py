@@ -12,10 +12,12 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ccdg import roles
 from ccdg.audit import audit_list_for, audit_record
+from ccdg.token_links import TokenCookie, already_logged, token_exchange
 
 from . import selectors, services
 from .forms import (
@@ -244,13 +246,43 @@ def roster_export(request, slug):
     return response
 
 
+# The e-mailed invitation link trades its token for this cookie and redirects to the account
+# page, so the token is in no later request, page or log line (ccdg/token_links.py). An hour
+# to choose a username and password; every page of the form renews it.
+INVITATION_COOKIE = TokenCookie(
+    name="ccdg_invitation",
+    path="/accounts/invitation/",
+    salt="ccdg.invitation-accept",
+    max_age=3600,
+)
+
+
+def _invitation_invalid(request):
+    """One page for an unknown, used, replaced or expired invitation, and for an account page
+    opened without a valid cookie. Django would log the 404 with its path (the token)."""
+    return already_logged(render(request, "sessions_app/invitation_invalid.html", status=404))
+
+
 @login_not_required
 @never_cache
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request, token):
-    invitation = services.invitation_get_valid(token=token)
+    """The e-mailed link: trade the token for the account page's cookie."""
+    if services.invitation_get_valid(token=token) is None:
+        return _invitation_invalid(request)
+    return token_exchange(request, token, INVITATION_COOKIE)
+
+
+@login_not_required
+@never_cache
+@sensitive_post_parameters("password1", "password2")
+@require_http_methods(["GET", "POST"])
+def invitation_account(request):
+    """Choose a username and password, for the invitation whose token the cookie holds."""
+    token = INVITATION_COOKIE.read(request)
+    invitation = services.invitation_get_valid(token=token) if token else None
     if invitation is None:
-        return render(request, "sessions_app/invitation_invalid.html", status=404)
+        return _invitation_invalid(request)
     clinician = invitation.clinician
     form = InvitationAcceptForm(request.POST or None, clinician=clinician)
     if request.method == "POST" and form.is_valid():
@@ -261,12 +293,13 @@ def invitation_accept(request, token):
                 password=form.cleaned_data["password1"],
             )
         except ValidationError:
-            return render(request, "sessions_app/invitation_invalid.html", status=404)
+            return _invitation_invalid(request)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {clinician.first_name}. Your account is ready.")
-        return redirect("home")
-    return render(
+        return INVITATION_COOKIE.forget(redirect("home"))
+    response = render(
         request,
         "sessions_app/invitation_accept.html",
         {"form": form, "clinician": clinician, "program": clinician.program},
     )
+    return INVITATION_COOKIE.write(response, request, token)

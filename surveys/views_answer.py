@@ -4,8 +4,14 @@ One section per page, answers saved into the link's draft on every step (so the 
 resumes where the respondent left), submission once. Unknown, used and closed links all get
 the same page with the same status, so the page never tells whether a token ever existed.
 
-Every token page forbids caching and sends no referrer, so the token stays out of caches,
-proxies and other sites' logs; nothing the respondent types is logged.
+The e-mailed address ``/s/<token>/`` only trades the token for a signed cookie and redirects
+to the wave's own address ``/survey/<program>/<wave>/`` (no secret in it), where the pages are
+answered: the token stays out of access logs, the browser's history and ``Referer`` headers
+(``ccdg.token_links``). The cookie, not the server session, carries the token: these pages
+never write a session, so no session row records when someone answered an anonymous wave.
+
+Every page forbids caching and sends no referrer to other sites; nothing the respondent types
+is logged.
 """
 
 from __future__ import annotations
@@ -15,9 +21,12 @@ from functools import wraps
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
+
+from ccdg.token_links import TokenCookie, already_logged, token_exchange
 
 from . import waves
 from .forms_answer import SectionForm, tampered_message
@@ -28,18 +37,31 @@ T = "surveys/answer/"
 ACTIONS = ("back", "next", "save", "submit")
 # Bootstrap has no width utilities finer than quarters; survey.css has one class per 5 %.
 PROGRESS_STEP = 5
+# A visit lasts this long after its last page; then the e-mailed link opens it again.
+VISIT_SECONDS = 3 * 3600
 
 
 def token_page(view):
-    """No copy in any cache, no referrer to other sites, no search engine indexing.
+    """No copy in any cache, no referrer to other sites, no search engine indexing, and no
+    write to the server session.
 
     ``same-origin`` rather than ``no-referrer``: with no referrer at all, browsers send
     ``Origin: null`` with the form's POST and Django's CSRF check refuses it.
+
+    The session middleware saves a signed-in person's session on every request
+    (``SESSION_SAVE_EVERY_REQUEST``): the row's new expiry, written as the answers are sent,
+    would date an anonymous response and name who sent it. Without ``request.session`` the
+    middleware leaves the session (and its cookie) as they were. The user is looked up first
+    (a read) so that later middleware can still ask who it is. The pages show no messages
+    (``_render``), so nothing else writes the session.
     """
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
+        if hasattr(request, "user"):
+            request.user.is_authenticated  # noqa: B018 - resolves the lazy user now
+        request.__dict__.pop("session", None)
         add_never_cache_headers(response)  # Cache-Control: ..., no-store, private; Expires
         response["Pragma"] = "no-cache"
         response["Referrer-Policy"] = "same-origin"
@@ -49,13 +71,27 @@ def token_page(view):
     return wrapped
 
 
+def _render(request, template: str, context: dict | None = None, status: int = 200):
+    # No messages: reading them may fall back to the session, whose writes these pages avoid.
+    return render(request, T + template, {**(context or {}), "messages": ()}, status=status)
+
+
 def _refused(request):
-    """The one page for an unknown, used or closed link: it depends on nothing about it."""
-    response = render(request, T + "refused.html", status=404)
-    # Django logs every 404 with its path, which here holds the token: mark the response as
+    """The one page for an unknown, used or closed link, and for a visit whose cookie is
+    missing, forged or expired: it depends on nothing about any of them."""
+    # Django logs every 404 with its path, which can hold the token: mark the response as
     # logged already (Django's own flag) so no token reaches the server's logs.
-    response._has_been_logged = True
-    return response
+    return already_logged(_render(request, "refused.html", status=404))
+
+
+def _visit_cookie(slug: str, wave: str) -> TokenCookie:
+    """One cookie per wave (its name and path), so two surveys in one browser stay apart."""
+    return TokenCookie(
+        name=f"ccdg_survey.{slug}.{wave}",
+        path=reverse("survey_answer:page", kwargs={"slug": slug, "wave": wave}),
+        salt="ccdg.survey-answer",
+        max_age=VISIT_SECONDS,
+    )
 
 
 def _page_number(raw, total: int) -> int | None:
@@ -77,9 +113,9 @@ def _render_page(request, recipient: WaveRecipient, sections, index: int, form: 
     wave = recipient.wave
     total = len(sections)
     required = any(s.required for _, specs in sections for s in specs)
-    return render(
+    return _render(
         request,
-        T + "page.html",
+        "page.html",
         {
             "wave": wave,
             "survey_program": wave.program,
@@ -113,37 +149,63 @@ def _form_for(sections, index: int, group_labels, *, data=None, saved=None) -> S
 @sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 def answer(request, token):
+    """The e-mailed address: trade the token for the wave page's cookie, or refuse the link.
+
+    Opening it again later (to resume a saved draft) starts a new visit the same way.
+    """
     recipient = waves.recipient_for_token(token)
     if not waves.link_usable(recipient):
         return _refused(request)
     wave = recipient.wave
-    specs = question_specs(wave.instrument)
-    sections = sections_of(specs)
+    return token_exchange(request, token, _visit_cookie(wave.program.slug, wave.slug))
+
+
+@login_not_required
+@token_page
+@sensitive_post_parameters()
+@require_http_methods(["GET", "POST"])
+def page(request, slug, wave):
+    """The wave's pages, for the link whose token the visit's cookie holds."""
+    cookie = _visit_cookie(slug, wave)
+    token = cookie.read(request)
+    recipient = waves.recipient_for_token(token) if token else None
+    if not waves.link_usable(recipient) or (
+        (recipient.wave.program.slug, recipient.wave.slug) != (slug, wave)
+    ):
+        return _refused(request)
+    sections = sections_of(question_specs(recipient.wave.instrument))
     if not sections:
         return _refused(request)
-    group_labels = group_labels_for(wave)
-    total = len(sections)
-    saved_index = min(recipient.draft_page, total - 1)
-
     if request.method == "GET":
-        if request.GET.get("saved") == "1":
-            return render(
-                request,
-                T + "saved.html",
-                {"wave": wave, "survey_program": wave.program, "continue_url": request.path},
-            )
-        number = _page_number(request.GET.get("page"), total)
-        index = number - 1 if number else saved_index
-        form = _form_for(sections, index, group_labels, saved=recipient.draft)
-        return _render_page(request, recipient, sections, index, form)
-    return _answer_post(request, recipient, sections, group_labels, saved_index)
+        response = _answer_get(request, recipient, sections)
+    else:
+        response = _answer_post(request, recipient, sections)
+    if response.status_code == 404 or cookie.name in response.cookies:
+        return response  # refused meanwhile, or submitted (the cookie is gone)
+    return cookie.write(response, request, token)  # the visit goes on: renew
+
+
+def _answer_get(request, recipient: WaveRecipient, sections):
+    wave = recipient.wave
+    if request.GET.get("saved") == "1":
+        return _render(
+            request,
+            "saved.html",
+            {"wave": wave, "survey_program": wave.program, "continue_url": request.path},
+        )
+    total = len(sections)
+    number = _page_number(request.GET.get("page"), total)
+    index = number - 1 if number else min(recipient.draft_page, total - 1)
+    form = _form_for(sections, index, group_labels_for(wave), saved=recipient.draft)
+    return _render_page(request, recipient, sections, index, form)
 
 
 @sensitive_variables()
-def _answer_post(request, recipient, sections, group_labels, saved_index: int):
+def _answer_post(request, recipient: WaveRecipient, sections):
+    group_labels = group_labels_for(recipient.wave)
     total = len(sections)
     number = _page_number(request.POST.get("page"), total)
-    index = number - 1 if number else saved_index
+    index = number - 1 if number else min(recipient.draft_page, total - 1)
     action = request.POST.get("action")
     if action not in ACTIONS:
         action = "next"
@@ -189,14 +251,16 @@ def _submit(request, recipient, sections, group_labels, index: int, form: Sectio
             index,
         )
         saved = waves.draft_save(recipient=recipient, answers=form.answers, page=target)
-        page = _form_for(sections, target, group_labels, saved=saved.draft)
-        page.set_errors(errors)
-        return _render_page(request, recipient, sections, target, page)
-    return redirect("survey_answer:thanks")
+        form = _form_for(sections, target, group_labels, saved=saved.draft)
+        form.set_errors(errors)
+        return _render_page(request, recipient, sections, target, form)
+    wave = recipient.wave
+    # The link is used up: its visit ends with it.
+    return _visit_cookie(wave.program.slug, wave.slug).forget(redirect("survey_answer:thanks"))
 
 
 @login_not_required
 @token_page
 @require_GET
 def thanks(request):
-    return render(request, T + "thanks.html")
+    return _render(request, "thanks.html")

@@ -311,6 +311,21 @@ EXPECTATIONS: dict[str, dict[str, object]] = {
     "reports:request": POST_ONLY_GET,
     "reports:job_retry": POST_ONLY_GET,
 }
+# Token links (issue 13): an e-mailed address trades its token for a signed cookie and sends
+# whoever holds it on (303) to a page without the token; that page, opened without the cookie,
+# is refused like an unknown link, for everyone. These replace the three e-mailed addresses'
+# PUBLIC rows above (tests/surveys/test_answer.py, tests/sessions_app/test_views.py,
+# tests/ccdg/test_outbox.py).
+EXPECTATIONS.update(
+    {
+        "survey_answer:answer": _row(303, 303, 303, 303, 303, 303, 303),
+        "sessions_app:invitation_accept": _row(303, 303, 303, 303, 303, 303, 303),
+        "outbox:unsubscribe": _row(303, 303, 303, 303, 303, 303, 303),
+        "survey_answer:page": _row(404, 404, 404, 404, 404, 404, 404),
+        "sessions_app:invitation_account": _row(404, 404, 404, 404, 404, 404, 404),
+        "outbox:unsubscribe_confirm": _row(404, 404, 404, 404, 404, 404, 404),
+    }
+)
 
 # Expected status of a POST to the POST-only endpoints: the change is made (redirect on) only
 # for those who may manage the roster, the groups or the facilitators: coordinator and staff.

@@ -1,18 +1,19 @@
-"""The coordinator's outbox page, and the public one-click unsubscribe page."""
+"""The coordinator's outbox page, and the public one-click unsubscribe pages."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ccdg import roles
 from ccdg.models import OutboxMessage, ReminderSettings
+from ccdg.token_links import TokenCookie, already_logged, token_exchange
 
 from . import services
 from .rendering import render_message
@@ -102,19 +103,58 @@ def outbox_resume(request, slug):
     return redirect("outbox:outbox", slug=program.slug)
 
 
-@csrf_exempt  # the token is the secret; mail programs POST without a CSRF cookie
-@login_not_required
-@require_http_methods(["GET", "POST"])
-def unsubscribe(request, token):
-    """GET shows a button (link scanners must not unsubscribe anyone); POST, also the RFC 8058
-    one-click POST from a mail program, records the opt-out. An unknown token is a plain 404."""
-    found = services.unsubscribe_resolve(token=token)
-    if found is None:
-        raise Http404("No such page.")
-    done = False
-    if request.method == "POST":
-        services.optout_create(unsubscribe=found)
-        done = True
+def _unsubscribe_cookie(slug: str) -> TokenCookie:
+    """The token of an opened unsubscribe link, for the program's unsubscribe page only."""
+    return TokenCookie(
+        name=f"ccdg_unsubscribe.{slug}",
+        path=reverse("outbox:unsubscribe_confirm", kwargs={"slug": slug}),
+        salt="ccdg.outbox-unsubscribe",
+        max_age=3600,
+    )
+
+
+def _unsubscribe_page(request, found, *, done: bool):
     return render(
         request, "ccdg/outbox/unsubscribe.html", {"program_name": found.program.name, "done": done}
     )
+
+
+def _not_found(request):
+    """An unknown token, or the page without a valid cookie: the site's plain 404, kept out
+    of Django's "Not Found: <path>" log line (the path may hold the token)."""
+    return already_logged(render(request, "404.html", status=404))
+
+
+@csrf_exempt  # the token is the secret; mail programs POST without a CSRF cookie
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    """The e-mailed link. A GET (a person, or a link scanner) trades the token for a cookie and
+    redirects to the program's unsubscribe page, which shows a button: scanners unsubscribe
+    nobody, and the token leaves the address bar and later log lines. A POST is the RFC 8058
+    one-click request of a mail program (no cookies, no redirects followed): it records the
+    opt-out at once. An unknown token is a plain 404."""
+    found = services.unsubscribe_resolve(token=token)
+    if found is None:
+        return _not_found(request)
+    if request.method == "POST":
+        services.optout_create(unsubscribe=found)
+        return _unsubscribe_page(request, found, done=True)
+    return token_exchange(request, token, _unsubscribe_cookie(found.program.slug))
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe_confirm(request, slug):
+    """The button, then the opt-out, for the link whose token the cookie holds."""
+    cookie = _unsubscribe_cookie(slug)
+    token = cookie.read(request)
+    found = services.unsubscribe_resolve(token=token) if token else None
+    if found is None or found.program.slug != slug:
+        return _not_found(request)
+    if request.method == "POST":
+        services.optout_create(unsubscribe=found)
+        return cookie.forget(_unsubscribe_page(request, found, done=True))
+    return cookie.write(_unsubscribe_page(request, found, done=False), request, token)

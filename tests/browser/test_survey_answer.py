@@ -1,6 +1,7 @@
 """A participant answers the survey on a phone through their link, in a real Chromium: saves
 halfway, comes back through the same link in another browser, finishes and submits; the link
-then can't be used again."""
+then can't be used again. Only the e-mailed address holds the token: the browser is sent on
+to the wave's own address at once, and no later request or ``Referer`` carries it."""
 
 from __future__ import annotations
 
@@ -52,6 +53,22 @@ def link(transactional_db):
     return recipient, waves.link_path(recipient)
 
 
+def watch_requests(page) -> list[tuple[str, str]]:
+    """Every request the page sends from now on: (URL, Referer)."""
+    seen: list[tuple[str, str]] = []
+    page.on("request", lambda r: seen.append((r.url, r.headers.get("referer", ""))))
+    return seen
+
+
+def token_free(requests: list[tuple[str, str]], path: str) -> list[tuple[str, str]]:
+    """The requests that hold the link's token, but for the first one (opening the link)."""
+    token = path.strip("/").rsplit("/", 1)[-1]
+    return [(url, ref) for n, (url, ref) in enumerate(requests) if token in url + ref and n]
+
+
+WAVE_PAGE = re.compile(r"/survey/im-ccdg/spring-2027/(\?.*)?$")
+
+
 def question(page, text: str):
     return page.get_by_role("group", name=text)
 
@@ -83,7 +100,9 @@ def csp_problems(page) -> list[str]:
 def test_a_participant_answers_on_a_phone_saves_resumes_and_submits(new_page, screenshot, link):
     recipient, path = link
     page = new_page(**PHONE)
+    requests = watch_requests(page)
     page.goto(path)
+    expect(page).to_have_url(WAVE_PAGE)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Spring 2027")
     expect(page.locator("#survey-program")).to_have_text("Internal Medicine CCDG")
     expect(page.locator("#survey-mode")).to_contain_text("stored without your name")
@@ -104,11 +123,15 @@ def test_a_participant_answers_on_a_phone_saves_resumes_and_submits(new_page, sc
     screenshot(page, "section-2-one-answer")
     page.get_by_role("button", name="Save and finish later").click()
     expect(page.locator("#survey-saved")).to_contain_text("Your answers so far are saved.")
+    expect(page).to_have_url(WAVE_PAGE)
     screenshot(page, "saved")
+    assert len(requests) > 5 and token_free(requests, path) == []
 
     # Later, from the e-mail again: another browser, the same link.
     first_page, page = page, new_page(**PHONE)
+    requests = watch_requests(page)
     page.goto(path)
+    expect(page).to_have_url(WAVE_PAGE)
     expect_section(page, 2, "Skills the group fostered")
     expect(question(page, "empathy").get_by_role("radio", name="Agree", exact=True)).to_be_checked()
     screenshot(page, "resumed-at-section-2")
@@ -158,6 +181,7 @@ def test_a_participant_answers_on_a_phone_saves_resumes_and_submits(new_page, sc
     expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
     expect(page).to_have_url(re.compile(r"/s/thanks/$"))
     screenshot(page, "thanks")
+    assert token_free(requests, path) == []
 
     response = Response.objects.get()
     assert response.answers == {
@@ -172,7 +196,8 @@ def test_a_participant_answers_on_a_phone_saves_resumes_and_submits(new_page, sc
         "open_unique": REWRITTEN,
     }
     assert response.recipient is None
-    assert WaveRecipient.objects.get(pk=recipient.pk).responded
+    # Used up at once (the "has answered" mark of an anonymous wave comes later, in batches).
+    assert not waves.link_usable(WaveRecipient.objects.get(pk=recipient.pk))
 
     page.goto(path)
     expect(page.get_by_role("heading", level=1)).to_have_text("This survey link can't be used")

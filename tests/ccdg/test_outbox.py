@@ -3,13 +3,17 @@ rendering, preferences, the coordinator's page."""
 
 from __future__ import annotations
 
+import logging
+import re
 import smtplib
+import time
 from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,6 +30,7 @@ from tests.factories import (
     GroupMembershipFactory,
     OutboxMessageFactory,
     PresentationFactory,
+    ProgramFactory,
     SessionFactory,
 )
 
@@ -290,19 +295,157 @@ def _next_meeting(group):
     return SessionFactory(group=group, starts_at=in_days(14))
 
 
+def unsubscribe_link(group, capture, mailoutbox) -> str:
+    """The path of the unsubscribe link in member0's next-meeting note."""
+    _next_meeting(group)
+    scan(capture)
+    note = next(m for m in mailoutbox if m.to == ["member0@example.org"])
+    link = note.extra_headers["List-Unsubscribe"].strip("<>")
+    assert f"<{link}>" in note.extra_headers["List-Unsubscribe"]
+    assert link in note.body  # the same address in the text
+    return link.split("localhost:8000", 1)[1]
+
+
+def unsubscribe_page(program) -> str:
+    """The program's unsubscribe page, where the link leads (no token in it)."""
+    return reverse("outbox:unsubscribe_confirm", kwargs={"slug": program.slug})
+
+
 def test_optional_messages_carry_a_working_unsubscribe_link(
     group, client, django_capture_on_commit_callbacks, mailoutbox
 ):
-    _next_meeting(group)
-    scan(django_capture_on_commit_callbacks)
-    note = next(m for m in mailoutbox if m.to == ["member0@example.org"])
-    link = note.extra_headers["List-Unsubscribe"].strip("<>")
-    path = link.split("localhost:8000", 1)[1]
+    path = unsubscribe_link(group, django_capture_on_commit_callbacks, mailoutbox)
 
-    assert client.get(path).status_code == 200
-    assert client.post(path).status_code == 200
+    opened = client.get(path)
+    page = client.get(opened["Location"])
+    assert not OutboxOptOut.objects.exists()  # opening the link unsubscribes nobody
+    done = client.post(opened["Location"])
 
+    assert (opened.status_code, opened["Location"]) == (303, unsubscribe_page(group.program))
+    assert page.status_code == 200 and b">Unsubscribe</button>" in page.content
+    assert done.status_code == 200 and b"Done: you will no longer receive" in done.content
     assert OutboxOptOut.objects.filter(email="member0@example.org").exists()
+
+
+def test_a_mail_program_unsubscribes_in_one_click(
+    group, client, django_capture_on_commit_callbacks, mailoutbox
+):
+    """RFC 8058: the mail program POSTs to the link itself, with no cookie and no redirect."""
+    path = unsubscribe_link(group, django_capture_on_commit_callbacks, mailoutbox)
+
+    response = client.post(
+        path, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
+
+    assert response.status_code == 200
+    assert OutboxOptOut.objects.filter(email="member0@example.org").exists()
+
+
+def test_the_unsubscribe_link_leads_to_a_page_without_its_token(
+    group, django_capture_on_commit_callbacks, mailoutbox
+):
+    path = unsubscribe_link(group, django_capture_on_commit_callbacks, mailoutbox)
+    token = path.strip("/").rsplit("/", 1)[-1]
+    client = Client(enforce_csrf_checks=True)
+
+    opened = client.get(path)
+    page = client.get(opened["Location"])
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
+    done = client.post(opened["Location"], {"csrfmiddlewaretoken": csrf.group(1)})
+
+    name = f"ccdg_unsubscribe.{group.program.slug}"
+    cookie = opened.cookies[name]
+    assert cookie["path"] == unsubscribe_page(group.program)
+    assert cookie["httponly"] is True and cookie["samesite"] == "Lax"
+    assert 0 < int(cookie["max-age"]) <= 12 * 3600
+    assert [page.status_code, done.status_code] == [200, 200]
+    for response in (opened, page, done):
+        html = response.content.decode()
+        assert token not in html and token not in response.get("Location", "")
+        for action in re.findall(r'<form[^>]*action="([^"]*)"', html):
+            assert token not in action
+    assert done.cookies[name].value == ""  # done: the cookie goes
+    assert OutboxOptOut.objects.filter(email="member0@example.org").exists()
+
+
+def test_the_unsubscribe_page_needs_its_form_token(
+    group, django_capture_on_commit_callbacks, mailoutbox
+):
+    """The page's form is protected like any other (only the one-click POST is exempt)."""
+    path = unsubscribe_link(group, django_capture_on_commit_callbacks, mailoutbox)
+    client = Client(enforce_csrf_checks=True)
+    opened = client.get(path)
+
+    assert client.post(opened["Location"]).status_code == 403
+    assert not OutboxOptOut.objects.exists()
+
+
+def test_the_unsubscribe_page_without_a_valid_cookie_is_refused_like_an_unknown_link(
+    group, client, django_capture_on_commit_callbacks, mailoutbox, monkeypatch
+):
+    path = unsubscribe_link(group, django_capture_on_commit_callbacks, mailoutbox)
+    token = path.strip("/").rsplit("/", 1)[-1]
+    name = f"ccdg_unsubscribe.{group.program.slug}"
+    page = unsubscribe_page(group.program)
+    unknown = client.get(reverse("outbox:unsubscribe", kwargs={"token": "f" * 64}))
+    client.get(path)
+    value = client.cookies[name].value
+    other = ProgramFactory()
+
+    def refusals():
+        for forged in (
+            None,  # no cookie
+            value[:-1] + ("A" if value[-1] != "A" else "B"),  # a broken signature
+            token,  # the bare token, unsigned
+            value.replace(token, "0" * 64),  # another token, old signature
+        ):
+            client.cookies.pop(name, None)
+            if forged is not None:
+                client.cookies[name] = forged
+            yield client.get(page)
+            yield client.post(page)
+        # A genuine cookie, at another program's page (under that page's cookie name).
+        client.cookies[f"ccdg_unsubscribe.{other.slug}"] = value
+        yield client.get(unsubscribe_page(other))
+        yield client.post(unsubscribe_page(other))
+        client.cookies[name] = value
+        later = time.time() + 13 * 3600
+        with monkeypatch.context() as m:
+            m.setattr(time, "time", lambda: later)  # the page was left open overnight
+            yield client.get(page)
+            yield client.post(page)
+
+    def body(response) -> str:  # without the CSRF token, new on every request
+        return re.sub(r'"X-CSRFToken": "[^"]*"', "", response.content.decode())
+
+    assert unknown.status_code == 404
+    for response in refusals():
+        assert response.status_code == 404
+        assert body(response) == body(unknown)
+    assert not OutboxOptOut.objects.exists()
+    assert client.get(page).status_code == 200  # the genuine cookie, in time
+
+
+def test_no_unsubscribe_token_reaches_the_logs(
+    group, client, django_capture_on_commit_callbacks, mailoutbox, caplog
+):
+    path = unsubscribe_link(group, django_capture_on_commit_callbacks, mailoutbox)
+    token = path.strip("/").rsplit("/", 1)[-1]
+    caplog.set_level(logging.DEBUG)
+
+    client.get(path + "extra/")
+    client.put(path)
+    client.get(reverse("outbox:unsubscribe", kwargs={"token": "f" * 64}))
+    client.post(reverse("outbox:unsubscribe", kwargs={"token": "e" * 64}))
+    opened = client.get(path)
+    client.post(opened["Location"])
+    client.post(path)
+
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("Not Found: /unsubscribe/") for m in messages)
+    assert any(m.startswith("Method Not Allowed (PUT): /unsubscribe/") for m in messages)
+    assert [m for m in messages if token in m or "f" * 64 in m or "e" * 64 in m] == []
+    assert token not in caplog.text
 
 
 def test_an_unsubscribed_person_gets_no_optional_messages(

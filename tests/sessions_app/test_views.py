@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -404,6 +406,11 @@ def test_reactivate_returns_an_inactive_clinician_to_the_roster(coordinator_clie
 
 # --- Invitations ---------------------------------------------------------------------------
 
+# Where an invitation is answered once its link was opened: no token in it.
+ACCOUNT_PAGE = "/accounts/invitation/"
+PASSWORD = "quiet-harbour-lantern-9"
+INVALID = "This invitation link is not valid"
+
 
 def invite_and_get_link(client, program, clinician, capture, mailoutbox) -> str:
     with capture(execute=True):
@@ -417,6 +424,32 @@ def path_of(link: str) -> str:
     return "/" + link.split("://", 1)[1].split("/", 1)[1]
 
 
+def open_invitation(client, path: str):
+    """Open the e-mailed link as a browser does; returns the page it leads to."""
+    exchanged = client.get(path)
+    assert (exchanged.status_code, exchanged["Location"]) == (303, ACCOUNT_PAGE)
+    return client.get(ACCOUNT_PAGE)
+
+
+def accept(client, username: str = "ana.lima", password: str = PASSWORD):
+    return client.post(
+        ACCOUNT_PAGE, {"username": username, "password1": password, "password2": password}
+    )
+
+
+def invitation_path(invitation) -> str:
+    return reverse(
+        "sessions_app:invitation_accept", kwargs={"token": services.invitation_token(invitation)}
+    )
+
+
+@pytest.fixture
+def invitation(program):
+    return services.clinician_invite(
+        clinician=ClinicianFactory(program=program, first_name="Ana"), actor=UserFactory()
+    )
+
+
 def test_invite_sends_one_email_with_a_link_that_opens_the_form(
     coordinator_client, program, django_capture_on_commit_callbacks, mailoutbox
 ):
@@ -426,7 +459,7 @@ def test_invite_sends_one_email_with_a_link_that_opens_the_form(
         coordinator_client, program, clinician, django_capture_on_commit_callbacks, mailoutbox
     )
     coordinator_client.logout()
-    response = coordinator_client.get(path_of(link))
+    response = open_invitation(coordinator_client, path_of(link))
 
     assert mailoutbox[0].to == ["ana@example.org"]
     assert program.name in mailoutbox[0].subject
@@ -447,15 +480,9 @@ def test_accepting_creates_account_links_clinician_and_signs_in(
         client, program, clinician, django_capture_on_commit_callbacks, mailoutbox
     )
     client.logout()
+    open_invitation(client, path_of(link))
 
-    response = client.post(
-        path_of(link),
-        {
-            "username": "ana.lima",
-            "password1": "quiet-harbour-lantern-9",
-            "password2": "quiet-harbour-lantern-9",
-        },
-    )
+    response = accept(client)
 
     clinician.refresh_from_db()
     assert response["Location"] == reverse("home")
@@ -463,6 +490,93 @@ def test_accepting_creates_account_links_clinician_and_signs_in(
     assert clinician.status == Clinician.Status.ACTIVE
     assert int(client.session["_auth_user_id"]) == clinician.user.pk
     assert client.get(reverse("home")).status_code == 200
+
+
+def test_the_invitation_link_leads_to_a_page_without_its_token(client, invitation):
+    token = services.invitation_token(invitation)
+
+    exchanged = client.get(invitation_path(invitation))
+    page = client.get(exchanged["Location"])
+    refused = accept(client, password="short1")
+    done = accept(client)
+
+    assert exchanged.status_code == 303
+    assert exchanged["Location"] == ACCOUNT_PAGE
+    cookie = exchanged.cookies["ccdg_invitation"]
+    assert cookie["path"] == ACCOUNT_PAGE
+    assert cookie["httponly"] is True and cookie["samesite"] == "Lax"
+    assert 0 < int(cookie["max-age"]) <= 12 * 3600
+    assert [page.status_code, refused.status_code, done.status_code] == [200, 200, 302]
+    for response in (exchanged, page, refused, done):
+        html = page_text(response)
+        assert token not in html and token not in response.get("Location", "")
+        for action in re.findall(r'<form[^>]*action="([^"]*)"', html):
+            assert action in ("", ACCOUNT_PAGE, reverse("logout"))
+    # The account is made: the cookie goes with the invitation.
+    assert done.cookies["ccdg_invitation"].value == ""
+
+
+def test_the_invitation_cookie_is_secure_over_https(client, invitation):
+    response = client.get(invitation_path(invitation), secure=True)
+    assert response.cookies["ccdg_invitation"]["secure"] is True
+
+
+def test_the_account_page_without_a_valid_cookie_is_refused_like_an_unknown_link(
+    client, invitation, monkeypatch
+):
+    unknown = client.get("/invitations/unknown/")
+    client.get(invitation_path(invitation))
+    value = client.cookies["ccdg_invitation"].value
+    token = services.invitation_token(invitation)
+    later = time.time() + 13 * 3600
+
+    def refusals():
+        for forged in (
+            None,  # no cookie at all
+            value[:-1] + ("A" if value[-1] != "A" else "B"),  # a broken signature
+            token,  # the bare token, unsigned
+            value.replace(token, f"{invitation.pk}-{'0' * 40}"),  # another token, old signature
+        ):
+            client.cookies.pop("ccdg_invitation", None)
+            if forged is not None:
+                client.cookies["ccdg_invitation"] = forged
+            yield client.get(ACCOUNT_PAGE)
+            yield accept(client)
+        client.cookies["ccdg_invitation"] = value
+        with monkeypatch.context() as m:
+            m.setattr(time, "time", lambda: later)  # the page was left open overnight
+            yield client.get(ACCOUNT_PAGE)
+            yield accept(client)
+
+    def body(response) -> str:  # without the CSRF token, new on every request
+        return re.sub(r'"X-CSRFToken": "[^"]*"', "", page_text(response))
+
+    for response in refusals():
+        assert response.status_code == 404
+        assert body(response) == body(unknown)
+    invitation.refresh_from_db()
+    assert invitation.used_at is None
+    assert Clinician.objects.get(pk=invitation.clinician_id).user is None
+    assert client.get(ACCOUNT_PAGE).status_code == 200  # the genuine cookie, in time
+
+
+def test_no_invitation_token_reaches_the_logs(client, invitation, caplog):
+    caplog.set_level(logging.DEBUG)
+    token = services.invitation_token(invitation)
+    client.get(invitation_path(invitation) + "extra/")
+    client.put(invitation_path(invitation))
+    client.get(f"/invitations/{invitation.pk}-{'f' * 40}/")
+    open_invitation(client, invitation_path(invitation))
+    accept(client, password="short1")
+    accept(client)
+    client.logout()
+    client.get(invitation_path(invitation))  # used now
+
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("Not Found: /invitations/") for m in messages)
+    assert any(m.startswith("Method Not Allowed (PUT): /invitations/") for m in messages)
+    assert [m for m in messages if token in m or "f" * 40 in m] == []
+    assert token not in caplog.text
 
 
 def test_invitation_link_cannot_be_used_twice(
@@ -474,14 +588,14 @@ def test_invitation_link_cannot_be_used_twice(
         client, program, clinician, django_capture_on_commit_callbacks, mailoutbox
     )
     client.logout()
-    password = "quiet-harbour-lantern-9"
-    client.post(path_of(link), {"username": "ana", "password1": password, "password2": password})
+    open_invitation(client, path_of(link))
+    cookie = client.cookies["ccdg_invitation"].value
+    accept(client, username="ana")
     client.logout()
 
     again = client.get(path_of(link))
-    resubmit = client.post(
-        path_of(link), {"username": "ana2", "password1": password, "password2": password}
-    )
+    client.cookies["ccdg_invitation"] = cookie  # the same browser, the cookie put back
+    resubmit = accept(client, username="ana2")
 
     assert again.status_code == 404
     assert "sessions_app/invitation_invalid.html" in [t.name for t in again.templates]
@@ -489,23 +603,28 @@ def test_invitation_link_cannot_be_used_twice(
     assert Clinician.objects.get(pk=clinician.pk).user.username == "ana"
 
 
-def test_expired_invitation_link_shows_the_invalid_page(client, program):
-    invitation = services.clinician_invite(
-        clinician=ClinicianFactory(program=program), actor=UserFactory()
-    )
+def test_expired_invitation_link_shows_the_invalid_page(client, program, invitation):
     Invitation.objects.filter(pk=invitation.pk).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
 
-    response = client.get(
-        reverse(
-            "sessions_app:invitation_accept",
-            kwargs={"token": services.invitation_token(invitation)},
-        )
-    )
+    response = client.get(invitation_path(invitation))
 
     assert response.status_code == 404
-    assert "This invitation link is not valid" in page_text(response)
+    assert INVALID in page_text(response)
+
+
+def test_an_invitation_expiring_while_its_page_is_open_is_refused(client, invitation):
+    open_invitation(client, invitation_path(invitation))
+    Invitation.objects.filter(pk=invitation.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    response = accept(client)
+
+    assert response.status_code == 404
+    assert INVALID in page_text(response)
+    assert Clinician.objects.get(pk=invitation.clinician_id).user is None
 
 
 @pytest.mark.parametrize("token", ["unknown", "99999-" + "a" * 40, "%00", "a" * 500])
@@ -513,7 +632,7 @@ def test_unknown_invitation_token_shows_the_invalid_page(client, db, token):
     response = client.get(f"/invitations/{token}/")
 
     assert response.status_code == 404
-    assert "This invitation link is not valid" in page_text(response)
+    assert INVALID in page_text(response)
 
 
 def test_reinviting_makes_the_older_link_invalid(
@@ -527,7 +646,22 @@ def test_reinviting_makes_the_older_link_invalid(
     coordinator_client.logout()
 
     assert coordinator_client.get(path_of(first)).status_code == 404
-    assert coordinator_client.get(path_of(second)).status_code == 200
+    assert open_invitation(coordinator_client, path_of(second)).status_code == 200
+
+
+def test_reinviting_while_the_older_page_is_open_refuses_it(
+    coordinator_client, program, django_capture_on_commit_callbacks, mailoutbox
+):
+    clinician = ClinicianFactory(program=program)
+    with django_capture_on_commit_callbacks(execute=True):
+        coordinator_client.post(url("clinician_invite", program, pk=clinician.pk))
+    (link,) = re.findall(r"https?://\S+", mailoutbox[0].body)
+    coordinator_client.logout()
+    open_invitation(coordinator_client, path_of(link))
+    services.clinician_invite(clinician=clinician, actor=UserFactory())
+
+    assert accept(coordinator_client).status_code == 404
+    assert Clinician.objects.get(pk=clinician.pk).user is None
 
 
 @pytest.mark.parametrize(
@@ -554,17 +688,10 @@ def test_invite_is_refused_with_a_message(
     assert mailoutbox == []
 
 
-def test_short_password_is_refused_and_the_username_kept(client, program):
-    invitation = services.clinician_invite(
-        clinician=ClinicianFactory(program=program), actor=UserFactory()
-    )
-    path = reverse(
-        "sessions_app:invitation_accept", kwargs={"token": services.invitation_token(invitation)}
-    )
+def test_short_password_is_refused_and_the_username_kept(client, program, invitation):
+    open_invitation(client, invitation_path(invitation))
 
-    response = client.post(
-        path, {"username": "ana.lima", "password1": "short1", "password2": "short1"}
-    )
+    response = accept(client, password="short1")
 
     assert response.status_code == 200
     assert list(response.context["form"].errors) == ["password1"]
@@ -574,17 +701,11 @@ def test_short_password_is_refused_and_the_username_kept(client, program):
     assert Clinician.objects.get(pk=invitation.clinician_id).user is None
 
 
-def test_taken_username_is_refused(client, program):
+def test_taken_username_is_refused(client, program, invitation):
     UserFactory(username="ana")
-    invitation = services.clinician_invite(
-        clinician=ClinicianFactory(program=program), actor=UserFactory()
-    )
-    path = reverse(
-        "sessions_app:invitation_accept", kwargs={"token": services.invitation_token(invitation)}
-    )
-    password = "quiet-harbour-lantern-9"
+    open_invitation(client, invitation_path(invitation))
 
-    response = client.post(path, {"username": "ANA", "password1": password, "password2": password})
+    response = accept(client, username="ANA")
 
     assert list(response.context["form"].errors) == ["username"]
 

@@ -1,16 +1,23 @@
 """The respondent's pages: one section per page with progress, drafts saved at each step and
 resumed through the same link, per-page validation, the identifier guard as a warning,
-submission once, and one identical page for unknown, used and closed links."""
+submission once, and one identical page for unknown, used and closed links.
+
+The emailed link trades its token for a signed cookie and sends the browser on to the wave's
+own address, so no later request, page or log line holds the token, and no server session is
+written while a survey is answered."""
 
 from __future__ import annotations
 
 import logging
 import re
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.sessions.models import Session
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -48,12 +55,38 @@ def recipient(wave):
     return wave.recipients.order_by("pk").first()
 
 
-def url_of(recipient: WaveRecipient) -> str:
+def link_of(recipient: WaveRecipient) -> str:
+    """The address in the e-mail: the only one that holds the token."""
     return waves.link_path(recipient)
+
+
+def token_of(recipient: WaveRecipient) -> str:
+    return link_of(recipient).strip("/").rsplit("/", 1)[-1]
+
+
+def url_of(recipient: WaveRecipient) -> str:
+    """The wave's own address, where the respondent answers (no token in it)."""
+    wave = recipient.wave
+    return reverse("survey_answer:page", kwargs={"slug": wave.program.slug, "wave": wave.slug})
+
+
+def open_link(client, recipient: WaveRecipient):
+    """Open the e-mailed link as a browser does; returns the page it leads to."""
+    exchanged = client.get(link_of(recipient))
+    assert exchanged.status_code == 303
+    assert exchanged["Location"] == url_of(recipient)
+    return client.get(exchanged["Location"])
 
 
 def post(client, recipient, page: int, action: str, **answers):
     return client.post(url_of(recipient), {"page": page, "action": action, **answers})
+
+
+@pytest.fixture
+def answering(client, recipient):
+    """A browser that opened the recipient's link."""
+    assert open_link(client, recipient).status_code == 200
+    return client
 
 
 def fresh(recipient: WaveRecipient) -> WaveRecipient:
@@ -66,7 +99,7 @@ def checked(html: str, code: str) -> list[str]:
 
 
 def test_first_page_shows_the_first_section_the_progress_and_the_wave(client, program, recipient):
-    response = client.get(url_of(recipient))
+    response = open_link(client, recipient)
     html = response.content.decode()
     assert response.status_code == 200
     assert "Section 1 of 5: Demographics" in html
@@ -83,13 +116,215 @@ def test_first_page_shows_the_first_section_the_progress_and_the_wave(client, pr
 
 
 def test_token_pages_are_not_cached_indexed_or_sent_as_referrer(client, recipient):
-    for response in (client.get(url_of(recipient)), client.get(reverse("survey_answer:thanks"))):
+    exchange = client.get(link_of(recipient))
+    page = client.get(url_of(recipient))
+    for response in (exchange, page, client.get(reverse("survey_answer:thanks"))):
         assert "no-store" in response["Cache-Control"]
         assert response["Referrer-Policy"] == "same-origin"
         assert "noindex" in response["X-Robots-Tag"]
 
 
-def test_next_saves_the_page_into_the_draft_and_moves_on(client, recipient):
+# --- The link's token is traded for a cookie -----------------------------------------------
+
+
+def test_opening_the_link_sends_the_browser_to_an_address_without_the_token(client, recipient):
+    token = token_of(recipient)
+    response = client.get(link_of(recipient))
+
+    assert response.status_code == 303
+    assert response["Location"] == f"/survey/{recipient.wave.program.slug}/{recipient.wave.slug}/"
+    assert token not in response["Location"]
+    (cookie,) = response.cookies.values()
+    assert cookie["path"] == response["Location"]  # sent to this wave's pages only
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Lax"
+    assert 0 < int(cookie["max-age"]) <= 12 * 3600
+    assert not cookie["secure"]  # the test client speaks plain HTTP; over HTTPS it is Secure
+
+
+def test_the_cookie_is_secure_over_https(recipient):
+    response = Client().get(link_of(recipient), secure=True)
+    (cookie,) = response.cookies.values()
+    assert cookie["secure"] is True
+
+
+def test_no_page_form_or_redirect_of_the_survey_holds_the_token(client, recipient):
+    """Every page of a whole answer, with a save, a resume, a refused answer and the thanks."""
+    token = token_of(recipient)
+    seen = [open_link(client, recipient)]
+    seen.append(post(client, recipient, 1, "next", gender="female"))
+    seen.append(client.get(seen[-1]["Location"]))
+    seen.append(post(client, recipient, 2, "save", skill_empathy="4"))
+    seen.append(client.get(seen[-1]["Location"]))  # "your answers are saved", continue link
+    seen.append(client.get(url_of(recipient) + "?page=3"))
+    seen.append(post(client, recipient, 3, "next", relevance_communicate="9"))  # refused value
+    seen.append(post(client, recipient, 5, "submit", open_unique=CLEAN_TEXT))
+    seen.append(client.get(seen[-1]["Location"]))
+    assert [r.status_code for r in seen] == [200, 302, 200, 302, 200, 200, 200, 302, 200]
+    assert "Thank you" in seen[-1].content.decode()
+    for response in seen:
+        html = response.content.decode()
+        assert token not in html and token not in response.get("Location", "")
+        for action in re.findall(r'<form[^>]*action="([^"]*)"', html):
+            assert action == url_of(recipient)
+    continue_link = re.search(r'href="([^"]+)">Continue now', seen[4].content.decode())
+    assert continue_link.group(1) == url_of(recipient)
+
+
+def test_answering_anonymously_creates_no_server_session(client, recipient):
+    open_link(client, recipient)
+    post(client, recipient, 1, "next", gender="alien")  # refused, shown again
+    post(client, recipient, 1, "save", gender="female")
+    client.cookies.clear()  # back later, in another browser
+    open_link(client, recipient)
+    answer_everything(client, recipient)
+    client.get(reverse("survey_answer:thanks"))
+
+    assert Response.objects.count() == 1
+    assert Session.objects.count() == 0
+
+
+def test_answering_while_signed_in_leaves_the_session_untouched(client, recipient):
+    """The session is saved on every request elsewhere; its time would mark the answer's."""
+    client.force_login(UserFactory())
+    row = Session.objects.get()
+    Session.objects.filter(pk=row.pk).update(expire_date=row.expire_date - timedelta(minutes=5))
+    before = Session.objects.get()
+
+    open_link(client, recipient)
+    answer_everything(client, recipient)
+    client.get(reverse("survey_answer:thanks"))
+
+    assert Response.objects.count() == 1
+    assert list(Session.objects.values_list("pk", "expire_date", "session_data")) == [
+        (before.pk, before.expire_date, before.session_data)
+    ]
+
+
+class UserAfterwards:
+    """A middleware that asks, once the page is made, who the visitor is (as a header)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response["X-Signed-In"] = str(request.user.is_authenticated)
+        return response
+
+
+def test_later_middleware_still_knows_the_visitor(client, recipient, settings):
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, f"{__name__}.UserAfterwards"]
+    client.force_login(UserFactory())
+
+    exchanged = client.get(link_of(recipient))
+    page = client.get(exchanged["Location"])
+    saved = post(client, recipient, 1, "save", gender="female")
+
+    assert [r["X-Signed-In"] for r in (exchanged, page, saved)] == ["True"] * 3
+
+
+def test_the_page_without_its_cookie_is_refused_like_an_unknown_link(client, recipient):
+    unknown = client.get(reverse("survey_answer:answer", kwargs={"token": secrets.token_hex(20)}))
+    response = client.get(url_of(recipient))
+    assert normalised(response) == normalised(unknown)
+    assert post(client, recipient, 1, "save", gender="male").status_code == 404
+    assert fresh(recipient).draft == {}
+
+
+def test_a_tampered_cookie_is_refused_like_an_unknown_link(client, recipient):
+    unknown = normalised(client.get(reverse("survey_answer:answer", kwargs={"token": "0" * 40})))
+    exchanged = client.get(link_of(recipient))
+    (name,) = exchanged.cookies.keys()
+    value = client.cookies[name].value
+    for forged in (
+        value[:-1] + ("A" if value[-1] != "A" else "B"),  # the signature
+        token_of(recipient),  # the bare token, unsigned
+        value.replace(token_of(recipient), "0" * 40),  # another token, old signature
+    ):
+        client.cookies[name] = forged
+        assert normalised(client.get(url_of(recipient))) == unknown
+        assert normalised(post(client, recipient, 1, "save", gender="male")) == unknown
+    assert fresh(recipient).draft == {}
+
+
+def test_an_expired_cookie_is_refused_like_an_unknown_link(client, recipient, monkeypatch):
+    unknown = normalised(client.get(reverse("survey_answer:answer", kwargs={"token": "0" * 40})))
+    open_link(client, recipient)
+    assert client.get(url_of(recipient)).status_code == 200
+    later = time.time() + 13 * 3600  # the page was left open overnight
+    with monkeypatch.context() as m:
+        m.setattr(time, "time", lambda: later)
+        assert normalised(client.get(url_of(recipient))) == unknown
+        assert normalised(post(client, recipient, 1, "save", gender="male")) == unknown
+    assert fresh(recipient).draft == {}
+    # Opening the e-mailed link again starts a new visit.
+    assert open_link(client, recipient).status_code == 200
+
+
+def test_each_page_renews_the_cookie(client, recipient):
+    (name,) = client.get(link_of(recipient)).cookies.keys()
+    page = client.get(url_of(recipient))
+    saved = post(client, recipient, 1, "next", gender="female")
+    for response in (page, saved):
+        cookie = response.cookies[name]
+        assert int(cookie["max-age"]) > 0 and cookie["path"] == url_of(recipient)
+
+
+def test_two_surveys_in_one_browser_keep_their_own_links(
+    client, program, coordinator, recipient
+):
+    other = open_wave(program, coordinator, name="Follow-up").recipients.order_by("pk").first()
+    open_link(client, recipient)
+    open_link(client, other)
+
+    post(client, recipient, 1, "next", gender="female")
+    post(client, other, 1, "next", gender="male")
+
+    assert fresh(recipient).draft == {"gender": "female"}
+    assert fresh(other).draft == {"gender": "male"}
+
+
+def test_a_cookie_of_one_wave_does_not_open_another(client, program, coordinator, recipient):
+    other = open_wave(program, coordinator, name="Follow-up").recipients.order_by("pk").first()
+    unknown = normalised(client.get(reverse("survey_answer:answer", kwargs={"token": "0" * 40})))
+    (value,) = [m.value for m in client.get(link_of(recipient)).cookies.values()]
+    (other_name,) = Client().get(link_of(other)).cookies.keys()
+    # The first wave's signed value under the other wave's cookie, sent to the other's page.
+    client.cookies.clear()
+    client.cookies[other_name] = value
+    assert normalised(client.get(url_of(other))) == unknown
+    assert normalised(post(client, other, 1, "save", gender="male")) == unknown
+    assert fresh(other).draft == {} and fresh(recipient).draft == {}
+
+
+def test_no_token_reaches_the_logs_in_a_whole_answer_flow(client, recipient, caplog):
+    caplog.set_level(logging.DEBUG)
+    token = token_of(recipient)
+    # Mistakes on the way: a truncated or extended address, a wrong method, a forged form.
+    client.get(link_of(recipient) + "extra/")
+    client.put(link_of(recipient))
+    Client(enforce_csrf_checks=True).post(link_of(recipient), {"page": 1})
+    client.get(reverse("survey_answer:answer", kwargs={"token": "f" * 40}))
+    open_link(client, recipient)
+    post(client, recipient, 1, "save", gender="female")
+    answer_everything(client, recipient)
+    client.get(reverse("survey_answer:thanks"))
+    client.get(link_of(recipient))  # used now: refused
+
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("Not Found: /s/") for m in messages)  # logged, without the token
+    assert any(m.startswith("Method Not Allowed (PUT): /s/") for m in messages)
+    assert any(m.startswith("Forbidden (CSRF") for m in messages)
+    assert [m for m in messages if token in m or "f" * 40 in m] == []
+    assert token not in caplog.text
+
+
+# --- Answering ------------------------------------------------------------------------------
+
+
+def test_next_saves_the_page_into_the_draft_and_moves_on(answering, recipient):
+    client = answering
     response = post(client, recipient, 1, "next", gender="female", group="Tuesday group")
     assert response.status_code == 302
     assert response["Location"] == url_of(recipient)
@@ -102,7 +337,8 @@ def test_next_saves_the_page_into_the_draft_and_moves_on(client, recipient):
     assert 'value="back"' in html
 
 
-def test_leaving_and_coming_back_resumes_at_the_saved_page_with_answers(client, recipient):
+def test_leaving_and_coming_back_resumes_at_the_saved_page_with_answers(answering, recipient):
+    client = answering
     post(client, recipient, 1, "next", gender="male")
     response = post(client, recipient, 2, "save", skill_empathy="4", skill_blind_spots="2")
     assert response["Location"] == url_of(recipient) + "?saved=1"
@@ -110,13 +346,14 @@ def test_leaving_and_coming_back_resumes_at_the_saved_page_with_answers(client, 
     assert "Your answers so far are saved." in saved
 
     client.cookies.clear()  # another browser, the same link
-    html = client.get(url_of(recipient)).content.decode()
+    html = open_link(client, recipient).content.decode()
     assert "Section 2 of 5" in html
     assert checked(html, "skill_empathy") == ["4"]
     assert checked(html, "skill_blind_spots") == ["2"]
 
 
-def test_back_keeps_the_page_and_returns_to_the_previous_one(client, recipient):
+def test_back_keeps_the_page_and_returns_to_the_previous_one(answering, recipient):
+    client = answering
     post(client, recipient, 1, "next", gender="nonbinary")
     post(client, recipient, 2, "back", skill_empathy="5")
     rec = fresh(recipient)
@@ -127,21 +364,22 @@ def test_back_keeps_the_page_and_returns_to_the_previous_one(client, recipient):
     assert checked(html, "gender") == ["nonbinary"]
 
 
-def test_a_cleared_answer_leaves_the_draft(client, recipient):
-    post(client, recipient, 1, "next", gender="female", clinician_type="nurse")
-    post(client, recipient, 1, "next", gender="", clinician_type="nurse")
+def test_a_cleared_answer_leaves_the_draft(answering, recipient):
+    post(answering, recipient, 1, "next", gender="female", clinician_type="nurse")
+    post(answering, recipient, 1, "next", gender="", clinician_type="nurse")
     assert fresh(recipient).draft == {"clinician_type": "nurse"}
 
 
-def test_page_parameter_moves_between_pages_within_bounds(client, recipient):
+def test_page_parameter_moves_between_pages_within_bounds(answering, recipient):
+    client = answering
     assert "Section 3 of 5" in client.get(url_of(recipient) + "?page=3").content.decode()
     for bad in ("0", "6", "-1", "two"):
         html = client.get(f"{url_of(recipient)}?page={bad}").content.decode()
         assert "Section 1 of 5" in html  # the saved page
 
 
-def test_an_invalid_value_is_refused_with_a_message_and_the_rest_is_kept(client, recipient):
-    response = post(client, recipient, 1, "next", gender="alien", clinician_type="nurse")
+def test_an_invalid_value_is_refused_with_a_message_and_the_rest_is_kept(answering, recipient):
+    response = post(answering, recipient, 1, "next", gender="alien", clinician_type="nurse")
     html = response.content.decode()
     assert response.status_code == 200
     assert "Some answers need your attention." in html
@@ -152,9 +390,9 @@ def test_an_invalid_value_is_refused_with_a_message_and_the_rest_is_kept(client,
     assert rec.draft == {} and rec.draft_page == 0 and rec.draft_saved_at is None
 
 
-def test_too_long_free_text_is_refused_and_kept_as_typed(client, recipient):
+def test_too_long_free_text_is_refused_and_kept_as_typed(answering, recipient):
     text = "a" * 4001
-    response = post(client, recipient, 5, "save", open_unique=text, open_other=CLEAN_TEXT)
+    response = post(answering, recipient, 5, "save", open_unique=text, open_other=CLEAN_TEXT)
     html = response.content.decode()
     assert response.status_code == 200
     assert "is longer than 4000 characters" in html
@@ -162,7 +400,10 @@ def test_too_long_free_text_is_refused_and_kept_as_typed(client, recipient):
     assert fresh(recipient).draft == {}
 
 
-def test_identifiers_in_free_text_warn_then_keep_as_written_continues(client, recipient, caplog):
+def test_identifiers_in_free_text_warn_then_keep_as_written_continues(
+    answering, recipient, caplog
+):
+    client = answering
     caplog.set_level(logging.DEBUG)
     response = post(client, recipient, 5, "save", open_unique=PHI_TEXT)
     html = response.content.decode()
@@ -184,13 +425,14 @@ def test_identifiers_in_free_text_warn_then_keep_as_written_continues(client, re
     assert "Alvarez" not in caplog.text
 
 
-def test_clean_free_text_passes_without_a_warning(client, recipient):
-    response = post(client, recipient, 5, "save", open_improve=CLEAN_TEXT)
+def test_clean_free_text_passes_without_a_warning(answering, recipient):
+    response = post(answering, recipient, 5, "save", open_improve=CLEAN_TEXT)
     assert response.status_code == 302
     assert fresh(recipient).draft == {"open_improve": CLEAN_TEXT}
 
 
 def answer_everything(client, recipient) -> dict[str, str]:
+    """All five pages through the wave's address (the browser has opened the link)."""
     pages = [
         {"gender": "female", "clinician_type": "physician", "group": "Tuesday group"},
         {"skill_empathy": "4", "skill_self_reflection": "5"},
@@ -206,7 +448,8 @@ def answer_everything(client, recipient) -> dict[str, str]:
     return {k: v for page in pages for k, v in page.items()}
 
 
-def test_submit_in_an_anonymous_wave_stores_an_unlinked_response(client, recipient):
+def test_submit_in_an_anonymous_wave_stores_an_unlinked_response(answering, recipient):
+    client = answering
     given = answer_everything(client, recipient)
     thanks = client.get(reverse("survey_answer:thanks"))
     assert "Your answers have been received." in thanks.content.decode()
@@ -225,9 +468,18 @@ def test_submit_in_an_anonymous_wave_stores_an_unlinked_response(client, recipie
     assert not waves.link_usable(rec)
 
 
+def test_submitting_forgets_the_cookie(client, recipient):
+    (name,) = client.get(link_of(recipient)).cookies.keys()
+    response = post(client, recipient, 5, "submit", open_unique=CLEAN_TEXT)
+    assert response.status_code == 302
+    cookie = response.cookies[name]
+    assert cookie.value == "" and cookie["path"] == url_of(recipient)
+
+
 def test_submit_in_a_confidential_wave_links_the_response(client, program, coordinator, group):
     wave = open_wave(program, coordinator, name="Follow-up", mode=Wave.Mode.CONFIDENTIAL)
     rec = wave.recipients.first()
+    open_link(client, rec)
     given = answer_everything(client, rec)
     response = Response.objects.get()
     assert response.answers == given
@@ -236,12 +488,12 @@ def test_submit_in_a_confidential_wave_links_the_response(client, program, coord
 
 
 def test_the_form_states_the_mode(client, program, coordinator, recipient):
-    html = client.get(url_of(recipient)).content.decode()
+    html = open_link(client, recipient).content.decode()
     assert "Your answers are stored without your name" in html
     assert "linked to your name" not in html
 
     wave = open_wave(program, coordinator, name="Follow-up", mode=Wave.Mode.CONFIDENTIAL)
-    html = client.get(url_of(wave.recipients.first())).content.decode()
+    html = open_link(client, wave.recipients.first()).content.decode()
     assert "Your answers are linked to your name so that the program can follow up" in html
     assert "stored without your name" not in html
 
@@ -260,7 +512,7 @@ def test_a_required_question_is_enforced_at_submit_on_its_page(client, program, 
     GroupMembershipFactory(group=GroupFactory(program=program))
     wave = open_wave(program, coordinator, instrument=instrument)
     rec = wave.recipients.first()
-    html = client.get(url_of(rec)).content.decode()
+    html = open_link(client, rec).content.decode()
     assert "required" in html and "Every question may be skipped." not in html
 
     post(client, rec, 1, "next")
@@ -278,12 +530,18 @@ def test_a_required_question_is_enforced_at_submit_on_its_page(client, program, 
 
 
 def test_a_second_submission_through_a_used_link_is_refused(client, recipient):
+    open_link(client, recipient)
+    cookies = {name: morsel.value for name, morsel in client.cookies.items()}
     answer_everything(client, recipient)
+    # The same browser, its cookie put back, or the e-mailed link opened again.
+    for name, value in cookies.items():
+        client.cookies[name] = value
     response = post(client, recipient, 5, "submit", open_other=CLEAN_TEXT)
     assert response.status_code == 404
     assert REFUSED_HEADING in response.content.decode()
     assert Response.objects.count() == 1
     assert post(client, recipient, 1, "save", gender="male").status_code == 404
+    assert client.get(link_of(recipient)).status_code == 404
     assert fresh(recipient).draft == {}
 
 
@@ -300,6 +558,7 @@ def test_unknown_used_and_closed_links_get_one_identical_page(
 ):
     caplog.set_level(logging.DEBUG)
     used, spare = wave.recipients.order_by("pk")[:2]
+    open_link(client, used)
     answer_everything(client, used)
 
     closed_early = open_wave(program, coordinator, name="Closed early")
@@ -308,11 +567,15 @@ def test_unknown_used_and_closed_links_get_one_identical_page(
     Wave.objects.filter(pk=past_date.pk).update(closes_at=timezone.now() - timedelta(minutes=1))
 
     paths = {
-        "used": url_of(used),
-        "closed early": url_of(closed_early.recipients.first()),
-        "closing date passed": url_of(past_date.recipients.first()),
+        "used": link_of(used),
+        "closed early": link_of(closed_early.recipients.first()),
+        "closing date passed": link_of(past_date.recipients.first()),
         "unknown": reverse("survey_answer:answer", kwargs={"token": secrets.token_hex(20)}),
         "not a token": reverse("survey_answer:answer", kwargs={"token": "not-a-token"}),
+        "the wave's page without its cookie": url_of(spare),
+        "a page of no wave": reverse(
+            "survey_answer:page", kwargs={"slug": program.slug, "wave": "no-such-wave"}
+        ),
     }
     pages = {name: normalised(client.get(path)) for name, path in paths.items()}
     reference = pages.pop("unknown")
@@ -334,22 +597,23 @@ def test_unknown_used_and_closed_links_get_one_identical_page(
 
 
 def test_a_link_that_closes_between_two_pages_is_refused_without_saving(
-    client, recipient, coordinator
+    answering, recipient, coordinator
 ):
-    post(client, recipient, 1, "next", gender="female")
+    post(answering, recipient, 1, "next", gender="female")
     waves.wave_close(wave=recipient.wave, actor=coordinator)
-    response = post(client, recipient, 2, "next", skill_empathy="3")
+    response = post(answering, recipient, 2, "next", skill_empathy="3")
     assert response.status_code == 404
     assert fresh(recipient).draft == {"gender": "female"}
 
 
 def test_a_signed_in_person_can_answer_through_the_link(client, recipient):
     client.force_login(UserFactory())
-    assert client.get(url_of(recipient)).status_code == 200
+    assert open_link(client, recipient).status_code == 200
     assert post(client, recipient, 1, "next", gender="male").status_code == 302
 
 
-def test_the_answer_page_costs_a_few_queries(client, recipient, django_assert_max_num_queries):
+def test_the_answer_page_costs_a_few_queries(answering, recipient, django_assert_max_num_queries):
+    client = answering
     post(client, recipient, 1, "next", gender="female")
     post(client, recipient, 2, "next", skill_empathy="4")
     # The link, its "used" marker, the instrument (2), the groups, the saved draft.

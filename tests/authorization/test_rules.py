@@ -1,5 +1,6 @@
 """Rules one row per URL cannot say: other groups, other people's feeds, wrong tokens, unknown
-programs; and that the matrix itself notices a refusal that changes something."""
+programs, people who left; and that the matrix itself notices a refusal that changes
+something."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ from sessions_app.models import (
 )
 from tests.factories import GroupMembershipFactory, PresentationFactory, SessionFactory
 
+from .expectations import EXPECTATIONS
 from .harness import Checks
+from .urls import project_urls
 from .world import ACTORS
 
 
@@ -193,3 +196,40 @@ def test_a_refusal_that_changes_something_is_reported(world, db):
         f"sessions_app_room (before [{room.pk}])"
     ]
     assert Room.objects.filter(pk=room.pk).exists()  # the check left the world as it was
+
+
+def _leave(actor: str, world):
+    """The participant leaves their group, or the facilitator stops facilitating it, today."""
+    from sessions_app.models import FacilitatorAssignment, GroupMembership
+
+    def leave() -> None:
+        today = timezone.localdate()
+        user = world.users[actor]
+        GroupMembership.objects.filter(clinician__user=user).update(left_on=today)
+        FacilitatorAssignment.objects.filter(facilitator__user=user).update(ends_on=today)
+
+    return leave
+
+
+def _program_urls() -> list[str]:
+    names, _ = project_urls()
+    return sorted(name for name, params in names.items() if "slug" in params)
+
+
+@pytest.mark.parametrize("name", _program_urls())
+def test_someone_who_left_the_program_gets_what_an_outsider_gets(
+    name, world, db, authorization_counts
+):
+    expect = EXPECTATIONS[name]
+    side = world.alpha
+    path_ = reverse(name, kwargs=expect.kwargs(side))
+    checks = Checks(world, authorization_counts, "matrix")
+    for actor in ("participant", "facilitator"):
+        user = world.users[actor]
+        setups = (_leave(actor, world),) + ((lambda: expect.setup(side),) if expect.setup else ())
+        for method, row_ in (("GET", expect.get), ("POST", expect.post)):
+            checks.expect(
+                actor, method, path_, row_["other_coordinator"], setups=setups,
+                data=lambda user=user: expect.data(side, user),
+            )  # fmt: skip
+    checks.assert_none()

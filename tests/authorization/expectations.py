@@ -240,6 +240,7 @@ def _program(side, user) -> dict:
         "name": "Renamed program", "department": "Medicine", "institution": "Riverside",
         "academic_year": "2026-2027", "timezone": "America/New_York", "eligible_clinicians": 40,
         "sessions_per_year_min": 6, "sessions_per_year_max": 10, "format": "ccdg60",
+        "small_cell_k": 5, "small_cell_k_reason": "",
     }  # fmt: skip
 
 

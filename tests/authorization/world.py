@@ -281,6 +281,19 @@ def _outbox(program, participant_clinician) -> dict:
     }
 
 
+def survey_link(wave, clinician):
+    """``clinician``'s single-use link to ``wave``."""
+    from surveys import waves as survey_waves
+    from surveys.models import WaveRecipient
+
+    link = WaveRecipient(
+        wave=wave, clinician=clinician, email=clinician.email, nonce=secrets.token_hex(16)
+    )
+    link.token_hash = survey_waves.token_hash(survey_waves.link_token(link))
+    link.save()
+    return link
+
+
 def _survey(program, participant_clinician, people) -> dict:
     """An open anonymous online wave with the participant's link, one response, an uploaded
     CSV awaiting confirmation, a finished and a failed analysis, a coding theme with its two
@@ -290,7 +303,7 @@ def _survey(program, participant_clinician, people) -> dict:
     from analysis.runs import run_create, run_execute
     from surveys import responses_csv
     from surveys import waves as survey_waves
-    from surveys.models import Wave, WaveRecipient
+    from surveys.models import Wave
     from surveys.services import builtin_instrument
     from tests.factories import ResponseFactory, WaveFactory
 
@@ -300,14 +313,7 @@ def _survey(program, participant_clinician, people) -> dict:
         slug=f"{program.slug}-spring", opens_at=now - timedelta(days=1),
         closes_at=now + timedelta(days=14), audience=Wave.Audience.ALL_ACTIVE,
     )  # fmt: skip
-    link = WaveRecipient(
-        wave=wave,
-        clinician=participant_clinician,
-        email=participant_clinician.email,
-        nonce=secrets.token_hex(16),
-    )
-    link.token_hash = survey_waves.token_hash(survey_waves.link_token(link))
-    link.save()
+    link = survey_link(wave, participant_clinician)
     response = ResponseFactory(
         wave=wave,
         source="online",
@@ -354,8 +360,9 @@ def _survey(program, participant_clinician, people) -> dict:
 
 def add_every_other_kind(side: Side) -> None:
     """The rows no page of the matrix is addressed by, so that the program holds every kind:
-    RSVPs, attendance, absences, take-home points, a refreshment order, a room booking, a
-    program feed, an agreement, codes and a consensus, reminder settings, an opt-out."""
+    survey drafts and answers, RSVPs, attendance, absences, take-home points, a refreshment
+    order, a room booking, a program feed, an agreement, codes and a consensus, reminder
+    settings, an opt-out."""
     from analysis import coding
     from ccdg.outbox import services as outbox_services
     from ccdg.outbox.services import unsubscribe_resolve
@@ -363,6 +370,14 @@ def add_every_other_kind(side: Side) -> None:
     from tests.factories import ResponseFactory
 
     past = side.past_session
+    from surveys import waves as survey_waves
+
+    # A link with answers saved, and one used to answer.
+    saving = survey_link(side.wave, side.clinician)
+    survey_waves.draft_save(recipient=saving, answers={"skill_empathy": "3"}, page=0)
+    survey_waves.response_submit(
+        recipient=survey_link(side.wave, side.mover), answers={"skill_empathy": "5"}
+    )
     RsvpFactory(session=side.session, clinician=side.participant_clinician)
     AttendanceFactory(session=past, clinician=side.participant_clinician)
     FacilitatorAbsenceFactory(session=side.invitation.session, facilitator=side.lead)

@@ -86,6 +86,8 @@ class Expect:
     ``acts``: a POST answered as expected with a success (2xx, 3xx) changes the database; when
     False, no POST changes anything. ``done``: where a permitted POST redirects to.
     ``setup`` brings the program into the state the POST acts on (a running session, say).
+    ``via``: a page the same visitor opens first, for pages that need what it leaves in the
+    browser (an e-mailed link that trades its token for a cookie, say).
     """
 
     get: Row | None = None
@@ -95,6 +97,7 @@ class Expect:
     acts: bool = False
     done: Callable[[object], str] | None = None
     setup: Callable[[object], None] | None = None
+    via: Callable[[object], str] | None = None
 
 
 class WriteLog:
@@ -232,13 +235,16 @@ def send(
     data: Callable[[], dict] | None = None,
     setups: tuple[Callable[[], object], ...] = (),
     after: Callable[[], object] | None = None,
+    via: str | None = None,
 ) -> Result:
-    """``method`` ``path`` as ``actor``; the database is as it was afterwards. ``after`` is
-    called with the database as the request left it."""
+    """``method`` ``path`` as ``actor`` (who opened ``via`` first); the database is as it was
+    afterwards. ``after`` is called with the database as the request left it."""
     with transaction.atomic():
         for setup in setups:
             setup()
         client = world.client(actor)
+        if via is not None:
+            client.get(via)
         body = data() if data is not None else {}
         log = WriteLog()
         result = Result(response=None, error="", changed=[])
@@ -290,13 +296,14 @@ class Checks:
         data: Callable[[], dict] | None = None,
         setups: tuple = (),
         done: Callable[[], str] | None = None,
+        via: str | None = None,
     ) -> Result:
         """One combination: the answer is ``expected``; a refusal changes nothing; a permitted
         POST changes something if ``acts`` (and leads to ``done``), nothing otherwise."""
         self.count()
         label = f"{method} {path} as {actor}"
         result = send(world=self.world, actor=actor, method=method, path=path, data=data,
-                      setups=setups, after=done)  # fmt: skip
+                      setups=setups, after=done, via=via)  # fmt: skip
         if result.response is None:
             self.fail(label, f"expected {show(expected)}, got {result.error}")
             return result

@@ -234,11 +234,11 @@ def send(
     *,
     data: Callable[[], dict] | None = None,
     setups: tuple[Callable[[], object], ...] = (),
-    after: Callable[[], object] | None = None,
+    after: Callable[[object], object] | None = None,
     via: str | None = None,
 ) -> Result:
     """``method`` ``path`` as ``actor`` (who opened ``via`` first); the database is as it was
-    afterwards. ``after`` is called with the database as the request left it."""
+    afterwards. ``after`` is called with the response, the database as the request left it."""
     with transaction.atomic():
         for setup in setups:
             setup()
@@ -257,7 +257,7 @@ def send(
                         response = client.post(path, body)
                 written = snapshot(log.tables)
                 if after is not None:
-                    result.after = after()
+                    result.after = after(response)
                 transaction.set_rollback(True)
         except Exception as exc:  # noqa: BLE001 - a server error is a finding, reported
             result.error = f"500 ({type(exc).__name__}: {exc})"
@@ -302,8 +302,9 @@ class Checks:
         POST changes something if ``acts`` (and leads to ``done``), nothing otherwise."""
         self.count()
         label = f"{method} {path} as {actor}"
+        where = (lambda r: done() if r.status_code == 302 else None) if done else None
         result = send(world=self.world, actor=actor, method=method, path=path, data=data,
-                      setups=setups, after=done, via=via)  # fmt: skip
+                      setups=setups, after=where, via=via)  # fmt: skip
         if result.response is None:
             self.fail(label, f"expected {show(expected)}, got {result.error}")
             return result

@@ -212,10 +212,10 @@ def _send_export(world, actor: str, method: str, key: str, params: dict, since: 
     if method == "GET":
         query = "&".join(f"{k}={v}" for k, v in params.items())
         path = reverse("reports:download_now", kwargs=kwargs) + "?" + query
-        return path, send(world, actor, "GET", path, after=lambda: _exports_made(since))
+        return path, send(world, actor, "GET", path, after=lambda response: _exports_made(since))
     path = reverse("reports:request", kwargs=kwargs)
     return path, send(
-        world, actor, "POST", path, data=lambda: params, after=lambda: _exports_made(since)
+        world, actor, "POST", path, data=lambda: params, after=lambda response: _exports_made(since)
     )
 
 

@@ -28,3 +28,23 @@ def coordinator_client(client, coordinator):
 @pytest.fixture
 def staff_user(db):
     return UserFactory(is_staff=True, is_superuser=True)
+
+
+# How many combinations the authorization matrix (tests/authorization/) checked, by kind; the
+# total is printed at the end of the run.
+AUTHORIZATION_COUNTS = pytest.StashKey[dict]()
+
+
+@pytest.fixture(scope="session")
+def authorization_counts(pytestconfig) -> dict:
+    return pytestconfig.stash.setdefault(AUTHORIZATION_COUNTS, {})
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    counts = config.stash.get(AUTHORIZATION_COUNTS, None)
+    if counts:
+        terminalreporter.write_line(
+            f"authorization matrix: {counts.get('matrix', 0)} combinations (URLs x actors x "
+            f"methods), {counts.get('cross-program', 0)} cross-program, "
+            f"{counts.get('admin', 0)} admin"
+        )

@@ -2,9 +2,9 @@
 ``Cache-Control: private, no-store``, so neither a shared proxy nor the browser's disk cache
 keeps a copy (docs/operations.md, "Security settings at a glance"). Static files stay cacheable.
 
-Every URL pattern of the project is requested, with the URLs, actors and rows of the
-authorization matrix (tests/test_authorization_matrix.py), so a new page is covered as soon as
-the matrix knows how to open it.
+Every URL pattern of the project is requested, with the URLs and the world of the
+authorization matrix (this package), so a new page is covered as soon as the matrix knows how to
+open it.
 """
 
 from __future__ import annotations
@@ -14,11 +14,9 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from analysis import exports
-from tests import test_authorization_matrix as matrix
-from tests.factories import ClinicianFactory, OutboxMessageFactory
+from tests.factories import ClinicianFactory
 
-# The matrix's world: a program with a user of every role and a row of every kind.
-world = matrix.world
+from .expectations import EXPECTATIONS
 
 
 def directives(response) -> set[str]:
@@ -32,56 +30,58 @@ def not_kept(response) -> bool:
 
 
 @pytest.mark.parametrize("actor", ["coordinator", "staff", "anonymous"])
-def test_every_page_is_sent_private_and_not_stored(client, world, actor):
-    user = world.users[actor]
-    if user is not None:
-        client.force_login(user)
-    # The outbox pages' row, about the world's session (the matrix makes one on first use).
-    OutboxMessageFactory(program=world.program, status="failed", object_id=world.session.pk)
-    names, _unnamed = matrix.project_url_names()
+def test_every_page_is_sent_private_and_not_stored(world, db, actor):
+    side = world.alpha
     checked, kept = 0, []
-
-    for name in sorted(names):
-        path = matrix.url_for(name, world)
+    for name, expect in sorted(EXPECTATIONS.items()):
+        client = world.client(actor)
+        if expect.via:
+            client.get(expect.via(side))
+        path = reverse(name, kwargs=expect.kwargs(side))
         response = client.get(path)
         checked += 1
         if not not_kept(response):
             kept.append(f"{name} {path} ({response.status_code}): {response.get('Cache-Control')}")
 
     assert kept == [], f"{len(kept)} of {checked} responses may be cached:\n" + "\n".join(kept)
+    assert checked == len(EXPECTATIONS)
 
 
-def test_a_form_post_and_its_error_page_are_not_stored(client, world):
-    client.force_login(world.users["coordinator"])
-    path = matrix.url_for("sessions_app:clinician_edit", world)
+def test_a_form_post_and_its_error_page_are_not_stored(world, db):
+    client = world.client("coordinator")
+    side = world.alpha
+    ids = {"slug": side.slug, "pk": side.clinician.pk}
+    edit = reverse("sessions_app:clinician_edit", kwargs=ids)
+    deactivate = reverse("sessions_app:clinician_deactivate", kwargs=ids)
 
-    refused = client.post(path, {"email": "not an address"})
-    done = client.post(matrix.url_for("sessions_app:clinician_deactivate", world))
+    refused = client.post(edit, {"email": "not an address"})
+    done = client.post(deactivate)
 
     assert (refused.status_code, not_kept(refused)) == (200, True)
     assert (done.status_code, not_kept(done)) == (302, True)
 
 
-def _kind_params(kind, world) -> dict:
+def _kind_params(kind, side) -> dict:
     params = {"format": kind.formats[0]} if kind.formats else {}
     if kind.group in ("Survey", "Analysis"):
-        params["wave"] = matrix._survey(world)["wave"].slug
+        params["wave"] = side.wave.slug
     if kind.key.endswith("certificate"):
-        params["clinician"] = world.participant_clinician.pk
+        params["clinician"] = side.participant_clinician.pk
     return params
 
 
-def test_every_export_download_is_private_and_not_stored(client, world):
-    client.force_login(world.users["coordinator"])
-    ClinicianFactory(program=world.program)
-    slug = world.program.slug
+def test_every_export_download_is_private_and_not_stored(world, db):
+    side = world.alpha
+    client = world.client("coordinator")
+    ClinicianFactory(program=side.program)
+    slug = side.slug
     downloads = {
         "roster page": reverse("sessions_app:roster_export", kwargs={"slug": slug}),
         "credit page": reverse("sessions_app:credit_export", kwargs={"slug": slug}),
     }
-    kinds = exports.kinds_for(world.users["coordinator"], world.program)
+    kinds = exports.kinds_for(world.users["coordinator"], side.program)
     for kind in kinds:
-        params = _kind_params(kind, world)
+        params = _kind_params(kind, side)
         if kind.background:
             job_page = client.post(
                 reverse("reports:request", kwargs={"slug": slug, "key": kind.key}), params

@@ -206,6 +206,8 @@ class OutboxMessage(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped"
+        # No longer produced: an expired lease puts the row back to pending (migration 0007
+        # moved the old ones back). Kept so old reports and audit entries still read.
         STUCK = "stuck", "Stuck in sending"
 
     class Recipient(models.TextChoices):
@@ -233,6 +235,13 @@ class OutboxMessage(models.Model):
     enqueued_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The claim's lease: who is sending the row ("host:pid:random", unique per claim) and until
+    # when. An outcome counts only from the lease holder; an expired lease goes back to pending.
+    lease_owner = models.CharField(max_length=100, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # The Message-ID header of every attempt (derived from the row, no personal data): a second
+    # copy after a crash is recognisable as the same message.
+    message_id = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["due_at", "id"]

@@ -334,6 +334,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The outbox (docs/reminders.md): retries of a refused or unreachable SMTP server, with
+# exponential backoff from this many seconds; a claimed row's lease (longer than the SMTP
+# timeout: when it expires without an outcome the scan puts the row back to pending); the
+# scan's interval; an enqueued row still pending after the lost limit is enqueued again (its
+# task was lost with the broker): about one scan interval, so recovery takes minutes.
+OUTBOX_MAX_ATTEMPTS = env.int("CCDG_OUTBOX_MAX_ATTEMPTS", default=5)
+OUTBOX_RETRY_BACKOFF = env.int("CCDG_OUTBOX_RETRY_BACKOFF", default=60)
+OUTBOX_LEASE_SECONDS = env.int("CCDG_OUTBOX_LEASE_SECONDS", default=120)
+OUTBOX_SCAN_SECONDS = env.int("CCDG_OUTBOX_SCAN_SECONDS", default=60)
+OUTBOX_LOST_SECONDS = env.int("CCDG_OUTBOX_LOST_SECONDS", default=90)
+# Each SMTP socket operation gives up after this long (Django's default is to wait forever),
+# well inside the lease, so a worker does not still talk to the server after its lease expired.
+EMAIL_TIMEOUT = vars().get("EMAIL_TIMEOUT") or env.int("CCDG_EMAIL_TIMEOUT", default=30)
+
 CELERY_BEAT_SCHEDULE = {
     "housekeeping": {
         "task": "ccdg.housekeeping",
@@ -345,7 +359,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "reminders-scan": {
         "task": "ccdg.reminders_scan",
-        "schedule": timedelta(minutes=5),
+        "schedule": timedelta(seconds=OUTBOX_SCAN_SECONDS),
     },
     # Anonymous waves: who has answered is recorded in batches of at least k (docs/surveys.md).
     "survey-respondents": {
@@ -359,14 +373,6 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(days=1),
     },
 }
-# The outbox (docs/reminders.md): retries of a refused or unreachable SMTP server, with
-# exponential backoff from this many seconds; a row "sending" longer than the stuck limit is
-# flagged for the coordinator; an enqueued row still pending after the lost limit is enqueued
-# again (its task was lost with the broker).
-OUTBOX_MAX_ATTEMPTS = env.int("CCDG_OUTBOX_MAX_ATTEMPTS", default=5)
-OUTBOX_RETRY_BACKOFF = env.int("CCDG_OUTBOX_RETRY_BACKOFF", default=60)
-OUTBOX_STUCK_MINUTES = env.int("CCDG_OUTBOX_STUCK_MINUTES", default=15)
-OUTBOX_LOST_MINUTES = env.int("CCDG_OUTBOX_LOST_MINUTES", default=10)
 
 # --- Forms -----------------------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -49,11 +49,12 @@ def task_audit_checkpoint() -> dict[str, object]:
 
 @shared_task(name="ccdg.reminders_scan")
 def task_reminders_scan() -> dict[str, int]:
-    """Beat, every few minutes: write what is due into the outbox and enqueue it."""
+    """Beat, every minute (``OUTBOX_SCAN_SECONDS``): write what is due into the outbox, take
+    back expired leases, enqueue what waits."""
     from ccdg.outbox.scan import reminders_scan
 
     result = reminders_scan()
-    return {"created": result.created, "stuck": result.stuck, "enqueued": result.enqueued}
+    return {"created": result.created, "expired": result.expired, "enqueued": result.enqueued}
 
 
 @shared_task(name="ccdg.outbox_send", bind=True, max_retries=None, acks_late=True)

@@ -48,7 +48,7 @@ def occurrence_of(session: Session) -> str:
 @dataclass
 class ScanResult:
     created: int = 0
-    stuck: int = 0
+    expired: int = 0
     enqueued: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
 
@@ -279,14 +279,21 @@ def survey_reminders_now(wave, *, now: datetime) -> int:
     return len(recipients)
 
 
-def stuck_flag(*, now: datetime) -> int:
-    """Rows in "sending" for too long: the worker died mid-send, so the message may or may not
-    have left. They are shown to the coordinator, who decides; never resent automatically."""
-    limit = now - timedelta(minutes=settings.OUTBOX_STUCK_MINUTES)
-    return OutboxMessage.objects.filter(status=S.SENDING, claimed_at__lt=limit).update(
-        status=S.STUCK,
-        last_error="Stuck in sending: the worker stopped during delivery.",
+LEASE_EXPIRED = "lease expired"
+
+
+def leases_expire(*, now: datetime) -> int:
+    """Rows whose sender's lease ran out without an outcome (the worker died or hung) go back
+    to pending, attempts kept, and are sent again; the message may have left before the crash,
+    and the copy carries the same Message-ID. A row out of attempts fails instead, so a message
+    that kills its worker every time is not retried forever. One conditional UPDATE each: a
+    late outcome of the old holder no longer matches (``sending._finish``)."""
+    expired = OutboxMessage.objects.filter(status=S.SENDING, lease_expires_at__lt=now)
+    gone = dict(lease_owner="", lease_expires_at=None, last_error=LEASE_EXPIRED)
+    failed = expired.filter(attempts__gte=settings.OUTBOX_MAX_ATTEMPTS).update(
+        status=S.FAILED, **gone
     )
+    return failed + expired.update(status=S.PENDING, enqueued_at=None, **gone)
 
 
 def paused_program_ids() -> QuerySet:
@@ -299,12 +306,13 @@ def enqueue_pending(*, now: datetime | None = None, queryset: QuerySet | None = 
     A row gets ``enqueued_at`` in the same transaction that locks it (SKIP LOCKED), so two scans
     at once enqueue it once; if the broker refuses, the mark is taken back and the next scan
     tries again. A row whose task vanished (the broker lost it) is enqueued again after
-    ``OUTBOX_LOST_MINUTES``; the claim in the send task makes a duplicate task harmless.
+    ``OUTBOX_LOST_SECONDS`` (about one scan interval); the claim in the send task makes a
+    duplicate task harmless.
     """
     from ccdg.tasks import task_outbox_send
 
     now = now or timezone.now()
-    lost = now - timedelta(minutes=settings.OUTBOX_LOST_MINUTES)
+    lost = now - timedelta(seconds=settings.OUTBOX_LOST_SECONDS)
     qs = OutboxMessage.objects.all() if queryset is None else queryset
     qs = (
         qs.filter(status=S.PENDING, due_at__lte=now)
@@ -340,7 +348,7 @@ def enqueue_pending(*, now: datetime | None = None, queryset: QuerySet | None = 
 
 
 def reminders_scan(*, now: datetime | None = None, enqueue: bool = True) -> ScanResult:
-    """Write the rows of everything due now, flag stuck ones, enqueue what waits."""
+    """Write the rows of everything due now, take back expired leases, enqueue what waits."""
     now = now or timezone.now()
     result = ScanResult()
     programs = list(Program.objects.all())
@@ -358,7 +366,7 @@ def reminders_scan(*, now: datetime | None = None, enqueue: bool = True) -> Scan
         result.by_kind[row.kind] = result.by_kind.get(row.kind, 0) + 1
     with transaction.atomic():
         result.created = rows_create(builder.rows)
-        result.stuck = stuck_flag(now=now)
+        result.expired = leases_expire(now=now)
     if enqueue:
         # After commit (at once outside a transaction): a worker must find the rows.
         def run() -> None:
@@ -396,8 +404,8 @@ __all__ = [
     "enqueue_pending",
     "occurrence_of",
     "reminders_scan",
+    "leases_expire",
     "rows_for_event",
-    "stuck_flag",
     "survey_invitations_now",
     "survey_recipients",
     "survey_reminders_now",

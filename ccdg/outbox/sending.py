@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import secrets
 import smtplib
+import socket
 import threading
 import time
 from datetime import timedelta
+from email.utils import parseaddr
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
 from django.core.validators import validate_email
+from django.db.models import F
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from ccdg.models import OutboxMessage, OutboxOptOut
 from sessions_app.models import Presentation, Session
@@ -125,13 +132,38 @@ def deliver(message) -> None:
     _held.used = time.monotonic()
 
 
-def outbox_claim(*, message_id: int) -> bool:
-    """pending -> sending, for one caller only: the UPDATE's row count says who won."""
-    return bool(
+def lease_owner_new() -> str:
+    """Who holds a claim: this host and process, and a random part unique to the claim (the
+    same worker claiming the row again later is a different holder)."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(6)}"
+
+
+def message_id_for(*, pk: int) -> str:
+    """The row's Message-ID: its id, a keyed hash of it (ids alone are guessable across
+    installations) and our mail domain; no personal data."""
+    digest = salted_hmac("ccdg.outbox.message-id", str(pk), algorithm="sha256").hexdigest()
+    _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    domain = address.rpartition("@")[2] or urlsplit(settings.BASE_URL).hostname or "localhost"
+    return f"<ccdg-outbox-{pk}.{digest[:16]}@{domain}>"
+
+
+def outbox_claim(*, message_id: int) -> str:
+    """pending -> sending, for one caller only: the UPDATE's row count says who won.
+
+    Returns the lease owner ("" when not claimed). The claim counts as an attempt, so a row
+    whose lease expired shows that a delivery may have started.
+    """
+    owner = lease_owner_new()
+    now = timezone.now()
+    claimed = (
         OutboxMessage.objects.filter(pk=message_id, status=S.PENDING)
         .exclude(program_id__in=paused_program_ids())
-        .update(status=S.SENDING, claimed_at=timezone.now())
+        .update(
+            status=S.SENDING, claimed_at=now, lease_owner=owner, attempts=F("attempts") + 1,
+            lease_expires_at=now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS),
+        )  # fmt: skip
     )
+    return owner if claimed else ""
 
 
 def _stale_reason(row: OutboxMessage) -> str:
@@ -171,8 +203,14 @@ def _stale_reason(row: OutboxMessage) -> str:
     return ""
 
 
-def _finish(row: OutboxMessage, **fields) -> None:
-    OutboxMessage.objects.filter(pk=row.pk, status__in=[S.SENDING, S.STUCK]).update(**fields)
+def _finish(row: OutboxMessage, owner: str, **fields) -> bool:
+    """Record an outcome, only while we still hold the lease: a worker that wakes up after its
+    lease expired must not overwrite what a newer claim did."""
+    return bool(
+        OutboxMessage.objects.filter(pk=row.pk, status=S.SENDING, lease_owner=owner).update(
+            lease_owner="", lease_expires_at=None, **fields
+        )
+    )
 
 
 def outbox_send(*, message_id: int) -> str:
@@ -181,39 +219,50 @@ def outbox_send(*, message_id: int) -> str:
     Raises a ``RETRYABLE`` error (after putting the row back to pending) when the SMTP server
     refused or was unreachable and attempts remain; the task retries with backoff.
     """
-    if not outbox_claim(message_id=message_id):
+    owner = outbox_claim(message_id=message_id)
+    if not owner:
         return "not claimed"
     row = OutboxMessage.objects.get(pk=message_id)
+    if not row.message_id:
+        row.message_id = message_id_for(pk=row.pk)
+        OutboxMessage.objects.filter(pk=row.pk, message_id="").update(message_id=row.message_id)
     reason = _stale_reason(row)
     if reason:
-        _finish(row, status=S.SKIPPED, skip_reason=reason)
+        _finish(row, owner, status=S.SKIPPED, skip_reason=reason)
         return "skipped"
     try:
         validate_email(row.email)
     except ValidationError:
-        _finish(row, status=S.FAILED, last_error="Invalid email address on the roster.")
+        _finish(row, owner, status=S.FAILED, last_error="Invalid email address on the roster.")
         return "failed"
     try:
         message = render_message(row).email(to=row.email)
     except Exception as exc:  # a broken (customised) template fails this row only
         logger.exception("Outbox: rendering row %s failed", row.pk)
-        _finish(row, status=S.FAILED, last_error=f"Template error: {type(exc).__name__}")
+        _finish(row, owner, status=S.FAILED, last_error=f"Template error: {type(exc).__name__}")
         return "failed"
+    # The same on every attempt: a copy sent again after a crash is the same message.
+    message.extra_headers["Message-ID"] = row.message_id
     try:
         deliver(message)
     except RETRYABLE as exc:
-        attempts = row.attempts + 1
         label = error_label(exc)
-        if attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-            _finish(row, status=S.FAILED, attempts=attempts, last_error=label)
+        if row.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+            _finish(row, owner, status=S.FAILED, last_error=label)
             return "failed"
         # Back to pending; the retry (countdown) comes first, the scan only if it is lost.
-        _finish(
-            row, status=S.PENDING, attempts=attempts, last_error=label,
-            enqueued_at=timezone.now() + timedelta(seconds=retry_delay(attempts)),
-        )  # fmt: skip
+        if not _finish(
+            row, owner, status=S.PENDING, last_error=label,
+            enqueued_at=timezone.now() + timedelta(seconds=retry_delay(row.attempts)),
+        ):  # fmt: skip
+            return "lease lost"
         raise
-    _finish(row, status=S.SENT, sent_at=timezone.now(), attempts=row.attempts + 1)
+    # send_messages returned: the server accepted the message (its final reply to DATA).
+    # Marked at once, in its own statement: a crash before this line is the only way to a
+    # second copy.
+    if not _finish(row, owner, status=S.SENT, sent_at=timezone.now()):
+        logger.warning("Outbox: row %s was sent after its lease expired", row.pk)
+        return "sent after lease"
     return "sent"
 
 

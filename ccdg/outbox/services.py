@@ -13,7 +13,7 @@ from ccdg.models import OutboxMessage, OutboxOptOut, ReminderSettings, Unsubscri
 from sessions_app.models import Program
 
 from .rendering import token_hash
-from .scan import enqueue_pending
+from .scan import LEASE_EXPIRED, enqueue_pending
 
 S = OutboxMessage.Status
 TABS = {
@@ -21,8 +21,10 @@ TABS = {
     "sent": [S.SENT],
     "failed": [S.FAILED],
     "skipped": [S.SKIPPED],
-    "stuck": [S.STUCK],
 }
+# What a coordinator may send again: a failed row, or (after confirming) one that may have
+# been delivered. A stuck row only exists in data from before leases.
+RESENDABLE = [S.FAILED, S.SENT, S.STUCK]
 PAGE = 200
 
 
@@ -63,22 +65,41 @@ def outbox_pause(*, program: Program, paused: bool, actor: Any) -> None:
             transaction.on_commit(lambda: enqueue_pending(queryset=scope))
 
 
-def outbox_resend(*, message: OutboxMessage, actor: Any) -> bool:
-    """A failed (or stuck, after the coordinator checked) row goes back to pending, at once."""
+def may_have_been_delivered(message: OutboxMessage) -> bool:
+    """Sent, or a lease expired during an attempt: the SMTP server may have accepted it."""
+    return message.status in (S.SENT, S.STUCK) or (
+        message.attempts > 0 and message.last_error == LEASE_EXPIRED
+    )
+
+
+def outbox_resend(*, message: OutboxMessage, actor: Any, confirmed: bool = False) -> str:
+    """Put a row back to pending, at once, with the same Message-ID.
+
+    Returns "queued"; "confirm" (nothing changed) for a row that may have been delivered
+    when the coordinator has not confirmed sending it again; "no" for a row that is not
+    failed or delivered (pending, being sent, skipped) or changed in the meantime.
+    """
+    if message.status not in RESENDABLE:
+        return "no"
+    possibly_delivered = may_have_been_delivered(message)
+    if possibly_delivered and not confirmed:
+        return "confirm"
     with transaction.atomic():
+        # Conditional on what the coordinator saw: a row that moved on is left alone.
         changed = OutboxMessage.objects.filter(
-            pk=message.pk, status__in=[S.FAILED, S.STUCK]
+            pk=message.pk, status=message.status, attempts=message.attempts
         ).update(
-            status=S.PENDING, attempts=0, enqueued_at=None, claimed_at=None,
+            status=S.PENDING, attempts=0, enqueued_at=None, claimed_at=None, sent_at=None,
             due_at=min(message.due_at, timezone.now()),
         )  # fmt: skip
         if changed:
             audit_record(
-                actor=actor, action="outbox.resend", obj=message, program_id=message.program_id
-            )
+                actor=actor, action="outbox.resend", obj=message, program_id=message.program_id,
+                data={"may_have_been_delivered": possibly_delivered},
+            )  # fmt: skip
             scope = OutboxMessage.objects.filter(pk=message.pk)
             transaction.on_commit(lambda: enqueue_pending(queryset=scope))
-    return bool(changed)
+    return "queued" if changed else "no"
 
 
 def unsubscribe_resolve(*, token: str) -> UnsubscribeToken | None:

@@ -78,13 +78,21 @@ def outbox_preview(request, slug, pk):
 
 @require_POST
 def outbox_resend(request, slug, pk):
+    """Send a row again. One that may have been delivered needs ``confirm=1``: without it the
+    coordinator gets a page that says so and asks, and nothing is sent."""
     program = roles.program_for_request(request, slug, PERM)
     row = _message(program, pk)
-    if services.outbox_resend(message=row, actor=request.user):
+    outcome = services.outbox_resend(
+        message=row, actor=request.user, confirmed=request.POST.get("confirm") == "1"
+    )
+    if outcome == "confirm":
+        return render(request, "ccdg/outbox/resend_confirm.html", {"program": program, "row": row})
+    if outcome == "queued":
         messages.success(request, "The message is queued again.")
     else:
-        messages.info(request, "Only a failed or stuck message can be resent.")
-    return redirect(reverse("outbox:outbox", kwargs={"slug": program.slug}) + "?tab=failed")
+        messages.info(request, "Only a failed or sent message can be sent again.")
+    tab = "failed" if row.status == OutboxMessage.Status.FAILED else "upcoming"
+    return redirect(reverse("outbox:outbox", kwargs={"slug": program.slug}) + f"?tab={tab}")
 
 
 @require_POST

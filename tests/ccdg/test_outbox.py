@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from ccdg.models import OutboxMessage, OutboxOptOut, ReminderSettings
 from ccdg.outbox.rendering import render_message, unsubscribe_token
-from ccdg.outbox.scan import reminders_scan, stuck_flag
+from ccdg.outbox.scan import leases_expire, reminders_scan
 from ccdg.outbox.sending import outbox_send
 from sessions_app import scheduling
 from sessions_app.models import Clinician, Presentation
@@ -241,15 +241,18 @@ def test_a_row_claimed_by_someone_else_is_not_sent_again(group, mailoutbox):
     assert mailoutbox == []
 
 
-def test_a_row_stuck_in_sending_is_flagged_not_resent(group, mailoutbox):
+def test_a_row_whose_lease_expired_goes_back_to_pending_and_is_sent(group, mailoutbox):
     row = OutboxMessageFactory(
-        program=group.program, status=S.SENDING, claimed_at=timezone.now() - timedelta(hours=1)
-    )
+        program=group.program, status=S.SENDING, attempts=1, lease_owner="dead-worker:1:ab",
+        claimed_at=timezone.now() - timedelta(hours=1),
+        lease_expires_at=timezone.now() - timedelta(minutes=58),
+    )  # fmt: skip
 
-    assert stuck_flag(now=timezone.now()) == 1
+    assert leases_expire(now=timezone.now()) == 1
     row.refresh_from_db()
-    assert row.status == S.STUCK
-    assert outbox_send(message_id=row.pk) == "not claimed"
+    assert (row.status, row.attempts, row.last_error) == (S.PENDING, 1, "lease expired")
+    assert outbox_send(message_id=row.pk) == "sent"
+    assert len(mailoutbox) == 1
 
 
 def test_launch_announcements_go_to_invited_clinicians(
@@ -495,7 +498,7 @@ def test_outbox_page_shows_counts_per_tab(group, coordinator_client):
     )
 
     assert response.context["counts"] == {
-        "upcoming": 0, "sent": 2, "failed": 1, "skipped": 0, "stuck": 0,
+        "upcoming": 0, "sent": 2, "failed": 1, "skipped": 0,
     }  # fmt: skip
     assert b"SMTPDataError 550" in response.content
 

@@ -16,5 +16,5 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         result = reminders_scan(enqueue=not options["no_enqueue"])
         self.stdout.write(
-            f"{result.created} new, {result.enqueued} enqueued, {result.stuck} flagged stuck"
+            f"{result.created} new, {result.enqueued} enqueued, {result.expired} expired leases"
         )

@@ -41,6 +41,7 @@ class Recorder:
 
     def __init__(self, refuse: bool = False, delay: float = 0.0):
         self.received: list[tuple[str, str]] = []
+        self.message_ids: dict[tuple[str, str], list[str]] = {}
         self.refused = 0
         self.refuse, self.delay = refuse, delay
         self.lock = threading.Lock()
@@ -51,10 +52,12 @@ class Recorder:
             return "550 5.7.1 refused by policy"
         if self.delay:
             time.sleep(self.delay)  # slow delivery, so a worker can be killed mid-batch
-        subject = message_from_bytes(envelope.content)["Subject"]
+        parsed = message_from_bytes(envelope.content)
+        subject = parsed["Subject"]
         with self.lock:
             for rcpt in envelope.rcpt_tos:
                 self.received.append((rcpt, subject))
+                self.message_ids.setdefault((rcpt, subject), []).append(parsed["Message-ID"])
         return "250 OK"
 
 
@@ -150,7 +153,9 @@ def test_two_scans_at_once_create_no_duplicates(smtp, start_worker, purge_queue)
     assert len(mailbox.received) == 44
 
 
-def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(smtp, start_worker, purge_queue):
+def test_a_worker_killed_mid_batch_loses_nothing_and_a_copy_keeps_its_message_id(
+    smtp, start_worker, purge_queue
+):
     mailbox = smtp(delay=0.05)
     arrange_group(members=60)
     reminders_scan()
@@ -160,17 +165,21 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(smtp, start_work
     worker.proc.send_signal(signal.SIGKILL)
     worker.proc.wait()
     assert len(mailbox.received) < 62, "the batch finished before the kill"
-    # The row the worker held may be left "sending": the next scans flag it, never resend it.
+    # The row the worker held stays "sending" until its lease expires; a scan after that puts
+    # it back to pending and it is sent again, with no one pressing Resend.
     worker = start_worker()
     reminders_scan(now=timezone.now() + timedelta(minutes=30))
 
     wait_until(settled, TIMEOUT, lambda: f"not delivered: {statuses()}\n{worker.output()}")
     counts = Counter(mailbox.received)
-    assert set(counts.values()) == {1}, "a message was delivered twice"
-    final = statuses()
-    assert final.get(S.STUCK, 0) <= 1
-    assert final[S.SENT] + final.get(S.STUCK, 0) == 62
-    assert len(counts) >= 61
+    assert len(counts) == 62, "a message was never delivered"
+    assert statuses() == {S.SENT: 62}
+    # At most one copy too many (the worker died after the server accepted the message and
+    # before the "sent" mark), and the copy is recognisably the same message.
+    doubled = [key for key, n in counts.items() if n > 1]
+    assert len(doubled) <= 1 and max(counts.values()) <= 2
+    for key in doubled:
+        assert len(set(mailbox.message_ids[key])) == 1
 
 
 def test_a_refusing_smtp_server_is_retried_then_shown_as_failed(

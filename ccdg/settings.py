@@ -344,6 +344,8 @@ OUTBOX_RETRY_BACKOFF = env.int("CCDG_OUTBOX_RETRY_BACKOFF", default=60)
 OUTBOX_LEASE_SECONDS = env.int("CCDG_OUTBOX_LEASE_SECONDS", default=120)
 OUTBOX_SCAN_SECONDS = env.int("CCDG_OUTBOX_SCAN_SECONDS", default=60)
 OUTBOX_LOST_SECONDS = env.int("CCDG_OUTBOX_LOST_SECONDS", default=90)
+# Rows one send task claims, renders and sends over one SMTP connection (docs/reminders.md).
+OUTBOX_BATCH_SIZE = env.int("CCDG_OUTBOX_BATCH_SIZE", default=50)
 # Each SMTP socket operation gives up after this long (Django's default is to wait forever),
 # well inside the lease, so a worker does not still talk to the server after its lease expired.
 EMAIL_TIMEOUT = vars().get("EMAIL_TIMEOUT") or env.int("CCDG_EMAIL_TIMEOUT", default=30)

@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from ccdg.models import OutboxMessage, UnsubscribeToken
+from ccdg.models import OutboxMessage, OutboxOptOut, UnsubscribeToken
 from sessions_app.calendar import calendar_bytes, event_location
 from sessions_app.models import (
     Clinician,
@@ -67,11 +67,16 @@ class Rendered:
         return message
 
 
-def unsubscribe_token(*, program_id: int, email: str) -> str:
-    """The same token for a person and program every time (derived with the secret key); only
-    its hash is stored, so a copy of the database cannot unsubscribe anyone."""
+def unsubscribe_token_value(*, program_id: int, email: str) -> str:
+    """The same token for a person and program every time (derived with the secret key)."""
     key = f"ccdg.outbox.unsubscribe:{settings.SECRET_KEY}".encode()
-    token = hmac.new(key, f"{program_id}:{email.lower()}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, f"{program_id}:{email.lower()}".encode(), hashlib.sha256).hexdigest()
+
+
+def unsubscribe_token(*, program_id: int, email: str) -> str:
+    """The person's token for the program; only its hash is stored, so a copy of the database
+    cannot unsubscribe anyone."""
+    token = unsubscribe_token_value(program_id=program_id, email=email)
     UnsubscribeToken.objects.get_or_create(
         token_hash=token_hash(token), defaults={"program_id": program_id, "email": email.lower()}
     )
@@ -91,24 +96,147 @@ def _sessions():
     return Session.objects.select_related("group__program", "room").prefetch_related("segments")
 
 
-def _session_for(row: OutboxMessage) -> Session | None:
-    if row.kind in SURVEY_KINDS:
-        return None
-    if row.kind in (K.LAUNCH, K.LAUNCH_SECOND):
-        return (
-            _sessions()
-            .filter(group__program_id=row.object_id, status="scheduled")
-            .order_by("starts_at")
-            .first()
+def _next_meeting_id(row: OutboxMessage) -> int:
+    return int(row.occurrence.split(":", 1)[1])
+
+
+@dataclass
+class Lookups:
+    """Everything rendering and the staleness check read, fetched for a whole batch of rows
+    with a fixed number of queries (not a few per message): sessions with what their ``.ics``
+    needs, which have a confirmed presenter, programs, names, opt-outs, survey links,
+    absences, and the unsubscribe tokens (stored with one INSERT)."""
+
+    sessions: dict[int, Session]
+    launch_sessions: dict[int, Session]  # program id -> its first scheduled session
+    promoted: dict[int, int]  # presentation id -> session id
+    confirmed: set[int]  # session ids with a confirmed presenter
+    programs: dict[int, Program]
+    clinicians: dict[int, str]
+    facilitators: dict[int, str]
+    opted_out: set[tuple[int, str]]
+    links: dict[tuple[int, int], object]  # (wave id, clinician id) -> WaveRecipient
+    absences: dict[int, str]  # session id -> absent facilitator's name
+    tokens: dict[tuple[int, str], str]  # (program id, email) -> unsubscribe token
+
+    @classmethod
+    def load(cls, rows: list[OutboxMessage]) -> Lookups:
+        by_kind = lambda kinds: [r for r in rows if r.kind in kinds]  # noqa: E731
+        promoted = dict(
+            Presentation.objects.filter(
+                pk__in={r.object_id for r in by_kind({K.PRESENTER_PROMOTED})}
+            ).values_list("pk", "session_id")
         )
-    if row.kind == K.PRESENTER_PROMOTED:
-        p = Presentation.objects.filter(pk=row.object_id).values_list("session_id", flat=True)
-        session_id = p.first()
-        return _sessions().filter(pk=session_id).first() if session_id is not None else None
-    if row.kind == K.NEXT_MEETING:
-        next_id = int(row.occurrence.split(":", 1)[1])
-        return _sessions().filter(pk=next_id).first()
-    return _sessions().filter(pk=row.object_id).first()
+        session_ids = {
+            r.object_id
+            for r in rows
+            if r.kind not in SURVEY_KINDS
+            and r.kind not in (K.LAUNCH, K.LAUNCH_SECOND, K.PRESENTER_PROMOTED, K.NEXT_MEETING)
+        }
+        session_ids |= {_next_meeting_id(r) for r in by_kind({K.NEXT_MEETING})}
+        session_ids |= set(promoted.values())
+        sessions = {s.pk: s for s in _sessions().filter(pk__in=session_ids)} if session_ids else {}
+        launch_sessions = {}
+        for program_id in {r.object_id for r in by_kind({K.LAUNCH, K.LAUNCH_SECOND})}:
+            first = (
+                _sessions()
+                .filter(group__program_id=program_id, status="scheduled")
+                .order_by("starts_at")
+                .first()
+            )
+            if first is not None:
+                launch_sessions[program_id] = first
+        all_sessions = [*sessions.values(), *launch_sessions.values()]
+        confirmed = set(
+            Presentation.objects.filter(
+                session_id__in={s.pk for s in all_sessions},
+                status=Presentation.Status.CONFIRMED,
+            ).values_list("session_id", flat=True)
+        ) if all_sessions else set()  # fmt: skip
+        programs = {s.group.program_id: s.group.program for s in all_sessions}
+        missing = {r.program_id for r in rows} - programs.keys()
+        if missing:
+            programs.update(Program.objects.in_bulk(missing))
+        clinician_ids = {r.recipient_id for r in rows if r.recipient_type == "clinician"}
+        facilitator_ids = {r.recipient_id for r in rows if r.recipient_type != "clinician"}
+        optional = by_kind(OPTIONAL_KINDS)
+        opted_out = set()
+        if optional:
+            opted_out = set(
+                OutboxOptOut.objects.filter(
+                    program_id__in={r.program_id for r in optional},
+                    email__in={r.email.lower() for r in optional},
+                ).values_list("program_id", "email")
+            )
+        surveys = by_kind(SURVEY_KINDS)
+        links = {}
+        if surveys:
+            from surveys.models import WaveRecipient
+
+            links = {
+                (w.wave_id, w.clinician_id): w
+                for w in WaveRecipient.objects.select_related("wave").filter(
+                    wave_id__in={r.object_id for r in surveys},
+                    clinician_id__in={r.recipient_id for r in surveys},
+                )
+            }
+        alerts = by_kind({K.BACKUP_ALERT})
+        absences = {}
+        if alerts:
+            for a in FacilitatorAbsence.objects.filter(
+                session_id__in={r.object_id for r in alerts}
+            ).select_related("facilitator"):
+                absences.setdefault(a.session_id, a.facilitator.name)
+        tokens = {
+            (r.program_id, r.email.lower()): unsubscribe_token_value(
+                program_id=r.program_id, email=r.email
+            )
+            for r in optional
+        }
+        if tokens:
+            UnsubscribeToken.objects.bulk_create(
+                [
+                    UnsubscribeToken(token_hash=token_hash(t), program_id=p, email=e)
+                    for (p, e), t in tokens.items()
+                ],
+                ignore_conflicts=True,
+            )
+        return cls(
+            sessions=sessions,
+            launch_sessions=launch_sessions,
+            promoted=promoted,
+            confirmed=confirmed,
+            programs=programs,
+            clinicians=dict(
+                Clinician.objects.filter(pk__in=clinician_ids).values_list("pk", "first_name")
+            ) if clinician_ids else {},
+            facilitators=dict(
+                Facilitator.objects.filter(pk__in=facilitator_ids).values_list("pk", "name")
+            ) if facilitator_ids else {},
+            opted_out=opted_out,
+            links=links,
+            absences=absences,
+            tokens=tokens,
+        )  # fmt: skip
+
+    def session_for(self, row: OutboxMessage) -> Session | None:
+        if row.kind in SURVEY_KINDS:
+            return None
+        if row.kind in (K.LAUNCH, K.LAUNCH_SECOND):
+            return self.launch_sessions.get(row.object_id)
+        if row.kind == K.PRESENTER_PROMOTED:
+            return self.sessions.get(self.promoted.get(row.object_id))
+        if row.kind == K.NEXT_MEETING:
+            return self.sessions.get(_next_meeting_id(row))
+        return self.sessions.get(row.object_id)
+
+    def recipient_name(self, row: OutboxMessage) -> str:
+        if row.recipient_type == OutboxMessage.Recipient.CLINICIAN:
+            return self.clinicians.get(row.recipient_id, "")
+        return self.facilitators.get(row.recipient_id, "")
+
+    def link(self, row: OutboxMessage):
+        return self.links.get((row.object_id, row.recipient_id))
 
 
 # The .ics of a session is the same for every recipient: build it once per process. The key
@@ -153,24 +281,11 @@ def session_ics(session: Session, *, name: str, confirmed: bool) -> bytes:
     return ics
 
 
-def _recipient_name(row: OutboxMessage) -> str:
-    if row.recipient_type == OutboxMessage.Recipient.CLINICIAN:
-        c = Clinician.objects.filter(pk=row.recipient_id).first()
-        return c.first_name if c else ""
-    f = Facilitator.objects.filter(pk=row.recipient_id).first()
-    return f.name if f else ""
-
-
-def _survey_context(row: OutboxMessage, context: dict, tz) -> str:
+def _survey_context(row: OutboxMessage, context: dict, tz, lookups: Lookups) -> str:
     """The wave, the recipient's own link and the closing date; returns the date as text."""
-    from surveys.models import WaveRecipient
     from surveys.waves import link_url
 
-    link = (
-        WaveRecipient.objects.select_related("wave")
-        .filter(wave_id=row.object_id, clinician_id=row.recipient_id)
-        .first()
-    )
+    link = lookups.link(row)
     if link is None:
         raise ValueError("The survey link of this message no longer exists.")
     closes = timezone.localtime(link.wave.closes_at, tz)
@@ -184,19 +299,23 @@ def _survey_context(row: OutboxMessage, context: dict, tz) -> str:
     return f"{closes:%a %b} {closes.day}"
 
 
-def render_message(row: OutboxMessage) -> Rendered:
-    """Render ``row`` as its recipient will read it. Raises on a template error."""
-    session = _session_for(row)
-    if session is not None and session.group.program_id == row.program_id:
-        program = session.group.program  # fetched with the session
-    else:
-        program = Program.objects.get(pk=row.program_id)
+def render_message(row: OutboxMessage, lookups: Lookups | None = None) -> Rendered:
+    """Render ``row`` as its recipient will read it. Raises on a template error.
+
+    ``lookups``: what a batch fetched for all its rows (``Lookups.load``); without it, fetched
+    for this row alone.
+    """
+    lookups = lookups or Lookups.load([row])
+    session = lookups.session_for(row)
+    program = lookups.programs.get(row.program_id)
+    if program is None:
+        raise Program.DoesNotExist("The program of this message no longer exists.")
     tz = zoneinfo.ZoneInfo(program.timezone)
     context: dict = {
         "row": row,
         "kind": row.kind,
         "program": program,
-        "name": _recipient_name(row),
+        "name": lookups.recipient_name(row),
         "session": session,
         "optional": row.kind in OPTIONAL_KINDS,
         "my_sessions_url": _url(reverse("sessions_app:my_sessions", kwargs={"slug": program.slug})),
@@ -209,7 +328,7 @@ def render_message(row: OutboxMessage) -> Rendered:
         start = timezone.localtime(session.starts_at, tz)
         when = f"{start:%a %b} {start.day} at {start:%H:%M}"
         group = session.group.name
-        confirmed = session.presentations.filter(status=Presentation.Status.CONFIRMED).exists()
+        confirmed = session.pk in lookups.confirmed
         context.update(
             starts=start,
             when=when,
@@ -227,16 +346,13 @@ def render_message(row: OutboxMessage) -> Rendered:
         )
         ics = session_ics(session, name=program.name, confirmed=confirmed)
     if row.kind == K.BACKUP_ALERT:
-        absence = (
-            FacilitatorAbsence.objects.filter(session_id=row.object_id)
-            .select_related("facilitator")
-            .first()
-        )
-        context["absent_name"] = absence.facilitator.name if absence else "A facilitator"
+        context["absent_name"] = lookups.absences.get(row.object_id, "A facilitator")
     if row.kind in SURVEY_KINDS:
-        when = _survey_context(row, context, tz)
+        when = _survey_context(row, context, tz, lookups)
     if row.kind in OPTIONAL_KINDS:
-        token = unsubscribe_token(program_id=program.pk, email=row.email)
+        token = lookups.tokens.get((program.pk, row.email.lower())) or unsubscribe_token(
+            program_id=program.pk, email=row.email
+        )
         link = _url(reverse("outbox:unsubscribe", kwargs={"token": token}))
         context["unsubscribe_url"] = link
         headers["List-Unsubscribe"] = f"<{link}>"

@@ -3,8 +3,8 @@
 The scan is idempotent. It computes every message whose time has come, writes one row each
 with ``bulk_create(ignore_conflicts=True)`` against the unique constraint, so running it
 twice or two at once writes nothing twice; then, after commit, it enqueues one send task per
-pending row that has no live task. Nothing is scheduled far ahead (no ETA tasks): the rows are
-the schedule, and a task lost with the broker is enqueued again by a later scan.
+batch of pending rows that have no live task. Nothing is scheduled far ahead (no ETA tasks):
+the rows are the schedule, and a task lost with the broker is enqueued again by a later scan.
 """
 
 from __future__ import annotations
@@ -301,7 +301,8 @@ def paused_program_ids() -> QuerySet:
 
 
 def enqueue_pending(*, now: datetime | None = None, queryset: QuerySet | None = None) -> int:
-    """Send tasks for pending, due rows without a live task. Call after commit.
+    """Send tasks for pending, due rows without a live task, one per ``OUTBOX_BATCH_SIZE``
+    rows (a list of ids). Call after commit.
 
     A row gets ``enqueued_at`` in the same transaction that locks it (SKIP LOCKED), so two scans
     at once enqueue it once; if the broker refuses, the mark is taken back and the next scan
@@ -309,7 +310,7 @@ def enqueue_pending(*, now: datetime | None = None, queryset: QuerySet | None = 
     ``OUTBOX_LOST_SECONDS`` (about one scan interval); the claim in the send task makes a
     duplicate task harmless.
     """
-    from ccdg.tasks import task_outbox_send
+    from ccdg.tasks import task_outbox_send_batch
 
     now = now or timezone.now()
     lost = now - timedelta(seconds=settings.OUTBOX_LOST_SECONDS)
@@ -330,10 +331,11 @@ def enqueue_pending(*, now: datetime | None = None, queryset: QuerySet | None = 
         if not ids:
             return total
         published = 0
+        size = max(settings.OUTBOX_BATCH_SIZE, 1)
         try:
-            for pk in ids:
-                task_outbox_send.delay(pk)
-                published += 1
+            for i in range(0, len(ids), size):
+                task_outbox_send_batch.delay(ids[i : i + size])
+                published += len(ids[i : i + size])
         except Exception as exc:
             # The broker is down: the rows stay pending and a later scan enqueues them.
             logger.warning("Outbox: broker refused (%s); %d rows wait", type(exc).__name__,

@@ -1,4 +1,5 @@
-"""Delivering one outbox row: claim, check it is still useful, render, send, record."""
+"""Delivering outbox rows in batches: claim, check they are still useful, render, send over
+one SMTP connection, record."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import smtplib
 import socket
 import threading
 import time
+from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import parseaddr
 from urllib.parse import urlsplit
@@ -18,14 +20,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
 from django.core.validators import validate_email
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from ccdg.models import OutboxMessage, OutboxOptOut
-from sessions_app.models import Presentation, Session
+from ccdg.models import OutboxMessage
+from sessions_app.models import Session
 
-from .rendering import render_message
+from .rendering import Lookups, render_message
 from .scan import OPTIONAL_KINDS, SURVEY_KINDS, paused_program_ids
 
 logger = logging.getLogger(__name__)
@@ -147,47 +149,73 @@ def message_id_for(*, pk: int) -> str:
     return f"<ccdg-outbox-{pk}.{digest[:16]}@{domain}>"
 
 
-def outbox_claim(*, message_id: int) -> str:
-    """pending -> sending, for one caller only: the UPDATE's row count says who won.
-
-    Returns the lease owner ("" when not claimed). The claim counts as an attempt, so a row
-    whose lease expired shows that a delivery may have started.
+def outbox_claim_batch(
+    *, message_ids: list[int], limit: int | None = None
+) -> tuple[str, list[int]]:
+    """pending -> sending for at most ``limit`` of ``message_ids`` (``OUTBOX_BATCH_SIZE``), in
+    one conditional UPDATE; each claimed row gets the same lease (this claim's owner and
+    deadline) and one more attempt, so a row whose lease expired shows that a delivery may have
+    started. On PostgreSQL the rows are chosen with ``FOR UPDATE SKIP LOCKED``: two workers
+    claiming at once take disjoint rows and neither waits for the other. Returns the owner and
+    the ids claimed ("" and [] when none).
     """
+    limit = limit or settings.OUTBOX_BATCH_SIZE
+    ids = list(dict.fromkeys(message_ids))
+    if not ids:
+        return "", []
     owner = lease_owner_new()
     now = timezone.now()
-    claimed = (
-        OutboxMessage.objects.filter(pk=message_id, status=S.PENDING)
+    expires = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    ops = connection.ops
+    candidates = (
+        OutboxMessage.objects.filter(pk__in=ids, status=S.PENDING)
         .exclude(program_id__in=paused_program_ids())
-        .update(
-            status=S.SENDING, claimed_at=now, lease_owner=owner, attempts=F("attempts") + 1,
-            lease_expires_at=now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS),
-        )  # fmt: skip
+        .order_by("pk")
     )
-    return owner if claimed else ""
+    table = OutboxMessage._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        chosen_sql, chosen_params = (
+            candidates.select_for_update(skip_locked=True).values("pk")[:limit].query
+        ).sql_with_params()
+        # The choice is a MATERIALIZED CTE: run once. As a plain ``IN (subquery)`` the planner
+        # may run it again per row, and with SKIP LOCKED each run can pick other rows, so more
+        # than ``limit`` would be claimed.
+        # Only the table name and SQL built by Django are formatted in; values are parameters.
+        sql = (
+            f"WITH chosen (id) AS MATERIALIZED ({chosen_sql}) "  # noqa: S608
+            f"UPDATE {table} SET status = %s, claimed_at = %s, lease_owner = %s, "
+            f"attempts = attempts + 1, lease_expires_at = %s "
+            f"WHERE status = %s AND id IN (SELECT id FROM chosen) RETURNING id"
+        )
+        cursor.execute(
+            sql,
+            [
+                *chosen_params, S.SENDING, ops.adapt_datetimefield_value(now), owner,
+                ops.adapt_datetimefield_value(expires), S.PENDING,
+            ],
+        )  # fmt: skip
+        claimed = sorted(pk for (pk,) in cursor.fetchall())
+    return (owner, claimed) if claimed else ("", [])
 
 
-def _stale_reason(row: OutboxMessage) -> str:
+def outbox_claim(*, message_id: int) -> str:
+    """Claim one row (see ``outbox_claim_batch``). Returns the lease owner ("" when not
+    claimed)."""
+    return outbox_claim_batch(message_ids=[message_id], limit=1)[0]
+
+
+def _stale_reason(row: OutboxMessage, lookups: Lookups, now) -> str:
     """Why a claimed row is no longer worth sending ("" when it is)."""
-    now = timezone.now()
-    if (
-        row.kind in OPTIONAL_KINDS
-        and OutboxOptOut.objects.filter(program_id=row.program_id, email=row.email.lower()).exists()
-    ):
+    if row.kind in OPTIONAL_KINDS and (row.program_id, row.email.lower()) in lookups.opted_out:
         return "The person unsubscribed from optional messages."
     if row.kind in SURVEY_KINDS:
-        from surveys.models import WaveRecipient
-
-        link = (
-            WaveRecipient.objects.select_related("wave")
-            .filter(wave_id=row.object_id, clinician_id=row.recipient_id)
-            .first()
-        )
+        link = lookups.link(row)
         if link is None or not link.wave.is_open(now):
             return "The survey had closed."
         if link.responded:
             return "The person had already answered."
     if row.kind in SESSION_KINDS:
-        session = Session.objects.filter(pk=row.object_id).first()
+        session = lookups.sessions.get(row.object_id)
         if session is None:
             return "The session no longer exists."
         if session.starts_at <= now:
@@ -195,75 +223,136 @@ def _stale_reason(row: OutboxMessage) -> str:
         cancelled = session.status == Session.Status.CANCELLED
         if cancelled and row.kind != K.SESSION_CANCELLED:
             return "The session was cancelled."
-        if (
-            row.kind == K.NO_PRESENTER
-            and session.presentations.filter(status=Presentation.Status.CONFIRMED).exists()
-        ):
+        if row.kind == K.NO_PRESENTER and session.pk in lookups.confirmed:
             return "A presenter confirmed in the meantime."
     return ""
 
 
-def _finish(row: OutboxMessage, owner: str, **fields) -> bool:
+def _finish(pks: list[int], owner: str, **fields) -> int:
     """Record an outcome, only while we still hold the lease: a worker that wakes up after its
-    lease expired must not overwrite what a newer claim did."""
-    return bool(
-        OutboxMessage.objects.filter(pk=row.pk, status=S.SENDING, lease_owner=owner).update(
-            lease_owner="", lease_expires_at=None, **fields
-        )
+    lease expired must not overwrite what a newer claim did. Returns how many rows it set."""
+    return OutboxMessage.objects.filter(pk__in=pks, status=S.SENDING, lease_owner=owner).update(
+        lease_owner="", lease_expires_at=None, **fields
     )
 
 
-def outbox_send(*, message_id: int) -> str:
-    """Send one row if it can be claimed. Returns what happened.
+@dataclass
+class BatchResult:
+    """What happened to each row (``outcomes``: id -> "sent", "skipped", "failed", "not
+    claimed", "lease lost", "sent after lease", "retry"), and the SMTP error of each row put
+    back to pending for a retry."""
 
-    Raises a ``RETRYABLE`` error (after putting the row back to pending) when the SMTP server
-    refused or was unreachable and attempts remain; the task retries with backoff.
+    outcomes: dict[int, str] = field(default_factory=dict)
+    errors: dict[int, BaseException] = field(default_factory=dict)
+
+    @property
+    def retry_ids(self) -> list[int]:
+        return [pk for pk, outcome in self.outcomes.items() if outcome == "retry"]
+
+
+def outbox_send_batch(*, message_ids: list[int]) -> BatchResult:
+    """Claim up to ``OUTBOX_BATCH_SIZE`` of the rows, render them, send them over one SMTP
+    connection and record each outcome.
+
+    Everything except the send is done for the batch at once: one claim, the lookups that the
+    staleness check and rendering need (``Lookups.load``), one UPDATE per skip reason or
+    failure label. Each ``sent`` mark is its own short UPDATE right after that message's SMTP
+    reply (the delivery guarantee in docs/reminders.md depends on it). An SMTP error puts only
+    that row back to pending (with its backoff in ``enqueued_at``) and the batch goes on.
     """
-    owner = outbox_claim(message_id=message_id)
-    if not owner:
-        return "not claimed"
-    row = OutboxMessage.objects.get(pk=message_id)
-    if not row.message_id:
-        row.message_id = message_id_for(pk=row.pk)
-        OutboxMessage.objects.filter(pk=row.pk, message_id="").update(message_id=row.message_id)
-    reason = _stale_reason(row)
-    if reason:
-        _finish(row, owner, status=S.SKIPPED, skip_reason=reason)
-        return "skipped"
-    try:
-        validate_email(row.email)
-    except ValidationError:
-        _finish(row, owner, status=S.FAILED, last_error="Invalid email address on the roster.")
-        return "failed"
-    try:
-        message = render_message(row).email(to=row.email)
-    except Exception as exc:  # a broken (customised) template fails this row only
-        logger.exception("Outbox: rendering row %s failed", row.pk)
-        _finish(row, owner, status=S.FAILED, last_error=f"Template error: {type(exc).__name__}")
-        return "failed"
-    # The same on every attempt: a copy sent again after a crash is the same message.
-    message.extra_headers["Message-ID"] = row.message_id
+    result = BatchResult()
+    owner, claimed = outbox_claim_batch(message_ids=message_ids)
+    for pk in message_ids:
+        result.outcomes[pk] = "not claimed"
+    if not claimed:
+        return result
+    rows = list(OutboxMessage.objects.filter(pk__in=claimed).order_by("pk"))
+    unnamed = [r for r in rows if not r.message_id]
+    for r in unnamed:
+        r.message_id = message_id_for(pk=r.pk)
+    if unnamed:
+        OutboxMessage.objects.bulk_update(unnamed, ["message_id"])
+    lookups = Lookups.load(rows)
+    now = timezone.now()
+    grouped: dict[tuple[str, str], list[int]] = {}  # (status, reason or error) -> ids
+    messages = []
+    for row in rows:
+        reason = _stale_reason(row, lookups, now)
+        if reason:
+            grouped.setdefault((S.SKIPPED, reason), []).append(row.pk)
+            continue
+        try:
+            validate_email(row.email)
+        except ValidationError:
+            grouped.setdefault((S.FAILED, "Invalid email address on the roster."), []).append(
+                row.pk
+            )
+            continue
+        try:
+            message = render_message(row, lookups).email(to=row.email)
+        except Exception as exc:  # a broken (customised) template fails this row only
+            logger.exception("Outbox: rendering row %s failed", row.pk)
+            label = f"Template error: {type(exc).__name__}"
+            grouped.setdefault((S.FAILED, label), []).append(row.pk)
+            continue
+        # The same on every attempt: a copy sent again after a crash is the same message.
+        message.extra_headers["Message-ID"] = row.message_id
+        messages.append((row, message))
+    for (status, text), pks in grouped.items():
+        field_name = "skip_reason" if status == S.SKIPPED else "last_error"
+        lost = len(pks) - _finish(pks, owner, status=status, **{field_name: text})
+        for pk in pks:
+            result.outcomes[pk] = "skipped" if status == S.SKIPPED else "failed"
+        if lost:
+            logger.warning("Outbox: %d rows had lost their lease before their outcome", lost)
+    lease = settings.OUTBOX_LEASE_SECONDS
+    renewed = time.monotonic()
+    for i, (row, message) in enumerate(messages):
+        if time.monotonic() - renewed > lease / 3:
+            # A slow server: keep the rest of the batch ours (only while we still hold it).
+            OutboxMessage.objects.filter(
+                pk__in=[r.pk for r, _ in messages[i:]], status=S.SENDING, lease_owner=owner
+            ).update(lease_expires_at=timezone.now() + timedelta(seconds=lease))
+            renewed = time.monotonic()
+        result.outcomes[row.pk] = _send_one(row, message, owner, result)
+    return result
+
+
+def _send_one(row: OutboxMessage, message, owner: str, result: BatchResult) -> str:
     try:
         deliver(message)
     except RETRYABLE as exc:
         label = error_label(exc)
         if row.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-            _finish(row, owner, status=S.FAILED, last_error=label)
+            _finish([row.pk], owner, status=S.FAILED, last_error=label)
             return "failed"
         # Back to pending; the retry (countdown) comes first, the scan only if it is lost.
         if not _finish(
-            row, owner, status=S.PENDING, last_error=label,
+            [row.pk], owner, status=S.PENDING, last_error=label,
             enqueued_at=timezone.now() + timedelta(seconds=retry_delay(row.attempts)),
         ):  # fmt: skip
             return "lease lost"
-        raise
+        result.errors[row.pk] = exc
+        return "retry"
     # send_messages returned: the server accepted the message (its final reply to DATA).
     # Marked at once, in its own statement: a crash before this line is the only way to a
     # second copy.
-    if not _finish(row, owner, status=S.SENT, sent_at=timezone.now()):
+    if not _finish([row.pk], owner, status=S.SENT, sent_at=timezone.now()):
         logger.warning("Outbox: row %s was sent after its lease expired", row.pk)
         return "sent after lease"
     return "sent"
+
+
+def outbox_send(*, message_id: int) -> str:
+    """Send one row if it can be claimed (a batch of one). Returns what happened.
+
+    Raises a ``RETRYABLE`` error (after putting the row back to pending) when the SMTP server
+    refused or was unreachable and attempts remain; the task retries with backoff.
+    """
+    result = outbox_send_batch(message_ids=[message_id])
+    if message_id in result.errors:
+        raise result.errors[message_id]
+    return result.outcomes[message_id]
 
 
 def retry_delay(attempts: int) -> int:

@@ -1,12 +1,20 @@
 """Benchmark: deliver N session reminders (default 10,000) to an SMTP server on loopback.
 
-    .venv/bin/python bench/reminders.py [--n 10000]
+    .venv/bin/python bench/reminders.py [--n 10000] [--skip-direct]
 
-Starts a throwaway PostgreSQL and Redis (tests.services), an aiosmtpd server and ONE Celery
-worker process (solo pool), runs the due-scan once and times until every row is sent. Then
-sends the same messages again directly with Django's SMTP backend (render each, one SMTP
-connection kept open for all, as the worker now does; no Celery, no claim) and prints both
-rates and their ratio.
+Starts a throwaway PostgreSQL and Redis (tests.services) and an aiosmtpd server that counts
+messages, then, in one run:
+
+1. Celery with ONE worker process (solo pool): the due-scan writes the N rows and enqueues one
+   task per ``CCDG_OUTBOX_BATCH_SIZE`` rows; timed until every row is sent.
+2. The same with TWO worker processes (the rows are deleted and written again by the scan).
+3. Direct: the same N messages rendered one by one and sent with Django's SMTP backend over
+   one connection, no Celery, no claim, no marks.
+
+Prints the three rates, the ratios one worker / direct and two workers / direct (targets 0.8
+and 1.5), and the database queries per message of the direct path and of the worker's batch
+function (run in-process over the same rows; statements counted with
+``connection.execute_wrapper``).
 """
 
 from __future__ import annotations
@@ -30,6 +38,18 @@ from aiosmtpd.controller import Controller  # noqa: E402
 from tests.services import free_port, postgres_server, redis_server  # noqa: E402
 
 
+class QueryCounter:
+    """Counts the statements a connection executes (``connection.execute_wrapper``); unlike
+    ``CaptureQueriesContext`` it is not limited to the last 9,000."""
+
+    def __init__(self):
+        self.n = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.n += 1
+        return execute(sql, params, many, context)
+
+
 class Counting:
     def __init__(self):
         self.n = 0
@@ -41,9 +61,61 @@ class Counting:
         return "250 OK"
 
 
+def start_workers(count: int, tag: str) -> list[subprocess.Popen]:
+    from celery import current_app
+
+    names = [f"bench-{tag}-{i}-{os.getpid()}@{os.uname().nodename}" for i in range(count)]
+    workers = [
+        subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
+            [sys.executable, "-m", "celery", "-A", "ccdg", "worker", "--pool=solo",
+             "--loglevel=WARNING", "--without-gossip", "--without-mingle", "-n", name],
+            cwd=ROOT, env={**os.environ, "CCDG_CELERY_EAGER": "0"},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        for name in names
+    ]
+    deadline = time.monotonic() + 60
+    waiting = set(names)
+    while waiting:  # every worker answers before the clock starts
+        assert time.monotonic() < deadline, f"workers did not start: {waiting}"
+        for reply in current_app.control.ping(destination=list(waiting), timeout=1):
+            waiting -= set(reply)
+    return workers
+
+
+def stop_workers(workers: list[subprocess.Popen]) -> None:
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        worker.wait(timeout=60)
+
+
+def run_celery(count: int, handler: Counting) -> tuple[int, float]:
+    """Scan, then wait until every row is sent by ``count`` workers; (messages, seconds)."""
+    from ccdg.models import OutboxMessage
+    from ccdg.outbox.scan import reminders_scan
+
+    OutboxMessage.objects.all().delete()
+    handler.n = 0
+    workers = start_workers(count, f"w{count}")
+    try:
+        t0 = time.perf_counter()
+        reminders_scan()
+        total = OutboxMessage.objects.count()
+        while OutboxMessage.objects.filter(status="sent").count() < total:
+            time.sleep(0.2)
+        seconds = time.perf_counter() - t0
+    finally:
+        stop_workers(workers)
+    assert handler.n == total, (handler.n, total)
+    return total, seconds
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--query-sample", type=int, default=1000,
+                        help="rows sent again in-process to count the worker path's queries")
     args = parser.parse_args()
     handler = Counting()
     port = free_port()
@@ -58,13 +130,15 @@ def main() -> int:
         import django
 
         django.setup()
+        from django.conf import settings
         from django.core.management import call_command
+        from django.db import connection
         from django.utils import timezone
 
         call_command("migrate", verbosity=0)
         from ccdg.models import OutboxMessage
         from ccdg.outbox.rendering import render_message
-        from ccdg.outbox.scan import reminders_scan
+        from ccdg.outbox.sending import close_smtp_connection, outbox_send_batch
         from sessions_app.models import (
             Clinician,
             Facilitator,
@@ -98,41 +172,46 @@ def main() -> int:
 
         Session.objects.create(group=group, starts_at=start, uid=uuid.uuid4())
 
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "ccdg", "worker", "--pool=solo",
-             "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
-            cwd=ROOT, env={**os.environ, "CCDG_CELERY_EAGER": "0"},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        try:
-            time.sleep(3)  # let the worker connect
-            t0 = time.perf_counter()
-            reminders_scan()
-            total = OutboxMessage.objects.count()
-            while OutboxMessage.objects.filter(status="sent").count() < total:
-                time.sleep(0.2)
-            celery_seconds = time.perf_counter() - t0
-        finally:
-            worker.terminate()
-            worker.wait(timeout=30)
-        assert handler.n == total, (handler.n, total)
+        total, one_seconds = run_celery(1, handler)
+        _, two_seconds = run_celery(2, handler)
 
         from django.core.mail import get_connection
 
-        rows = list(OutboxMessage.objects.all())
+        rows = list(OutboxMessage.objects.order_by("pk"))
+        handler.n = 0
         t0 = time.perf_counter()
-        with get_connection() as conn:
-            for row in rows:
-                conn.send_messages([render_message(row).email(to=row.email)])
+        direct_queries = QueryCounter()
+        with connection.execute_wrapper(direct_queries):
+            with get_connection() as conn:
+                for row in rows:
+                    conn.send_messages([render_message(row).email(to=row.email)])
         direct_seconds = time.perf_counter() - t0
+        assert handler.n == total, (handler.n, total)
+
+        # The worker's batch function in-process, with a query counter, over a sample of rows.
+        sample = [r.pk for r in rows[: args.query_sample]]
+        OutboxMessage.objects.filter(pk__in=sample).update(status="pending", attempts=0)
+        size = settings.OUTBOX_BATCH_SIZE
+        batch_queries = QueryCounter()
+        with connection.execute_wrapper(batch_queries):
+            for i in range(0, len(sample), size):
+                outbox_send_batch(message_ids=sample[i : i + size])
+        close_smtp_connection()
+        assert OutboxMessage.objects.filter(pk__in=sample, status="sent").count() == len(sample)
     controller.stop()
-    celery_rate, direct_rate = total / celery_seconds, total / direct_seconds
-    print(f"messages: {total}")
-    print(f"celery (scan + 1 solo worker on Redis): {celery_seconds:.1f}s, {celery_rate:.0f} msg/s")
-    print(
-        f"direct (Django SMTP backend, no Celery): {direct_seconds:.1f}s, {direct_rate:.0f} msg/s"
-    )
-    print(f"ratio celery / direct: {celery_rate / direct_rate:.2f}")
+    one_rate, two_rate = total / one_seconds, total / two_seconds
+    direct_rate = total / direct_seconds
+    print(f"messages: {total}, batch size {settings.OUTBOX_BATCH_SIZE}")
+    print(f"celery, 1 worker (scan + solo worker on Redis): {one_seconds:.1f}s, "
+          f"{one_rate:.0f} msg/s")  # fmt: skip
+    print(f"celery, 2 workers: {two_seconds:.1f}s, {two_rate:.0f} msg/s")
+    print(f"direct (Django SMTP backend, no Celery): {direct_seconds:.1f}s, "
+          f"{direct_rate:.0f} msg/s")  # fmt: skip
+    print(f"ratio 1 worker / direct: {one_rate / direct_rate:.2f} (target >= 0.8)")
+    print(f"ratio 2 workers / direct: {two_rate / direct_rate:.2f} (target >= 1.5)")
+    print(f"queries per message, direct: {direct_queries.n / total:.2f}")
+    print(f"queries per message, worker batch function ({len(sample)} rows in batches of "
+          f"{size}): {batch_queries.n / len(sample):.2f}")  # fmt: skip
     return 0
 
 

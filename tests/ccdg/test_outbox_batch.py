@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import smtplib
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -322,3 +323,34 @@ def test_the_refused_row_of_a_batch_task_is_retried_until_it_goes_through(
     refused = OutboxMessage.objects.get(pk=rows[0].pk)
     assert (refused.status, refused.attempts) == (S.FAILED, 3)
     assert len(mail.outbox) == 2
+
+
+class SlowServerBackend(BaseEmailBackend):
+    """An SMTP server that takes 1.1 s per message; notes, at each message, when the lease of
+    that message's row ends."""
+
+    lease_ends: list = []
+
+    def send_messages(self, messages):
+        for message in messages:
+            row = OutboxMessage.objects.get(email=message.to[0])
+            SlowServerBackend.lease_ends.append(row.lease_expires_at)
+            time.sleep(1.1)
+        mail.outbox.extend(messages)
+        return len(messages)
+
+
+def test_a_slow_server_does_not_make_the_rest_of_a_batch_lose_its_lease(program, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.SlowServerBackend"
+    settings.OUTBOX_LEASE_SECONDS = 3
+    SlowServerBackend.lease_ends = []
+    mail.outbox = []
+    rows = due_rows(program, 3)
+
+    result = outbox_send_batch(message_ids=[r.pk for r in rows])
+
+    assert set(result.outcomes.values()) == {"sent"}
+    first, *later = SlowServerBackend.lease_ends
+    # The third message starts 2.2 s after the claim, inside a lease renewed meanwhile.
+    assert later[-1] > first
+    assert later[-1] - first >= timedelta(seconds=1)

@@ -7,6 +7,7 @@ in its second pass, with a throwaway PostgreSQL and Redis (see ``tests.services`
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -150,6 +151,75 @@ def start_worker(
                 pytest.fail(
                     f"the worker did not answer within {READY_TIMEOUT}s:\n{worker.output()}"
                 )
+            time.sleep(0.2)
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+class GroupWorker(Worker):
+    """A worker started in its own session (process group): ``kill()`` is SIGKILL to the
+    parent and its pool children at once, as when a container or host dies."""
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        super().stop()
+        # Pool children the parent left behind (never the case after a warm shutdown).
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def start_group_worker(
+    transactional_db, require_postgres, celery_app, tmp_path
+) -> Iterator[Callable[..., GroupWorker]]:
+    """``start_group_worker(concurrency=2)`` starts a prefork ``celery worker`` (as the
+    Procfile runs it) in its own process group and waits until it answers a ping.
+
+    The environment is read when it starts, so ``monkeypatch.setenv`` before the call sets
+    the worker's settings. Every worker started is stopped when the test ends.
+    """
+    workers: list[GroupWorker] = []
+
+    def start(concurrency: int = 2) -> GroupWorker:
+        number = len(workers)
+        name = f"group{number}-{os.getpid()}@%h"
+        env = {
+            **os.environ,
+            "DATABASE_URL": worker_database_url(),
+            "CCDG_CELERY_EAGER": "0",
+            "PYTHONUNBUFFERED": "1",
+        }
+        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        if not env.get("SECRET_KEY"):
+            pytest.fail("SECRET_KEY must be set to start a worker on PostgreSQL (production)")
+        log = tmp_path / f"celery-group-worker-{number}.log"
+        command = [
+            sys.executable, "-m", "celery", "-A", "ccdg", "worker",
+            "--pool=prefork", f"--concurrency={concurrency}", "--loglevel=INFO", "-n", name,
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
+        ]  # fmt: skip
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(
+                command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        worker = GroupWorker(proc, log, name.replace("%h", os.uname().nodename))
+        workers.append(worker)
+        deadline = time.monotonic() + READY_TIMEOUT * 2  # a loaded machine forks slowly
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"the worker exited with {proc.returncode}:\n{worker.output()}")
+            replies = celery_app.control.ping(destination=[worker.name], timeout=1)
+            if any(worker.name in reply for reply in replies):
+                return worker
+            if time.monotonic() > deadline:
+                pytest.fail(f"the worker did not answer in time:\n{worker.output()}")
             time.sleep(0.2)
 
     yield start

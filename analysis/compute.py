@@ -31,11 +31,10 @@ from operator import methodcaller
 from typing import Any
 
 from analysis import disclosure, stats
+from surveys.builtin import GROUP_CODE, describes_respondent
 
 SCHEMA_VERSION = 2
 
-GROUP_CODE = "group"
-DEMOGRAPHIC_TYPE = "single_choice"
 AGREEMENT_TYPE = "agreement5"
 RELEVANCE_TYPE = "rating5"
 STRESSOR_KINDS = {"challenge4": "challenge", "yes_no": "addressed"}
@@ -240,16 +239,18 @@ def _count(
 
 
 def demographic_questions(questions: list[dict]) -> list[dict]:
-    """The single-choice questions of the first section, and the group question wherever it is."""
+    """The questions that describe the respondent (:func:`surveys.builtin.describes_respondent`):
+    the single-choice questions of the first section, and the group question wherever it is."""
     if not questions:
         return []
     first = questions[0]["section"]
-    chosen = [q for q in questions if q["section"] == first and q["type"] == DEMOGRAPHIC_TYPE]
-    if not any(q["code"] == GROUP_CODE for q in chosen):
-        chosen += [
-            q for q in questions if q["code"] == GROUP_CODE and q["type"] == DEMOGRAPHIC_TYPE
-        ]
-    return chosen
+    return [
+        q
+        for q in questions
+        if describes_respondent(
+            type=q["type"], code=q["code"], section=q["section"], first_section=first
+        )
+    ]
 
 
 def _levels(

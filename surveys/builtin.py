@@ -38,6 +38,19 @@ SCALES = {
     "yes_no": (YES_NO, ["1"]),
 }
 
+# The question every instrument may ask for the respondent's group (its choices are the
+# program's groups when it has none of its own).
+GROUP_CODE = "group"
+DEMOGRAPHIC_TYPE = "single_choice"
+
+
+def describes_respondent(*, type: str, code: str, section: object, first_section: object) -> bool:
+    """Whether a question describes the respondent (profession, gender, group...): a
+    single-choice question of the first section, or the group question wherever it is. The
+    analysis's Table 1 and the small-cell rule of a response's page both use this."""
+    return type == DEMOGRAPHIC_TYPE and (section == first_section or code == GROUP_CODE)
+
+
 AGREE_STEM = "Participating in the group fostered: "
 RELEVANCE_STEM = "How relevant is the group to your daily practice: "
 CHALLENGE_STEM = "How much of a challenge is {} for you?"

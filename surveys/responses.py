@@ -16,10 +16,11 @@ from django.utils import timezone
 
 from ccdg.audit import audit_record
 
+from . import builtin
+from .builtin import GROUP_CODE
 from .models import Instrument, Question, Response, Wave
 
 FREE_TEXT_MAX = 4000
-GROUP_CODE = "group"
 GROUP_LABEL_MAX = 40
 
 
@@ -78,7 +79,9 @@ def demographic_codes(specs: list[QuestionSpec]) -> set[str]:
     return {
         s.code
         for s in specs
-        if s.type == Question.Type.SINGLE_CHOICE and (s.section_id == first or s.code == GROUP_CODE)
+        if builtin.describes_respondent(
+            type=s.type, code=s.code, section=s.section_id, first_section=first
+        )
     }
 
 

@@ -212,6 +212,11 @@ def recipient_secret(nonce: str, purpose: str) -> str:
     return hmac.new(key, nonce.encode(), hashlib.sha256).hexdigest()
 
 
+def submitted_marker(nonce: str) -> str:
+    """The "link used" marker of the recipient with this nonce (see :class:`SubmittedLink`)."""
+    return recipient_secret(nonce, "submitted")
+
+
 class WaveRecipient(models.Model):
     """A person a wave was sent to, and their single-use link.
 
@@ -258,7 +263,7 @@ class WaveRecipient(models.Model):
 
     @property
     def submitted_marker(self) -> str:
-        return recipient_secret(self.nonce, "submitted")
+        return submitted_marker(self.nonce)
 
     @cached_property
     def saved_draft(self) -> ResponseDraft | None:

@@ -52,7 +52,7 @@ from .models import (
     SubmittedLink,
     Wave,
     WaveRecipient,
-    recipient_secret,
+    submitted_marker,
 )
 from .responses import answers_clean, group_labels_for
 
@@ -460,11 +460,15 @@ def response_submit(
 ) -> Response:
     """Submit through a link: once only. Raises ``LinkRefused`` or ``ValidationError``."""
     now = now or timezone.now()
-    fresh = WaveRecipient.objects.select_related("wave__instrument", "wave__program")
-    if fresh.get(pk=recipient.pk).wave.is_anonymous:
+    # A wave's mode is fixed when it opens: the recipient at hand tells which path to take.
+    if recipient.wave.is_anonymous:
         return _anonymous_submit(recipient=recipient, answers=answers, now=now)
     with transaction.atomic():
-        locked = fresh.select_for_update().get(pk=recipient.pk)
+        locked = (
+            WaveRecipient.objects.select_related("wave__instrument", "wave__program")
+            .select_for_update()
+            .get(pk=recipient.pk)
+        )
         if not link_usable(locked, now):
             raise LinkRefused()
         wave = locked.wave
@@ -537,7 +541,7 @@ def respondents_record(*, wave: Wave) -> int:
         for pk, nonce in WaveRecipient.objects.filter(wave=wave, responded=False).values_list(
             "pk", "nonce"
         )
-        if (marker := recipient_secret(nonce, "submitted")) in markers
+        if (marker := submitted_marker(nonce)) in markers
     ]
     k = wave.program.small_cell_k
     if len(waiting) < k:

@@ -9,12 +9,11 @@ wave no page ever says who answered.
 from __future__ import annotations
 
 import zoneinfo
-from collections import Counter
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -378,7 +377,7 @@ def _response(wave: Wave, pk: int) -> Response:
 def _answer_sections(wave: Wave, response: Response) -> list[tuple[str, list[dict]]]:
     specs = resp.question_specs(wave.instrument)
     group_labels = resp.group_labels_for(wave)
-    rare = _rare_answers(wave, specs)
+    rare = _rare_answers(wave, specs, response)
     out = []
     for title, questions in resp.sections_of(specs):
         items = []
@@ -399,21 +398,28 @@ def _answer_sections(wave: Wave, response: Response) -> list[tuple[str, list[dic
     return out
 
 
-def _rare_answers(wave: Wave, specs) -> set[tuple[str, str]]:
-    """In an anonymous wave, the (question, answer) pairs of the questions describing the
-    respondent (profession, gender, group...) that fewer than k responses gave: shown on one
-    response, such an answer would point at a person, so the page hides it (small-cell rule,
-    docs/surveys.md)."""
+def _rare_answers(wave: Wave, specs, response: Response) -> set[tuple[str, str]]:
+    """In an anonymous wave, the (question, answer) pairs of this response's answers about the
+    respondent (profession, gender, group...) that fewer than k responses of the wave gave:
+    shown on one response, such an answer would point at a person, so the page hides it
+    (small-cell rule, docs/surveys.md). One query, counted by the database."""
     if not wave.is_anonymous:
         return set()
-    codes = resp.demographic_codes(specs)
-    if not codes:
+    given = {
+        code: response.answers[code]
+        for code in resp.demographic_codes(specs)
+        if response.answers.get(code)
+    }
+    if not given:
         return set()
-    counts: Counter = Counter()
-    for answers in Response.objects.filter(wave=wave).values_list("answers", flat=True):
-        counts.update((code, answers[code]) for code in codes if answers.get(code))
+    counts = Response.objects.filter(wave=wave).aggregate(
+        **{
+            f"n{i}": Count("pk", filter=Q(**{f"answers__{code}": value}))
+            for i, (code, value) in enumerate(given.items())
+        }
+    )
     k = wave.program.small_cell_k
-    return {pair for pair, n in counts.items() if n < k}
+    return {pair for i, pair in enumerate(given.items()) if counts[f"n{i}"] < k}
 
 
 def _response_detail(request, program, wave, response, exclude_form=None, status=200):

@@ -63,11 +63,13 @@ class AttendanceForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.members = members
         for member in members:
+            # No default: a sheet nobody has filled in must not claim anyone was present.
             self.fields[f"member_{member.pk}"] = forms.ChoiceField(
                 label=member.full_name,
                 choices=MEMBER_CHOICES,
-                initial=initial_status.get(member.pk, Attendance.Status.PRESENT),
+                initial=initial_status.get(member.pk),
                 widget=forms.RadioSelect,
+                error_messages={"required": f"Mark {member.full_name} present, absent or excused."},
             )
         self.fields["guests"].queryset = Clinician.objects.filter(
             pk__in=[c.pk for c in candidates]

@@ -286,6 +286,17 @@ def session_create(
     return session
 
 
+def _refuse_if_attended(session: Session, what: str) -> None:
+    """A session with attendance recorded took place: cancelling or moving it would leave that
+    attendance (and the credit it gives) attached to a session that never happened. The
+    attendance sheet's "Clear" action removes it first when it was recorded by mistake."""
+    if session.attendance.exists():
+        raise ValidationError(
+            f"Attendance has been recorded for this session, so it cannot be {what}. If it did "
+            "not take place, clear its attendance sheet first."
+        )
+
+
 def session_reschedule(
     *, session: Session, starts_at: datetime, room: Room | None, actor: Any
 ) -> Session:
@@ -297,6 +308,7 @@ def session_reschedule(
         raise ValidationError("A session cannot be moved into the past.")
     with transaction.atomic():
         session = Session.objects.select_for_update().get(pk=session.pk)
+        _refuse_if_attended(session, "moved")
         session.bookings.all().delete()
         session.starts_at = starts_at
         session.room = room
@@ -319,6 +331,7 @@ def session_cancel(*, session: Session, reason: str, actor: Any) -> Session:
         session = Session.objects.select_for_update().get(pk=session.pk)
         if session.status == Session.Status.CANCELLED:
             return session
+        _refuse_if_attended(session, "cancelled")
         session.status = Session.Status.CANCELLED
         session.cancel_reason = reason[:200]
         session.sequence += 1

@@ -184,15 +184,20 @@ def session_cancel(request, slug, pk):
     session = _session_or_404(request, program, pk)
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        scheduling.session_cancel(
-            session=session, reason=form.cleaned_data["reason"], actor=request.user
-        )
-        messages.success(request, "Session cancelled; the room is free again.")
-        return redirect("sessions_app:session_detail", slug=slug, pk=pk)
+        try:
+            scheduling.session_cancel(
+                session=session, reason=form.cleaned_data["reason"], actor=request.user
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Session cancelled; the room is free again.")
+            return redirect("sessions_app:session_detail", slug=slug, pk=pk)
     return _render(
         request,
         "sessions_app/schedule/session_cancel.html",
         {"program": program, "session": session, "form": form},
+        status=400 if form.errors else 200,
     )
 
 

@@ -598,6 +598,10 @@ EXPECTATIONS: dict[str, Expect] = {
                                  "guests": side.clinician.pk},
         done=_page("sessions_app:attendance_record", pk=lambda s: s.past_session.pk),
     ),
+    "sessions_app:attendance_clear": Expect(
+        get=NOT_ALLOWED, post=POST_RUNNERS, kwargs=_pk("past_session"), acts=True,
+        done=_page("sessions_app:attendance_record", pk=lambda s: s.past_session.pk),
+    ),
     "sessions_app:presentation_withdraw": Expect(
         get=NOT_ALLOWED, post=POST_WITHDRAW, kwargs=_pk("presentation"), acts=True,
         done=_MY_SESSIONS,

@@ -432,11 +432,13 @@ def test_credit_csv(coordinator_client, program, group):
             "email",
             "group",
             "sessions_attended",
-            "sessions_held",
+            "in_own_group",
+            "as_guest",
+            "own_group_sessions_recorded",
             "credit_hours",
         ],
-        ["'=Okoro", "Ben", "ben@example.org", "Group 1", "0", "3", "0.00"],
-        ["Ruiz", "Ana", "ana@example.org", "Group 1", "2", "3", "2.50"],
+        ["'=Okoro", "Ben", "ben@example.org", "Group 1", "0", "0", "0", "3", "0.00"],
+        ["Ruiz", "Ana", "ana@example.org", "Group 1", "2", "2", "0", "3", "2.50"],
     ]
 
 

@@ -3,7 +3,7 @@
 The reminders of a schedule become outbox rows only when they come due (the due-scan), so the
 rows alone say nothing about next week. The forecast asks the scan's own rules
 (``scan.messages_due``) what will come due by then, builds the very rows the scan will write
-(``scan._Builder``: the stale and the unsubscribed are left out, as the scan skips them), drops
+(``scan.RowBuilder``: the stale and the unsubscribed are left out, as the scan skips them), drops
 those already in the outbox, and renders each message with the sending code
 (``rendering.render_message``). As things stand now: a session moved or cancelled, a presenter
 confirming or a person leaving changes the forecast as it will change the scan.
@@ -23,7 +23,7 @@ from ccdg.models import OutboxMessage, ReminderSettings
 from sessions_app.models import Program
 
 from .rendering import Lookups, Rendered, render_message
-from .scan import Due, _Builder, _opted_out, messages_due
+from .scan import Due, RowBuilder, messages_due, opted_out_emails
 
 K = OutboxMessage.Kind
 S = OutboxMessage.Status
@@ -98,7 +98,7 @@ def outbox_forecast(
             object_id__in={d.object_id for d in dues},
         ).values_list("kind", "object_id", "recipient_type", "recipient_id", "occurrence")
     )
-    builder = _Builder(now=now, opted_out=_opted_out([program.pk]))
+    builder = RowBuilder(now=now, opted_out=opted_out_emails([program.pk]))
     planned = []
     for due in dues:
         rows = builder.add(

@@ -55,7 +55,7 @@ class ScanResult:
 
 
 @dataclass
-class _Builder:
+class RowBuilder:
     """Collects rows; marks the stale and the unsubscribed as skipped, with the reason."""
 
     now: datetime
@@ -99,7 +99,7 @@ class _Builder:
         return added
 
 
-def _opted_out(program_ids) -> set[tuple[int, str]]:
+def opted_out_emails(program_ids) -> set[tuple[int, str]]:
     return set(
         OutboxOptOut.objects.filter(program_id__in=program_ids).values_list("program_id", "email")
     )
@@ -232,8 +232,7 @@ def _next_meeting_due(program: Program, now: datetime, until: datetime):
             next_starts_at=Subquery(later.values("starts_at")[:1]),
         )
         .order_by("starts_at", "pk")
-        if s.starts_at + timedelta(minutes=s.duration_minutes) <= until
-        and s.next_id is not None
+        if s.starts_at + timedelta(minutes=s.duration_minutes) <= until and s.next_id is not None
     ]
     if not ended:
         return
@@ -417,7 +416,7 @@ def reminders_scan(*, now: datetime | None = None, enqueue: bool = True) -> Scan
     settings_by_program = {
         rs.program_id: rs for rs in ReminderSettings.objects.filter(program__in=programs)
     }
-    builder = _Builder(now=now, opted_out=_opted_out([p.pk for p in programs]))
+    builder = RowBuilder(now=now, opted_out=opted_out_emails([p.pk for p in programs]))
     for program in programs:
         rs = settings_by_program.get(program.pk) or ReminderSettings(program=program)
         for due in messages_due(program=program, reminder_settings=rs, now=now, until=now):
@@ -450,7 +449,7 @@ def rows_for_event(
 ) -> None:
     """Immediate notices (a change, a cancellation): rows now, tasks after commit."""
     now = timezone.now()
-    builder = _Builder(now=now, opted_out=_opted_out([program_id]))
+    builder = RowBuilder(now=now, opted_out=opted_out_emails([program_id]))
     builder.add(
         program_id=program_id, kind=kind, object_id=object_id, recipients=recipients,
         occurrence=occurrence, due_at=now,

@@ -63,9 +63,7 @@ def planned_of(response) -> set[tuple]:
     }
 
 
-def test_upcoming_lists_the_planned_reminders_of_the_next_30_days_only(
-    program, coordinator_client
-):
+def test_upcoming_lists_the_planned_reminders_of_the_next_30_days_only(program, coordinator_client):
     group = group_of(program)  # 3 members + 1 facilitator
     soon, later, beyond = (SessionFactory(group=group, starts_at=at(d)) for d in (10, 20, 40))
     cancelled = SessionFactory(group=group, starts_at=at(15), status=Session.Status.CANCELLED)
@@ -119,9 +117,7 @@ def test_people_who_left_opted_out_or_are_inactive_are_not_planned(coordinator_c
 
     response = upcoming(coordinator_client, program)
 
-    to = {
-        p.due.kind: {email for _, email in p.recipients} for p in response.context["planned"]
-    }
+    to = {p.due.kind: {email for _, email in p.recipients} for p in response.context["planned"]}
     assert to[K.NEXT_MEETING] == {stays.email}  # optional: the opt-out gets none
     assert {stays.email, opts_out.email} <= to[K.SESSION_REMINDER]  # not optional
     for emails in to.values():

@@ -285,7 +285,7 @@ def _wave_form(side, user) -> dict:
     return {
         "name": "Autumn", "slug": "autumn", "instrument": builtin_instrument().pk,
         "mode": "anonymous", "audience": "group", "audience_group": side.group.pk,
-        "closes_on": _day(20), "closes_time": "23:59", "reminder_days": 3,
+        "closes_on": _day(20), "closes_time": "23:59", "reminder_days": 3, "confirm": "1",
     }  # fmt: skip
 
 

@@ -8,6 +8,7 @@ import io
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -83,8 +84,11 @@ def year(db):
         (s1, "Ana", P), (s1, "Ben", P), (s1, "Cy", A),
         (s2, "Ana", P), (s2, "Ben", E), (s2, "Dee", G),
         (s3, "Dee", P),
-        (cancelled, "Eve", P),
     ]  # fmt: skip
+    if connection.vendor != "postgresql":
+        # PostgreSQL refuses attendance at a cancelled session; SQLite may hold such a row from
+        # before: the figures must ignore it.
+        marks.append((cancelled, "Eve", P))
     for session, name, status in marks:
         AttendanceFactory(session=session, clinician=people[name], status=status)
     return {

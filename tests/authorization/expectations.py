@@ -152,6 +152,14 @@ def _start(side) -> None:
     )
 
 
+def _attendance_recorded(side) -> None:
+    from sessions_app.models import Attendance
+
+    Attendance.objects.create(
+        session=side.past_session, clinician=side.participant_clinician, status="present"
+    )
+
+
 def _start_and_pause(side) -> None:
     from sessions_app import services_agenda
 
@@ -601,6 +609,7 @@ EXPECTATIONS: dict[str, Expect] = {
     "sessions_app:attendance_clear": Expect(
         get=NOT_ALLOWED, post=POST_RUNNERS, kwargs=_pk("past_session"), acts=True,
         done=_page("sessions_app:attendance_record", pk=lambda s: s.past_session.pk),
+        setup=_attendance_recorded,
     ),
     "sessions_app:presentation_withdraw": Expect(
         get=NOT_ALLOWED, post=POST_WITHDRAW, kwargs=_pk("presentation"), acts=True,

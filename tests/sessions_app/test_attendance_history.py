@@ -361,3 +361,29 @@ def test_a_clinicians_page_shows_the_same_attendance_as_the_attendance_page(
     ).content.decode()
 
     assert "Present at 2 of 2 recorded sessions of their group" in html
+
+
+def test_the_attendance_page_costs_the_same_queries_however_long_the_history(
+    coordinator_client, program, groups
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    g1, g2 = groups
+    url = reverse("sessions_app:attendance_figures", args=[program.slug])
+    people = [member(g1) for _ in range(3)]
+    record_all_present(past(g1, days=30))
+    coordinator_client.get(url)  # warm the session and the caches
+    with CaptureQueriesContext(connection) as small:
+        coordinator_client.get(url)
+    # Ten times the history: more people, moves between groups, guests, more sessions.
+    people += [member(g2) for _ in range(12)]
+    for c in people[:5]:
+        move(c, g2, days_ago(15))
+    for days in (25, 20, 12, 8, 4):
+        for g in (g1, g2):
+            record_all_present(past(g, days=days))
+    with CaptureQueriesContext(connection) as large:
+        coordinator_client.get(url)
+
+    assert len(large) == len(small)

@@ -387,7 +387,7 @@ def test_cancel_form_needs_a_reason_and_frees_the_room(client):
     empty = client.post(url("session_cancel", program, pk=session.pk), {"reason": ""})
     done = client.post(url("session_cancel", program, pk=session.pk), {"reason": "Grand rounds"})
 
-    assert empty.status_code == 200
+    assert empty.status_code == 400
     assert done.status_code == 302
     session.refresh_from_db()
     assert (session.status, session.cancel_reason) == ("cancelled", "Grand rounds")

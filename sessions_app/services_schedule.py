@@ -621,6 +621,81 @@ def coverage_upcoming(*, program: Program) -> CoverageView:
     )
 
 
+@dataclass
+class FacilitatedSession:
+    """A session of a group the user facilitates, with their part in it."""
+
+    session: Session
+    facilitator: Facilitator
+    role: str  # FacilitatorAssignment.Role
+    cover: Cover
+
+    @property
+    def absent(self) -> bool:
+        return any(f.pk == self.facilitator.pk for f in self.cover.absent)
+
+    @property
+    def acting_lead(self) -> bool:
+        return self.role != FacilitatorAssignment.Role.LEAD and self.cover.acting_lead == (
+            self.facilitator
+        )
+
+    @property
+    def role_label(self) -> str:
+        if self.role == FacilitatorAssignment.Role.LEAD:
+            return "Lead, marked absent" if self.absent else "Lead"
+        if self.acting_lead:
+            if self.cover.lead is None:
+                return "Acting lead (the group has no lead)"
+            return "Acting lead (the lead is absent)"
+        return "Backup, marked absent" if self.absent else "Backup"
+
+
+def facilitated_sessions_list(
+    *, user: Any, program: Program, now: datetime | None = None
+) -> list[FacilitatedSession]:
+    """Today's and the upcoming sessions of the groups ``user`` leads or backs up in
+    ``program``, each with their part (lead, backup, acting lead when the lead is absent), in a
+    fixed number of queries. From the start of today, so a session that has just ended is still
+    at hand to record its attendance."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    now = now or timezone.now()
+    mine: dict[int, FacilitatorAssignment] = {}
+    for assignment in (
+        FacilitatorAssignment.objects.filter(
+            group__program=program, facilitator__user=user, ends_on__isnull=True
+        )
+        .select_related("facilitator")
+        .order_by("-role", "starts_on", "pk")  # "lead" sorts after "backup": lead wins
+    ):
+        mine.setdefault(assignment.group_id, assignment)
+    if not mine:
+        return []
+    tz = program_tz(program)
+    today = datetime.combine(timezone.localtime(now, tz).date(), time.min, tzinfo=tz)
+    sessions = _with_local_times(
+        list(
+            Session.objects.filter(group_id__in=mine, starts_at__gte=today)
+            .select_related("group", "room")
+            .prefetch_related(_current_facilitations(), _absences())
+            .order_by("starts_at", "group__name")
+        ),
+        tz,
+    )
+    return [
+        FacilitatedSession(
+            session=session,
+            facilitator=mine[session.group_id].facilitator,
+            role=mine[session.group_id].role,
+            cover=cover_of(
+                facilitations=session.group.current_facilitations, absences=session.absence_list
+            ),
+        )
+        for session in sessions
+    ]
+
+
 def facilitators_of(*, session: Session) -> list[Facilitator]:
     return [
         f.facilitator

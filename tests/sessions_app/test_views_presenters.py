@@ -19,6 +19,7 @@ from sessions_app.models import Attendance, Presentation, ProgramRole, Rsvp
 from tests.factories import (
     AttendanceFactory,
     ClinicianFactory,
+    FacilitatorAbsenceFactory,
     FacilitatorAssignmentFactory,
     FacilitatorFactory,
     GroupFactory,
@@ -130,6 +131,76 @@ def test_my_sessions_costs_the_same_queries_for_1_and_20_sessions(client, progra
         PresentationFactory(session=s, clinician=ben)
         PresentationFactory(session=s, clinician=ana, status="waitlisted", slot=None)
         Rsvp.objects.create(session=s, clinician=ana, answer="going")
+
+    add(0)
+    one = count_queries(client, url("my_sessions", program))
+    for i in range(1, 20):
+        add(i)
+
+    assert count_queries(client, url("my_sessions", program)) == one
+
+
+def facilitating(response) -> list[tuple[int, str]]:
+    return [(item.session.pk, item.role_label) for item in response.context["facilitated"]]
+
+
+def test_a_lead_facilitators_my_sessions_lists_the_sessions_they_lead(client, program, group):
+    lead = lead_of(group)
+    first, second = future(group, days=3), future(group, days=30)
+    past(group, days=3)
+    future(GroupFactory(program=program))  # another group's
+    client.force_login(lead)
+
+    response = client.get(url("my_sessions", program))
+
+    assert response.status_code == 200
+    assert facilitating(response) == [(first.pk, "Lead"), (second.pk, "Lead")]
+    assert "You are not a member of a group" not in response.content.decode()
+    assert url("session_agenda", program, pk=first.pk) in response.content.decode()
+
+
+def test_a_backup_sees_their_sessions_marked_and_leads_those_the_lead_misses(
+    client, program, group
+):
+    lead = FacilitatorAssignmentFactory(group=group, role="lead").facilitator
+    backup = FacilitatorAssignmentFactory(
+        group=group,
+        role="backup",
+        facilitator=FacilitatorFactory(program=program, user=UserFactory()),
+    ).facilitator
+    usual, covered = future(group, days=3), future(group, days=10)
+    FacilitatorAbsenceFactory(session=covered, facilitator=lead)
+    client.force_login(backup.user)
+
+    response = client.get(url("my_sessions", program))
+
+    assert facilitating(response) == [
+        (usual.pk, "Backup"),
+        (covered.pk, "Acting lead (the lead is absent)"),
+    ]
+
+
+def test_a_lead_marked_absent_sees_the_session_marked_so(client, program, group):
+    lead_user = lead_of(group)
+    session = future(group, days=3)
+    FacilitatorAbsenceFactory(session=session, facilitator=lead_user.facilitator_roles.get())
+    client.force_login(lead_user)
+
+    response = client.get(url("my_sessions", program))
+
+    assert facilitating(response) == [(session.pk, "Lead, marked absent")]
+
+
+def test_my_sessions_of_a_facilitator_costs_the_same_queries_for_1_and_20_sessions(
+    client, program, group
+):
+    lead = lead_of(group)
+    client.force_login(lead)
+    backup = FacilitatorAssignmentFactory(group=group, role="backup").facilitator
+
+    def add(i):
+        session = future(group, days=3 + i)
+        FacilitatorAbsenceFactory(session=session, facilitator=backup)
 
     add(0)
     one = count_queries(client, url("my_sessions", program))

@@ -7,8 +7,8 @@ Views call :func:`program_for_request` (or :func:`can`); templates use the ``can
 * facilitator means a current lead or backup assignment to one of the program's groups;
 * participant means a current membership of one of the program's groups;
 * "on the roster" means an account linked to the program's roster (an accepted invitation)
-  without a current group: enough to open the program and see that a group is still to come,
-  nothing more.
+  that has never been in one of its groups: enough to open the program and see that a group is
+  still to come, nothing more. Whoever left their group is an outsider again.
 
 One person may hold several roles, in one program or across programs. Site staff (Django
 ``is_staff``) administer the site and may do what a coordinator may, except where a permission
@@ -104,18 +104,20 @@ def role_map(user: Any) -> dict[int, frozenset[str]]:
     ).values_list("group__program_id", flat=True):
         found.setdefault(program_id, set()).add(FACILITATOR)
     # The roster entries linked to the account (a group's members are on its program's roster):
-    # a current membership makes a participant; an entry without one, unless inactive, still
-    # opens the program, so whoever accepted an invitation before being placed in a group
+    # a current membership makes a participant; an entry never placed in a group, unless
+    # inactive, still opens the program, so whoever accepted an invitation before being placed
     # finds the program rather than an empty home page.
-    in_group = GroupMembership.objects.filter(clinician=OuterRef("pk"), left_on__isnull=True)
-    for program_id, status, member in (
+    memberships = GroupMembership.objects.filter(clinician=OuterRef("pk"))
+    for program_id, status, member, ever in (
         Clinician.objects.filter(user=user)
-        .annotate(member=Exists(in_group))
-        .values_list("program_id", "status", "member")
+        .annotate(
+            member=Exists(memberships.filter(left_on__isnull=True)), ever=Exists(memberships)
+        )
+        .values_list("program_id", "status", "member", "ever")
     ):
         if member:
             found.setdefault(program_id, set()).add(PARTICIPANT)
-        elif status != Clinician.Status.INACTIVE:
+        elif not ever and status != Clinician.Status.INACTIVE:
             found.setdefault(program_id, set()).add(ROSTERED)
     for roles_held in found.values():
         if PARTICIPANT in roles_held:

@@ -73,15 +73,15 @@ def test_facilitator_in_the_pool_without_assignment_has_no_role():
     assert roles.roles_in(person, facilitator.program) == frozenset()
 
 
-def test_past_group_membership_makes_no_participant():
+def test_past_group_membership_gives_no_role():
     person = UserFactory()
     membership = GroupMembershipFactory(clinician__user=person, left_on=date(2026, 12, 1))
 
-    assert roles.roles_in(person, membership.group.program) == {roles.ROSTERED}
+    assert roles.roles_in(person, membership.group.program) == frozenset()
 
 
 @pytest.mark.parametrize("status", ["eligible", "invited", "active"])
-def test_clinician_on_the_roster_without_a_group_may_open_the_program_only(status):
+def test_clinician_on_the_roster_never_in_a_group_may_open_the_program_only(status):
     person = UserFactory()
     clinician = ClinicianFactory(user=person, status=status)
     program = clinician.program
@@ -96,11 +96,9 @@ def test_clinician_on_the_roster_without_a_group_may_open_the_program_only(statu
 
 def test_inactive_clinician_without_a_group_has_no_role():
     person = UserFactory()
-    membership = GroupMembershipFactory(
-        clinician__user=person, clinician__status="inactive", left_on=date(2026, 12, 1)
-    )
+    clinician = ClinicianFactory(user=person, status="inactive")
 
-    assert roles.roles_in(person, membership.group.program) == frozenset()
+    assert roles.roles_in(person, clinician.program) == frozenset()
 
 
 def test_a_member_is_a_participant_not_also_on_the_roster_only():

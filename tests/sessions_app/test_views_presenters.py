@@ -433,6 +433,26 @@ def test_attendance_before_the_session_starts_is_refused(client, program, group)
     assert Attendance.objects.count() == 0
 
 
+def test_answers_so_far_counts_the_answers_of_the_people_listed(client, program, group):
+    ana, ben, cleo = member(group), member(group), member(group)
+    moved = member(group)
+    session = future(group)
+    Rsvp.objects.create(session=session, clinician=ana, answer="going")
+    Rsvp.objects.create(session=session, clinician=ben, answer="not_going")
+    # Someone who answered, then moved to another group: no longer on the list.
+    Rsvp.objects.create(session=session, clinician=moved, answer="going")
+    moved.memberships.update(left_on=timezone.localdate())
+    client.force_login(lead_of(group))
+
+    response = client.get(url("attendance_record", program, pk=session.pk))
+
+    listed = [rsvp for _member, _field, rsvp in response.context["rows"]]
+    assert sorted(map(str, listed)) == ["None", "going", "not_going"]
+    (summary,) = re.findall(r"Answers so far:[^<]*", response.content.decode())
+    assert " ".join(summary.split()) == "Answers so far: 2 of 3 listed: 1 going, 1 cannot make it."
+    assert cleo.pk in [m.pk for m, _f, _r in response.context["rows"]]
+
+
 def test_participants_cannot_record_attendance(client, program, group):
     ana = member(group)
     client.force_login(ana.user)

@@ -537,12 +537,17 @@ def take_home_points_save(*, session: Session, texts: list[str], actor: Any) -> 
         problems.append(
             f"Keep it to {MAX_TAKE_HOME_POINTS} points at most; there are {len(points)}."
         )
+    found_identifiers = False
     for number, text in enumerate(points, start=1):
         if len(text) > TAKE_HOME_MAX_CHARS:
             problems.append(
                 f"Point {number} has {len(text)} characters; keep each to {TAKE_HOME_MAX_CHARS}."
             )
-        problems.extend(f"Point {number}: {p}" for p in check_no_identifiers(text))
+        identifiers = check_no_identifiers(text)
+        problems.extend(f"Point {number}: {p}" for p in identifiers)
+        found_identifiers = found_identifiers or bool(identifiers)
+    if found_identifiers:
+        problems.append(phi.RULE)
     if problems:
         raise ValidationError(problems)
     with transaction.atomic():

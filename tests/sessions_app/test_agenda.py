@@ -34,6 +34,7 @@ from tests.factories import (
     TakeHomePointFactory,
     UserFactory,
 )
+from tests.sessions_app.test_identifier_rule import RULE
 
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 CCDG_STARTS = [0, 5, 15, 30, 55]
@@ -586,10 +587,12 @@ def test_take_home_point_with_a_patient_identifier_is_refused_and_nothing_saved(
             actor=None,
         )
 
-    assert len(caught.value.messages) == 2
-    assert all(m.startswith("Point 2: ") for m in caught.value.messages)
-    assert "Mrs. Alvarez" in caught.value.messages[0] + caught.value.messages[1]
-    assert "March 14th" in caught.value.messages[0] + caught.value.messages[1]
+    *found, rule = caught.value.messages
+    assert len(found) == 2
+    assert all(m.startswith("Point 2: ") for m in found)
+    assert "Mrs. Alvarez" in found[0] + found[1]
+    assert "March 14th" in found[0] + found[1]
+    assert rule == RULE  # the rule the form's help text states
     assert TakeHomePoint.objects.filter(session=session).count() == 0
 
 

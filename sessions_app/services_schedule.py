@@ -105,9 +105,15 @@ class SchedulePreview:
 
     dates: list[date]
     skipped: list[date]
-    rows: list[dict[str, Any]]  # group, room, start_time, times: list of local datetimes
+    # group, room, start_time, times: local datetimes to create, already: dates the group
+    # already has a session on (left alone when skipping them)
+    rows: list[dict[str, Any]]
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def new_sessions(self) -> int:
+        return sum(len(row["times"]) for row in self.rows)
 
 
 def schedule_preview(
@@ -119,6 +125,7 @@ def schedule_preview(
     count: int,
     duration_minutes: int,
     agenda: AgendaTemplate,
+    skip_scheduled: bool = True,
 ) -> SchedulePreview:
     """What :func:`scheduling.schedule_generate` would do, found by doing it and rolling back:
     the same checks (past dates, double-booked rooms) and the same messages, nothing kept."""
@@ -127,12 +134,22 @@ def schedule_preview(
         rule=rule, first=first, count=count, blackouts=blackouts
     )
     tz = program_tz(program)
+    taken = (
+        scheduling.scheduled_days(groups=[slot.group for slot in slots], tz=tz)
+        if skip_scheduled
+        else {}
+    )
     rows = [
         {
             "group": slot.group,
             "room": slot.room,
             "start_time": slot.start_time,
-            "times": [datetime.combine(d, slot.start_time, tzinfo=tz) for d in dates],
+            "times": [
+                datetime.combine(d, slot.start_time, tzinfo=tz)
+                for d in dates
+                if d not in taken.get(slot.group.pk, ())
+            ],
+            "already": [d for d in dates if d in taken.get(slot.group.pk, ())],
         }
         for slot in slots
     ]
@@ -156,25 +173,38 @@ def schedule_preview(
                     duration_minutes=duration_minutes,
                     agenda=agenda,
                     actor=None,
+                    skip_scheduled=skip_scheduled,
                 )
             except ValidationError as exc:
                 problems.extend(exc.messages)
             else:
-                warnings = schedule_warnings(sessions=created)
+                warnings = schedule_warnings(
+                    sessions=created, program=program, slots=slots, tense="would have"
+                )
             transaction.set_rollback(True)
     return SchedulePreview(
         dates=dates, skipped=skipped, rows=rows, problems=problems, warnings=warnings
     )
 
 
-def schedule_warnings(*, sessions: list[Session]) -> list[str]:
-    """Room capacity warnings, once per group and room."""
+def schedule_warnings(
+    *,
+    sessions: list[Session],
+    program: Program,
+    slots: list[scheduling.GroupSlot],
+    tense: str = "has",
+) -> list[str]:
+    """Room capacity warnings, once per group and room; then the groups that get more sessions
+    than the program plans a year."""
     seen: dict[tuple[int, int | None], list[str]] = {}
     for session in sessions:
         key = (session.group_id, session.room_id)
         if key not in seen:
             seen[key] = scheduling.room_warnings(session=session)
-    return [w for warnings in seen.values() for w in warnings]
+    rooms = [w for warnings in seen.values() for w in warnings]
+    return rooms + scheduling.sessions_a_year_warnings(
+        program=program, group_ids=[slot.group.pk for slot in slots], tense=tense
+    )
 
 
 # --- Rooms and blackout dates ---------------------------------------------------------------

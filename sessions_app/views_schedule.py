@@ -123,6 +123,7 @@ def schedule_generate(request, slug):
             "count": d["count"],
             "duration_minutes": d["duration_minutes"],
             "agenda": d["agenda"],
+            "skip_scheduled": d["skip_scheduled"],
         }
         if request.POST.get("action") == "create" and args["slots"]:
             try:
@@ -132,10 +133,18 @@ def schedule_generate(request, slug):
             else:
                 messages.success(
                     request,
-                    f"{len(created)} sessions scheduled for {len(args['slots'])} "
-                    f"group{'s' if len(args['slots']) > 1 else ''}.",
+                    f"{len(created)} session{'s' if len(created) != 1 else ''} scheduled for "
+                    f"{len(args['slots'])} group{'s' if len(args['slots']) > 1 else ''}"
+                    + (
+                        "; dates a group already had a session on were left alone."
+                        if args["skip_scheduled"]
+                        else "."
+                    ),
                 )
-                for warning in svc.schedule_warnings(sessions=created):
+                warnings = svc.schedule_warnings(
+                    sessions=created, program=program, slots=args["slots"]
+                )
+                for warning in warnings:
                     messages.warning(request, warning)
                 return redirect("sessions_app:session_list", slug=slug)
         preview = svc.schedule_preview(**args)

@@ -230,6 +230,13 @@ def sessions_a_year_warnings(*, program: Program, group_ids: list[int], tense: s
     ]
 
 
+class GeneratedSessions(list[Session]):
+    """The sessions a generation created, in order, and how many dates it left alone because
+    the group already had a session that day."""
+
+    skipped_scheduled: int = 0
+
+
 def schedule_generate(
     *,
     program: Program,
@@ -241,7 +248,7 @@ def schedule_generate(
     agenda: AgendaTemplate,
     actor: Any,
     skip_scheduled: bool = True,
-) -> list[Session]:
+) -> GeneratedSessions:
     """Create ``count`` sessions for each group: all of them, or none with the reasons.
 
     With ``skip_scheduled`` (the default) a date on which a group already has a session is left
@@ -251,7 +258,7 @@ def schedule_generate(
     tz = zoneinfo.ZoneInfo(program.timezone)
     now = timezone.now()
     problems: list[str] = []
-    created: list[Session] = []
+    created = GeneratedSessions()
     skipped_scheduled = 0
     with transaction.atomic():
         taken = (
@@ -292,6 +299,7 @@ def schedule_generate(
                 "skipped_scheduled": skipped_scheduled,
             },
         )
+    created.skipped_scheduled = skipped_scheduled
     return created
 
 

@@ -131,13 +131,15 @@ def schedule_generate(request, slug):
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
+                skipped = created.skipped_scheduled
                 messages.success(
                     request,
                     f"{len(created)} session{'s' if len(created) != 1 else ''} scheduled for "
                     f"{len(args['slots'])} group{'s' if len(args['slots']) > 1 else ''}"
                     + (
-                        "; dates a group already had a session on were left alone."
-                        if args["skip_scheduled"]
+                        f"; {skipped} date{' was' if skipped == 1 else 's were'} left alone: "
+                        "the group already had a session that day."
+                        if skipped
                         else "."
                     ),
                 )

@@ -253,6 +253,10 @@ def test_generating_twice_with_the_default_skip_makes_no_duplicates_and_warns_ov
         "Group A would have 4 sessions this year, more than the 2–3 a year in the program's "
         "settings."
     ) in html.unescape(text(preview))
+    assert (
+        "1 session scheduled for 1 group; 3 dates were left alone: the group already had a "
+        "session that day."
+    ) in messages_of(again)
     assert "Group A has 4 sessions this year, more than the 2–3 a year in the program's " \
         "settings." in messages_of(again)
 

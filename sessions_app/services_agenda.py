@@ -73,8 +73,7 @@ TAKE_HOME_MAX_CHARS = 300
 
 GROUND_RULES = (
     "What is said in the group stays in the group.",
-    "Patients are described only by age, gender and first name or initials; nothing else "
-    "that identifies them.",
+    phi.RULE,
     "The group is not hierarchical and is not teaching: everyone takes part as a colleague.",
     "We do not solve the presenter's problem; we reflect on the clinician-patient relationship.",
     "Keep technical and medical details to a minimum.",
@@ -86,7 +85,7 @@ FACILITATOR_PROMPTS = (
     "Steer away from “me too” stories: keep the focus on the presenter's case.",
     "Go around the room one by one during the interpretation, so each listener speaks.",
     "Alert the group to the approaching end about 5 minutes before it.",
-    "At wrap-up, gather last comments and a few take-home points (no patient details), and "
+    "At wrap-up, gather last comments and a few take-home points (no patient identifiers), and "
     "remind everyone of the next meeting.",
 )
 

@@ -104,3 +104,12 @@ def test_the_presenters_working_title_help_states_the_same_rule(client, world):
 
     assert RULE in text(page)
     assert "no names, initials" not in text(page).lower()
+
+
+def test_the_ground_rules_on_the_agenda_page_state_the_same_rule(client, world):
+    client.force_login(world["lead"])
+
+    page = client.get(url("session_agenda", world, pk=world["session"].pk))
+
+    assert page.status_code == 200
+    assert RULE in text(page)

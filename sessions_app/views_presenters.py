@@ -65,6 +65,7 @@ def my_sessions(request, slug):
         "facilitated": services_schedule.facilitated_sessions_list(
             user=request.user, program=program
         ),
+        "facilitates": roles.FACILITATOR in roles.roles_in(request.user, program),
     }
     if clinician is not None:
         now = timezone.now()

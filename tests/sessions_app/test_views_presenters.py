@@ -159,6 +159,17 @@ def test_a_lead_facilitators_my_sessions_lists_the_sessions_they_lead(client, pr
     assert url("session_agenda", program, pk=first.pk) in response.content.decode()
 
 
+def test_a_facilitator_whose_groups_have_no_sessions_yet_is_told_so(client, program, group):
+    client.force_login(lead_of(group))
+
+    response = client.get(url("my_sessions", program))
+
+    assert "No sessions are scheduled yet for the groups you facilitate." in (
+        response.content.decode()
+    )
+    assert "You are not a member of a group" not in response.content.decode()
+
+
 def test_a_backup_sees_their_sessions_marked_and_leads_those_the_lead_misses(
     client, program, group
 ):

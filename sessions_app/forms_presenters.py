@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from django import forms
 
+from ccdg import phi
+
 from .models import Attendance, Clinician, Rsvp
 from .services_presenters import MEMBER_STATUSES, TITLE_MAX
 
-TITLE_HELP = (
-    "Optional, a few words about the theme. No patient details: no names, initials, ages or dates."
-)
+TITLE_HELP = f"Optional, a few words about the theme. {phi.RULE}"
 
 
 class VolunteerForm(forms.Form):

@@ -784,7 +784,7 @@ class FacilitatorAbsence(models.Model):
 
 
 class TakeHomePoint(models.Model):
-    """A point the group takes home from a session (no patient details)."""
+    """A point the group takes home from a session (no patient identifiers: ccdg.phi.RULE)."""
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="take_home")
     text = models.CharField(max_length=300)

@@ -118,6 +118,7 @@ def _check_title(working_title: str) -> str:
                 f"The working title must not identify the patient: “{f.text}”. {f.reason}"
                 for f in found
             ]
+            + [phi.RULE]
         )
     return working_title
 

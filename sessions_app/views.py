@@ -42,6 +42,10 @@ def program_detail(request, slug):
         "program": program,
         "my_roles": sorted(roles.ROLE_LABELS[r] for r in my_roles),
         "groups": selectors.group_list(program=program),
+        "my_groups": selectors.my_group_labels(user=request.user, program=program).get(
+            program.pk, []
+        ),
+        "on_roster_only": my_roles == {roles.ROSTERED},
     }
     if roles.can(request.user, "roster.view", program):
         context["counts"] = selectors.roster_counts(program=program)

@@ -17,6 +17,7 @@ from ccdg.audit import audit_record
 from ccdg.spreadsheets import csv_writer
 
 from . import services_presenters as svc
+from . import services_schedule
 from .forms_presenters import AttendanceForm, InviteForm, RsvpForm, VolunteerForm
 from .models import Attendance, Presentation, Session
 
@@ -57,7 +58,15 @@ def _refused(request, exc: ValidationError) -> None:
 def my_sessions(request, slug):
     program = roles.program_for_request(request, slug, "sessions.view")
     clinician = svc.program_participant(request.user, program)
-    context = {"program": program, "clinician": clinician}
+    context = {
+        "program": program,
+        "clinician": clinician,
+        # A facilitator's own sessions: those of the groups they lead or back up.
+        "facilitated": services_schedule.facilitated_sessions_list(
+            user=request.user, program=program
+        ),
+        "facilitates": roles.FACILITATOR in roles.roles_in(request.user, program),
+    }
     if clinician is not None:
         now = timezone.now()
         attended, credit = svc.my_credit(clinician=clinician, now=now)

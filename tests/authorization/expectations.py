@@ -144,9 +144,19 @@ def _refetch(obj):
     return type(obj)._base_manager.get(pk=obj.pk)
 
 
+def _due_soon(side) -> None:
+    """The world's session begins in ten minutes: its live view may be started."""
+    from sessions_app.models import Session
+
+    Session.objects.filter(pk=side.session.pk).update(
+        starts_at=timezone.now() + timedelta(minutes=10)
+    )
+
+
 def _start(side) -> None:
     from sessions_app import services_agenda
 
+    _due_soon(side)
     services_agenda.session_live_start(
         session=_refetch(side.session), actor=_refetch(side.people["facilitator"])
     )
@@ -556,7 +566,8 @@ EXPECTATIONS: dict[str, Expect] = {
         get=SESSION_RUNNERS, post=NOT_ALLOWED, kwargs=_SESSION
     ),
     "sessions_app:session_live_start": Expect(
-        get=NOT_ALLOWED, post=POST_RUNNERS, kwargs=_SESSION, acts=True, done=_LIVE_PAGE
+        get=NOT_ALLOWED, post=POST_RUNNERS, kwargs=_SESSION, acts=True, done=_LIVE_PAGE,
+        setup=_due_soon,
     ),
     "sessions_app:session_live_pause": Expect(
         get=NOT_ALLOWED, post=POST_RUNNERS, kwargs=_SESSION, acts=True, done=_LIVE_PAGE,
@@ -572,6 +583,10 @@ EXPECTATIONS: dict[str, Expect] = {
     ),
     "sessions_app:session_live_extend": Expect(
         get=NOT_ALLOWED, post=POST_RUNNERS, kwargs=_SESSION, acts=True, done=_LIVE_PAGE,
+        setup=_start,
+    ),
+    "sessions_app:session_live_reset": Expect(
+        get=SESSION_RUNNERS, post=POST_RUNNERS, kwargs=_SESSION, acts=True, done=_LIVE_PAGE,
         setup=_start,
     ),
     "sessions_app:session_take_home": Expect(

@@ -315,7 +315,7 @@ def test_answers_so_far_counts_the_people_listed(coordinator_client, program, re
     ).content.decode()
 
     listed = html.count('<th scope="row" class="fw-normal">')
-    assert f"Answers so far: 1 RSVP from the {listed} members listed below." in html
+    assert f"Answers so far: 1 of {listed} listed: 1 going, 0 cannot make it." in html
 
 
 def test_a_session_with_attendance_cannot_be_cancelled_or_moved_until_cleared(

@@ -25,6 +25,7 @@ from tests.factories import (
     SessionFactory,
     UserFactory,
 )
+from tests.sessions_app.test_identifier_rule import RULE
 
 CONFIRMED = Presentation.Status.CONFIRMED
 WAITLISTED = Presentation.Status.WAITLISTED
@@ -222,10 +223,12 @@ def test_a_working_title_with_a_patient_identifier_is_refused(group):
         session=future(group), clinician=member(group), working_title="Mr. Okafor's MRN 4471923"
     )
 
-    assert len(messages) == 2
-    assert all(m.startswith("The working title must not identify the patient") for m in messages)
-    assert "Mr. Okafor" in messages[0]
-    assert "4471923" in messages[1]
+    *found, rule = messages
+    assert len(found) == 2
+    assert all(m.startswith("The working title must not identify the patient") for m in found)
+    assert "Mr. Okafor" in found[0]
+    assert "4471923" in found[1]
+    assert rule == RULE  # the rule the form's help text states
     assert Presentation.objects.count() == 0
 
 

@@ -165,8 +165,10 @@ def _start(side) -> None:
 def _attendance_recorded(side) -> None:
     from sessions_app.models import Attendance
 
-    Attendance.objects.create(
-        session=side.past_session, clinician=side.participant_clinician, status="present"
+    Attendance.objects.get_or_create(
+        session=side.past_session,
+        clinician=side.participant_clinician,
+        defaults={"status": "present"},
     )
 
 

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from ccdg import phi
 from sessions_app import services_presenters as presenters
+from sessions_app.history import facilitations_on
 from sessions_app.models import (
     Attendance,
     Clinician,
@@ -183,7 +184,7 @@ def _certificate_page(program, person, sessions: list[dict], year: str) -> dict[
     """One certificate: the person's figures from ``credit_summary`` and their sessions."""
     return {
         "name": person.clinician.full_name,
-        "attended": person.attended,
+        "attended": person.sessions_credited,
         "hours": hours_text(person.credit_hours),
         "per_session": hours_text(program.credit_hours_per_session),
         "sessions": sessions,
@@ -201,7 +202,7 @@ def build_ce_certificate(*, program: Program, params: dict, progress: Progress |
     people = {p.clinician.pk: p for p in presenters.credit_summary(program=program, now=now)}
     person = people.get(clinician.pk)
     sessions = _attended_sessions(program, [clinician.pk], now).get(clinician.pk, [])
-    if person is None or not person.attended:
+    if person is None or not person.sessions_credited:
         page = {"name": clinician.full_name, "attended": 0, "sessions": [], "year": year}
     else:
         page = _certificate_page(program, person, sessions, year)
@@ -221,7 +222,7 @@ def build_ce_certificates(*, program: Program, params: dict, progress: Progress 
     now = timezone.now()
     year = _year(program, params)
     _step(progress, 0.1, "Reading the attendance")
-    people = [p for p in presenters.credit_summary(program=program, now=now) if p.attended]
+    people = [p for p in presenters.credit_summary(program=program, now=now) if p.sessions_credited]
     sessions = _attended_sessions(program, [p.clinician.pk for p in people], now)
     pages = []
     for i, person in enumerate(people):
@@ -531,13 +532,6 @@ def clean_annual(program: Program, params: dict) -> dict:
     return {"year": _year(program, params)}
 
 
-def _facilitations_on(assignments: list[FacilitatorAssignment], day) -> list:
-    """The assignments of a group in force on ``day``."""
-    return [
-        a for a in assignments if a.starts_on <= day and (a.ends_on is None or a.ends_on >= day)
-    ]
-
-
 def annual_figures(program: Program, now: datetime | None = None) -> dict[str, Any]:
     """Everything the annual report prints, from the same computations as the pages."""
     now = now or timezone.now()
@@ -596,7 +590,7 @@ def annual_figures(program: Program, now: datetime | None = None) -> dict[str, A
             row["presenters"] |= presenters_of[s.pk]
         day = _local(s.starts_at, program).date()
         cover = cover_of(
-            facilitations=_facilitations_on(assignments[s.group_id], day),
+            facilitations=facilitations_on(assignments[s.group_id], day),
             absences=s.absence_list,
         )
         if cover.acting_lead is None:
@@ -611,7 +605,7 @@ def annual_figures(program: Program, now: datetime | None = None) -> dict[str, A
     for g in groups:
         row = per_group[g.pk]
         fig = attendance[g.pk]
-        expected = fig.members * fig.held
+        expected = fig.member_sessions  # members on each recorded session's day, summed
         row.update(
             members=fig.members,
             attendances=fig.attendances,
@@ -626,7 +620,7 @@ def annual_figures(program: Program, now: datetime | None = None) -> dict[str, A
     def total(key: str) -> int:
         return sum(r[key] for r in rows)
 
-    credit = [p for p in presenters.credit_summary(program=program, now=now) if p.attended]
+    credit = [p for p in presenters.credit_summary(program=program, now=now) if p.sessions_credited]
     attendances, expected = total("attendances"), total("expected")
     members = total("members")
     all_presenters = set().union(*(r["presenters"] for r in rows)) if rows else set()

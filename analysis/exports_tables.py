@@ -29,13 +29,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from ccdg.spreadsheets import csv_writer, xlsx_cell
 from sessions_app import services_presenters as presenters
 from sessions_app.models import (
-    Attendance,
     Clinician,
     Facilitator,
     FacilitatorAbsence,
@@ -274,7 +273,7 @@ PEOPLE_COLUMNS = [
     "group",
     "sessions_attended",
     "of_these_as_guest",
-    "sessions_held_by_group",
+    "own_group_sessions_recorded",
     "attendance_rate",
     "regular",
 ]
@@ -282,9 +281,12 @@ GROUP_COLUMNS = [
     "group",
     "members",
     "sessions_held",
+    "sessions_recorded",
     "attendances",
+    "members_on_the_day",
     "mean_attendance",
     "attendance_rate",
+    "guests",
     "regular_attenders",
 ]
 PROGRAM_COLUMNS = ["figure", "value", "of", "rate"]
@@ -296,51 +298,23 @@ def attendance_tables(program: Program, *, progress=None, now=None) -> list[Tabl
     progress(0.05, "Reading attendance")
     figures = presenters.attendance_figures(program=program, now=now)
     progress(0.4, "Counting per session")
-    counts = {
-        row["session_id"]: row
-        for row in Attendance.objects.filter(
-            session_id__in=[s.session_id for s in figures.sessions]
-        )
-        .values("session_id")
-        .annotate(
-            present=Count("pk", filter=Q(status=Attendance.Status.PRESENT)),
-            absent=Count("pk", filter=Q(status=Attendance.Status.ABSENT)),
-            excused=Count("pk", filter=Q(status=Attendance.Status.EXCUSED)),
-            guests=Count("pk", filter=Q(status=Attendance.Status.GUEST)),
-        )
-    }
-    guest_visits = dict(
-        Attendance.objects.filter(
-            session__group__program=program,
-            session__status=Session.Status.SCHEDULED,
-            session__starts_at__lte=now,
-            status=Attendance.Status.GUEST,
-        )
-        .values("clinician_id")
-        .annotate(n=Count("pk"))
-        .values_list("clinician_id", "n")
-    )
     groups = {g.group.pk: g.group for g in figures.groups}
     nothing_held = (
         "No sessions have been held yet: attendance appears once a session has taken place."
     )
     sessions = Table("sessions", "Per session", SESSION_COLUMNS, empty=nothing_held)
-    present_members = 0
     for s in figures.sessions:
-        c = counts.get(s.session_id, {})
-        present, absent, excused = c.get("present", 0), c.get("absent", 0), c.get("excused", 0)
-        present_members += present
         sessions.rows.append(
             [
                 _local(s.starts_at, program).date(),
                 groups[s.group_id].name,
-                present,
-                absent,
-                excused,
-                max(s.members - present - absent - excused, 0),
-                c.get("guests", 0),
+                s.present,
+                s.absent,
+                s.excused,
+                s.not_recorded,
+                s.guests,
                 s.members,
-                _rate(present, s.members),
+                _rate(s.present, s.members) if s.recorded else None,
             ]
         )
     progress(0.6, "Counting per person")
@@ -356,8 +330,8 @@ def attendance_tables(program: Program, *, progress=None, now=None) -> list[Tabl
                 p.clinician.last_name,
                 p.clinician.first_name,
                 p.group.name if p.group else "",
-                p.attended,
-                guest_visits.get(p.clinician.pk, 0),
+                p.sessions_credited,
+                p.guest_visits,
                 p.held,
                 _rate(p.attended, p.held),
                 p.regular,
@@ -367,21 +341,22 @@ def attendance_tables(program: Program, *, progress=None, now=None) -> list[Tabl
     group_table = Table(
         "groups", "Per group", GROUP_COLUMNS, empty="The program has no groups yet."
     )
-    possible = 0
     for g in figures.groups:
-        possible += g.members * g.held
         group_table.rows.append(
             [
                 g.group.name,
                 g.members,
                 g.held,
+                g.recorded,
                 g.attendances,
+                g.member_sessions,
                 g.mean_present,
-                _rate(g.attendances, g.members * g.held),
+                g.rate,
+                g.guests,
                 g.regular,
             ]
         )
-    participants = len(figures.people)
+    participants = sum(1 for p in figures.people if p.group is not None)
     eligible_note = (
         "the program's count of eligible clinicians"
         if program.eligible_clinicians
@@ -403,23 +378,27 @@ def attendance_tables(program: Program, *, progress=None, now=None) -> list[Tabl
                 _rate(figures.regular, figures.eligible),
             ],
             ["sessions held", figures.held, "", None],
-            ["members present at held sessions", present_members, possible,
-             _rate(present_members, possible)],
+            ["members present at recorded sessions", figures.attendances,
+             figures.member_sessions, _rate(figures.attendances, figures.member_sessions)],
         ],
     )  # fmt: skip
     return [sessions, people, group_table, program_table]
 
 
 ATTENDANCE_NOTES = [
-    "Held: a session that has started and was not cancelled. Members: the group's current "
-    "members. Present, absent, excused: the members' recorded attendance; not recorded: "
-    "members without a record; guests: members of other groups who came.",
-    "Per session, attendance rate = present / members. Per person, sessions attended counts "
-    "sessions of their own group and visits to other groups as a guest; attendance rate = "
-    "sessions attended / sessions held by their group. Regular: at least half of their "
-    "group's held sessions.",
-    "Per group, attendances = present plus guests over the held sessions; mean attendance = "
-    "attendances / sessions held; attendance rate = attendances / (members × sessions held).",
+    "Held: a session that has started and was not cancelled; recorded: held, with attendance "
+    "recorded. Members are counted on each session's day: joining, leaving or changing group "
+    "never rewrites the past. Per session: present, absent, excused and not recorded are the "
+    "members of that day; guests: people from other groups who came (not in the rate).",
+    "Per session, attendance rate = present / members that day. Per person, sessions attended "
+    "counts presences in the group one was in and visits to other groups as a guest (each earns "
+    "continuing-education credit); attendance rate = presences in one's own group / recorded "
+    "sessions of that group while a member. Regular: present (or a guest elsewhere) at half or "
+    "more of those sessions. Group now: the person's current group, if any.",
+    "Per group, members: current members; attendances = members present over the recorded "
+    "sessions; members on the day: the members of each recorded session's day, summed; mean "
+    "attendance = attendances / sessions recorded; attendance rate = attendances / members on "
+    "the day.",
     "Program: rates are against the eligible clinicians (the program's count, or the roster "
     "size when that is not set).",
 ]

@@ -21,7 +21,14 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-__all__ = ["CATEGORIES", "REASONS", "Finding", "highlight", "scan"]
+__all__ = ["CATEGORIES", "REASONS", "RULE", "Finding", "highlight", "scan"]
+
+# The rule in one sentence, as every form that takes text about a patient states it (help texts,
+# the case-note page, the guard's refusals): what the guard lets through is exactly this.
+RULE = (
+    "No patient identifiers beyond age, gender and a first name or initials: no last names, "
+    "dates more specific than the year, places, facilities, numbers or contact details."
+)
 
 CATEGORIES: dict[str, str] = {
     "name": "Full name",

@@ -5,7 +5,10 @@ Views call :func:`program_for_request` (or :func:`can`); templates use the ``can
 
 * coordinator and report viewer are appointments (``ProgramRole``);
 * facilitator means a current lead or backup assignment to one of the program's groups;
-* participant means a current membership of one of the program's groups.
+* participant means a current membership of one of the program's groups;
+* "on the roster" means an account linked to the program's roster (an accepted invitation)
+  that has never been in one of its groups: enough to open the program and see that a group is
+  still to come, nothing more. Whoever left their group is an outsider again.
 
 One person may hold several roles, in one program or across programs. Site staff (Django
 ``is_staff``) administer the site and may do what a coordinator may, except where a permission
@@ -23,13 +26,15 @@ COORDINATOR = "coordinator"
 FACILITATOR = "facilitator"
 PARTICIPANT = "participant"
 REPORT_VIEWER = "report_viewer"
-ALL_ROLES = frozenset({COORDINATOR, FACILITATOR, PARTICIPANT, REPORT_VIEWER})
+ROSTERED = "rostered"
+ALL_ROLES = frozenset({COORDINATOR, FACILITATOR, PARTICIPANT, REPORT_VIEWER, ROSTERED})
 
 ROLE_LABELS = {
     COORDINATOR: "Coordinator",
     FACILITATOR: "Facilitator",
     PARTICIPANT: "Participant",
     REPORT_VIEWER: "Report viewer",
+    ROSTERED: "On the roster, no group yet",
 }
 
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -87,7 +92,9 @@ def role_map(user: Any) -> dict[int, frozenset[str]]:
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    from sessions_app.models import FacilitatorAssignment, GroupMembership, ProgramRole
+    from django.db.models import Exists, OuterRef
+
+    from sessions_app.models import Clinician, FacilitatorAssignment, GroupMembership, ProgramRole
 
     found: dict[int, set[str]] = {}
     for program_id, role in ProgramRole.objects.filter(user=user).values_list("program_id", "role"):
@@ -96,10 +103,25 @@ def role_map(user: Any) -> dict[int, frozenset[str]]:
         facilitator__user=user, ends_on__isnull=True
     ).values_list("group__program_id", flat=True):
         found.setdefault(program_id, set()).add(FACILITATOR)
-    for program_id in GroupMembership.objects.filter(
-        clinician__user=user, left_on__isnull=True
-    ).values_list("group__program_id", flat=True):
-        found.setdefault(program_id, set()).add(PARTICIPANT)
+    # The roster entries linked to the account (a group's members are on its program's roster):
+    # a current membership makes a participant; an entry never placed in a group, unless
+    # inactive, still opens the program, so whoever accepted an invitation before being placed
+    # finds the program rather than an empty home page.
+    memberships = GroupMembership.objects.filter(clinician=OuterRef("pk"))
+    for program_id, status, member, ever in (
+        Clinician.objects.filter(user=user)
+        .annotate(
+            member=Exists(memberships.filter(left_on__isnull=True)), ever=Exists(memberships)
+        )
+        .values_list("program_id", "status", "member", "ever")
+    ):
+        if member:
+            found.setdefault(program_id, set()).add(PARTICIPANT)
+        elif not ever and status != Clinician.Status.INACTIVE:
+            found.setdefault(program_id, set()).add(ROSTERED)
+    for roles_held in found.values():
+        if PARTICIPANT in roles_held:
+            roles_held.discard(ROSTERED)
     result = {pid: frozenset(roles) for pid, roles in found.items()}
     setattr(user, _CACHE_ATTR, result)
     return result
@@ -237,15 +259,19 @@ def session_member(user: Any, session: Any):
     ).first()
 
 
-def programs_for(user: Any):
-    """The programs the user may see, each annotated with ``my_roles`` (labels)."""
+def programs_for(user: Any, *, with_groups: bool = False):
+    """The programs the user may see, each annotated with ``my_roles`` (labels) and, with
+    ``with_groups``, ``my_groups`` (the user's current groups there, two more queries)."""
     from sessions_app.models import Program
+    from sessions_app.selectors import my_group_labels
 
     roles = role_map(user)
     programs = Program.objects.all() if is_staff(user) else Program.objects.filter(pk__in=roles)
     result = list(programs)
+    groups = my_group_labels(user=user) if with_groups else {}
     for program in result:
         program.my_roles = sorted(ROLE_LABELS[r] for r in roles.get(program.pk, ()))
+        program.my_groups = groups.get(program.pk, [])
     return result
 
 

@@ -8,7 +8,8 @@ from ccdg import roles
 
 
 def home(request):
-    return render(request, "ccdg/home.html", {"programs": roles.programs_for(request.user)})
+    programs = roles.programs_for(request.user, with_groups=True)
+    return render(request, "ccdg/home.html", {"programs": programs})
 
 
 @login_not_required

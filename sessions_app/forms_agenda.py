@@ -7,6 +7,8 @@ from typing import Any
 
 from django import forms
 
+from ccdg import phi
+
 from .models import AgendaTemplate, Program
 from .services_agenda import MAX_TAKE_HOME_POINTS, TAKE_HOME_MAX_CHARS, offset_parse
 
@@ -98,8 +100,7 @@ class TakeHomeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": MAX_TAKE_HOME_POINTS + 1}),
         help_text=(
             f"One point per line, up to {MAX_TAKE_HOME_POINTS}, each at most "
-            f"{TAKE_HOME_MAX_CHARS} characters. No patient details: no names, initials, ages "
-            "or dates."
+            f"{TAKE_HOME_MAX_CHARS} characters. {phi.RULE}"
         ),
     )
 

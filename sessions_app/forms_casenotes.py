@@ -85,7 +85,7 @@ class CaseNoteForm(forms.Form):
                 forms.ValidationError(
                     f"The identifier guard found {count} patient identifier"
                     f"{'s' if count > 1 else ''} that the program does not allow: they are "
-                    "marked below. Rewrite them and save again.",
+                    f"marked below. {phi.RULE} Rewrite them and save again.",
                     code="identifier",
                 )
             )

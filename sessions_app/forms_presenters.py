@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from django import forms
 
+from ccdg import phi
+
 from .models import Attendance, Clinician, Rsvp
 from .services_presenters import MEMBER_STATUSES, TITLE_MAX
 
-TITLE_HELP = (
-    "Optional, a few words about the theme. No patient details: no names, initials, ages or dates."
-)
+TITLE_HELP = f"Optional, a few words about the theme. {phi.RULE}"
 
 
 class VolunteerForm(forms.Form):
@@ -63,11 +63,13 @@ class AttendanceForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.members = members
         for member in members:
+            # No default: a sheet nobody has filled in must not claim anyone was present.
             self.fields[f"member_{member.pk}"] = forms.ChoiceField(
                 label=member.full_name,
                 choices=MEMBER_CHOICES,
-                initial=initial_status.get(member.pk, Attendance.Status.PRESENT),
+                initial=initial_status.get(member.pk),
                 widget=forms.RadioSelect,
+                error_messages={"required": f"Mark {member.full_name} present, absent or excused."},
             )
         self.fields["guests"].queryset = Clinician.objects.filter(
             pk__in=[c.pk for c in candidates]

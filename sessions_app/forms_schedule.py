@@ -53,6 +53,13 @@ class ScheduleForm(forms.Form):
     )
     duration_minutes = forms.IntegerField(label="Duration (minutes)", min_value=10, max_value=240)
     agenda = forms.ModelChoiceField(queryset=AgendaTemplate.objects.none(), empty_label=None)
+    skip_scheduled = forms.BooleanField(
+        label="Skip dates a group already has a session on",
+        required=False,
+        initial=True,
+        help_text="Generating again (a longer series, a new group) then makes no duplicates. "
+        "A cancelled session frees its date.",
+    )
 
     def __init__(self, *args, program: Program, groups: list[Group], **kwargs):
         super().__init__(*args, **kwargs)

@@ -93,8 +93,7 @@ class Program(models.Model):
             models.CheckConstraint(
                 condition=models.Q(small_cell_k__gte=SMALL_CELL_K_DEFAULT)
                 | (
-                    models.Q(small_cell_k__gte=SMALL_CELL_K_MIN)
-                    & ~models.Q(small_cell_k_reason="")
+                    models.Q(small_cell_k__gte=SMALL_CELL_K_MIN) & ~models.Q(small_cell_k_reason="")
                 ),
                 name="program_small_cell_k_reason",
             ),
@@ -326,6 +325,14 @@ class GroupMembership(models.Model):
                 fields=["clinician"],
                 condition=models.Q(left_on__isnull=True),
                 name="membership_one_current_group",
+            ),
+            # left_on is the first day no longer a member; the same day as joined_on is a
+            # membership that never took effect. Overlaps are refused by a PostgreSQL trigger
+            # (migration 0007).
+            models.CheckConstraint(
+                condition=models.Q(left_on__isnull=True)
+                | models.Q(left_on__gte=models.F("joined_on")),
+                name="membership_ends_after_it_starts",
             ),
         ]
 
@@ -777,7 +784,7 @@ class FacilitatorAbsence(models.Model):
 
 
 class TakeHomePoint(models.Model):
-    """A point the group takes home from a session (no patient details)."""
+    """A point the group takes home from a session (no patient identifiers: ccdg.phi.RULE)."""
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="take_home")
     text = models.CharField(max_length=300)

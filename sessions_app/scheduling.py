@@ -13,6 +13,7 @@ from typing import Any
 from dateutil.rrule import MONTHLY, WEEKLY, rrule
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from ccdg.audit import audit_record
@@ -196,6 +197,46 @@ class GroupSlot:
     start_time: time
 
 
+def scheduled_days(*, groups: list[Group], tz: zoneinfo.ZoneInfo) -> dict[int, set[date]]:
+    """Group id -> the local dates on which the group already has a session. A cancelled
+    session frees its date."""
+    days: dict[int, set[date]] = {group.pk: set() for group in groups}
+    for group_id, starts_at in (
+        Session.objects.filter(group__in=groups)
+        .exclude(status=Session.Status.CANCELLED)
+        .values_list("group_id", "starts_at")
+    ):
+        days[group_id].add(timezone.localtime(starts_at, tz).date())
+    return days
+
+
+def sessions_a_year_warnings(*, program: Program, group_ids: list[int], tense: str) -> list[str]:
+    """Groups with more sessions (not cancelled) than the program plans a year. A program is
+    one year, so every session of its groups counts. ``tense``: "would have" for a preview,
+    "has" once created."""
+    counts = (
+        Session.objects.filter(group_id__in=group_ids)
+        .exclude(status=Session.Status.CANCELLED)
+        .values_list("group__name")
+        .annotate(n=Count("id"))
+        .order_by("group__name")
+    )
+    low, high = program.sessions_per_year_min, program.sessions_per_year_max
+    return [
+        f"{name} {tense} {n} sessions this year, more than the {low}–{high} a year in the "
+        "program's settings."
+        for name, n in counts
+        if n > high
+    ]
+
+
+class GeneratedSessions(list[Session]):
+    """The sessions a generation created, in order, and how many dates it left alone because
+    the group already had a session that day."""
+
+    skipped_scheduled: int = 0
+
+
 def schedule_generate(
     *,
     program: Program,
@@ -206,17 +247,28 @@ def schedule_generate(
     duration_minutes: int,
     agenda: AgendaTemplate,
     actor: Any,
-) -> list[Session]:
-    """Create ``count`` sessions for each group: all of them, or none with the reasons."""
+    skip_scheduled: bool = True,
+) -> GeneratedSessions:
+    """Create ``count`` sessions for each group: all of them, or none with the reasons.
+
+    With ``skip_scheduled`` (the default) a date on which a group already has a session is left
+    alone, so generating again (a longer series, a group added) makes no duplicates."""
     blackouts = set(BlackoutDate.objects.filter(program=program).values_list("date", flat=True))
     dates, skipped = recurrence_dates(rule=rule, first=first, count=count, blackouts=blackouts)
     tz = zoneinfo.ZoneInfo(program.timezone)
     now = timezone.now()
     problems: list[str] = []
-    created: list[Session] = []
+    created = GeneratedSessions()
+    skipped_scheduled = 0
     with transaction.atomic():
+        taken = (
+            scheduled_days(groups=[slot.group for slot in slots], tz=tz) if skip_scheduled else {}
+        )
         for slot in slots:
             for day in dates:
+                if day in taken.get(slot.group.pk, ()):
+                    skipped_scheduled += 1
+                    continue
                 starts_at = datetime.combine(day, slot.start_time, tzinfo=tz)
                 if starts_at <= now:
                     problems.append(f"{day:%b %-d, %Y} is in the past.")
@@ -241,8 +293,13 @@ def schedule_generate(
             actor=actor,
             action="schedule.generate",
             program_id=program.pk,
-            data={"sessions": len(created), "skipped_blackouts": [d.isoformat() for d in skipped]},
+            data={
+                "sessions": len(created),
+                "skipped_blackouts": [d.isoformat() for d in skipped],
+                "skipped_scheduled": skipped_scheduled,
+            },
         )
+    created.skipped_scheduled = skipped_scheduled
     return created
 
 
@@ -286,6 +343,17 @@ def session_create(
     return session
 
 
+def _refuse_if_attended(session: Session, what: str) -> None:
+    """A session with attendance recorded took place: cancelling or moving it would leave that
+    attendance (and the credit it gives) attached to a session that never happened. The
+    attendance sheet's "Clear" action removes it first when it was recorded by mistake."""
+    if session.attendance.exists():
+        raise ValidationError(
+            f"Attendance has been recorded for this session, so it cannot be {what}. If it did "
+            "not take place, clear its attendance sheet first."
+        )
+
+
 def session_reschedule(
     *, session: Session, starts_at: datetime, room: Room | None, actor: Any
 ) -> Session:
@@ -297,6 +365,7 @@ def session_reschedule(
         raise ValidationError("A session cannot be moved into the past.")
     with transaction.atomic():
         session = Session.objects.select_for_update().get(pk=session.pk)
+        _refuse_if_attended(session, "moved")
         session.bookings.all().delete()
         session.starts_at = starts_at
         session.room = room
@@ -319,6 +388,7 @@ def session_cancel(*, session: Session, reason: str, actor: Any) -> Session:
         session = Session.objects.select_for_update().get(pk=session.pk)
         if session.status == Session.Status.CANCELLED:
             return session
+        _refuse_if_attended(session, "cancelled")
         session.status = Session.Status.CANCELLED
         session.cancel_reason = reason[:200]
         session.sequence += 1

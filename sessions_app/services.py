@@ -20,7 +20,7 @@ from django.utils.crypto import salted_hmac
 from ccdg.audit import acting_user, audit_event, audit_record, audited_update
 from ccdg.models import AuditEvent
 
-from .models import Clinician, GroupMembership, Invitation, Program, RosterImport
+from .models import Clinician, Facilitator, GroupMembership, Invitation, Program, RosterImport
 from .roster_csv import RosterReport, roster_csv_parse
 
 User = get_user_model()
@@ -319,12 +319,23 @@ def invitation_accept(*, invitation: Invitation, username: str, password: str) -
     if clinician.status in (Clinician.Status.ELIGIBLE, Clinician.Status.INVITED):
         clinician.status = Clinician.Status.ACTIVE
     clinician.save(update_fields=["user", "status", "updated_at"])
+    # A facilitator who is also on the roster signs in with the same account: without the link
+    # the groups they lead or back up would not be theirs in the app.
+    facilitators = list(
+        Facilitator.objects.filter(clinician=clinician, user__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    Facilitator.objects.filter(pk__in=facilitators).update(user=user)
+    data: dict[str, Any] = {"invitation": invitation.pk}
+    if facilitators:
+        data["facilitators"] = facilitators
     audit_record(
         actor=user,
         action="invitation.accept",
         obj=clinician,
         program_id=clinician.program_id,
-        data={"invitation": invitation.pk},
+        data=data,
     )
     return user
 

@@ -29,6 +29,11 @@ writing past timestamps into the row).
 Every change (start, pause, resume, next, extend) is a service that locks the row
 (``select_for_update``) and first records the current segment in ``live_segment``, so an
 extension never moves the group back into a segment it had already left.
+
+* **Start window.** The clock can be started from ``LIVE_START_EARLY_MINUTES`` before the
+  session, not days ahead (a stray click on the agenda page would otherwise leave a session
+  "over" before it begins).
+* **Reset** clears the live state (audited): the session shows "Not started" again.
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ from .models import (
 )
 
 EXTEND_MINUTES = 5
+LIVE_START_EARLY_MINUTES = 30
 MAX_EXTRA_MINUTES = 120
 WARNING_SECONDS = 5 * 60
 MAX_TAKE_HOME_POINTS = 5
@@ -67,8 +73,7 @@ TAKE_HOME_MAX_CHARS = 300
 
 GROUND_RULES = (
     "What is said in the group stays in the group.",
-    "Patients are described only by age, gender and first name or initials; nothing else "
-    "that identifies them.",
+    phi.RULE,
     "The group is not hierarchical and is not teaching: everyone takes part as a colleague.",
     "We do not solve the presenter's problem; we reflect on the clinician-patient relationship.",
     "Keep technical and medical details to a minimum.",
@@ -80,7 +85,7 @@ FACILITATOR_PROMPTS = (
     "Steer away from “me too” stories: keep the focus on the presenter's case.",
     "Go around the room one by one during the interpretation, so each listener speaks.",
     "Alert the group to the approaching end about 5 minutes before it.",
-    "At wrap-up, gather last comments and a few take-home points (no patient details), and "
+    "At wrap-up, gather last comments and a few take-home points (no patient identifiers), and "
     "remind everyone of the next meeting.",
 )
 
@@ -408,8 +413,14 @@ def _require_started(session: Session) -> None:
         raise ValidationError("Start the session first.")
 
 
+def live_start_opens_at(session: Session) -> datetime:
+    """The earliest moment the session's live view may be started."""
+    return session.starts_at - timedelta(minutes=LIVE_START_EARLY_MINUTES)
+
+
 def session_live_start(*, session: Session, actor: Any, now: datetime | None = None) -> Session:
-    """Start the session clock. Starting a session that already runs changes nothing."""
+    """Start the session clock, from half an hour before the session. Starting a session that
+    already runs changes nothing."""
     now = now or timezone.now()
     with transaction.atomic():
         session, _ = _locked(session)
@@ -417,6 +428,15 @@ def session_live_start(*, session: Session, actor: Any, now: datetime | None = N
             raise ValidationError("This session was cancelled.")
         if session.live_started_at is not None:
             return session
+        if now < live_start_opens_at(session):
+            opens = timezone.localtime(
+                live_start_opens_at(session), program_tz(session.group.program)
+            )
+            raise ValidationError(
+                "It is too early to start: the live view of this session can be started from "
+                f"{opens:%a %b} {opens.day}, {opens.year} at {opens:%H:%M}, "
+                f"{LIVE_START_EARLY_MINUTES} minutes before it begins."
+            )
         session.live_started_at = now
         session.live_paused_at = None
         session.live_paused_seconds = 0
@@ -510,6 +530,45 @@ def session_live_extend(
     return session
 
 
+def session_live_reset(*, session: Session, actor: Any, now: datetime | None = None) -> Session:
+    """Clear the live state (clock, segment, pauses, extensions): the session is "not started"
+    again, for a clock started by mistake or a rehearsal. Resetting a live view that was not
+    started changes nothing and records nothing."""
+    with transaction.atomic():
+        session, segments = _locked(session)
+        if session.live_started_at is None:
+            return session
+        state = live_state(session, now=now or timezone.now(), segments=segments)
+        cleared = {
+            "elapsed_seconds": state.elapsed_seconds,
+            "segment": state.segment_index,
+            "extra_minutes": session.live_extra_minutes,
+        }
+        session.live_started_at = None
+        session.live_paused_at = None
+        session.live_paused_seconds = 0
+        session.live_segment = 0
+        session.live_segment_started_at = None
+        session.live_extra_minutes = 0
+        _save_live(
+            session,
+            "live_started_at",
+            "live_paused_at",
+            "live_paused_seconds",
+            "live_segment",
+            "live_segment_started_at",
+            "live_extra_minutes",
+        )
+        audit_record(
+            actor=actor,
+            action="session.live_reset",
+            obj=session,
+            program_id=session.group.program_id,
+            data=cleared,
+        )
+    return session
+
+
 LIVE_ACTIONS = {
     "start": session_live_start,
     "pause": session_live_pause,
@@ -537,12 +596,17 @@ def take_home_points_save(*, session: Session, texts: list[str], actor: Any) -> 
         problems.append(
             f"Keep it to {MAX_TAKE_HOME_POINTS} points at most; there are {len(points)}."
         )
+    found_identifiers = False
     for number, text in enumerate(points, start=1):
         if len(text) > TAKE_HOME_MAX_CHARS:
             problems.append(
                 f"Point {number} has {len(text)} characters; keep each to {TAKE_HOME_MAX_CHARS}."
             )
-        problems.extend(f"Point {number}: {p}" for p in check_no_identifiers(text))
+        identifiers = check_no_identifiers(text)
+        problems.extend(f"Point {number}: {p}" for p in identifiers)
+        found_identifiers = found_identifiers or bool(identifiers)
+    if found_identifiers:
+        problems.append(phi.RULE)
     if problems:
         raise ValidationError(problems)
     with transaction.atomic():

@@ -16,6 +16,7 @@ Rules from the program (see docs/presenters-and-attendance.md):
 from __future__ import annotations
 
 import zoneinfo
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -30,6 +31,14 @@ from ccdg import phi, roles
 from ccdg.audit import audit_record
 from ccdg.notifications import notify
 
+from .history import (
+    facilitations_on,
+    local_day,
+    members_on,
+    membership_in_force_q,
+    memberships_on,
+    session_day,
+)
 from .models import (
     Attendance,
     Clinician,
@@ -109,6 +118,7 @@ def _check_title(working_title: str) -> str:
                 f"The working title must not identify the patient: “{f.text}”. {f.reason}"
                 for f in found
             ]
+            + [phi.RULE]
         )
     return working_title
 
@@ -566,32 +576,78 @@ def rsvp_set(
 # --- Attendance -------------------------------------------------------------------------------
 
 
+@dataclass
+class SheetFacilitator:
+    facilitator: Any
+    role: str  # "Lead", "Backup"
+    absent: bool
+    acting_lead: bool
+
+
 def attendance_members(*, session: Session) -> list[Clinician]:
-    """The people on the attendance sheet: current members, and anyone already recorded as a
-    member (someone who has since left the group keeps their record)."""
-    recorded = (
-        Attendance.objects.filter(session=session)
-        .exclude(status=Attendance.Status.GUEST)
-        .values_list("clinician_id", flat=True)
-    )
-    return list(
-        Clinician.objects.filter(
-            Q(memberships__group_id=session.group_id, memberships__left_on__isnull=True)
-            | Q(pk__in=recorded)
-        )
-        .distinct()
-        .order_by("last_name", "first_name", "id")
-    )
+    """The people on the attendance sheet: the group's members on the session's day (see
+    :mod:`sessions_app.history`), never people who joined later or had already left."""
+    return list(members_on(group_id=session.group_id, day=session_day(session)))
 
 
 def guest_candidates(*, session: Session) -> list[Clinician]:
-    """Clinicians of the same program who are not members of the session's group."""
+    """Clinicians of the same program who were not members of the session's group that day,
+    plus anyone already recorded as a guest (even if they have since become inactive)."""
+    members = GroupMembership.objects.filter(
+        membership_in_force_q(session_day(session)), group_id=session.group_id
+    ).values("clinician_id")
+    recorded = Attendance.objects.filter(session=session, status__in=ATTENDED).values(
+        "clinician_id"
+    )
     return list(
         Clinician.objects.filter(program_id=session.group.program_id)
-        .exclude(memberships__group_id=session.group_id, memberships__left_on__isnull=True)
-        .exclude(status=Clinician.Status.INACTIVE)
+        .exclude(pk__in=members)
+        .filter(~Q(status=Clinician.Status.INACTIVE) | Q(pk__in=recorded))
         .order_by("last_name", "first_name", "id")
     )
+
+
+def sheet_facilitators(*, session: Session) -> list[SheetFacilitator]:
+    """The facilitators of the session's group on its day, marked lead or backup, absent, and
+    who led (acting lead). Shown on the sheet; they are not members and not in the rates."""
+    from .services_schedule import cover_of
+
+    assignments = facilitations_on(
+        FacilitatorAssignment.objects.filter(group_id=session.group_id).select_related(
+            "facilitator"
+        ),
+        session_day(session),
+    )
+    absences = list(session.absences.select_related("facilitator"))
+    cover = cover_of(facilitations=assignments, absences=absences)
+    absent = {a.facilitator_id for a in absences}
+    acting = cover.acting_lead.pk if cover.acting_lead else None
+    return [
+        SheetFacilitator(
+            facilitator=a.facilitator,
+            role=a.get_role_display(),
+            absent=a.facilitator_id in absent,
+            acting_lead=a.facilitator_id == acting,
+        )
+        for a in sorted(assignments, key=lambda a: (a.role != "lead", a.starts_on, a.pk))
+    ]
+
+
+def attendance_initial(
+    *, members: list[Clinician], existing: dict[int, str], rsvps: dict[int, str]
+) -> dict[int, str]:
+    """What the sheet shows ticked: the recorded status; for a session nobody has recorded,
+    "excused" for those who said they cannot make it and nothing for anyone else (the sheet
+    must not claim that people were present before someone says so)."""
+    initial = {}
+    for m in members:
+        if m.pk in existing and existing[m.pk] in MEMBER_STATUSES:
+            initial[m.pk] = existing[m.pk]
+        elif existing.get(m.pk) == Attendance.Status.GUEST:
+            initial[m.pk] = Attendance.Status.PRESENT
+        elif rsvps.get(m.pk) == Rsvp.Answer.NOT_GOING:
+            initial[m.pk] = Attendance.Status.EXCUSED
+    return initial
 
 
 def attendance_record(
@@ -616,7 +672,10 @@ def attendance_record(
     problems = []
     unknown = set(statuses) - members
     if unknown:
-        problems.append("Only members of the group can be marked present, absent or excused.")
+        problems.append(
+            "Only the group's members on the day of the session can be marked present, absent "
+            "or excused; mark anyone else who came as a guest."
+        )
     if any(s not in MEMBER_STATUSES for s in statuses.values()):
         problems.append("Mark each member present, absent or excused.")
     guests = set(guest_ids)
@@ -635,6 +694,11 @@ def attendance_record(
     with transaction.atomic():
         existing = {a.clinician_id: a for a in Attendance.objects.filter(session=session)}
         wanted = {**statuses, **{g: Attendance.Status.GUEST for g in guests}}
+        # Guests no longer ticked go, and so do rows of anyone who was not a member that day
+        # (made before the sheet followed membership history): they are not on the sheet.
+        Attendance.objects.filter(session=session).exclude(
+            clinician_id__in=guests | members
+        ).delete()
         Attendance.objects.filter(session=session, status=Attendance.Status.GUEST).exclude(
             clinician_id__in=guests
         ).delete()
@@ -664,17 +728,42 @@ def attendance_record(
     return len(wanted)
 
 
+def attendance_clear(*, session: Session, actor: Any) -> int:
+    """Remove a session's whole attendance sheet (recorded by mistake, or the session did not
+    take place). Returns how many rows were removed; audited with the count only."""
+    with transaction.atomic():
+        removed, _ = Attendance.objects.filter(session=session).delete()
+        audit_record(
+            actor=actor,
+            action="attendance.clear",
+            obj=session,
+            program_id=session.group.program_id,
+            data={"removed": removed},
+        )
+    return removed
+
+
 # --- Attendance figures and credit -------------------------------------------------------------
 
 
 @dataclass
 class SessionFigure:
+    """A held session. ``members``: the group's members on its day; ``present``, ``absent``,
+    ``excused``: of them; ``guests``: people from elsewhere who came."""
+
     session_id: int
     group_id: int
     starts_at: datetime
-    present: int
     members: int
-    recorded: bool
+    present: int = 0
+    absent: int = 0
+    excused: int = 0
+    guests: int = 0
+    recorded: bool = False
+
+    @property
+    def not_recorded(self) -> int:
+        return self.members - self.present - self.absent - self.excused
 
     @property
     def share(self) -> int | None:
@@ -683,22 +772,40 @@ class SessionFigure:
 
 @dataclass
 class PersonFigure:
+    """``held``: recorded held sessions of the groups the person was a member of on each day;
+    ``attended``: of those, the ones they were present at; ``guest_visits``: sessions of other
+    groups they came to as a guest. Credit counts both, so ``credit_hours`` = (attended +
+    guest visits) x the program's hours per session."""
+
     clinician: Clinician
     group: Group | None
-    attended: int
-    held: int
-    credit_hours: Decimal
+    attended: int = 0
+    held: int = 0
+    guest_visits: int = 0
+    credit_hours: Decimal = Decimal(0)
+
+    @property
+    def sessions_credited(self) -> int:
+        return self.attended + self.guest_visits
+
+    @property
+    def share(self) -> int | None:
+        return round(100 * self.attended / self.held) if self.held else None
+
+    @property
+    def pk(self) -> int:
+        return self.clinician.pk
 
     @property
     def regular(self) -> bool:
-        return self.held > 0 and 2 * self.attended >= self.held
+        return self.held > 0 and 2 * min(self.sessions_credited, self.held) >= self.held
 
     def credit_row(self) -> list:
         """This person's row of the credit CSV (columns: :data:`CREDIT_COLUMNS`)."""
         c = self.clinician
         group = self.group.name if self.group else ""
-        return [c.last_name, c.first_name, c.email, group, self.attended, self.held,
-                self.credit_hours]  # fmt: skip
+        return [c.last_name, c.first_name, c.email, group, self.sessions_credited,
+                self.attended, self.guest_visits, self.held, self.credit_hours]  # fmt: skip
 
 
 # The continuing-education credit CSV: the attendance page's export and the reports page's.
@@ -708,22 +815,40 @@ CREDIT_COLUMNS = [
     "email",
     "group",
     "sessions_attended",
-    "sessions_held",
+    "in_own_group",
+    "as_guest",
+    "own_group_sessions_recorded",
     "credit_hours",
 ]
 
 
 @dataclass
 class GroupFigure:
+    """``members``: current members; ``held``: sessions held; ``recorded``: of them, with
+    attendance recorded; ``attendances``: members present over the recorded sessions;
+    ``member_sessions``: the members on each recorded session's day, summed (the most
+    attendances there could have been)."""
+
     group: Group
     members: int
-    held: int
-    attendances: int
-    regular: int
+    held: int = 0
+    recorded: int = 0
+    attendances: int = 0
+    member_sessions: int = 0
+    guests: int = 0
+    regular: int = 0
 
     @property
     def mean_present(self) -> float | None:
-        return round(self.attendances / self.held, 1) if self.held else None
+        return round(self.attendances / self.recorded, 1) if self.recorded else None
+
+    @property
+    def rate(self) -> float | None:
+        return self.attendances / self.member_sessions if self.member_sessions else None
+
+    @property
+    def share(self) -> int | None:
+        return round(100 * self.rate) if self.rate is not None else None
 
 
 @dataclass
@@ -737,152 +862,191 @@ class Figures:
     regular: int
 
     @property
+    def recorded(self) -> int:
+        return sum(1 for s in self.sessions if s.recorded)
+
+    @property
+    def attendances(self) -> int:
+        return sum(g.attendances for g in self.groups)
+
+    @property
+    def member_sessions(self) -> int:
+        return sum(g.member_sessions for g in self.groups)
+
+    @property
     def regular_share(self) -> int | None:
         return round(100 * self.regular / self.eligible) if self.eligible else None
 
     @property
+    def eligible_too_low(self) -> bool:
+        """More people attend regularly than the program says are eligible: the count of
+        eligible clinicians needs updating (the share would be above 100%)."""
+        return self.regular > self.eligible
+
+    @property
     def regular_sentence(self) -> str:
-        share = f" ({self.regular_share}%)" if self.regular_share is not None else ""
+        share = ""
+        if self.regular_share is not None and not self.eligible_too_low:
+            share = f" ({self.regular_share}%)"
         noun = "clinician" if self.eligible == 1 else "clinicians"
         verb = "attends" if self.regular == 1 else "attend"
         return f"{self.regular} of {self.eligible} eligible {noun}{share} {verb} regularly"
 
 
 def attendance_figures(
-    *, program: Program, group_ids: set[int] | None = None, now: datetime | None = None
+    *,
+    program: Program,
+    group_ids: set[int] | None = None,
+    now: datetime | None = None,
+    everyone: bool = False,
 ) -> Figures:
-    """Attendance per session, person, group and program, and credit hours, in six queries.
+    """Attendance per session, person, group and program, and credit hours, in five queries.
 
-    Held: started and not cancelled. Attended: present, or a guest elsewhere. Regularly: at
-    least half of one's group's held sessions. Eligible: the program's count of eligible
-    clinicians, or the roster size when that is not set.
+    Held: started and not cancelled; recorded: with attendance recorded. Membership is taken
+    on each session's day (:mod:`sessions_app.history`), so regrouping, joining and leaving
+    never rewrite the past: a session's rate is members present / members that day, a
+    person's is sessions present / recorded sessions of the group they were in, and nobody is
+    counted in a group they were not in. Credit: every presence at a held session, in one's
+    group or as a guest elsewhere. Regularly: present (or a guest elsewhere) at least half of
+    one's recorded sessions. Eligible: the program's count of eligible clinicians, or the
+    roster size when that is not set.
+
+    People listed: current members of the groups in scope and anyone who was a member of one
+    of them at a held session; with ``everyone`` (whole program only) also anyone with credit
+    and no group, e.g. a former participant or a guest from outside the groups.
     """
     now = _now(now)
-    groups = {
-        g.pk: g
-        for g in Group.objects.filter(program=program).order_by("name")
-        if group_ids is None or g.pk in group_ids
-    }
+    all_groups = {g.pk: g for g in Group.objects.filter(program=program).order_by("name")}
+    groups = {pk: g for pk, g in all_groups.items() if group_ids is None or pk in group_ids}
     memberships = list(
-        GroupMembership.objects.filter(group_id__in=groups, left_on__isnull=True)
+        GroupMembership.objects.filter(group__program=program)
         .select_related("clinician")
-        .order_by("clinician__last_name", "clinician__first_name", "clinician_id")
+        .order_by("joined_on", "id")
     )
-    members_of: dict[int, int] = {}
-    group_of: dict[int, int] = {}
+    history: dict[int, list[GroupMembership]] = defaultdict(list)
+    current: dict[int, GroupMembership] = {}
     for m in memberships:
-        members_of[m.group_id] = members_of.get(m.group_id, 0) + 1
-        group_of[m.clinician_id] = m.group_id
+        history[m.group_id].append(m)
+        if m.left_on is None:
+            current[m.clinician_id] = m
     held = list(
         Session.objects.filter(
             group_id__in=groups, status=Session.Status.SCHEDULED, starts_at__lte=now
-        )
-        .order_by("starts_at", "group__name")
-        .values_list("pk", "group_id", "starts_at")
+        ).order_by("starts_at", "group__name", "pk")
     )
-    held_per_group: dict[int, int] = {}
-    for _pk, group_id, _at in held:
-        held_per_group[group_id] = held_per_group.get(group_id, 0) + 1
-    # Attendance at every held session of the program: guests in these groups come from
-    # anywhere, and a member's guest visits to other groups count for them too.
-    rows = list(
-        Attendance.objects.filter(
-            session__group__program=program,
-            session__status=Session.Status.SCHEDULED,
-            session__starts_at__lte=now,
-        ).values_list("session_id", "clinician_id", "status")
-    )
-    present_at: dict[int, int] = {}
-    recorded: set[int] = set()
-    attended_by: dict[int, int] = {}
-    for session_id, clinician_id, status in rows:
-        recorded.add(session_id)
-        if status in ATTENDED:
-            present_at[session_id] = present_at.get(session_id, 0) + 1
-            attended_by[clinician_id] = attended_by.get(clinician_id, 0) + 1
+    # Attendance at every held session of the program: a member's guest visits to groups out
+    # of scope count for their credit too.
+    rows: dict[int, dict[int, str]] = defaultdict(dict)
+    for session_id, clinician_id, status in Attendance.objects.filter(
+        session__group__program=program,
+        session__status=Session.Status.SCHEDULED,
+        session__starts_at__lte=now,
+    ).values_list("session_id", "clinician_id", "status"):
+        rows[session_id][clinician_id] = status
+
+    people: dict[int, PersonFigure] = {}
+    clinicians = {m.clinician_id: m.clinician for m in memberships}
+
+    def person(clinician_id: int) -> PersonFigure:
+        if clinician_id not in people:
+            now_in = current.get(clinician_id)
+            people[clinician_id] = PersonFigure(
+                clinician=clinicians.get(clinician_id),  # filled below for outsiders
+                group=all_groups[now_in.group_id] if now_in else None,
+            )
+        return people[clinician_id]
+
+    for m in current.values():
+        if m.group_id in groups:
+            person(m.clinician_id)
+    group_figures = {pk: GroupFigure(group=g, members=0) for pk, g in groups.items()}
+    for m in current.values():
+        if m.group_id in group_figures:
+            group_figures[m.group_id].members += 1
+    sessions = []
+    member_of_session: dict[int, set[int]] = {}
+    for s in held:
+        day = local_day(s.starts_at, program)
+        members = {m.clinician_id for m in memberships_on(history[s.group_id], day)}
+        member_of_session[s.pk] = members
+        recorded = rows.get(s.pk, {})
+        figure = SessionFigure(
+            session_id=s.pk, group_id=s.group_id, starts_at=s.starts_at, members=len(members),
+            recorded=bool(recorded),
+        )  # fmt: skip
+        for clinician_id, status in recorded.items():
+            if clinician_id not in members:
+                figure.guests += status in ATTENDED
+            elif status in ATTENDED:
+                figure.present += 1
+            elif status == Attendance.Status.ABSENT:
+                figure.absent += 1
+            else:
+                figure.excused += 1
+        sessions.append(figure)
+        g = group_figures[s.group_id]
+        g.held += 1
+        g.guests += figure.guests
+        if figure.recorded:
+            g.recorded += 1
+            g.attendances += figure.present
+            g.member_sessions += figure.members
+            for clinician_id in members:
+                p = person(clinician_id)
+                p.held += 1
+                p.attended += recorded.get(clinician_id) in ATTENDED
+    # Guest visits and credit, program-wide: a presence at a held session of a group one was
+    # not a member of that day. Sessions out of scope need their members too.
+    out_of_scope = [sid for sid in rows if sid not in member_of_session]
+    if out_of_scope:
+        for s in Session.objects.filter(pk__in=out_of_scope).only("pk", "group_id", "starts_at"):
+            day = local_day(s.starts_at, program)
+            member_of_session[s.pk] = {
+                m.clinician_id for m in memberships_on(history[s.group_id], day)
+            }
+    visits: dict[int, int] = defaultdict(int)
+    for session_id, recorded in rows.items():
+        for clinician_id, status in recorded.items():
+            if status in ATTENDED and clinician_id not in member_of_session[session_id]:
+                visits[clinician_id] += 1
+    if everyone and group_ids is None:
+        credited = {c for recorded in rows.values() for c, st in recorded.items() if st in ATTENDED}
+        outsiders = credited - set(people)
+        clinicians.update(Clinician.objects.in_bulk(outsiders - set(clinicians)))
+        for clinician_id in outsiders:
+            person(clinician_id)
     rate = program.credit_hours_per_session
-    sessions = [
-        SessionFigure(
-            session_id=pk,
-            group_id=group_id,
-            starts_at=at,
-            present=present_at.get(pk, 0),
-            members=members_of.get(group_id, 0),
-            recorded=pk in recorded,
-        )
-        for pk, group_id, at in held
-    ]
-    people = [
-        PersonFigure(
-            clinician=m.clinician,
-            group=groups[m.group_id],
-            attended=attended_by.get(m.clinician_id, 0),
-            held=held_per_group.get(m.group_id, 0),
-            credit_hours=rate * attended_by.get(m.clinician_id, 0),
-        )
-        for m in memberships
-    ]
-    group_figures = [
-        GroupFigure(
-            group=g,
-            members=members_of.get(g.pk, 0),
-            held=held_per_group.get(g.pk, 0),
-            attendances=sum(s.present for s in sessions if s.group_id == g.pk),
-            regular=sum(1 for p in people if p.group and p.group.pk == g.pk and p.regular),
-        )
-        for g in groups.values()
-    ]
+    for clinician_id, p in people.items():
+        p.guest_visits = visits.get(clinician_id, 0)
+        p.credit_hours = rate * p.sessions_credited
+        if p.clinician is None:
+            p.clinician = clinicians[clinician_id]
+    ordered = sorted(
+        people.values(),
+        key=lambda p: (p.clinician.last_name.lower(), p.clinician.first_name.lower(), p.pk),
+    )
+    for p in ordered:
+        if p.regular and p.group is not None and p.group.pk in group_figures:
+            group_figures[p.group.pk].regular += 1
     eligible = program.eligible_clinicians or Clinician.objects.filter(program=program).count()
     return Figures(
         program=program,
         sessions=sessions,
-        people=people,
-        groups=group_figures,
+        people=ordered,
+        groups=list(group_figures.values()),
         held=len(held),
         eligible=eligible,
-        regular=sum(1 for p in people if p.regular),
+        regular=sum(1 for p in ordered if p.regular),
     )
 
 
 def credit_summary(
     *, program: Program, group_ids: set[int] | None = None, now: datetime | None = None
 ) -> list[PersonFigure]:
-    """Continuing-education credit for the year, per person: everyone who attended a held
-    session of the program (members and guests alike), plus current members with none."""
-    now = _now(now)
-    figures = attendance_figures(program=program, group_ids=group_ids, now=now)
-    people = {p.clinician.pk: p for p in figures.people}
-    if group_ids is None:
-        # Former members and guests from outside any current group still earned credit.
-        rate = program.credit_hours_per_session
-        counts: dict[int, int] = {}
-        for clinician_id in (
-            Attendance.objects.filter(
-                session__group__program=program,
-                session__status=Session.Status.SCHEDULED,
-                session__starts_at__lte=now,
-                status__in=ATTENDED,
-            )
-            .exclude(clinician_id__in=people)
-            .values_list("clinician_id", flat=True)
-        ):
-            counts[clinician_id] = counts.get(clinician_id, 0) + 1
-        for c in Clinician.objects.filter(pk__in=counts):
-            people[c.pk] = PersonFigure(
-                clinician=c,
-                group=None,
-                attended=counts[c.pk],
-                held=0,
-                credit_hours=rate * counts[c.pk],
-            )
-    return sorted(
-        people.values(),
-        key=lambda p: (
-            p.clinician.last_name.lower(),
-            p.clinician.first_name.lower(),
-            p.clinician.pk,
-        ),
-    )
+    """Continuing-education credit for the year, per person: the people of
+    :func:`attendance_figures` (for the whole program, everyone who attended a held session,
+    members and guests alike, plus current members with none)."""
+    return attendance_figures(program=program, group_ids=group_ids, now=now, everyone=True).people
 
 
 def my_credit(*, clinician: Clinician, now: datetime | None = None) -> tuple[int, Decimal]:

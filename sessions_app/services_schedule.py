@@ -105,9 +105,15 @@ class SchedulePreview:
 
     dates: list[date]
     skipped: list[date]
-    rows: list[dict[str, Any]]  # group, room, start_time, times: list of local datetimes
+    # group, room, start_time, times: local datetimes to create, already: dates the group
+    # already has a session on (left alone when skipping them)
+    rows: list[dict[str, Any]]
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def new_sessions(self) -> int:
+        return sum(len(row["times"]) for row in self.rows)
 
 
 def schedule_preview(
@@ -119,6 +125,7 @@ def schedule_preview(
     count: int,
     duration_minutes: int,
     agenda: AgendaTemplate,
+    skip_scheduled: bool = True,
 ) -> SchedulePreview:
     """What :func:`scheduling.schedule_generate` would do, found by doing it and rolling back:
     the same checks (past dates, double-booked rooms) and the same messages, nothing kept."""
@@ -127,12 +134,22 @@ def schedule_preview(
         rule=rule, first=first, count=count, blackouts=blackouts
     )
     tz = program_tz(program)
+    taken = (
+        scheduling.scheduled_days(groups=[slot.group for slot in slots], tz=tz)
+        if skip_scheduled
+        else {}
+    )
     rows = [
         {
             "group": slot.group,
             "room": slot.room,
             "start_time": slot.start_time,
-            "times": [datetime.combine(d, slot.start_time, tzinfo=tz) for d in dates],
+            "times": [
+                datetime.combine(d, slot.start_time, tzinfo=tz)
+                for d in dates
+                if d not in taken.get(slot.group.pk, ())
+            ],
+            "already": [d for d in dates if d in taken.get(slot.group.pk, ())],
         }
         for slot in slots
     ]
@@ -156,25 +173,38 @@ def schedule_preview(
                     duration_minutes=duration_minutes,
                     agenda=agenda,
                     actor=None,
+                    skip_scheduled=skip_scheduled,
                 )
             except ValidationError as exc:
                 problems.extend(exc.messages)
             else:
-                warnings = schedule_warnings(sessions=created)
+                warnings = schedule_warnings(
+                    sessions=created, program=program, slots=slots, tense="would have"
+                )
             transaction.set_rollback(True)
     return SchedulePreview(
         dates=dates, skipped=skipped, rows=rows, problems=problems, warnings=warnings
     )
 
 
-def schedule_warnings(*, sessions: list[Session]) -> list[str]:
-    """Room capacity warnings, once per group and room."""
+def schedule_warnings(
+    *,
+    sessions: list[Session],
+    program: Program,
+    slots: list[scheduling.GroupSlot],
+    tense: str = "has",
+) -> list[str]:
+    """Room capacity warnings, once per group and room; then the groups that get more sessions
+    than the program plans a year."""
     seen: dict[tuple[int, int | None], list[str]] = {}
     for session in sessions:
         key = (session.group_id, session.room_id)
         if key not in seen:
             seen[key] = scheduling.room_warnings(session=session)
-    return [w for warnings in seen.values() for w in warnings]
+    rooms = [w for warnings in seen.values() for w in warnings]
+    return rooms + scheduling.sessions_a_year_warnings(
+        program=program, group_ids=[slot.group.pk for slot in slots], tense=tense
+    )
 
 
 # --- Rooms and blackout dates ---------------------------------------------------------------
@@ -619,6 +649,81 @@ def coverage_upcoming(*, program: Program) -> CoverageView:
     return CoverageView(
         sessions=sessions, backups_available=pool.backups_available, unassigned=pool.unassigned
     )
+
+
+@dataclass
+class FacilitatedSession:
+    """A session of a group the user facilitates, with their part in it."""
+
+    session: Session
+    facilitator: Facilitator
+    role: str  # FacilitatorAssignment.Role
+    cover: Cover
+
+    @property
+    def absent(self) -> bool:
+        return any(f.pk == self.facilitator.pk for f in self.cover.absent)
+
+    @property
+    def acting_lead(self) -> bool:
+        return self.role != FacilitatorAssignment.Role.LEAD and self.cover.acting_lead == (
+            self.facilitator
+        )
+
+    @property
+    def role_label(self) -> str:
+        if self.role == FacilitatorAssignment.Role.LEAD:
+            return "Lead, marked absent" if self.absent else "Lead"
+        if self.acting_lead:
+            if self.cover.lead is None:
+                return "Acting lead (the group has no lead)"
+            return "Acting lead (the lead is absent)"
+        return "Backup, marked absent" if self.absent else "Backup"
+
+
+def facilitated_sessions_list(
+    *, user: Any, program: Program, now: datetime | None = None
+) -> list[FacilitatedSession]:
+    """Today's and the upcoming sessions of the groups ``user`` leads or backs up in
+    ``program``, each with their part (lead, backup, acting lead when the lead is absent), in a
+    fixed number of queries. From the start of today, so a session that has just ended is still
+    at hand to record its attendance."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    now = now or timezone.now()
+    mine: dict[int, FacilitatorAssignment] = {}
+    for assignment in (
+        FacilitatorAssignment.objects.filter(
+            group__program=program, facilitator__user=user, ends_on__isnull=True
+        )
+        .select_related("facilitator")
+        .order_by("-role", "starts_on", "pk")  # "lead" sorts after "backup": lead wins
+    ):
+        mine.setdefault(assignment.group_id, assignment)
+    if not mine:
+        return []
+    tz = program_tz(program)
+    today = datetime.combine(timezone.localtime(now, tz).date(), time.min, tzinfo=tz)
+    sessions = _with_local_times(
+        list(
+            Session.objects.filter(group_id__in=mine, starts_at__gte=today)
+            .select_related("group", "room")
+            .prefetch_related(_current_facilitations(), _absences())
+            .order_by("starts_at", "group__name")
+        ),
+        tz,
+    )
+    return [
+        FacilitatedSession(
+            session=session,
+            facilitator=mine[session.group_id].facilitator,
+            role=mine[session.group_id].role,
+            cover=cover_of(
+                facilitations=session.group.current_facilitations, absences=session.absence_list
+            ),
+        )
+        for session in sessions
+    ]
 
 
 def facilitators_of(*, session: Session) -> list[Facilitator]:

@@ -22,6 +22,7 @@ urlpatterns = [
     path(SESSION + "live/resume/", v.session_live_resume, name="session_live_resume"),
     path(SESSION + "live/next/", v.session_live_next, name="session_live_next"),
     path(SESSION + "live/extend/", v.session_live_extend, name="session_live_extend"),
+    path(SESSION + "live/reset/", v.session_live_reset, name="session_live_reset"),
     path(SESSION + "take-home/", v.session_take_home, name="session_take_home"),
     path(SESSION + "take-home/edit/", v.session_take_home_edit, name="session_take_home_edit"),
 ]

@@ -20,6 +20,7 @@ from ccdg.audit import audit_list_for, audit_record
 from ccdg.token_links import TokenCookie, already_logged, token_exchange
 
 from . import selectors, services
+from . import services_presenters as presenters
 from .forms import (
     ClinicianForm,
     DeactivateForm,
@@ -41,6 +42,10 @@ def program_detail(request, slug):
         "program": program,
         "my_roles": sorted(roles.ROLE_LABELS[r] for r in my_roles),
         "groups": selectors.group_list(program=program),
+        "my_groups": selectors.my_group_labels(user=request.user, program=program).get(
+            program.pk, []
+        ),
+        "on_roster_only": my_roles == {roles.ROSTERED},
     }
     if roles.can(request.user, "roster.view", program):
         context["counts"] = selectors.roster_counts(program=program)
@@ -118,6 +123,10 @@ def clinician_detail(request, slug, pk):
         "deactivate_form": DeactivateForm(),
         "now": timezone.now(),
     }
+    if roles.can(request.user, "attendance.view", program):
+        # The same figures as the attendance page and the credit CSV, never a second count.
+        people = presenters.credit_summary(program=program)
+        context["attendance"] = next((p for p in people if p.pk == clinician.pk), None)
     return render(request, "sessions_app/clinician_detail.html", context)
 
 

@@ -174,6 +174,9 @@ def session_agenda(request, slug, pk):
 def session_live(request, slug, pk):
     session = _session(request, slug, pk)
     segments = list(session.segments.all())
+    now = timezone.now()
+    tz = services_agenda.program_tz(session.group.program)
+    opens_at = services_agenda.live_start_opens_at(session)
     return render(
         request,
         "sessions_app/agenda/live.html",
@@ -181,10 +184,10 @@ def session_live(request, slug, pk):
             "program": session.group.program,
             "session": session,
             "segments": segments,
-            "state": services_agenda.live_state(session, now=timezone.now(), segments=segments),
-            "starts_at": timezone.localtime(
-                session.starts_at, services_agenda.program_tz(session.group.program)
-            ),
+            "state": services_agenda.live_state(session, now=now, segments=segments),
+            "starts_at": timezone.localtime(session.starts_at, tz),
+            # Before the start window the page says when the clock can be started.
+            "opens_at": timezone.localtime(opens_at, tz) if now < opens_at else None,
         },
     )
 
@@ -240,6 +243,32 @@ def session_live_next(request, slug, pk):
 @require_POST
 def session_live_extend(request, slug, pk):
     return _live_action(request, slug, pk, "extend")
+
+
+@require_http_methods(["GET", "POST"])
+def session_live_reset(request, slug, pk):
+    """Ask first (GET), then clear the live state (POST)."""
+    session = _session(request, slug, pk)
+    if request.method == "POST":
+        was_started = session.live_started_at is not None
+        services_agenda.session_live_reset(session=session, actor=request.user)
+        if was_started:
+            messages.success(request, "The live view was reset: it can be started again.")
+        else:
+            messages.info(request, "The live view had not been started: nothing to reset.")
+        return redirect("sessions_app:session_live", slug=slug, pk=pk)
+    return render(
+        request,
+        "sessions_app/agenda/live_reset.html",
+        {
+            "program": session.group.program,
+            "session": session,
+            "state": services_agenda.live_state(session, now=timezone.now()),
+            "starts_at": timezone.localtime(
+                session.starts_at, services_agenda.program_tz(session.group.program)
+            ),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])

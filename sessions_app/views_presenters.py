@@ -17,6 +17,7 @@ from ccdg.audit import audit_record
 from ccdg.spreadsheets import csv_writer
 
 from . import services_presenters as svc
+from . import services_schedule
 from .forms_presenters import AttendanceForm, InviteForm, RsvpForm, VolunteerForm
 from .models import Attendance, Presentation, Session
 
@@ -57,7 +58,15 @@ def _refused(request, exc: ValidationError) -> None:
 def my_sessions(request, slug):
     program = roles.program_for_request(request, slug, "sessions.view")
     clinician = svc.program_participant(request.user, program)
-    context = {"program": program, "clinician": clinician}
+    context = {
+        "program": program,
+        "clinician": clinician,
+        # A facilitator's own sessions: those of the groups they lead or back up.
+        "facilitated": services_schedule.facilitated_sessions_list(
+            user=request.user, program=program
+        ),
+        "facilitates": roles.FACILITATOR in roles.roles_in(request.user, program),
+    }
     if clinician is not None:
         now = timezone.now()
         attended, credit = svc.my_credit(clinician=clinician, now=now)
@@ -294,23 +303,24 @@ def attendance_record(request, slug, pk):
     members = svc.attendance_members(session=session)
     candidates = svc.guest_candidates(session=session)
     existing = {a.clinician_id: a.status for a in Attendance.objects.filter(session=session)}
-    rsvps = {r.clinician_id: r.answer for r in session.rsvps.all()}
-    initial = {
-        m.pk: existing.get(
-            m.pk,
-            Attendance.Status.EXCUSED
-            if rsvps.get(m.pk) == "not_going"
-            else Attendance.Status.PRESENT,
-        )
-        for m in members
-    }
+    member_ids = {m.pk for m in members}
+    rsvps = {r.clinician_id: r.answer for r in session.rsvps.all() if r.clinician_id in member_ids}
+    initial = svc.attendance_initial(members=members, existing=existing, rsvps=rsvps)
+    data = request.POST or None
+    if data is not None and "rest_present" in data:
+        # "Save, everyone not marked was present": the quick way for a facilitator who only
+        # marks who was missing.
+        data = data.copy()
+        for m in members:
+            data.setdefault(f"member_{m.pk}", Attendance.Status.PRESENT)
     form = AttendanceForm(
-        request.POST or None,
+        data,
         members=members,
         candidates=candidates,
         initial_status=initial,
         initial={
-            "guests": [c for c, s in existing.items() if s == Attendance.Status.GUEST],
+            # Anyone recorded as present who was not a member that day came as a guest.
+            "guests": [c for c, s in existing.items() if c not in member_ids and s in svc.ATTENDED],
         },
     )
     if request.method == "POST" and form.is_valid():
@@ -334,8 +344,23 @@ def attendance_record(request, slug, pk):
         "rows": [(m, field, rsvps.get(m.pk)) for m, field in form.member_rows()],
         "not_started": session.starts_at > timezone.now(),
         "recorded": bool(existing),
+        "facilitators": svc.sheet_facilitators(session=session),
+        "session_day": svc.session_day(session, program),
     }
     return render(request, T + "attendance_form.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+def attendance_clear(request, slug, pk):
+    program = roles.program_for_request(request, slug, "sessions.view")
+    session = _session(program, pk)
+    if not roles.can_run_session(request.user, session):
+        raise PermissionDenied
+    removed = svc.attendance_clear(session=session, actor=request.user)
+    messages.success(
+        request, f"Attendance sheet cleared ({removed} record{'s' if removed != 1 else ''})."
+    )
+    return redirect("sessions_app:attendance_record", slug=slug, pk=pk)
 
 
 def attendance_figures(request, slug):

@@ -123,6 +123,7 @@ def schedule_generate(request, slug):
             "count": d["count"],
             "duration_minutes": d["duration_minutes"],
             "agenda": d["agenda"],
+            "skip_scheduled": d["skip_scheduled"],
         }
         if request.POST.get("action") == "create" and args["slots"]:
             try:
@@ -130,12 +131,22 @@ def schedule_generate(request, slug):
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
+                skipped = created.skipped_scheduled
                 messages.success(
                     request,
-                    f"{len(created)} sessions scheduled for {len(args['slots'])} "
-                    f"group{'s' if len(args['slots']) > 1 else ''}.",
+                    f"{len(created)} session{'s' if len(created) != 1 else ''} scheduled for "
+                    f"{len(args['slots'])} group{'s' if len(args['slots']) > 1 else ''}"
+                    + (
+                        f"; {skipped} date{' was' if skipped == 1 else 's were'} left alone: "
+                        "the group already had a session that day."
+                        if skipped
+                        else "."
+                    ),
                 )
-                for warning in svc.schedule_warnings(sessions=created):
+                warnings = svc.schedule_warnings(
+                    sessions=created, program=program, slots=args["slots"]
+                )
+                for warning in warnings:
                     messages.warning(request, warning)
                 return redirect("sessions_app:session_list", slug=slug)
         preview = svc.schedule_preview(**args)
@@ -184,15 +195,20 @@ def session_cancel(request, slug, pk):
     session = _session_or_404(request, program, pk)
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        scheduling.session_cancel(
-            session=session, reason=form.cleaned_data["reason"], actor=request.user
-        )
-        messages.success(request, "Session cancelled; the room is free again.")
-        return redirect("sessions_app:session_detail", slug=slug, pk=pk)
+        try:
+            scheduling.session_cancel(
+                session=session, reason=form.cleaned_data["reason"], actor=request.user
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Session cancelled; the room is free again.")
+            return redirect("sessions_app:session_detail", slug=slug, pk=pk)
     return _render(
         request,
         "sessions_app/schedule/session_cancel.html",
         {"program": program, "session": session, "form": form},
+        status=400 if form.errors else 200,
     )
 
 

@@ -113,26 +113,40 @@ def _audience_count(program: Program, data) -> tuple[int | None, str]:
 
 @require_http_methods(["GET", "POST"])
 def wave_create(request, slug):
+    """The form; then, on a valid POST, a page with the invitation as it will be sent and the
+    number of recipients, where the coordinator confirms (``confirm=1``, the form's values in
+    hidden fields) or goes back to change something (``edit``). Nothing is saved or sent before
+    the confirmation."""
     program = roles.program_for_request(request, slug, "surveys.manage")
     initial = {"instrument": services.builtin_instrument(), **_local_closing_initial(program)}
     form = WaveForm(request.POST or None, initial=initial, program=program)
-    if request.method == "POST" and form.is_valid():
+    # "Change something" on the confirmation page: back to the form, with its values.
+    editing = "edit" in request.POST
+    if request.method == "POST" and not editing and form.is_valid():
         d = form.cleaned_data
+        wave_args = dict(
+            program=program,
+            actor=request.user,
+            name=d["name"],
+            slug=d["slug"],
+            instrument=d["instrument"],
+            mode=d["mode"],
+            audience=d["audience"],
+            sessions=d["audience_sessions"],
+            group=d["audience_group"],
+            closes_at=form.closes_at(),
+            reminder_days=d["reminder_days"],
+            is_pilot=d["is_pilot"],
+        )
         try:
-            wave = waves.wave_open(
-                program=program,
-                actor=request.user,
-                name=d["name"],
-                slug=d["slug"],
-                instrument=d["instrument"],
-                mode=d["mode"],
-                audience=d["audience"],
-                sessions=d["audience_sessions"],
-                group=d["audience_group"],
-                closes_at=form.closes_at(),
-                reminder_days=d["reminder_days"],
-                is_pilot=d["is_pilot"],
-            )
+            if request.POST.get("confirm") != "1":
+                preview = waves.wave_open_preview(**wave_args)
+                return render(
+                    request,
+                    T + "wave_confirm.html",
+                    {"program": program, "form": form, "preview": preview},
+                )
+            wave = waves.wave_open(**wave_args)
         except ValidationError as exc:
             attach_errors(form, exc, WaveForm.ERROR_FIELDS)
         else:

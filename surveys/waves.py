@@ -197,6 +197,102 @@ def _instrument_and_slug(
     return instrument, slug
 
 
+def _wave_planned(
+    *,
+    program: Program,
+    actor: Any,
+    name: str,
+    closes_at: datetime,
+    audience: str,
+    sessions: int | None,
+    group: Group | None,
+    mode: str,
+    is_pilot: bool,
+    instrument: Instrument | None,
+    slug: str,
+    reminder_days: int,
+    now: datetime,
+) -> tuple[Wave, list[Clinician]]:
+    """The wave as it would open now (unsaved) and its recipients, after every check."""
+    if closes_at is None or closes_at <= now:
+        raise ValidationError({"closes_at": "The closing date must be in the future."})
+    instrument, slug = _instrument_and_slug(program, instrument, slug, name)
+    if not instrument.is_published:
+        raise ValidationError({"instrument": "Only a published instrument can be sent."})
+    people = audience_clinicians(program=program, audience=audience, sessions=sessions, group=group)
+    if not people:
+        raise ValidationError(
+            {"audience": "Nobody matches this choice of recipients; the wave was not opened."}
+        )
+    wave = Wave(
+        program=program,
+        instrument=instrument,
+        name=name,
+        slug=slug,
+        mode=mode,
+        source=Wave.Source.ONLINE,
+        is_pilot=is_pilot,
+        audience=audience,
+        audience_sessions=sessions if audience == A.LAST_SESSIONS else None,
+        audience_group=group if audience == A.GROUP else None,
+        opens_at=now,
+        closes_at=closes_at,
+        reminder_days=reminder_days,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    return wave, people
+
+
+@dataclass(frozen=True)
+class WavePreview:
+    """What opening a wave would do: how many people it reaches and the invitation they get."""
+
+    wave: Wave  # unsaved
+    recipients: int
+    subject: str
+    text: str
+    # An anonymous wave with fewer recipients than the program's small-cell threshold can
+    # never record a batch of respondents (docs/surveys.md, "Anonymity").
+    below_k: bool
+
+
+def wave_open_preview(
+    *,
+    program: Program,
+    actor: Any,
+    name: str,
+    closes_at: datetime,
+    audience: str,
+    sessions: int | None = None,
+    group: Group | None = None,
+    mode: str = Wave.Mode.ANONYMOUS,
+    is_pilot: bool = False,
+    instrument: Instrument | None = None,
+    slug: str = "",
+    reminder_days: int = 3,
+    now: datetime | None = None,
+) -> WavePreview:
+    """What :func:`wave_open` with the same arguments would send, without saving or sending
+    anything: the number of recipients and the invitation, rendered by the outbox's own code
+    with placeholders for each person's first name and link (they do not exist yet). Raises
+    the same ``ValidationError`` as :func:`wave_open`. Names no recipient, whatever the mode."""
+    from ccdg.outbox.rendering import survey_invitation_preview
+
+    wave, people = _wave_planned(
+        program=program, actor=actor, name=name, closes_at=closes_at, audience=audience,
+        sessions=sessions, group=group, mode=mode, is_pilot=is_pilot, instrument=instrument,
+        slug=slug, reminder_days=reminder_days, now=now or timezone.now(),
+    )  # fmt: skip
+    rendered = survey_invitation_preview(wave=wave)
+    return WavePreview(
+        wave=wave,
+        recipients=len(people),
+        subject=rendered.subject,
+        text=rendered.text,
+        below_k=wave.is_anonymous and len(people) < program.small_cell_k,
+    )
+
+
 def wave_open(
     *,
     program: Program,
@@ -219,33 +315,13 @@ def wave_open(
     audience with nobody in it, a draft instrument, or a slug already in use.
     """
     now = now or timezone.now()
-    if closes_at is None or closes_at <= now:
-        raise ValidationError({"closes_at": "The closing date must be in the future."})
-    instrument, slug = _instrument_and_slug(program, instrument, slug, name)
-    if not instrument.is_published:
-        raise ValidationError({"instrument": "Only a published instrument can be sent."})
-    people = audience_clinicians(program=program, audience=audience, sessions=sessions, group=group)
-    if not people:
-        raise ValidationError(
-            {"audience": "Nobody matches this choice of recipients; the wave was not opened."}
-        )
+    wave, people = _wave_planned(
+        program=program, actor=actor, name=name, closes_at=closes_at, audience=audience,
+        sessions=sessions, group=group, mode=mode, is_pilot=is_pilot, instrument=instrument,
+        slug=slug, reminder_days=reminder_days, now=now,
+    )  # fmt: skip
     with transaction.atomic():
-        wave = Wave.objects.create(
-            program=program,
-            instrument=instrument,
-            name=name,
-            slug=slug,
-            mode=mode,
-            source=Wave.Source.ONLINE,
-            is_pilot=is_pilot,
-            audience=audience,
-            audience_sessions=sessions if audience == A.LAST_SESSIONS else None,
-            audience_group=group if audience == A.GROUP else None,
-            opens_at=now,
-            closes_at=closes_at,
-            reminder_days=reminder_days,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
-        )
+        wave.save()
         rows = []
         for c in people:
             rec = WaveRecipient(wave=wave, clinician=c, email=c.email, nonce=secrets.token_hex(16))
@@ -599,6 +675,7 @@ def builtin_paper_wave(*, program: Program, slug: str, distributed: int | None, 
 __all__ = [
     "LinkRefused",
     "WaveFigures",
+    "WavePreview",
     "audience_clinicians",
     "builtin",
     "default_closing",
@@ -617,6 +694,7 @@ __all__ = [
     "wave_close",
     "wave_extend",
     "wave_open",
+    "wave_open_preview",
     "wave_remind_now",
     "wave_set_pilot",
     "waves_with_figures",

@@ -120,7 +120,9 @@ class Lookups:
     tokens: dict[tuple[int, str], str]  # (program id, email) -> unsubscribe token
 
     @classmethod
-    def load(cls, rows: list[OutboxMessage]) -> Lookups:
+    def load(cls, rows: list[OutboxMessage], *, tokens: bool = True) -> Lookups:
+        """``tokens=False``: no unsubscribe tokens (a preview that shows no personal link
+        needs none, and must not store them)."""
         by_kind = lambda kinds: [r for r in rows if r.kind in kinds]  # noqa: E731
         promoted = dict(
             Presentation.objects.filter(
@@ -187,17 +189,17 @@ class Lookups:
                 session_id__in={r.object_id for r in alerts}
             ).select_related("facilitator"):
                 absences.setdefault(a.session_id, a.facilitator.name)
-        tokens = {
+        made = {
             (r.program_id, r.email.lower()): unsubscribe_token_value(
                 program_id=r.program_id, email=r.email
             )
-            for r in optional
+            for r in (optional if tokens else [])
         }
-        if tokens:
+        if made:
             UnsubscribeToken.objects.bulk_create(
                 [
                     UnsubscribeToken(token_hash=token_hash(t), program_id=p, email=e)
-                    for (p, e), t in tokens.items()
+                    for (p, e), t in made.items()
                 ],
                 ignore_conflicts=True,
             )
@@ -216,7 +218,7 @@ class Lookups:
             opted_out=opted_out,
             links=links,
             absences=absences,
-            tokens=tokens,
+            tokens=made,
         )  # fmt: skip
 
     def session_for(self, row: OutboxMessage) -> Session | None:
@@ -281,7 +283,16 @@ def session_ics(session: Session, *, name: str, confirmed: bool) -> bytes:
     return ics
 
 
-def _survey_context(row: OutboxMessage, context: dict, tz, lookups: Lookups) -> str:
+# What a preview shows in place of what is each recipient's own: the links (a personal survey
+# link answers in that person's name) and, before a wave opens, the first name.
+PERSONAL_LINK = "[the recipient's own link]"
+UNSUBSCRIBE_LINK = "[the recipient's own unsubscribe link]"
+FIRST_NAME = "[first name]"
+
+
+def _survey_context(
+    row: OutboxMessage, context: dict, tz, lookups: Lookups, personal_links: bool
+) -> str:
     """The wave, the recipient's own link and the closing date; returns the date as text."""
     from surveys.waves import link_url
 
@@ -291,7 +302,7 @@ def _survey_context(row: OutboxMessage, context: dict, tz, lookups: Lookups) -> 
     closes = timezone.localtime(link.wave.closes_at, tz)
     context.update(
         wave=link.wave,
-        survey_url=link_url(link),
+        survey_url=link_url(link) if personal_links else PERSONAL_LINK,
         closes=closes,
         tz_name=str(tz),
         anonymous=link.wave.is_anonymous,
@@ -299,11 +310,19 @@ def _survey_context(row: OutboxMessage, context: dict, tz, lookups: Lookups) -> 
     return f"{closes:%a %b} {closes.day}"
 
 
-def render_message(row: OutboxMessage, lookups: Lookups | None = None) -> Rendered:
+def render_message(
+    row: OutboxMessage,
+    lookups: Lookups | None = None,
+    *,
+    calendar: bool = True,
+    personal_links: bool = True,
+) -> Rendered:
     """Render ``row`` as its recipient will read it. Raises on a template error.
 
     ``lookups``: what a batch fetched for all its rows (``Lookups.load``); without it, fetched
-    for this row alone.
+    for this row alone. A preview may leave out the ``.ics`` (``calendar=False``) and show
+    placeholders for the recipient's own survey and unsubscribe links
+    (``personal_links=False``); the text is otherwise the one sent.
     """
     lookups = lookups or Lookups.load([row])
     session = lookups.session_for(row)
@@ -344,16 +363,20 @@ def render_message(row: OutboxMessage, lookups: Lookups | None = None) -> Render
                 )
             ),
         )
-        ics = session_ics(session, name=program.name, confirmed=confirmed)
+        if calendar:
+            ics = session_ics(session, name=program.name, confirmed=confirmed)
     if row.kind == K.BACKUP_ALERT:
         context["absent_name"] = lookups.absences.get(row.object_id, "A facilitator")
     if row.kind in SURVEY_KINDS:
-        when = _survey_context(row, context, tz, lookups)
+        when = _survey_context(row, context, tz, lookups, personal_links)
     if row.kind in OPTIONAL_KINDS:
-        token = lookups.tokens.get((program.pk, row.email.lower())) or unsubscribe_token(
-            program_id=program.pk, email=row.email
-        )
-        link = _url(reverse("outbox:unsubscribe", kwargs={"token": token}))
+        if personal_links:
+            token = lookups.tokens.get((program.pk, row.email.lower())) or unsubscribe_token(
+                program_id=program.pk, email=row.email
+            )
+            link = _url(reverse("outbox:unsubscribe", kwargs={"token": token}))
+        else:
+            link = UNSUBSCRIBE_LINK
         context["unsubscribe_url"] = link
         headers["List-Unsubscribe"] = f"<{link}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
@@ -361,3 +384,20 @@ def render_message(row: OutboxMessage, lookups: Lookups | None = None) -> Render
     text = render_to_string(f"emails/outbox/{row.kind}.txt", context)
     html = render_to_string(f"emails/outbox/{row.kind}.html", context)
     return Rendered(subject=subject, text=text, html=html, ics=ics, headers=headers)
+
+
+def survey_invitation_preview(*, wave) -> Rendered:
+    """The invitation of a wave not opened yet (``wave`` unsaved), as every recipient will read
+    it but for their first name and their own link, which do not exist yet (placeholders)."""
+    from surveys.models import WaveRecipient
+
+    row = OutboxMessage(
+        program_id=wave.program_id, kind=K.SURVEY_INVITATION, object_id=0,
+        recipient_type=OutboxMessage.Recipient.CLINICIAN, recipient_id=0, email="",
+    )  # fmt: skip
+    lookups = Lookups(
+        sessions={}, launch_sessions={}, promoted={}, confirmed=set(),
+        programs={wave.program_id: wave.program}, clinicians={0: FIRST_NAME}, facilitators={},
+        opted_out=set(), links={(0, 0): WaveRecipient(wave=wave)}, absences={}, tokens={},
+    )  # fmt: skip
+    return render_message(row, lookups, calendar=False, personal_links=False)

@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from ccdg.models import OutboxMessage, OutboxOptOut, ReminderSettings
@@ -54,7 +55,7 @@ class ScanResult:
 
 
 @dataclass
-class _Builder:
+class RowBuilder:
     """Collects rows; marks the stale and the unsubscribed as skipped, with the reason."""
 
     now: datetime
@@ -71,14 +72,16 @@ class _Builder:
         occurrence: str,
         due_at: datetime,
         stale_reason: str = "",
-    ) -> None:
+    ) -> list[OutboxMessage]:
+        """Add one row per recipient; returns the rows added."""
+        added = []
         for r in recipients:
             status, reason = S.PENDING, ""
             if stale_reason:
                 status, reason = S.SKIPPED, stale_reason
             elif kind in OPTIONAL_KINDS and (program_id, r.email.lower()) in self.opted_out:
                 status, reason = S.SKIPPED, "The person unsubscribed from optional messages."
-            self.rows.append(
+            added.append(
                 OutboxMessage(
                     program_id=program_id,
                     kind=kind,
@@ -92,9 +95,11 @@ class _Builder:
                     skip_reason=reason,
                 )
             )
+        self.rows.extend(added)
+        return added
 
 
-def _opted_out(program_ids) -> set[tuple[int, str]]:
+def opted_out_emails(program_ids) -> set[tuple[int, str]]:
     return set(
         OutboxOptOut.objects.filter(program_id__in=program_ids).values_list("program_id", "email")
     )
@@ -110,18 +115,47 @@ def rows_create(rows: list[OutboxMessage]) -> int:
     return OutboxMessage.objects.count() - before
 
 
-def _session_rows(b: _Builder, program: Program, rs: ReminderSettings) -> None:
-    now = b.now
+# -- What the schedule calls for ------------------------------------------------------------
+#
+# One set of rules for the due-scan (what is due now) and the outbox's forecast (what will be
+# due in the next days): ``messages_due`` with ``until=now`` is exactly what the scan writes,
+# and with a later ``until`` what later scans will write, as things stand now. Whether a
+# message is still useful is judged when the scan will meet it: at ``max(now, due)``.
+
+
+@dataclass
+class Due:
+    """One message the schedule calls for: what, about which object, to whom, when."""
+
+    kind: str
+    object_id: int
+    occurrence: str
+    due_at: datetime
+    recipients: list[Recipient]
+    stale_reason: str = ""
+    session: Session | None = None  # the session it is about (launch: the first one)
+    wave: Any = None  # a survey message's wave
+
+
+def _useful_from(now: datetime) -> datetime:
+    """Things that came due before this (while nothing ran) are neither sent nor recorded."""
+    return now - LOOKBACK
+
+
+def _session_due(program: Program, rs: ReminderSettings, now: datetime, until: datetime):
+    """Session reminders (members and facilitators), presenter reminders, and the
+    facilitators' alert when nobody has confirmed to present."""
     horizon = max(rs.session_days, rs.presenter_days, rs.no_presenter_days)
     sessions = list(
         Session.objects.filter(
             group__program=program,
             status=Session.Status.SCHEDULED,
-            starts_at__gt=now - LOOKBACK,
-            starts_at__lte=now + timedelta(days=horizon),
+            starts_at__gt=_useful_from(now),
+            starts_at__lte=until + timedelta(days=horizon),
         )
         .select_related("group")
         .annotate(confirmed=Count("presentations", filter=Q(presentations__status="confirmed")))
+        .order_by("starts_at", "pk")
     )
     if not sessions:
         return
@@ -135,7 +169,6 @@ def _session_rows(b: _Builder, program: Program, rs: ReminderSettings) -> None:
         presenters.setdefault(p.session_id, []).append(people.presenter(p))
     for s in sessions:
         occ = occurrence_of(s)
-        stale = "The session had already started when this came due." if s.starts_at <= now else ""
         for kind, days, recipients in (
             (K.SESSION_REMINDER, rs.session_days, members[s.group_id] + facilitators[s.group_id]),
             (K.PRESENTER_REMINDER, rs.presenter_days, presenters.get(s.pk, [])),
@@ -146,117 +179,143 @@ def _session_rows(b: _Builder, program: Program, rs: ReminderSettings) -> None:
             ),
         ):
             due = s.starts_at - timedelta(days=days)
-            if due > now or due <= now - LOOKBACK:
+            if due > until or due <= _useful_from(now):
                 continue
-            b.add(
-                program_id=program.pk, kind=kind, object_id=s.pk, recipients=recipients,
-                occurrence=occ, due_at=due, stale_reason=stale,
-            )  # fmt: skip
+            stale = ""
+            if s.starts_at <= max(now, due):
+                stale = "The session had already started when this came due."
+            yield Due(kind, s.pk, occ, due, recipients, stale, session=s)
 
 
-def _launch_rows(b: _Builder, program: Program, rs: ReminderSettings) -> None:
+def _launch_due(program: Program, rs: ReminderSettings, now: datetime, until: datetime):
     first = (
         Session.objects.filter(group__program=program, status=Session.Status.SCHEDULED)
-        .order_by("starts_at")
+        .select_related("group")
+        .order_by("starts_at", "pk")
         .first()
     )
     if first is None:
         return
-    # Once per program and person: moving the first session does not announce it again.
-    stale = "The program had already begun when this came due." if first.starts_at <= b.now else ""
     invited = None
     for kind, days in ((K.LAUNCH, rs.launch_days), (K.LAUNCH_SECOND, rs.second_launch_days)):
         due = first.starts_at - timedelta(days=days)
-        if due > b.now or due <= b.now - LOOKBACK:
+        if due > until or due <= _useful_from(now):
             continue
+        # Once per program and person: moving the first session does not announce it again.
+        stale = ""
+        if first.starts_at <= max(now, due):
+            stale = "The program had already begun when this came due."
         if invited is None:
             invited = people.invited_clinicians(program.pk)
-        b.add(
-            program_id=program.pk, kind=kind, object_id=program.pk, recipients=invited,
-            occurrence="program", due_at=due, stale_reason=stale,
-        )  # fmt: skip
+        yield Due(kind, program.pk, "program", due, invited, stale, session=first)
 
 
-def _next_meeting_rows(b: _Builder, program: Program) -> None:
-    now = b.now
+def _next_meeting_due(program: Program, now: datetime, until: datetime):
+    """After a session, its members hear when the group meets next."""
+    later = Session.objects.filter(
+        group_id=OuterRef("group_id"),
+        status=Session.Status.SCHEDULED,
+        starts_at__gt=OuterRef("starts_at"),
+    ).order_by("starts_at", "pk")
+    # The next meeting of each group in the same query (not one query per session).
     ended = [
         s
         for s in Session.objects.filter(
             group__program=program,
             status=Session.Status.SCHEDULED,
-            starts_at__gt=now - LOOKBACK,
-            starts_at__lte=now,
+            starts_at__gt=_useful_from(now),
+            starts_at__lte=until,
         )
-        if s.starts_at + timedelta(minutes=s.duration_minutes) <= now
+        .select_related("group")
+        .annotate(
+            next_id=Subquery(later.values("pk")[:1]),
+            next_starts_at=Subquery(later.values("starts_at")[:1]),
+        )
+        .order_by("starts_at", "pk")
+        if s.starts_at + timedelta(minutes=s.duration_minutes) <= until and s.next_id is not None
     ]
     if not ended:
         return
     members = people.group_members({s.group_id for s in ended})
     for s in ended:
-        nxt = (
-            Session.objects.filter(
-                group_id=s.group_id, status=Session.Status.SCHEDULED, starts_at__gt=s.starts_at
-            )
-            .order_by("starts_at")
-            .first()
-        )
-        if nxt is None:
-            continue
         end = s.starts_at + timedelta(minutes=s.duration_minutes)
+        at = max(now, end)
         stale = ""
-        if nxt.starts_at <= now:
+        if s.next_starts_at <= at:
             stale = "The next meeting had already taken place."
-        elif end < now - NEXT_MEETING_USEFUL:
+        elif end < at - NEXT_MEETING_USEFUL:
             stale = "More than a day had passed since the session."
-        b.add(
-            program_id=program.pk, kind=K.NEXT_MEETING, object_id=s.pk,
-            recipients=members[s.group_id], occurrence=f"next:{nxt.pk}", due_at=end,
-            stale_reason=stale,
-        )  # fmt: skip
+        yield Due(K.NEXT_MEETING, s.pk, f"next:{s.next_id}", end, members[s.group_id], stale,
+                  session=s)  # fmt: skip
 
 
 def survey_recipients(wave) -> list[Recipient]:
     """Recipients of a wave who have not answered yet (nor left the program)."""
+    return _survey_recipients([wave.pk])[wave.pk]
+
+
+def _survey_recipients(wave_ids) -> dict[int, list[Recipient]]:
     from sessions_app.models import Clinician
     from surveys.models import WaveRecipient
 
+    out: dict[int, list[Recipient]] = {pk: [] for pk in wave_ids}
     rows = (
-        WaveRecipient.objects.filter(wave=wave, responded=False)
+        WaveRecipient.objects.filter(wave_id__in=wave_ids, responded=False)
         .exclude(clinician__status=Clinician.Status.INACTIVE)
-        .values_list("clinician_id", "email")
+        .order_by("pk")
+        .values_list("wave_id", "clinician_id", "email")
     )
-    return [Recipient(OutboxMessage.Recipient.CLINICIAN, cid, email) for cid, email in rows]
+    for wave_id, cid, email in rows:
+        out[wave_id].append(Recipient(OutboxMessage.Recipient.CLINICIAN, cid, email))
+    return out
 
 
-def _survey_rows(b: _Builder, program: Program) -> None:
+def _survey_due(program: Program, now: datetime, until: datetime):
     """The invitation when an online wave opens; one reminder ``reminder_days`` before it
     closes, to those who have not answered."""
     from surveys.models import Wave
 
-    now = b.now
     waves = Wave.objects.filter(
         program=program,
         source=Wave.Source.ONLINE,
         closed_at__isnull=True,
-        opens_at__lte=now,
+        opens_at__lte=until,
         closes_at__gt=now,
-    )
+    ).order_by("opens_at", "pk")
+    todo = []
     for wave in waves:
         due_invite = wave.opens_at
         due_remind = wave.closes_at - timedelta(days=wave.reminder_days)
-        todo = []
-        if due_invite > now - LOOKBACK:
-            todo.append((K.SURVEY_INVITATION, "invite", due_invite))
-        if wave.reminder_days and wave.opens_at < due_remind <= now:
-            todo.append((K.SURVEY_REMINDER, "reminder", due_remind))
-        if not todo:
-            continue
-        recipients = survey_recipients(wave)
-        for kind, occurrence, due in todo:
-            b.add(
-                program_id=program.pk, kind=kind, object_id=wave.pk, recipients=recipients,
-                occurrence=occurrence, due_at=due,
-            )  # fmt: skip
+        if due_invite > _useful_from(now):
+            todo.append((wave, K.SURVEY_INVITATION, "invite", due_invite))
+        # Useful as long as the wave is open: no look-back limit.
+        if wave.reminder_days and wave.opens_at < due_remind <= until:
+            todo.append((wave, K.SURVEY_REMINDER, "reminder", due_remind))
+    if not todo:
+        return
+    recipients = _survey_recipients({wave.pk for wave, *_ in todo})
+    for wave, kind, occurrence, due in todo:
+        yield Due(kind, wave.pk, occurrence, due, recipients[wave.pk], wave=wave)
+
+
+def messages_due(
+    *, program: Program, reminder_settings: ReminderSettings, now: datetime, until: datetime
+) -> list[Due]:
+    """Every message of the program's schedule that is due by ``until``, as things stand at
+    ``now``: launch announcements, session, presenter and no-presenter reminders, next-meeting
+    notes, survey invitations and reminders. Those due before ``now - LOOKBACK`` are left out;
+    one whose moment has passed when the scan will meet it carries its ``stale_reason``.
+
+    The due-scan asks with ``until=now``; the forecast with a later ``until``. A fixed number
+    of queries, whatever the number of sessions and waves.
+    """
+    rs = reminder_settings
+    return [
+        *_launch_due(program, rs, now, until),
+        *_session_due(program, rs, now, until),
+        *_next_meeting_due(program, now, until),
+        *_survey_due(program, now, until),
+    ]
 
 
 def survey_invitations_now(wave) -> int:
@@ -357,13 +416,15 @@ def reminders_scan(*, now: datetime | None = None, enqueue: bool = True) -> Scan
     settings_by_program = {
         rs.program_id: rs for rs in ReminderSettings.objects.filter(program__in=programs)
     }
-    builder = _Builder(now=now, opted_out=_opted_out([p.pk for p in programs]))
+    builder = RowBuilder(now=now, opted_out=opted_out_emails([p.pk for p in programs]))
     for program in programs:
         rs = settings_by_program.get(program.pk) or ReminderSettings(program=program)
-        _launch_rows(builder, program, rs)
-        _session_rows(builder, program, rs)
-        _next_meeting_rows(builder, program)
-        _survey_rows(builder, program)
+        for due in messages_due(program=program, reminder_settings=rs, now=now, until=now):
+            builder.add(
+                program_id=program.pk, kind=due.kind, object_id=due.object_id,
+                recipients=due.recipients, occurrence=due.occurrence, due_at=due.due_at,
+                stale_reason=due.stale_reason,
+            )  # fmt: skip
     for row in builder.rows:
         result.by_kind[row.kind] = result.by_kind.get(row.kind, 0) + 1
     with transaction.atomic():
@@ -388,7 +449,7 @@ def rows_for_event(
 ) -> None:
     """Immediate notices (a change, a cancellation): rows now, tasks after commit."""
     now = timezone.now()
-    builder = _Builder(now=now, opted_out=_opted_out([program_id]))
+    builder = RowBuilder(now=now, opted_out=opted_out_emails([program_id]))
     builder.add(
         program_id=program_id, kind=kind, object_id=object_id, recipients=recipients,
         occurrence=occurrence, due_at=now,
@@ -402,11 +463,13 @@ def rows_for_event(
 __all__ = [
     "OPTIONAL_KINDS",
     "SURVEY_KINDS",
+    "Due",
     "ScanResult",
     "enqueue_pending",
     "occurrence_of",
     "reminders_scan",
     "leases_expire",
+    "messages_due",
     "rows_for_event",
     "survey_invitations_now",
     "survey_recipients",

@@ -16,6 +16,7 @@ from ccdg.models import OutboxMessage, ReminderSettings
 from ccdg.token_links import TokenCookie, already_logged, token_exchange
 
 from . import services
+from .forecast import FORECAST_DAYS, outbox_forecast
 from .rendering import render_message
 
 PERM = "program.edit"  # the program's coordinators (and staff)
@@ -45,11 +46,17 @@ def outbox(request, slug):
         form.save()
         messages.success(request, "Reminder timings saved.")
         return redirect("outbox:outbox", slug=program.slug)
+    # What the scan will queue in the next days: counted on every tab, shown on Upcoming.
+    planned = outbox_forecast(program=program, previews=tab == "upcoming")
+    counts = services.outbox_counts(program=program)
+    counts["upcoming"] += sum(p.recipient_count for p in planned)
     context = {
         "program": program,
         "tab": tab,
-        "counts": services.outbox_counts(program=program),
+        "counts": counts,
         "rows": services.outbox_list(program=program, tab=tab),
+        "planned": planned,
+        "forecast_days": FORECAST_DAYS,
         "settings_row": settings_row,
         "form": form,
     }

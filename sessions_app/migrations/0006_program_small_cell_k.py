@@ -5,24 +5,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sessions_app', '0005_case_notes'),
+        ("sessions_app", "0005_case_notes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='program',
-            name='small_cell_k',
-            field=models.PositiveSmallIntegerField(default=5, help_text="Categories with fewer respondents than this are shown as '< k'.", validators=[django.core.validators.MinValueValidator(2), django.core.validators.MaxValueValidator(50)], verbose_name='small-cell threshold (k)'),
+            model_name="program",
+            name="small_cell_k",
+            field=models.PositiveSmallIntegerField(
+                default=5,
+                help_text="Categories with fewer respondents than this are shown as '< k'.",
+                validators=[
+                    django.core.validators.MinValueValidator(2),
+                    django.core.validators.MaxValueValidator(50),
+                ],
+                verbose_name="small-cell threshold (k)",
+            ),
         ),
         migrations.AddField(
-            model_name='program',
-            name='small_cell_k_reason',
-            field=models.CharField(blank=True, help_text='Required when the threshold is below 5.', max_length=300),
+            model_name="program",
+            name="small_cell_k_reason",
+            field=models.CharField(
+                blank=True, help_text="Required when the threshold is below 5.", max_length=300
+            ),
         ),
         migrations.AddConstraint(
-            model_name='program',
-            constraint=models.CheckConstraint(condition=models.Q(('small_cell_k__gte', 5), models.Q(('small_cell_k__gte', 2), models.Q(('small_cell_k_reason', ''), _negated=True)), _connector='OR'), name='program_small_cell_k_reason'),
+            model_name="program",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("small_cell_k__gte", 5),
+                    models.Q(
+                        ("small_cell_k__gte", 2),
+                        models.Q(("small_cell_k_reason", ""), _negated=True),
+                    ),
+                    _connector="OR",
+                ),
+                name="program_small_cell_k_reason",
+            ),
         ),
     ]

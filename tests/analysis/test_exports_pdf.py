@@ -11,6 +11,7 @@ from decimal import Decimal
 import pypdf
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from analysis import exports, runs
@@ -104,8 +105,11 @@ def credit(program):
         AttendanceFactory(session=session, clinician=marguerite, status=Status.PRESENT)
     AttendanceFactory(session=visit, clinician=marguerite, status=Status.GUEST)
     AttendanceFactory(session=missed, clinician=marguerite, status=Status.ABSENT)
-    AttendanceFactory(session=cancelled, clinician=marguerite, status=Status.PRESENT)
-    AttendanceFactory(session=future, clinician=marguerite, status=Status.PRESENT)
+    if connection.vendor != "postgresql":
+        # Rows PostgreSQL refuses (attendance at a cancelled or future session); SQLite may
+        # hold such rows from before: the figures must ignore them.
+        AttendanceFactory(session=cancelled, clinician=marguerite, status=Status.PRESENT)
+        AttendanceFactory(session=future, clinician=marguerite, status=Status.PRESENT)
     return {"clinician": marguerite, "attended": [first, visit, second], "missed": missed}
 
 

@@ -8,6 +8,7 @@ import io
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -83,8 +84,11 @@ def year(db):
         (s1, "Ana", P), (s1, "Ben", P), (s1, "Cy", A),
         (s2, "Ana", P), (s2, "Ben", E), (s2, "Dee", G),
         (s3, "Dee", P),
-        (cancelled, "Eve", P),
     ]  # fmt: skip
+    if connection.vendor != "postgresql":
+        # PostgreSQL refuses attendance at a cancelled session; SQLite may hold such a row from
+        # before: the figures must ignore it.
+        marks.append((cancelled, "Eve", P))
     for session, name, status in marks:
         AttendanceFactory(session=session, clinician=people[name], status=status)
     return {
@@ -145,20 +149,25 @@ def test_attendance_workbook_matches_the_database(year):
         assert (
             row["sessions_attended"],
             row["of_these_as_guest"],
-            row["sessions_held_by_group"],
+            row["own_group_sessions_recorded"],
         ) == (
             attended,
             as_guest,
             held,
         )
-        assert row["attendance_rate"] == pytest.approx(attended / held, abs=1e-4)
+        # The rate is of one's own group's sessions: a guest visit is not one of them (Dee's
+        # rate was 2 / 1 = 200%).
+        assert row["attendance_rate"] == pytest.approx((attended - as_guest) / held, abs=1e-4)
+        assert row["attendance_rate"] <= 1
     assert person["Ana"]["regular"] == "yes" and person["Cy"]["regular"] == "no"
 
     groups = {r["group"]: r for r in sheet_rows(wb["Per group"])}
-    # Red: attendances = present + guests over its held sessions = 2 + (1 + 1) = 4.
-    assert groups["Red"]["sessions_held"] == 2 and groups["Red"]["attendances"] == 4
-    assert groups["Red"]["mean_attendance"] == pytest.approx(2.0)
-    assert groups["Red"]["attendance_rate"] == pytest.approx(4 / (3 * 2), abs=1e-4)
+    # Red: attendances = members present over its recorded sessions = 2 + 1 = 3 (Dee, a guest,
+    # is not a member: she used to be counted, which could put a group above 100%).
+    assert groups["Red"]["sessions_held"] == 2 and groups["Red"]["attendances"] == 3
+    assert groups["Red"]["members_on_the_day"] == 6 and groups["Red"]["guests"] == 1
+    assert groups["Red"]["mean_attendance"] == pytest.approx(1.5)
+    assert groups["Red"]["attendance_rate"] == pytest.approx(3 / 6, abs=1e-4)
     assert groups["Blue"]["attendance_rate"] == pytest.approx(1 / 2)
 
     figures = {r["figure"]: r for r in sheet_rows(wb["Program"])}
@@ -169,8 +178,8 @@ def test_attendance_workbook_matches_the_database(year):
     assert figures["regular attenders"]["rate"] == pytest.approx(3 / 10)
     assert figures["sessions held"]["value"] == 3
     # Members present: 2 + 1 + 1 = 4 of (3 members x 2 sessions + 2 x 1) = 8.
-    assert figures["members present at held sessions"]["value"] == 4
-    assert figures["members present at held sessions"]["rate"] == pytest.approx(0.5)
+    assert figures["members present at recorded sessions"]["value"] == 4
+    assert figures["members present at recorded sessions"]["rate"] == pytest.approx(0.5)
 
 
 @pytest.mark.parametrize("fmt", [f for f in ATTENDANCE_FORMATS if f != "xlsx"])
@@ -188,7 +197,7 @@ def test_attendance_csv_per_person_values(year):
         for r in read_csv(build(year["program"], "attendance", format="csv-people"))
     }
     assert rows["Ben"]["sessions_attended"] == "1"
-    assert rows["Ben"]["sessions_held_by_group"] == "2"
+    assert rows["Ben"]["own_group_sessions_recorded"] == "2"
     assert float(rows["Ben"]["attendance_rate"]) == pytest.approx(0.5)
     assert rows["Cy"]["regular"] == "no"
 

@@ -144,11 +144,31 @@ def _refetch(obj):
     return type(obj)._base_manager.get(pk=obj.pk)
 
 
+def _due_soon(side) -> None:
+    """The world's session begins in ten minutes: its live view may be started."""
+    from sessions_app.models import Session
+
+    Session.objects.filter(pk=side.session.pk).update(
+        starts_at=timezone.now() + timedelta(minutes=10)
+    )
+
+
 def _start(side) -> None:
     from sessions_app import services_agenda
 
+    _due_soon(side)
     services_agenda.session_live_start(
         session=_refetch(side.session), actor=_refetch(side.people["facilitator"])
+    )
+
+
+def _attendance_recorded(side) -> None:
+    from sessions_app.models import Attendance
+
+    Attendance.objects.get_or_create(
+        session=side.past_session,
+        clinician=side.participant_clinician,
+        defaults={"status": "present"},
     )
 
 
@@ -285,7 +305,7 @@ def _wave_form(side, user) -> dict:
     return {
         "name": "Autumn", "slug": "autumn", "instrument": builtin_instrument().pk,
         "mode": "anonymous", "audience": "group", "audience_group": side.group.pk,
-        "closes_on": _day(20), "closes_time": "23:59", "reminder_days": 3,
+        "closes_on": _day(20), "closes_time": "23:59", "reminder_days": 3, "confirm": "1",
     }  # fmt: skip
 
 
@@ -548,7 +568,8 @@ EXPECTATIONS: dict[str, Expect] = {
         get=SESSION_RUNNERS, post=NOT_ALLOWED, kwargs=_SESSION
     ),
     "sessions_app:session_live_start": Expect(
-        get=NOT_ALLOWED, post=POST_RUNNERS, kwargs=_SESSION, acts=True, done=_LIVE_PAGE
+        get=NOT_ALLOWED, post=POST_RUNNERS, kwargs=_SESSION, acts=True, done=_LIVE_PAGE,
+        setup=_due_soon,
     ),
     "sessions_app:session_live_pause": Expect(
         get=NOT_ALLOWED, post=POST_RUNNERS, kwargs=_SESSION, acts=True, done=_LIVE_PAGE,
@@ -564,6 +585,10 @@ EXPECTATIONS: dict[str, Expect] = {
     ),
     "sessions_app:session_live_extend": Expect(
         get=NOT_ALLOWED, post=POST_RUNNERS, kwargs=_SESSION, acts=True, done=_LIVE_PAGE,
+        setup=_start,
+    ),
+    "sessions_app:session_live_reset": Expect(
+        get=SESSION_RUNNERS, post=POST_RUNNERS, kwargs=_SESSION, acts=True, done=_LIVE_PAGE,
         setup=_start,
     ),
     "sessions_app:session_take_home": Expect(
@@ -597,6 +622,11 @@ EXPECTATIONS: dict[str, Expect] = {
         data=lambda side, user: {f"member_{side.participant_clinician.pk}": "present",
                                  "guests": side.clinician.pk},
         done=_page("sessions_app:attendance_record", pk=lambda s: s.past_session.pk),
+    ),
+    "sessions_app:attendance_clear": Expect(
+        get=NOT_ALLOWED, post=POST_RUNNERS, kwargs=_pk("past_session"), acts=True,
+        done=_page("sessions_app:attendance_record", pk=lambda s: s.past_session.pk),
+        setup=_attendance_recorded,
     ),
     "sessions_app:presentation_withdraw": Expect(
         get=NOT_ALLOWED, post=POST_WITHDRAW, kwargs=_pk("presentation"), acts=True,

@@ -98,7 +98,7 @@ def test_coordinator_generates_reschedules_and_the_feed_follows(
     screenshot(page, "preview")
     assert not Session.objects.exists(), "the preview must not save sessions"
 
-    page.get_by_role("button", name="Create 3 sessions per group").click()
+    page.get_by_role("button", name="Create 3 sessions").click()
     expect(page.get_by_role("status").filter(has_text="sessions scheduled")).to_contain_text(
         "3 sessions scheduled for 1 group."
     )

@@ -80,11 +80,32 @@ def test_past_group_membership_gives_no_role():
     assert roles.roles_in(person, membership.group.program) == frozenset()
 
 
-def test_clinician_on_the_roster_without_a_group_has_no_role():
+@pytest.mark.parametrize("status", ["eligible", "invited", "active"])
+def test_clinician_on_the_roster_never_in_a_group_may_open_the_program_only(status):
     person = UserFactory()
-    clinician = ClinicianFactory(user=person)
+    clinician = ClinicianFactory(user=person, status=status)
+    program = clinician.program
+
+    assert roles.roles_in(person, program) == {roles.ROSTERED}
+    assert {p for p in roles.PERMISSIONS if roles.can(person, p, program)} == {
+        "program.view",
+        "groups.view",
+        "sessions.view",
+    }
+
+
+def test_inactive_clinician_without_a_group_has_no_role():
+    person = UserFactory()
+    clinician = ClinicianFactory(user=person, status="inactive")
 
     assert roles.roles_in(person, clinician.program) == frozenset()
+
+
+def test_a_member_is_a_participant_not_also_on_the_roster_only():
+    person = UserFactory()
+    membership = GroupMembershipFactory(clinician__user=person)
+
+    assert roles.roles_in(person, membership.group.program) == {roles.PARTICIPANT}
 
 
 def test_role_map_costs_three_queries_once_then_none(django_assert_num_queries):

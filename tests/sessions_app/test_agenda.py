@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from ccdg.models import AuditEvent
 from sessions_app import scheduling, services_agenda
 from sessions_app.models import (
     AgendaSegment,
@@ -34,6 +35,7 @@ from tests.factories import (
     TakeHomePointFactory,
     UserFactory,
 )
+from tests.sessions_app.test_identifier_rule import RULE
 
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 CCDG_STARTS = [0, 5, 15, 30, 55]
@@ -412,8 +414,8 @@ def test_live_state_without_an_agenda_counts_the_session_as_one_segment():
 
 @pytest.fixture
 def running(db) -> Session:
-    """A CCDG session whose agenda copy is the built-in one."""
-    session = SessionFactory()
+    """A CCDG session at T0 whose agenda copy is the built-in one."""
+    session = SessionFactory(starts_at=T0)
     for start, title in zip(CCDG_STARTS, CCDG_TITLES, strict=True):
         SessionSegmentFactory(session=session, start_minute=start, title=title)
     return session
@@ -431,6 +433,62 @@ def test_start_sets_the_clock_once(running):
     running.refresh_from_db()
     assert running.live_started_at == T0
     assert summary(state_at(running, 1)) == ("Check-in and ground rules", 240, 3540, False)
+
+
+def test_the_live_view_cannot_start_days_before_the_session(running):
+    with pytest.raises(ValidationError) as caught:
+        services_agenda.session_live_start(session=running, actor=None, now=at(-3 * 24 * 60))
+
+    # T0 is 07:30 in the program's time zone (New York).
+    assert caught.value.messages == [
+        "It is too early to start: the live view of this session can be started from "
+        "Tue Jan 12, 2027 at 07:00, 30 minutes before it begins."
+    ]
+    running.refresh_from_db()
+    assert running.live_started_at is None
+
+
+def test_the_live_view_starts_from_30_minutes_before_the_session(running):
+    with pytest.raises(ValidationError):
+        services_agenda.session_live_start(session=running, actor=None, now=at(-31))
+
+    services_agenda.session_live_start(session=running, actor=None, now=at(-30))
+
+    running.refresh_from_db()
+    assert running.live_started_at == at(-30)
+
+
+def test_reset_clears_the_live_state_and_is_audited(running):
+    facilitator = UserFactory()
+    services_agenda.session_live_start(session=running, actor=facilitator, now=at(0))
+    services_agenda.session_live_next(session=running, actor=facilitator, now=at(2))
+    services_agenda.session_live_extend(session=running, actor=facilitator, now=at(3))
+    services_agenda.session_live_pause(session=running, actor=facilitator, now=at(4))
+
+    services_agenda.session_live_reset(session=running, actor=facilitator, now=at(5))
+
+    running.refresh_from_db()
+    assert (
+        running.live_started_at,
+        running.live_paused_at,
+        running.live_paused_seconds,
+        running.live_segment,
+        running.live_segment_started_at,
+        running.live_extra_minutes,
+    ) == (None, None, 0, 0, None, 0)
+    state = state_at(running, 6)
+    assert (state.started, state.segment_index, state.seconds_left_overall) == (False, 0, 3600)
+    (event,) = AuditEvent.objects.filter(action="session.live_reset")
+    assert (event.object_id, event.actor_id) == (str(running.pk), facilitator.pk)
+    # Started again, it begins from the first segment.
+    services_agenda.session_live_start(session=running, actor=facilitator, now=at(7))
+    assert summary(state_at(running, 7))[0] == "Check-in and ground rules"
+
+
+def test_resetting_a_live_view_that_was_not_started_changes_nothing(running):
+    services_agenda.session_live_reset(session=running, actor=None, now=at(0))
+
+    assert not AuditEvent.objects.filter(action="session.live_reset").exists()
 
 
 def test_a_cancelled_session_cannot_start(running):
@@ -586,10 +644,12 @@ def test_take_home_point_with_a_patient_identifier_is_refused_and_nothing_saved(
             actor=None,
         )
 
-    assert len(caught.value.messages) == 2
-    assert all(m.startswith("Point 2: ") for m in caught.value.messages)
-    assert "Mrs. Alvarez" in caught.value.messages[0] + caught.value.messages[1]
-    assert "March 14th" in caught.value.messages[0] + caught.value.messages[1]
+    *found, rule = caught.value.messages
+    assert len(found) == 2
+    assert all(m.startswith("Point 2: ") for m in found)
+    assert "Mrs. Alvarez" in found[0] + found[1]
+    assert "March 14th" in found[0] + found[1]
+    assert rule == RULE  # the rule the form's help text states
     assert TakeHomePoint.objects.filter(session=session).count() == 0
 
 

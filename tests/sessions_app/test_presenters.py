@@ -25,6 +25,7 @@ from tests.factories import (
     SessionFactory,
     UserFactory,
 )
+from tests.sessions_app.test_identifier_rule import RULE
 
 CONFIRMED = Presentation.Status.CONFIRMED
 WAITLISTED = Presentation.Status.WAITLISTED
@@ -222,10 +223,12 @@ def test_a_working_title_with_a_patient_identifier_is_refused(group):
         session=future(group), clinician=member(group), working_title="Mr. Okafor's MRN 4471923"
     )
 
-    assert len(messages) == 2
-    assert all(m.startswith("The working title must not identify the patient") for m in messages)
-    assert "Mr. Okafor" in messages[0]
-    assert "4471923" in messages[1]
+    *found, rule = messages
+    assert len(found) == 2
+    assert all(m.startswith("The working title must not identify the patient") for m in found)
+    assert "Mr. Okafor" in found[0]
+    assert "4471923" in found[1]
+    assert rule == RULE  # the rule the form's help text states
     assert Presentation.objects.count() == 0
 
 
@@ -514,21 +517,34 @@ def test_attendance_figures_and_credit(program, group):
 
     f = svc.attendance_figures(program=program)
 
-    assert [(s.present, s.members) for s in f.sessions] == [(3, 4), (2, 4), (2, 2), (1, 4)]
-    people = {p.clinician.last_name: (p.attended, p.held, p.credit_hours) for p in f.people}
-    assert people == {
-        "A0": (3, 3, Decimal("4.50")),
-        "A1": (2, 3, Decimal("3.00")),
-        "A2": (2, 3, Decimal("3.00")),
-        "A3": (0, 3, Decimal("0.00")),
-        "B0": (1, 1, Decimal("1.50")),
-        "B1": (0, 1, Decimal("0.00")),
+    # Guests are not members: A2's visit to group 2 is not in its rate (it was 2 / 2).
+    assert [(s.present, s.members, s.guests) for s in f.sessions] == [
+        (3, 4, 0),
+        (2, 4, 0),
+        (1, 2, 1),
+        (1, 4, 0),
+    ]
+    people = {
+        p.clinician.last_name: (p.attended, p.held, p.guest_visits, p.credit_hours)
+        for p in f.people
     }
-    # Regular: at least half of the group's held sessions: A0, A1, A2 (2 of 3), B0 (1 of 1).
+    assert people == {
+        "A0": (3, 3, 0, Decimal("4.50")),
+        "A1": (2, 3, 0, Decimal("3.00")),
+        "A2": (1, 3, 1, Decimal("3.00")),
+        "A3": (0, 3, 0, Decimal("0.00")),
+        "B0": (1, 1, 0, Decimal("1.50")),
+        "B1": (0, 1, 0, Decimal("0.00")),
+    }
+    # Regular: at least half of the group's held sessions (a guest visit elsewhere counts):
+    # A0, A1, A2 (1 + 1 visit of 3), B0 (1 of 1).
     assert (f.held, f.regular, f.eligible) == (4, 4, 10)
     assert f.regular_sentence == "4 of 10 eligible clinicians (40%) attend regularly"
-    groups = {g.group.name: (g.members, g.held, g.attendances, g.regular) for g in f.groups}
-    assert groups == {"Group 1": (4, 3, 6, 3), "Group 2": (2, 1, 2, 1)}
+    groups = {
+        g.group.name: (g.members, g.held, g.attendances, g.member_sessions, g.guests, g.regular)
+        for g in f.groups
+    }
+    assert groups == {"Group 1": (4, 3, 6, 12, 0, 3), "Group 2": (2, 1, 1, 2, 1, 1)}
 
 
 def test_eligible_falls_back_to_the_roster_size(program, group):
@@ -552,7 +568,7 @@ def test_credit_summary_includes_former_members_with_credit(program, group):
     AttendanceFactory(session=session, clinician=former)
 
     rows = [
-        (p.clinician.last_name, p.attended, p.credit_hours)
+        (p.clinician.last_name, p.sessions_credited, p.credit_hours)
         for p in svc.credit_summary(program=program)
     ]
 

@@ -240,6 +240,103 @@ def test_preview_lists_the_same_problems_and_saves_nothing():
     assert AuditEvent.objects.filter(action="schedule.generate").count() == 0
 
 
+def test_generating_again_skips_the_dates_a_group_already_has():
+    program = ProgramFactory()
+    group = GroupFactory(program=program)
+    first = date(next_year(), 1, 1)
+    generate(program, [slot(group)], first=first, count=3)
+
+    again = generate(program, [slot(group)], first=first, count=4)
+
+    assert [s.starts_at.date() for s in again] == [date(next_year(), 4, 13)]
+    assert Session.objects.filter(group=group).count() == 4
+    event = AuditEvent.objects.filter(action="schedule.generate").latest("id")
+    assert event.data["skipped_scheduled"] == 3
+
+
+def test_a_session_at_another_time_that_day_counts_as_scheduled_and_a_cancelled_one_does_not():
+    program = ProgramFactory()
+    group = GroupFactory(program=program)
+    year = next_year()
+    generate(program, [slot(group, at=time(12, 0))], first=date(year, 1, 1), count=1)
+    (cancelled,) = generate(program, [slot(group, at=time(12, 0))], first=date(year, 2, 1), count=1)
+    scheduling.session_cancel(session=cancelled, reason="Snow", actor=None)
+
+    created = generate(program, [slot(group)], first=date(year, 1, 1), count=2)
+
+    assert [timezone.localtime(s.starts_at, NEW_YORK).date() for s in created] == [
+        date(year, 2, 9)
+    ]
+
+
+def test_duplicates_are_made_only_when_asked_for():
+    program = ProgramFactory()
+    group = GroupFactory(program=program)
+    first = date(next_year(), 1, 1)
+    generate(program, [slot(group)], first=first, count=2)
+
+    scheduling.schedule_generate(
+        program=program,
+        slots=[slot(group, at=time(12, 0))],
+        rule=MONTHLY_2ND_TUESDAY,
+        first=first,
+        count=2,
+        duration_minutes=60,
+        agenda=scheduling.agenda_for_program(program),
+        actor=None,
+        skip_scheduled=False,
+    )
+
+    assert Session.objects.filter(group=group).count() == 4
+
+
+def test_preview_warns_when_a_group_gets_more_sessions_than_the_program_plans_a_year():
+    program = ProgramFactory(sessions_per_year_min=2, sessions_per_year_max=4)
+    group = GroupFactory(program=program, name="Group A")
+    calm = GroupFactory(program=program, name="Group B")
+    year = next_year()
+    generate(program, [slot(group)], first=date(year, 1, 1), count=3)
+    args = {
+        "program": program,
+        "rule": MONTHLY_2ND_TUESDAY,
+        "first": date(year, 6, 1),
+        "count": 2,
+        "duration_minutes": 60,
+        "agenda": scheduling.agenda_for_program(program),
+    }
+
+    preview = svc.schedule_preview(slots=[slot(group), slot(calm)], **args)
+
+    assert preview.problems == []
+    assert preview.warnings == [
+        "Group A would have 5 sessions this year, more than the 2–4 a year in the program's "
+        "settings."
+    ]
+    assert Session.objects.count() == 3
+
+
+def test_preview_shows_the_dates_already_scheduled_apart_and_counts_only_the_new_ones():
+    program = ProgramFactory()
+    group = GroupFactory(program=program)
+    year = next_year()
+    generate(program, [slot(group)], first=date(year, 1, 1), count=2)
+
+    preview = svc.schedule_preview(
+        program=program,
+        slots=[slot(group)],
+        rule=MONTHLY_2ND_TUESDAY,
+        first=date(year, 1, 1),
+        count=3,
+        duration_minutes=60,
+        agenda=scheduling.agenda_for_program(program),
+    )
+
+    (row,) = preview.rows
+    assert [t.date() for t in row["times"]] == [date(year, 3, 9)]
+    assert row["already"] == [date(year, 1, 12), date(year, 2, 9)]
+    assert preview.new_sessions == 1
+
+
 # --- Reschedule and cancel ------------------------------------------------------------------
 
 

@@ -492,6 +492,58 @@ def test_accepting_creates_account_links_clinician_and_signs_in(
     assert client.get(reverse("home")).status_code == 200
 
 
+def test_an_invitee_not_yet_in_a_group_sees_their_program_after_accepting(client, invitation):
+    open_invitation(client, invitation_path(invitation))
+    accept(client)
+
+    home = client.get(reverse("home"))
+    program = invitation.clinician.program
+    detail = client.get(program.get_absolute_url())
+    mine = client.get(url("my_sessions", program))
+
+    assert [p.pk for p in home.context["programs"]] == [program.pk]
+    assert "On the roster, no group yet" in page_text(home)
+    assert "You do not take part in any program yet" not in page_text(home)
+    assert detail.status_code == 200
+    assert "not in a group yet" in page_text(detail)
+    assert mine.status_code == 200
+
+
+def test_an_invitee_in_a_group_sees_their_group_after_accepting(client, program):
+    membership = GroupMembershipFactory(group=GroupFactory(program=program, name="Tuesday group"))
+    invitation = services.clinician_invite(clinician=membership.clinician, actor=UserFactory())
+    open_invitation(client, invitation_path(invitation))
+    accept(client)
+
+    home = client.get(reverse("home"))
+    detail = client.get(program.get_absolute_url())
+
+    (shown,) = home.context["programs"]
+    assert shown.my_groups == ["Tuesday group"]
+    assert "Tuesday group" in page_text(home)
+    assert detail.context["my_groups"] == ["Tuesday group"]
+
+
+def test_a_facilitator_on_the_roster_sees_the_group_they_lead_after_accepting(client, program):
+    clinician = ClinicianFactory(program=program)
+    assignment = FacilitatorAssignmentFactory(
+        group=GroupFactory(program=program, name="Thursday group"),
+        facilitator__clinician=clinician,
+        role="lead",
+    )
+    invitation = services.clinician_invite(clinician=clinician, actor=UserFactory())
+    open_invitation(client, invitation_path(invitation))
+    accept(client)
+
+    home = client.get(reverse("home"))
+
+    assignment.facilitator.refresh_from_db()
+    assert assignment.facilitator.user_id == int(client.session["_auth_user_id"])
+    (shown,) = home.context["programs"]
+    assert shown.my_groups == ["Thursday group (lead facilitator)"]
+    assert "Facilitator" in shown.my_roles
+
+
 def test_the_invitation_link_leads_to_a_page_without_its_token(client, invitation):
     token = services.invitation_token(invitation)
 

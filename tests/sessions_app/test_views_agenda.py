@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from ccdg.models import AuditEvent
 from sessions_app import scheduling
 from sessions_app.models import (
     AgendaTemplate,
@@ -541,8 +542,16 @@ def test_live_actions_are_refused_to_those_who_do_not_run_the_session(
     assert (world.session.live_started_at, world.session.live_segment) == (None, 0)
 
 
+def due_soon(session, minutes: int = 10) -> None:
+    """Bring the session to ``minutes`` from now: its live view may be started."""
+    Session.objects.filter(pk=session.pk).update(
+        starts_at=timezone.now() + timedelta(minutes=minutes)
+    )
+
+
 def test_facilitator_starts_moves_on_and_extends_through_json(client, world):
     as_user(client, world.facilitator)
+    due_soon(world.session)
 
     def post(action):
         return client.post(url(action, world.program, pk=world.session.pk), **JSON)
@@ -580,6 +589,79 @@ def test_live_action_without_javascript_redirects_back_with_the_problem(client, 
         (url("session_live", world.program, pk=world.session.pk), 302)
     ]
     assert messages_of(response) == ["Start the session first."]
+
+
+def test_starting_the_live_view_days_before_the_session_is_refused_with_when_it_opens(
+    client, world
+):
+    as_user(client, world.facilitator)
+    live = url("session_live", world.program, pk=world.session.pk)
+    opens = timezone.localtime(world.session.starts_at, NEW_YORK) - timedelta(minutes=30)
+
+    refused = client.post(url("session_live_start", world.program, pk=world.session.pk), **JSON)
+    page = client.get(live)
+
+    when = f"{opens:%a %b} {opens.day}, {opens.year} at {opens:%H:%M}"
+    assert refused.status_code == 409
+    assert refused.json()["error"] == (
+        f"It is too early to start: the live view of this session can be started from {when}, "
+        "30 minutes before it begins."
+    )
+    assert text_of(page, "live-opens") == f"The live view can be started from {when}."
+    world.session.refresh_from_db()
+    assert world.session.live_started_at is None
+
+
+def test_the_live_view_can_be_started_half_an_hour_before(client, world):
+    due_soon(world.session, minutes=29)
+
+    response = as_user(client, world.facilitator).post(
+        url("session_live_start", world.program, pk=world.session.pk), **JSON
+    )
+
+    assert response.status_code == 200
+    assert response.json()["state"]["started"] is True
+
+
+def test_a_facilitator_resets_the_live_view_after_confirming(client, world):
+    Session.objects.filter(pk=world.session.pk).update(
+        live_started_at=timezone.now() - timedelta(minutes=20), live_segment=2, live_extra_minutes=5
+    )
+    as_user(client, world.facilitator)
+    reset = url("session_live_reset", world.program, pk=world.session.pk)
+
+    question = client.get(reset)
+    world.session.refresh_from_db()
+    still_running = world.session.live_started_at is not None
+    done = client.post(reset, follow=True)
+
+    assert question.status_code == 200
+    assert "Reset the live view" in question.content.decode()
+    assert f'action="{reset}"' in question.content.decode()
+    assert still_running
+    assert done.redirect_chain == [(url("session_live", world.program, pk=world.session.pk), 302)]
+    assert messages_of(done) == ["The live view was reset: it can be started again."]
+    world.session.refresh_from_db()
+    assert (
+        world.session.live_started_at,
+        world.session.live_segment,
+        world.session.live_extra_minutes,
+    ) == (None, 0, 0)
+    assert AuditEvent.objects.filter(action="session.live_reset").count() == 1
+
+
+@pytest.mark.parametrize("who", ["participant", "other_facilitator", "report_viewer"])
+def test_only_those_who_run_the_session_may_reset_its_live_view(client, world, who):
+    started = timezone.now() - timedelta(minutes=20)
+    Session.objects.filter(pk=world.session.pk).update(live_started_at=started)
+
+    response = as_user(client, getattr(world, who)).post(
+        url("session_live_reset", world.program, pk=world.session.pk)
+    )
+
+    assert response.status_code == 403
+    world.session.refresh_from_db()
+    assert world.session.live_started_at == started
 
 
 def test_next_at_the_last_segment_answers_409_with_the_reason(client, world):

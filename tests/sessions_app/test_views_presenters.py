@@ -19,6 +19,7 @@ from sessions_app.models import Attendance, Presentation, ProgramRole, Rsvp
 from tests.factories import (
     AttendanceFactory,
     ClinicianFactory,
+    FacilitatorAbsenceFactory,
     FacilitatorAssignmentFactory,
     FacilitatorFactory,
     GroupFactory,
@@ -130,6 +131,87 @@ def test_my_sessions_costs_the_same_queries_for_1_and_20_sessions(client, progra
         PresentationFactory(session=s, clinician=ben)
         PresentationFactory(session=s, clinician=ana, status="waitlisted", slot=None)
         Rsvp.objects.create(session=s, clinician=ana, answer="going")
+
+    add(0)
+    one = count_queries(client, url("my_sessions", program))
+    for i in range(1, 20):
+        add(i)
+
+    assert count_queries(client, url("my_sessions", program)) == one
+
+
+def facilitating(response) -> list[tuple[int, str]]:
+    return [(item.session.pk, item.role_label) for item in response.context["facilitated"]]
+
+
+def test_a_lead_facilitators_my_sessions_lists_the_sessions_they_lead(client, program, group):
+    lead = lead_of(group)
+    first, second = future(group, days=3), future(group, days=30)
+    past(group, days=3)
+    future(GroupFactory(program=program))  # another group's
+    client.force_login(lead)
+
+    response = client.get(url("my_sessions", program))
+
+    assert response.status_code == 200
+    assert facilitating(response) == [(first.pk, "Lead"), (second.pk, "Lead")]
+    assert "You are not a member of a group" not in response.content.decode()
+    assert url("session_agenda", program, pk=first.pk) in response.content.decode()
+
+
+def test_a_facilitator_whose_groups_have_no_sessions_yet_is_told_so(client, program, group):
+    client.force_login(lead_of(group))
+
+    response = client.get(url("my_sessions", program))
+
+    assert "No sessions are scheduled yet for the groups you facilitate." in (
+        response.content.decode()
+    )
+    assert "You are not a member of a group" not in response.content.decode()
+
+
+def test_a_backup_sees_their_sessions_marked_and_leads_those_the_lead_misses(
+    client, program, group
+):
+    lead = FacilitatorAssignmentFactory(group=group, role="lead").facilitator
+    backup = FacilitatorAssignmentFactory(
+        group=group,
+        role="backup",
+        facilitator=FacilitatorFactory(program=program, user=UserFactory()),
+    ).facilitator
+    usual, covered = future(group, days=3), future(group, days=10)
+    FacilitatorAbsenceFactory(session=covered, facilitator=lead)
+    client.force_login(backup.user)
+
+    response = client.get(url("my_sessions", program))
+
+    assert facilitating(response) == [
+        (usual.pk, "Backup"),
+        (covered.pk, "Acting lead (the lead is absent)"),
+    ]
+
+
+def test_a_lead_marked_absent_sees_the_session_marked_so(client, program, group):
+    lead_user = lead_of(group)
+    session = future(group, days=3)
+    FacilitatorAbsenceFactory(session=session, facilitator=lead_user.facilitator_roles.get())
+    client.force_login(lead_user)
+
+    response = client.get(url("my_sessions", program))
+
+    assert facilitating(response) == [(session.pk, "Lead, marked absent")]
+
+
+def test_my_sessions_of_a_facilitator_costs_the_same_queries_for_1_and_20_sessions(
+    client, program, group
+):
+    lead = lead_of(group)
+    client.force_login(lead)
+    backup = FacilitatorAssignmentFactory(group=group, role="backup").facilitator
+
+    def add(i):
+        session = future(group, days=3 + i)
+        FacilitatorAbsenceFactory(session=session, facilitator=backup)
 
     add(0)
     one = count_queries(client, url("my_sessions", program))
@@ -362,6 +444,26 @@ def test_attendance_before_the_session_starts_is_refused(client, program, group)
     assert Attendance.objects.count() == 0
 
 
+def test_answers_so_far_counts_the_answers_of_the_people_listed(client, program, group):
+    ana, ben, cleo = member(group), member(group), member(group)
+    moved = member(group)
+    session = future(group)
+    Rsvp.objects.create(session=session, clinician=ana, answer="going")
+    Rsvp.objects.create(session=session, clinician=ben, answer="not_going")
+    # Someone who answered, then moved to another group: no longer on the list.
+    Rsvp.objects.create(session=session, clinician=moved, answer="going")
+    moved.memberships.update(left_on=timezone.localdate())
+    client.force_login(lead_of(group))
+
+    response = client.get(url("attendance_record", program, pk=session.pk))
+
+    listed = [rsvp for _member, _field, rsvp in response.context["rows"]]
+    assert sorted(map(str, listed)) == ["None", "going", "not_going"]
+    (summary,) = re.findall(r"Answers so far:[^<]*", response.content.decode())
+    assert " ".join(summary.split()) == "Answers so far: 2 of 3 listed: 1 going, 1 cannot make it."
+    assert cleo.pk in [m.pk for m, _f, _r in response.context["rows"]]
+
+
 def test_participants_cannot_record_attendance(client, program, group):
     ana = member(group)
     client.force_login(ana.user)
@@ -432,11 +534,13 @@ def test_credit_csv(coordinator_client, program, group):
             "email",
             "group",
             "sessions_attended",
-            "sessions_held",
+            "in_own_group",
+            "as_guest",
+            "own_group_sessions_recorded",
             "credit_hours",
         ],
-        ["'=Okoro", "Ben", "ben@example.org", "Group 1", "0", "3", "0.00"],
-        ["Ruiz", "Ana", "ana@example.org", "Group 1", "2", "3", "2.50"],
+        ["'=Okoro", "Ben", "ben@example.org", "Group 1", "0", "0", "0", "3", "0.00"],
+        ["Ruiz", "Ana", "ana@example.org", "Group 1", "2", "2", "0", "3", "2.50"],
     ]
 
 

@@ -4,6 +4,7 @@ dates, refreshments, facilitator absences and coverage, calendar feed addresses.
 
 from __future__ import annotations
 
+import html
 import re
 import zoneinfo
 from datetime import date, datetime, time, timedelta
@@ -148,7 +149,7 @@ def test_preview_lists_dates_and_skipped_blackouts_and_saves_nothing(client):
     assert len(preview.dates) == 3
     assert preview.problems == []
     assert "Skipped blackout dates: Tue Feb 9, " in text(response)
-    assert "Create 3 sessions per group" in text(response)
+    assert "Create 3 sessions" in text(response)
     assert Session.objects.count() == 0
 
 
@@ -227,6 +228,37 @@ def test_capacity_warning_after_scheduling(client):
     )
 
     assert "Group A has 3 members; Small Room seats 2." in messages_of(response)
+
+
+def test_generating_twice_with_the_default_skip_makes_no_duplicates_and_warns_over_the_year(
+    client,
+):
+    program = ProgramFactory(sessions_per_year_min=2, sessions_per_year_max=3)
+    group = GroupFactory(program=program, name="Group A")
+    client.force_login(coordinator_of(program))
+    form = client.get(url("schedule_generate", program)).context["form"]
+    data = generator_post(program, [group], [None], action="create", skip_scheduled="on")
+
+    client.post(url("schedule_generate", program), data)
+    preview = client.post(
+        url("schedule_generate", program), {**data, "count": "4", "action": "preview"}
+    )
+    again = client.post(url("schedule_generate", program), {**data, "count": "4"}, follow=True)
+
+    assert form["skip_scheduled"].value() is True
+    assert "Create 1 session" in text(preview)
+    assert "already scheduled" in text(preview)
+    assert Session.objects.filter(group=group).count() == 4
+    assert (
+        "Group A would have 4 sessions this year, more than the 2–3 a year in the program's "
+        "settings."
+    ) in html.unescape(text(preview))
+    assert (
+        "1 session scheduled for 1 group; 3 dates were left alone: the group already had a "
+        "session that day."
+    ) in messages_of(again)
+    assert "Group A has 4 sessions this year, more than the 2–3 a year in the program's " \
+        "settings." in messages_of(again)
 
 
 # --- The sessions list and a session's page -----------------------------------------------------
@@ -387,7 +419,7 @@ def test_cancel_form_needs_a_reason_and_frees_the_room(client):
     empty = client.post(url("session_cancel", program, pk=session.pk), {"reason": ""})
     done = client.post(url("session_cancel", program, pk=session.pk), {"reason": "Grand rounds"})
 
-    assert empty.status_code == 200
+    assert empty.status_code == 400
     assert done.status_code == 302
     session.refresh_from_db()
     assert (session.status, session.cancel_reason) == ("cancelled", "Grand rounds")

@@ -163,6 +163,7 @@ def wave_post(**overrides) -> dict:
         "closes_on": closes.isoformat(),
         "closes_time": "23:59",
         "reminder_days": "3",
+        "confirm": "1",  # as confirmed on the page that shows the invitation
     }
     data.update(overrides)
     return data
@@ -243,6 +244,90 @@ def test_a_group_wave_reaches_that_groups_members(coordinator_client, program):
     assert response.status_code == 302
     wave = Wave.objects.get(program=program)
     assert set(wave.recipients.values_list("clinician_id", flat=True)) == {c.pk for c in people}
+
+
+def test_opening_a_wave_first_shows_the_invitation_and_the_recipient_count_and_sends_nothing(
+    coordinator_client, program, mailoutbox
+):
+    _, people = members(program, 4)
+    data = wave_post(name="Autumn check-in", mode="anonymous", instrument=builtin_pk())
+    del data["confirm"]
+
+    response = coordinator_client.post(url("wave_create", program), data)
+
+    assert response.status_code == 200
+    page = text(response)
+    assert "The invitation goes to 4 people as soon as you confirm." in page
+    assert f"{program.name}: a short survey about your group" in page
+    assert '("Autumn check-in", about 10 minutes)' in response.content.decode()
+    assert "Your answers are anonymous" in page
+    assert "Open the wave and send 4 invitations" in page
+    for person in people:  # an anonymous wave's page names nobody
+        assert person.first_name not in page and person.email not in page
+    assert not Wave.objects.exists()
+    assert not OutboxMessage.objects.exists()
+    assert mailoutbox == []
+
+
+def test_the_invitation_shown_before_opening_is_the_one_sent(
+    coordinator_client, program, mailoutbox, django_capture_on_commit_callbacks
+):
+    from ccdg.outbox.rendering import FIRST_NAME, PERSONAL_LINK
+
+    members(program, 3)
+    data = wave_post(mode="confidential", instrument=builtin_pk())
+    del data["confirm"]
+    shown = coordinator_client.post(url("wave_create", program), data).context["preview"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        opened = coordinator_client.post(url("wave_create", program), {**data, "confirm": "1"})
+
+    assert opened.status_code == 302
+    wave = Wave.objects.get(program=program)
+    assert shown.recipients == wave.recipients.count() == len(mailoutbox) == 3
+    for recipient in wave.recipients.select_related("clinician"):
+        sent = next(m for m in mailoutbox if m.to == [recipient.email])
+        expected = shown.text.replace(FIRST_NAME, recipient.clinician.first_name).replace(
+            PERSONAL_LINK, waves.link_url(recipient)
+        )
+        assert (sent.subject, sent.body) == (shown.subject, expected)
+
+
+def test_the_confirmation_page_carries_the_form_and_can_go_back_to_it(
+    coordinator_client, program, mailoutbox
+):
+    group, _ = members(program, 2)
+    members(program, 3)
+    data = wave_post(name="Tuesday only", audience="group", audience_group=str(group.pk),
+                     is_pilot="on", reminder_days="5", instrument=builtin_pk())  # fmt: skip
+    del data["confirm"]
+    page = coordinator_client.post(url("wave_create", program), data).content.decode()
+    hidden = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', page))
+
+    back = coordinator_client.post(url("wave_create", program), {**hidden, "edit": "1"})
+
+    assert back.status_code == 200 and "Tuesday only" in back.content.decode()
+    assert back.context["form"]["reminder_days"].value() == "5"
+    assert not Wave.objects.exists() and mailoutbox == []
+    coordinator_client.post(url("wave_create", program), {**hidden, "confirm": "1"})
+    wave = Wave.objects.get(program=program)
+    assert (wave.name, wave.audience_group, wave.is_pilot, wave.reminder_days) == (
+        "Tuesday only", group, True, 5,
+    )  # fmt: skip
+    assert wave.recipients.count() == 2
+
+
+def test_an_anonymous_wave_below_the_small_cell_threshold_is_flagged_before_opening(
+    coordinator_client, program
+):
+    members(program, program.small_cell_k - 1)
+    data = wave_post(instrument=builtin_pk())
+    del data["confirm"]
+
+    response = coordinator_client.post(url("wave_create", program), data)
+
+    assert response.context["preview"].below_k
+    assert "fewer people than the program's small-cell threshold" in text(response)
 
 
 def test_a_closing_date_in_the_past_is_refused_and_the_form_keeps_the_input(

@@ -446,6 +446,12 @@ class Command(BaseCommand):
         dates, _ = scheduling.recurrence_dates(
             rule=rule, first=start_month, count=SESSIONS_PER_GROUP, blackouts=set()
         )
+        # The groups have met since the start of the year: their members joined before the
+        # first session (an assignment committed today would date them from today, and the
+        # held sessions would then have had no members).
+        GroupMembership.objects.filter(
+            group__program=program, left_on__isnull=True, joined_on__gt=start_month
+        ).update(joined_on=start_month)
         start = time(7, 30)
         now = timezone.now()
         agenda = scheduling.agenda_for_program(program)

@@ -1,0 +1,127 @@
+"""What the outbox will send in the next days: the forecast of the coordinator's Upcoming tab.
+
+The reminders of a schedule become outbox rows only when they come due (the due-scan), so the
+rows alone say nothing about next week. The forecast asks the scan's own rules
+(``scan.messages_due``) what will come due by then, builds the very rows the scan will write
+(``scan.RowBuilder``: the stale and the unsubscribed are left out, as the scan skips them), drops
+those already in the outbox, and renders each message with the sending code
+(``rendering.render_message``). As things stand now: a session moved or cancelled, a presenter
+confirming or a person leaving changes the forecast as it will change the scan.
+
+A fixed number of queries, whatever the number of sessions, waves and recipients.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from ccdg.models import OutboxMessage, ReminderSettings
+from sessions_app.models import Program
+
+from .rendering import Lookups, Rendered, render_message
+from .scan import Due, RowBuilder, messages_due, opted_out_emails
+
+K = OutboxMessage.Kind
+S = OutboxMessage.Status
+FORECAST_DAYS = 30
+
+
+@dataclass
+class Planned:
+    """One message not queued yet, to everyone it will reach (``rows``, unsaved)."""
+
+    due: Due
+    due_local: datetime  # in the program's time zone
+    about: str
+    rows: list[OutboxMessage]
+    recipients: list[tuple[str, str]] = field(default_factory=list)  # (first name, address)
+    preview: Rendered | None = None
+    error: str = ""
+
+    @property
+    def kind_label(self) -> str:
+        return OutboxMessage.Kind(self.due.kind).label
+
+    @property
+    def recipient_count(self) -> int:
+        return len(self.rows)
+
+
+def _key(row: OutboxMessage) -> tuple:
+    return (row.kind, row.object_id, row.recipient_type, row.recipient_id, row.occurrence)
+
+
+def _about(due: Due, tz) -> str:
+    """What the message is about, in the program's time zone."""
+    if due.wave is not None:
+        return f"Survey “{due.wave.name}”"
+    session = due.session
+    start = timezone.localtime(session.starts_at, tz)
+    when = f"{start:%a %b} {start.day}, {start:%H:%M}"
+    if due.kind in (K.LAUNCH, K.LAUNCH_SECOND):
+        return f"First session: {session.group.name}, {when}"
+    if due.kind == K.NEXT_MEETING:
+        return f"After {session.group.name}, {when}"
+    return f"{session.group.name}, {when}"
+
+
+def outbox_forecast(
+    *,
+    program: Program,
+    now: datetime | None = None,
+    days: int = FORECAST_DAYS,
+    previews: bool = True,
+) -> list[Planned]:
+    """The messages the due-scan will queue for ``program`` in the next ``days`` (and any that
+    came due since its last run), each with its recipients and, with ``previews``, the message
+    as its first recipient will read it (personal links as placeholders, no ``.ics``).
+    Ordered by due time."""
+    now = now or timezone.now()
+    tz = zoneinfo.ZoneInfo(program.timezone)
+    dues = messages_due(
+        program=program,
+        reminder_settings=ReminderSettings.for_program(program.pk),
+        now=now,
+        until=now + timedelta(days=days),
+    )
+    if not dues:
+        return []
+    existing = set(
+        OutboxMessage.objects.filter(
+            program=program,
+            kind__in={d.kind for d in dues},
+            occurrence__in={d.occurrence for d in dues},
+            object_id__in={d.object_id for d in dues},
+        ).values_list("kind", "object_id", "recipient_type", "recipient_id", "occurrence")
+    )
+    builder = RowBuilder(now=now, opted_out=opted_out_emails([program.pk]))
+    planned = []
+    for due in dues:
+        rows = builder.add(
+            program_id=program.pk, kind=due.kind, object_id=due.object_id,
+            recipients=due.recipients, occurrence=due.occurrence, due_at=due.due_at,
+            stale_reason=due.stale_reason,
+        )  # fmt: skip
+        # Skipped by the scan (stale, unsubscribed) or already written: not to come.
+        rows = [r for r in rows if r.status == S.PENDING and _key(r) not in existing]
+        if rows:
+            local = timezone.localtime(due.due_at, tz)
+            planned.append(Planned(due=due, due_local=local, about=_about(due, tz), rows=rows))
+    planned.sort(key=lambda p: (p.due.due_at, p.due.kind, p.due.object_id))
+    if not previews or not planned:
+        return planned
+    lookups = Lookups.load([r for p in planned for r in p.rows], tokens=False)
+    for p in planned:
+        p.recipients = [(lookups.recipient_name(r), r.email) for r in p.rows]
+        try:
+            p.preview = render_message(p.rows[0], lookups, calendar=False, personal_links=False)
+        except Exception as exc:  # the coordinator sees why it would fail
+            p.error = f"This message cannot be rendered: {type(exc).__name__}."
+    return planned
+
+
+__all__ = ["FORECAST_DAYS", "Planned", "outbox_forecast"]

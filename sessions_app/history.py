@@ -1,0 +1,65 @@
+"""Who was where on a given day: group membership and facilitation history.
+
+Memberships and facilitator assignments are never deleted; a row is *in force* on a day when it
+started on or before that day and has not ended by it. The end date is the first day the person
+is no longer there: leaving the program or moving to another group on day D closes the old row
+with ``left_on = D`` and (for a move) opens the new one with ``joined_on = D``, so on any day a
+clinician is a member of at most one group.
+
+A session's *day* is the date of its start in the program's time zone. Every figure that says
+"a member of the group" (the attendance sheet, attendance rates, held sessions per person,
+credit, the exports and the annual report) asks these functions, never ``left_on IS NULL``,
+which only describes today.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from .models import Clinician, GroupMembership, Program, Session
+
+
+def local_day(moment: datetime, program: Program) -> date:
+    """The calendar day of ``moment`` in the program's time zone."""
+    return timezone.localtime(moment, zoneinfo.ZoneInfo(program.timezone)).date()
+
+
+def session_day(session: Session, program: Program | None = None) -> date:
+    return local_day(session.starts_at, program or session.group.program)
+
+
+def in_force(start: date, end: date | None, day: date) -> bool:
+    """``start <= day < end``; no end means still running."""
+    return start <= day and (end is None or end > day)
+
+
+def membership_in_force_q(day: date, prefix: str = "") -> Q:
+    """A filter on GroupMembership (or, with ``prefix="memberships__"``, on a model related to
+    it) for the rows in force on ``day``."""
+    return Q(**{f"{prefix}joined_on__lte": day}) & (
+        Q(**{f"{prefix}left_on__isnull": True}) | Q(**{f"{prefix}left_on__gt": day})
+    )
+
+
+def members_on(*, group_id: int, day: date) -> QuerySet[Clinician]:
+    """The clinicians who were members of the group on ``day``, by name."""
+    ids = GroupMembership.objects.filter(membership_in_force_q(day), group_id=group_id).values(
+        "clinician_id"
+    )
+    return Clinician.objects.filter(pk__in=ids).order_by("last_name", "first_name", "id")
+
+
+def memberships_on(memberships: Iterable[GroupMembership], day: date) -> list[GroupMembership]:
+    """The rows of ``memberships`` (already loaded) in force on ``day``."""
+    return [m for m in memberships if in_force(m.joined_on, m.left_on, day)]
+
+
+def facilitations_on(assignments: Iterable[Any], day: date) -> list[Any]:
+    """The facilitator assignments (already loaded) in force on ``day``."""
+    return [a for a in assignments if in_force(a.starts_on, a.ends_on, day)]

@@ -45,7 +45,6 @@ from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     invariant,
-    precondition,
     rule,
     run_state_machine_as_test,
 )
@@ -55,7 +54,6 @@ from sessions_app.models import (
     AssignmentRun,
     Attendance,
     Clinician,
-    Facilitator,
     FacilitatorAssignment,
     GroupMembership,
     Presentation,
@@ -63,7 +61,7 @@ from sessions_app.models import (
     Rsvp,
     Session,
 )
-from tests.factories import ProgramFactory, ProgramRoleFactory, UserFactory
+from tests.factories import ProgramFactory, ProgramRoleFactory
 
 EXAMPLES = int(os.environ.get("CCDG_SIM_EXAMPLES", "3"))
 STEPS = int(os.environ.get("CCDG_SIM_STEPS", "30"))
@@ -315,12 +313,15 @@ class YearSimulation(RuleBasedStateMachine):
     def pick(items: list, index: int):
         return items[index % len(items)] if items else None
 
-    def get(self, name: str, **kwargs):
+    def get(self, name: str, queries: list | None = None, **kwargs):
+        """GET a page of the program as its coordinator; ``queries`` receives the count."""
         # Sign in again at each request: the simulated clock ends sessions made weeks ago.
         self.client.force_login(self.coordinator)
-        response = self.client.get(
-            reverse(f"sessions_app:{name}", kwargs={"slug": self.program.slug, **kwargs})
-        )
+        url = reverse(f"sessions_app:{name}", kwargs={"slug": self.program.slug, **kwargs})
+        with CaptureQueriesContext(connection) as captured:
+            response = self.client.get(url)
+        if queries is not None:
+            queries.append(len(captured))
         assert response.status_code == 200, (name, response.status_code)
         return response
 
@@ -349,6 +350,7 @@ class YearSimulation(RuleBasedStateMachine):
         self.regroup(groups=groups, seed=0)
         self.facilitators(backup=True)
         self.schedule(interval=2, count=4)
+        self.get("attendance_figures")  # the first request fills per-process caches
 
     # --- roster and invitations --------------------------------------------------------------
 
@@ -360,7 +362,8 @@ class YearSimulation(RuleBasedStateMachine):
             d = DISCIPLINES[n % len(DISCIPLINES)]
             lines.append(f"person{n}@example.org,Ann{n},Lee{n},{d},{n % 15}")
         for c in self.clinicians()[:update]:
-            lines.append(f"{c.email},{c.first_name},{c.last_name},{c.discipline},{next(self.serial) % 20}")
+            years = next(self.serial) % 20
+            lines.append(f"{c.email},{c.first_name},{c.last_name},{c.discipline},{years}")
         if len(lines) == 1:
             return
         content = ("\n".join(lines) + "\n").encode()
@@ -698,11 +701,12 @@ class YearSimulation(RuleBasedStateMachine):
                 actor=self.coordinator, now=self.now,
             )  # fmt: skip
 
-    @rule(index=st.integers(0, 50), fill=st.sampled_from([PRESENT, ABSENT, EXCUSED]))
+    @rule(index=st.integers(0, 50), fill=st.sampled_from([PRESENT, ABSENT, EXCUSED, None]))
     def save_sheet_as_shown(self, index, fill):
         """The coordinator opens a held session's sheet and saves it, filling in only the
-        people with no status shown. The sheet lists the members on that day; nobody is shown
-        present on a session nobody recorded."""
+        people with no status shown (``None``: with "everyone not marked was present"). The
+        sheet lists the members on that day; nobody is shown present on a session nobody
+        recorded."""
         session = self.pick(self.held(), index)
         if session is None:
             return
@@ -735,8 +739,11 @@ class YearSimulation(RuleBasedStateMachine):
                 assert shown in (None, ""), (
                     f"{name} is pre-set to {shown!r} on a sheet where nobody recorded it"
                 )
-            data[name] = shown or fill
+            if shown or fill:
+                data[name] = shown or fill
         data["guests"] = [str(c) for c, s in recorded.items() if s == GUEST]
+        if fill is None:
+            data["rest_present"] = "1"
         self.client.force_login(self.coordinator)
         saved = self.client.post(
             reverse("sessions_app:attendance_record",
@@ -744,6 +751,19 @@ class YearSimulation(RuleBasedStateMachine):
             data,
         )  # fmt: skip
         assert saved.status_code == 302, saved.content.decode()[:2000]
+
+    @rule(index=st.integers(0, 50))
+    def clear_sheet(self, index):
+        """A sheet recorded by mistake is cleared (then the session may be moved or cancelled)."""
+        session = self.pick([s for s in self.held() if s.attendance.exists()], index)
+        if session is not None:
+            self.client.force_login(self.coordinator)
+            cleared = self.client.post(
+                reverse("sessions_app:attendance_clear",
+                        kwargs={"slug": self.program.slug, "pk": session.pk})
+            )  # fmt: skip
+            assert cleared.status_code == 302
+            assert not session.attendance.exists()
 
     # --- surveys -------------------------------------------------------------------------------
 
@@ -822,36 +842,50 @@ class YearSimulation(RuleBasedStateMachine):
         for session_id, members in truth.members_on.items():
             assert truth.present_members(session_id) <= len(members)
 
+    def regular(self, truth: Truth, clinician_id: int) -> bool:
+        held = truth.person_held[clinician_id]
+        return held > 0 and 2 * min(truth.credit_sessions(clinician_id), held) >= held
+
     def check_attendance_page(self, truth: Truth) -> None:
-        with CaptureQueriesContext(connection) as queries:
-            response = self.get("attendance_figures")
-        self.queries.append((self.steps, len(queries)))
+        counted: list[int] = []
+        response = self.get("attendance_figures", queries=counted)
+        self.queries.append((self.steps, counted[0]))
         tables = page_tables(response.content.decode())
         by_name = {c.full_name: c for c in self.clinicians()}
         hours = self.program.credit_hours_per_session
+        listed = set()
         for row in tables["person-figures"]:
             if len(row) < 2:
                 continue  # "No members."
             c = by_name[row["Name"]]
-            attended, held = (int(x) for x in row["Attended / held"].split(" / "))
-            assert attended <= held or held == 0 and attended == 0, (c.full_name, row)
-            assert (attended, held) == (truth.person_attended[c.pk], truth.person_held[c.pk]), (
-                c.full_name, row, truth.person_attended[c.pk], truth.person_held[c.pk],
-            )  # fmt: skip
-            assert number(row["Credit hours"]) == hours * truth.credit_sessions(c.pk), (
-                c.full_name, row,
-            )  # fmt: skip
+            listed.add(c.pk)
+            cell = row["Present / recorded sessions of their group"]
+            match = re.fullmatch(r"(\d+) / (\d+)(?: \((\d+)%\))?", cell)
+            assert match, row
+            attended, held = int(match[1]), int(match[2])
+            assert attended <= held, row
+            assert match[3] is None or int(match[3]) <= 100, row
+            want = (truth.person_attended[c.pk], truth.person_held[c.pk])
+            assert (attended, held) == want, (c.full_name, row, want)
+            assert int(row["As a guest"]) == truth.person_guest[c.pk], (row, truth.person_guest)
+            assert number(row["Credit hours"]) == hours * truth.credit_sessions(c.pk), row
+            assert (row["Regular"] == "Yes") == self.regular(truth, c.pk), row
+        members_now = {m.clinician_id for m in self.current_members()}
+        assert members_now <= listed, f"current members missing: {members_now - listed}"
+        was_member = {c for sid, members in truth.members_on.items() if truth.recorded(sid)
+                      for c in members}  # fmt: skip
+        assert was_member <= listed, f"members of recorded sessions missing: {was_member - listed}"
         shown = Counter()
         for row in tables["session-figures"]:
-            cell = row.get("Present / members", "")
-            match = re.match(r"(\d+) / (\d+)(?: \((\d+)%\))?", cell)
+            cell = row.get("Present / members that day", "")
+            match = re.fullmatch(r"(\d+) / (\d+)(?: \((\d+)%\))?", cell)
             if match is None:
+                assert cell in ("not recorded", ""), row
                 continue
             present, members = int(match[1]), int(match[2])
             assert present <= members, row
-            if match[3] is not None:
-                assert int(match[3]) <= 100, row
-            shown[(row["Group"], row["Date"], present, members)] += 1
+            assert match[3] is None or int(match[3]) <= 100, row
+            shown[(row["Group"], row["Date"], present, members, int(row["Guests"]))] += 1
         names = {g.pk: g.name for g in self.program.groups.all()}
         expected = Counter(
             (
@@ -859,11 +893,28 @@ class YearSimulation(RuleBasedStateMachine):
                 f"{datetime.combine(day, time()):%a %b %-d, %Y}",
                 truth.present_members(sid),
                 len(truth.members_on[sid]),
+                sum(1 for st in truth.rows[sid].values() if st == GUEST),
             )
             for sid, (group_id, day) in truth.held.items()
             if truth.recorded(sid)
         )
         assert shown == expected, (shown - expected, expected - shown)
+        by_group = {g.name: g.pk for g in self.program.groups.all()}
+        for row in tables["group-figures"]:
+            if len(row) < 2:
+                continue
+            g = by_group[row["Group"]]
+            assert int(row["Sessions held"]) == truth.group_held[g], row
+            cell = row["Present / members"]
+            if truth.group_member_sessions[g]:
+                match = re.fullmatch(r"(\d+) / (\d+) \((\d+)%\)", cell)
+                assert match, row
+                assert (int(match[1]), int(match[2])) == (
+                    truth.group_attendances[g], truth.group_member_sessions[g],
+                ), row  # fmt: skip
+                assert int(match[3]) <= 100, row
+            else:
+                assert cell == "–", row
 
     def check_credit(self, truth: Truth) -> None:
         hours = self.program.credit_hours_per_session
@@ -873,19 +924,28 @@ class YearSimulation(RuleBasedStateMachine):
         people = {c.email: c for c in self.clinicians()}
         for email, row in by_email.items():
             c = people[email]
+            want = {
+                "sessions_attended": truth.credit_sessions(c.pk),
+                "in_own_group": truth.person_attended[c.pk],
+                "as_guest": truth.person_guest[c.pk],
+                "own_group_sessions_recorded": truth.person_held[c.pk],
+            }
+            assert {k: int(row[k]) for k in want} == want, (row, want)
             assert number(row["credit_hours"]) == hours * truth.credit_sessions(c.pk), row
-            assert int(row["sessions_held"]) == truth.person_held[c.pk], row
-            assert int(row["sessions_attended"]) <= int(row["sessions_held"]) + truth.person_guest[
-                c.pk
-            ], row
         credited = {c.email for c in people.values() if truth.credit_sessions(c.pk)}
         assert credited <= set(by_email), f"credit missing from the CSV: {credited - set(by_email)}"
         page = page_tables(self.get("credit_summary").content.decode())["credit-table"]
-        page_hours = sorted(number(r["Credit hours"]) for r in page if len(r) > 2)
-        assert page_hours == sorted(number(r["credit_hours"]) for r in exported)
+        page_rows = sorted(
+            (r["Name"], number(r["Credit hours"])) for r in page if len(r) > 2
+        )
+        assert page_rows == sorted(
+            (f"{r['last_name']}, {r['first_name']}", number(r["credit_hours"])) for r in exported
+        )
         for c in people.values():
             attended, credit = services_presenters.my_credit(clinician=c, now=self.now)
-            assert credit == hours * truth.credit_sessions(c.pk), (c.pk, attended, credit)
+            assert (attended, credit) == (
+                truth.credit_sessions(c.pk), hours * truth.credit_sessions(c.pk),
+            ), (c.pk, attended, credit)  # fmt: skip
 
     def check_exports(self, truth: Truth) -> None:
         from analysis import exports_tables
@@ -913,20 +973,47 @@ class YearSimulation(RuleBasedStateMachine):
             c = by_name[(row["last_name"], row["first_name"])]
             rate = row.get("attendance_rate")
             assert rate is None or rate <= 1, row
-            held = row.get("sessions_held_by_group", row.get("sessions_held"))
-            assert held == truth.person_held[c.pk], (row, truth.person_held[c.pk])
+            want = {
+                "sessions_attended": truth.credit_sessions(c.pk),
+                "of_these_as_guest": truth.person_guest[c.pk],
+                "own_group_sessions_recorded": truth.person_held[c.pk],
+            }
+            assert {k: row[k] for k in want} == want, (row, want)
         for row in xlsx["Per session"]:
             rate = row.get("attendance_rate")
             assert rate is None or rate <= 1, row
             if row.get("members") is not None:
                 assert row["present"] <= row["members"], row
+        names = {g.pk: g.name for g in self.program.groups.all()}
+        expected_sessions = Counter(
+            (names[group_id], day, truth.present_members(sid), len(truth.members_on[sid]))
+            for sid, (group_id, day) in truth.held.items()
+        )
+        shown_sessions = Counter(
+            (r["group"], date.fromisoformat(str(r["date"])[:10]), r["present"], r["members"])
+            for r in xlsx["Per session"]
+            if r.get("members") is not None
+        )
+        assert shown_sessions == expected_sessions, (
+            shown_sessions - expected_sessions, expected_sessions - shown_sessions,
+        )  # fmt: skip
+        by_group = {g.name: g.pk for g in self.program.groups.all()}
         for row in xlsx["Per group"]:
+            if row.get("members") is None:
+                continue
+            g = by_group[row["group"]]
             rate = row.get("attendance_rate")
             assert rate is None or rate <= 1, row
+            assert (row["attendances"], row["members_on_the_day"]) == (
+                truth.group_attendances[g], truth.group_member_sessions[g],
+            ), row  # fmt: skip
         for row in xlsx["Program"]:
-            rate = row.get("rate")
-            if row.get("figure") in ("members present at held sessions",):
-                assert rate is None or rate <= 1, row
+            if row.get("figure") == "members present at recorded sessions":
+                assert (row["value"], row["of"] or 0) == (
+                    sum(truth.group_attendances.values()),
+                    sum(truth.group_member_sessions.values()),
+                ), row  # fmt: skip
+                assert row["rate"] is None or row["rate"] <= 1, row
         ce = csv_rows(exports_tables.build_ce_hours(program=self.program, params={}).content)
         people = {c.email: c for c in self.clinicians()}
         hours = self.program.credit_hours_per_session
@@ -974,8 +1061,9 @@ class YearSimulation(RuleBasedStateMachine):
             )
 
     def check_annual_report_pdf(self) -> None:
-        from analysis import exports_pdf
         from pypdf import PdfReader
+
+        from analysis import exports_pdf
 
         truth = truth_of(self.program, self.now)
         want = self.expected_totals(truth)

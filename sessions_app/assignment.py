@@ -35,19 +35,21 @@ holding one of a rare discipline above the others (30 people in 3 groups came ou
 
 Moves: ``Problem.existing`` maps people to their current group. With ``move_weight`` ``w > 0``
 (a fresh assignment that keeps the current groups) the solver minimises ``score + move_cost``,
-where every person placed outside their current group costs ``w * n*K/d``: ``w`` times what
-one person off an experience-band share costs above. Counted in that unit, one move changes
-the mover's discipline, gender and band count by one in two groups and both groups' sizes by
-one, so it gains at most 2 x 4 by its discipline share (a whole person too many in the group
-left, a whole person too few in the group joined), 2 x 2 by gender, 2 x 1 by experience band
-and 2 by size. :data:`MOVE_WEIGHT` = 5 lies between: a move never pays for gender (4),
-experience (2) or size (2) alone, nor for a fraction of a person off a share, and it pays for
-a clear imbalance: a discipline share off by a whole person in both groups (8), or gender,
+where every person placed outside their current group costs ``w * n*K/d``: ``w`` times what one
+person off an experience-band share costs above. Counted in that unit, one move changes the
+mover's discipline, gender and band count by one in two groups and both groups' sizes by one, so
+(leaving aside the fractions by which fair shares follow the sizes) it gains at most 2 x 4 by
+its discipline share (a whole person too many in the group left, a whole person too few in the
+group joined), 2 x 2 by gender, 2 x 1 by experience band and 2 by size. :data:`MOVE_WEIGHT` = 5
+lies between: a move never pays for gender (4), experience (2) or size (2) alone, and it pays
+for a clear imbalance: a discipline share off by a whole person in both groups (8), or gender,
 band and size off together (8). A swap is two moves, each paying for itself. Hard rules move
-people whatever it costs (a new keep-apart pair inside a group, a pin, a size bound), and the
-moves they cause stay few: rebalancing around them must pay 5 a move too. ``move_weight=0``
-(the default; "rebalance freely") makes moves free and the model exactly the one above.
-:func:`move_cost` computes the move term; ``Assignment.moves`` counts the moves.
+people whatever it costs (a new keep-apart pair inside a group, a pin, a size bound), and
+further moves must each pay 5 too: a second person comes the other way only when the forced move
+alone would leave a clear imbalance (a keep-apart pair inside a balanced group of the demo gives
+one swap of two people of the same profile). ``move_weight=0`` (the default; "rebalance freely")
+makes moves free and the model exactly the one above. :func:`move_cost` computes the move term;
+``Assignment.moves`` counts the moves.
 
 In ``mode="add_newcomers"`` the existing members are constants at first. Only when that is
 infeasible is the problem solved again with them free but each move costing more than any

@@ -1,6 +1,7 @@
 """Benchmark: balanced group assignment (sessions_app/assignment.py) with CP-SAT.
 
     .venv/bin/python bench/assign_groups.py [--seed N] [--big-time-limit S] [--workers W]
+                                            [--regroup]
 
 Generates two seeded programs and solves them:
 
@@ -12,8 +13,13 @@ Generates two seeded programs and solves them:
   one of the two meeting times.
 
 For each it prints people, groups, rules, wall time, objective, best bound, objective / best
-bound (the gap: 1.000 is proven optimal), whether optimal, and the unmet-goal count. Pure
-Python: no Django or database needed.
+bound (the gap: 1.000 is proven optimal), whether optimal, and the unmet-goal count.
+
+Then regrouping mid-year: the demo's groups as solved, with 3 newcomers, regrouped keeping
+current groups (moves cost ``MOVE_WEIGHT``) and rebalancing freely; with ``--regroup`` also the
+big program's groups (from a 10 s solve), after 2% left and 60 newcomers joined. For each it
+prints wall time, moves, the balance score and the move cost. Pure Python: no Django or
+database needed.
 """
 
 from __future__ import annotations
@@ -26,8 +32,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from dataclasses import replace  # noqa: E402
+
 from sessions_app.assignment import (  # noqa: E402
     FACILITATES,
+    MOVE_WEIGHT,
     Assignment,
     GroupSpec,
     Infeasible,
@@ -150,11 +159,64 @@ def report(label: str, problem: Problem) -> None:
     )
 
 
+def mid_year(problem: Problem, seed: int, leave: float, newcomers: int) -> Problem:
+    """``problem`` solved, then ``leave`` of its people gone and ``newcomers`` new ones: the
+    groups as current groups."""
+    first = solve(replace(problem, time_limit_s=min(problem.time_limit_s, 10.0)))
+    assert isinstance(first, Assignment), first
+    rng = random.Random(seed)
+    people = [p for p in problem.people if rng.random() >= leave]
+    ids = {p.id for p in people}
+    start = max(p.id for p in problem.people) + 1
+    people += [
+        Person(
+            id=start + i,
+            name=f"Newcomer {i + 1}",
+            discipline=_pick(rng, DISCIPLINES),
+            gender=_pick(rng, GENDERS),
+            experience=_pick(rng, EXPERIENCE),
+        )
+        for i in range(newcomers)
+    ]
+    return replace(
+        problem,
+        people=people,
+        existing={
+            pid: key for key, members in first.groups.items() for pid in members if pid in ids
+        },
+        pins=[(p, g) for p, g in problem.pins if p in ids],
+        apart=[(a, b) for a, b in problem.apart if a in ids and b in ids],
+        together=[(a, b) for a, b in problem.together if a in ids and b in ids],
+        forbidden=[(p, g, r) for p, g, r in problem.forbidden if p in ids],
+    )
+
+
+def report_regroup(label: str, problem: Problem) -> None:
+    print(
+        f"{label}: {len(problem.people)} people ({len(problem.existing or {})} in groups), "
+        f"{len(problem.groups)} groups"
+    )
+    for how, weight in (("keep current groups", MOVE_WEIGHT), ("rebalance freely", 0)):
+        started = time.perf_counter()
+        result = solve(replace(problem, move_weight=weight))
+        wall = time.perf_counter() - started
+        if isinstance(result, Infeasible):
+            print(f"  {how}: INFEASIBLE after {wall:.2f} s")
+            continue
+        print(
+            f"  {how}: wall time {wall:.2f} s | moves {result.moves} | score {result.score} | "
+            f"move cost {result.move_cost} | optimal {result.optimal}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--big-time-limit", type=float, default=25.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--regroup", action="store_true", help="Also regroup the big program mid-year."
+    )
     args = parser.parse_args()
     report("demo (deterministic)", demo_problem(args.seed))
     report(
@@ -165,6 +227,10 @@ def main() -> None:
         "big (deterministic: 1 worker)",
         big_problem(args.seed, args.big_time_limit, args.workers, deterministic=True),
     )
+    report_regroup("demo regrouped mid-year", mid_year(demo_problem(args.seed), args.seed, 0, 3))
+    if args.regroup:
+        big = big_problem(args.seed, args.big_time_limit, args.workers, deterministic=True)
+        report_regroup("big regrouped mid-year", mid_year(big, args.seed, 0.02, 60))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ A pure module: no Django, no database. Dataclasses in (:class:`Problem`), datacl
 Hard rules: everybody in exactly one group; group sizes within bounds; pins; keep-apart and
 keep-together pairs; forbidden (person, group) placements (e.g. a facilitator cannot be a member
 of the group they facilitate); meeting-time availability; "physicians only"; and, in
-``mode="add_newcomers"``, existing members stay exactly where they are.
+``mode="add_newcomers"``, existing members stay where they are unless a hard rule needs a move
+(see "Moves" below).
 
 Soft goals (one integer objective, minimised): every group should hold its fair share of each
 discipline (weight 4), gender (weight 2) and experience band (weight 1), plus a size-balance term
@@ -32,6 +33,29 @@ group's share of a rare value grows with its size, the fair-share terms alone pu
 holding one of a rare discipline above the others (30 people in 3 groups came out 11/10/9).
 :func:`objective_value` computes the score of any assignment; ``Assignment.score`` is it.
 
+Moves: ``Problem.existing`` maps people to their current group. With ``move_weight`` ``w > 0``
+(a fresh assignment that keeps the current groups) the solver minimises ``score + move_cost``,
+where every person placed outside their current group costs ``w * n*K/d``: ``w`` times what one
+person off an experience-band share costs above. Counted in that unit, one move changes the
+mover's discipline, gender and band count by one in two groups and both groups' sizes by one, so
+(leaving aside the fractions by which fair shares follow the sizes) it gains at most 2 x 4 by
+its discipline share (a whole person too many in the group left, a whole person too few in the
+group joined), 2 x 2 by gender, 2 x 1 by experience band and 2 by size. :data:`MOVE_WEIGHT` = 5
+lies between: a move never pays for gender (4), experience (2) or size (2) alone, and it pays
+for a clear imbalance: a discipline share off by a whole person in both groups (8), or gender,
+band and size off together (8). A swap is two moves, each paying for itself. Hard rules move
+people whatever it costs (a new keep-apart pair inside a group, a pin, a size bound), and
+further moves must each pay 5 too: a second person comes the other way only when the forced move
+alone would leave a clear imbalance (a keep-apart pair inside a balanced group of the demo gives
+one swap of two people of the same profile). ``move_weight=0`` (the default; "rebalance freely")
+makes moves free and the model exactly the one above. :func:`move_cost` computes the move term;
+``Assignment.moves`` counts the moves.
+
+In ``mode="add_newcomers"`` the existing members are constants at first. Only when that is
+infeasible is the problem solved again with them free but each move costing more than any
+balance score can reach (the least possible number of moves, then the best balance), and
+``Assignment.forced`` keeps the sentences that explained why they could not all stay.
+
 Every infeasibility that simple reasoning can detect is explained *before* the solver runs
 (:func:`check_problem`), so that the coordinator reads "Ana Ruiz is pinned to two groups: Group 1
 and Group 2." rather than "INFEASIBLE".
@@ -39,12 +63,16 @@ and Group 2." rather than "INFEASIBLE".
 Scale: people with no individual rule (no apart partner, no together-cluster) are
 interchangeable within their "type" (discipline, gender, experience band, set of groups they may
 join; pins make people constants), so the model has one integer count per (type, group) for
-them and booleans only for the few rule-bound people. Those booleans are cut down further
-without losing any solution: within a run of interchangeable groups the ``r``-th unit may only
-use the first ``r + 1`` of them (any solution can be relabelled that way). A greedy placement
-hints the solver with a complete, feasible start. 3,000 people in 300 groups with a few hundred
-rules then solve (not to proven optimality) in under 30 s on two cores; see
-``bench/assign_groups.py``.
+them and booleans only for the few rule-bound people. When moves cost, the current group joins
+the type only through one more count per (type, current group), of those who stay: whoever
+leaves a group is, for balance, like any other person of the type, so the model stays as compact
+as without moves (putting the current group in the type key would multiply the counts by the
+number of groups: 780,000 variables for the benchmark's 3,000 people, against 120,000). Those
+booleans are cut down further without losing any solution: within a run of interchangeable
+groups the ``r``-th unit may only use the first ``r + 1`` of them (any solution can be
+relabelled that way). A greedy placement hints the solver with a complete, feasible start. 3,000
+people in 300 groups with a few hundred rules then solve (not to proven optimality) in under
+30 s on two cores; see ``bench/assign_groups.py``.
 
 Determinism: with ``Problem.deterministic`` (the default) CP-SAT runs one worker with
 ``random_seed = Problem.seed`` and stops on optimality or on a *deterministic* time budget, so
@@ -62,7 +90,7 @@ import math
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Literal
 
@@ -75,6 +103,7 @@ __all__ = [
     "EXPERIENCE_LABELS",
     "FACILITATES",
     "GENDER_LABELS",
+    "MOVE_WEIGHT",
     "SIZE_WEIGHT",
     "Assignment",
     "GroupComposition",
@@ -85,6 +114,7 @@ __all__ = [
     "check_problem",
     "groups_for_target",
     "make_groups",
+    "move_cost",
     "objective_value",
     "solve",
 ]
@@ -123,6 +153,10 @@ EXPERIENCE_LABELS: dict[str, str] = {
 ATTRIBUTE_WEIGHTS: dict[str, int] = {"discipline": 4, "gender": 2, "experience": 1}
 #: Objective weight of the size-balance term.
 SIZE_WEIGHT = 1
+#: Objective weight of moving one person out of their current group, when current groups are
+#: kept (``Problem.move_weight``): more than balancing gender, experience or size alone can gain
+#: from one move, less than fixing a discipline share (see the module docstring).
+MOVE_WEIGHT = 5
 
 #: A ``forbidden`` reason for facilitators: "Ana Ruiz is pinned to Group 1, which they facilitate."
 FACILITATES = "which they facilitate"
@@ -216,7 +250,11 @@ class Problem:
     ``together`` are pairs of person ids. ``forbidden`` holds ``(person id, group key, reason)``
     where reason is a clause completing "Ana Ruiz is pinned to Group 1, ..." such as
     :data:`FACILITATES`. ``existing`` maps current members to their group; with
-    ``mode="add_newcomers"`` they stay where they are and only the other people are placed.
+    ``mode="add_newcomers"`` they stay where they are (unless a hard rule needs a move) and
+    only the other people are placed. In ``mode="fresh"`` each person placed outside their
+    current group costs ``move_weight`` (:data:`MOVE_WEIGHT` keeps current groups as far as
+    balance allows; 0, the default, rebalances freely); a current group that is not among
+    ``groups`` is simply left.
 
     Solver knobs: ``time_limit_s`` bounds the whole call in wall-clock seconds. With
     ``deterministic=True`` (the default) one CP-SAT worker searches for at most
@@ -239,6 +277,7 @@ class Problem:
     num_workers: int = 2
     deterministic: bool = True
     deterministic_time_s: float | None = None
+    move_weight: int = 0
 
 
 def make_groups(
@@ -315,10 +354,12 @@ class GroupComposition:
 class Assignment:
     """A solution. ``groups`` maps every group key to its members' ids, sorted.
 
-    ``score`` is the objective (see the module docstring) of these groups; ``best_bound`` the
-    solver's proven lower bound on it; ``optimal`` whether the two meet. ``unmet`` lists each soft
-    goal that is not met, and why. ``moves`` counts the ``existing`` members whose group changed
-    (always 0 in ``add_newcomers`` mode).
+    ``score`` is the balance objective (see the module docstring) of these groups and
+    ``move_cost`` the cost of their moves (0 when moves are free); ``best_bound`` is the solver's
+    proven lower bound on ``score + move_cost``; ``optimal`` whether the two meet. ``unmet``
+    lists each soft goal that is not met, and why. ``moves`` counts the ``existing`` members
+    whose group changed. ``forced`` is empty unless ``add_newcomers`` had to move existing
+    members: then it says why they could not all stay.
     """
 
     groups: dict[str, list[int]]
@@ -330,6 +371,8 @@ class Assignment:
     moves: int
     wall_time_s: float
     stopped_by_wall_clock: bool = False
+    move_cost: int = 0
+    forced: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------
@@ -422,6 +465,10 @@ class _Ctx:
     clusters: dict[int, list[int]]  # root -> member ids (only clusters of 2+ people)
     avail: dict[int, frozenset[str]]  # person -> group keys whose meeting time they can attend
     allowed: dict[int, frozenset[str]]  # avail minus forbidden
+    fixed_existing: bool  # add_newcomers, first attempt: existing members are constants
+    move_cost: int  # objective units one move costs (0: moves are free or impossible)
+    current: dict[int, int]  # person -> current group index, -1 if it is not among the groups;
+    # only when moves cost
 
     def name(self, pid: int) -> str:
         return self.people[pid].name
@@ -441,10 +488,14 @@ class _Ctx:
         return self.clusters.get(self.uf.find(pid), [pid])
 
 
-def _normalise(problem: Problem) -> _Ctx:
+def _normalise(problem: Problem, *, fixed_existing: bool = True) -> _Ctx:
     """Validate references and build lookups. Raises ``ValueError`` for malformed input
     (duplicate ids or keys, unknown ids or keys, bad size bounds, bad mode): those are
-    programming errors, not coordinator decisions."""
+    programming errors, not coordinator decisions.
+
+    ``fixed_existing=False`` is the second attempt of ``add_newcomers``: existing members may
+    move, at a cost above any balance score.
+    """
     people: dict[int, Person] = {}
     order: list[int] = []
     for p in problem.people:
@@ -464,6 +515,10 @@ def _normalise(problem: Problem) -> _Ctx:
         raise ValueError(f"unknown mode {problem.mode!r}")
     if problem.mode == "add_newcomers" and problem.existing is None:
         raise ValueError("mode='add_newcomers' needs existing (member id -> group key)")
+    if problem.move_weight < 0:
+        raise ValueError("move_weight must not be negative")
+    newcomers_mode = problem.mode == "add_newcomers"
+    fixed_existing = fixed_existing and newcomers_mode
 
     def person(pid: int, what: str) -> int:
         if pid not in people:
@@ -484,7 +539,7 @@ def _normalise(problem: Problem) -> _Ctx:
             if problem.mode == "add_newcomers":
                 group(g, "existing")
     pin_sources: dict[int, dict[str, str]] = defaultdict(dict)
-    if problem.mode == "add_newcomers":
+    if fixed_existing:
         for p, g in existing.items():
             pin_sources[p][g] = "existing"
     for p, g in pins:
@@ -526,6 +581,11 @@ def _normalise(problem: Problem) -> _Ctx:
             a = frozenset(g.key for g in groups if g.slot == "" or g.slot in p.available_slots)
         avail[pid] = a
         allowed[pid] = a - frozenset(forbidden.get(pid, ()))
+    if newcomers_mode:
+        move_cost = 0 if fixed_existing else _balance_bound(problem, people, groups) + 1
+    else:
+        move_cost = problem.move_weight * _move_unit(len(people), len(groups))
+    current = {p: gidx.get(g, -1) for p, g in existing.items()} if move_cost else {}
     return _Ctx(
         problem=problem,
         people=people,
@@ -542,7 +602,35 @@ def _normalise(problem: Problem) -> _Ctx:
         clusters=clusters,
         avail=avail,
         allowed=allowed,
+        fixed_existing=fixed_existing,
+        move_cost=move_cost,
+        current=current,
     )
+
+
+def _move_unit(n: int, k: int) -> int:
+    """What one person off an experience-band share costs: n*K/d (see the module docstring)."""
+    attr_scale, _ = _scales(n, k)
+    return attr_scale * n
+
+
+def _balance_bound(
+    problem: Problem, people: Mapping[int, Person], groups: Sequence[GroupSpec]
+) -> int:
+    """An upper bound on the balance score of any assignment (each term at its largest): a move
+    costing more than this is never traded for balance."""
+    n, k = len(people), len(groups)
+    attr_scale, size_scale = _scales(n, k)
+    totals = _value_totals(people.values())
+    bound = 0
+    for spec in groups:
+        bound += (
+            size_scale * SIZE_WEIGHT * max(abs(k * spec.min_size - n), abs(k * spec.max_size - n))
+        )
+        for a, weight in ATTRIBUTE_WEIGHTS.items():
+            for c in totals[a].values():
+                bound += attr_scale * weight * max(n, c) * spec.max_size
+    return bound
 
 
 def _person_pin(ctx: _Ctx, pid: int) -> str | None:
@@ -619,7 +707,7 @@ def _checks(ctx: _Ctx) -> list[str]:
     need = sum(g.min_size for g in groups)
     cap = sum(g.max_size for g in groups)
     groups_word = _plural(k, "group")
-    if newcomers_mode:
+    if newcomers_mode and ctx.fixed_existing:
         members = defaultdict(int)
         for g in ctx.existing.values():
             members[g] += 1
@@ -911,6 +999,17 @@ def objective_value(problem: Problem, groups: Mapping[str, Sequence[int]]) -> in
     return total
 
 
+def move_cost(problem: Problem, groups: Mapping[str, Sequence[int]]) -> int:
+    """The move term of a fresh assignment's objective: ``problem.move_weight * n*K/d`` for
+    each person of ``problem.existing`` placed outside their current group (see the module
+    docstring). Always 0 in ``add_newcomers`` mode, where moves are not traded for balance."""
+    if problem.mode != "fresh" or not problem.existing or not problem.move_weight:
+        return 0
+    where = {pid: key for key, ids in groups.items() for pid in ids}
+    moved = sum(1 for pid, key in problem.existing.items() if where.get(pid) != key)
+    return problem.move_weight * _move_unit(len(problem.people), len(problem.groups)) * moved
+
+
 def _scales(n: int, k: int) -> tuple[int, int]:
     """Multipliers that put the attribute and size terms in one unit (see module docstring)."""
     if n == 0 or k == 0:
@@ -962,6 +1061,10 @@ class _Unit:
     candidates: list[int] = field(default_factory=list)  # group indexes given a variable
 
 
+# discipline, gender, experience band, allowed group indexes
+_TypeKey = tuple[str, str, str, tuple[int, ...]]
+
+
 @dataclass
 class _Layout:
     """How the people enter the model.
@@ -969,17 +1072,22 @@ class _Layout:
     ``fixed`` people (pinned, directly or through a together-cluster, or staying put) are
     constants; ``units`` get one boolean per candidate group; everybody else is ``pooled`` by
     type (discipline, gender, experience, allowed groups) with one integer count per group.
-    ``classes`` are runs of interchangeable groups (same bounds and slot, no pin, no forbidden
-    placement, no apart exclusion): permuting their groups maps solutions to solutions.
+    When moves cost, ``stays`` counts the people of each type currently in each group they may
+    stay in: a person who moves is like any other of their type, so the model needs only one
+    more count per (type, current group), of those who stay. ``classes`` are runs of
+    interchangeable groups (same bounds and slot, no pin, no forbidden placement, no apart
+    exclusion, nobody's current group when moves cost): permuting their groups maps solutions
+    to solutions.
     """
 
     fixed: dict[int, int]
     units: list[_Unit]
     unit_of: dict[int, int]
-    pooled: dict[tuple[str, str, str, tuple[int, ...]], list[int]]
-    type_keys: list[tuple[str, str, str, tuple[int, ...]]]
+    pooled: dict[_TypeKey, list[int]]
+    type_keys: list[_TypeKey]
     classes: list[list[int]]
     special: set[int]
+    stays: dict[tuple[int, int], int]  # (type index, current group index) -> people
 
 
 def _layout(ctx: _Ctx) -> _Layout:
@@ -1005,7 +1113,7 @@ def _layout(ctx: _Ctx) -> _Layout:
 
     units: list[_Unit] = []
     unit_of: dict[int, int] = {}
-    pooled: dict[tuple[str, str, str, tuple[int, ...]], list[int]] = defaultdict(list)
+    pooled: dict[_TypeKey, list[int]] = defaultdict(list)
     for pid in ctx.order:
         if pid in fixed or pid in unit_of:
             continue
@@ -1027,20 +1135,29 @@ def _layout(ctx: _Ctx) -> _Layout:
         ids.sort()
 
     referenced = set(fixed.values()) | {ctx.gidx[k] for f in ctx.forbidden.values() for k in f}
+    referenced |= set(ctx.current.values())  # a move out of a group costs: not interchangeable
     by_kind: dict[tuple[int, int, str], list[int]] = defaultdict(list)
     for g, spec in enumerate(groups):
         if g not in referenced:
             by_kind[(spec.min_size, spec.max_size, spec.slot)].append(g)
     classes = [c for c in by_kind.values() if len(c) > 1]
     in_class = {g for c in classes for g in c}
+    type_keys = sorted(pooled)
+    stays: dict[tuple[int, int], int] = defaultdict(int)
+    for ti, t in enumerate(type_keys):
+        for pid in pooled[t]:
+            home = ctx.current.get(pid, -1)
+            if home in t[3]:
+                stays[ti, home] += 1
     return _Layout(
         fixed=fixed,
         units=units,
         unit_of=unit_of,
         pooled=dict(pooled),
-        type_keys=sorted(pooled),
+        type_keys=type_keys,
         classes=classes,
         special={g for g in range(len(groups)) if g not in in_class},
+        stays=dict(stays),
     )
 
 
@@ -1083,6 +1200,7 @@ class _Built:
     onehots: list[dict[int, cp_model.IntVar]]
     counts: dict[tuple[str, str, int], cp_model.IntVar]
     devs: dict[tuple[str, str, int], cp_model.IntVar]
+    stay: dict[tuple[int, int], cp_model.IntVar]
 
 
 def _build(ctx: _Ctx, layout: _Layout) -> _Built:
@@ -1183,8 +1301,29 @@ def _build(ctx: _Ctx, layout: _Layout) -> _Built:
         if not touched.intersection(cls):
             for g1, g2 in zip(cls, cls[1:], strict=False):
                 model.add(sizes[g1] >= sizes[g2])
-    model.minimize(sum(objective))
-    return _Built(model=model, x=x, y=y, sizes=sizes, onehots=onehots, counts=counts, devs=devs)
+    # moves: each person with a current group costs ctx.move_cost unless they stay in it
+    cost, moved_const = ctx.move_cost, 0
+    if cost:
+        for pid, g in layout.fixed.items():
+            moved_const += pid in ctx.current and ctx.current[pid] != g
+        for ui, u in enumerate(units):
+            for m in u.members:
+                if m in ctx.current:
+                    moved_const += 1
+                    if (ui, ctx.current[m]) in x:
+                        objective.append(-cost * x[ui, ctx.current[m]])
+        for t in type_keys:
+            moved_const += sum(1 for pid in pooled[t] if pid in ctx.current)
+    # of the people of a type now in group g, as many stay as the type's count in g allows
+    stay: dict[tuple[int, int], cp_model.IntVar] = {}
+    for (ti, g), now in layout.stays.items():
+        stay[ti, g] = model.new_int_var(0, min(now, groups[g].max_size), f"stay_t{ti}_g{g}")
+        model.add(stay[ti, g] <= y[ti, g])
+        objective.append(-cost * stay[ti, g])
+    model.minimize(sum(objective) + cost * moved_const)
+    return _Built(
+        model=model, x=x, y=y, sizes=sizes, onehots=onehots, counts=counts, devs=devs, stay=stay
+    )
 
 
 def _greedy(ctx: _Ctx, layout: _Layout) -> list[list[int]] | None:
@@ -1223,6 +1362,7 @@ def _greedy(ctx: _Ctx, layout: _Layout) -> list[list[int]] | None:
         for a in _ATTRS:
             cnt[(a, getattr(ctx.people[pid], a))][g] += 1
     group_of: dict[int, int] = dict(layout.fixed)
+    move_penalty = ctx.move_cost // _scales(n, k)[0]
 
     def place(pids: list[int], candidates: list[int]) -> bool:
         size = len(pids)
@@ -1239,9 +1379,15 @@ def _greedy(ctx: _Ctx, layout: _Layout) -> list[list[int]] | None:
             now = cnt[(a, v)][cand]
             fair = c * tgt[cand]
             delta += ATTRIBUTE_WEIGHTS[a] * (np.abs(n * (now + m) - fair) - np.abs(n * now - fair))
+        homes = [ctx.current[pid] for pid in pids if pid in ctx.current]
+        first_limit = tgt[cand]
+        if homes:
+            # a move costs (in the unscaled units of delta); staying may fill a group to its max
+            delta += sum(move_penalty * (cand != h) for h in homes)
+            first_limit = np.where(np.isin(cand, homes), cap[cand], tgt[cand])
         room = tgt[cand] - cur[cand]
         key = delta * 1000 - room
-        for limit in (tgt[cand], cap[cand]):
+        for limit in (first_limit, cap[cand]):
             ok = cur[cand] + size <= limit
             if ok.any():
                 best = int(cand[np.flatnonzero(ok)[np.argmin(key[ok])]])
@@ -1291,6 +1437,9 @@ def _hint(ctx: _Ctx, layout: _Layout, built: _Built, members: list[list[int]]) -
     for (ti, g), var in built.y.items():
         ids = layout.pooled[layout.type_keys[ti]]
         built.model.add_hint(var, sum(1 for pid in ids if group_of[pid] == g))
+        if (ti, g) in built.stay:
+            here = sum(1 for pid in ids if group_of[pid] == g)
+            built.model.add_hint(built.stay[ti, g], min(here, layout.stays[ti, g]))
     for g, ms in enumerate(members):
         size = len(ms)
         built.model.add_hint(built.sizes[g], size)
@@ -1341,8 +1490,29 @@ def solve(problem: Problem) -> Assignment | Infeasible:
     started = time.perf_counter()
     ctx = _normalise(problem)
     problems = _checks(ctx)
-    if problems:
+    if not problems:
+        result, proven = _solve(ctx, started)
+        if isinstance(result, Assignment) or not proven:
+            return result
+        problems = result.problems
+    if not (ctx.fixed_existing and ctx.existing):
         return Infeasible(problems)
+    # Adding newcomers with every member in place is impossible: let the fewest members move
+    # (each move costs more than any balance score) and keep the reasons for the preview. If
+    # moving does not help either, the first explanation stands.
+    relaxed = _normalise(problem, fixed_existing=False)
+    if _checks(relaxed):
+        return Infeasible(problems)
+    result, _ = _solve(relaxed, started)
+    if isinstance(result, Infeasible):
+        return Infeasible(problems)
+    return replace(result, forced=problems, wall_time_s=time.perf_counter() - started)
+
+
+def _solve(ctx: _Ctx, started: float) -> tuple[Assignment | Infeasible, bool]:
+    """Solve a checked problem; the flag says whether an ``Infeasible`` is proven (not a
+    timeout)."""
+    problem = ctx.problem
     groups = ctx.groups
 
     layout = _layout(ctx)
@@ -1356,7 +1526,7 @@ def solve(problem: Problem) -> Assignment | Infeasible:
     solver, status = _run(problem, built.model, wall_left, size > _BIG_MODEL)
 
     if status == cp_model.INFEASIBLE:
-        return Infeasible([_generic_infeasible(ctx)])
+        return Infeasible([_generic_infeasible(ctx)]), True
     if status == cp_model.MODEL_INVALID:  # a bug here, not the coordinator's problem
         raise RuntimeError(f"invalid CP-SAT model: {built.model.validate()}")
     found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
@@ -1367,7 +1537,7 @@ def solve(problem: Problem) -> Assignment | Infeasible:
                 f"{problem.time_limit_s:g} s and did not prove that none exists. Try a longer "
                 f"time limit or fewer hard rules."
             ]
-        )
+        ), False
     if found:
         # decode: fixed people and units where they are; pooled people of each type by id,
         # dealt to the groups in group order according to the counts
@@ -1378,9 +1548,9 @@ def solve(problem: Problem) -> Assignment | Infeasible:
             g = next(g for g in u.candidates if solver.value(built.x[ui, g]))
             members[g].extend(u.members)
         for ti, t in enumerate(layout.type_keys):
-            queue = iter(layout.pooled[t])
-            for g in t[3]:
-                members[g].extend(next(queue) for _ in range(solver.value(built.y[ti, g])))
+            _deal(
+                ctx, layout.pooled[t], t[3], [solver.value(built.y[ti, g]) for g in t[3]], members
+            )
     else:  # out of time before the solver reported anything: the greedy start is valid
         members = start or []
     result = {groups[g].key: sorted(m) for g, m in enumerate(members)}
@@ -1399,7 +1569,27 @@ def solve(problem: Problem) -> Assignment | Infeasible:
         stopped_by_wall_clock=(
             not optimal and solver.wall_time >= 0.98 * solver.parameters.max_time_in_seconds
         ),
-    )
+        move_cost=ctx.move_cost * moves if ctx.current else 0,
+    ), True
+
+
+def _deal(
+    ctx: _Ctx, ids: list[int], allowed: tuple[int, ...], counts: list[int], members: list[list[int]]
+) -> None:
+    """Deal the interchangeable people ``ids`` to the ``allowed`` groups by ``counts``: in each
+    group first those already in it (they stay), then the others by id in group order."""
+    seats = dict(zip(allowed, counts, strict=True))
+    rest = []
+    for pid in ids:
+        home = ctx.current.get(pid, -1)
+        if seats.get(home, 0) > 0:
+            seats[home] -= 1
+            members[home].append(pid)
+        else:
+            rest.append(pid)
+    queue = iter(rest)
+    for g in allowed:
+        members[g].extend(next(queue) for _ in range(seats[g]))
 
 
 def _generic_infeasible(ctx: _Ctx) -> str:
@@ -1416,7 +1606,7 @@ def _generic_infeasible(ctx: _Ctx) -> str:
         ),
         f"group sizes {bounds} for {_plural(len(ctx.groups), 'group')}",
     ]
-    if ctx.problem.mode == "add_newcomers":
+    if ctx.fixed_existing:
         rules.append(f"{_plural(len(ctx.existing), 'existing member')} kept in place")
     return (
         "No assignment satisfies all the hard rules together, although each passed its own "

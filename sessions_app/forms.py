@@ -196,11 +196,26 @@ class InvitationAcceptForm(forms.Form):
 
 
 class AssignmentForm(forms.Form):
+    KEEP, REBALANCE = "keep", "rebalance"
+
     mode = forms.ChoiceField(
         choices=AssignmentRun.Mode.choices,
         initial=AssignmentRun.Mode.FRESH,
         widget=forms.RadioSelect,
-        help_text="Adding newcomers never moves anybody who is already in a group.",
+        help_text="Adding newcomers moves nobody who is already in a group, unless a rule "
+        "needs it (the preview then says who moves and why).",
+    )
+    regroup = forms.ChoiceField(
+        label="People already in a group",
+        choices=[
+            (KEEP, "Keep them in their current group as far as the rules and balance allow"),
+            (REBALANCE, "Rebalance freely (may move many people)"),
+        ],
+        initial=KEEP,
+        required=False,  # not given: keep (the default)
+        widget=forms.RadioSelect,
+        help_text="For a fresh assignment while groups already have members: keeping them "
+        "moves someone only to fix a clear imbalance or to keep a rule.",
     )
     groups = forms.IntegerField(
         label="Number of groups",
@@ -226,6 +241,7 @@ class AssignmentForm(forms.Form):
         low, high = data.get("min_size"), data.get("max_size")
         if low is not None and high is not None and low > high:
             self.add_error("max_size", "Must be at least the smallest group size.")
+        data["regroup"] = data.get("regroup") or self.KEEP
         if (
             data.get("mode") == AssignmentRun.Mode.FRESH
             and not data.get("groups")
@@ -233,6 +249,30 @@ class AssignmentForm(forms.Form):
         ):
             self.add_error("groups", "Give a number of groups or a target group size.")
         return data
+
+
+class _IdListField(forms.Field):
+    """Ids posted as repeated hidden inputs."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        try:
+            return sorted({int(v) for v in value or ()})
+        except (TypeError, ValueError):
+            raise forms.ValidationError("The list of people is not valid.") from None
+
+
+class CommitForm(forms.Form):
+    """Committing a preview. Once sessions have been held, the coordinator ticks a box that
+    names the people who change group; their ids come with it, so that the service can check
+    that they are still the ones the preview moves."""
+
+    confirm_moves = forms.BooleanField(required=False)
+    moved = _IdListField(required=False)
+
+    def confirmed_moves(self) -> list[int] | None:
+        return self.cleaned_data["moved"] if self.cleaned_data["confirm_moves"] else None
 
 
 class MoveForm(forms.Form):

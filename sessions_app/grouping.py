@@ -6,6 +6,7 @@ The solving itself is :mod:`sessions_app.assignment` (pure, no Django).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ from .models import (
     Group,
     GroupMembership,
     Program,
+    Session,
 )
 
 NEW_GROUP_PREFIX = "new"
@@ -47,7 +49,12 @@ def group_key(group: Group) -> str:
 
 @dataclass(frozen=True)
 class AssignmentRequest:
-    """What the coordinator asks for: how many groups (or a target size), bounds, mode, seed."""
+    """What the coordinator asks for: how many groups (or a target size), bounds, mode, seed.
+
+    ``keep_current`` (a fresh assignment while groups have members): keep people in their
+    current group as far as the rules and balance allow (each move costs, see
+    :data:`sessions_app.assignment.MOVE_WEIGHT`); ``False`` rebalances freely.
+    """
 
     groups: int | None = None
     target_size: int | None = None
@@ -56,6 +63,7 @@ class AssignmentRequest:
     seed: int = 0
     mode: str = AssignmentRun.Mode.FRESH
     time_limit_s: float = 10.0
+    keep_current: bool = True
     # Re-evaluating a stored run: its own groups, as (key, name), instead of choosing groups.
     run_groups: tuple[tuple[str, str], ...] | None = None
 
@@ -67,6 +75,7 @@ class AssignmentRequest:
             "max_size": self.max_size,
             "seed": self.seed,
             "time_limit_s": self.time_limit_s,
+            "keep_current": self.keep_current,
         }
 
 
@@ -188,13 +197,12 @@ def assignment_problem_build(
         ).select_related("facilitator", "group")
         if fa.facilitator.clinician_id in by_id and group_key(fa.group) in valid_keys
     ]
-    existing = None
-    if request.mode == AssignmentRun.Mode.ADD_NEWCOMERS:
-        existing = {
-            pk: group_key(group)
-            for pk, group in current_groups(program=program).items()
-            if pk in by_id
-        }
+    # Current groups: kept in place when adding newcomers, and priced per move in a fresh
+    # assignment that keeps them (a move is free when rebalancing freely).
+    existing = {
+        pk: group_key(group) for pk, group in current_groups(program=program).items() if pk in by_id
+    }
+    keep = request.mode == AssignmentRun.Mode.FRESH and request.keep_current
     problem = solver.Problem(
         people=persons,
         groups=specs,
@@ -207,6 +215,7 @@ def assignment_problem_build(
         time_limit_s=request.time_limit_s,
         existing=existing,
         mode=request.mode,
+        move_weight=solver.MOVE_WEIGHT if keep else 0,
     )
     return problem, by_id
 
@@ -225,6 +234,8 @@ def _result_json(
         "unmet": result.unmet,
         "wall_time_s": round(result.wall_time_s, 3),
         "current": {str(pk): group_key(g) for pk, g in current.items()},
+        # why adding newcomers had to move members (empty: nobody had to)
+        "forced": result.forced,
     }
 
 
@@ -266,7 +277,7 @@ def assignment_preview(
         action="assignment.preview",
         obj=run,
         program_id=program.pk,
-        data={"score": result.score, "groups": len(problem.groups)},
+        data={"score": result.score, "groups": len(problem.groups), "moves": result.moves},
     )
     return run
 
@@ -283,6 +294,7 @@ def _request_of(run: AssignmentRun) -> AssignmentRequest:
         max_size=p["max_size"],
         seed=p["seed"],
         mode=run.mode,
+        keep_current=p.get("keep_current", False),  # runs before the choice rebalanced freely
         run_groups=tuple((g["key"], g["name"]) for g in run.result["groups"]),
     )
 
@@ -305,6 +317,15 @@ def composition_text(composition: solver.GroupComposition | None) -> list[tuple[
     ]
 
 
+@dataclass(frozen=True)
+class GroupChange:
+    """One person who changes group in a run: who, from which group, to which."""
+
+    clinician: Clinician
+    from_name: str
+    to_name: str
+
+
 @dataclass
 class RunView:
     """A run, evaluated: composition, score and the rules a manual move may have broken."""
@@ -316,23 +337,51 @@ class RunView:
     violations: list[str]
     unmet: list[str]
     moved: int
+    changes: list[GroupChange]  # by name
+    forced: list[str]  # why adding newcomers had to move members
+    sessions_held: bool  # committing moves needs an explicit confirmation
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.sessions_held and bool(self.changes)
+
+
+def program_sessions_held(*, program: Program) -> bool:
+    """Whether any session of the program has been held (started and not cancelled)."""
+    return (
+        Session.objects.filter(group__program=program, starts_at__lte=timezone.now())
+        .exclude(status=Session.Status.CANCELLED)
+        .exists()
+    )
 
 
 def assignment_run_view(*, run: AssignmentRun) -> RunView:
     """Everything the preview page shows, recomputed from the run's current groups."""
     problem, by_id = assignment_problem_build(program=run.program, request=_request_of(run))
-    # Name the groups as the run did (new groups do not exist in the database yet).
-    names = {g["key"]: g["name"] for g in run.result["groups"]}
+    # Name the groups as the run did (new groups do not exist in the database yet), and the
+    # current groups as the database does (a fresh run may leave some out).
+    names = {group_key(g): g.name for g in Group.objects.filter(program=run.program)}
+    names |= {g["key"]: g["name"] for g in run.result["groups"]}
     groups = run_groups(run)
     evaluation = evaluate(problem, groups)
     composition = {c.key: c for c in evaluation.composition}
     current = run.result.get("current", {})
     view_groups = []
+    changes = []
     moved = 0
     for key, members in groups.items():
         people = [by_id[pk] for pk in members if pk in by_id]
         changed = {pk for pk in members if current.get(str(pk)) not in (None, key)}
         moved += len(changed)
+        changes += [
+            GroupChange(
+                clinician=c,
+                from_name=names.get(current[str(c.pk)], current[str(c.pk)]),
+                to_name=names.get(key, key),
+            )
+            for c in people
+            if c.pk in changed
+        ]
         view_groups.append(
             {
                 "key": key,
@@ -352,6 +401,9 @@ def assignment_run_view(*, run: AssignmentRun) -> RunView:
         violations=evaluation.violations,
         unmet=evaluation.unmet,
         moved=moved,
+        changes=sorted(changes, key=lambda c: (c.clinician.last_name, c.clinician.first_name)),
+        forced=run.result.get("forced", []),
+        sessions_held=program_sessions_held(program=run.program),
     )
 
 
@@ -393,10 +445,21 @@ def assignment_discard(*, run: AssignmentRun, actor: Any) -> None:
         audit_record(actor=actor, action="assignment.discard", obj=run, program_id=run.program_id)
 
 
-def assignment_commit(*, run: AssignmentRun, actor: Any) -> dict[str, int]:
+def _changes_text(changes: list[GroupChange]) -> str:
+    return "; ".join(f"{c.clinician.full_name} ({c.from_name} \u2192 {c.to_name})" for c in changes)
+
+
+def assignment_commit(
+    *, run: AssignmentRun, actor: Any, confirmed_moves: Collection[int] | None = None
+) -> dict[str, int]:
     """Make a preview the program's groups. Only people whose group changes get new memberships;
     the old ones are closed (kept as history). Refused when the preview breaks a hard rule or
-    the groups changed since it was computed."""
+    the groups changed since it was computed.
+
+    Once a session of the program has been held, moving people changes groups that already
+    meet: ``confirmed_moves`` must then name exactly the clinicians (ids) the preview moves,
+    as the coordinator saw them, or nothing is committed.
+    """
     with transaction.atomic():
         program = Program.objects.select_for_update().get(pk=run.program_id)
         run = AssignmentRun.objects.select_for_update().get(pk=run.pk)
@@ -413,6 +476,22 @@ def assignment_commit(*, run: AssignmentRun, actor: Any) -> dict[str, int]:
             raise ValidationError(
                 ["Not committed: the groups break these rules."] + view.violations
             )
+        moving = {c.clinician.pk for c in view.changes}
+        if view.needs_confirmation and set(confirmed_moves or ()) != moving:
+            count = len(view.changes)
+            people = "person changes" if count == 1 else "people change"
+            if not confirmed_moves:
+                first = (
+                    f"Not committed: sessions of this program have already been held, so "
+                    f"moving people needs your confirmation. {count} {people} group: "
+                )
+            else:
+                first = (
+                    f"Not committed: the people who change group are not the ones you "
+                    f"confirmed (the preview changed). Check and confirm again. {count} "
+                    f"{people} group: "
+                )
+            raise ValidationError(first + _changes_text(view.changes) + ".")
         today = timezone.localdate()
         created_groups = 0
         by_key = {group_key(g): g for g in Group.objects.filter(program=program)}
@@ -454,7 +533,19 @@ def assignment_commit(*, run: AssignmentRun, actor: Any) -> dict[str, int]:
         )
         summary = {"moved": moved, "joined": joined, "groups_created": created_groups}
         audit_record(
-            actor=actor, action="assignment.commit", obj=run, program_id=program.pk, data=summary
+            actor=actor,
+            action="assignment.commit",
+            obj=run,
+            program_id=program.pk,
+            data={
+                **summary,
+                "mode": run.mode,
+                "keep_current": run.params.get("keep_current", False),
+                "moved_clinicians": sorted(moving),  # ids, never names
+                "forced_moves": bool(view.forced),
+                "sessions_held": view.sessions_held,
+                "moves_confirmed": view.needs_confirmation,
+            },
         )
     return summary
 

@@ -404,6 +404,26 @@ def _locked(session: Session) -> tuple[Session, list[SessionSegment]]:
     return locked, list(SessionSegment.objects.filter(session_id=locked.pk))
 
 
+def _live_restart(session: Session, *, started_at: datetime | None) -> None:
+    """Put the live view back at its beginning: running from ``started_at``, or not started
+    (None). Start and reset share it, so that no field of the live state is forgotten."""
+    session.live_started_at = started_at
+    session.live_paused_at = None
+    session.live_paused_seconds = 0
+    session.live_segment = 0
+    session.live_segment_started_at = started_at
+    session.live_extra_minutes = 0
+    _save_live(
+        session,
+        "live_started_at",
+        "live_paused_at",
+        "live_paused_seconds",
+        "live_segment",
+        "live_segment_started_at",
+        "live_extra_minutes",
+    )
+
+
 def _save_live(session: Session, *fields: str) -> None:
     session.save(update_fields=[*fields, "updated_at"])
 
@@ -437,21 +457,7 @@ def session_live_start(*, session: Session, actor: Any, now: datetime | None = N
                 f"{opens:%a %b} {opens.day}, {opens.year} at {opens:%H:%M}, "
                 f"{LIVE_START_EARLY_MINUTES} minutes before it begins."
             )
-        session.live_started_at = now
-        session.live_paused_at = None
-        session.live_paused_seconds = 0
-        session.live_segment = 0
-        session.live_segment_started_at = now
-        session.live_extra_minutes = 0
-        _save_live(
-            session,
-            "live_started_at",
-            "live_paused_at",
-            "live_paused_seconds",
-            "live_segment",
-            "live_segment_started_at",
-            "live_extra_minutes",
-        )
+        _live_restart(session, started_at=now)
         audit_record(
             actor=actor,
             action="session.live_start",
@@ -544,21 +550,7 @@ def session_live_reset(*, session: Session, actor: Any, now: datetime | None = N
             "segment": state.segment_index,
             "extra_minutes": session.live_extra_minutes,
         }
-        session.live_started_at = None
-        session.live_paused_at = None
-        session.live_paused_seconds = 0
-        session.live_segment = 0
-        session.live_segment_started_at = None
-        session.live_extra_minutes = 0
-        _save_live(
-            session,
-            "live_started_at",
-            "live_paused_at",
-            "live_paused_seconds",
-            "live_segment",
-            "live_segment_started_at",
-            "live_extra_minutes",
-        )
+        _live_restart(session, started_at=None)
         audit_record(
             actor=actor,
             action="session.live_reset",

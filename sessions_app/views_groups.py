@@ -16,6 +16,7 @@ from . import grouping
 from .assignment import Infeasible
 from .forms import (
     AssignmentForm,
+    CommitForm,
     ConstraintForm,
     FacilitationForm,
     FacilitatorForm,
@@ -140,6 +141,7 @@ def assignment_start(request, slug):
                 max_size=d["max_size"],
                 seed=d["seed"],
                 mode=d["mode"],
+                keep_current=d["regroup"] == AssignmentForm.KEEP,
             ),
         )
         if isinstance(result, Infeasible):
@@ -214,8 +216,14 @@ def assignment_move(request, slug, pk):
 def assignment_commit(request, slug, pk):
     program = roles.program_for_request(request, slug, "groups.manage")
     run = _run(program, pk)
+    form = CommitForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Not committed: " + " ".join(form.errors["moved"]))
+        return redirect("sessions_app:assignment_run", slug=slug, pk=pk)
     try:
-        summary = grouping.assignment_commit(run=run, actor=request.user)
+        summary = grouping.assignment_commit(
+            run=run, actor=request.user, confirmed_moves=form.confirmed_moves()
+        )
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)

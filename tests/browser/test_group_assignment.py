@@ -154,3 +154,66 @@ def test_coordinator_previews_moves_and_commits_groups(page, screenshot, program
     assert sorted(Group.objects.values_list("name", flat=True)) == names
     errors = [m for m in page.console_messages if m.startswith("pageerror")]
     assert not errors, errors
+
+
+def test_regrouping_after_held_sessions_lists_the_moves_and_needs_a_confirmation(
+    page, screenshot, program, coordinator
+):
+    import uuid
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sessions_app.models import AssignmentConstraint, Session
+
+    first = grouping.assignment_preview(
+        program=program, actor=None, request=grouping.AssignmentRequest(groups=3)
+    )
+    grouping.assignment_commit(run=first, actor=None)
+    group_1 = Group.objects.get(program=program, name="Group 1")
+    pair = list(grouping.group_members(group=group_1))[:2]
+    AssignmentConstraint.objects.create(
+        program=program, kind="apart", clinician=pair[0], other=pair[1]
+    )
+    Session.objects.create(
+        group=group_1, starts_at=timezone.now() - timedelta(days=7), uid=uuid.uuid4()
+    )
+    sign_in(page, screenshot)
+
+    page.goto(f"/programs/{program.slug}/groups/assign/")
+    page.get_by_label("Add newcomers to the current groups").check()
+    page.get_by_role("button", name="Compute a preview").click()
+
+    changes = page.locator("#assignment-changes")
+    expect(changes.get_by_role("heading")).to_have_text("1 person changes group")
+    expect(page.locator("#assignment-forced")).to_contain_text("must be kept apart")
+    rows = changes.locator("tbody")
+    [mover] = [c for c in pair if c.full_name in rows.inner_text()]
+    expect(changes.get_by_role("row", name=re.compile(mover.full_name))).to_contain_text(
+        "Group 1"
+    )
+    screenshot(page, "regroup-preview")
+
+    # Moving one more person by hand updates the list and the confirmation with it.
+    other = next(c for c in grouping.group_members(group=group_1) if c not in pair)
+    page.locator("#id_clinician").select_option(str(other.pk))
+    page.get_by_label("Move to").select_option(label="Group 3")
+    page.get_by_role("button", name="Move", exact=True).click()
+    expect(changes.get_by_role("heading")).to_have_text("2 people change group")
+    confirm = page.get_by_label(re.compile("I confirm that"))
+    label = page.locator("label[for=confirm-moves]")
+    expect(label).to_contain_text(mover.full_name)
+    expect(label).to_contain_text(other.full_name)
+
+    # The box must be ticked: the browser refuses to submit without it.
+    page.get_by_role("button", name="Commit these groups").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Assignment #")
+    assert not GroupMembership.objects.filter(left_on__isnull=False).exists()
+    confirm.check()
+    screenshot(page, "regroup-confirmed")
+    page.get_by_role("button", name="Commit these groups").click()
+
+    expect(page.get_by_role("status").filter(has_text="Groups committed")).to_have_text(
+        re.compile(r"Groups committed: 0 joined, 2 moved\.")
+    )
+    assert GroupMembership.objects.get(clinician=other, left_on=None).group.name == "Group 3"

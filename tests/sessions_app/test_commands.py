@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from ccdg import roles
 from sessions_app.models import (
@@ -24,10 +26,12 @@ from sessions_app.models import (
     ProgramRole,
 )
 from tests.factories import (
+    AssignmentConstraintFactory,
     ClinicianFactory,
     GroupFactory,
     GroupMembershipFactory,
     ProgramFactory,
+    SessionFactory,
     csv_bytes,
 )
 
@@ -483,3 +487,28 @@ def test_assign_groups_target_size_derives_the_group_count():
     out, _ = run("assign_groups", "gim", "--target-size", "10", "--json")
 
     assert [len(g["members"]) for g in json.loads(out)["groups"]] == [10, 10, 10]
+
+
+def test_assign_groups_commit_needs_confirm_moves_once_sessions_were_held():
+    program = ProgramFactory(slug="gim")
+    group = GroupFactory(program=program, name="Group A", min_size=2, max_size=6)
+    other = GroupFactory(program=program, name="Group B", min_size=2, max_size=6)
+    people = active_roster(program, 6)
+    for person in people[:3]:
+        GroupMembershipFactory(group=group, clinician=person)
+    for person in people[3:]:
+        GroupMembershipFactory(group=other, clinician=person)
+    AssignmentConstraintFactory(program=program, kind="apart", clinician=people[0], other=people[1])
+    SessionFactory(group=group, starts_at=timezone.now() - timedelta(days=1))
+    before = list(GroupMembership.objects.values_list("id", "left_on"))
+
+    with pytest.raises(CommandError) as refused:
+        run("assign_groups", "gim", "--newcomers", "--commit")
+    unchanged = list(GroupMembership.objects.values_list("id", "left_on"))
+    out, _ = run("assign_groups", "gim", "--newcomers", "--commit", "--confirm-moves")
+
+    assert "moving people needs your confirmation. 1 person changes group" in str(refused.value)
+    assert unchanged == before
+    assert "1 person changes group." in out
+    assert "Had to move: " in out
+    assert "Committed: 0 joined, 1 moved." in out

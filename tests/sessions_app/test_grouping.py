@@ -7,7 +7,8 @@ The solver itself (``sessions_app.assignment``) has its own tests; here every te
 from __future__ import annotations
 
 import math
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -23,6 +24,7 @@ from sessions_app.models import (
     FacilitatorAssignment,
     Group,
     GroupMembership,
+    Session,
 )
 from tests.factories import (
     AssignmentConstraintFactory,
@@ -32,6 +34,7 @@ from tests.factories import (
     GroupFactory,
     GroupMembershipFactory,
     ProgramFactory,
+    SessionFactory,
     UserFactory,
 )
 
@@ -522,6 +525,237 @@ def test_adding_newcomers_without_groups_says_to_run_a_fresh_assignment_first():
 
     assert result == Infeasible(["The program has no groups yet: run a fresh assignment first."])
     assert AssignmentRun.objects.count() == 0
+
+
+# --- regrouping mid-year --------------------------------------------------------------------
+
+DEMO = grouping.AssignmentRequest(groups=3, min_size=8, max_size=12)
+DEMO_DISCIPLINES = ["physician"] * 22 + ["nurse_practitioner"] * 6
+DEMO_DISCIPLINES += ["social_worker", "pharmacist"]
+
+
+def demo_program_in_groups():
+    """The demo: 30 active clinicians in the 3 groups a fresh assignment gave them, then three
+    newcomers who opted in later (a nurse practitioner and two physicians)."""
+    program = ProgramFactory()
+    for i, discipline in enumerate(DEMO_DISCIPLINES):
+        ClinicianFactory(
+            program=program,
+            status=ACTIVE,
+            last_name=f"Member{i:02d}",
+            discipline=discipline,
+            gender=("female", "male", "female", "male", "nonbinary")[i % 5],
+            years_at_institution=(2, 7, 15)[i % 3],
+        )
+    grouping.assignment_commit(run=preview(program, DEMO), actor=None)
+    newcomers = [
+        ClinicianFactory(
+            program=program, status=ACTIVE, last_name=f"Newcomer{i}", discipline=discipline
+        )
+        for i, discipline in enumerate(["nurse_practitioner", "physician", "physician"])
+    ]
+    return program, newcomers
+
+
+def changes(run: AssignmentRun) -> list[tuple[int, str, str]]:
+    """(clinician id, from, to) for everyone who changes group in the run's preview."""
+    view = grouping.assignment_run_view(run=run)
+    return [(c.clinician.pk, c.from_name, c.to_name) for c in view.changes]
+
+
+def apart_pair_in_one_group(program) -> tuple[Clinician, Clinician, Group]:
+    group = Group.objects.filter(program=program).order_by("name").first()
+    first, second = group_members_sorted(group)[:2]
+    AssignmentConstraintFactory(program=program, kind="apart", clinician=first, other=second)
+    return first, second, group
+
+
+def group_members_sorted(group: Group) -> list[Clinician]:
+    return sorted(grouping.group_members(group=group), key=lambda c: c.pk)
+
+
+def hold_a_session(program, **kwargs) -> Session:
+    group = Group.objects.filter(program=program).order_by("name").first()
+    return SessionFactory(group=group, starts_at=timezone.now() - timedelta(days=3), **kwargs)
+
+
+def test_a_fresh_assignment_mid_year_keeps_everyone_in_their_group_and_places_newcomers():
+    program, newcomers = demo_program_in_groups()
+    before = current_group_of()
+
+    run = preview(program, DEMO)
+
+    placed = where(run)
+    assert {pk: placed[pk] for pk in before} == {pk: f"g{g}" for pk, g in before.items()}
+    assert changes(run) == []
+    assert grouping.assignment_run_view(run=run).moved == 0
+    assert {c.pk for c in newcomers} <= set(placed)
+    assert all(8 <= len(g["members"]) <= 12 for g in run.result["groups"])
+    # balance kept: every group keeps at least its two nurse practitioners
+    disciplines = dict(Clinician.objects.values_list("pk", "discipline"))
+    assert sorted(
+        sum(disciplines[pk] == "nurse_practitioner" for pk in g["members"])
+        for g in run.result["groups"]
+    ) == [2, 2, 3]
+    assert run.params["keep_current"] is True
+
+
+def test_rebalancing_freely_may_move_many_people():
+    program, _ = demo_program_in_groups()
+
+    kept = preview(program, DEMO)
+    free = preview(program, replace(DEMO, keep_current=False))
+
+    assert free.params["keep_current"] is False
+    assert len(changes(free)) > len(changes(kept)) == 0
+    assert free.result["score"] <= kept.result["score"]
+
+
+def test_a_new_keep_apart_pair_inside_a_group_moves_one_of_them_and_a_swap_keeps_the_mix():
+    program, _ = demo_program_in_groups()
+    first, second, group = apart_pair_in_one_group(program)
+
+    moves = changes(preview(program, DEMO))
+
+    # The rule needs one move. Alone, it would leave the two groups a man and a 5-10 years
+    # band apart from their fair shares (8.7 units of imbalance, more than the 5 a move
+    # costs), so one person of the same profile comes the other way; nobody else moves.
+    assert len(moves) == 2
+    (mover, source, target), (partner, partner_from, partner_to) = sorted(
+        moves, key=lambda m: m[0] not in (first.pk, second.pk)
+    )
+    assert mover in (first.pk, second.pk)
+    assert source == group.name == partner_to
+    assert target == partner_from != group.name
+    profile = ("discipline", "gender", "years_at_institution")
+    assert Clinician.objects.filter(pk=mover).values(*profile).get() == (
+        Clinician.objects.filter(pk=partner).values(*profile).get()
+    )
+
+
+def test_adding_newcomers_moves_one_member_when_a_rule_needs_it_and_says_why():
+    program, newcomers = demo_program_in_groups()
+    first, second, group = apart_pair_in_one_group(program)
+
+    run = preview(program, grouping.AssignmentRequest(mode=AssignmentRun.Mode.ADD_NEWCOMERS))
+
+    moves = changes(run)
+    assert len(moves) == 1
+    assert moves[0][0] in (first.pk, second.pk)
+    assert run.result["forced"] == [
+        f"{first.full_name} and {second.full_name} must be kept apart but are both already in "
+        f"{group.name}, and existing members are not moved."
+    ]
+    assert {c.pk for c in newcomers} <= set(where(run))
+
+
+def test_adding_newcomers_mid_year_moves_nobody():
+    program, newcomers = demo_program_in_groups()
+    before = current_group_of()
+
+    run = preview(program, grouping.AssignmentRequest(mode=AssignmentRun.Mode.ADD_NEWCOMERS))
+
+    assert changes(run) == []
+    assert run.result["forced"] == []
+    assert {pk: where(run)[pk] for pk in before} == {pk: f"g{g}" for pk, g in before.items()}
+
+
+NEWCOMERS = grouping.AssignmentRequest(mode=AssignmentRun.Mode.ADD_NEWCOMERS)
+
+
+def test_commit_after_a_held_session_is_refused_without_confirming_the_moves():
+    program, _ = demo_program_in_groups()
+    apart_pair_in_one_group(program)
+    hold_a_session(program)
+    run = preview(program, NEWCOMERS)
+    [(who, source, target)] = changes(run)
+    before = memberships()
+
+    with pytest.raises(ValidationError) as refused:
+        grouping.assignment_commit(run=run, actor=None)
+
+    name = Clinician.objects.get(pk=who).full_name
+    assert refused.value.messages == [
+        "Not committed: sessions of this program have already been held, so moving people "
+        f"needs your confirmation. 1 person changes group: {name} ({source} \u2192 {target})."
+    ]
+    assert memberships() == before
+    run.refresh_from_db()
+    assert run.status == AssignmentRun.Status.PREVIEW
+    assert not AuditEvent.objects.filter(action="assignment.commit", object_id=str(run.pk)).exists()
+
+
+def test_commit_after_a_held_session_is_refused_when_the_confirmation_names_other_people():
+    program, _ = demo_program_in_groups()
+    first, second, _ = apart_pair_in_one_group(program)
+    hold_a_session(program)
+    run = preview(program, NEWCOMERS)
+    [(who, _, _)] = changes(run)
+    other = second.pk if who == first.pk else first.pk
+    before = memberships()
+
+    with pytest.raises(ValidationError) as refused:
+        grouping.assignment_commit(run=run, actor=None, confirmed_moves=[other])
+
+    assert refused.value.messages[0].startswith(
+        "Not committed: the people who change group are not the ones you confirmed"
+    )
+    assert memberships() == before
+
+
+def test_commit_after_a_held_session_moves_the_confirmed_people_and_audits_ids():
+    program, _ = demo_program_in_groups()
+    apart_pair_in_one_group(program)
+    hold_a_session(program)
+    run = preview(program, NEWCOMERS)
+    [(who, _, target)] = changes(run)
+
+    summary = grouping.assignment_commit(run=run, actor=None, confirmed_moves=[who])
+
+    assert summary == {"moved": 1, "joined": 3, "groups_created": 0}
+    assert Group.objects.get(pk=current_group_of()[who]).name == target
+    event = AuditEvent.objects.get(action="assignment.commit", object_id=str(run.pk))
+    assert event.data == {
+        "moved": 1,
+        "joined": 3,
+        "groups_created": 0,
+        "mode": "add_newcomers",
+        "keep_current": True,
+        "moved_clinicians": [who],
+        "forced_moves": True,
+        "sessions_held": True,
+        "moves_confirmed": True,
+    }
+
+
+@pytest.mark.parametrize(
+    "session",
+    [
+        {"starts_at": timezone.now() + timedelta(days=3)},  # not started yet
+        {"status": Session.Status.CANCELLED},  # past but cancelled
+    ],
+)
+def test_commit_needs_no_confirmation_before_any_session_was_held(session):
+    program, _ = demo_program_in_groups()
+    apart_pair_in_one_group(program)
+    group = Group.objects.filter(program=program).first()
+    SessionFactory(group=group, **{"starts_at": timezone.now() - timedelta(days=3), **session})
+    run = preview(program, DEMO)
+    moves = changes(run)
+
+    summary = grouping.assignment_commit(run=run, actor=None)
+
+    assert summary["moved"] == len(moves) > 0
+
+
+def test_newcomers_joining_after_a_held_session_need_no_confirmation():
+    program, newcomers = demo_program_in_groups()
+    hold_a_session(program)
+    run = preview(program, DEMO)
+
+    summary = grouping.assignment_commit(run=run, actor=None)
+
+    assert summary == {"moved": 0, "joined": 3, "groups_created": 0}
 
 
 # --- moving people in a preview --------------------------------------------------------------

@@ -813,3 +813,119 @@ def test_another_programs_facilitator_is_404(coordinator_client, program):
     response = coordinator_client.get(url("facilitator_edit", program, pk=FacilitatorFactory().pk))
 
     assert response.status_code == 404
+
+
+# --- Regrouping mid-year: who changes group, and the confirmation once sessions were held ------
+
+
+def squeezed(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.fixture
+def forced_move(program):
+    """Two groups of three and two newcomers; a new keep-apart pair inside Group A makes adding
+    the newcomers move one of the pair. Returns the preview and the person who moves."""
+    a = GroupFactory(program=program, name="Group A", min_size=2, max_size=5)
+    b = GroupFactory(program=program, name="Group B", min_size=2, max_size=5)
+    people = active_people(program, 8)
+    for person in people[:3]:
+        GroupMembershipFactory(group=a, clinician=person)
+    for person in people[3:6]:
+        GroupMembershipFactory(group=b, clinician=person)
+    AssignmentConstraintFactory(program=program, kind="apart", clinician=people[0], other=people[1])
+    run = preview(program, mode=AssignmentRun.Mode.ADD_NEWCOMERS)
+    [change] = grouping.assignment_run_view(run=run).changes
+    return run, change.clinician
+
+
+def test_the_preview_lists_who_changes_group_and_why(coordinator_client, program, forced_move):
+    run, mover = forced_move
+
+    response = coordinator_client.get(url("assignment_run", program, pk=run.pk))
+
+    changes = squeezed(element_text(response, "assignment-changes"))
+    assert changes.startswith("1 person changes group")
+    row = f"<tr><td>{mover.full_name}</td><td>Group A</td><td>Group B</td></tr>"
+    assert row in page_text(response)
+    assert (
+        "Person0 Test and Person1 Test must be kept apart but are both already in Group A"
+        in changes
+    )
+    assert 'id="confirm-moves"' not in page_text(response)  # no session held yet
+
+
+def test_commit_after_a_held_session_needs_the_confirmation_that_names_the_people_moved(
+    coordinator_client, program, forced_move
+):
+    run, mover = forced_move
+    SessionFactory(
+        group=Group.objects.get(name="Group A"), starts_at=timezone.now() - timedelta(days=2)
+    )
+    before = list(GroupMembership.objects.values_list("id", "group_id", "left_on"))
+    page = coordinator_client.get(url("assignment_run", program, pk=run.pk))
+
+    refused = coordinator_client.post(url("assignment_commit", program, pk=run.pk), follow=True)
+    unchanged = list(GroupMembership.objects.values_list("id", "group_id", "left_on"))
+    committed = coordinator_client.post(
+        url("assignment_commit", program, pk=run.pk),
+        {"confirm_moves": "1", "moved": [mover.pk]},
+        follow=True,
+    )
+
+    label = squeezed(element_text(page, "assignment-commit"))
+    assert (
+        "Sessions of this program have already been held. I confirm that "
+        f"{mover.full_name} changes group." in label
+    )
+    assert f'name="moved" value="{mover.pk}"' in page_text(page)
+    assert messages_of(refused) == [
+        "Not committed: sessions of this program have already been held, so moving people "
+        f"needs your confirmation. 1 person changes group: {mover.full_name} "
+        "(Group A \u2192 Group B)."
+    ]
+    assert unchanged == before
+    assert messages_of(committed) == ["Groups committed: 2 joined, 1 moved."]
+    assert GroupMembership.objects.get(clinician=mover, left_on=None).group.name == "Group B"
+
+
+def test_commit_with_a_malformed_list_of_people_is_refused(
+    coordinator_client, program, forced_move
+):
+    run, _ = forced_move
+
+    response = coordinator_client.post(
+        url("assignment_commit", program, pk=run.pk),
+        {"confirm_moves": "1", "moved": ["x"]},
+        follow=True,
+    )
+
+    assert messages_of(response) == ["Not committed: The list of people is not valid."]
+    run.refresh_from_db()
+    assert run.status == AssignmentRun.Status.PREVIEW
+
+
+def test_the_coordinator_may_choose_to_rebalance_freely(coordinator_client, program):
+    active_people(program)
+
+    coordinator_client.post(
+        url("assignment_start", program),
+        {
+            "mode": "fresh",
+            "regroup": "rebalance",
+            "groups": 3,
+            "min_size": 2,
+            "max_size": 4,
+            "seed": 0,
+        },
+    )
+    kept = coordinator_client.post(
+        url("assignment_start", program),
+        {"mode": "fresh", "groups": 3, "min_size": 2, "max_size": 4, "seed": 0},
+    )
+
+    free, default = AssignmentRun.objects.order_by("id")
+    assert free.params["keep_current"] is False
+    assert default.params["keep_current"] is True
+    page = coordinator_client.get(kept["Location"])
+    assert "keeping current groups as far as possible" in page_text(page)

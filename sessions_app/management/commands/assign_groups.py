@@ -1,5 +1,5 @@
 """python manage.py assign_groups PROGRAM_SLUG --groups K [--min 8] [--max 12] [--seed N]
-[--target-size S] [--newcomers] [--commit] [--json]"""
+[--target-size S] [--newcomers | --rebalance] [--commit [--confirm-moves]] [--json]"""
 
 from __future__ import annotations
 
@@ -31,7 +31,19 @@ class Command(BaseCommand):
             action="store_true",
             help="Add people without a group to the current groups; nobody else moves.",
         )
+        parser.add_argument(
+            "--rebalance",
+            action="store_true",
+            help="Fresh assignment that rebalances freely instead of keeping people in their "
+            "current groups as far as possible.",
+        )
         parser.add_argument("--commit", action="store_true", help="Make the result the groups.")
+        parser.add_argument(
+            "--confirm-moves",
+            action="store_true",
+            help="Needed with --commit to move people once sessions have been held: confirms "
+            "the moves the command lists.",
+        )
         parser.add_argument(
             "--json", action="store_true", dest="as_json", help="Print the result as JSON."
         )
@@ -46,7 +58,9 @@ class Command(BaseCommand):
         max_size,
         seed,
         newcomers,
+        rebalance,
         commit,
+        confirm_moves,
         as_json,
         **options,
     ):
@@ -58,6 +72,8 @@ class Command(BaseCommand):
             raise CommandError("Give --groups K or --target-size S (or --newcomers).")
         if min_size > max_size:
             raise CommandError(f"--min {min_size} is larger than --max {max_size}.")
+        if newcomers and rebalance:
+            raise CommandError("--rebalance is for a fresh assignment, not with --newcomers.")
         request = grouping.AssignmentRequest(
             groups=groups,
             target_size=target_size,
@@ -65,6 +81,7 @@ class Command(BaseCommand):
             max_size=max_size,
             seed=seed,
             mode=AssignmentRun.Mode.ADD_NEWCOMERS if newcomers else AssignmentRun.Mode.FRESH,
+            keep_current=not rebalance,
         )
         result = grouping.assignment_preview(
             program=program, actor=None, request=request, save=commit
@@ -77,7 +94,13 @@ class Command(BaseCommand):
         committed = None
         if commit:
             try:
-                committed = grouping.assignment_commit(run=result, actor=None)
+                committed = grouping.assignment_commit(
+                    run=result,
+                    actor=None,
+                    confirmed_moves=[c.clinician.pk for c in view.changes]
+                    if confirm_moves
+                    else None,
+                )
             except ValidationError as exc:
                 raise CommandError(" ".join(exc.messages)) from None
         if as_json:
@@ -96,6 +119,14 @@ class Command(BaseCommand):
         )
         for line in view.unmet:
             self.stdout.write(f"Not met: {line}")
+        count = len(view.changes)
+        self.stdout.write(f"{count} {'person changes' if count == 1 else 'people change'} group.")
+        for line in view.forced:
+            self.stdout.write(f"Had to move: {line}")
+        for change in view.changes:
+            self.stdout.write(
+                f"  {change.clinician.full_name}: {change.from_name} -> {change.to_name}"
+            )
         if committed is None:
             self.stdout.write("Nothing was saved (add --commit to make these the groups).")
         else:
@@ -127,6 +158,10 @@ def _json(view, committed) -> str:
                 for g in view.groups
             ],
             "unmet": view.unmet,
+            "changes": [
+                {"clinician": c.clinician.pk, "from": c.from_name, "to": c.to_name}
+                for c in view.changes
+            ],
         },
         indent=2,
     )

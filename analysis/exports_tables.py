@@ -351,7 +351,7 @@ def attendance_tables(program: Program, *, progress=None, now=None) -> list[Tabl
                 g.attendances,
                 g.member_sessions,
                 g.mean_present,
-                g.rate,
+                _rate(g.attendances, g.member_sessions),
                 g.guests,
                 g.regular,
             ]

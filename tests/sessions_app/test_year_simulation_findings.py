@@ -3,6 +3,8 @@ that show it, through the same services."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
 import pytest
@@ -73,9 +75,38 @@ def test_changing_group_after_todays_session_keeps_that_sessions_record(
         actor=coordinator,
         request=grouping.AssignmentRequest(groups=2, min_size=1, max_size=1, time_limit_s=2.0),
     )
-    grouping.assignment_commit(run=run, actor=coordinator)
+    moves = {change.clinician.pk for change in grouping.assignment_run_view(run=run).changes}
+    grouping.assignment_commit(run=run, actor=coordinator, confirmed_moves=moves)
     assert GroupMembership.objects.filter(group=other, left_on__isnull=True).count() == 1
 
     # Both were members this morning and both were present: 2 of 2, not 1 of 1 plus a guest.
     assert recorded_figure(program, session) == (2, 2)
     assert Attendance.objects.filter(session=session, status="present").count() == 2
+
+
+def test_the_attendance_exports_group_rate_is_rounded_like_every_other_rate(
+    program, coordinator, this_morning
+):
+    """A rate of 1/3 was written as 0.3333333333333333 in the CSV and as another float in the
+    XLSX, so the two files disagreed; every other rate is a share rounded to 4 places."""
+    from analysis import exports_tables
+
+    group, (ann, bob), session = this_morning
+    carl = ClinicianFactory(program=program, status="active")
+    GroupMembershipFactory(group=group, clinician=carl, joined_on=timezone.localdate())
+    svc.attendance_record(
+        session=session, statuses={ann.pk: "present", bob.pk: "absent", carl.pk: "absent"},
+        guest_ids=[], actor=coordinator,
+    )  # fmt: skip
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                exports_tables.build_attendance(program=program, params={"format": "csv-groups"})
+                .content.decode("utf-8-sig")
+            )
+        )
+    )
+    assert [r["attendance_rate"] for r in rows] == ["0.3333"]
+    tables = exports_tables.attendance_tables(program)
+    groups = next(t for t in tables if t.key == "groups")
+    assert groups.rows[0][groups.columns.index("attendance_rate")] == 0.3333

@@ -408,8 +408,8 @@ class YearSimulation(RuleBasedStateMachine):
 
     # --- groups ----------------------------------------------------------------------------
 
-    @rule(groups=st.integers(1, 3), seed=st.integers(0, 3))
-    def regroup(self, groups, seed):
+    @rule(groups=st.integers(1, 3), seed=st.integers(0, 3), keep=st.booleans())
+    def regroup(self, groups, seed, keep=True):
         pool = len(grouping.assignment_pool(program=self.program))
         if not pool:
             return
@@ -421,6 +421,7 @@ class YearSimulation(RuleBasedStateMachine):
             seed=seed,
             mode=AssignmentRun.Mode.FRESH,
             time_limit_s=1.0,
+            keep_current=keep,
         )
         self._assign(request)
 
@@ -439,7 +440,13 @@ class YearSimulation(RuleBasedStateMachine):
             program=self.program, actor=self.coordinator, request=request
         )
         if isinstance(run, AssignmentRun):
-            grouping.assignment_commit(run=run, actor=self.coordinator)
+            # The coordinator confirms the people the preview moves, as the page names them.
+            view = grouping.assignment_run_view(run=run)
+            grouping.assignment_commit(
+                run=run,
+                actor=self.coordinator,
+                confirmed_moves={change.clinician.pk for change in view.changes},
+            )
 
     @rule(backup=st.booleans())
     def facilitators(self, backup):

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+import zoneinfo
+from datetime import date, datetime, timedelta
+from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -101,8 +103,9 @@ def test_the_attendance_exports_group_rate_is_rounded_like_every_other_rate(
     rows = list(
         csv.DictReader(
             io.StringIO(
-                exports_tables.build_attendance(program=program, params={"format": "csv-groups"})
-                .content.decode("utf-8-sig")
+                exports_tables.build_attendance(
+                    program=program, params={"format": "csv-groups"}
+                ).content.decode("utf-8-sig")
             )
         )
     )
@@ -110,3 +113,33 @@ def test_the_attendance_exports_group_rate_is_rounded_like_every_other_rate(
     tables = exports_tables.attendance_tables(program)
     groups = next(t for t in tables if t.key == "groups")
     assert groups.rows[0][groups.columns.index("attendance_rate")] == 0.3333
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="membership dates are the server's days, session days the program's",
+)
+def test_leaving_keeps_yesterdays_session_in_a_program_ahead_of_the_servers_time_zone(
+    coordinator,
+):
+    """The server runs on New York time; the program meets in Auckland, a day ahead. A member
+    who missed Monday's session (Auckland) and leaves on Tuesday afternoon (Auckland), still
+    Monday in New York, must stay on Monday's record."""
+    program = coordinator.program_roles.first().program
+    program.timezone = "Pacific/Auckland"
+    program.save(update_fields=["timezone"])
+    auckland = zoneinfo.ZoneInfo("Pacific/Auckland")
+    group = GroupFactory(program=program, name="Group 1")
+    ann, bob = (ClinicianFactory(program=program, status="active") for _ in range(2))
+    for c in (ann, bob):
+        GroupMembershipFactory(group=group, clinician=c, joined_on=date(2025, 2, 1))
+    monday = SessionFactory(group=group, starts_at=datetime(2025, 3, 3, 7, 30, tzinfo=auckland))
+    tuesday_afternoon = datetime(2025, 3, 4, 14, 0, tzinfo=auckland)  # Monday 20:00 in New York
+    with mock.patch("django.utils.timezone.now", new=lambda: tuesday_afternoon):
+        svc.attendance_record(
+            session=monday, statuses={ann.pk: "present", bob.pk: "absent"}, guest_ids=[],
+            actor=coordinator,
+        )  # fmt: skip
+        services.clinician_deactivate(clinician=bob, actor=coordinator, reason="moved away")
+
+        assert recorded_figure(program, monday) == (1, 2)

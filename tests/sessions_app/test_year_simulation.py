@@ -967,6 +967,26 @@ class YearSimulation(RuleBasedStateMachine):
         assert page_rows == sorted(
             (f"{r['last_name']}, {r['first_name']}", number(r["credit_hours"])) for r in exported
         )
+        # One person's page a step (in turn): the same figures, in words.
+        everyone = self.clinicians()
+        c = everyone[self.steps % len(everyone)]
+        html = self.get("clinician_detail", pk=c.pk).content.decode()
+        said = re.search(r'id="person-attendance">(.*?)</dd>', html, re.S)
+        if said is None:
+            assert not truth.credit_sessions(c.pk) and not truth.person_held[c.pk], c.pk
+            assert c.pk not in {m.clinician_id for m in self.current_members()}, c.pk
+        else:
+            text = " ".join(said[1].split())
+            match = re.fullmatch(
+                r"Present at (\d+) of (\d+) recorded sessions? of their group"
+                r"(?:, and (\d+) as a guest elsewhere)? · ([\d.]+) credit hours?",
+                text,
+            )
+            assert match, text
+            assert (int(match[1]), int(match[2]), int(match[3] or 0), number(match[4])) == (
+                truth.person_attended[c.pk], truth.person_held[c.pk], truth.person_guest[c.pk],
+                hours * truth.credit_sessions(c.pk),
+            ), text  # fmt: skip
         for c in people.values():
             attended, credit = services_presenters.my_credit(clinician=c, now=self.now)
             assert (attended, credit) == (

@@ -10,8 +10,10 @@ else goes through the services (or the pages) the program's people use.
 After every step the expected figures are computed here, independently, from the rows
 (GroupMembership, Session, Attendance) and the rules, and compared with the attendance page,
 the credit page and its CSV, the attendance export (CSV and XLSX), the CE-hours export, each
-person's own credit and the annual report; at the end of a year the annual report's PDF is
-read back, and the attendance page must cost as many queries as at the start.
+person's own credit, a person's page and the annual report; at the end of a quarter of the
+years the annual report's PDF is read back; and the attendance page must cost as many queries
+at the end of a year as at its start. The clock is Django's ``timezone.now``, moved by the
+test: pages and services without a ``now=`` argument see the same simulated time.
 
 Bounded for CI; ``CCDG_SIM_EXAMPLES`` (years) and ``CCDG_SIM_STEPS`` (steps a year) make a
 longer run, for example ``CCDG_SIM_EXAMPLES=500``.

@@ -18,6 +18,7 @@ from django.utils import timezone
 from ccdg.audit import acting_user, audit_record, audited_update
 
 from . import assignment as solver
+from . import history
 from .assignment_eval import evaluate
 from .models import (
     AssignmentConstraint,
@@ -492,7 +493,9 @@ def assignment_commit(
                     f"{people} group: "
                 )
             raise ValidationError(first + _changes_text(view.changes) + ".")
-        today = timezone.localdate()
+        # Changes take effect today in the program's time zone, or tomorrow for people whose
+        # old or new group already met today (that session keeps the members it had).
+        met = history.groups_met_today(program=program)
         created_groups = 0
         by_key = {group_key(g): g for g in Group.objects.filter(program=program)}
         for entry in run.result["groups"]:
@@ -512,14 +515,17 @@ def assignment_commit(
                 old = current.get(pk)
                 if old is not None and old.pk == group.pk:
                     continue
+                day = history.change_day(
+                    program=program, group_ids=(group.pk, old and old.pk), met=met
+                )
                 if old is not None:
                     GroupMembership.objects.filter(clinician_id=pk, left_on__isnull=True).update(
-                        left_on=today
+                        left_on=day
                     )
                     moved += 1
                 else:
                     joined += 1
-                GroupMembership.objects.create(group=group, clinician_id=pk, joined_on=today)
+                GroupMembership.objects.create(group=group, clinician_id=pk, joined_on=day)
         # Key the groups as the database now does, so the committed run still reads right
         # (its new groups' keys, "new1"..., would otherwise match no group any more).
         for entry in run.result["groups"]:

@@ -6,6 +6,10 @@ is no longer there: leaving the program or moving to another group on day D clos
 with ``left_on = D`` and (for a move) opens the new one with ``joined_on = D``, so on any day a
 clinician is a member of at most one group.
 
+A change made now takes effect on :func:`change_day`: today *in the program's time zone*, or
+tomorrow when a group concerned has already met today, so that a session already held keeps the
+members it had (someone who leaves in the afternoon was still in the morning's group).
+
 A session's *day* is the date of its start in the program's time zone. Every figure that says
 "a member of the group" (the attendance sheet, attendance rates, held sessions per person,
 credit, the exports and the annual report) asks these functions, never ``left_on IS NULL``,
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -63,3 +67,28 @@ def memberships_on(memberships: Iterable[GroupMembership], day: date) -> list[Gr
 def facilitations_on(assignments: Iterable[Any], day: date) -> list[Any]:
     """The facilitator assignments (already loaded) in force on ``day``."""
     return [a for a in assignments if in_force(a.starts_on, a.ends_on, day)]
+
+
+def groups_met_today(*, program: Program, now: datetime | None = None) -> set[int]:
+    """The groups of the program with a session held earlier today (program's time zone)."""
+    now = now or timezone.now()
+    tz = zoneinfo.ZoneInfo(program.timezone)
+    midnight = datetime.combine(local_day(now, program), time.min, tzinfo=tz)
+    return set(
+        Session.objects.filter(
+            group__program=program,
+            status=Session.Status.SCHEDULED,
+            starts_at__gte=midnight,
+            starts_at__lte=now,
+        ).values_list("group_id", flat=True)
+    )
+
+
+def change_day(
+    *, program: Program, group_ids: Iterable[int | None], met: set[int], now: datetime | None = None
+) -> date:
+    """The day a membership change made now takes effect (the old membership's ``left_on`` and
+    the new one's ``joined_on``): today in the program's time zone, or tomorrow when one of the
+    groups concerned (``met``: from :func:`groups_met_today`) has already met today."""
+    today = local_day(now or timezone.now(), program)
+    return today + timedelta(days=1) if met.intersection(group_ids) else today

@@ -20,6 +20,7 @@ from django.utils.crypto import salted_hmac
 from ccdg.audit import acting_user, audit_event, audit_record, audited_update
 from ccdg.models import AuditEvent
 
+from . import history
 from .models import Clinician, Facilitator, GroupMembership, Invitation, Program, RosterImport
 from .roster_csv import RosterReport, roster_csv_parse
 
@@ -83,8 +84,16 @@ def clinician_deactivate(*, clinician: Clinician, actor: Any, reason: str = "") 
     previous = clinician.status
     clinician.status = Clinician.Status.INACTIVE
     clinician.save(update_fields=["status", "updated_at"])
-    today = timezone.localdate()
-    GroupMembership.objects.filter(clinician=clinician, left_on__isnull=True).update(left_on=today)
+    # The membership ends today in the program's time zone, or tomorrow if the group already
+    # met today: that session keeps the member it had.
+    current = GroupMembership.objects.filter(clinician=clinician, left_on__isnull=True)
+    program = clinician.program
+    met = history.groups_met_today(program=program)
+    for membership in current:
+        membership.left_on = history.change_day(
+            program=program, group_ids=[membership.group_id], met=met
+        )
+        membership.save(update_fields=["left_on"])
     Invitation.objects.filter(
         clinician=clinician, used_at__isnull=True, revoked_at__isnull=True
     ).update(revoked_at=timezone.now())

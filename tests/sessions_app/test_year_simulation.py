@@ -83,11 +83,6 @@ PRESENT, ABSENT, EXCUSED, GUEST = (
     Attendance.Status.GUEST,
 )
 MEMBER_STATUSES = (PRESENT, ABSENT, EXCUSED)
-# Leaving or changing group on a day a group already met rewrites that session's record
-# (memberships end and start on the server's "today"; see test_year_simulation_findings.py).
-# Until that is fixed, the simulation moves people only on days no held session falls on;
-# set CCDG_SIM_SAME_DAY_MOVES=1 to play them anyway.
-SAME_DAY_MOVES = os.environ.get("CCDG_SIM_SAME_DAY_MOVES") == "1"
 
 # --- Reading pages and files -----------------------------------------------------------------
 
@@ -318,16 +313,6 @@ class YearSimulation(RuleBasedStateMachine):
     def held(self) -> list[Session]:
         return self.sessions(status=Session.Status.SCHEDULED, starts_at__lte=self.now)
 
-    def moves_allowed(self) -> bool:
-        """False on a day (the server's, as memberships count it) on or after which a held
-        session's day falls: see SAME_DAY_MOVES."""
-        if SAME_DAY_MOVES:
-            return True
-        today = timezone.localdate()
-        return not any(
-            timezone.localtime(s.starts_at, self.tz).date() >= today for s in self.held()
-        )
-
     @staticmethod
     def pick(items: list, index: int):
         return items[index % len(items)] if items else None
@@ -415,7 +400,7 @@ class YearSimulation(RuleBasedStateMachine):
     @rule(index=st.integers(0, 50))
     def leave(self, index):
         membership = self.pick(self.current_members(), index)
-        if membership is not None and self.moves_allowed():
+        if membership is not None:
             services.clinician_deactivate(
                 clinician=membership.clinician, actor=self.coordinator, reason="moved away"
             )
@@ -456,8 +441,6 @@ class YearSimulation(RuleBasedStateMachine):
         self._assign(request)
 
     def _assign(self, request) -> None:
-        if not self.moves_allowed():
-            return
         run = grouping.assignment_preview(
             program=self.program, actor=self.coordinator, request=request
         )

@@ -38,10 +38,6 @@ def recorded_figure(program, session) -> tuple[int, int]:
     return figure.present, figure.members
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="leaving sets left_on = today, so today's sheet loses a member it recorded",
-)
 def test_leaving_after_todays_session_keeps_that_sessions_record(
     program, coordinator, this_morning
 ):
@@ -59,10 +55,6 @@ def test_leaving_after_todays_session_keeps_that_sessions_record(
     assert [c.pk for c in svc.attendance_members(session=session)] == sorted([ann.pk, bob.pk])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a regrouping sets left_on = today, so today's presence becomes a guest visit",
-)
 def test_changing_group_after_todays_session_keeps_that_sessions_record(
     program, coordinator, this_morning
 ):
@@ -115,10 +107,6 @@ def test_the_attendance_exports_group_rate_is_rounded_like_every_other_rate(
     assert groups.rows[0][groups.columns.index("attendance_rate")] == 0.3333
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="membership dates are the server's days, session days the program's",
-)
 def test_leaving_keeps_yesterdays_session_in_a_program_ahead_of_the_servers_time_zone(
     coordinator,
 ):

@@ -814,7 +814,13 @@ class YearSimulation(RuleBasedStateMachine):
         ]
         for k in range(answers):
             recipient = self.pick(recipients, index + k)
-            if recipient is None or not waves.link_usable(recipient, self.now):
+            if recipient is None:
+                continue
+            # Read it again: an earlier answer of this loop may have used the link.
+            recipient = WaveRecipient.objects.select_related(
+                "wave__instrument", "wave__program"
+            ).get(pk=recipient.pk)
+            if not waves.link_usable(recipient, self.now):
                 continue
             wave = recipient.wave
             labels = group_labels_for(wave)

@@ -496,6 +496,11 @@ def assignment_commit(
         # Changes take effect today in the program's time zone, or tomorrow for people whose
         # old or new group already met today (that session keeps the members it had).
         met = history.groups_met_today(program=program)
+        since = dict(
+            GroupMembership.objects.filter(
+                group__program=program, left_on__isnull=True
+            ).values_list("clinician_id", "joined_on")
+        )
         created_groups = 0
         by_key = {group_key(g): g for g in Group.objects.filter(program=program)}
         for entry in run.result["groups"]:
@@ -516,7 +521,10 @@ def assignment_commit(
                 if old is not None and old.pk == group.pk:
                     continue
                 day = history.change_day(
-                    program=program, group_ids=(group.pk, old and old.pk), met=met
+                    program=program,
+                    group_ids=(group.pk, old and old.pk),
+                    met=met,
+                    current_since=since.get(pk),
                 )
                 if old is not None:
                     GroupMembership.objects.filter(clinician_id=pk, left_on__isnull=True).update(

@@ -85,10 +85,18 @@ def groups_met_today(*, program: Program, now: datetime | None = None) -> set[in
 
 
 def change_day(
-    *, program: Program, group_ids: Iterable[int | None], met: set[int], now: datetime | None = None
+    *,
+    program: Program,
+    group_ids: Iterable[int | None],
+    met: set[int],
+    current_since: date | None = None,
+    now: datetime | None = None,
 ) -> date:
     """The day a membership change made now takes effect (the old membership's ``left_on`` and
     the new one's ``joined_on``): today in the program's time zone, or tomorrow when one of the
-    groups concerned (``met``: from :func:`groups_met_today`) has already met today."""
+    groups concerned (``met``: from :func:`groups_met_today`) has already met today; never
+    before ``current_since``, the start of the membership being ended (a change decided today
+    may only start tomorrow: ending it again today leaves it empty, it never took effect)."""
     today = local_day(now or timezone.now(), program)
-    return today + timedelta(days=1) if met.intersection(group_ids) else today
+    day = today + timedelta(days=1) if met.intersection(group_ids) else today
+    return max(day, current_since) if current_since else day

@@ -91,7 +91,10 @@ def clinician_deactivate(*, clinician: Clinician, actor: Any, reason: str = "") 
     met = history.groups_met_today(program=program)
     for membership in current:
         membership.left_on = history.change_day(
-            program=program, group_ids=[membership.group_id], met=met
+            program=program,
+            group_ids=[membership.group_id],
+            met=met,
+            current_since=membership.joined_on,
         )
         membership.save(update_fields=["left_on"])
     Invitation.objects.filter(

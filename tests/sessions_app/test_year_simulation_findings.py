@@ -10,11 +10,12 @@ from datetime import date, datetime, timedelta
 from unittest import mock
 
 import pytest
+from django.db import IntegrityError
 from django.utils import timezone
 
 from sessions_app import grouping, services
 from sessions_app import services_presenters as svc
-from sessions_app.models import Attendance, GroupMembership
+from sessions_app.models import Attendance, Clinician, GroupMembership
 from tests.factories import ClinicianFactory, GroupFactory, GroupMembershipFactory, SessionFactory
 
 
@@ -131,3 +132,35 @@ def test_leaving_keeps_yesterdays_session_in_a_program_ahead_of_the_servers_time
         services.clinician_deactivate(clinician=bob, actor=coordinator, reason="moved away")
 
         assert recorded_figure(program, monday) == (1, 2)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a membership that starts tomorrow gets left_on = today: the CHECK constraint fails",
+    raises=IntegrityError,
+)
+def test_leaving_on_the_day_of_a_move_that_takes_effect_tomorrow(
+    program, coordinator, this_morning
+):
+    """Group 1 met this morning, so a regrouping at noon moves Bob from tomorrow on; if Bob
+    then leaves the program the same afternoon, his new membership (not started yet) must end
+    without breaking "a membership never ends before it starts"."""
+    group, (ann, bob), session = this_morning
+    GroupFactory(program=program, name="Group 2")
+    run = grouping.assignment_preview(
+        program=program,
+        actor=coordinator,
+        request=grouping.AssignmentRequest(groups=2, min_size=1, max_size=1, time_limit_s=2.0),
+    )
+    moves = {change.clinician.pk for change in grouping.assignment_run_view(run=run).changes}
+    grouping.assignment_commit(run=run, actor=coordinator, confirmed_moves=moves)
+    (mover,) = moves
+    moved = GroupMembership.objects.get(clinician_id=mover, left_on__isnull=True)
+    assert moved.joined_on == timezone.localdate() + timedelta(days=1)
+
+    services.clinician_deactivate(
+        clinician=Clinician.objects.get(pk=mover), actor=coordinator, reason="moved away"
+    )
+
+    moved.refresh_from_db()
+    assert moved.left_on is not None and moved.left_on >= moved.joined_on

@@ -10,7 +10,6 @@ from datetime import date, datetime, timedelta
 from unittest import mock
 
 import pytest
-from django.db import IntegrityError
 from django.utils import timezone
 
 from sessions_app import grouping, services
@@ -134,11 +133,6 @@ def test_leaving_keeps_yesterdays_session_in_a_program_ahead_of_the_servers_time
         assert recorded_figure(program, monday) == (1, 2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a membership that starts tomorrow gets left_on = today: the CHECK constraint fails",
-    raises=IntegrityError,
-)
 def test_leaving_on_the_day_of_a_move_that_takes_effect_tomorrow(
     program, coordinator, this_morning
 ):
@@ -164,3 +158,52 @@ def test_leaving_on_the_day_of_a_move_that_takes_effect_tomorrow(
 
     moved.refresh_from_db()
     assert moved.left_on is not None and moved.left_on >= moved.joined_on
+
+
+def test_moving_again_on_the_day_of_a_move_that_takes_effect_tomorrow_never_overlaps(
+    program, coordinator, this_morning
+):
+    """Bob moves to group 2 from tomorrow (group 1 met this morning), then a second regrouping
+    the same afternoon moves him to group 3: he stays in group 1 until tomorrow and is in
+    group 3 from tomorrow; group 2 never took effect. No day sees him in two groups."""
+    group, (ann, bob), session = this_morning
+    GroupFactory(program=program, name="Group 2")
+    GroupFactory(program=program, name="Group 3")
+
+    def regroup_to(name: str) -> None:
+        run = grouping.assignment_preview(
+            program=program,
+            actor=coordinator,
+            request=grouping.AssignmentRequest(
+                groups=3, min_size=0, max_size=2, time_limit_s=2.0, keep_current=False
+            ),
+        )
+        target = next(g["key"] for g in run.result["groups"] if g["name"] == name)
+        run = grouping.assignment_move(
+            run=run, actor=coordinator, clinician_id=bob.pk, to_key=target
+        )
+        for g in run.result["groups"]:
+            if ann.pk in g["members"] and g["key"] != grouping.group_key(group):
+                key = grouping.group_key(group)
+                run = grouping.assignment_move(
+                    run=run, actor=coordinator, clinician_id=ann.pk, to_key=key
+                )
+        moves = {c.clinician.pk for c in grouping.assignment_run_view(run=run).changes}
+        grouping.assignment_commit(run=run, actor=coordinator, confirmed_moves=moves)
+
+    regroup_to("Group 2")
+    regroup_to("Group 3")
+
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    rows = sorted(
+        GroupMembership.objects.filter(clinician=bob).values_list(
+            "group__name", "joined_on", "left_on"
+        ),
+        key=lambda r: r[1],
+    )
+    assert [(name, left) for name, _joined, left in rows if name == "Group 1"] == [
+        ("Group 1", tomorrow)
+    ]
+    assert ("Group 3", tomorrow, None) in rows
+    assert all(left == joined for name, joined, left in rows if name == "Group 2")
+    assert recorded_figure(program, session)[1] == 2  # this morning's group kept both

@@ -306,7 +306,9 @@ def attendance_record(request, slug, pk):
     member_ids = {m.pk for m in members}
     rsvps = {r.clinician_id: r.answer for r in session.rsvps.all() if r.clinician_id in member_ids}
     initial = svc.attendance_initial(members=members, existing=existing, rsvps=rsvps)
-    data = request.POST or None
+    # Bound on every POST, even an empty one (a sheet with nobody on it), so that saving always
+    # answers instead of showing the form again as if nothing had been sent.
+    data = request.POST if request.method == "POST" else None
     if data is not None and "rest_present" in data:
         # "Save, everyone not marked was present": the quick way for a facilitator who only
         # marks who was missing.

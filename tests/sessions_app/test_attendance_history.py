@@ -387,3 +387,17 @@ def test_the_attendance_page_costs_the_same_queries_however_long_the_history(
         coordinator_client.get(url)
 
     assert len(large) == len(small)
+
+
+def test_saving_the_sheet_of_a_session_nobody_was_a_member_of_answers(
+    coordinator_client, program, groups
+):
+    """Found by the year simulation: an empty sheet (no member that day, no guest) posts an
+    empty form, which was treated as no form at all: the page came back as if never sent."""
+    g1, _ = groups
+    session = past(g1, days=1)
+    url = reverse("sessions_app:attendance_record", args=[program.slug, session.pk])
+
+    response = coordinator_client.post(url, {})
+
+    assert response.status_code == 302

@@ -29,9 +29,14 @@ from django.utils import timezone
 from .models import Clinician, GroupMembership, Program, Session
 
 
+def local_time(moment: datetime, program: Program) -> datetime:
+    """``moment`` on the program's clock."""
+    return timezone.localtime(moment, zoneinfo.ZoneInfo(program.timezone))
+
+
 def local_day(moment: datetime, program: Program) -> date:
     """The calendar day of ``moment`` in the program's time zone."""
-    return timezone.localtime(moment, zoneinfo.ZoneInfo(program.timezone)).date()
+    return local_time(moment, program).date()
 
 
 def session_day(session: Session, program: Program | None = None) -> date:

@@ -15,7 +15,6 @@ Rules from the program (see docs/presenters-and-attendance.md):
 
 from __future__ import annotations
 
-import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,6 +33,7 @@ from ccdg.notifications import notify
 from .history import (
     facilitations_on,
     local_day,
+    local_time,
     members_on,
     membership_in_force_q,
     memberships_on,
@@ -64,8 +64,8 @@ def _now(now: datetime | None) -> datetime:
     return now if now is not None else timezone.now()
 
 
-def local(moment: datetime, program: Program) -> datetime:
-    return timezone.localtime(moment, zoneinfo.ZoneInfo(program.timezone))
+# The program's clock, as the membership history reads it (the exports use ``local`` too).
+local = local_time
 
 
 def _when(session: Session) -> str:

@@ -23,8 +23,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from ccdg import phi, roles
+from ccdg import phi
 from ccdg.audit import acting_user, audit_record
+from sessions_app import roles
 from surveys.models import Question, Response, Wave
 from surveys.responses import analysable
 

@@ -27,8 +27,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from ccdg import roles
 from ccdg.audit import audit_record
+from sessions_app import roles
 
 from .models_exports import ExportJob
 
@@ -52,7 +52,7 @@ class ExportKind:
 
     ``params`` names the parameters the builder accepts (validated by ``clean_params``, which
     raises ``ValidationError`` and returns the cleaned dict); ``perm`` is the permission of
-    :mod:`ccdg.roles` needed in the program.
+    :mod:`sessions_app.roles` needed in the program.
     """
 
     key: str

@@ -22,7 +22,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from ccdg import roles
+from sessions_app import roles
 from sessions_app.models import Program
 from surveys.models import Wave
 

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ccdg import roles
+from sessions_app import roles
 from sessions_app.models import Program
 from surveys.models import Response, Wave
 

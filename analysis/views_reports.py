@@ -27,8 +27,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from ccdg import roles
 from ccdg.audit import client_ip
+from sessions_app import roles
 from sessions_app.models import Clinician, Program
 
 from . import exports

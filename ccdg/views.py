@@ -4,13 +4,6 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from ccdg import roles
-
-
-def home(request):
-    programs = roles.programs_for(request.user, with_groups=True)
-    return render(request, "ccdg/home.html", {"programs": programs})
-
 
 @login_not_required
 @never_cache

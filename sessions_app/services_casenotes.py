@@ -10,7 +10,7 @@ Rules from the program (issue 5; docs/case-notes.md):
   (:mod:`ccdg.phi`) and no field is longer than ``settings.CASE_NOTE_MAX_CHARS``;
 * the name and the free text are encrypted at rest (:mod:`ccdg.fields`); the text is due for
   destruction ``program.case_note_retention_days`` days after the session ends;
-* who may read is decided by :func:`ccdg.roles.case_note_refusal`; :func:`case_note_read` is
+* who may read is decided by :func:`sessions_app.roles.case_note_refusal`; :func:`case_note_read` is
   the one way to the plaintext and it records every read and every refusal;
 * audit events carry ids, field names and reason codes, never note content.
 """
@@ -29,9 +29,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from ccdg import phi, roles
+from ccdg import phi
 from ccdg.audit import audit_list_for, audit_record
 from ccdg.models import AuditEvent
+from sessions_app import roles
 
 from .casenote_retention import casenote_destroy_after
 from .models import (
@@ -68,7 +69,10 @@ REFUSAL_MESSAGES = {
 
 
 class CaseNoteRefused(Exception):
-    """``user`` may not read the note's text; ``reason`` is a code from :mod:`ccdg.roles`."""
+    """``user`` may not read the note's text.
+
+    ``reason`` is a code from :mod:`sessions_app.roles`.
+    """
 
     def __init__(self, note: CaseNote, reason: str):
         super().__init__(reason)

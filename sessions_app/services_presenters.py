@@ -26,9 +26,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ccdg import phi, roles
+from ccdg import phi
 from ccdg.audit import audit_record
 from ccdg.notifications import notify
+from sessions_app import roles
 
 from .history import (
     facilitations_on,
@@ -94,7 +95,7 @@ def program_participant(user: Any, program: Program) -> Clinician | None:
     )
 
 
-# Who may ask someone to present (or withdraw them) is decided in ccdg.roles.
+# Who may ask someone to present (or withdraw them) is decided in sessions_app.roles.
 can_invite = roles.can_ask_to_present
 
 

@@ -18,11 +18,10 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from ccdg import roles
 from ccdg.audit import audit_record
 from ccdg.notifications import notify
 
-from . import grouping, scheduling
+from . import grouping, roles, scheduling
 from .models import (
     AgendaTemplate,
     BlackoutDate,

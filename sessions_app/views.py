@@ -15,11 +15,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ccdg import roles
 from ccdg.audit import audit_list_for, audit_record
 from ccdg.token_links import TokenCookie, already_logged, token_exchange
 
-from . import selectors, services
+from . import roles, selectors, services
 from . import services_presenters as presenters
 from .forms import (
     ClinicianForm,

@@ -10,9 +10,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ccdg import roles
-
-from . import scheduling, services_agenda
+from . import roles, scheduling, services_agenda
 from .forms_agenda import AgendaTemplateForm, SegmentFormSet, TakeHomeForm
 from .models import AgendaTemplate, Session
 

@@ -22,8 +22,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ccdg import crypto, roles
+from ccdg import crypto
 from ccdg.audit import client_ip
+from sessions_app import roles
 
 from . import services_casenotes as svc
 from .forms_casenotes import TEXT_LABELS, CaseNoteForm

@@ -10,9 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ccdg import roles
-
-from . import grouping
+from . import grouping, roles
 from .assignment import Infeasible
 from .forms import (
     AssignmentForm,

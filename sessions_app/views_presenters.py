@@ -12,12 +12,11 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ccdg import roles
 from ccdg.audit import audit_record
 from ccdg.spreadsheets import csv_writer
 
+from . import roles, services_schedule
 from . import services_presenters as svc
-from . import services_schedule
 from .forms_presenters import AttendanceForm, InviteForm, RsvpForm, VolunteerForm
 from .models import Attendance, Presentation, Session
 

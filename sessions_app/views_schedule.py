@@ -15,10 +15,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ccdg import roles
-
 from . import calendar as ics
-from . import scheduling
+from . import roles, scheduling
 from . import services_schedule as svc
 from .forms_schedule import (
     AbsenceForm,

@@ -19,8 +19,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ccdg import phi, roles
+from ccdg import phi
 from ccdg.models import OutboxMessage
+from sessions_app import roles
 from sessions_app.models import Group, Program
 
 from . import responses as resp

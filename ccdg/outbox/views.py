@@ -11,9 +11,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ccdg import roles
 from ccdg.models import OutboxMessage, ReminderSettings
 from ccdg.token_links import TokenCookie, already_logged, token_exchange
+from sessions_app import roles
 
 from . import services
 from .forecast import FORECAST_DAYS, outbox_forecast

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.test import RequestFactory
 
-from ccdg import roles
+from sessions_app import roles
 from sessions_app.models import ProgramRole
 from tests.factories import (
     ClinicianFactory,

@@ -14,8 +14,9 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
-from ccdg import crypto, roles
+from ccdg import crypto
 from ccdg.models import AuditEvent
+from sessions_app import roles
 from sessions_app import services_casenotes as svc
 from sessions_app.models import CaseNote, ConfidentialityAgreement, Presentation, ProgramRole
 from tests.factories import (

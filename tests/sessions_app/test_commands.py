@@ -14,7 +14,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from ccdg import roles
+from sessions_app import roles
 from sessions_app.models import (
     AssignmentRun,
     Clinician,

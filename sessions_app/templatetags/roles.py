@@ -2,7 +2,7 @@
 
 from django import template
 
-from ccdg import roles
+from sessions_app import roles
 
 register = template.Library()
 

@@ -1,6 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
-from ccdg import roles
+from . import roles
 
 
 def navigation(request):

@@ -235,9 +235,7 @@ def _colours(k: int) -> list[str]:
     return out
 
 
-def _diverging(
-    ax, rows: list[tuple[str, str, dict[str, int] | None]], values: list[dict]
-) -> None:
+def _diverging(ax, rows: list[tuple[str, str, dict[str, int] | None]], values: list[dict]) -> None:
     """Draw one diverging bar per row: (gid, label, counts); a row whose counts are None is
     hidden (small cells): its label only, no bar."""
     codes = [v["value"] for v in values]

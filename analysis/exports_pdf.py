@@ -31,8 +31,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from ccdg import phi
-from sessions_app import services_presenters as presenters
-from sessions_app.history import facilitations_on
+from sessions_app.groups.history import facilitations_on
 from sessions_app.models import (
     Attendance,
     Clinician,
@@ -43,7 +42,9 @@ from sessions_app.models import (
     Program,
     Session,
 )
-from sessions_app.services_schedule import cover_of
+from sessions_app.presenters import selectors as presenters_selectors
+from sessions_app.presenters import services as presenters_services
+from sessions_app.schedule.selectors import cover_of
 from surveys.models import Wave
 from surveys.waves import figures as wave_figures
 from surveys.waves import waves_with_figures
@@ -103,7 +104,7 @@ def share(count: int, of: int) -> str:
 
 
 def _local(moment: datetime, program: Program) -> datetime:
-    return presenters.local(moment, program)
+    return presenters_services.local(moment, program)
 
 
 def _year(program: Program, params: dict) -> str:
@@ -162,7 +163,7 @@ def _attended_sessions(program: Program, clinician_ids: list[int], now: datetime
             session__group__program=program,
             session__status=Session.Status.SCHEDULED,
             session__starts_at__lte=now,
-            status__in=presenters.ATTENDED,
+            status__in=presenters_selectors.ATTENDED,
         )
         .select_related("session__group")
         .order_by("session__starts_at", "session__group__name", "session_id")
@@ -199,7 +200,9 @@ def build_ce_certificate(*, program: Program, params: dict, progress: Progress |
     if clinician is None:
         raise ValidationError("The clinician is no longer on the roster of this program.")
     _step(progress, 0.2, "Reading the attendance")
-    people = {p.clinician.pk: p for p in presenters.credit_summary(program=program, now=now)}
+    people = {
+        p.clinician.pk: p for p in presenters_selectors.credit_summary(program=program, now=now)
+    }
     person = people.get(clinician.pk)
     sessions = _attended_sessions(program, [clinician.pk], now).get(clinician.pk, [])
     if person is None or not person.sessions_credited:
@@ -222,7 +225,11 @@ def build_ce_certificates(*, program: Program, params: dict, progress: Progress 
     now = timezone.now()
     year = _year(program, params)
     _step(progress, 0.1, "Reading the attendance")
-    people = [p for p in presenters.credit_summary(program=program, now=now) if p.sessions_credited]
+    people = [
+        p
+        for p in presenters_selectors.credit_summary(program=program, now=now)
+        if p.sessions_credited
+    ]
     sessions = _attended_sessions(program, [p.clinician.pk for p in people], now)
     pages = []
     for i, person in enumerate(people):
@@ -535,7 +542,7 @@ def clean_annual(program: Program, params: dict) -> dict:
 def annual_figures(program: Program, now: datetime | None = None) -> dict[str, Any]:
     """Everything the annual report prints, from the same computations as the pages."""
     now = now or timezone.now()
-    figures = presenters.attendance_figures(program=program, now=now)
+    figures = presenters_selectors.attendance_figures(program=program, now=now)
     groups = list(Group.objects.filter(program=program).order_by("name"))
     sessions = list(
         Session.objects.filter(group__program=program)
@@ -620,7 +627,11 @@ def annual_figures(program: Program, now: datetime | None = None) -> dict[str, A
     def total(key: str) -> int:
         return sum(r[key] for r in rows)
 
-    credit = [p for p in presenters.credit_summary(program=program, now=now) if p.sessions_credited]
+    credit = [
+        p
+        for p in presenters_selectors.credit_summary(program=program, now=now)
+        if p.sessions_credited
+    ]
     attendances, expected = total("attendances"), total("expected")
     members = total("members")
     all_presenters = set().union(*(r["presenters"] for r in rows)) if rows else set()

@@ -33,7 +33,6 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from ccdg.spreadsheets import csv_writer, xlsx_cell
-from sessions_app import services_presenters as presenters
 from sessions_app.models import (
     Clinician,
     Facilitator,
@@ -44,8 +43,9 @@ from sessions_app.models import (
     Program,
     Session,
 )
-from sessions_app.roster_csv import COLUMNS as ROSTER_COLUMNS
-from sessions_app.services_schedule import cover_of
+from sessions_app.presenters import selectors as presenters_selectors
+from sessions_app.roster.csv_format import COLUMNS as ROSTER_COLUMNS
+from sessions_app.schedule.selectors import cover_of
 
 from .exports import CONTENT_TYPES, ExportFile, ExportKind, register, safe_filename
 
@@ -296,7 +296,7 @@ def attendance_tables(program: Program, *, progress=None, now=None) -> list[Tabl
     progress = progress or _noop
     now = now or timezone.now()
     progress(0.05, "Reading attendance")
-    figures = presenters.attendance_figures(program=program, now=now)
+    figures = presenters_selectors.attendance_figures(program=program, now=now)
     progress(0.4, "Counting per session")
     groups = {g.group.pk: g.group for g in figures.groups}
     nothing_held = (
@@ -506,12 +506,12 @@ def build_presentations(*, program: Program, params: dict, progress=None) -> Exp
 
 # --- Continuing-education hours ---------------------------------------------------------------
 
-CE_COLUMNS = presenters.CREDIT_COLUMNS
+CE_COLUMNS = presenters_selectors.CREDIT_COLUMNS
 
 
 def ce_table(program: Program) -> Table:
     """The credit summary of the attendance pages (members, former members and guests)."""
-    people = presenters.credit_summary(program=program)
+    people = presenters_selectors.credit_summary(program=program)
     return Table(
         "ce_hours",
         "CE hours",

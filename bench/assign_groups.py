@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dataclasses import replace  # noqa: E402
 
-from sessions_app.assignment import (  # noqa: E402
+from sessions_app.groups.solver.assignment import (
     FACILITATES,
     MOVE_WEIGHT,
     Assignment,

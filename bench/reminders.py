@@ -68,10 +68,24 @@ def start_workers(count: int, tag: str) -> list[subprocess.Popen]:
     names = [f"bench-{tag}-{i}-{os.getpid()}@{os.uname().nodename}" for i in range(count)]
     workers = [
         subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
-            [sys.executable, "-m", "celery", "-A", "ccdg", "worker", "--pool=solo",
-             "--loglevel=WARNING", "--without-gossip", "--without-mingle", "-n", name],
-            cwd=ROOT, env={**os.environ, "CCDG_CELERY_EAGER": "0"},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "ccdg",
+                "worker",
+                "--pool=solo",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "-n",
+                name,
+            ],
+            cwd=ROOT,
+            env={**os.environ, "CCDG_CELERY_EAGER": "0"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )  # fmt: skip
         for name in names
     ]
@@ -115,8 +129,12 @@ def run_celery(count: int, handler: Counting) -> tuple[int, float]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=10_000)
-    parser.add_argument("--query-sample", type=int, default=1000,
-                        help="rows sent again in-process to count the worker path's queries")
+    parser.add_argument(
+        "--query-sample",
+        type=int,
+        default=1000,
+        help="rows sent again in-process to count the worker path's queries",
+    )
     args = parser.parse_args()
     handler = Counting()
     port = free_port()

@@ -27,8 +27,8 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 
 from sessions_app.models import Clinician, Program  # noqa: E402
-from sessions_app.roster_csv import roster_csv_parse  # noqa: E402
-from sessions_app.services import roster_import_commit  # noqa: E402
+from sessions_app.roster.csv_format import roster_csv_parse  # noqa: E402
+from sessions_app.roster.services import roster_import_commit  # noqa: E402
 
 
 def make_csv(rows: int) -> bytes:

@@ -97,9 +97,7 @@ def task_outbox_send_batch(self, message_ids: list[int]) -> dict[str, int]:
             # No queue to come back through: retry in place; the rows' attempts bound it.
             self.run(retry)
         else:
-            attempts = OutboxMessage.objects.filter(pk__in=retry).values_list(
-                "attempts", flat=True
-            )
+            attempts = OutboxMessage.objects.filter(pk__in=retry).values_list("attempts", flat=True)
             countdown = retry_delay(max(min(attempts, default=1), 1))
             self.apply_async((retry,), countdown=countdown)
     return dict(Counter(result.outcomes.values()))

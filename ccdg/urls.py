@@ -8,7 +8,7 @@ admin.site.site_header = "CCDG administration"
 admin.site.site_title = "CCDG administration"
 
 urlpatterns = [
-    path("", include("sessions_app.urls_home")),
+    path("", include("sessions_app.home.urls")),
     path("healthz/", views.healthz, name="healthz"),
     path(
         "accounts/login/",

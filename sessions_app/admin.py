@@ -1,18 +1,9 @@
 from django.contrib import admin
 
-from .models import (
-    CaseNote,
-    Clinician,
-    ConfidentialityAgreement,
-    Facilitator,
-    FacilitatorAssignment,
-    Group,
-    GroupMembership,
-    Invitation,
-    Program,
-    ProgramRole,
-    RosterImport,
-)
+from sessions_app.casenotes.models import CaseNote, ConfidentialityAgreement
+from sessions_app.groups.models import Facilitator, FacilitatorAssignment, Group, GroupMembership
+from sessions_app.programs.models import Program, ProgramRole
+from sessions_app.roster.models import Clinician, Invitation, RosterImport
 
 
 class ProgramRoleInline(admin.TabularInline):

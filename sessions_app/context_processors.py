@@ -1,6 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
-from . import roles
+from sessions_app import roles
 
 
 def navigation(request):

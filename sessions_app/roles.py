@@ -94,7 +94,9 @@ def role_map(user: Any) -> dict[int, frozenset[str]]:
         return cached
     from django.db.models import Exists, OuterRef
 
-    from sessions_app.models import Clinician, FacilitatorAssignment, GroupMembership, ProgramRole
+    from sessions_app.groups.models import FacilitatorAssignment, GroupMembership
+    from sessions_app.programs.models import ProgramRole
+    from sessions_app.roster.models import Clinician
 
     found: dict[int, set[str]] = {}
     for program_id, role in ProgramRole.objects.filter(user=user).values_list("program_id", "role"):
@@ -110,9 +112,7 @@ def role_map(user: Any) -> dict[int, frozenset[str]]:
     memberships = GroupMembership.objects.filter(clinician=OuterRef("pk"))
     for program_id, status, member, ever in (
         Clinician.objects.filter(user=user)
-        .annotate(
-            member=Exists(memberships.filter(left_on__isnull=True)), ever=Exists(memberships)
-        )
+        .annotate(member=Exists(memberships.filter(left_on__isnull=True)), ever=Exists(memberships))
         .values_list("program_id", "status", "member", "ever")
     ):
         if member:
@@ -158,7 +158,7 @@ def program_for_request(request: Any, slug: str, perm: str):
     Someone with no role in the program gets a 404 (no hint that it exists); someone with a
     role that does not allow ``perm`` gets a 403.
     """
-    from sessions_app.models import Program
+    from sessions_app.programs.models import Program
 
     try:
         program = Program.objects.get(slug=slug)
@@ -178,7 +178,7 @@ def can_view_group_members(user: Any, group: Any) -> bool:
         return True
     if not getattr(user, "is_authenticated", False):
         return False
-    from sessions_app.models import FacilitatorAssignment, GroupMembership
+    from sessions_app.groups.models import FacilitatorAssignment, GroupMembership
 
     return (
         FacilitatorAssignment.objects.filter(
@@ -193,7 +193,7 @@ def can_view_group_members(user: Any, group: Any) -> bool:
 def groups_with_visible_members(user: Any, program: Any) -> set[int]:
     """Ids of the program's groups whose members ``user`` may see (the rule of
     :func:`can_view_group_members`), in at most two queries for any number of groups."""
-    from sessions_app.models import FacilitatorAssignment, Group, GroupMembership
+    from sessions_app.groups.models import FacilitatorAssignment, Group, GroupMembership
 
     if can(user, "groups.manage", program):
         return set(Group.objects.filter(program=program).values_list("pk", flat=True))
@@ -216,7 +216,7 @@ def can_run_session(user: Any, session: Any) -> bool:
         return True
     if not getattr(user, "is_authenticated", False):
         return False
-    from sessions_app.models import FacilitatorAssignment
+    from sessions_app.groups.models import FacilitatorAssignment
 
     return FacilitatorAssignment.objects.filter(
         group_id=session.group_id, facilitator__user=user, ends_on__isnull=True
@@ -230,7 +230,7 @@ def can_ask_to_present(user: Any, session: Any) -> bool:
         return True
     if not getattr(user, "is_authenticated", False):
         return False
-    from sessions_app.models import FacilitatorAssignment
+    from sessions_app.groups.models import FacilitatorAssignment
 
     return FacilitatorAssignment.objects.filter(
         group_id=session.group_id,
@@ -250,7 +250,7 @@ def session_member(user: Any, session: Any):
     only members RSVP and volunteer to present."""
     if not getattr(user, "is_authenticated", False):
         return None
-    from sessions_app.models import Clinician
+    from sessions_app.roster.models import Clinician
 
     return Clinician.objects.filter(
         user=user,
@@ -262,8 +262,8 @@ def session_member(user: Any, session: Any):
 def programs_for(user: Any, *, with_groups: bool = False):
     """The programs the user may see, each annotated with ``my_roles`` (labels) and, with
     ``with_groups``, ``my_groups`` (the user's current groups there, two more queries)."""
-    from sessions_app.models import Program
-    from sessions_app.selectors import my_group_labels
+    from sessions_app.groups.selectors import my_group_labels
+    from sessions_app.programs.models import Program
 
     roles = role_map(user)
     programs = Program.objects.all() if is_staff(user) else Program.objects.filter(pk__in=roles)
@@ -321,13 +321,9 @@ def case_note_refusal(user: Any, note: Any, now: Any = None) -> str | None:
     """
     from django.utils import timezone
 
-    from sessions_app.models import (
-        CaseNote,
-        ConfidentialityAgreement,
-        FacilitatorAssignment,
-        GroupMembership,
-        Session,
-    )
+    from sessions_app.casenotes.models import CaseNote, ConfidentialityAgreement
+    from sessions_app.groups.models import FacilitatorAssignment, GroupMembership
+    from sessions_app.schedule.models import Session
 
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return NOT_A_READER

@@ -1,35 +1,6 @@
-"""Celery tasks: thin, take ids, look the row up, return quietly if it is gone."""
+"""The app's Celery tasks, for autodiscovery: each lives with the feature that owns its data."""
 
-from __future__ import annotations
+from sessions_app.casenotes.tasks import task_casenote_retention
+from sessions_app.roster.tasks import task_invitation_send
 
-import smtplib
-
-from celery import shared_task
-
-from .casenote_retention import casenote_destroy_expired
-from .models import Invitation
-from .services import invitation_send
-
-
-@shared_task(
-    name="sessions_app.invitation_send",
-    autoretry_for=(smtplib.SMTPException, OSError),
-    retry_backoff=30,
-    retry_backoff_max=1800,
-    max_retries=6,
-)
-def task_invitation_send(invitation_id: int) -> None:
-    invitation = (
-        Invitation.objects.select_related("clinician__program")
-        .filter(pk=invitation_id, used_at__isnull=True, revoked_at__isnull=True)
-        .first()
-    )
-    if invitation is None:
-        return
-    invitation_send(invitation=invitation)
-
-
-@shared_task(name="sessions_app.casenote_retention")
-def task_casenote_retention() -> int:
-    """Destroy the case notes that are past their retention (beat, every 15 minutes)."""
-    return casenote_destroy_expired()
+__all__ = ["task_casenote_retention", "task_invitation_send"]

@@ -302,7 +302,7 @@ class ResponseDraft(models.Model):
 
 
 class SubmittedLink(models.Model):
-    """"This link has been used", written with an anonymous response, tied to no one.
+    """ "This link has been used", written with an anonymous response, tied to no one.
 
     ``marker`` is :attr:`WaveRecipient.submitted_marker`: the app (which holds the secret key)
     can tell that a link was used, a database reader cannot tell whose. The batch job that

@@ -574,9 +574,8 @@ def _anonymous_submit(
     reads the recipient's row but neither writes nor locks it (no shared transaction id, no
     ``xmax``). The unique marker makes a second submission through the same link fail."""
     with transaction.atomic():
-        fresh = (
-            WaveRecipient.objects.select_related("wave__instrument", "wave__program")
-            .get(pk=recipient.pk)
+        fresh = WaveRecipient.objects.select_related("wave__instrument", "wave__program").get(
+            pk=recipient.pk
         )
         if not link_usable(fresh, now):
             raise LinkRefused()
@@ -642,9 +641,9 @@ def drafts_of_closed_waves_delete(*, now: datetime | None = None) -> int:
 
 def respondents_record_all() -> int:
     """:func:`respondents_record` for every wave with used links not yet recorded."""
-    waves = Wave.objects.filter(
-        pk__in=SubmittedLink.objects.values("wave_id")
-    ).select_related("program")
+    waves = Wave.objects.filter(pk__in=SubmittedLink.objects.values("wave_id")).select_related(
+        "program"
+    )
     return sum(respondents_record(wave=wave) for wave in waves)
 
 

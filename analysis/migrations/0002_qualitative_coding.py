@@ -7,111 +7,258 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analysis', '0001_analysis_runs'),
-        ('surveys', '0003_waves_responses'),
+        ("analysis", "0001_analysis_runs"),
+        ("surveys", "0003_waves_responses"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Coding',
+            name="Coding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('question_code', models.SlugField(max_length=60)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('response', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='codings', to='surveys.response')),
-                ('reviewer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("question_code", models.SlugField(max_length=60)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "response",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="codings",
+                        to="surveys.response",
+                    ),
+                ),
+                (
+                    "reviewer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['response', 'question_code', 'reviewer'],
+                "ordering": ["response", "question_code", "reviewer"],
             },
         ),
         migrations.CreateModel(
-            name='Consensus',
+            name="Consensus",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('question_code', models.SlugField(max_length=60)),
-                ('decided_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('decided_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('response', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='coding_consensus', to='surveys.response')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("question_code", models.SlugField(max_length=60)),
+                ("decided_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "response",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="coding_consensus",
+                        to="surveys.response",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'consensus decisions',
-                'ordering': ['response', 'question_code'],
+                "verbose_name_plural": "consensus decisions",
+                "ordering": ["response", "question_code"],
             },
         ),
         migrations.CreateModel(
-            name='Theme',
+            name="Theme",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80)),
-                ('description', models.TextField(blank=True, help_text='When the theme applies (and when it does not).')),
-                ('order', models.PositiveSmallIntegerField(default=0)),
-                ('wave', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='themes', to='surveys.wave')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80)),
+                (
+                    "description",
+                    models.TextField(
+                        blank=True, help_text="When the theme applies (and when it does not)."
+                    ),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "wave",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="themes",
+                        to="surveys.wave",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['wave', 'order', 'name', 'id'],
+                "ordering": ["wave", "order", "name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ConsensusTheme',
+            name="ConsensusTheme",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('consensus', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='analysis.consensus')),
-                ('theme', models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='+', to='analysis.theme')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "consensus",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="analysis.consensus",
+                    ),
+                ),
+                (
+                    "theme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.RESTRICT,
+                        related_name="+",
+                        to="analysis.theme",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='consensus',
-            name='themes',
-            field=models.ManyToManyField(blank=True, related_name='consensus', through='analysis.ConsensusTheme', to='analysis.theme'),
+            model_name="consensus",
+            name="themes",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="consensus",
+                through="analysis.ConsensusTheme",
+                to="analysis.theme",
+            ),
         ),
         migrations.CreateModel(
-            name='CodingTheme',
+            name="CodingTheme",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('coding', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='analysis.coding')),
-                ('theme', models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='+', to='analysis.theme')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "coding",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="analysis.coding",
+                    ),
+                ),
+                (
+                    "theme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.RESTRICT,
+                        related_name="+",
+                        to="analysis.theme",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='coding',
-            name='themes',
-            field=models.ManyToManyField(blank=True, related_name='codings', through='analysis.CodingTheme', to='analysis.theme'),
+            model_name="coding",
+            name="themes",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="codings",
+                through="analysis.CodingTheme",
+                to="analysis.theme",
+            ),
         ),
         migrations.CreateModel(
-            name='CodingReviewer',
+            name="CodingReviewer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slot', models.PositiveSmallIntegerField(choices=[(1, 'Reviewer 1'), (2, 'Reviewer 2')])),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('wave', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='coding_reviewers', to='surveys.wave')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "slot",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "Reviewer 1"), (2, "Reviewer 2")]
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "wave",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="coding_reviewers",
+                        to="surveys.wave",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['wave', 'slot'],
-                'constraints': [models.UniqueConstraint(fields=('wave', 'slot'), name='coding_reviewer_slot_unique'), models.UniqueConstraint(fields=('wave', 'user'), name='coding_reviewer_user_unique'), models.CheckConstraint(condition=models.Q(('slot__in', [1, 2])), name='coding_reviewer_slot_1_or_2')],
+                "ordering": ["wave", "slot"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("wave", "slot"), name="coding_reviewer_slot_unique"
+                    ),
+                    models.UniqueConstraint(
+                        fields=("wave", "user"), name="coding_reviewer_user_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("slot__in", [1, 2])), name="coding_reviewer_slot_1_or_2"
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='theme',
-            constraint=models.UniqueConstraint(fields=('wave', 'name'), name='coding_theme_name_unique'),
+            model_name="theme",
+            constraint=models.UniqueConstraint(
+                fields=("wave", "name"), name="coding_theme_name_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='consensustheme',
-            constraint=models.UniqueConstraint(fields=('consensus', 'theme'), name='consensus_theme_unique'),
+            model_name="consensustheme",
+            constraint=models.UniqueConstraint(
+                fields=("consensus", "theme"), name="consensus_theme_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='consensus',
-            constraint=models.UniqueConstraint(fields=('response', 'question_code'), name='coding_consensus_item_unique'),
+            model_name="consensus",
+            constraint=models.UniqueConstraint(
+                fields=("response", "question_code"), name="coding_consensus_item_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='codingtheme',
-            constraint=models.UniqueConstraint(fields=('coding', 'theme'), name='coding_theme_unique'),
+            model_name="codingtheme",
+            constraint=models.UniqueConstraint(
+                fields=("coding", "theme"), name="coding_theme_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='coding',
-            constraint=models.UniqueConstraint(fields=('response', 'question_code', 'reviewer'), name='coding_item_reviewer_unique'),
+            model_name="coding",
+            constraint=models.UniqueConstraint(
+                fields=("response", "question_code", "reviewer"), name="coding_item_reviewer_unique"
+            ),
         ),
     ]

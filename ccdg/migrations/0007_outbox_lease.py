@@ -20,25 +20,24 @@ def stuck_to_pending(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ccdg', '0006_auditevent_chain'),
+        ("ccdg", "0006_auditevent_chain"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='outboxmessage',
-            name='lease_expires_at',
+            model_name="outboxmessage",
+            name="lease_expires_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='outboxmessage',
-            name='lease_owner',
+            model_name="outboxmessage",
+            name="lease_owner",
             field=models.CharField(blank=True, max_length=100),
         ),
         migrations.AddField(
-            model_name='outboxmessage',
-            name='message_id',
+            model_name="outboxmessage",
+            name="message_id",
             field=models.CharField(blank=True, max_length=200),
         ),
         migrations.RunPython(stuck_to_pending, migrations.RunPython.noop),

@@ -20,7 +20,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ccdg.models import OutboxMessage, OutboxOptOut, UnsubscribeToken
-from sessions_app.calendar import calendar_bytes, event_location
 from sessions_app.models import (
     Clinician,
     Facilitator,
@@ -29,6 +28,7 @@ from sessions_app.models import (
     Program,
     Session,
 )
+from sessions_app.schedule.calendar import calendar_bytes, event_location
 
 from .scan import OPTIONAL_KINDS, SURVEY_KINDS
 

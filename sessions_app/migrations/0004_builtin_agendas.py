@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from sessions_app.agenda_builtins import ensure_builtin_agendas
+from sessions_app.schedule.agenda_builtins import ensure_builtin_agendas
 
 
 def create(apps, schema_editor):

@@ -34,47 +34,73 @@ def drafts_off_recipient_rows(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('surveys', '0003_waves_responses'),
+        ("surveys", "0003_waves_responses"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='waverecipient',
-            name='responded',
-            field=models.BooleanField(default=False, help_text='Known to have answered (anonymous waves: recorded in batches of at least k).'),
+            model_name="waverecipient",
+            name="responded",
+            field=models.BooleanField(
+                default=False,
+                help_text="Known to have answered (anonymous waves: recorded in batches of at least k).",
+            ),
         ),
         migrations.CreateModel(
-            name='ResponseDraft',
+            name="ResponseDraft",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=64, unique=True)),
-                ('answers', models.JSONField(blank=True, default=dict)),
-                ('page', models.PositiveSmallIntegerField(default=0)),
-                ('saved_at', models.DateTimeField()),
-                ('wave', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='drafts', to='surveys.wave')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=64, unique=True)),
+                ("answers", models.JSONField(blank=True, default=dict)),
+                ("page", models.PositiveSmallIntegerField(default=0)),
+                ("saved_at", models.DateTimeField()),
+                (
+                    "wave",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="drafts",
+                        to="surveys.wave",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SubmittedLink',
+            name="SubmittedLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('marker', models.CharField(max_length=64, unique=True)),
-                ('wave', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='submitted_links', to='surveys.wave')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("marker", models.CharField(max_length=64, unique=True)),
+                (
+                    "wave",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="submitted_links",
+                        to="surveys.wave",
+                    ),
+                ),
             ],
         ),
         migrations.RunPython(drafts_off_recipient_rows, migrations.RunPython.noop),
         migrations.RemoveField(
-            model_name='waverecipient',
-            name='draft',
+            model_name="waverecipient",
+            name="draft",
         ),
         migrations.RemoveField(
-            model_name='waverecipient',
-            name='draft_page',
+            model_name="waverecipient",
+            name="draft_page",
         ),
         migrations.RemoveField(
-            model_name='waverecipient',
-            name='draft_saved_at',
+            model_name="waverecipient",
+            name="draft_saved_at",
         ),
     ]

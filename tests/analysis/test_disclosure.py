@@ -336,9 +336,7 @@ def export(program, actor, key: str, **params) -> ExportJob:
     return job
 
 
-def test_workbook_prints_below_k_and_leaves_the_numbers_of_small_cells_blank(
-    program, viewer, wave
-):
+def test_workbook_prints_below_k_and_leaves_the_numbers_of_small_cells_blank(program, viewer, wave):
     done(wave)
 
     wb = load_workbook(io.BytesIO(bytes(export(program, viewer, "analysis_workbook").content)))
@@ -383,9 +381,7 @@ def test_annual_report_gives_the_paragraph_under_the_rule(program, viewer, wave)
 
     content = bytes(
         exports.export_run(
-            exports.export_request(
-                program=program, key="annual_report", params={}, actor=viewer
-            ).pk
+            exports.export_request(program=program, key="annual_report", params={}, actor=viewer).pk
         ).content
     )
 
@@ -399,9 +395,7 @@ def test_annual_report_gives_the_paragraph_under_the_rule(program, viewer, wave)
 # -- totals only -----------------------------------------------------------------------------------
 
 
-def test_wave_with_fewer_than_k_analysed_responses_shows_totals_only(
-    program, coordinator_client
-):
+def test_wave_with_fewer_than_k_analysed_responses_shows_totals_only(program, coordinator_client):
     answers = [person("Monday"), person("Monday", gender="male"), person("Thursday")]
     answers += [person("Tuesday", kind="psychologist", rating="1")]
     wave = make_wave(program, answers)

@@ -154,10 +154,10 @@ def _due_soon(side) -> None:
 
 
 def _start(side) -> None:
-    from sessions_app import services_agenda
+    from sessions_app.agenda import services as agenda_services
 
     _due_soon(side)
-    services_agenda.session_live_start(
+    agenda_services.session_live_start(
         session=_refetch(side.session), actor=_refetch(side.people["facilitator"])
     )
 
@@ -173,10 +173,10 @@ def _attendance_recorded(side) -> None:
 
 
 def _start_and_pause(side) -> None:
-    from sessions_app import services_agenda
+    from sessions_app.agenda import services as agenda_services
 
     _start(side)
-    services_agenda.session_live_pause(
+    agenda_services.session_live_pause(
         session=_refetch(side.session), actor=_refetch(side.people["facilitator"])
     )
 

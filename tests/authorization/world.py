@@ -20,7 +20,6 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from sessions_app import scheduling, services, services_schedule
 from sessions_app.models import (
     AgendaTemplate,
     CaseNote,
@@ -30,6 +29,9 @@ from sessions_app.models import (
     Room,
     Session,
 )
+from sessions_app.roster import services
+from sessions_app.schedule import services as schedule_services
+from sessions_app.schedule import services as services_schedule
 from tests.factories import (
     AgendaSegmentFactory,
     AgendaTemplateFactory,
@@ -223,11 +225,11 @@ def build_side(program, people: dict[str, object]) -> Side:
 
 def _schedule(program, group, participant_clinician, participant) -> dict:
     """Sessions of the group, rooms, agendas, a presentation with its case note, a feed."""
-    built_in = scheduling.agenda_for_program(program)
+    built_in = schedule_services.agenda_for_program(program)
     soon = (timezone.now() + timedelta(days=14)).replace(
         hour=12, minute=30, second=0, microsecond=0
     )
-    session = scheduling.session_create(
+    session = schedule_services.session_create(
         group=group,
         starts_at=soon,
         duration_minutes=built_in.duration_minutes,

@@ -9,7 +9,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from sessions_app import grouping
+from sessions_app.groups import selectors as groups_selectors
+from sessions_app.groups import services as groups_services
 from sessions_app.models import (
     AssignmentRun,
     Clinician,
@@ -121,7 +122,7 @@ def test_coordinator_previews_moves_and_commits_groups(page, screenshot, program
     # score of the moved groups.
     expect(page.locator("#assignment-score[data-before]")).to_have_count(0)
     run.refresh_from_db()
-    moved_score = grouping.assignment_run_view(run=run).score
+    moved_score = groups_services.assignment_run_view(run=run).score
     expect(page.locator("#assignment-score")).to_have_text(str(moved_score))
     assert page.url == preview_url
     assert run.moves == [{"clinician": person.pk, "from": source["key"], "to": target["key"]}]
@@ -166,12 +167,12 @@ def test_regrouping_after_held_sessions_lists_the_moves_and_needs_a_confirmation
 
     from sessions_app.models import AssignmentConstraint, Session
 
-    first = grouping.assignment_preview(
-        program=program, actor=None, request=grouping.AssignmentRequest(groups=3)
+    first = groups_services.assignment_preview(
+        program=program, actor=None, request=groups_services.AssignmentRequest(groups=3)
     )
-    grouping.assignment_commit(run=first, actor=None)
+    groups_services.assignment_commit(run=first, actor=None)
     group_1 = Group.objects.get(program=program, name="Group 1")
-    pair = list(grouping.group_members(group=group_1))[:2]
+    pair = list(groups_selectors.group_members(group=group_1))[:2]
     AssignmentConstraint.objects.create(
         program=program, kind="apart", clinician=pair[0], other=pair[1]
     )
@@ -189,13 +190,11 @@ def test_regrouping_after_held_sessions_lists_the_moves_and_needs_a_confirmation
     expect(page.locator("#assignment-forced")).to_contain_text("must be kept apart")
     rows = changes.locator("tbody")
     [mover] = [c for c in pair if c.full_name in rows.inner_text()]
-    expect(changes.get_by_role("row", name=re.compile(mover.full_name))).to_contain_text(
-        "Group 1"
-    )
+    expect(changes.get_by_role("row", name=re.compile(mover.full_name))).to_contain_text("Group 1")
     screenshot(page, "regroup-preview")
 
     # Moving one more person by hand updates the list and the confirmation with it.
-    other = next(c for c in grouping.group_members(group=group_1) if c not in pair)
+    other = next(c for c in groups_selectors.group_members(group=group_1) if c not in pair)
     page.locator("#id_clinician").select_option(str(other.pk))
     page.get_by_label("Move to").select_option(label="Group 3")
     page.get_by_role("button", name="Move", exact=True).click()

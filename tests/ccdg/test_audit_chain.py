@@ -28,7 +28,7 @@ from django.utils import timezone
 from ccdg.audit import audit_event, audit_record
 from ccdg.models import AuditEvent
 from ccdg.tasks import task_audit_checkpoint
-from sessions_app.services import roster_import_commit
+from sessions_app.roster.services import roster_import_commit
 from tests.factories import AuditEventFactory, ClinicianFactory, ProgramFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

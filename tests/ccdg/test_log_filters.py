@@ -16,7 +16,7 @@ from gunicorn.config import Config
 
 from ccdg.gunicorn_logging import TokenMaskingLogger
 from ccdg.log_filters import mask_tokens
-from sessions_app import services_schedule
+from sessions_app.schedule import services as schedule_services
 from tests.factories import UserFactory
 
 
@@ -97,7 +97,7 @@ def test_a_masked_path_keeps_its_shape():
 
 def test_a_calendar_feed_404_is_logged_without_its_token(client, db, caplog):
     caplog.set_level(logging.DEBUG)
-    token = services_schedule.calendar_token_create(user=UserFactory())
+    token = schedule_services.calendar_token_create(user=UserFactory())
     feed = reverse("sessions_app:calendar_feed", kwargs={"token": token})
 
     assert client.get(feed).status_code == 200

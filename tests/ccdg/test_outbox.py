@@ -21,8 +21,8 @@ from ccdg.models import OutboxMessage, OutboxOptOut, ReminderSettings
 from ccdg.outbox.rendering import render_message, unsubscribe_token
 from ccdg.outbox.scan import leases_expire, reminders_scan
 from ccdg.outbox.sending import outbox_send
-from sessions_app import scheduling
 from sessions_app.models import Clinician, Presentation
+from sessions_app.schedule import services as schedule_services
 from tests.factories import (
     ClinicianFactory,
     FacilitatorAssignmentFactory,
@@ -120,7 +120,7 @@ def test_a_rescheduled_session_is_a_new_occurrence_with_its_own_reminders(
     scan(django_capture_on_commit_callbacks)
 
     with django_capture_on_commit_callbacks(execute=True):
-        scheduling.session_reschedule(
+        schedule_services.session_reschedule(
             session=session,
             starts_at=in_days(5).replace(minute=0, second=0, microsecond=0),
             room=None,
@@ -145,7 +145,7 @@ def test_a_cancellation_reaches_people_who_opted_out(
     OutboxOptOut.objects.create(program=group.program, email="member0@example.org")
 
     with django_capture_on_commit_callbacks(execute=True):
-        scheduling.session_cancel(session=session, reason="snow", actor=None)
+        schedule_services.session_cancel(session=session, reason="snow", actor=None)
 
     cancelled = [m for m in mailoutbox if m.subject.startswith("Cancelled:")]
     assert "member0@example.org" in {m.to[0] for m in cancelled}

@@ -48,7 +48,10 @@ def due_rows(program, count: int, *, kind: str = K.SESSION_REMINDER) -> list[Out
         session = sessions[n % 2]
         rows.append(
             OutboxMessageFactory(
-                program=program, kind=kind, object_id=session.pk, recipient_id=clinician.pk,
+                program=program,
+                kind=kind,
+                object_id=session.pk,
+                recipient_id=clinician.pk,
                 email=clinician.email,
                 occurrence=f"next:{session.pk}" if kind == K.NEXT_MEETING else "occ",
             )  # fmt: skip

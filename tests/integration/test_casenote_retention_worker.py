@@ -10,8 +10,8 @@ from django.db import connection
 from django.utils import timezone
 
 from ccdg.models import AuditEvent
+from sessions_app.casenotes.tasks import task_casenote_retention
 from sessions_app.models import CaseNote
-from sessions_app.tasks import task_casenote_retention
 from tests.factories import PresentationFactory
 from tests.integration.test_celery_worker import TASK_TIMEOUT, wait_until
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from ccdg.models import OutboxMessage
 from ccdg.outbox.scan import reminders_scan
-from sessions_app import scheduling
+from sessions_app.schedule import services as schedule_services
 from tests.factories import (
     FacilitatorAssignmentFactory,
     GroupFactory,
@@ -265,7 +265,9 @@ def test_a_notice_made_while_redis_was_down_goes_out_when_it_is_back(
     own_redis.stop()
 
     new_start = session.starts_at + timedelta(days=1)
-    scheduling.session_reschedule(session=session, starts_at=new_start, room=None, actor=None)
+    schedule_services.session_reschedule(
+        session=session, starts_at=new_start, room=None, actor=None
+    )
 
     notices = OutboxMessage.objects.filter(kind="session_rescheduled")
     assert notices.count() == 4  # the rows exist though the broker refused the tasks

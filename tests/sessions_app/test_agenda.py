@@ -11,7 +11,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from ccdg.models import AuditEvent
-from sessions_app import scheduling, services_agenda
+from sessions_app.agenda import selectors as agenda_selectors
+from sessions_app.agenda import services as agenda_services
+from sessions_app.agenda.selectors import live_state
 from sessions_app.models import (
     AgendaSegment,
     AgendaTemplate,
@@ -21,7 +23,7 @@ from sessions_app.models import (
     SessionSegment,
     TakeHomePoint,
 )
-from sessions_app.services_agenda import live_state
+from sessions_app.schedule import services as schedule_services
 from tests.factories import (
     FacilitatorAssignmentFactory,
     GroupFactory,
@@ -59,7 +61,7 @@ def builtin(name: str = "CCDG 60 minutes") -> AgendaTemplate:
 
 def schedule(group, *, day: date | None = None, hour=7, minute=30, room=None, agenda=None):
     starts_at = datetime.combine(day or next_january(), datetime.min.time(), tzinfo=NEW_YORK)
-    return scheduling.session_create(
+    return schedule_services.session_create(
         group=group,
         starts_at=starts_at.replace(hour=hour, minute=minute),
         duration_minutes=60,
@@ -74,7 +76,7 @@ def segments_of(session: Session) -> list[tuple[int, str]]:
 
 
 def own_template(program, starts=(0, 10, 40), name="Our agenda") -> AgendaTemplate:
-    return scheduling.agenda_template_save(
+    return agenda_services.agenda_template_save(
         program=program,
         name=name,
         duration_minutes=60,
@@ -90,13 +92,13 @@ def own_template(program, starts=(0, 10, 40), name="Our agenda") -> AgendaTempla
     ("typed", "minutes"), [("0", 0), ("15", 15), ("0:15", 15), ("1:05", 65), (" 0:55 ", 55)]
 )
 def test_offset_parse_reads_minutes_or_hours_and_minutes(typed, minutes):
-    assert services_agenda.offset_parse(typed) == minutes
+    assert agenda_services.offset_parse(typed) == minutes
 
 
 @pytest.mark.parametrize("typed", ["", "abc", "0:5", "0:75", "-5", "1:2:3", "5m"])
 def test_offset_parse_refuses_what_is_not_a_time(typed):
     with pytest.raises(ValueError):
-        services_agenda.offset_parse(typed)
+        agenda_services.offset_parse(typed)
 
 
 # --- Template validation: messages, nothing saved ---------------------------------------------
@@ -126,7 +128,7 @@ def test_invalid_edit_leaves_the_template_as_it_was(program):
     template = own_template(program, starts=(0, 10, 40))
 
     with pytest.raises(ValidationError):
-        scheduling.agenda_template_save(
+        agenda_services.agenda_template_save(
             program=program,
             name="Renamed",
             duration_minutes=60,
@@ -144,8 +146,8 @@ def test_invalid_edit_leaves_the_template_as_it_was(program):
 
 
 def test_copy_of_a_builtin_is_the_programs_own_with_the_same_segments(program):
-    copy = services_agenda.agenda_template_copy(template=builtin(), program=program, actor=None)
-    again = services_agenda.agenda_template_copy(template=builtin(), program=program, actor=None)
+    copy = agenda_services.agenda_template_copy(template=builtin(), program=program, actor=None)
+    again = agenda_services.agenda_template_copy(template=builtin(), program=program, actor=None)
 
     assert (copy.program, copy.built_in, copy.name) == (program, False, "CCDG 60 minutes (copy)")
     assert again.name == "CCDG 60 minutes (copy 2)"
@@ -159,7 +161,7 @@ def test_editing_a_template_does_not_change_sessions_already_scheduled(program):
     template = own_template(program, starts=(0, 10, 40))
     session = schedule(GroupFactory(program=program), agenda=template)
 
-    scheduling.agenda_template_save(
+    agenda_services.agenda_template_save(
         program=program,
         name="Our agenda",
         duration_minutes=60,
@@ -180,13 +182,15 @@ def test_apply_to_upcoming_replaces_upcoming_copies_and_leaves_past_started_and_
     started = schedule(group, day=next_january(26))
     Session.objects.filter(pk=started.pk).update(live_started_at=timezone.now())
     cancelled = schedule(group, day=next_january(27))
-    scheduling.session_cancel(session=cancelled, reason="Holiday", actor=None)
+    schedule_services.session_cancel(session=cancelled, reason="Holiday", actor=None)
     past = SessionFactory(group=group, starts_at=timezone.now() - timedelta(days=30))
     SessionSegmentFactory(session=past, start_minute=0, title="Old agenda")
     other_program_session = schedule(GroupFactory())
     template = own_template(program, starts=(0, 20))
 
-    count = scheduling.agenda_apply_to_upcoming(template=template, program=program, actor=None)
+    count = schedule_services.agenda_apply_to_upcoming(
+        template=template, program=program, actor=None
+    )
 
     assert count == 2
     for session in upcoming:
@@ -206,23 +210,23 @@ def test_upcoming_count_matches_what_apply_changes(program):
     started = schedule(group, day=next_january(19))
     Session.objects.filter(pk=started.pk).update(live_started_at=timezone.now())
 
-    assert services_agenda.agenda_upcoming_count(program=program) == 1
+    assert agenda_selectors.agenda_upcoming_count(program=program) == 1
 
 
 def test_template_list_has_builtins_then_the_programs_own_not_other_programs(program):
     own_template(program, name="Ours")
     own_template(ProgramFactory(), name="Theirs")
 
-    names = [t.name for t in services_agenda.agenda_template_list(program=program)]
+    names = [t.name for t in agenda_selectors.agenda_template_list(program=program)]
 
     assert names == ["Balint 90 minutes", "CCDG 60 minutes", "Ours"]
 
 
 def test_only_the_programs_own_templates_are_editable(program):
     with pytest.raises(AgendaTemplate.DoesNotExist):
-        services_agenda.agenda_template_get(program=program, pk=builtin().pk, editable=True)
+        agenda_selectors.agenda_template_get(program=program, pk=builtin().pk, editable=True)
     assert (
-        services_agenda.agenda_template_get(program=program, pk=builtin().pk, editable=False)
+        agenda_selectors.agenda_template_get(program=program, pk=builtin().pk, editable=False)
         == builtin()
     )
 
@@ -235,7 +239,7 @@ def test_agenda_clock_times_are_in_the_programs_time_zone(program):
     # Computed independently: 07:30 EST is 12:30 UTC.
     assert session.starts_at.astimezone(UTC).strftime("%H:%M") == "12:30"
 
-    agenda = services_agenda.session_agenda_get(session=session)
+    agenda = agenda_selectors.session_agenda_get(session=session)
 
     assert [(r.at.strftime("%H:%M"), r.title) for r in agenda.rows] == [
         ("07:30", "Check-in and ground rules"),
@@ -252,7 +256,7 @@ def test_agenda_clock_times_follow_another_time_zone_in_summer(db):
     program = ProgramFactory(timezone="Europe/Berlin")
     day = date(timezone.now().year + 1, 7, 13)
     starts_at = datetime(day.year, 7, 13, 12, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Berlin"))
-    session = scheduling.session_create(
+    session = schedule_services.session_create(
         group=GroupFactory(program=program),
         starts_at=starts_at,
         duration_minutes=60,
@@ -261,7 +265,7 @@ def test_agenda_clock_times_follow_another_time_zone_in_summer(db):
         actor=None,
     )
 
-    agenda = services_agenda.session_agenda_get(session=session)
+    agenda = agenda_selectors.session_agenda_get(session=session)
 
     assert session.starts_at.astimezone(UTC).strftime("%H:%M") == "10:00"
     assert [r.at.strftime("%H:%M") for r in agenda.rows] == [
@@ -281,7 +285,7 @@ def test_agenda_shows_confirmed_presenters_current_members_with_rsvps_and_the_ne
     session = schedule(group, day=next_january(12))
     later = schedule(group, day=next_january(26), room=room)
     nearer = schedule(group, day=next_january(19))  # nearer, but cancelled
-    scheduling.session_cancel(session=nearer, reason="Conference", actor=None)
+    schedule_services.session_cancel(session=nearer, reason="Conference", actor=None)
     schedule(GroupFactory(program=program), day=next_january(14))  # another group's
     ana = GroupMembershipFactory(
         group=group, clinician__first_name="Ana", clinician__last_name="Ruiz"
@@ -307,7 +311,7 @@ def test_agenda_shows_confirmed_presenters_current_members_with_rsvps_and_the_ne
     )
     FacilitatorAssignmentFactory(group=group, facilitator__name="Dr. Lead")
 
-    agenda = services_agenda.session_agenda_get(session=session)
+    agenda = agenda_selectors.session_agenda_get(session=session)
 
     assert [(p.name, p.working_title) for p in agenda.presenters] == [
         ("Ana Ruiz", "The patient who won't")
@@ -427,8 +431,8 @@ def state_at(session: Session, minutes: float):
 
 
 def test_start_sets_the_clock_once(running):
-    services_agenda.session_live_start(session=running, actor=None, now=at(0))
-    services_agenda.session_live_start(session=running, actor=None, now=at(3))
+    agenda_services.session_live_start(session=running, actor=None, now=at(0))
+    agenda_services.session_live_start(session=running, actor=None, now=at(3))
 
     running.refresh_from_db()
     assert running.live_started_at == T0
@@ -437,7 +441,7 @@ def test_start_sets_the_clock_once(running):
 
 def test_the_live_view_cannot_start_days_before_the_session(running):
     with pytest.raises(ValidationError) as caught:
-        services_agenda.session_live_start(session=running, actor=None, now=at(-3 * 24 * 60))
+        agenda_services.session_live_start(session=running, actor=None, now=at(-3 * 24 * 60))
 
     # T0 is 07:30 in the program's time zone (New York).
     assert caught.value.messages == [
@@ -450,9 +454,9 @@ def test_the_live_view_cannot_start_days_before_the_session(running):
 
 def test_the_live_view_starts_from_30_minutes_before_the_session(running):
     with pytest.raises(ValidationError):
-        services_agenda.session_live_start(session=running, actor=None, now=at(-31))
+        agenda_services.session_live_start(session=running, actor=None, now=at(-31))
 
-    services_agenda.session_live_start(session=running, actor=None, now=at(-30))
+    agenda_services.session_live_start(session=running, actor=None, now=at(-30))
 
     running.refresh_from_db()
     assert running.live_started_at == at(-30)
@@ -460,12 +464,12 @@ def test_the_live_view_starts_from_30_minutes_before_the_session(running):
 
 def test_reset_clears_the_live_state_and_is_audited(running):
     facilitator = UserFactory()
-    services_agenda.session_live_start(session=running, actor=facilitator, now=at(0))
-    services_agenda.session_live_next(session=running, actor=facilitator, now=at(2))
-    services_agenda.session_live_extend(session=running, actor=facilitator, now=at(3))
-    services_agenda.session_live_pause(session=running, actor=facilitator, now=at(4))
+    agenda_services.session_live_start(session=running, actor=facilitator, now=at(0))
+    agenda_services.session_live_next(session=running, actor=facilitator, now=at(2))
+    agenda_services.session_live_extend(session=running, actor=facilitator, now=at(3))
+    agenda_services.session_live_pause(session=running, actor=facilitator, now=at(4))
 
-    services_agenda.session_live_reset(session=running, actor=facilitator, now=at(5))
+    agenda_services.session_live_reset(session=running, actor=facilitator, now=at(5))
 
     running.refresh_from_db()
     assert (
@@ -481,12 +485,12 @@ def test_reset_clears_the_live_state_and_is_audited(running):
     (event,) = AuditEvent.objects.filter(action="session.live_reset")
     assert (event.object_id, event.actor_id) == (str(running.pk), facilitator.pk)
     # Started again, it begins from the first segment.
-    services_agenda.session_live_start(session=running, actor=facilitator, now=at(7))
+    agenda_services.session_live_start(session=running, actor=facilitator, now=at(7))
     assert summary(state_at(running, 7))[0] == "Check-in and ground rules"
 
 
 def test_resetting_a_live_view_that_was_not_started_changes_nothing(running):
-    services_agenda.session_live_reset(session=running, actor=None, now=at(0))
+    agenda_services.session_live_reset(session=running, actor=None, now=at(0))
 
     assert not AuditEvent.objects.filter(action="session.live_reset").exists()
 
@@ -495,7 +499,7 @@ def test_a_cancelled_session_cannot_start(running):
     Session.objects.filter(pk=running.pk).update(status=Session.Status.CANCELLED)
 
     with pytest.raises(ValidationError) as caught:
-        services_agenda.session_live_start(session=running, actor=None, now=at(0))
+        agenda_services.session_live_start(session=running, actor=None, now=at(0))
 
     assert caught.value.messages == ["This session was cancelled."]
     running.refresh_from_db()
@@ -503,14 +507,14 @@ def test_a_cancelled_session_cannot_start(running):
 
 
 def test_pause_keeps_the_time_and_resume_continues_from_it(running):
-    services_agenda.session_live_start(session=running, actor=None, now=at(0))
-    services_agenda.session_live_pause(session=running, actor=None, now=at(10))
-    services_agenda.session_live_pause(session=running, actor=None, now=at(12))  # no change
+    agenda_services.session_live_start(session=running, actor=None, now=at(0))
+    agenda_services.session_live_pause(session=running, actor=None, now=at(10))
+    agenda_services.session_live_pause(session=running, actor=None, now=at(12))  # no change
 
     assert summary(state_at(running, 30)) == ("Case presentation", 300, 3000, False)
     assert state_at(running, 30).paused is True
 
-    services_agenda.session_live_resume(session=running, actor=None, now=at(30))
+    agenda_services.session_live_resume(session=running, actor=None, now=at(30))
     running.refresh_from_db()
     assert (running.live_paused_at, running.live_paused_seconds) == (None, 1200)
     # 35 minutes after the start, 15 of them running: the interpretation begins.
@@ -523,9 +527,9 @@ def test_pause_keeps_the_time_and_resume_continues_from_it(running):
 
 
 def test_next_jumps_early_and_keeps_the_end(running):
-    services_agenda.session_live_start(session=running, actor=None, now=at(0))
+    agenda_services.session_live_start(session=running, actor=None, now=at(0))
 
-    services_agenda.session_live_next(session=running, actor=None, now=at(2))
+    agenda_services.session_live_next(session=running, actor=None, now=at(2))
 
     running.refresh_from_db()
     assert (running.live_segment, running.live_segment_started_at) == (1, at(2))
@@ -537,10 +541,10 @@ def test_next_jumps_early_and_keeps_the_end(running):
 
 
 def test_next_at_the_last_segment_is_refused(running):
-    services_agenda.session_live_start(session=running, actor=None, now=at(0))
+    agenda_services.session_live_start(session=running, actor=None, now=at(0))
 
     with pytest.raises(ValidationError) as caught:
-        services_agenda.session_live_next(session=running, actor=None, now=at(56))
+        agenda_services.session_live_next(session=running, actor=None, now=at(56))
 
     assert caught.value.messages == ["This is the last segment."]
 
@@ -548,9 +552,9 @@ def test_next_at_the_last_segment_is_refused(running):
 @pytest.mark.parametrize(
     "action",
     [
-        services_agenda.session_live_pause,
-        services_agenda.session_live_next,
-        services_agenda.session_live_extend,
+        agenda_services.session_live_pause,
+        agenda_services.session_live_next,
+        agenda_services.session_live_extend,
     ],
 )
 def test_actions_before_the_start_are_refused(running, action):
@@ -561,9 +565,9 @@ def test_actions_before_the_start_are_refused(running, action):
 
 
 def test_extend_lengthens_the_current_segment_and_the_session(running):
-    services_agenda.session_live_start(session=running, actor=None, now=at(0))
+    agenda_services.session_live_start(session=running, actor=None, now=at(0))
 
-    services_agenda.session_live_extend(session=running, actor=None, now=at(16))
+    agenda_services.session_live_extend(session=running, actor=None, now=at(16))
 
     running.refresh_from_db()
     assert (running.live_extra_minutes, running.live_segment) == (5, 2)
@@ -582,17 +586,17 @@ def test_extend_lengthens_the_current_segment_and_the_session(running):
 
 
 def test_extend_after_the_end_gives_five_more_minutes(running):
-    services_agenda.session_live_start(session=running, actor=None, now=at(0))
+    agenda_services.session_live_start(session=running, actor=None, now=at(0))
 
-    services_agenda.session_live_extend(session=running, actor=None, now=at(62))
+    agenda_services.session_live_extend(session=running, actor=None, now=at(62))
 
     state = state_at(running, 62)
     assert (state.finished, state.seconds_left_overall, state.warning) == (False, 180, True)
 
 
 def test_warning_comes_five_minutes_before_the_end_including_extensions(running):
-    services_agenda.session_live_start(session=running, actor=None, now=at(0))
-    services_agenda.session_live_extend(session=running, actor=None, now=at(50))
+    agenda_services.session_live_start(session=running, actor=None, now=at(0))
+    agenda_services.session_live_extend(session=running, actor=None, now=at(50))
 
     assert state_at(running, 59).warning is False
     assert state_at(running, 60).warning is True
@@ -606,7 +610,7 @@ def test_take_home_points_replace_the_previous_ones_in_order(db):
     TakeHomePointFactory(session=session, text="Old point")
     user = UserFactory()
 
-    services_agenda.take_home_points_save(
+    agenda_services.take_home_points_save(
         session=session, texts=["  First  ", "", "Second"], actor=user
     )
 
@@ -626,7 +630,7 @@ def test_too_many_or_too_long_points_are_refused_and_nothing_changes(db, texts, 
     TakeHomePointFactory(session=session, text="Kept")
 
     with pytest.raises(ValidationError) as caught:
-        services_agenda.take_home_points_save(session=session, texts=texts, actor=None)
+        agenda_services.take_home_points_save(session=session, texts=texts, actor=None)
 
     assert caught.value.messages == [message]
     assert list(TakeHomePoint.objects.filter(session=session).values_list("text", flat=True)) == [
@@ -638,7 +642,7 @@ def test_take_home_point_with_a_patient_identifier_is_refused_and_nothing_saved(
     session = SessionFactory()
 
     with pytest.raises(ValidationError) as caught:
-        services_agenda.take_home_points_save(
+        agenda_services.take_home_points_save(
             session=session,
             texts=["Listening first helps", "Call Mrs. Alvarez back on March 14th"],
             actor=None,
@@ -654,12 +658,12 @@ def test_take_home_point_with_a_patient_identifier_is_refused_and_nothing_saved(
 
 
 def test_take_home_point_with_allowed_details_passes_the_guard():
-    assert services_agenda.check_no_identifiers("A 67-year-old, Maria, and her daughter") == []
+    assert agenda_services.check_no_identifiers("A 67-year-old, Maria, and her daughter") == []
 
 
 def test_a_point_of_300_characters_is_accepted(db):
     session = SessionFactory()
 
-    services_agenda.take_home_points_save(session=session, texts=["y" * 300], actor=None)
+    agenda_services.take_home_points_save(session=session, texts=["y" * 300], actor=None)
 
     assert TakeHomePoint.objects.get(session=session).text == "y" * 300

@@ -14,7 +14,7 @@ from collections import Counter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sessions_app.assignment import (
+from sessions_app.groups.solver.assignment import (
     FACILITATES,
     MOVE_WEIGHT,
     Assignment,
@@ -461,9 +461,7 @@ def test_adding_newcomers_moves_one_member_when_a_keep_apart_pair_shares_a_group
 def test_adding_newcomers_moves_nobody_when_no_rule_needs_it():
     people = [uniform(i, gender=("female", "male")[i % 2]) for i in range(1, 28)]
     existing = {i: f"g{(i - 1) // 8 + 1}" for i in range(1, 25)}
-    problem = Problem(
-        people=people, groups=make_groups(3), existing=existing, mode="add_newcomers"
-    )
+    problem = Problem(people=people, groups=make_groups(3), existing=existing, mode="add_newcomers")
 
     result = assert_valid(problem, solve(problem))
 

@@ -17,9 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analysis import exports_pdf
-from sessions_app import scheduling
-from sessions_app import services_presenters as svc
 from sessions_app.models import Attendance, GroupMembership, Rsvp
+from sessions_app.presenters import selectors as presenters_selectors
+from sessions_app.presenters import services as presenters_services
+from sessions_app.schedule import services as schedule_services
 from tests.factories import (
     AttendanceFactory,
     ClinicianFactory,
@@ -63,8 +64,8 @@ def past(group, days: int):
 
 
 def record_all_present(session, actor=None):
-    members = svc.attendance_members(session=session)
-    svc.attendance_record(
+    members = presenters_selectors.attendance_members(session=session)
+    presenters_services.attendance_record(
         session=session,
         statuses={m.pk: Attendance.Status.PRESENT for m in members},
         guest_ids=[],
@@ -92,7 +93,7 @@ def regrouped(program, groups):
 
 def test_the_sheet_of_a_past_session_lists_the_members_of_that_day(regrouped):
     # It listed the group's current members (15 here: 6 stayed, 7 moved in, 2 newcomers).
-    sheet = svc.attendance_members(session=regrouped["november"])
+    sheet = presenters_selectors.attendance_members(session=regrouped["november"])
 
     assert {c.last_name for c in sheet} == {f"One{i}" for i in range(10)}
 
@@ -100,7 +101,7 @@ def test_the_sheet_of_a_past_session_lists_the_members_of_that_day(regrouped):
 def test_a_member_who_joined_on_the_day_of_a_later_session_is_on_that_sheet(regrouped):
     today_session = past(regrouped["g1"], days=0)
 
-    names = {c.last_name for c in svc.attendance_members(session=today_session)}
+    names = {c.last_name for c in presenters_selectors.attendance_members(session=today_session)}
 
     assert "New0" in names and "Two0" in names and "One0" not in names
 
@@ -110,7 +111,7 @@ def test_recording_a_past_session_after_a_regrouping_keeps_the_rate_at_or_below_
 ):
     record_all_present(regrouped["november"])
 
-    figures = svc.attendance_figures(program=program)
+    figures = presenters_selectors.attendance_figures(program=program)
 
     november = next(s for s in figures.sessions if s.session_id == regrouped["november"].pk)
     assert (november.present, november.members, november.share) == (10, 10, 100)
@@ -120,7 +121,7 @@ def test_recording_a_past_session_after_a_regrouping_keeps_the_rate_at_or_below_
 
 def test_someone_recorded_as_a_member_of_a_group_they_were_not_in_is_refused(regrouped):
     with pytest.raises(ValidationError) as exc:
-        svc.attendance_record(
+        presenters_services.attendance_record(
             session=regrouped["november"],
             statuses={regrouped["newcomers"][0].pk: Attendance.Status.PRESENT},
             guest_ids=[],
@@ -140,7 +141,11 @@ def test_a_person_who_changed_group_never_attends_more_than_was_held(program, re
     after = past(g2, days=0)
     record_all_present(after)
 
-    person = next(p for p in svc.attendance_figures(program=program).people if p.pk == mover.pk)
+    person = next(
+        p
+        for p in presenters_selectors.attendance_figures(program=program).people
+        if p.pk == mover.pk
+    )
 
     # Was "4 / 3": every presence counted against the current group's held sessions.
     assert (person.attended, person.held, person.guest_visits) == (4, 4, 0)
@@ -152,15 +157,15 @@ def test_a_guest_gets_credit_but_is_not_in_the_groups_rate(program, regrouped):
     g2 = regrouped["g2"]
     guest = regrouped["newcomers"][0]  # in group 1 today
     session = past(g2, days=0)
-    members = svc.attendance_members(session=session)
-    svc.attendance_record(
+    members = presenters_selectors.attendance_members(session=session)
+    presenters_services.attendance_record(
         session=session,
         statuses={m.pk: Attendance.Status.PRESENT for m in members},
         guest_ids=[guest.pk],
         actor=None,
     )
 
-    figures = svc.attendance_figures(program=program)
+    figures = presenters_selectors.attendance_figures(program=program)
 
     figure = next(s for s in figures.sessions if s.session_id == session.pk)
     assert (figure.present, figure.members, figure.guests) == (len(members), len(members), 1)
@@ -178,10 +183,10 @@ def test_credit_counts_only_recorded_presence_at_held_sessions(program, groups):
     program.credit_hours_per_session = Decimal("1.25")
     program.save()
 
-    person = next(p for p in svc.credit_summary(program=program) if p.pk == ana.pk)
+    person = next(p for p in presenters_selectors.credit_summary(program=program) if p.pk == ana.pk)
 
     assert (person.sessions_credited, person.held, person.credit_hours) == (1, 1, Decimal("1.25"))
-    assert svc.my_credit(clinician=ana) == (1, Decimal("1.25"))
+    assert presenters_selectors.my_credit(clinician=ana) == (1, Decimal("1.25"))
 
 
 def test_the_credit_csv_and_the_attendance_page_say_the_same(
@@ -213,8 +218,8 @@ def test_the_credit_csv_and_the_attendance_page_say_the_same(
 def test_the_annual_report_rate_uses_the_members_of_each_day(program, regrouped):
     record_all_present(regrouped["november"])  # 10 of the 10 members that day
     session = past(regrouped["g1"], days=0)
-    members = svc.attendance_members(session=session)
-    svc.attendance_record(
+    members = presenters_selectors.attendance_members(session=session)
+    presenters_services.attendance_record(
         session=session,
         statuses={m.pk: (Attendance.Status.PRESENT if i < 6 else Attendance.Status.ABSENT)
                   for i, m in enumerate(members)},
@@ -288,7 +293,7 @@ def test_the_sheet_names_the_facilitators_of_that_day_and_who_led(
     session = past(g1, days=3)
     FacilitatorAbsenceFactory(session=session, facilitator=lead.facilitator)
 
-    rows = svc.sheet_facilitators(session=session)
+    rows = presenters_selectors.sheet_facilitators(session=session)
 
     assert [(r.facilitator.pk, r.role, r.absent, r.acting_lead) for r in rows] == [
         (lead.facilitator.pk, "Lead", True, False),
@@ -326,9 +331,9 @@ def test_a_session_with_attendance_cannot_be_cancelled_or_moved_until_cleared(
     AttendanceFactory(session=session, clinician=member(g1))
 
     with pytest.raises(ValidationError, match="cannot be cancelled"):
-        scheduling.session_cancel(session=session, reason="", actor=None)
+        schedule_services.session_cancel(session=session, reason="", actor=None)
     with pytest.raises(ValidationError, match="cannot be moved"):
-        scheduling.session_reschedule(
+        schedule_services.session_reschedule(
             session=session,
             starts_at=(timezone.now() + timedelta(days=7)).replace(
                 minute=30, second=0, microsecond=0
@@ -346,7 +351,7 @@ def test_a_session_with_attendance_cannot_be_cancelled_or_moved_until_cleared(
     )
 
     assert not Attendance.objects.filter(session=session).exists()
-    scheduling.session_cancel(session=session, reason="did not take place", actor=None)
+    schedule_services.session_cancel(session=session, reason="did not take place", actor=None)
 
 
 def test_a_clinicians_page_shows_the_same_attendance_as_the_attendance_page(

@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from sessions_app import scheduling
-from sessions_app import services_schedule as svc
 from sessions_app.models import CalendarToken, FacilitatorAssignment, ProgramRole
+from sessions_app.schedule import services as schedule_services
+from sessions_app.schedule import services as svc
 from tests.factories import (
     ClinicianFactory,
     FacilitatorAssignmentFactory,
@@ -34,14 +34,14 @@ NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 
 
 def schedule(group, *, days=10, room=None, at=time(7, 30)):
-    return scheduling.session_create(
+    return schedule_services.session_create(
         group=group,
         starts_at=datetime.combine(
             timezone.localdate() + timedelta(days=days), at, tzinfo=NEW_YORK
         ),
         duration_minutes=60,
         room=room,
-        agenda=scheduling.agenda_for_program(group.program),
+        agenda=schedule_services.agenda_for_program(group.program),
         actor=None,
     )
 
@@ -127,9 +127,11 @@ def test_reschedule_and_cancel_update_the_same_event(client):
     [before] = fetch(client, token)
 
     new_start = session.starts_at + timedelta(days=7, minutes=30)
-    scheduling.session_reschedule(session=session, starts_at=new_start, room=None, actor=None)
+    schedule_services.session_reschedule(
+        session=session, starts_at=new_start, room=None, actor=None
+    )
     [moved] = fetch(client, token)
-    scheduling.session_cancel(session=session, reason="Holiday", actor=None)
+    schedule_services.session_cancel(session=session, reason="Holiday", actor=None)
     [cancelled] = fetch(client, token)
 
     assert str(before["UID"]) == str(moved["UID"]) == str(cancelled["UID"])
@@ -169,7 +171,7 @@ def test_program_feed_lists_every_group_including_cancelled_sessions(client):
     first = schedule(GroupFactory(program=program), days=10)
     second = schedule(GroupFactory(program=program), days=12)
     schedule(GroupFactory(), days=11)  # another program
-    scheduling.session_cancel(session=second, reason="", actor=None)
+    schedule_services.session_cancel(session=second, reason="", actor=None)
     coordinator = ProgramRoleFactory(program=program, role=ProgramRole.Role.COORDINATOR).user
     token = svc.calendar_token_create(user=coordinator, scope="program", program=program)
 

@@ -10,14 +10,14 @@ from django.db import connection
 from django.utils import timezone
 
 from ccdg.models import AuditEvent
-from sessions_app import scheduling
-from sessions_app.casenote_retention import (
+from sessions_app.casenotes.retention import (
     casenote_destroy_after,
     casenote_destroy_expired,
     casenote_reschedule_retention,
 )
+from sessions_app.casenotes.tasks import task_casenote_retention
 from sessions_app.models import CaseNote
-from sessions_app.tasks import task_casenote_retention
+from sessions_app.schedule import services as schedule_services
 from tests.factories import PresentationFactory, ProgramFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +89,9 @@ def test_rescheduling_a_session_moves_its_notes_destruction_date():
     kept_date = destroyed.destroy_after
     new_start = session.starts_at + timedelta(days=14)
 
-    scheduling.session_reschedule(session=session, starts_at=new_start, room=None, actor=None)
+    schedule_services.session_reschedule(
+        session=session, starts_at=new_start, room=None, actor=None
+    )
 
     live.refresh_from_db()
     destroyed.refresh_from_db()

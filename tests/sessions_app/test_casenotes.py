@@ -17,7 +17,8 @@ from django.utils import timezone
 from ccdg import crypto
 from ccdg.models import AuditEvent
 from sessions_app import roles
-from sessions_app import services_casenotes as svc
+from sessions_app.casenotes import selectors as casenotes_selectors
+from sessions_app.casenotes import services as casenotes_services
 from sessions_app.models import CaseNote, ConfidentialityAgreement, Presentation, ProgramRole
 from tests.factories import (
     CaseNoteFactory,
@@ -81,7 +82,7 @@ def world(db):
     }
 
 
-def note_input(**fields) -> svc.CaseNoteInput:
+def note_input(**fields) -> casenotes_services.CaseNoteInput:
     values = {
         "patient_age": 67,
         "patient_gender": "female",
@@ -91,11 +92,11 @@ def note_input(**fields) -> svc.CaseNoteInput:
         "wish": "How do I stay kind without giving in?",
         "visibility": CaseNote.Visibility.FACILITATORS,
     }
-    return svc.CaseNoteInput(**{**values, **fields})
+    return casenotes_services.CaseNoteInput(**{**values, **fields})
 
 
 def save(world, **fields) -> CaseNote:
-    return svc.case_note_save(
+    return casenotes_services.case_note_save(
         presentation=world["presentation"],
         data=note_input(**fields),
         actor=world["presenter"],
@@ -182,7 +183,7 @@ def test_ages_from_90_on_are_kept_as_90_and_shown_as_90_plus(world, age, kept, s
 
 @pytest.mark.parametrize("token", ["Ana", "J. D.", "J.D.", "JD", "Anne-Marie", "Zoë", ""])
 def test_one_first_name_or_initials_is_a_valid_name_token(token):
-    assert svc.name_token_problem(token) is None
+    assert casenotes_services.name_token_problem(token) is None
 
 
 @pytest.mark.parametrize(
@@ -195,7 +196,7 @@ def test_one_first_name_or_initials_is_a_valid_name_token(token):
     ],
 )
 def test_a_name_token_that_is_not_one_first_name_is_refused(world, token, message):
-    assert message in svc.name_token_problem(token)
+    assert message in casenotes_services.name_token_problem(token)
     with pytest.raises(ValidationError) as refused:
         save(world, patient_name=token)
     assert message in " ".join(refused.value.message_dict["patient_name"])
@@ -203,9 +204,13 @@ def test_a_name_token_that_is_not_one_first_name_is_refused(world, token, messag
 
 
 def test_the_name_field_flags_a_full_name_but_not_a_first_name():
-    assert svc.guard_findings("patient_name", "Ana") == []
-    assert [f.category for f in svc.guard_findings("patient_name", "Maria Alvarez")] == ["name"]
-    assert [f.category for f in svc.guard_findings("patient_name", "Mrs. Alvarez")] == ["name"]
+    assert casenotes_services.guard_findings("patient_name", "Ana") == []
+    assert [
+        f.category for f in casenotes_services.guard_findings("patient_name", "Maria Alvarez")
+    ] == ["name"]
+    assert [
+        f.category for f in casenotes_services.guard_findings("patient_name", "Mrs. Alvarez")
+    ] == ["name"]
 
 
 @pytest.mark.parametrize("field", ["difficulty", "relationship", "wish"])
@@ -215,7 +220,7 @@ def test_each_identifier_category_is_refused_in_every_free_text_field(world, fie
         save(world, **{field: IDENTIFIERS[category]})
 
     messages = refused.value.message_dict[field]
-    assert any(svc.phi.CATEGORIES[category] in m for m in messages), messages
+    assert any(casenotes_services.phi.CATEGORIES[category] in m for m in messages), messages
     assert CaseNote.objects.count() == 0
     assert events("casenote.create") == []
 
@@ -247,7 +252,7 @@ def test_text_over_the_limit_is_refused_with_a_clear_message(world, settings):
 
 def test_nobody_but_the_presenter_writes_the_note_and_the_refusal_is_audited(world):
     with pytest.raises(PermissionDenied):
-        svc.case_note_save(
+        casenotes_services.case_note_save(
             presentation=world["presentation"],
             data=note_input(),
             actor=world["facilitator"],
@@ -277,7 +282,9 @@ def test_no_note_after_the_session_or_on_a_withdrawn_presentation(world):
         clinician=presentation.clinician,
     )
     with pytest.raises(ValidationError, match="has ended"):
-        svc.case_note_save(presentation=ended, data=note_input(), actor=world["presenter"], ip=IP)
+        casenotes_services.case_note_save(
+            presentation=ended, data=note_input(), actor=world["presenter"], ip=IP
+        )
 
 
 # --- Reading: need to know -------------------------------------------------------------------
@@ -352,11 +359,13 @@ def test_the_case_note_permissions_are_need_to_know(world):
 
 
 def test_a_read_is_audited_and_a_refusal_is_audited_with_its_reason_and_address(world):
-    note = svc.case_note_lookup(CaseNoteFactory(presentation=world["presentation"]).pk)
+    note = casenotes_selectors.case_note_lookup(
+        CaseNoteFactory(presentation=world["presentation"]).pk
+    )
 
-    text = svc.case_note_read(note=note, user=world["presenter"], ip=IP)
-    with pytest.raises(svc.CaseNoteRefused) as refused:
-        svc.case_note_read(note=note, user=world["facilitator"], ip="192.0.2.7")
+    text = casenotes_selectors.case_note_read(note=note, user=world["presenter"], ip=IP)
+    with pytest.raises(casenotes_selectors.CaseNoteRefused) as refused:
+        casenotes_selectors.case_note_read(note=note, user=world["facilitator"], ip="192.0.2.7")
 
     assert text.difficulty == note.difficulty.reveal()
     assert refused.value.reason == roles.NO_AGREEMENT
@@ -397,10 +406,10 @@ def _tamper(note) -> str:
 def test_tampered_ciphertext_cannot_be_read_and_stays_as_it_is(world):
     note = CaseNoteFactory(presentation=world["presentation"])
     altered = _tamper(note)
-    note = svc.case_note_lookup(note.pk)
+    note = casenotes_selectors.case_note_lookup(note.pk)
 
     with pytest.raises(crypto.Unreadable):
-        svc.case_note_read(note=note, user=world["presenter"], ip=IP)
+        casenotes_selectors.case_note_read(note=note, user=world["presenter"], ip=IP)
     with pytest.raises(crypto.Unreadable):
         save(world, wish="Something new")
 
@@ -410,15 +419,22 @@ def test_tampered_ciphertext_cannot_be_read_and_stays_as_it_is(world):
 
 
 def test_a_missing_key_leaves_the_note_unreadable_but_unchanged(world):
-    note = svc.case_note_lookup(CaseNoteFactory(presentation=world["presentation"]).pk)
+    note = casenotes_selectors.case_note_lookup(
+        CaseNoteFactory(presentation=world["presentation"]).pk
+    )
     before = raw_columns(note)
 
     with override_settings(FIELD_KEYS=[Fernet.generate_key().decode()]):
         with pytest.raises(crypto.Unreadable):
-            svc.case_note_read(note=svc.case_note_lookup(note.pk), user=world["presenter"], ip=IP)
+            casenotes_selectors.case_note_read(
+                note=casenotes_selectors.case_note_lookup(note.pk), user=world["presenter"], ip=IP
+            )
 
     assert raw_columns(note) == before
-    assert svc.case_note_read(note=note, user=world["presenter"], ip=IP).wish == note.wish.reveal()
+    assert (
+        casenotes_selectors.case_note_read(note=note, user=world["presenter"], ip=IP).wish
+        == note.wish.reveal()
+    )
 
 
 # --- Deleting early --------------------------------------------------------------------------
@@ -427,7 +443,7 @@ def test_a_missing_key_leaves_the_note_unreadable_but_unchanged(world):
 def test_the_presenter_deletes_early_text_gone_metadata_kept_and_audited(world):
     note = save(world)
 
-    svc.case_note_delete(note=note, actor=world["presenter"], ip=IP)
+    casenotes_services.case_note_delete(note=note, actor=world["presenter"], ip=IP)
 
     note.refresh_from_db()
     assert raw_columns(note) == (None, None, None, None)
@@ -447,7 +463,7 @@ def test_nobody_else_deletes_a_note(world):
     coordinator = ProgramRoleFactory(program=world["program"]).user
 
     with pytest.raises(PermissionDenied):
-        svc.case_note_delete(note=note, actor=coordinator, ip=IP)
+        casenotes_services.case_note_delete(note=note, actor=coordinator, ip=IP)
 
     note.refresh_from_db()
     assert note.destroyed_at is None
@@ -461,8 +477,8 @@ def test_accepting_the_agreement_is_recorded_once_with_its_time(world):
     user = world["member"]
     before = timezone.now()
 
-    first = svc.agreement_accept(program=world["program"], user=user, ip=IP)
-    again = svc.agreement_accept(program=world["program"], user=user, ip=IP)
+    first = casenotes_services.agreement_accept(program=world["program"], user=user, ip=IP)
+    again = casenotes_services.agreement_accept(program=world["program"], user=user, ip=IP)
 
     assert first == again
     assert first.accepted_at >= before
@@ -490,7 +506,10 @@ def test_the_list_shows_coordinators_every_note_and_members_only_their_own_or_sh
     coordinator = ProgramRoleFactory(program=world["program"]).user
 
     def listed(user):
-        return {(n.pk, n.may_open) for n in svc.case_note_list(program=world["program"], user=user)}
+        return {
+            (n.pk, n.may_open)
+            for n in casenotes_selectors.case_note_list(program=world["program"], user=user)
+        }
 
     assert listed(coordinator) == {(mine.pk, False), (shared.pk, False)}
     assert listed(world["presenter"]) == {(mine.pk, True), (shared.pk, True)}

@@ -15,8 +15,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from ccdg.models import AuditEvent
-from sessions_app import grouping
-from sessions_app.assignment import Infeasible
+from sessions_app.groups import selectors as groups_selectors
+from sessions_app.groups import services as groups_services
+from sessions_app.groups.solver.assignment import Infeasible
 from sessions_app.models import (
     AssignmentConstraint,
     AssignmentRun,
@@ -42,7 +43,7 @@ pytestmark = pytest.mark.django_db
 
 ACTIVE = Clinician.Status.ACTIVE
 # Small problems keep the solver fast: 9 people in 3 groups of 2 to 4.
-SMALL = grouping.AssignmentRequest(groups=3, min_size=2, max_size=4)
+SMALL = groups_services.AssignmentRequest(groups=3, min_size=2, max_size=4)
 DISCIPLINES = ["physician"] * 5 + ["nurse_practitioner"] * 2 + ["social_worker", "pharmacist"]
 
 
@@ -79,7 +80,7 @@ def current_group_of() -> dict[int, int]:
 
 
 def preview(program, request=SMALL, actor=None) -> AssignmentRun:
-    run = grouping.assignment_preview(program=program, actor=actor, request=request)
+    run = groups_services.assignment_preview(program=program, actor=actor, request=request)
     assert isinstance(run, AssignmentRun), run
     return run
 
@@ -92,7 +93,7 @@ def preview(program, request=SMALL, actor=None) -> AssignmentRun:
     [(None, "unknown"), (0, "lt5"), (4, "lt5"), (5, "5to10"), (10, "5to10"), (11, "gt10")],
 )
 def test_experience_band_follows_the_survey_bands(years, band):
-    assert grouping.experience_band(years) == band
+    assert groups_services.experience_band(years) == band
 
 
 # --- preview ---------------------------------------------------------------------------------
@@ -146,7 +147,9 @@ def test_preview_keeps_pins_and_pairs_stored_as_rules(seed):
     AssignmentConstraintFactory(program=program, kind="together", clinician=d, other=e)
     AssignmentConstraintFactory(program=program, kind="together", clinician=d, other=a)
 
-    run = preview(program, grouping.AssignmentRequest(groups=3, min_size=3, max_size=5, seed=seed))
+    run = preview(
+        program, groups_services.AssignmentRequest(groups=3, min_size=3, max_size=5, seed=seed)
+    )
 
     placed = where(run)
     assert placed[a.pk] == f"g{second.pk}"
@@ -178,7 +181,9 @@ def test_a_facilitator_on_the_roster_is_never_placed_in_a_group_they_facilitate(
     )
 
     runs = [
-        preview(program, grouping.AssignmentRequest(groups=3, min_size=2, max_size=4, seed=seed))
+        preview(
+            program, groups_services.AssignmentRequest(groups=3, min_size=2, max_size=4, seed=seed)
+        )
         for seed in (0, 1, 2)
     ]
 
@@ -217,8 +222,8 @@ def test_physicians_only_program_refuses_a_non_physician_by_name_and_saves_nothi
         last_name="Park",
     )
 
-    result = grouping.assignment_preview(
-        program=program, actor=None, request=grouping.AssignmentRequest(groups=2, min_size=2)
+    result = groups_services.assignment_preview(
+        program=program, actor=None, request=groups_services.AssignmentRequest(groups=2, min_size=2)
     )
 
     assert result == Infeasible(
@@ -233,7 +238,7 @@ def test_physicians_only_program_assigns_physicians():
     people = [ClinicianFactory(program=program, status=ACTIVE) for _ in range(6)]
     ClinicianFactory(program=program, discipline="nurse_practitioner")  # not active: not placed
 
-    run = preview(program, grouping.AssignmentRequest(groups=2, min_size=2, max_size=4))
+    run = preview(program, groups_services.AssignmentRequest(groups=2, min_size=2, max_size=4))
 
     assert sorted(where(run)) == sorted(c.pk for c in people)
 
@@ -242,8 +247,8 @@ def test_too_few_people_is_infeasible_with_a_plain_message_and_saves_nothing():
     program = ProgramFactory()
     active_people(program, 7)
 
-    result = grouping.assignment_preview(
-        program=program, actor=None, request=grouping.AssignmentRequest(groups=3)
+    result = groups_services.assignment_preview(
+        program=program, actor=None, request=groups_services.AssignmentRequest(groups=3)
     )
 
     assert result == Infeasible(["7 people cannot fill 3 groups of at least 8 (24 places needed)."])
@@ -270,7 +275,7 @@ def test_contradictory_rules_are_each_explained_and_nothing_is_saved():
         group=third, facilitator=FacilitatorFactory(program=program, clinician=people[3])
     )
 
-    result = grouping.assignment_preview(program=program, actor=None, request=SMALL)
+    result = groups_services.assignment_preview(program=program, actor=None, request=SMALL)
 
     assert result == Infeasible(
         [
@@ -286,7 +291,7 @@ def test_nobody_active_is_explained():
     program = ProgramFactory()
     ClinicianFactory(program=program)
 
-    result = grouping.assignment_preview(program=program, actor=None, request=SMALL)
+    result = groups_services.assignment_preview(program=program, actor=None, request=SMALL)
 
     assert isinstance(result, Infeasible)
     assert result.problems[0].startswith("Nobody to assign: the program has no active clinicians.")
@@ -296,7 +301,7 @@ def test_nobody_active_is_explained():
 def test_the_same_seed_gives_the_same_groups():
     program = ProgramFactory()
     active_people(program, 12)
-    request = grouping.AssignmentRequest(groups=3, min_size=3, max_size=5, seed=7)
+    request = groups_services.AssignmentRequest(groups=3, min_size=3, max_size=5, seed=7)
 
     first, second = preview(program, request), preview(program, request)
 
@@ -312,7 +317,7 @@ def test_commit_creates_the_groups_and_memberships():
     run = preview(program)
     actor = UserFactory()
 
-    summary = grouping.assignment_commit(run=run, actor=actor)
+    summary = groups_services.assignment_commit(run=run, actor=actor)
 
     assert summary == {"moved": 0, "joined": 9, "groups_created": 3}
     groups = {g.name: g for g in Group.objects.filter(program=program)}
@@ -335,11 +340,11 @@ def test_a_committed_run_still_reads_right_afterwards():
     program = ProgramFactory()
     active_people(program)
     run = preview(program)
-    before = grouping.assignment_run_view(run=run)
+    before = groups_services.assignment_run_view(run=run)
 
-    grouping.assignment_commit(run=run, actor=None)
+    groups_services.assignment_commit(run=run, actor=None)
     run.refresh_from_db()
-    after = grouping.assignment_run_view(run=run)
+    after = groups_services.assignment_run_view(run=run)
 
     assert after.violations == []
     assert after.score == before.score == run.result["score"]
@@ -360,7 +365,7 @@ def test_commit_keeps_the_membership_of_who_stays_and_closes_the_old_one_of_who_
     AssignmentConstraintFactory(**pin, clinician=people[1], group=second)
     run = preview(program)
 
-    summary = grouping.assignment_commit(run=run, actor=None)
+    summary = groups_services.assignment_commit(run=run, actor=None)
 
     assert summary == {"moved": 1, "joined": 7, "groups_created": 0}
     today = timezone.localdate()
@@ -383,7 +388,7 @@ def test_commit_creates_only_the_groups_that_do_not_exist_yet():
     active_people(program)
     GroupFactory(program=program, name="Alpha", min_size=1, max_size=20)
 
-    summary = grouping.assignment_commit(run=preview(program), actor=None)
+    summary = groups_services.assignment_commit(run=preview(program), actor=None)
 
     assert summary["groups_created"] == 2
     assert sorted(
@@ -394,15 +399,17 @@ def test_commit_creates_only_the_groups_that_do_not_exist_yet():
 def test_commit_supersedes_the_other_previews_and_cannot_be_repeated():
     program = ProgramFactory()
     active_people(program)
-    other = preview(program, grouping.AssignmentRequest(groups=3, min_size=2, max_size=4, seed=1))
+    other = preview(
+        program, groups_services.AssignmentRequest(groups=3, min_size=2, max_size=4, seed=1)
+    )
     run = preview(program)
-    grouping.assignment_commit(run=run, actor=None)
+    groups_services.assignment_commit(run=run, actor=None)
     before = memberships()
 
     with pytest.raises(ValidationError) as again:
-        grouping.assignment_commit(run=run, actor=None)
+        groups_services.assignment_commit(run=run, actor=None)
     with pytest.raises(ValidationError) as superseded:
-        grouping.assignment_commit(run=other, actor=None)
+        groups_services.assignment_commit(run=other, actor=None)
 
     assert again.value.messages == ["This assignment is committed."]
     assert superseded.value.messages == ["This assignment is superseded."]
@@ -420,7 +427,7 @@ def test_commit_of_a_stale_preview_is_refused():
     before = memberships()
 
     with pytest.raises(ValidationError) as refused:
-        grouping.assignment_commit(run=run, actor=None)
+        groups_services.assignment_commit(run=run, actor=None)
 
     assert refused.value.messages == [
         "The groups changed since this preview was computed. Run the assignment again."
@@ -433,20 +440,20 @@ def test_commit_of_a_stale_preview_is_refused():
 def test_a_move_that_breaks_the_size_bounds_is_shown_and_commit_is_refused():
     program = ProgramFactory()
     people = active_people(program)
-    run = preview(program, grouping.AssignmentRequest(groups=3, min_size=3, max_size=3))
+    run = preview(program, groups_services.AssignmentRequest(groups=3, min_size=3, max_size=3))
     source, target = run.result["groups"][0], run.result["groups"][1]
     person = source["members"][0]
 
-    grouping.assignment_move(run=run, actor=None, clinician_id=person, to_key=target["key"])
+    groups_services.assignment_move(run=run, actor=None, clinician_id=person, to_key=target["key"])
     run.refresh_from_db()
-    view = grouping.assignment_run_view(run=run)
+    view = groups_services.assignment_run_view(run=run)
 
     assert view.violations == [
         "Group 1 has 2 people; its minimum is 3.",
         "Group 2 has 4 people; its maximum is 3.",
     ]
     with pytest.raises(ValidationError) as refused:
-        grouping.assignment_commit(run=run, actor=None)
+        groups_services.assignment_commit(run=run, actor=None)
     assert refused.value.messages == [
         "Not committed: the groups break these rules.",
         "Group 1 has 2 people; its minimum is 3.",
@@ -469,14 +476,14 @@ def test_a_move_that_puts_a_kept_apart_pair_together_is_refused_at_commit():
     run = preview(program)
     target = where(run)[people[1].pk]
 
-    grouping.assignment_move(run=run, actor=None, clinician_id=people[0].pk, to_key=target)
+    groups_services.assignment_move(run=run, actor=None, clinician_id=people[0].pk, to_key=target)
     run.refresh_from_db()
     name = {g["key"]: g["name"] for g in run.result["groups"]}[target]
     broken = f"P0 Kim and P1 Kim must be kept apart but are both in {name}."
 
-    assert broken in grouping.assignment_run_view(run=run).violations
+    assert broken in groups_services.assignment_run_view(run=run).violations
     with pytest.raises(ValidationError) as refused:
-        grouping.assignment_commit(run=run, actor=None)
+        groups_services.assignment_commit(run=run, actor=None)
     assert broken in refused.value.messages
     assert refused.value.messages[0] == "Not committed: the groups break these rules."
     assert GroupMembership.objects.count() == 0
@@ -498,9 +505,9 @@ def test_adding_newcomers_places_them_and_never_moves_existing_members():
     ClinicianFactory(program=program)  # eligible, not active: stays out
     before = memberships()
 
-    run = preview(program, grouping.AssignmentRequest(mode=AssignmentRun.Mode.ADD_NEWCOMERS))
+    run = preview(program, groups_services.AssignmentRequest(mode=AssignmentRun.Mode.ADD_NEWCOMERS))
     placed = where(run)
-    summary = grouping.assignment_commit(run=run, actor=None)
+    summary = groups_services.assignment_commit(run=run, actor=None)
 
     assert {c.pk: placed[c.pk] for c in people[:6]} == {
         **{c.pk: f"g{first.pk}" for c in people[:3]},
@@ -517,10 +524,10 @@ def test_adding_newcomers_without_groups_says_to_run_a_fresh_assignment_first():
     program = ProgramFactory()
     active_people(program)
 
-    result = grouping.assignment_preview(
+    result = groups_services.assignment_preview(
         program=program,
         actor=None,
-        request=grouping.AssignmentRequest(mode=AssignmentRun.Mode.ADD_NEWCOMERS),
+        request=groups_services.AssignmentRequest(mode=AssignmentRun.Mode.ADD_NEWCOMERS),
     )
 
     assert result == Infeasible(["The program has no groups yet: run a fresh assignment first."])
@@ -529,7 +536,7 @@ def test_adding_newcomers_without_groups_says_to_run_a_fresh_assignment_first():
 
 # --- regrouping mid-year --------------------------------------------------------------------
 
-DEMO = grouping.AssignmentRequest(groups=3, min_size=8, max_size=12)
+DEMO = groups_services.AssignmentRequest(groups=3, min_size=8, max_size=12)
 DEMO_DISCIPLINES = ["physician"] * 22 + ["nurse_practitioner"] * 6
 DEMO_DISCIPLINES += ["social_worker", "pharmacist"]
 
@@ -547,7 +554,7 @@ def demo_program_in_groups():
             gender=("female", "male", "female", "male", "nonbinary")[i % 5],
             years_at_institution=(2, 7, 15)[i % 3],
         )
-    grouping.assignment_commit(run=preview(program, DEMO), actor=None)
+    groups_services.assignment_commit(run=preview(program, DEMO), actor=None)
     newcomers = [
         ClinicianFactory(
             program=program, status=ACTIVE, last_name=f"Newcomer{i}", discipline=discipline
@@ -559,7 +566,7 @@ def demo_program_in_groups():
 
 def changes(run: AssignmentRun) -> list[tuple[int, str, str]]:
     """(clinician id, from, to) for everyone who changes group in the run's preview."""
-    view = grouping.assignment_run_view(run=run)
+    view = groups_services.assignment_run_view(run=run)
     return [(c.clinician.pk, c.from_name, c.to_name) for c in view.changes]
 
 
@@ -571,7 +578,7 @@ def apart_pair_in_one_group(program) -> tuple[Clinician, Clinician, Group]:
 
 
 def group_members_sorted(group: Group) -> list[Clinician]:
-    return sorted(grouping.group_members(group=group), key=lambda c: c.pk)
+    return sorted(groups_selectors.group_members(group=group), key=lambda c: c.pk)
 
 
 def hold_a_session(program, **kwargs) -> Session:
@@ -588,7 +595,7 @@ def test_a_fresh_assignment_mid_year_keeps_everyone_in_their_group_and_places_ne
     placed = where(run)
     assert {pk: placed[pk] for pk in before} == {pk: f"g{g}" for pk, g in before.items()}
     assert changes(run) == []
-    assert grouping.assignment_run_view(run=run).moved == 0
+    assert groups_services.assignment_run_view(run=run).moved == 0
     assert {c.pk for c in newcomers} <= set(placed)
     assert all(8 <= len(g["members"]) <= 12 for g in run.result["groups"])
     # balance kept: every group keeps at least its two nurse practitioners
@@ -637,7 +644,7 @@ def test_adding_newcomers_moves_one_member_when_a_rule_needs_it_and_says_why():
     program, newcomers = demo_program_in_groups()
     first, second, group = apart_pair_in_one_group(program)
 
-    run = preview(program, grouping.AssignmentRequest(mode=AssignmentRun.Mode.ADD_NEWCOMERS))
+    run = preview(program, groups_services.AssignmentRequest(mode=AssignmentRun.Mode.ADD_NEWCOMERS))
 
     moves = changes(run)
     assert len(moves) == 1
@@ -653,14 +660,14 @@ def test_adding_newcomers_mid_year_moves_nobody():
     program, newcomers = demo_program_in_groups()
     before = current_group_of()
 
-    run = preview(program, grouping.AssignmentRequest(mode=AssignmentRun.Mode.ADD_NEWCOMERS))
+    run = preview(program, groups_services.AssignmentRequest(mode=AssignmentRun.Mode.ADD_NEWCOMERS))
 
     assert changes(run) == []
     assert run.result["forced"] == []
     assert {pk: where(run)[pk] for pk in before} == {pk: f"g{g}" for pk, g in before.items()}
 
 
-NEWCOMERS = grouping.AssignmentRequest(mode=AssignmentRun.Mode.ADD_NEWCOMERS)
+NEWCOMERS = groups_services.AssignmentRequest(mode=AssignmentRun.Mode.ADD_NEWCOMERS)
 
 
 def test_commit_after_a_held_session_is_refused_without_confirming_the_moves():
@@ -672,7 +679,7 @@ def test_commit_after_a_held_session_is_refused_without_confirming_the_moves():
     before = memberships()
 
     with pytest.raises(ValidationError) as refused:
-        grouping.assignment_commit(run=run, actor=None)
+        groups_services.assignment_commit(run=run, actor=None)
 
     name = Clinician.objects.get(pk=who).full_name
     assert refused.value.messages == [
@@ -695,7 +702,7 @@ def test_commit_after_a_held_session_is_refused_when_the_confirmation_names_othe
     before = memberships()
 
     with pytest.raises(ValidationError) as refused:
-        grouping.assignment_commit(run=run, actor=None, confirmed_moves=[other])
+        groups_services.assignment_commit(run=run, actor=None, confirmed_moves=[other])
 
     assert refused.value.messages[0].startswith(
         "Not committed: the people who change group are not the ones you confirmed"
@@ -710,7 +717,7 @@ def test_commit_after_a_held_session_moves_the_confirmed_people_and_audits_ids()
     run = preview(program, NEWCOMERS)
     [(who, _, target)] = changes(run)
 
-    summary = grouping.assignment_commit(run=run, actor=None, confirmed_moves=[who])
+    summary = groups_services.assignment_commit(run=run, actor=None, confirmed_moves=[who])
 
     assert summary == {"moved": 1, "joined": 3, "groups_created": 0}
     assert Group.objects.get(pk=current_group_of()[who]).name == target
@@ -743,7 +750,7 @@ def test_commit_needs_no_confirmation_before_any_session_was_held(session):
     run = preview(program, DEMO)
     moves = changes(run)
 
-    summary = grouping.assignment_commit(run=run, actor=None)
+    summary = groups_services.assignment_commit(run=run, actor=None)
 
     assert summary["moved"] == len(moves) > 0
 
@@ -753,7 +760,7 @@ def test_newcomers_joining_after_a_held_session_need_no_confirmation():
     hold_a_session(program)
     run = preview(program, DEMO)
 
-    summary = grouping.assignment_commit(run=run, actor=None)
+    summary = groups_services.assignment_commit(run=run, actor=None)
 
     assert summary == {"moved": 0, "joined": 3, "groups_created": 0}
 
@@ -771,15 +778,15 @@ def size_score(sizes: list[int]) -> int:
 def test_moving_a_person_changes_the_preview_only_and_its_score():
     program = ProgramFactory()
     people = [ClinicianFactory(program=program, status=ACTIVE) for _ in range(4)]
-    run = preview(program, grouping.AssignmentRequest(groups=2, min_size=1, max_size=3))
-    assert grouping.assignment_run_view(run=run).score == size_score([2, 2]) == 0
+    run = preview(program, groups_services.AssignmentRequest(groups=2, min_size=1, max_size=3))
+    assert groups_services.assignment_run_view(run=run).score == size_score([2, 2]) == 0
     source, target = run.result["groups"]
     person = source["members"][0]
 
-    grouping.assignment_move(run=run, actor=None, clinician_id=person, to_key=target["key"])
+    groups_services.assignment_move(run=run, actor=None, clinician_id=person, to_key=target["key"])
 
     run.refresh_from_db()
-    view = grouping.assignment_run_view(run=run)
+    view = groups_services.assignment_run_view(run=run)
     assert where(run)[person] == target["key"]
     assert [len(g["members"]) for g in view.groups] == [1, 3]
     assert view.score == size_score([1, 3]) == 8
@@ -798,18 +805,18 @@ def test_moving_a_person_scores_the_discipline_mix():
     program = ProgramFactory()
     for discipline in ("physician", "physician", "nurse_practitioner", "nurse_practitioner"):
         ClinicianFactory(program=program, status=ACTIVE, discipline=discipline)
-    run = preview(program, grouping.AssignmentRequest(groups=2, min_size=1, max_size=3))
-    assert grouping.assignment_run_view(run=run).score == 0
+    run = preview(program, groups_services.AssignmentRequest(groups=2, min_size=1, max_size=3))
+    assert groups_services.assignment_run_view(run=run).score == 0
     source, target = run.result["groups"]
     physician = next(
         pk for pk in source["members"] if Clinician.objects.get(pk=pk).discipline == "physician"
     )
 
-    run = grouping.assignment_move(
+    run = groups_services.assignment_move(
         run=run, actor=None, clinician_id=physician, to_key=target["key"]
     )
 
-    assert grouping.assignment_run_view(run=run).score == 40
+    assert groups_services.assignment_run_view(run=run).score == 40
 
 
 def test_moving_to_the_same_group_changes_nothing():
@@ -818,7 +825,7 @@ def test_moving_to_the_same_group_changes_nothing():
     run = preview(program)
     entry = run.result["groups"][0]
 
-    grouping.assignment_move(
+    groups_services.assignment_move(
         run=run, actor=None, clinician_id=entry["members"][0], to_key=entry["key"]
     )
 
@@ -833,9 +840,11 @@ def test_moving_someone_who_is_not_in_the_preview_is_refused():
     stranger = ClinicianFactory(program=program, status=ACTIVE)
 
     with pytest.raises(ValidationError, match="not part of this preview"):
-        grouping.assignment_move(run=run, actor=None, clinician_id=stranger.pk, to_key="new1")
+        groups_services.assignment_move(
+            run=run, actor=None, clinician_id=stranger.pk, to_key="new1"
+        )
     with pytest.raises(ValidationError, match="not part of this preview"):
-        grouping.assignment_move(
+        groups_services.assignment_move(
             run=run, actor=None, clinician_id=run.result["groups"][0]["members"][0], to_key="zz"
         )
 
@@ -844,13 +853,13 @@ def test_moving_in_a_committed_run_is_refused():
     program = ProgramFactory()
     active_people(program)
     run = preview(program)
-    grouping.assignment_commit(run=run, actor=None)
+    groups_services.assignment_commit(run=run, actor=None)
     run.refresh_from_db()
     first, second = run.result["groups"][:2]
     before = (memberships(), run.result)
 
     with pytest.raises(ValidationError) as refused:
-        grouping.assignment_move(
+        groups_services.assignment_move(
             run=run, actor=None, clinician_id=first["members"][0], to_key=second["key"]
         )
 
@@ -864,12 +873,12 @@ def test_discard_marks_the_preview_discarded_and_only_a_preview():
     active_people(program)
     run = preview(program)
 
-    grouping.assignment_discard(run=run, actor=None)
+    groups_services.assignment_discard(run=run, actor=None)
     run.refresh_from_db()
 
     assert run.status == AssignmentRun.Status.DISCARDED
     with pytest.raises(ValidationError, match="discarded"):
-        grouping.assignment_commit(run=run, actor=None)
+        groups_services.assignment_commit(run=run, actor=None)
 
 
 # --- rules -----------------------------------------------------------------------------------
@@ -880,7 +889,7 @@ def test_constraint_add_stores_the_rule():
     a, b = ClinicianFactory(program=program), ClinicianFactory(program=program)
     actor = UserFactory()
 
-    rule = grouping.constraint_add(
+    rule = groups_services.constraint_add(
         program=program, actor=actor, kind="apart", clinician=a, other=b, note="supervisor"
     )
 
@@ -901,15 +910,15 @@ def test_constraint_add_refuses_people_or_groups_of_another_program():
     their_group = GroupFactory()
 
     with pytest.raises(ValidationError, match="on this program's roster"):
-        grouping.constraint_add(
+        groups_services.constraint_add(
             program=program, actor=None, kind="apart", clinician=mine, other=theirs
         )
     with pytest.raises(ValidationError, match="on this program's roster"):
-        grouping.constraint_add(
+        groups_services.constraint_add(
             program=program, actor=None, kind="apart", clinician=theirs, other=mine
         )
     with pytest.raises(ValidationError, match="another program"):
-        grouping.constraint_add(
+        groups_services.constraint_add(
             program=program, actor=None, kind="pin", clinician=mine, group=their_group
         )
 
@@ -919,7 +928,7 @@ def test_constraint_add_refuses_people_or_groups_of_another_program():
 def test_constraint_remove_deletes_the_rule():
     rule = AssignmentConstraintFactory()
 
-    grouping.constraint_remove(rule=rule, actor=None)
+    groups_services.constraint_remove(rule=rule, actor=None)
 
     assert AssignmentConstraint.objects.count() == 0
 
@@ -940,7 +949,7 @@ def test_a_new_lead_replaces_the_current_lead():
     old = FacilitatorAssignmentFactory(group=group, facilitator__name="Old", role="lead")
     new = FacilitatorFactory(program=group.program, name="New")
 
-    grouping.facilitation_assign(group=group, facilitator=new, role="lead", actor=None)
+    groups_services.facilitation_assign(group=group, facilitator=new, role="lead", actor=None)
 
     old.refresh_from_db()
     assert old.ends_on == timezone.localdate()
@@ -951,7 +960,7 @@ def test_a_group_may_have_several_backups():
     group = GroupFactory()
     FacilitatorAssignmentFactory(group=group, facilitator__name="Lead", role="lead")
     for name in ("Backup A", "Backup B"):
-        grouping.facilitation_assign(
+        groups_services.facilitation_assign(
             group=group,
             facilitator=FacilitatorFactory(program=group.program, name=name),
             role="backup",
@@ -968,9 +977,13 @@ def test_a_group_may_have_several_backups():
 def test_switching_a_facilitator_from_backup_to_lead_ends_the_backup_role():
     group = GroupFactory()
     facilitator = FacilitatorFactory(program=group.program, name="Ada")
-    grouping.facilitation_assign(group=group, facilitator=facilitator, role="backup", actor=None)
+    groups_services.facilitation_assign(
+        group=group, facilitator=facilitator, role="backup", actor=None
+    )
 
-    grouping.facilitation_assign(group=group, facilitator=facilitator, role="lead", actor=None)
+    groups_services.facilitation_assign(
+        group=group, facilitator=facilitator, role="lead", actor=None
+    )
 
     assert current_facilitations(group) == [("Ada", "lead")]
 
@@ -981,7 +994,9 @@ def test_a_facilitator_who_is_a_member_of_the_group_is_refused():
     facilitator = FacilitatorFactory(program=group.program, name="Dr. Ada Stone", clinician=member)
 
     with pytest.raises(ValidationError) as refused:
-        grouping.facilitation_assign(group=group, facilitator=facilitator, role="lead", actor=None)
+        groups_services.facilitation_assign(
+            group=group, facilitator=facilitator, role="lead", actor=None
+        )
 
     assert refused.value.messages == [
         "Dr. Ada Stone is a member of Group 1; a facilitator cannot be a member of a group "
@@ -996,9 +1011,13 @@ def test_an_unavailable_or_foreign_facilitator_is_refused():
     foreign = FacilitatorFactory(name="Dr. Elsewhere")
 
     with pytest.raises(ValidationError) as away:
-        grouping.facilitation_assign(group=group, facilitator=inactive, role="backup", actor=None)
+        groups_services.facilitation_assign(
+            group=group, facilitator=inactive, role="backup", actor=None
+        )
     with pytest.raises(ValidationError) as elsewhere:
-        grouping.facilitation_assign(group=group, facilitator=foreign, role="backup", actor=None)
+        groups_services.facilitation_assign(
+            group=group, facilitator=foreign, role="backup", actor=None
+        )
 
     assert away.value.messages == ["Dr. Away is not available this year."]
     assert elsewhere.value.messages == ["This facilitator belongs to another program."]
@@ -1008,7 +1027,7 @@ def test_an_unavailable_or_foreign_facilitator_is_refused():
 def test_facilitation_end_closes_the_term():
     assignment = FacilitatorAssignmentFactory()
 
-    grouping.facilitation_end(assignment=assignment, actor=None)
+    groups_services.facilitation_end(assignment=assignment, actor=None)
 
     assignment.refresh_from_db()
     assert assignment.ends_on == timezone.localdate()
@@ -1028,7 +1047,7 @@ def test_coverage_lists_the_gaps_and_counts_the_backups_available():
     FacilitatorFactory(program=program, name="Spare", active=True)
     FacilitatorFactory(program=program, name="Away", active=False)
 
-    coverage = grouping.facilitator_coverage(program=program)
+    coverage = groups_selectors.facilitator_coverage(program=program)
 
     assert [
         (
@@ -1052,7 +1071,7 @@ def test_facilitator_save_links_the_account_with_the_same_email():
     program = ProgramFactory()
     account = UserFactory(email="Ada.Stone@Example.org")
 
-    facilitator = grouping.facilitator_save(
+    facilitator = groups_services.facilitator_save(
         program=program,
         actor=None,
         data={
@@ -1072,7 +1091,7 @@ def test_facilitator_save_links_the_account_with_the_same_email():
 def test_facilitator_save_changes_an_existing_facilitator():
     facilitator = FacilitatorFactory(name="Dr. Old", active=True)
 
-    grouping.facilitator_save(
+    groups_services.facilitator_save(
         program=facilitator.program,
         actor=None,
         facilitator=facilitator,

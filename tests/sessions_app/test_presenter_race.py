@@ -13,8 +13,8 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from sessions_app import services_presenters as svc
 from sessions_app.models import Presentation
+from sessions_app.presenters import services as svc
 from tests.factories import (
     ClinicianFactory,
     GroupFactory,

@@ -11,8 +11,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from ccdg.models import AuditEvent
-from sessions_app import services_presenters as svc
 from sessions_app.models import Attendance, Presentation, Rsvp, Session
+from sessions_app.presenters import selectors as presenters_selectors
+from sessions_app.presenters import services as presenters_services
 from tests.factories import (
     AttendanceFactory,
     ClinicianFactory,
@@ -65,7 +66,7 @@ def test_first_volunteer_gets_the_slot_with_a_working_title(group):
     ana = member(group, last_name="Ana")
     session = future(group)
 
-    p = svc.presenter_volunteer(
+    p = presenters_services.presenter_volunteer(
         session=session, clinician=ana, working_title="  A patient who never agrees  ", actor=None
     )
 
@@ -82,7 +83,7 @@ def test_volunteer_joins_waitlist_when_slot_taken(group):
     session = future(group)
 
     for c in (ana, ben, cy):
-        svc.presenter_volunteer(session=session, clinician=c, actor=None)
+        presenters_services.presenter_volunteer(session=session, clinician=c, actor=None)
 
     assert states(session) == [
         ("Ana", CONFIRMED, 1),
@@ -96,7 +97,7 @@ def test_two_slots_are_filled_in_order(group):
     people = [member(group, last_name=n) for n in ("Ana", "Ben", "Cy")]
 
     for c in people:
-        svc.presenter_volunteer(session=session, clinician=c, actor=None)
+        presenters_services.presenter_volunteer(session=session, clinician=c, actor=None)
 
     assert states(session) == [
         ("Ana", CONFIRMED, 1),
@@ -108,11 +109,11 @@ def test_two_slots_are_filled_in_order(group):
 def test_withdrawal_promotes_the_earliest_waitlisted_and_tells_them(group):
     session = future(group)
     ana, ben, cy = (member(group, last_name=n) for n in ("Ana", "Ben", "Cy"))
-    first = svc.presenter_volunteer(session=session, clinician=ana, actor=None)
-    second = svc.presenter_volunteer(session=session, clinician=ben, actor=None)
-    svc.presenter_volunteer(session=session, clinician=cy, actor=None)
+    first = presenters_services.presenter_volunteer(session=session, clinician=ana, actor=None)
+    second = presenters_services.presenter_volunteer(session=session, clinician=ben, actor=None)
+    presenters_services.presenter_volunteer(session=session, clinician=cy, actor=None)
 
-    svc.presenter_withdraw(presentation=first, actor=None)
+    presenters_services.presenter_withdraw(presentation=first, actor=None)
 
     assert states(session) == [
         ("Ana", Presentation.Status.WITHDRAWN, None),
@@ -128,10 +129,10 @@ def test_withdrawal_promotes_the_earliest_waitlisted_and_tells_them(group):
 def test_withdrawing_from_the_waitlist_promotes_nobody(group):
     session = future(group)
     ana, ben = member(group, last_name="Ana"), member(group, last_name="Ben")
-    svc.presenter_volunteer(session=session, clinician=ana, actor=None)
-    waiting = svc.presenter_volunteer(session=session, clinician=ben, actor=None)
+    presenters_services.presenter_volunteer(session=session, clinician=ana, actor=None)
+    waiting = presenters_services.presenter_volunteer(session=session, clinician=ben, actor=None)
 
-    svc.presenter_withdraw(presentation=waiting, actor=None)
+    presenters_services.presenter_withdraw(presentation=waiting, actor=None)
 
     assert states(session) == [("Ana", CONFIRMED, 1), ("Ben", Presentation.Status.WITHDRAWN, None)]
     assert not AuditEvent.objects.filter(action="notify.presenter.promoted").exists()
@@ -140,11 +141,11 @@ def test_withdrawing_from_the_waitlist_promotes_nobody(group):
 def test_someone_who_withdrew_may_volunteer_again_at_the_back_of_the_line(group):
     session = future(group)
     ana, ben = member(group, last_name="Ana"), member(group, last_name="Ben")
-    first = svc.presenter_volunteer(session=session, clinician=ana, actor=None)
-    svc.presenter_volunteer(session=session, clinician=ben, actor=None)
-    svc.presenter_withdraw(presentation=first, actor=None)
+    first = presenters_services.presenter_volunteer(session=session, clinician=ana, actor=None)
+    presenters_services.presenter_volunteer(session=session, clinician=ben, actor=None)
+    presenters_services.presenter_withdraw(presentation=first, actor=None)
 
-    again = svc.presenter_volunteer(session=session, clinician=ana, actor=None)
+    again = presenters_services.presenter_volunteer(session=session, clinician=ana, actor=None)
 
     assert (again.status, again.slot) == (WAITLISTED, None)
 
@@ -166,7 +167,7 @@ def test_the_database_refuses_two_presenters_in_one_slot(group):
 
 def refused(**kwargs) -> list[str]:
     with pytest.raises(ValidationError) as exc:
-        svc.presenter_volunteer(actor=None, **kwargs)
+        presenters_services.presenter_volunteer(actor=None, **kwargs)
     return exc.value.messages
 
 
@@ -203,7 +204,7 @@ def test_volunteering_for_a_past_session_is_refused(group):
 def test_volunteering_twice_is_refused_and_nothing_changes(group):
     session = future(group)
     ana = member(group)
-    svc.presenter_volunteer(session=session, clinician=ana, actor=None)
+    presenters_services.presenter_volunteer(session=session, clinician=ana, actor=None)
 
     messages = refused(session=session, clinician=ana)
 
@@ -239,7 +240,7 @@ def test_volunteering_closes_days_before_the_session(program, group):
     ana = member(group)
     three_days_before = session.starts_at - timedelta(days=3)
 
-    open_just_before = svc.presenter_volunteer(
+    open_just_before = presenters_services.presenter_volunteer(
         session=session,
         clinician=ana,
         actor=None,
@@ -247,7 +248,9 @@ def test_volunteering_closes_days_before_the_session(program, group):
     )
     ben = member(group)
     with pytest.raises(ValidationError) as exc:
-        svc.presenter_volunteer(session=session, clinician=ben, actor=None, now=three_days_before)
+        presenters_services.presenter_volunteer(
+            session=session, clinician=ben, actor=None, now=three_days_before
+        )
 
     assert open_just_before.status == CONFIRMED
     assert "closed on" in exc.value.messages[0]
@@ -263,8 +266,12 @@ def test_invited_member_who_accepts_takes_a_free_slot(group):
     ana = member(group)
     coordinator = UserFactory()
 
-    invitation = svc.presenter_invite(session=session, clinician=ana, actor=coordinator)
-    accepted = svc.presenter_accept(presentation=invitation, actor=None, working_title="Anger")
+    invitation = presenters_services.presenter_invite(
+        session=session, clinician=ana, actor=coordinator
+    )
+    accepted = presenters_services.presenter_accept(
+        presentation=invitation, actor=None, working_title="Anger"
+    )
 
     assert (invitation.status, invitation.invited_by) == (INVITED, coordinator)
     assert (accepted.status, accepted.slot, accepted.working_title) == (CONFIRMED, 1, "Anger")
@@ -274,11 +281,11 @@ def test_invited_member_who_accepts_takes_a_free_slot(group):
 def test_invited_member_who_accepts_when_full_joins_the_back_of_the_waitlist(group):
     session = future(group)
     ana, ben, cy = (member(group, last_name=n) for n in ("Ana", "Ben", "Cy"))
-    invitation = svc.presenter_invite(session=session, clinician=cy, actor=None)
-    svc.presenter_volunteer(session=session, clinician=ana, actor=None)
-    svc.presenter_volunteer(session=session, clinician=ben, actor=None)
+    invitation = presenters_services.presenter_invite(session=session, clinician=cy, actor=None)
+    presenters_services.presenter_volunteer(session=session, clinician=ana, actor=None)
+    presenters_services.presenter_volunteer(session=session, clinician=ben, actor=None)
 
-    svc.presenter_accept(presentation=invitation, actor=None)
+    presenters_services.presenter_accept(presentation=invitation, actor=None)
 
     waiting = list(
         session.presentations.filter(status=WAITLISTED)
@@ -290,13 +297,15 @@ def test_invited_member_who_accepts_when_full_joins_the_back_of_the_waitlist(gro
 
 def test_declining_an_invitation(group):
     session = future(group)
-    invitation = svc.presenter_invite(session=session, clinician=member(group), actor=None)
+    invitation = presenters_services.presenter_invite(
+        session=session, clinician=member(group), actor=None
+    )
 
-    declined = svc.presenter_decline(presentation=invitation, actor=None)
+    declined = presenters_services.presenter_decline(presentation=invitation, actor=None)
 
     assert declined.status == Presentation.Status.DECLINED
     with pytest.raises(ValidationError) as exc:
-        svc.presenter_accept(presentation=declined, actor=None)
+        presenters_services.presenter_accept(presentation=declined, actor=None)
     assert exc.value.messages == ["This invitation has already been answered."]
 
 
@@ -304,12 +313,12 @@ def test_inviting_someone_outside_the_group_or_already_lined_up_is_refused(progr
     session = future(group)
     outsider = member(GroupFactory(program=program), first_name="Olga", last_name="Out")
     ana = member(group, first_name="Ana", last_name="In")
-    svc.presenter_volunteer(session=session, clinician=ana, actor=None)
+    presenters_services.presenter_volunteer(session=session, clinician=ana, actor=None)
 
     with pytest.raises(ValidationError) as outside:
-        svc.presenter_invite(session=session, clinician=outsider, actor=None)
+        presenters_services.presenter_invite(session=session, clinician=outsider, actor=None)
     with pytest.raises(ValidationError) as lined_up:
-        svc.presenter_invite(session=session, clinician=ana, actor=None)
+        presenters_services.presenter_invite(session=session, clinician=ana, actor=None)
 
     assert outside.value.messages == ["Olga Out is not a member of Group 1."]
     assert lined_up.value.messages == ["Ana In is already presenting for this session."]
@@ -319,7 +328,7 @@ def test_inviting_someone_outside_the_group_or_already_lined_up_is_refused(progr
 def test_volunteering_while_invited_points_to_the_invitation(group):
     session = future(group)
     ana = member(group)
-    svc.presenter_invite(session=session, clinician=ana, actor=None)
+    presenters_services.presenter_invite(session=session, clinician=ana, actor=None)
 
     assert refused(session=session, clinician=ana) == [
         "You have been asked to present at this session: accept or decline the invitation."
@@ -339,10 +348,10 @@ def test_only_coordinator_and_lead_facilitator_may_invite(program, group):
     coordinator = ProgramRoleFactory(program=program).user
 
     allowed = {
-        "lead": svc.can_invite(lead.facilitator.user, session),
-        "backup": svc.can_invite(backup.facilitator.user, session),
-        "coordinator": svc.can_invite(coordinator, session),
-        "stranger": svc.can_invite(UserFactory(), session),
+        "lead": presenters_services.can_invite(lead.facilitator.user, session),
+        "backup": presenters_services.can_invite(backup.facilitator.user, session),
+        "coordinator": presenters_services.can_invite(coordinator, session),
+        "stranger": presenters_services.can_invite(UserFactory(), session),
     }
 
     assert allowed == {"lead": True, "backup": False, "coordinator": True, "stranger": False}
@@ -365,7 +374,7 @@ def test_fair_turn_suggestions_fewest_then_longest_since_then_name(group):
     # A withdrawn presentation does not count.
     PresentationFactory(session=recently, clinician=people["Evans"], status="withdrawn", slot=None)
 
-    [turns] = svc.fair_turns_list(program=group.program, now=now)
+    [turns] = presenters_selectors.fair_turns_list(program=group.program, now=now)
 
     order = [t.clinician.last_name for t in turns.suggestions]
     assert order == ["Davis", "Evans", "Baker", "Clark", "Adams"]
@@ -375,9 +384,9 @@ def test_fair_turn_suggestions_fewest_then_longest_since_then_name(group):
 def test_people_already_lined_up_are_not_suggested(group):
     member(group, last_name="Ana")
     ben = member(group, last_name="Ben")
-    svc.presenter_volunteer(session=future(group), clinician=ben, actor=None)
+    presenters_services.presenter_volunteer(session=future(group), clinician=ben, actor=None)
 
-    [turns] = svc.fair_turns_list(program=group.program)
+    [turns] = presenters_selectors.fair_turns_list(program=group.program)
 
     assert [t.clinician.last_name for t in turns.suggestions] == ["Ana"]
 
@@ -389,7 +398,7 @@ def test_participant_sees_past_and_upcoming_presentations_separately(group):
     PresentationFactory(session=future(group), clinician=ana)
     PresentationFactory(session=past(group, days=20), clinician=ana, status="withdrawn", slot=None)
 
-    turns = svc.turns_for(clinician=ana)
+    turns = presenters_selectors.turns_for(clinician=ana)
 
     assert (turns.past, turns.upcoming) == (2, 1)
 
@@ -400,8 +409,8 @@ def test_participant_sees_past_and_upcoming_presentations_separately(group):
 def test_rsvp_is_saved_and_changed(group):
     session, ana = future(group), member(group)
 
-    svc.rsvp_set(session=session, clinician=ana, answer="going", actor=None)
-    svc.rsvp_set(session=session, clinician=ana, answer="not_going", actor=None)
+    presenters_services.rsvp_set(session=session, clinician=ana, answer="going", actor=None)
+    presenters_services.rsvp_set(session=session, clinician=ana, answer="not_going", actor=None)
 
     assert list(Rsvp.objects.values_list("clinician", "answer")) == [(ana.pk, "not_going")]
 
@@ -423,7 +432,7 @@ def test_rsvp_refusals(program, group, case, ending):
     }[case]()
 
     with pytest.raises(ValidationError) as exc:
-        svc.rsvp_set(session=session, clinician=ana, answer="going", actor=None)
+        presenters_services.rsvp_set(session=session, clinician=ana, answer="going", actor=None)
 
     assert exc.value.messages[0].endswith(ending)
     assert Rsvp.objects.count() == 0
@@ -438,7 +447,7 @@ def test_attendance_for_the_whole_group_with_a_guest(program, group):
     session = past(group, days=0)
     recorder = UserFactory()
 
-    count = svc.attendance_record(
+    count = presenters_services.attendance_record(
         session=session,
         statuses={ana.pk: "present", ben.pk: "absent", cy.pk: "excused"},
         guest_ids=[guest.pk],
@@ -459,11 +468,13 @@ def test_recording_again_updates_and_drops_removed_guests(program, group):
     ana = member(group, last_name="Ana")
     guest = member(GroupFactory(program=program), last_name="Guest")
     session = past(group)
-    svc.attendance_record(
+    presenters_services.attendance_record(
         session=session, statuses={ana.pk: "absent"}, guest_ids=[guest.pk], actor=None
     )
 
-    svc.attendance_record(session=session, statuses={ana.pk: "present"}, guest_ids=[], actor=None)
+    presenters_services.attendance_record(
+        session=session, statuses={ana.pk: "present"}, guest_ids=[], actor=None
+    )
 
     assert list(Attendance.objects.values_list("clinician__last_name", "status")) == [
         ("Ana", "present")
@@ -476,13 +487,15 @@ def test_attendance_refusals_save_nothing(program, group):
     session = past(group)
 
     with pytest.raises(ValidationError) as guest_elsewhere:
-        svc.attendance_record(
+        presenters_services.attendance_record(
             session=session, statuses={ana.pk: "present"}, guest_ids=[stranger.pk], actor=None
         )
     with pytest.raises(ValidationError) as member_as_guest:
-        svc.attendance_record(session=session, statuses={}, guest_ids=[ana.pk], actor=None)
+        presenters_services.attendance_record(
+            session=session, statuses={}, guest_ids=[ana.pk], actor=None
+        )
     with pytest.raises(ValidationError) as not_started:
-        svc.attendance_record(
+        presenters_services.attendance_record(
             session=future(group), statuses={ana.pk: "present"}, guest_ids=[], actor=None
         )
 
@@ -515,7 +528,7 @@ def test_attendance_figures_and_credit(program, group):
     AttendanceFactory(session=t1, clinician=b[0])
     AttendanceFactory(session=t1, clinician=b[1], status="excused")
 
-    f = svc.attendance_figures(program=program)
+    f = presenters_selectors.attendance_figures(program=program)
 
     # Guests are not members: A2's visit to group 2 is not in its rate (it was 2 / 2).
     assert [(s.present, s.members, s.guests) for s in f.sessions] == [
@@ -551,7 +564,7 @@ def test_eligible_falls_back_to_the_roster_size(program, group):
     member(group)
     ClinicianFactory(program=program)
 
-    f = svc.attendance_figures(program=program)
+    f = presenters_selectors.attendance_figures(program=program)
 
     assert (f.eligible, f.regular, f.regular_sentence) == (
         2,
@@ -569,7 +582,7 @@ def test_credit_summary_includes_former_members_with_credit(program, group):
 
     rows = [
         (p.clinician.last_name, p.sessions_credited, p.credit_hours)
-        for p in svc.credit_summary(program=program)
+        for p in presenters_selectors.credit_summary(program=program)
     ]
 
     assert rows == [("Ana", 1, Decimal("1.00")), ("Former", 1, Decimal("1.00"))]
@@ -610,6 +623,6 @@ def test_seed_demo_schedules_the_year_with_presenters_and_attendance(db):
     assert Attendance.objects.filter(session__in=held).count() == 10 * len(held)
     assert not Attendance.objects.filter(session__starts_at__gt=now).exists()
     assert Rsvp.objects.exists()
-    figures = svc.attendance_figures(program=sessions[0].group.program)
+    figures = presenters_selectors.attendance_figures(program=sessions[0].group.program)
     assert figures.eligible == 66
     assert 0 < figures.regular <= 30

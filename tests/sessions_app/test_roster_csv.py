@@ -8,7 +8,7 @@ import io
 import pytest
 
 from sessions_app.models import Clinician, Discipline, Gender
-from sessions_app.roster_csv import roster_csv_export, roster_csv_parse
+from sessions_app.roster.csv_format import roster_csv_export, roster_csv_parse
 from tests.factories import ClinicianFactory, ProgramFactory, csv_bytes
 
 HEADER = "email,first_name,last_name,discipline"

@@ -13,8 +13,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ccdg.models import AuditEvent
-from sessions_app import scheduling
-from sessions_app import services_schedule as svc
 from sessions_app.models import (
     CalendarToken,
     FacilitatorAbsence,
@@ -25,6 +23,9 @@ from sessions_app.models import (
     Rsvp,
     Session,
 )
+from sessions_app.schedule import selectors as schedule_selectors
+from sessions_app.schedule import services as schedule_services
+from sessions_app.schedule import services as scheduling
 from tests.factories import (
     BlackoutDateFactory,
     FacilitatorAbsenceFactory,
@@ -228,8 +229,8 @@ def test_preview_lists_the_same_problems_and_saves_nothing():
         "agenda": scheduling.agenda_for_program(program),
     }
 
-    clash = svc.schedule_preview(slots=[slot(group, room), slot(other, room)], **args)
-    fine = svc.schedule_preview(slots=[slot(group, room)], **args)
+    clash = schedule_services.schedule_preview(slots=[slot(group, room), slot(other, room)], **args)
+    fine = schedule_services.schedule_preview(slots=[slot(group, room)], **args)
 
     assert len(clash.problems) == 2
     assert all(p.startswith("Osler Room is already booked on") for p in clash.problems)
@@ -264,9 +265,7 @@ def test_a_session_at_another_time_that_day_counts_as_scheduled_and_a_cancelled_
 
     created = generate(program, [slot(group)], first=date(year, 1, 1), count=2)
 
-    assert [timezone.localtime(s.starts_at, NEW_YORK).date() for s in created] == [
-        date(year, 2, 9)
-    ]
+    assert [timezone.localtime(s.starts_at, NEW_YORK).date() for s in created] == [date(year, 2, 9)]
 
 
 def test_duplicates_are_made_only_when_asked_for():
@@ -305,7 +304,7 @@ def test_preview_warns_when_a_group_gets_more_sessions_than_the_program_plans_a_
         "agenda": scheduling.agenda_for_program(program),
     }
 
-    preview = svc.schedule_preview(slots=[slot(group), slot(calm)], **args)
+    preview = schedule_services.schedule_preview(slots=[slot(group), slot(calm)], **args)
 
     assert preview.problems == []
     assert preview.warnings == [
@@ -321,7 +320,7 @@ def test_preview_shows_the_dates_already_scheduled_apart_and_counts_only_the_new
     year = next_year()
     generate(program, [slot(group)], first=date(year, 1, 1), count=2)
 
-    preview = svc.schedule_preview(
+    preview = schedule_services.schedule_preview(
         program=program,
         slots=[slot(group)],
         rule=MONTHLY_2ND_TUESDAY,
@@ -402,7 +401,7 @@ def test_a_room_with_upcoming_sessions_cannot_be_removed():
     one_session(GroupFactory(program=program), room=room)
 
     with pytest.raises(ValidationError) as caught:
-        svc.room_delete(room=room, actor=None)
+        schedule_services.room_delete(room=room, actor=None)
 
     assert caught.value.messages == [
         "Osler Room is booked for 1 upcoming session; move them to another room first."
@@ -414,7 +413,7 @@ def test_room_names_are_unique_per_program_ignoring_case():
     RoomFactory(program=program, name="Osler Room")
 
     with pytest.raises(ValidationError, match="already a room called"):
-        svc.room_save(
+        schedule_services.room_save(
             program=program, actor=None, data={"name": "osler room", "location": "", "capacity": 9}
         )
 
@@ -435,7 +434,7 @@ def test_headcount_counts_members_minus_those_who_cannot_come():
     RsvpFactory(session=first, clinician=members_a[1].clinician, answer=Rsvp.Answer.GOING)
     RsvpFactory(session=first, clinician=members_a[2].clinician, answer=Rsvp.Answer.NOT_GOING)
 
-    dates = svc.meeting_dates(program=program)
+    dates = schedule_selectors.meeting_dates(program=program)
 
     day = timezone.localtime(first.starts_at, NEW_YORK).date()
     assert [d.date for d in dates][0] == day
@@ -455,7 +454,7 @@ def test_checklist_lists_unconfirmed_orders_and_sessions_without_a_room():
     day = timezone.localtime(with_room.starts_at, NEW_YORK).date()
     RefreshmentOrderFactory(program=program, date=day, status=RefreshmentOrder.Status.CONFIRMED)
 
-    checklist = svc.refreshment_checklist(program=program)
+    checklist = schedule_selectors.refreshment_checklist(program=program)
 
     assert len(checklist.dates) == 3
     assert [d.date for d in checklist.orders_open] == [
@@ -470,8 +469,8 @@ def test_refreshment_save_keeps_one_order_per_date():
     day = date(next_year(), 2, 9)
     data = {"vendor": "Corner Bakery", "items": "Continental breakfast", "headcount": 20}
 
-    svc.refreshment_save(program=program, day=day, data=data, actor=None)
-    order = svc.refreshment_save(
+    schedule_services.refreshment_save(program=program, day=day, data=data, actor=None)
+    order = schedule_services.refreshment_save(
         program=program, day=day, data={**data, "status": "confirmed", "cost": 180}, actor=None
     )
 
@@ -485,12 +484,12 @@ def test_refreshment_save_keeps_one_order_per_date():
 def test_only_the_hash_of_a_feed_token_is_stored_and_a_new_one_replaces_the_old():
     user = UserFactory()
 
-    first = svc.calendar_token_create(user=user)
-    second = svc.calendar_token_create(user=user)
+    first = schedule_services.calendar_token_create(user=user)
+    second = schedule_services.calendar_token_create(user=user)
 
     assert not CalendarToken.objects.filter(token_hash__in=[first, second]).exists()
-    assert svc.calendar_token_resolve(token=first) is None
-    assert svc.calendar_token_resolve(token=second).user == user
+    assert schedule_selectors.calendar_token_resolve(token=first) is None
+    assert schedule_selectors.calendar_token_resolve(token=second).user == user
     assert CalendarToken.objects.filter(user=user, revoked_at__isnull=True).count() == 1
 
 
@@ -498,14 +497,18 @@ def test_program_feed_needs_the_coordinator_role_then_and_later():
     program = ProgramFactory()
     role = ProgramRoleFactory(program=program, role=ProgramRole.Role.COORDINATOR)
     with pytest.raises(ValidationError):
-        svc.calendar_token_create(user=UserFactory(), scope="program", program=program)
+        schedule_services.calendar_token_create(
+            user=UserFactory(), scope="program", program=program
+        )
 
-    token = svc.calendar_token_create(user=role.user, scope="program", program=program)
-    assert svc.calendar_token_resolve(token=token).program == program
+    token = schedule_services.calendar_token_create(
+        user=role.user, scope="program", program=program
+    )
+    assert schedule_selectors.calendar_token_resolve(token=token).program == program
 
     role.delete()
     role.user.refresh_from_db()  # drop the cached roles
-    assert svc.calendar_token_resolve(token=token) is None
+    assert schedule_selectors.calendar_token_resolve(token=token) is None
 
 
 # --- Facilitator cover ------------------------------------------------------------------------
@@ -523,10 +526,12 @@ def test_lead_absent_makes_the_backup_acting_lead_and_notifies():
     group, lead, backup = facilitated_group(program)
     session = one_session(group)
 
-    assert svc.session_cover(session=session).acting_lead == lead
-    svc.facilitator_absence_mark(session=session, facilitator=lead, reason="", actor=None)
+    assert schedule_selectors.session_cover(session=session).acting_lead == lead
+    schedule_services.facilitator_absence_mark(
+        session=session, facilitator=lead, reason="", actor=None
+    )
 
-    cover = svc.session_cover(session=session)
+    cover = schedule_selectors.session_cover(session=session)
     assert (cover.acting_lead, cover.lead_absent, cover.gap) == (backup, True, "")
     event = AuditEvent.objects.get(action="notify.facilitator.absent")
     assert (event.program_id, event.data) == (
@@ -542,7 +547,7 @@ def test_both_absent_is_a_gap():
     FacilitatorAbsenceFactory(session=session, facilitator=lead)
     FacilitatorAbsenceFactory(session=session, facilitator=backup)
 
-    cover = svc.session_cover(session=session)
+    cover = schedule_selectors.session_cover(session=session)
 
     assert (cover.acting_lead, cover.gap) == (None, "No facilitator available")
 
@@ -554,10 +559,16 @@ def test_absence_of_someone_outside_the_group_or_twice_is_refused():
     stranger = FacilitatorFactory(program=program, name="Dr. Stranger")
 
     with pytest.raises(ValidationError, match="Dr. Stranger does not facilitate Group A"):
-        svc.facilitator_absence_mark(session=session, facilitator=stranger, reason="", actor=None)
-    svc.facilitator_absence_mark(session=session, facilitator=lead, reason="", actor=None)
+        schedule_services.facilitator_absence_mark(
+            session=session, facilitator=stranger, reason="", actor=None
+        )
+    schedule_services.facilitator_absence_mark(
+        session=session, facilitator=lead, reason="", actor=None
+    )
     with pytest.raises(ValidationError, match="already marked absent"):
-        svc.facilitator_absence_mark(session=session, facilitator=lead, reason="", actor=None)
+        schedule_services.facilitator_absence_mark(
+            session=session, facilitator=lead, reason="", actor=None
+        )
     assert FacilitatorAbsence.objects.count() == 1
     assert AuditEvent.objects.filter(action="notify.facilitator.absent").count() == 1
 
@@ -572,7 +583,7 @@ def test_coverage_lists_every_upcoming_session_with_its_cover():
     FacilitatorAbsenceFactory(session=first, facilitator=lead)
     FacilitatorFactory(program=program)  # in the pool, no group
 
-    view = svc.coverage_upcoming(program=program)
+    view = schedule_selectors.coverage_upcoming(program=program)
 
     rows = [(s.group.name, s.cover.acting_lead, s.cover.gap) for s in view.sessions]
     assert rows == [

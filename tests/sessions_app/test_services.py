@@ -12,9 +12,10 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from ccdg.models import AuditEvent
-from sessions_app import services
 from sessions_app.models import Clinician, Discipline, GroupMembership, Invitation
-from sessions_app.roster_csv import roster_csv_export
+from sessions_app.programs import services as programs_services
+from sessions_app.roster import services as roster_services
+from sessions_app.roster.csv_format import roster_csv_export
 from tests.factories import (
     ClinicianFactory,
     GroupMembershipFactory,
@@ -49,7 +50,7 @@ def roster_of(program) -> list[tuple[str, str, str, str]]:
 def test_import_creates_clinicians_as_eligible():
     program = ProgramFactory()
 
-    report = services.roster_import_commit(
+    report = roster_services.roster_import_commit(
         program=program, actor=None, content=csv_bytes(HEADER, *THREE_GOOD_ROWS)
     )
 
@@ -66,7 +67,7 @@ def test_import_records_one_audit_event_per_clinician_and_one_for_the_import():
     program = ProgramFactory()
     actor = UserFactory()
 
-    services.roster_import_commit(
+    roster_services.roster_import_commit(
         program=program, actor=actor, content=csv_bytes(HEADER, *THREE_GOOD_ROWS)
     )
 
@@ -78,11 +79,11 @@ def test_import_records_one_audit_event_per_clinician_and_one_for_the_import():
 def test_second_import_of_the_same_file_changes_nothing():
     program = ProgramFactory()
     content = csv_bytes(HEADER, *THREE_GOOD_ROWS)
-    services.roster_import_commit(program=program, actor=None, content=content)
+    roster_services.roster_import_commit(program=program, actor=None, content=content)
     before = list(Clinician.objects.order_by("pk").values())
     events_before = set(AuditEvent.objects.values_list("pk", flat=True))
 
-    report = services.roster_import_commit(program=program, actor=None, content=content)
+    report = roster_services.roster_import_commit(program=program, actor=None, content=content)
 
     assert report.summary() == {"rows": 3, "create": 0, "update": 0, "unchanged": 3, "errors": 0}
     assert list(Clinician.objects.order_by("pk").values()) == before
@@ -100,7 +101,7 @@ def test_import_updates_only_changed_fields_and_audits_their_names():
         discipline=Discipline.PHYSICIAN,
     )
 
-    report = services.roster_import_commit(
+    report = roster_services.roster_import_commit(
         program=program,
         actor=None,
         content=csv_bytes(HEADER, "ANA@example.org,Ana,Lima-Costa,Nurse practitioner"),
@@ -124,7 +125,7 @@ def test_import_with_a_status_column_sets_status_and_blank_keeps_it():
         status=Clinician.Status.ACTIVE,
     )
 
-    services.roster_import_commit(
+    roster_services.roster_import_commit(
         program=program,
         actor=None,
         content=csv_bytes(
@@ -143,8 +144,8 @@ def test_import_with_bad_email_reports_row_and_saves_nothing():
     program = ProgramFactory()
     content = csv_bytes(HEADER, *THREE_GOOD_ROWS, "dan-at-example.org,Dan,Ruiz,physician")
 
-    with pytest.raises(services.RosterImportError) as caught:
-        services.roster_import_commit(program=program, actor=None, content=content)
+    with pytest.raises(roster_services.RosterImportError) as caught:
+        roster_services.roster_import_commit(program=program, actor=None, content=content)
 
     assert [r.line for r in caught.value.report.error_rows] == [5]
     assert Clinician.objects.count() == 0
@@ -160,8 +161,8 @@ def test_failed_import_leaves_existing_clinicians_unchanged():
         "ben@example.org,Ben,Okafor,astronaut",
     )
 
-    with pytest.raises(services.RosterImportError):
-        services.roster_import_commit(program=program, actor=None, content=content)
+    with pytest.raises(roster_services.RosterImportError):
+        roster_services.roster_import_commit(program=program, actor=None, content=content)
 
     ana.refresh_from_db()
     assert ana.last_name == "Lima"
@@ -192,8 +193,8 @@ def test_failed_import_leaves_existing_clinicians_unchanged():
 def test_bad_file_raises_and_saves_nothing(content):
     program = ProgramFactory()
 
-    with pytest.raises(services.RosterImportError):
-        services.roster_import_commit(program=program, actor=None, content=content)
+    with pytest.raises(roster_services.RosterImportError):
+        roster_services.roster_import_commit(program=program, actor=None, content=content)
 
     assert Clinician.objects.count() == 0
 
@@ -202,8 +203,8 @@ def test_file_over_the_size_limit_raises_and_saves_nothing(settings):
     settings.ROSTER_IMPORT_MAX_BYTES = 64
     program = ProgramFactory()
 
-    with pytest.raises(services.RosterImportError):
-        services.roster_import_commit(
+    with pytest.raises(roster_services.RosterImportError):
+        roster_services.roster_import_commit(
             program=program, actor=None, content=csv_bytes(HEADER, *THREE_GOOD_ROWS)
         )
 
@@ -242,7 +243,7 @@ def test_export_imported_into_a_fresh_program_gives_the_same_clinicians():
     fresh = ProgramFactory()
     exported = roster_csv_export(clinicians=Clinician.objects.filter(program=source))
 
-    services.roster_import_commit(program=fresh, actor=None, content=exported.encode())
+    roster_services.roster_import_commit(program=fresh, actor=None, content=exported.encode())
 
     fields = (
         "email",
@@ -290,7 +291,7 @@ def test_any_name_survives_export_and_reimport(first, last, discipline):
     fresh = ProgramFactory()
     exported = roster_csv_export(clinicians=Clinician.objects.filter(program=source))
 
-    services.roster_import_commit(program=fresh, actor=None, content=exported.encode())
+    roster_services.roster_import_commit(program=fresh, actor=None, content=exported.encode())
 
     assert roster_of(fresh) == roster_of(source)
 
@@ -299,10 +300,10 @@ def test_roster_import_upload_keeps_a_draft_only_for_a_readable_file():
     program = ProgramFactory()
     actor = UserFactory()
 
-    draft, _ = services.roster_import_upload(
+    draft, _ = roster_services.roster_import_upload(
         program=program, actor=actor, filename="a.csv", content=csv_bytes(HEADER, "x,,,")
     )
-    refused, report = services.roster_import_upload(
+    refused, report = roster_services.roster_import_upload(
         program=program, actor=actor, filename="b.csv", content=b""
     )
 
@@ -315,7 +316,7 @@ def test_confirming_a_draft_imports_it_and_drops_its_content():
     program = ProgramFactory()
     draft = RosterImportFactory(program=program, content=csv_bytes(HEADER, *THREE_GOOD_ROWS))
 
-    services.roster_import_confirm(draft=draft, actor=None)
+    roster_services.roster_import_confirm(draft=draft, actor=None)
 
     draft.refresh_from_db()
     assert draft.content is None
@@ -326,10 +327,10 @@ def test_confirming_a_draft_imports_it_and_drops_its_content():
 def test_confirming_a_committed_draft_again_is_refused():
     program = ProgramFactory()
     draft = RosterImportFactory(program=program, content=csv_bytes(HEADER, *THREE_GOOD_ROWS))
-    services.roster_import_confirm(draft=draft, actor=None)
+    roster_services.roster_import_confirm(draft=draft, actor=None)
 
     with pytest.raises(ValidationError):
-        services.roster_import_confirm(draft=draft, actor=None)
+        roster_services.roster_import_confirm(draft=draft, actor=None)
 
     assert Clinician.objects.filter(program=program).count() == 3
 
@@ -340,7 +341,7 @@ def test_confirming_a_committed_draft_again_is_refused():
 def test_clinician_create_lowercases_the_email_and_audits_field_names():
     program = ProgramFactory()
 
-    clinician = services.clinician_create(
+    clinician = roster_services.clinician_create(
         program=program,
         actor=None,
         data={
@@ -359,7 +360,7 @@ def test_clinician_create_lowercases_the_email_and_audits_field_names():
 def test_clinician_update_records_field_names_not_values():
     clinician = ClinicianFactory(last_name="Lima", email="ana@example.org")
 
-    services.clinician_update(
+    roster_services.clinician_update(
         clinician=clinician,
         actor=None,
         data={
@@ -378,7 +379,7 @@ def test_clinician_update_records_field_names_not_values():
 def test_clinician_update_without_changes_records_nothing():
     clinician = ClinicianFactory(last_name="Lima")
 
-    services.clinician_update(clinician=clinician, actor=None, data={"last_name": "Lima"})
+    roster_services.clinician_update(clinician=clinician, actor=None, data={"last_name": "Lima"})
 
     assert AuditEvent.objects.count() == 0
 
@@ -387,7 +388,7 @@ def test_deactivate_keeps_the_row_and_closes_the_current_membership():
     membership = GroupMembershipFactory(joined_on=date(2026, 1, 5))
     clinician = membership.clinician
 
-    services.clinician_deactivate(clinician=clinician, actor=None, reason="left")
+    roster_services.clinician_deactivate(clinician=clinician, actor=None, reason="left")
 
     clinician.refresh_from_db()
     membership.refresh_from_db()
@@ -399,7 +400,7 @@ def test_deactivate_keeps_the_row_and_closes_the_current_membership():
 def test_deactivate_withdraws_open_invitations():
     invitation = InvitationFactory()
 
-    services.clinician_deactivate(clinician=invitation.clinician, actor=None)
+    roster_services.clinician_deactivate(clinician=invitation.clinician, actor=None)
 
     invitation.refresh_from_db()
     assert invitation.revoked_at is not None
@@ -409,8 +410,8 @@ def test_reactivate_makes_a_clinician_without_account_eligible_and_with_one_acti
     without = ClinicianFactory(status=Clinician.Status.INACTIVE)
     with_account = ClinicianFactory(status=Clinician.Status.INACTIVE, user=UserFactory())
 
-    services.clinician_reactivate(clinician=without, actor=None)
-    services.clinician_reactivate(clinician=with_account, actor=None)
+    roster_services.clinician_reactivate(clinician=without, actor=None)
+    roster_services.clinician_reactivate(clinician=with_account, actor=None)
 
     assert (without.status, with_account.status) == (
         Clinician.Status.ELIGIBLE,
@@ -424,39 +425,44 @@ def test_reactivate_makes_a_clinician_without_account_eligible_and_with_one_acti
 def test_invite_marks_the_clinician_invited_and_stores_only_a_hash_of_the_token():
     clinician = ClinicianFactory()
 
-    invitation = services.clinician_invite(clinician=clinician, actor=UserFactory())
+    invitation = roster_services.clinician_invite(clinician=clinician, actor=UserFactory())
 
-    token = services.invitation_token(invitation)
+    token = roster_services.invitation_token(invitation)
     clinician.refresh_from_db()
     assert clinician.status == Clinician.Status.INVITED
     assert token not in invitation.token_hash
-    assert services.invitation_get_valid(token=token) == invitation
+    assert roster_services.invitation_get_valid(token=token) == invitation
 
 
 def test_invite_link_expires_after_the_configured_days(settings):
     settings.INVITATION_DAYS = 3
     before = timezone.now()
 
-    invitation = services.clinician_invite(clinician=ClinicianFactory(), actor=UserFactory())
+    invitation = roster_services.clinician_invite(clinician=ClinicianFactory(), actor=UserFactory())
 
     assert before + timedelta(days=3) <= invitation.expires_at <= timezone.now() + timedelta(days=3)
 
 
 def test_reinvite_revokes_the_earlier_link():
     clinician = ClinicianFactory()
-    first = services.clinician_invite(clinician=clinician, actor=UserFactory())
+    first = roster_services.clinician_invite(clinician=clinician, actor=UserFactory())
 
-    second = services.clinician_invite(clinician=clinician, actor=UserFactory())
+    second = roster_services.clinician_invite(clinician=clinician, actor=UserFactory())
 
-    assert services.invitation_get_valid(token=services.invitation_token(first)) is None
-    assert services.invitation_get_valid(token=services.invitation_token(second)) == second
+    assert (
+        roster_services.invitation_get_valid(token=roster_services.invitation_token(first)) is None
+    )
+    assert (
+        roster_services.invitation_get_valid(token=roster_services.invitation_token(second))
+        == second
+    )
 
 
 def test_invite_of_inactive_clinician_is_refused():
     clinician = ClinicianFactory(status=Clinician.Status.INACTIVE)
 
     with pytest.raises(ValidationError):
-        services.clinician_invite(clinician=clinician, actor=UserFactory())
+        roster_services.clinician_invite(clinician=clinician, actor=UserFactory())
 
     assert Invitation.objects.count() == 0
 
@@ -465,16 +471,16 @@ def test_invite_of_clinician_with_an_account_is_refused():
     clinician = ClinicianFactory(user=UserFactory(), status=Clinician.Status.ACTIVE)
 
     with pytest.raises(ValidationError):
-        services.clinician_invite(clinician=clinician, actor=UserFactory())
+        roster_services.clinician_invite(clinician=clinician, actor=UserFactory())
 
     assert Invitation.objects.count() == 0
 
 
 def test_accepting_creates_the_account_and_the_link_cannot_be_used_twice():
     clinician = ClinicianFactory(email="ana@example.org")
-    invitation = services.clinician_invite(clinician=clinician, actor=UserFactory())
+    invitation = roster_services.clinician_invite(clinician=clinician, actor=UserFactory())
 
-    user = services.invitation_accept(
+    user = roster_services.invitation_accept(
         invitation=invitation, username="ana", password="a-long-passphrase-77"
     )
 
@@ -486,33 +492,39 @@ def test_accepting_creates_the_account_and_the_link_cannot_be_used_twice():
     )
     assert user.check_password("a-long-passphrase-77") is True
     with pytest.raises(ValidationError):
-        services.invitation_accept(invitation=invitation, username="ana2", password="x" * 20)
-    assert services.invitation_get_valid(token=services.invitation_token(invitation)) is None
+        roster_services.invitation_accept(invitation=invitation, username="ana2", password="x" * 20)
+    assert (
+        roster_services.invitation_get_valid(token=roster_services.invitation_token(invitation))
+        is None
+    )
 
 
 def test_expired_invitation_is_not_valid_and_cannot_be_accepted():
-    invitation = services.clinician_invite(clinician=ClinicianFactory(), actor=UserFactory())
+    invitation = roster_services.clinician_invite(clinician=ClinicianFactory(), actor=UserFactory())
     Invitation.objects.filter(pk=invitation.pk).update(
         expires_at=timezone.now() - timedelta(minutes=1)
     )
     invitation.refresh_from_db()
 
-    assert services.invitation_get_valid(token=services.invitation_token(invitation)) is None
+    assert (
+        roster_services.invitation_get_valid(token=roster_services.invitation_token(invitation))
+        is None
+    )
     with pytest.raises(ValidationError):
-        services.invitation_accept(invitation=invitation, username="ana", password="x" * 20)
+        roster_services.invitation_accept(invitation=invitation, username="ana", password="x" * 20)
 
 
 @pytest.mark.parametrize("token", ["", "garbage", "1-" + "0" * 40, "../../etc/passwd"])
 def test_unknown_token_is_not_valid(token):
-    services.clinician_invite(clinician=ClinicianFactory(), actor=UserFactory())
+    roster_services.clinician_invite(clinician=ClinicianFactory(), actor=UserFactory())
 
-    assert services.invitation_get_valid(token=token) is None
+    assert roster_services.invitation_get_valid(token=token) is None
 
 
 def test_program_update_audits_changed_field_names_only():
     program = ProgramFactory(name="Old")
 
-    services.program_update(
+    programs_services.program_update(
         program=program, actor=None, data={"name": "New", "department": program.department}
     )
 

@@ -17,7 +17,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ccdg.models import AuditEvent
-from sessions_app import services
 from sessions_app.models import (
     Clinician,
     Discipline,
@@ -26,7 +25,8 @@ from sessions_app.models import (
     ProgramRole,
     RosterImport,
 )
-from sessions_app.views import ROSTER_PAGE_SIZE
+from sessions_app.roster import services
+from sessions_app.roster.views import ROSTER_PAGE_SIZE
 from tests.factories import (
     ClinicianFactory,
     FacilitatorAssignmentFactory,

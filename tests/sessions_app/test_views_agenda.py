@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ccdg.models import AuditEvent
-from sessions_app import scheduling
+from sessions_app.agenda import services as agenda_services
 from sessions_app.models import (
     AgendaTemplate,
     ProgramRole,
@@ -25,6 +25,7 @@ from sessions_app.models import (
     SessionSegment,
     TakeHomePoint,
 )
+from sessions_app.schedule import services as schedule_services
 from tests.factories import (
     FacilitatorAssignmentFactory,
     GroupFactory,
@@ -70,7 +71,7 @@ def builtin() -> AgendaTemplate:
 
 
 def schedule(group, *, day: int = 12, room=None, agenda=None) -> Session:
-    return scheduling.session_create(
+    return schedule_services.session_create(
         group=group,
         starts_at=datetime.combine(next_january(day), datetime.min.time(), tzinfo=NEW_YORK).replace(
             hour=7, minute=30
@@ -152,7 +153,7 @@ def segment_form(name="Short agenda", duration="60", rows=(), extra=0, initial=0
 
 
 def test_agenda_list_shows_builtins_read_only_and_the_programs_own(coordinator_client, program):
-    scheduling.agenda_template_save(
+    agenda_services.agenda_template_save(
         program=program,
         name="Ours",
         duration_minutes=60,
@@ -250,7 +251,7 @@ def test_offset_that_is_not_a_time_is_an_error_on_its_field(coordinator_client, 
 
 
 def test_an_agenda_name_is_used_once_per_program(coordinator_client, program):
-    scheduling.agenda_template_save(
+    agenda_services.agenda_template_save(
         program=program,
         name="Mine",
         duration_minutes=60,
@@ -269,7 +270,7 @@ def test_an_agenda_name_is_used_once_per_program(coordinator_client, program):
 
 
 def test_edit_form_shows_the_segments_as_h_mm_and_saves_changes(coordinator_client, program):
-    template = scheduling.agenda_template_save(
+    template = agenda_services.agenda_template_save(
         program=program,
         name="Mine",
         duration_minutes=60,
@@ -296,7 +297,7 @@ def test_edit_form_shows_the_segments_as_h_mm_and_saves_changes(coordinator_clie
 
 def test_editing_an_agenda_leaves_scheduled_sessions_alone(coordinator_client, world):
     program = world.program
-    template = scheduling.agenda_template_save(
+    template = agenda_services.agenda_template_save(
         program=program,
         name="Mine",
         duration_minutes=60,
@@ -333,7 +334,7 @@ def test_copy_a_builtin_then_edit_the_copy(coordinator_client, program):
 
 def test_apply_asks_first_then_replaces_upcoming_sessions_agendas(coordinator_client, world):
     program = world.program
-    template = scheduling.agenda_template_save(
+    template = agenda_services.agenda_template_save(
         program=program,
         name="Mine",
         duration_minutes=60,
@@ -474,7 +475,7 @@ def test_agenda_list_queries_do_not_grow_with_templates(
     coordinator_client, program, django_assert_num_queries
 ):
     def add(n):
-        scheduling.agenda_template_save(
+        agenda_services.agenda_template_save(
             program=program,
             name=f"Agenda {n}",
             duration_minutes=60,

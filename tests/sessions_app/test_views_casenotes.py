@@ -20,7 +20,8 @@ from django.utils import timezone
 from django.views.debug import ExceptionReporter
 
 from ccdg.models import AuditEvent
-from sessions_app import services_casenotes as svc
+from sessions_app.casenotes import selectors as casenotes_selectors
+from sessions_app.casenotes import services as casenotes_services
 from sessions_app.models import CaseNote, ConfidentialityAgreement, ProgramRole
 from tests.factories import (
     CaseNoteFactory,
@@ -116,7 +117,7 @@ def marks(response) -> list[tuple[str, str]]:
 
 def note_of(world) -> CaseNote:
     # A name that no CSRF token or page text holds by chance.
-    return svc.case_note_lookup(
+    return casenotes_selectors.case_note_lookup(
         CaseNoteFactory(presentation=world["presentation"], patient_name="Xanthe").pk
     )
 
@@ -161,7 +162,7 @@ def test_a_refused_note_is_not_saved_keeps_the_text_and_marks_each_span(client, 
     assert f">{html.escape(REFUSED)}</textarea>" in content.replace("\r\n", "\n")
     assert marks(response) == [
         ("A full name identifies a person: keep only a first name or initials.", "Mrs. Alvarez"),
-        (svc.phi.REASONS["date"], "March 14th"),
+        (casenotes_services.phi.REASONS["date"], "March 14th"),
     ]
     assert 'id="guard-difficulty-1"' in content and 'id="guard-difficulty-2"' in content
     assert "The note was not saved" in content
@@ -187,9 +188,9 @@ def test_each_identifier_category_is_refused_with_its_highlighted_reason(client,
     assert response.status_code == 400
     assert CaseNote.objects.count() == 0
     [(title, marked)] = marks(response)
-    assert title == svc.phi.REASONS[category]
+    assert title == casenotes_services.phi.REASONS[category]
     assert marked in text
-    assert html.escape(svc.phi.CATEGORIES[category]) in page_text(response)
+    assert html.escape(casenotes_services.phi.CATEGORIES[category]) in page_text(response)
     assert html.escape(text) in page_text(response)
 
 
@@ -200,7 +201,7 @@ def test_a_first_and_last_name_in_the_name_field_is_refused_and_marked(client, w
 
     assert response.status_code == 400
     assert "never a first and last name" in html.unescape(page_text(response))
-    assert marks(response) == [(svc.phi.REASONS["name"], "Maria Alvarez")]
+    assert marks(response) == [(casenotes_services.phi.REASONS["name"], "Maria Alvarez")]
     assert 'value="Maria Alvarez"' in page_text(response)
 
 
@@ -294,7 +295,7 @@ def test_a_facilitator_accepts_the_agreement_on_first_visit_then_reads(client, w
 
 
 def _group_note(world):
-    return svc.case_note_lookup(
+    return casenotes_selectors.case_note_lookup(
         CaseNoteFactory(
             presentation=world["presentation"], visibility="group", patient_name="Xanthe"
         ).pk
@@ -447,7 +448,7 @@ def test_the_presenter_deletes_the_note_early(client, world):
 
 
 def test_the_admin_shows_metadata_only(client, world):
-    note = svc.case_note_lookup(
+    note = casenotes_selectors.case_note_lookup(
         CaseNoteFactory(presentation=world["presentation"], patient_name="Xanthe").pk
     )
     as_user(client, world["staff"])

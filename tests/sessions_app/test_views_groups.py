@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from sessions_app import grouping
+from sessions_app.groups import services as groups_services
 from sessions_app.models import (
     AssignmentConstraint,
     AssignmentRun,
@@ -72,8 +72,10 @@ def active_people(program, n: int = 9) -> list[Clinician]:
 
 
 def preview(program, **kwargs) -> AssignmentRun:
-    request = grouping.AssignmentRequest(**{"groups": 3, "min_size": 2, "max_size": 4, **kwargs})
-    run = grouping.assignment_preview(program=program, actor=None, request=request)
+    request = groups_services.AssignmentRequest(
+        **{"groups": 3, "min_size": 2, "max_size": 4, **kwargs}
+    )
+    run = groups_services.assignment_preview(program=program, actor=None, request=request)
     assert isinstance(run, AssignmentRun), run
     return run
 
@@ -336,7 +338,7 @@ def test_assignment_start_form_errors(coordinator_client, program):
 def test_assignment_start_lists_past_assignments(coordinator_client, program):
     active_people(program)
     run = preview(program)
-    grouping.assignment_commit(run=run, actor=None)
+    groups_services.assignment_commit(run=run, actor=None)
 
     response = coordinator_client.get(url("assignment_start", program))
 
@@ -406,7 +408,7 @@ def test_move_of_someone_not_in_the_preview_is_a_form_error(coordinator_client, 
 def test_move_in_a_committed_run_is_refused(coordinator_client, program):
     active_people(program)
     run = preview(program)
-    grouping.assignment_commit(run=run, actor=None)
+    groups_services.assignment_commit(run=run, actor=None)
     run.refresh_from_db()
     before = run.result
     first, second = run.result["groups"][:2]
@@ -835,7 +837,7 @@ def forced_move(program):
         GroupMembershipFactory(group=b, clinician=person)
     AssignmentConstraintFactory(program=program, kind="apart", clinician=people[0], other=people[1])
     run = preview(program, mode=AssignmentRun.Mode.ADD_NEWCOMERS)
-    [change] = grouping.assignment_run_view(run=run).changes
+    [change] = groups_services.assignment_run_view(run=run).changes
     return run, change.clinician
 
 

@@ -16,7 +16,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ccdg.models import AuditEvent
-from sessions_app import scheduling
 from sessions_app.models import (
     BlackoutDate,
     CalendarToken,
@@ -28,6 +27,7 @@ from sessions_app.models import (
     RoomBooking,
     Session,
 )
+from sessions_app.schedule import services as schedule_services
 from tests.factories import (
     BlackoutDateFactory,
     ClinicianFactory,
@@ -60,14 +60,14 @@ def messages_of(response) -> list[str]:
 
 
 def schedule(group, *, days=10, room=None, at=time(7, 30)):
-    return scheduling.session_create(
+    return schedule_services.session_create(
         group=group,
         starts_at=datetime.combine(
             timezone.localdate() + timedelta(days=days), at, tzinfo=NEW_YORK
         ),
         duration_minutes=60,
         room=room,
-        agenda=scheduling.agenda_for_program(group.program),
+        agenda=schedule_services.agenda_for_program(group.program),
         actor=None,
     )
 
@@ -105,7 +105,7 @@ def generator_post(program, groups, rooms, **overrides):
         "count": "3",
         "start_time": "07:30",
         "duration_minutes": "60",
-        "agenda": str(scheduling.agenda_for_program(program).pk),
+        "agenda": str(schedule_services.agenda_for_program(program).pk),
     }
     for group, room in zip(groups, rooms, strict=True):
         data[f"g{group.pk}_include"] = "on"
@@ -257,8 +257,10 @@ def test_generating_twice_with_the_default_skip_makes_no_duplicates_and_warns_ov
         "1 session scheduled for 1 group; 3 dates were left alone: the group already had a "
         "session that day."
     ) in messages_of(again)
-    assert "Group A has 4 sessions this year, more than the 2–3 a year in the program's " \
+    assert (
+        "Group A has 4 sessions this year, more than the 2–3 a year in the program's "
         "settings." in messages_of(again)
+    )
 
 
 # --- The sessions list and a session's page -----------------------------------------------------
@@ -303,12 +305,12 @@ def test_list_shows_local_time_room_status_and_presenter(client):
     starts = datetime.combine(
         timezone.localdate() + timedelta(days=10), time(7, 30), tzinfo=zoneinfo.ZoneInfo("UTC")
     )
-    session = scheduling.session_create(
+    session = schedule_services.session_create(
         group=group,
         starts_at=starts,
         duration_minutes=60,
         room=room,
-        agenda=scheduling.agenda_for_program(program),
+        agenda=schedule_services.agenda_for_program(program),
         actor=None,
     )
     PresentationFactory(session=session)

@@ -51,7 +51,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from sessions_app import grouping, scheduling, services, services_presenters, services_schedule
+from sessions_app.groups import services as groups_services
 from sessions_app.models import (
     AssignmentRun,
     Attendance,
@@ -63,6 +63,12 @@ from sessions_app.models import (
     Rsvp,
     Session,
 )
+from sessions_app.presenters import selectors as presenters_selectors
+from sessions_app.presenters import services as presenters_services
+from sessions_app.roster import services
+from sessions_app.schedule import selectors as schedule_selectors
+from sessions_app.schedule import services as schedule_services
+from sessions_app.schedule import services as scheduling
 from tests.factories import ProgramFactory, ProgramRoleFactory
 
 EXAMPLES = int(os.environ.get("CCDG_SIM_EXAMPLES", "3"))
@@ -415,11 +421,11 @@ class YearSimulation(RuleBasedStateMachine):
 
     @rule(groups=st.integers(1, 3), seed=st.integers(0, 3), keep=st.booleans())
     def regroup(self, groups, seed, keep=True):
-        pool = len(grouping.assignment_pool(program=self.program))
+        pool = len(groups_services.assignment_pool(program=self.program))
         if not pool:
             return
         groups = min(groups, pool)
-        request = grouping.AssignmentRequest(
+        request = groups_services.AssignmentRequest(
             groups=groups,
             min_size=1,
             max_size=max(-(-pool // groups) + 1, 2),
@@ -433,21 +439,23 @@ class YearSimulation(RuleBasedStateMachine):
     @rule(seed=st.integers(0, 3))
     def add_newcomers(self, seed):
         current = {m.clinician_id for m in self.current_members()}
-        if not any(c.pk not in current for c in grouping.assignment_pool(program=self.program)):
+        if not any(
+            c.pk not in current for c in groups_services.assignment_pool(program=self.program)
+        ):
             return
-        request = grouping.AssignmentRequest(
+        request = groups_services.AssignmentRequest(
             seed=seed, mode=AssignmentRun.Mode.ADD_NEWCOMERS, time_limit_s=1.0
         )
         self._assign(request)
 
     def _assign(self, request) -> None:
-        run = grouping.assignment_preview(
+        run = groups_services.assignment_preview(
             program=self.program, actor=self.coordinator, request=request
         )
         if isinstance(run, AssignmentRun):
             # The coordinator confirms the people the preview moves, as the page names them.
-            view = grouping.assignment_run_view(run=run)
-            grouping.assignment_commit(
+            view = groups_services.assignment_run_view(run=run)
+            groups_services.assignment_commit(
                 run=run,
                 actor=self.coordinator,
                 confirmed_moves={change.clinician.pk for change in view.changes},
@@ -465,13 +473,13 @@ class YearSimulation(RuleBasedStateMachine):
             roles = ["lead", "backup"] if backup else ["lead"]
             for role in roles:
                 n = next(self.serial)
-                facilitator = grouping.facilitator_save(
+                facilitator = groups_services.facilitator_save(
                     program=self.program,
                     actor=self.coordinator,
                     data={"name": f"Fac {n}", "email": f"fac{n}@example.org",
                           "background": "psychologist"},
                 )  # fmt: skip
-                grouping.facilitation_assign(
+                groups_services.facilitation_assign(
                     group=group, facilitator=facilitator, role=role, actor=self.coordinator
                 )
 
@@ -486,7 +494,7 @@ class YearSimulation(RuleBasedStateMachine):
             index,
         )
         if backup is not None:
-            grouping.facilitation_assign(
+            groups_services.facilitation_assign(
                 group=backup.group, facilitator=backup.facilitator, role="lead",
                 actor=self.coordinator,
             )  # fmt: skip
@@ -496,16 +504,16 @@ class YearSimulation(RuleBasedStateMachine):
         session = self.pick(self.upcoming(), index)
         if session is None:
             return
-        facilitator = self.pick(services_schedule.facilitators_of(session=session), index)
+        facilitator = self.pick(schedule_selectors.facilitators_of(session=session), index)
         if facilitator is None:
             return
         try:
             if remove:
-                services_schedule.facilitator_absence_remove(
+                schedule_services.facilitator_absence_remove(
                     session=session, facilitator=facilitator, actor=self.coordinator
                 )
             else:
-                services_schedule.facilitator_absence_mark(
+                schedule_services.facilitator_absence_mark(
                     session=session, facilitator=facilitator, reason="", actor=self.coordinator
                 )
         except ValidationError:
@@ -588,7 +596,7 @@ class YearSimulation(RuleBasedStateMachine):
         if pair is not None:
             clinician, session = pair
             answer = Rsvp.Answer.GOING if going else Rsvp.Answer.NOT_GOING
-            services_presenters.rsvp_set(
+            presenters_services.rsvp_set(
                 session=session, clinician=clinician, answer=answer, actor=clinician.user
             )
 
@@ -598,7 +606,7 @@ class YearSimulation(RuleBasedStateMachine):
         if pair is not None:
             clinician, session = pair
             try:
-                services_presenters.presenter_volunteer(
+                presenters_services.presenter_volunteer(
                     session=session, clinician=clinician, working_title="Being heard",
                     actor=clinician.user,
                 )  # fmt: skip
@@ -611,7 +619,7 @@ class YearSimulation(RuleBasedStateMachine):
         if pair is not None:
             clinician, session = pair
             try:
-                services_presenters.presenter_invite(
+                presenters_services.presenter_invite(
                     session=session, clinician=clinician, actor=self.coordinator
                 )
             except ValidationError:
@@ -634,8 +642,10 @@ class YearSimulation(RuleBasedStateMachine):
         presentation = self.pick(self._open_presentations(Presentation.Status.INVITED), index)
         if presentation is None:
             return
-        answer = services_presenters.presenter_accept if accept else (
-            services_presenters.presenter_decline
+        answer = (
+            presenters_services.presenter_accept
+            if accept
+            else (presenters_services.presenter_decline)
         )
         answer(presentation=presentation, actor=presentation.clinician.user)
 
@@ -646,7 +656,7 @@ class YearSimulation(RuleBasedStateMachine):
             index,
         )
         if presentation is not None:
-            services_presenters.presenter_withdraw(
+            presenters_services.presenter_withdraw(
                 presentation=presentation, actor=self.coordinator
             )
 
@@ -663,12 +673,10 @@ class YearSimulation(RuleBasedStateMachine):
             return
         truth = truth_of(self.program, self.now)
         members = sorted(truth.members_on[session.pk])
-        statuses = {
-            c: mark for c, mark in zip(members, marks, strict=False) if mark is not None
-        }
+        statuses = {c: mark for c, mark in zip(members, marks, strict=False) if mark is not None}
         others = [c.pk for c in self.clinicians() if c.pk not in truth.members_on[session.pk]]
         guest_ids = sorted({self.pick(others, g) for g in guests} - {None})
-        services_presenters.attendance_record(
+        presenters_services.attendance_record(
             session=session,
             statuses=statuses,
             guest_ids=guest_ids,
@@ -689,7 +697,7 @@ class YearSimulation(RuleBasedStateMachine):
             return
         before = sorted(Attendance.objects.values_list("session_id", "clinician_id", "status"))
         with pytest.raises(ValidationError):
-            services_presenters.attendance_record(
+            presenters_services.attendance_record(
                 session=session, statuses={outsider: PRESENT}, guest_ids=[],
                 actor=self.coordinator, now=self.now,
             )  # fmt: skip
@@ -708,7 +716,7 @@ class YearSimulation(RuleBasedStateMachine):
         truth_members = {m.clinician_id for m in self.current_members()
                          if m.group_id == session.group_id}  # fmt: skip
         with pytest.raises(ValidationError):
-            services_presenters.attendance_record(
+            presenters_services.attendance_record(
                 session=session, statuses=dict.fromkeys(truth_members, PRESENT), guest_ids=[],
                 actor=self.coordinator, now=self.now,
             )  # fmt: skip
@@ -953,9 +961,7 @@ class YearSimulation(RuleBasedStateMachine):
         credited = {c.email for c in people.values() if truth.credit_sessions(c.pk)}
         assert credited <= set(by_email), f"credit missing from the CSV: {credited - set(by_email)}"
         page = page_tables(self.get("credit_summary").content.decode())["credit-table"]
-        page_rows = sorted(
-            (r["Name"], number(r["Credit hours"])) for r in page if len(r) > 2
-        )
+        page_rows = sorted((r["Name"], number(r["Credit hours"])) for r in page if len(r) > 2)
         assert page_rows == sorted(
             (f"{r['last_name']}, {r['first_name']}", number(r["credit_hours"])) for r in exported
         )
@@ -980,7 +986,7 @@ class YearSimulation(RuleBasedStateMachine):
                 hours * truth.credit_sessions(c.pk),
             ), text  # fmt: skip
         for c in people.values():
-            attended, credit = services_presenters.my_credit(clinician=c, now=self.now)
+            attended, credit = presenters_selectors.my_credit(clinician=c, now=self.now)
             assert (attended, credit) == (
                 truth.credit_sessions(c.pk), hours * truth.credit_sessions(c.pk),
             ), (c.pk, attended, credit)  # fmt: skip

@@ -12,9 +12,11 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from sessions_app import grouping, services
-from sessions_app import services_presenters as svc
+from sessions_app.groups import services as groups_services
 from sessions_app.models import Attendance, Clinician, GroupMembership
+from sessions_app.presenters import selectors as presenters_selectors
+from sessions_app.presenters import services as presenters_services
+from sessions_app.roster import services
 from tests.factories import ClinicianFactory, GroupFactory, GroupMembershipFactory, SessionFactory
 
 
@@ -33,7 +35,9 @@ def this_morning(program):
 
 def recorded_figure(program, session) -> tuple[int, int]:
     figure = next(
-        s for s in svc.attendance_figures(program=program).sessions if s.session_id == session.pk
+        s
+        for s in presenters_selectors.attendance_figures(program=program).sessions
+        if s.session_id == session.pk
     )
     return figure.present, figure.members
 
@@ -42,7 +46,7 @@ def test_leaving_after_todays_session_keeps_that_sessions_record(
     program, coordinator, this_morning
 ):
     group, (ann, bob), session = this_morning
-    svc.attendance_record(
+    presenters_services.attendance_record(
         session=session, statuses={ann.pk: "present", bob.pk: "absent"}, guest_ids=[],
         actor=coordinator,
     )  # fmt: skip
@@ -52,25 +56,29 @@ def test_leaving_after_todays_session_keeps_that_sessions_record(
 
     # Bob was in the group this morning: the session he missed still counts him.
     assert recorded_figure(program, session) == (1, 2)
-    assert [c.pk for c in svc.attendance_members(session=session)] == sorted([ann.pk, bob.pk])
+    assert [c.pk for c in presenters_selectors.attendance_members(session=session)] == sorted(
+        [ann.pk, bob.pk]
+    )
 
 
 def test_changing_group_after_todays_session_keeps_that_sessions_record(
     program, coordinator, this_morning
 ):
     group, (ann, bob), session = this_morning
-    svc.attendance_record(
+    presenters_services.attendance_record(
         session=session, statuses={ann.pk: "present", bob.pk: "present"}, guest_ids=[],
         actor=coordinator,
     )  # fmt: skip
     other = GroupFactory(program=program, name="Group 2")
-    run = grouping.assignment_preview(
+    run = groups_services.assignment_preview(
         program=program,
         actor=coordinator,
-        request=grouping.AssignmentRequest(groups=2, min_size=1, max_size=1, time_limit_s=2.0),
+        request=groups_services.AssignmentRequest(
+            groups=2, min_size=1, max_size=1, time_limit_s=2.0
+        ),
     )
-    moves = {change.clinician.pk for change in grouping.assignment_run_view(run=run).changes}
-    grouping.assignment_commit(run=run, actor=coordinator, confirmed_moves=moves)
+    moves = {change.clinician.pk for change in groups_services.assignment_run_view(run=run).changes}
+    groups_services.assignment_commit(run=run, actor=coordinator, confirmed_moves=moves)
     assert GroupMembership.objects.filter(group=other, left_on__isnull=True).count() == 1
 
     # Both were members this morning and both were present: 2 of 2, not 1 of 1 plus a guest.
@@ -88,7 +96,7 @@ def test_the_attendance_exports_group_rate_is_rounded_like_every_other_rate(
     group, (ann, bob), session = this_morning
     carl = ClinicianFactory(program=program, status="active")
     GroupMembershipFactory(group=group, clinician=carl, joined_on=timezone.localdate())
-    svc.attendance_record(
+    presenters_services.attendance_record(
         session=session, statuses={ann.pk: "present", bob.pk: "absent", carl.pk: "absent"},
         guest_ids=[], actor=coordinator,
     )  # fmt: skip
@@ -124,7 +132,7 @@ def test_leaving_keeps_yesterdays_session_in_a_program_ahead_of_the_servers_time
     monday = SessionFactory(group=group, starts_at=datetime(2025, 3, 3, 7, 30, tzinfo=auckland))
     tuesday_afternoon = datetime(2025, 3, 4, 14, 0, tzinfo=auckland)  # Monday 20:00 in New York
     with mock.patch("django.utils.timezone.now", new=lambda: tuesday_afternoon):
-        svc.attendance_record(
+        presenters_services.attendance_record(
             session=monday, statuses={ann.pk: "present", bob.pk: "absent"}, guest_ids=[],
             actor=coordinator,
         )  # fmt: skip
@@ -141,13 +149,15 @@ def test_leaving_on_the_day_of_a_move_that_takes_effect_tomorrow(
     without breaking "a membership never ends before it starts"."""
     group, (ann, bob), session = this_morning
     GroupFactory(program=program, name="Group 2")
-    run = grouping.assignment_preview(
+    run = groups_services.assignment_preview(
         program=program,
         actor=coordinator,
-        request=grouping.AssignmentRequest(groups=2, min_size=1, max_size=1, time_limit_s=2.0),
+        request=groups_services.AssignmentRequest(
+            groups=2, min_size=1, max_size=1, time_limit_s=2.0
+        ),
     )
-    moves = {change.clinician.pk for change in grouping.assignment_run_view(run=run).changes}
-    grouping.assignment_commit(run=run, actor=coordinator, confirmed_moves=moves)
+    moves = {change.clinician.pk for change in groups_services.assignment_run_view(run=run).changes}
+    groups_services.assignment_commit(run=run, actor=coordinator, confirmed_moves=moves)
     (mover,) = moves
     moved = GroupMembership.objects.get(clinician_id=mover, left_on__isnull=True)
     assert moved.joined_on == timezone.localdate() + timedelta(days=1)
@@ -171,25 +181,25 @@ def test_moving_again_on_the_day_of_a_move_that_takes_effect_tomorrow_never_over
     GroupFactory(program=program, name="Group 3")
 
     def regroup_to(name: str) -> None:
-        run = grouping.assignment_preview(
+        run = groups_services.assignment_preview(
             program=program,
             actor=coordinator,
-            request=grouping.AssignmentRequest(
+            request=groups_services.AssignmentRequest(
                 groups=3, min_size=0, max_size=2, time_limit_s=2.0, keep_current=False
             ),
         )
         target = next(g["key"] for g in run.result["groups"] if g["name"] == name)
-        run = grouping.assignment_move(
+        run = groups_services.assignment_move(
             run=run, actor=coordinator, clinician_id=bob.pk, to_key=target
         )
         for g in run.result["groups"]:
-            if ann.pk in g["members"] and g["key"] != grouping.group_key(group):
-                key = grouping.group_key(group)
-                run = grouping.assignment_move(
+            if ann.pk in g["members"] and g["key"] != groups_services.group_key(group):
+                key = groups_services.group_key(group)
+                run = groups_services.assignment_move(
                     run=run, actor=coordinator, clinician_id=ann.pk, to_key=key
                 )
-        moves = {c.clinician.pk for c in grouping.assignment_run_view(run=run).changes}
-        grouping.assignment_commit(run=run, actor=coordinator, confirmed_moves=moves)
+        moves = {c.clinician.pk for c in groups_services.assignment_run_view(run=run).changes}
+        groups_services.assignment_commit(run=run, actor=coordinator, confirmed_moves=moves)
 
     regroup_to("Group 2")
     regroup_to("Group 3")

@@ -271,9 +271,7 @@ def test_each_page_renews_the_cookie(client, recipient):
         assert int(cookie["max-age"]) > 0 and cookie["path"] == url_of(recipient)
 
 
-def test_two_surveys_in_one_browser_keep_their_own_links(
-    client, program, coordinator, recipient
-):
+def test_two_surveys_in_one_browser_keep_their_own_links(client, program, coordinator, recipient):
     other = open_wave(program, coordinator, name="Follow-up").recipients.order_by("pk").first()
     open_link(client, recipient)
     open_link(client, other)
@@ -400,9 +398,7 @@ def test_too_long_free_text_is_refused_and_kept_as_typed(answering, recipient):
     assert fresh(recipient).draft == {}
 
 
-def test_identifiers_in_free_text_warn_then_keep_as_written_continues(
-    answering, recipient, caplog
-):
+def test_identifiers_in_free_text_warn_then_keep_as_written_continues(answering, recipient, caplog):
     client = answering
     caplog.set_level(logging.DEBUG)
     response = post(client, recipient, 5, "save", open_unique=PHI_TEXT)

@@ -733,9 +733,7 @@ def test_an_anonymous_response_hides_answers_about_the_person_that_fewer_than_k_
     assert "Hidden: fewer than 5 respondents gave this answer" in page
     assert "Disagree (2)" in page  # a rating describes no one: shown
     page = text(
-        coordinator_client.get(
-            url("response_detail", program, wave=wave.slug, pk=physicians[0].pk)
-        )
+        coordinator_client.get(url("response_detail", program, wave=wave.slug, pk=physicians[0].pk))
     )
     assert "Physician (physician)" in page and "Hidden" not in page
 

@@ -8,9 +8,10 @@ import json
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from sessions_app import grouping
-from sessions_app.assignment import Infeasible
-from sessions_app.models import AssignmentRun, Program
+from sessions_app.groups import services as groups_services
+from sessions_app.groups.models import AssignmentRun
+from sessions_app.groups.solver.assignment import Infeasible
+from sessions_app.programs.models import Program
 
 
 class Command(BaseCommand):
@@ -74,7 +75,7 @@ class Command(BaseCommand):
             raise CommandError(f"--min {min_size} is larger than --max {max_size}.")
         if newcomers and rebalance:
             raise CommandError("--rebalance is for a fresh assignment, not with --newcomers.")
-        request = grouping.AssignmentRequest(
+        request = groups_services.AssignmentRequest(
             groups=groups,
             target_size=target_size,
             min_size=min_size,
@@ -83,18 +84,18 @@ class Command(BaseCommand):
             mode=AssignmentRun.Mode.ADD_NEWCOMERS if newcomers else AssignmentRun.Mode.FRESH,
             keep_current=not rebalance,
         )
-        result = grouping.assignment_preview(
+        result = groups_services.assignment_preview(
             program=program, actor=None, request=request, save=commit
         )
         if isinstance(result, Infeasible):
             for problem in result.problems:
                 self.stderr.write(problem)
             raise CommandError("No assignment is possible; nothing was saved.")
-        view = grouping.assignment_run_view(run=result)
+        view = groups_services.assignment_run_view(run=result)
         committed = None
         if commit:
             try:
-                committed = grouping.assignment_commit(
+                committed = groups_services.assignment_commit(
                     run=result,
                     actor=None,
                     confirmed_moves=[c.clinician.pk for c in view.changes]

@@ -4,9 +4,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sessions_app.models import Program
-from sessions_app.roster_csv import roster_csv_parse
-from sessions_app.services import RosterImportError, roster_import_commit
+from sessions_app.programs.models import Program
+from sessions_app.roster.csv_format import roster_csv_parse
+from sessions_app.roster.services import RosterImportError, roster_import_commit
 
 
 class Command(BaseCommand):

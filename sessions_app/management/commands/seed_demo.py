@@ -34,25 +34,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from sessions_app import grouping, scheduling
-from sessions_app import services_presenters as presenters
-from sessions_app.assignment import Infeasible
-from sessions_app.models import (
-    Attendance,
-    Clinician,
-    Discipline,
-    Facilitator,
-    FacilitatorAssignment,
-    Gender,
-    Group,
-    GroupMembership,
-    Presentation,
-    Program,
-    ProgramRole,
-    Room,
-    Rsvp,
-    Session,
-)
+from sessions_app.groups import services as groups_services
+from sessions_app.groups.models import Facilitator, FacilitatorAssignment, Group, GroupMembership
+from sessions_app.groups.solver.assignment import Infeasible
+from sessions_app.presenters import services as presenters_services
+from sessions_app.presenters.models import Attendance, Presentation, Rsvp
+from sessions_app.programs.models import Program, ProgramRole
+from sessions_app.roster.models import Clinician, Discipline, Gender
+from sessions_app.schedule import services as schedule_services
+from sessions_app.schedule.models import Room, Session
 from surveys.demo import demo_waves
 from surveys.models import Wave
 from surveys.waves import figures, waves_with_figures
@@ -342,14 +332,14 @@ class Command(BaseCommand):
             status=Clinician.Status.ACTIVE
         )
         # The same balanced assignment a coordinator runs from the Groups page.
-        run = grouping.assignment_preview(
+        run = groups_services.assignment_preview(
             program=program,
             actor=None,
-            request=grouping.AssignmentRequest(groups=len(groups), min_size=8, max_size=12),
+            request=groups_services.AssignmentRequest(groups=len(groups), min_size=8, max_size=12),
         )
         if isinstance(run, Infeasible):
             raise CommandError("Demo assignment failed: " + " ".join(run.problems))
-        grouping.assignment_commit(run=run, actor=None)
+        groups_services.assignment_commit(run=run, actor=None)
         # Some clinicians have not been invited yet: they stay eligible.
         leftover = list(
             Clinician.objects.filter(program=program, status=Clinician.Status.INVITED)
@@ -436,14 +426,16 @@ class Command(BaseCommand):
             group.default_room = room
             group.save(update_fields=["default_room"])
             rooms.append(room)
-        rule = scheduling.Recurrence(frequency="monthly", weekday=1, ordinal=2)  # 2nd Tuesday
+        rule = schedule_services.Recurrence(
+            frequency="monthly", weekday=1, ordinal=2
+        )  # 2nd Tuesday
         tz = zoneinfo.ZoneInfo(program.timezone)
         today = timezone.localdate(timezone=tz)
         # Start PAST_SESSIONS months back, so that part of the year has already happened.
         start_month = date(today.year, today.month, 1)
         for _ in range(PAST_SESSIONS):
             start_month = (start_month - timedelta(days=1)).replace(day=1)
-        dates, _ = scheduling.recurrence_dates(
+        dates, _ = schedule_services.recurrence_dates(
             rule=rule, first=start_month, count=SESSIONS_PER_GROUP, blackouts=set()
         )
         # The groups have met since the start of the year: their members joined before the
@@ -454,15 +446,15 @@ class Command(BaseCommand):
         ).update(joined_on=start_month)
         start = time(7, 30)
         now = timezone.now()
-        agenda = scheduling.agenda_for_program(program)
+        agenda = schedule_services.agenda_for_program(program)
         past = [d for d in dates if datetime.combine(d, start, tzinfo=tz) <= now]
         upcoming = [d for d in dates if datetime.combine(d, start, tzinfo=tz) > now]
         slots = [
-            scheduling.GroupSlot(group=g, room=r, start_time=start)
+            schedule_services.GroupSlot(group=g, room=r, start_time=start)
             for g, r in zip(groups, rooms, strict=True)
         ]
         if upcoming:
-            scheduling.schedule_generate(
+            schedule_services.schedule_generate(
                 program=program,
                 slots=slots,
                 rule=rule,
@@ -484,9 +476,9 @@ class Command(BaseCommand):
                     presenter_slots=program.presenter_slots,
                     uid=uuid.uuid4(),
                 )
-                scheduling._copy_agenda(session, agenda)
+                schedule_services._copy_agenda(session, agenda)
                 session.save(update_fields=["agenda_name"])
-                scheduling._book(session)
+                schedule_services._book(session)
         self._presenters_and_attendance(program, groups)
 
     def _presenters_and_attendance(self, program: Program, groups: list[Group]) -> None:
@@ -524,7 +516,7 @@ class Command(BaseCommand):
             for session in upcoming[:2]:
                 for c in rng.sample(members, 2):
                     try:
-                        presenters.presenter_volunteer(
+                        presenters_services.presenter_volunteer(
                             session=session, clinician=c, working_title=next(titles), actor=None
                         )
                     except ValidationError:

@@ -1,0 +1,122 @@
+"""Group assignment in the database: build the solver's problem from a program, keep previews,
+let the coordinator move people, and commit an assignment to group memberships.
+
+The solving itself is :mod:`sessions_app.assignment` (pure, no Django).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from sessions_app.groups.models import (
+    Facilitator,
+    FacilitatorAssignment,
+    Group,
+    GroupMembership,
+)
+from sessions_app.programs.models import Program
+from sessions_app.roster.models import Clinician
+
+
+def group_list(*, program: Program) -> QuerySet[Group]:
+    current_members = Count("memberships", filter=Q(memberships__left_on__isnull=True))
+    facilitations = FacilitatorAssignment.objects.filter(ends_on__isnull=True).select_related(
+        "facilitator"
+    )
+    return (
+        Group.objects.filter(program=program)
+        .annotate(member_count=current_members)
+        .prefetch_related(
+            Prefetch("facilitations", queryset=facilitations, to_attr="current_facilitations")
+        )
+    )
+
+
+def my_group_labels(*, user: Any, program: Program | None = None) -> dict[int, list[str]]:
+    """Program id -> the user's current groups there, as shown to them: "Group 1" for a
+    membership, "Group 2 (lead facilitator)" for a facilitation. Two queries for any number
+    of programs."""
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    memberships = GroupMembership.objects.filter(clinician__user=user, left_on__isnull=True)
+    facilitations = FacilitatorAssignment.objects.filter(
+        facilitator__user=user, ends_on__isnull=True
+    )
+    if program is not None:
+        memberships = memberships.filter(group__program=program)
+        facilitations = facilitations.filter(group__program=program)
+    labels: dict[int, list[str]] = {}
+    for program_id, name in memberships.order_by("group__name").values_list(
+        "group__program_id", "group__name"
+    ):
+        labels.setdefault(program_id, []).append(name)
+    for program_id, name, role in facilitations.order_by("group__name", "role").values_list(
+        "group__program_id", "group__name", "role"
+    ):
+        how = FacilitatorAssignment.Role(role).label.lower()
+        labels.setdefault(program_id, []).append(f"{name} ({how} facilitator)")
+    return labels
+
+
+# --- Reads -------------------------------------------------------------------------------
+
+
+def group_members(*, group: Group) -> list[Clinician]:
+    return list(
+        Clinician.objects.filter(
+            memberships__group=group, memberships__left_on__isnull=True
+        ).order_by("last_name", "first_name")
+    )
+
+
+def groups_with_members(*, program: Program):
+    current = GroupMembership.objects.filter(left_on__isnull=True).select_related("clinician")
+    facilitations = FacilitatorAssignment.objects.filter(ends_on__isnull=True).select_related(
+        "facilitator"
+    )
+    return (
+        Group.objects.filter(program=program)
+        .select_related("default_room")
+        .prefetch_related(
+            Prefetch("memberships", queryset=current, to_attr="current_memberships"),
+            Prefetch("facilitations", queryset=facilitations, to_attr="current_facilitations"),
+        )
+    )
+
+
+def facilitator_pool(*, program: Program):
+    return Facilitator.objects.filter(program=program).select_related("user", "clinician")
+
+
+@dataclass
+class Coverage:
+    groups: list[dict[str, Any]]  # group, lead, backups, gaps
+    backups_available: int
+    unassigned: list[Facilitator]
+
+
+def facilitator_coverage(*, program: Program) -> Coverage:
+    """Per group: its lead, its backups and what is missing; and how many facilitators could
+    step in (assigned backups plus available facilitators with no group)."""
+    groups = list(groups_with_members(program=program))
+    pool = [f for f in facilitator_pool(program=program) if f.active]
+    busy = set()
+    rows = []
+    for group in groups:
+        lead = [f.facilitator for f in group.current_facilitations if f.role == "lead"]
+        backups = [f.facilitator for f in group.current_facilitations if f.role == "backup"]
+        busy.update(f.pk for f in lead + backups)
+        gaps = []
+        if not lead:
+            gaps.append("no lead facilitator")
+        if not backups:
+            gaps.append("no backup")
+        rows.append(
+            {"group": group, "lead": lead[0] if lead else None, "backups": backups, "gaps": gaps}
+        )
+    unassigned = [f for f in pool if f.pk not in busy]
+    backups_available = len({b.pk for row in rows for b in row["backups"]}) + len(unassigned)
+    return Coverage(groups=rows, backups_available=backups_available, unassigned=unassigned)

@@ -1,0 +1,84 @@
+"""Forms of the presenter, RSVP and attendance pages. They parse input only; the rules live in
+:mod:`sessions_app.services_presenters`."""
+
+from __future__ import annotations
+
+from django import forms
+
+from ccdg import phi
+from sessions_app.presenters.models import Attendance, Rsvp
+from sessions_app.presenters.selectors import MEMBER_STATUSES
+from sessions_app.presenters.services import TITLE_MAX
+from sessions_app.roster.models import Clinician
+
+TITLE_HELP = f"Optional, a few words about the theme. {phi.RULE}"
+
+
+class VolunteerForm(forms.Form):
+    working_title = forms.CharField(
+        label="Working title",
+        max_length=TITLE_MAX,
+        required=False,
+        help_text=TITLE_HELP,
+        widget=forms.TextInput(attrs={"maxlength": TITLE_MAX, "autocomplete": "off"}),
+    )
+
+
+class RsvpForm(forms.Form):
+    answer = forms.ChoiceField(choices=Rsvp.Answer.choices)
+
+
+class InviteForm(forms.Form):
+    clinician = forms.ModelChoiceField(
+        label="Ask a member to present", queryset=Clinician.objects.none()
+    )
+
+    def __init__(self, *args, members: list[Clinician], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["clinician"].queryset = Clinician.objects.filter(
+            pk__in=[m.pk for m in members]
+        ).order_by("last_name", "first_name")
+
+
+MEMBER_CHOICES = [(s.value, s.label) for s in Attendance.Status if s.value in MEMBER_STATUSES]
+
+
+class AttendanceForm(forms.Form):
+    """One radio group per member (field ``member_<id>``) and a list of guests."""
+
+    guests = forms.ModelMultipleChoiceField(
+        label="Guests from other groups",
+        queryset=Clinician.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+    )
+
+    def __init__(
+        self,
+        *args,
+        members: list[Clinician],
+        candidates: list[Clinician],
+        initial_status: dict[int, str],
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.members = members
+        for member in members:
+            # No default: a sheet nobody has filled in must not claim anyone was present.
+            self.fields[f"member_{member.pk}"] = forms.ChoiceField(
+                label=member.full_name,
+                choices=MEMBER_CHOICES,
+                initial=initial_status.get(member.pk),
+                widget=forms.RadioSelect,
+                error_messages={"required": f"Mark {member.full_name} present, absent or excused."},
+            )
+        self.fields["guests"].queryset = Clinician.objects.filter(
+            pk__in=[c.pk for c in candidates]
+        ).order_by("last_name", "first_name")
+        self.candidates = candidates
+
+    def member_rows(self):
+        return [(m, self[f"member_{m.pk}"]) for m in self.members]
+
+    def statuses(self) -> dict[int, str]:
+        return {m.pk: self.cleaned_data[f"member_{m.pk}"] for m in self.members}

@@ -1,0 +1,129 @@
+"""Programs, the roster of clinicians, program roles, groups and facilitators."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not a known time zone (for example America/New_York).")
+
+
+SMALL_CELL_K_DEFAULT = 5
+SMALL_CELL_K_MIN = 2
+
+
+class Program(models.Model):
+    """A department's year of case discussion groups."""
+
+    class Format(models.TextChoices):
+        CCDG_60 = "ccdg60", "CCDG, 60 minutes"
+        BALINT_90 = "balint90", "Traditional Balint, 90 minutes"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    department = models.CharField(max_length=200, blank=True)
+    institution = models.CharField(max_length=200, blank=True)
+    academic_year = models.CharField(max_length=20, help_text="For example 2026-2027.")
+    timezone = models.CharField(
+        max_length=64, default="America/New_York", validators=[validate_timezone]
+    )
+    eligible_clinicians = models.PositiveIntegerField(
+        default=0, help_text="How many clinicians the department counts as eligible."
+    )
+    sessions_per_year_min = models.PositiveSmallIntegerField(default=6)
+    sessions_per_year_max = models.PositiveSmallIntegerField(default=8)
+    format = models.CharField(max_length=10, choices=Format.choices, default=Format.CCDG_60)
+    physicians_only = models.BooleanField(
+        default=False, help_text="Traditional Balint groups accept physicians only as members."
+    )
+    presenter_slots = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(4)],
+        help_text="Cases presented per session.",
+    )
+    volunteer_close_days = models.PositiveSmallIntegerField(
+        default=2, help_text="Volunteering for a session closes this many days before it."
+    )
+    case_note_retention_days = models.PositiveSmallIntegerField(
+        default=7,
+        validators=[MaxValueValidator(365)],
+        help_text="Case notes are destroyed this many days after their session "
+        "(0: as soon as the session ends).",
+    )
+    credit_hours_per_session = models.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        default=1,
+        help_text="Continuing-education hours per attended session.",
+    )
+    # The small-cell threshold: a category with fewer respondents than this is never broken out
+    # of an anonymous wave (pages, charts, JSON, exports), and "has answered" is recorded only in
+    # batches of at least this many. Below the default it needs a recorded reason.
+    small_cell_k = models.PositiveSmallIntegerField(
+        "small-cell threshold (k)",
+        default=SMALL_CELL_K_DEFAULT,
+        validators=[MinValueValidator(SMALL_CELL_K_MIN), MaxValueValidator(50)],
+        help_text="Categories with fewer respondents than this are shown as '< k'.",
+    )
+    small_cell_k_reason = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text=f"Required when the threshold is below {SMALL_CELL_K_DEFAULT}.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-academic_year", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(sessions_per_year_min__lte=models.F("sessions_per_year_max")),
+                name="program_sessions_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(small_cell_k__gte=SMALL_CELL_K_DEFAULT)
+                | (
+                    models.Q(small_cell_k__gte=SMALL_CELL_K_MIN) & ~models.Q(small_cell_k_reason="")
+                ),
+                name="program_small_cell_k_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.academic_year})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("sessions_app:program_detail", kwargs={"slug": self.slug})
+
+    @property
+    def session_minutes(self) -> int:
+        return 90 if self.format == self.Format.BALINT_90 else 60
+
+
+class ProgramRole(models.Model):
+    """A role held in a program by appointment (facilitators and participants come from groups)."""
+
+    class Role(models.TextChoices):
+        COORDINATOR = "coordinator", "Coordinator"
+        REPORT_VIEWER = "report_viewer", "Report viewer"
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="roles")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="program_roles"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["program", "user", "role"], name="programrole_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} is {self.get_role_display()} of {self.program}"

@@ -1,0 +1,145 @@
+"""Programs, the roster of clinicians, program roles, groups and facilitators."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+
+class Discipline(models.TextChoices):
+    PHYSICIAN = "physician", "Physician"
+    NURSE_PRACTITIONER = "nurse_practitioner", "Nurse practitioner"
+    PHYSICIAN_ASSISTANT = "physician_assistant", "Physician assistant"
+    SOCIAL_WORKER = "social_worker", "Social worker"
+    PHARMACIST = "pharmacist", "Clinical pharmacist"
+    PSYCHOLOGIST = "psychologist", "Psychologist"
+    NURSE = "nurse", "Nurse"
+    OTHER = "other", "Other"
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    NONBINARY = "nonbinary", "Non-binary"
+    UNDISCLOSED = "undisclosed", "Prefer not to say"
+
+
+class Clinician(models.Model):
+    """A clinician on a program's roster. Never deleted: deactivation keeps the history."""
+
+    class Status(models.TextChoices):
+        ELIGIBLE = "eligible", "Eligible"
+        INVITED = "invited", "Invited"
+        ACTIVE = "active", "Active"
+        INACTIVE = "inactive", "Inactive"
+
+    program = models.ForeignKey(
+        "sessions_app.Program", on_delete=models.PROTECT, related_name="clinicians"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="clinicians",
+    )
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField()
+    discipline = models.CharField(max_length=30, choices=Discipline.choices)
+    gender = models.CharField(max_length=20, choices=Gender.choices, default=Gender.UNDISCLOSED)
+    years_at_institution = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(70)]
+    )
+    patient_care_halfdays = models.PositiveSmallIntegerField(
+        "half-days of direct patient care per week",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(14)],
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ELIGIBLE)
+    available_slots = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Meeting times this clinician can attend; empty means any.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                "program", Lower("email"), name="clinician_unique_email_per_program"
+            ),
+            models.UniqueConstraint(
+                fields=["program", "user"],
+                condition=models.Q(user__isnull=False),
+                name="clinician_unique_user_per_program",
+            ),
+        ]
+        indexes = [models.Index(fields=["program", "status"])]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "sessions_app:clinician_detail", kwargs={"slug": self.program.slug, "pk": self.pk}
+        )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Invitation(models.Model):
+    """A single-use, expiring link with which an invited clinician creates their account.
+
+    Only a hash of the token is stored: a copy of the database cannot be used to sign in.
+    """
+
+    clinician = models.ForeignKey(Clinician, on_delete=models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.clinician}"
+
+
+class RosterImport(models.Model):
+    """An uploaded roster CSV waiting for the coordinator to confirm its preview.
+
+    The file's content is kept only until it is committed or abandoned (the hourly
+    housekeeping job removes drafts after a day): it holds personal data.
+    """
+
+    program = models.ForeignKey(
+        "sessions_app.Program", on_delete=models.CASCADE, related_name="roster_imports"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filename = models.CharField(max_length=255)
+    content = models.BinaryField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    committed_at = models.DateTimeField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -1,0 +1,353 @@
+"""Writes for programs and the roster: small, keyword-only, typed functions."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from ccdg.audit import acting_user, audit_event, audit_record, audited_update
+from ccdg.models import AuditEvent
+from sessions_app.groups import history
+from sessions_app.groups.models import Facilitator, GroupMembership
+from sessions_app.programs.models import Program
+from sessions_app.roster.csv_format import RosterReport, roster_csv_parse
+from sessions_app.roster.models import Clinician, Invitation, RosterImport
+
+User = get_user_model()
+
+CLINICIAN_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "discipline",
+    "gender",
+    "years_at_institution",
+    "patient_care_halfdays",
+)
+
+
+class RosterImportError(Exception):
+    """The import was refused; ``report`` says why, row by row."""
+
+    def __init__(self, report: RosterReport):
+        super().__init__("The roster file has problems; nothing was imported.")
+        self.report = report
+
+
+@transaction.atomic
+def clinician_create(*, program: Program, actor: Any, data: dict[str, Any]) -> Clinician:
+    clinician = Clinician(program=program, **{k: data[k] for k in CLINICIAN_FIELDS if k in data})
+    clinician.email = clinician.email.strip().lower()
+    clinician.full_clean()
+    clinician.save()
+    audit_record(
+        actor=actor,
+        action="clinician.create",
+        obj=clinician,
+        program_id=program.pk,
+        data={"fields": sorted(k for k in data if k in CLINICIAN_FIELDS)},
+    )
+    return clinician
+
+
+@transaction.atomic
+def clinician_update(*, clinician: Clinician, actor: Any, data: dict[str, Any]) -> Clinician:
+    data = {k: v for k, v in data.items() if k in CLINICIAN_FIELDS}
+    if "email" in data:
+        data["email"] = data["email"].strip().lower()
+    audited_update(
+        obj=clinician,
+        actor=actor,
+        action="clinician.update",
+        data=data,
+        program_id=clinician.program_id,
+    )
+    return clinician
+
+
+@transaction.atomic
+def clinician_deactivate(*, clinician: Clinician, actor: Any, reason: str = "") -> Clinician:
+    """Take a clinician off the active roster. Nothing is deleted; group history is kept."""
+    if clinician.status == Clinician.Status.INACTIVE:
+        return clinician
+    previous = clinician.status
+    clinician.status = Clinician.Status.INACTIVE
+    clinician.save(update_fields=["status", "updated_at"])
+    # The membership ends today in the program's time zone, or tomorrow if the group already
+    # met today: that session keeps the member it had.
+    current = GroupMembership.objects.filter(clinician=clinician, left_on__isnull=True)
+    program = clinician.program
+    met = history.groups_met_today(program=program)
+    for membership in current:
+        membership.left_on = history.change_day(
+            program=program,
+            group_ids=[membership.group_id],
+            met=met,
+            current_since=membership.joined_on,
+        )
+        membership.save(update_fields=["left_on"])
+    Invitation.objects.filter(
+        clinician=clinician, used_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    audit_record(
+        actor=actor,
+        action="clinician.deactivate",
+        obj=clinician,
+        program_id=clinician.program_id,
+        data={"from": previous, "reason": reason[:200]},
+    )
+    return clinician
+
+
+@transaction.atomic
+def clinician_reactivate(*, clinician: Clinician, actor: Any) -> Clinician:
+    if clinician.status != Clinician.Status.INACTIVE:
+        return clinician
+    clinician.status = Clinician.Status.ACTIVE if clinician.user_id else Clinician.Status.ELIGIBLE
+    clinician.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="clinician.reactivate",
+        obj=clinician,
+        program_id=clinician.program_id,
+        data={"to": clinician.status},
+    )
+    return clinician
+
+
+# --- Roster import ----------------------------------------------------------------------------
+
+
+def roster_import_upload(
+    *, program: Program, actor: Any, filename: str, content: bytes
+) -> tuple[RosterImport | None, RosterReport]:
+    """Check an uploaded file. A file that can be previewed is kept as a draft to confirm."""
+    report = roster_csv_parse(program=program, content=content)
+    if report.file_errors:
+        return None, report
+    draft = RosterImport.objects.create(
+        program=program,
+        uploaded_by=acting_user(actor),
+        filename=filename[:255],
+        content=content,
+        summary=report.summary(),
+    )
+    return draft, report
+
+
+def roster_import_commit(*, program: Program, actor: Any, content: bytes) -> RosterReport:
+    """Import a roster file: every row, or nothing. Idempotent on email.
+
+    Raises RosterImportError with the full report when any row has a problem, including one
+    that appeared since the preview (a clinician added meanwhile with the same email).
+    """
+    try:
+        with transaction.atomic():
+            report = roster_csv_parse(program=program, content=content)
+            if not report.ok:
+                raise RosterImportError(report)
+            new, events = [], []
+            for row in report.rows:
+                if row.action == "create":
+                    values = {k: v for k, v in row.values.items() if v is not None}
+                    new.append(Clinician(program=program, **values))
+                elif row.action == "update":
+                    clinician = row.current
+                    for name in row.changes:
+                        setattr(clinician, name, row.values[name])
+                    clinician.save()
+                    events.append(
+                        audit_event(
+                            actor=actor,
+                            action="clinician.update",
+                            obj=clinician,
+                            program_id=program.pk,
+                            data={"fields": row.changes, "via": "import"},
+                        )
+                    )
+            events += [
+                audit_event(
+                    actor=actor,
+                    action="clinician.create",
+                    obj=clinician,
+                    program_id=program.pk,
+                    data={"via": "import"},
+                )
+                for clinician in Clinician.objects.bulk_create(new)
+            ]
+            AuditEvent.objects.bulk_create(events)
+            audit_record(
+                actor=actor,
+                action="roster.import",
+                program_id=program.pk,
+                data=report.summary(),
+            )
+    except IntegrityError:
+        # Someone added the same email between our check and our insert.
+        report = roster_csv_parse(program=program, content=content)
+        report.file_errors.append(
+            "The roster changed while importing (a clinician with one of these emails was "
+            "added meanwhile). Nothing was imported; check the preview again."
+        )
+        raise RosterImportError(report) from None
+    return report
+
+
+def roster_import_confirm(*, draft: RosterImport, actor: Any) -> RosterReport:
+    """Commit a previewed draft and drop its content (the data now lives on the roster)."""
+    if draft.committed_at is not None:
+        raise ValidationError("This file was already imported.")
+    report = roster_import_commit(program=draft.program, actor=actor, content=bytes(draft.content))
+    draft.committed_at = timezone.now()
+    draft.content = None
+    draft.summary = report.summary()
+    draft.save(update_fields=["committed_at", "content", "summary"])
+    return report
+
+
+# --- Invitations -------------------------------------------------------------------------------
+
+
+def invitation_token(invitation: Invitation) -> str:
+    """The secret in an invitation link, derived from the row and SECRET_KEY.
+
+    Derived rather than stored, so the send task can take the invitation's id alone and the
+    database holds only a hash.
+    """
+    digest = salted_hmac(
+        "ccdg.invitation",
+        f"{invitation.pk}:{invitation.created_at.isoformat()}",
+        algorithm="sha256",
+    ).hexdigest()
+    return f"{invitation.pk}-{digest[:40]}"
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def clinician_invite(*, clinician: Clinician, actor: Any) -> Invitation:
+    """Invite a clinician to create their account. Earlier open invitations stop working."""
+    if clinician.status == Clinician.Status.INACTIVE:
+        raise ValidationError(f"{clinician.full_name} is inactive; reactivate them first.")
+    if clinician.user_id:
+        raise ValidationError(f"{clinician.full_name} already has an account.")
+    now = timezone.now()
+    Invitation.objects.filter(
+        clinician=clinician, used_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=now)
+    invitation = Invitation.objects.create(
+        clinician=clinician,
+        created_by=acting_user(actor),
+        expires_at=now + timedelta(days=settings.INVITATION_DAYS),
+        # Placeholder until the row has the id and time the token derives from; random so
+        # that two invitations created at once do not collide on the unique index.
+        token_hash=secrets.token_hex(32),
+    )
+    invitation.token_hash = _token_hash(invitation_token(invitation))
+    invitation.save(update_fields=["token_hash"])
+    if clinician.status == Clinician.Status.ELIGIBLE:
+        clinician.status = Clinician.Status.INVITED
+        clinician.save(update_fields=["status", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="clinician.invite",
+        obj=clinician,
+        program_id=clinician.program_id,
+        data={"invitation": invitation.pk},
+    )
+    from sessions_app.roster.tasks import task_invitation_send
+
+    transaction.on_commit(lambda: task_invitation_send.delay(invitation.pk))
+    return invitation
+
+
+def invitation_send(*, invitation: Invitation) -> None:
+    """Email the invitation link."""
+    clinician = invitation.clinician
+    link = settings.BASE_URL + reverse(
+        "sessions_app:invitation_accept", kwargs={"token": invitation_token(invitation)}
+    )
+    context = {
+        "clinician": clinician,
+        "program": clinician.program,
+        "link": link,
+        "expires_at": invitation.expires_at,
+    }
+    message = EmailMultiAlternatives(
+        subject=f"Invitation: {clinician.program.name}",
+        body=render_to_string("emails/invitation.txt", context),
+        to=[clinician.email],
+    )
+    message.attach_alternative(render_to_string("emails/invitation.html", context), "text/html")
+    message.send()
+
+
+def invitation_get_valid(*, token: str) -> Invitation | None:
+    """The open invitation for this token, or None (unknown, used, revoked or expired alike)."""
+    invitation = (
+        Invitation.objects.select_related("clinician__program")
+        .filter(token_hash=_token_hash(token), used_at__isnull=True, revoked_at__isnull=True)
+        .first()
+    )
+    if invitation is None or invitation.expires_at <= timezone.now():
+        return None
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, username: str, password: str) -> Any:
+    """Create the invited clinician's account. The invitation cannot be used again."""
+    # Claim the invitation first: two tabs submitting at once create one account.
+    claimed = Invitation.objects.filter(
+        pk=invitation.pk,
+        used_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).update(used_at=timezone.now())
+    if claimed != 1:
+        raise ValidationError("This invitation link is no longer valid.")
+    clinician = Clinician.objects.select_for_update().get(pk=invitation.clinician_id)
+    user = User.objects.create_user(
+        username=username,
+        email=clinician.email,
+        password=password,
+        first_name=clinician.first_name,
+        last_name=clinician.last_name,
+    )
+    clinician.user = user
+    if clinician.status in (Clinician.Status.ELIGIBLE, Clinician.Status.INVITED):
+        clinician.status = Clinician.Status.ACTIVE
+    clinician.save(update_fields=["user", "status", "updated_at"])
+    # A facilitator who is also on the roster signs in with the same account: without the link
+    # the groups they lead or back up would not be theirs in the app.
+    facilitators = list(
+        Facilitator.objects.filter(clinician=clinician, user__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    Facilitator.objects.filter(pk__in=facilitators).update(user=user)
+    data: dict[str, Any] = {"invitation": invitation.pk}
+    if facilitators:
+        data["facilitators"] = facilitators
+    audit_record(
+        actor=user,
+        action="invitation.accept",
+        obj=clinician,
+        program_id=clinician.program_id,
+        data=data,
+    )
+    return user

@@ -13,11 +13,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.dispatch import receiver
 from django.utils import timezone
 
 from ccdg.audit import audit_record
 from sessions_app.casenotes.models import CaseNote
 from sessions_app.schedule.models import Session
+from sessions_app.schedule.signals import session_moved
 
 DESTROY_ACTION = "casenote.destroy"
 
@@ -31,6 +33,11 @@ def casenote_destroy_after(session: Session) -> datetime:
         minutes=session.duration_minutes + session.live_extra_minutes
     )
     return ends_at + timedelta(days=session.group.program.case_note_retention_days)
+
+
+@receiver(session_moved, dispatch_uid="casenotes.retention.session_moved")
+def _session_moved(sender, *, session: Session, **kwargs) -> None:
+    casenote_reschedule_retention(session)
 
 
 def casenote_reschedule_retention(session: Session) -> int:

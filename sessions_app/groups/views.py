@@ -45,7 +45,7 @@ def group_list(request, slug):
         group.members_visible = group.pk in visible
     return render(
         request,
-        "sessions_app/group_list.html",
+        "sessions_app/groups/group_list.html",
         {"program": program, "groups": groups, "may_manage": manage},
     )
 
@@ -75,7 +75,7 @@ def group_detail(request, slug, pk):
     }
     # Dates and times in the program's time zone.
     with timezone.override(zoneinfo.ZoneInfo(program.timezone)):
-        return render(request, "sessions_app/group_detail.html", context)
+        return render(request, "sessions_app/groups/group_detail.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -89,7 +89,7 @@ def group_edit(request, slug, pk):
         messages.success(request, f"{group.name} saved.")
         return redirect("sessions_app:group_detail", slug=slug, pk=group.pk)
     return render(
-        request, "sessions_app/group_form.html", {"program": program, "group": group, "form": form}
+        request, "sessions_app/groups/group_form.html", {"program": program, "group": group, "form": form}
     )
 
 
@@ -163,7 +163,7 @@ def assignment_start(request, slug):
         )[:20],
         "rules": AssignmentConstraint.objects.filter(program=program).count(),
     }
-    return render(request, "sessions_app/assignment_start.html", context)
+    return render(request, "sessions_app/groups/assignment_start.html", context)
 
 
 def _run(program, pk) -> AssignmentRun:
@@ -182,9 +182,9 @@ def _run_page(request, program, run, move_form=None, status=200):
         "move_form": move_form or MoveForm(people=people, groups=view.groups),
     }
     template = (
-        "sessions_app/_assignment_groups.html"
+        "sessions_app/groups/_assignment_groups.html"
         if request.htmx
-        else "sessions_app/assignment_run.html"
+        else "sessions_app/groups/assignment_run.html"
     )
     return render(request, template, context, status=status)
 
@@ -276,7 +276,7 @@ def constraint_list(request, slug):
     )
     return render(
         request,
-        "sessions_app/constraint_list.html",
+        "sessions_app/groups/constraint_list.html",
         {"program": program, "form": form, "rules": rules},
     )
 
@@ -297,7 +297,7 @@ def facilitator_list(request, slug):
     program = roles.program_for_request(request, slug, "facilitators.manage")
     return render(
         request,
-        "sessions_app/facilitator_list.html",
+        "sessions_app/groups/facilitator_list.html",
         {
             "program": program,
             "pool": selectors.facilitator_pool(program=program),
@@ -321,6 +321,6 @@ def facilitator_edit(request, slug, pk=None):
         return redirect("sessions_app:facilitator_list", slug=slug)
     return render(
         request,
-        "sessions_app/facilitator_form.html",
+        "sessions_app/groups/facilitator_form.html",
         {"program": program, "form": form, "facilitator": facilitator},
     )

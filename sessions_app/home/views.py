@@ -23,9 +23,9 @@ def program_detail(request, slug):
     }
     if roles.can(request.user, "roster.view", program):
         context["counts"] = roster_selectors.roster_counts(program=program)
-    return render(request, "sessions_app/program_detail.html", context)
+    return render(request, "sessions_app/home/program_detail.html", context)
 
 
 def home(request):
     programs = roles.programs_for(request.user, with_groups=True)
-    return render(request, "ccdg/home.html", {"programs": programs})
+    return render(request, "sessions_app/home/home.html", {"programs": programs})

@@ -59,7 +59,7 @@ def roster_list(request, slug):
         "query_string": query.urlencode(),
     }
     template = (
-        "sessions_app/_roster_table.html" if request.htmx else "sessions_app/roster_list.html"
+        "sessions_app/roster/_roster_table.html" if request.htmx else "sessions_app/roster/roster_list.html"
     )
     return render(request, template, context)
 
@@ -74,7 +74,7 @@ def clinician_create(request, slug):
         )
         messages.success(request, f"{clinician.full_name} added to the roster.")
         return redirect(clinician)
-    return render(request, "sessions_app/clinician_form.html", {"program": program, "form": form})
+    return render(request, "sessions_app/roster/clinician_form.html", {"program": program, "form": form})
 
 
 def _clinician(program, pk) -> Clinician:
@@ -97,7 +97,7 @@ def clinician_detail(request, slug, pk):
         # The same figures as the attendance page and the credit CSV, never a second count.
         people = presenters_selectors.credit_summary(program=program)
         context["attendance"] = next((p for p in people if p.pk == clinician.pk), None)
-    return render(request, "sessions_app/clinician_detail.html", context)
+    return render(request, "sessions_app/roster/clinician_detail.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -113,7 +113,7 @@ def clinician_edit(request, slug, pk):
         return redirect(clinician)
     return render(
         request,
-        "sessions_app/clinician_form.html",
+        "sessions_app/roster/clinician_form.html",
         {"program": program, "form": form, "clinician": _clinician(program, pk)},
     )
 
@@ -175,7 +175,7 @@ def roster_import(request, slug):
         "required_columns": REQUIRED_COLUMNS,
         "max_rows": f"{settings.ROSTER_IMPORT_MAX_ROWS:,}",
     }
-    return render(request, "sessions_app/roster_import.html", context)
+    return render(request, "sessions_app/roster/roster_import.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -203,7 +203,7 @@ def roster_import_preview(request, slug, pk):
         report = roster_csv_parse(program=program, content=bytes(draft.content))
     return render(
         request,
-        "sessions_app/roster_import_preview.html",
+        "sessions_app/roster/roster_import_preview.html",
         {"program": program, "draft": draft, "report": report},
     )
 
@@ -239,7 +239,7 @@ INVITATION_COOKIE = TokenCookie(
 def _invitation_invalid(request):
     """One page for an unknown, used, replaced or expired invitation, and for an account page
     opened without a valid cookie. Django would log the 404 with its path (the token)."""
-    return already_logged(render(request, "sessions_app/invitation_invalid.html", status=404))
+    return already_logged(render(request, "sessions_app/roster/invitation_invalid.html", status=404))
 
 
 @login_not_required
@@ -278,7 +278,7 @@ def invitation_account(request):
         return INVITATION_COOKIE.forget(redirect("home"))
     response = render(
         request,
-        "sessions_app/invitation_accept.html",
+        "sessions_app/roster/invitation_accept.html",
         {"form": form, "clinician": clinician, "program": clinician.program},
     )
     return INVITATION_COOKIE.write(response, request, token)

@@ -21,10 +21,9 @@ from ccdg.audit import audit_record
 from ccdg.notifications import notify
 from sessions_app import roles
 from sessions_app.agenda.models import AgendaSegment, AgendaTemplate, SessionSegment
-from sessions_app.casenotes.retention import casenote_reschedule_retention
 from sessions_app.groups.models import Facilitator, Group
 from sessions_app.programs.models import Program
-from sessions_app.schedule import services
+from sessions_app.schedule import services, signals
 from sessions_app.schedule.agenda_builtins import ensure_builtin_agendas
 from sessions_app.schedule.models import (
     BlackoutDate,
@@ -348,7 +347,7 @@ def session_reschedule(
         session.sequence += 1
         session.save(update_fields=["starts_at", "room", "sequence", "updated_at"])
         _book(session)
-        casenote_reschedule_retention(session)
+        signals.session_moved.send(sender=Session, session=session)
         audit_record(
             actor=actor,
             action="session.reschedule",

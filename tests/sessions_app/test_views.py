@@ -124,7 +124,7 @@ def test_roster_htmx_request_returns_only_the_table(coordinator_client, program)
     )
 
     templates = [t.name for t in response.templates]
-    assert "sessions_app/_roster_table.html" in templates
+    assert "sessions_app/roster/_roster_table.html" in templates
     assert "base.html" not in templates
     assert "<html" not in page_text(response)
     assert "ana@example.org" in page_text(response)
@@ -650,7 +650,7 @@ def test_invitation_link_cannot_be_used_twice(
     resubmit = accept(client, username="ana2")
 
     assert again.status_code == 404
-    assert "sessions_app/invitation_invalid.html" in [t.name for t in again.templates]
+    assert "sessions_app/roster/invitation_invalid.html" in [t.name for t in again.templates]
     assert resubmit.status_code == 404
     assert Clinician.objects.get(pk=clinician.pk).user.username == "ana"
 

@@ -364,7 +364,7 @@ def test_move_with_htmx_returns_the_figures_with_the_new_score(coordinator_clien
     )
 
     assert response.status_code == 200
-    assert [t.name for t in response.templates] == ["sessions_app/_assignment_groups.html"]
+    assert [t.name for t in response.templates] == ["sessions_app/groups/_assignment_groups.html"]
     assert "<html" not in page_text(response)
     assert element_text(response, "assignment-score") == "8"
     (moved_group,) = [g for g in response.context["view"].groups if g["key"] == target["key"]]

@@ -89,7 +89,7 @@ import heapq
 import math
 import time
 from collections import defaultdict, deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Literal
@@ -691,205 +691,280 @@ def check_problem(problem: Problem) -> list[str]:
 
 
 def _checks(ctx: _Ctx) -> list[str]:
+    """Run every check of :data:`_CHECKS` in turn and gather their sentences, in that order."""
+    if not ctx.groups:
+        return (
+            ["There are no groups to place people in."] if ctx.people else ["There are no groups."]
+        )
+    return [message for check in _CHECKS for message in check(ctx)]
+
+
+def _linked(ctx: _Ctx, a: int, b: int) -> bool:
+    """Whether together rules (directly or through a chain) put ``a`` and ``b`` in one cluster."""
+    return a in ctx.uf.parent and b in ctx.uf.parent and ctx.uf.find(a) == ctx.uf.find(b)
+
+
+# --- capacity -------------------------------------------------------------------------------
+
+
+def _check_capacity(ctx: _Ctx) -> list[str]:
+    """Whether the people fit the groups' size bounds: the newcomers the free places while the
+    existing members stay put, otherwise everybody the sums of the minimum and maximum sizes."""
+    if ctx.problem.mode == "add_newcomers" and ctx.fixed_existing:
+        return _check_newcomer_places(ctx)
+    return _check_total_size(ctx)
+
+
+def _check_newcomer_places(ctx: _Ctx) -> list[str]:
+    """With existing members as constants: no group may already be over its maximum, and the
+    newcomers must fit in the free places and be enough to bring every group to its minimum."""
     out: list[str] = []
-    p = ctx.problem
+    groups = ctx.groups
+    members: dict[str, int] = defaultdict(int)
+    for g in ctx.existing.values():
+        members[g] += 1
+    newcomers = len(ctx.people) - len(ctx.existing)
+    free = {g.key: max(0, g.max_size - members[g.key]) for g in groups}
+    short = {g.key: max(0, g.min_size - members[g.key]) for g in groups}
+    for g in groups:
+        if members[g.key] > g.max_size:
+            out.append(
+                f"{g.name} already has {members[g.key]} members, more than its maximum "
+                f"of {g.max_size}."
+            )
+    there_are = f"There {'is' if newcomers == 1 else 'are'} {_plural(newcomers, 'newcomer')}"
+    if newcomers > sum(free.values()):
+        detail = ", ".join(f"{g.name}: {free[g.key]}" for g in groups)
+        out.append(f"{there_are} but only {_plural(sum(free.values()), 'free place')} ({detail}).")
+    if newcomers < sum(short.values()):
+        detail = ", ".join(f"{g.name}: {short[g.key]}" for g in groups if short[g.key])
+        out.append(
+            f"{there_are} but the groups need {sum(short.values())} more members to reach their "
+            f"minimum sizes ({detail})."
+        )
+    return out
+
+
+def _check_total_size(ctx: _Ctx) -> list[str]:
+    """Whether everybody is enough to fill every group to its minimum size, and few enough to
+    fit within the maximum sizes."""
+    out: list[str] = []
     groups = ctx.groups
     n = len(ctx.people)
-    k = len(groups)
-    newcomers_mode = p.mode == "add_newcomers"
-
-    if k == 0:
-        return ["There are no groups to place people in."] if n else ["There are no groups."]
-
-    # --- capacity ---------------------------------------------------------------------------
-    mins = {g.min_size for g in groups}
-    maxs = {g.max_size for g in groups}
     need = sum(g.min_size for g in groups)
     cap = sum(g.max_size for g in groups)
-    groups_word = _plural(k, "group")
-    if newcomers_mode and ctx.fixed_existing:
-        members = defaultdict(int)
-        for g in ctx.existing.values():
-            members[g] += 1
-        newcomers = n - len(ctx.existing)
-        free = {g.key: max(0, g.max_size - members[g.key]) for g in groups}
-        short = {g.key: max(0, g.min_size - members[g.key]) for g in groups}
-        for g in groups:
-            if members[g.key] > g.max_size:
-                out.append(
-                    f"{g.name} already has {members[g.key]} members, more than its maximum "
-                    f"of {g.max_size}."
-                )
-        if newcomers > sum(free.values()):
-            detail = ", ".join(f"{g.name}: {free[g.key]}" for g in groups)
+    people = _plural(n, "person", "people")
+    groups_word = _plural(len(groups), "group")
+    if n < need:
+        if len({g.min_size for g in groups}) == 1:
             out.append(
-                f"There {'is' if newcomers == 1 else 'are'} {_plural(newcomers, 'newcomer')} "
-                f"but only {_plural(sum(free.values()), 'free place')} ({detail})."
+                f"{people} cannot fill {groups_word} of at least {groups[0].min_size} "
+                f"({need} places needed)."
             )
-        if newcomers < sum(short.values()):
-            detail = ", ".join(f"{g.name}: {short[g.key]}" for g in groups if short[g.key])
+        else:
             out.append(
-                f"There {'is' if newcomers == 1 else 'are'} {_plural(newcomers, 'newcomer')} "
-                f"but the groups need {sum(short.values())} more members to reach their "
-                f"minimum sizes ({detail})."
+                f"{people} cannot fill {groups_word} whose minimum sizes add up to {need} places."
             )
-    else:
-        if n < need:
-            if len(mins) == 1:
-                out.append(
-                    f"{_plural(n, 'person', 'people')} cannot fill {groups_word} of at least "
-                    f"{groups[0].min_size} ({need} places needed)."
-                )
-            else:
-                out.append(
-                    f"{_plural(n, 'person', 'people')} cannot fill {groups_word} whose minimum "
-                    f"sizes add up to {need} places."
-                )
-        if n > cap:
-            if len(maxs) == 1:
-                out.append(
-                    f"{_plural(n, 'person', 'people')} do not fit in {groups_word} of at most "
-                    f"{groups[0].max_size} ({cap} places)."
-                )
-            else:
-                out.append(
-                    f"{_plural(n, 'person', 'people')} do not fit in {groups_word} whose maximum "
-                    f"sizes add up to {cap} places."
-                )
-
-    # --- physicians only --------------------------------------------------------------------
-    if p.physicians_only:
-        others = [ctx.people[i] for i in ctx.order if ctx.people[i].discipline != "physician"]
-        if others:
+    if n > cap:
+        if len({g.max_size for g in groups}) == 1:
             out.append(
-                "The program accepts physicians only; "
-                + _join_capped(
-                    [f"{o.name} is {_discipline_phrase(o.discipline)}" for o in others], 20
-                )
-                + "."
+                f"{people} do not fit in {groups_word} of at most {groups[0].max_size} "
+                f"({cap} places)."
             )
+        else:
+            out.append(
+                f"{people} do not fit in {groups_word} whose maximum sizes add up to {cap} places."
+            )
+    return out
 
-    # --- each person on their own -----------------------------------------------------------
-    all_slots = [g.slot for g in groups]
-    for pid in ctx.order:
-        src = ctx.pin_sources.get(pid, {})
-        name = ctx.name(pid)
-        if len(src) > 1:
-            pinned = [g for g, s in src.items() if s == "pin"]
-            stays = [g for g, s in src.items() if s == "existing"]
-            if stays:
-                out.append(
-                    f"{name} is pinned to {_join([ctx.gname(g) for g in pinned])} but already "
-                    f"belongs to {ctx.gname(stays[0])}, and existing members are not moved."
-                )
-            else:
-                ordered = sorted(pinned, key=ctx.gidx.__getitem__)
-                count = "two" if len(ordered) == 2 else str(len(ordered))
-                out.append(
-                    f"{name} is pinned to {count} groups: {_join([ctx.gname(g) for g in ordered])}."
-                )
-            continue
-        if not ctx.avail[pid]:
-            slots = list(dict.fromkeys(s for s in all_slots))
-            out.append(f"{name} can attend none of the groups' meeting times ({', '.join(slots)}).")
-            continue
-        if src:
-            (key, source) = next(iter(src.items()))
-            if key not in ctx.allowed[pid]:
-                verb = "is pinned to" if source == "pin" else "already belongs to"
-                if key not in ctx.avail[pid]:
-                    out.append(
-                        f"{name} {verb} {ctx.gname(key)}, which meets at "
-                        f"{ctx.groups[ctx.gidx[key]].slot}, a time they cannot attend."
-                    )
-                else:
-                    out.append(f"{name} {verb} {ctx.gname(key)}, {_why_not(ctx, pid, key)}.")
-            continue
-        if not ctx.allowed[pid]:
-            reasons = [f"{ctx.gname(g.key)} ({_why_not(ctx, pid, g.key)})" for g in groups]
-            out.append(f"{name} cannot join any group: {'; '.join(reasons)}.")
 
-    # --- together clusters ------------------------------------------------------------------
-    largest = max(g.max_size for g in groups)
+# --- physicians only ------------------------------------------------------------------------
+
+
+def _check_physicians_only(ctx: _Ctx) -> list[str]:
+    """In a physicians-only program, everybody of another discipline (one sentence)."""
+    if not ctx.problem.physicians_only:
+        return []
+    others = [ctx.people[i] for i in ctx.order if ctx.people[i].discipline != "physician"]
+    if not others:
+        return []
+    return [
+        "The program accepts physicians only; "
+        + _join_capped([f"{o.name} is {_discipline_phrase(o.discipline)}" for o in others], 20)
+        + "."
+    ]
+
+
+# --- each person on their own ---------------------------------------------------------------
+
+
+def _check_each_person(ctx: _Ctx) -> list[str]:
+    """Whether each person, on their own, can be placed: at most one sentence per person."""
+    found = (_person_problem(ctx, pid) for pid in ctx.order)
+    return [message for message in found if message is not None]
+
+
+def _person_problem(ctx: _Ctx, pid: int) -> str | None:
+    """What keeps one person out of every group, if anything: two pins (or a pin and their
+    current group), no meeting time they can attend, a pin to a group they cannot join, or no
+    group they may join at all."""
+    src = ctx.pin_sources.get(pid, {})
+    name = ctx.name(pid)
+    if len(src) > 1:
+        return _double_pin_problem(ctx, pid, src)
+    if not ctx.avail[pid]:
+        slots = list(dict.fromkeys(g.slot for g in ctx.groups))
+        return f"{name} can attend none of the groups' meeting times ({', '.join(slots)})."
+    if src:
+        (key, source) = next(iter(src.items()))
+        if key in ctx.allowed[pid]:
+            return None
+        verb = "is pinned to" if source == "pin" else "already belongs to"
+        if key not in ctx.avail[pid]:
+            return (
+                f"{name} {verb} {ctx.gname(key)}, which meets at "
+                f"{ctx.groups[ctx.gidx[key]].slot}, a time they cannot attend."
+            )
+        return f"{name} {verb} {ctx.gname(key)}, {_why_not(ctx, pid, key)}."
+    if not ctx.allowed[pid]:
+        reasons = [f"{ctx.gname(g.key)} ({_why_not(ctx, pid, g.key)})" for g in ctx.groups]
+        return f"{name} cannot join any group: {'; '.join(reasons)}."
+    return None
+
+
+def _double_pin_problem(ctx: _Ctx, pid: int, src: Mapping[str, str]) -> str:
+    """A person held in two groups: pinned to both, or pinned away from where they stay."""
+    name = ctx.name(pid)
+    pinned = [g for g, s in src.items() if s == "pin"]
+    stays = [g for g, s in src.items() if s == "existing"]
+    if stays:
+        return (
+            f"{name} is pinned to {_join([ctx.gname(g) for g in pinned])} but already "
+            f"belongs to {ctx.gname(stays[0])}, and existing members are not moved."
+        )
+    ordered = sorted(pinned, key=ctx.gidx.__getitem__)
+    count = "two" if len(ordered) == 2 else str(len(ordered))
+    return f"{name} is pinned to {count} groups: {_join([ctx.gname(g) for g in ordered])}."
+
+
+# --- together clusters ----------------------------------------------------------------------
+
+
+def _check_together_and_apart(ctx: _Ctx) -> list[str]:
+    """Pairs to be kept apart that together rules (directly or through a chain) join."""
+    out: list[str] = []
     direct_together = {frozenset(pair) for pair in ctx.together}
     for a, b in ctx.apart_in_order():
-        if a in ctx.uf.parent and b in ctx.uf.parent and ctx.uf.find(a) == ctx.uf.find(b):
-            if frozenset((a, b)) in direct_together:
-                out.append(f"{ctx.name(a)} and {ctx.name(b)} must be together and apart at once.")
-            else:
-                chain = _tpath(ctx, a, b)
-                out.append(
-                    f"{ctx.name(a)} and {ctx.name(b)} must be together and apart at once: they "
-                    f"must be kept apart, but together rules chain {ctx.names(chain)}."
-                )
+        if not _linked(ctx, a, b):
+            continue
+        if frozenset((a, b)) in direct_together:
+            out.append(f"{ctx.name(a)} and {ctx.name(b)} must be together and apart at once.")
+        else:
+            chain = _tpath(ctx, a, b)
+            out.append(
+                f"{ctx.name(a)} and {ctx.name(b)} must be together and apart at once: they "
+                f"must be kept apart, but together rules chain {ctx.names(chain)}."
+            )
+    return out
+
+
+def _check_clusters(ctx: _Ctx) -> list[str]:
+    """Whether each together-cluster fits in a group and has a group all its members may join,
+    given their pins, meeting times and forbidden placements."""
+    out: list[str] = []
+    largest = max(g.max_size for g in ctx.groups)
+    same = len({g.max_size for g in ctx.groups}) == 1
     for members in ctx.clusters.values():
         if len(members) > largest:
-            same = len(maxs) == 1
             out.append(
                 f"{ctx.names(members)} must be together ({len(members)} people), more than "
                 f"{'a' if same else 'the largest'} group's maximum of {largest}."
             )
         pinned = {m: next(iter(ctx.pin_sources[m])) for m in members if m in ctx.pin_sources}
         pinned = {m: g for m, g in pinned.items() if len(ctx.pin_sources[m]) == 1}
-        targets = set(pinned.values())
-        if len(targets) > 1:
-            who = sorted(pinned, key=lambda m: (ctx.gidx[pinned[m]], m))
-            detail = ", ".join(f"{ctx.name(m)} to {ctx.gname(pinned[m])}" for m in who)
-            via = ""
-            if len(members) > len(pinned):
-                via = f" (together rules link {ctx.names(members)})"
-            out.append(
-                f"{ctx.names(who)} must be together but are pinned to different groups "
-                f"({detail}){via}."
-            )
-            continue
-        if targets:
-            key = next(iter(targets))
-            blocked = [m for m in members if m not in pinned and key not in ctx.allowed[m]]
-            if blocked:
-                pinned_names = ctx.names(sorted(pinned))
-                verb = "is" if len(pinned) == 1 else "are"
-                for m in blocked:
-                    out.append(
-                        f"{ctx.names(members)} must be together and {pinned_names} {verb} "
-                        f"pinned to {ctx.gname(key)}, but {ctx.name(m)} cannot join it "
-                        f"({_why_not(ctx, m, key)})."
-                    )
-            continue
-        common = frozenset.intersection(*(ctx.allowed[m] for m in members))
-        if not common and all(ctx.allowed[m] for m in members):
-            parts = []
-            for m in members:
-                if ctx.allowed[m] != frozenset(ctx.gidx):
-                    ok = sorted(ctx.allowed[m], key=ctx.gidx.__getitem__)
-                    parts.append(f"{ctx.name(m)} can join only {_join([ctx.gname(g) for g in ok])}")
-            out.append(
-                f"{ctx.names(members)} must be together, but no group suits all of them: "
-                f"{'; '.join(parts)}."
-            )
+        if pinned:
+            out.extend(_pinned_cluster_problems(ctx, members, pinned))
+        else:
+            out.extend(_unpinned_cluster_problems(ctx, members))
+    return out
 
-    # --- apart pairs ------------------------------------------------------------------------
+
+def _pinned_cluster_problems(
+    ctx: _Ctx, members: Sequence[int], pinned: Mapping[int, str]
+) -> list[str]:
+    """A cluster with pinned members: pinned to different groups, or pinned to one group that
+    another member cannot join (one sentence per such member)."""
+    if len(set(pinned.values())) > 1:
+        who = sorted(pinned, key=lambda m: (ctx.gidx[pinned[m]], m))
+        detail = ", ".join(f"{ctx.name(m)} to {ctx.gname(pinned[m])}" for m in who)
+        via = ""
+        if len(members) > len(pinned):
+            via = f" (together rules link {ctx.names(members)})"
+        return [
+            f"{ctx.names(who)} must be together but are pinned to different groups ({detail}){via}."
+        ]
+    key = next(iter(pinned.values()))
+    blocked = [m for m in members if m not in pinned and key not in ctx.allowed[m]]
+    pinned_names = ctx.names(sorted(pinned))
+    verb = "is" if len(pinned) == 1 else "are"
+    return [
+        f"{ctx.names(members)} must be together and {pinned_names} {verb} "
+        f"pinned to {ctx.gname(key)}, but {ctx.name(m)} cannot join it "
+        f"({_why_not(ctx, m, key)})."
+        for m in blocked
+    ]
+
+
+def _unpinned_cluster_problems(ctx: _Ctx, members: Sequence[int]) -> list[str]:
+    """A cluster with no pin whose members may each join some group, but no group in common."""
+    common = frozenset.intersection(*(ctx.allowed[m] for m in members))
+    if common or not all(ctx.allowed[m] for m in members):
+        return []  # a member who may join no group is reported on their own
+    parts = []
+    for m in members:
+        if ctx.allowed[m] != frozenset(ctx.gidx):
+            ok = sorted(ctx.allowed[m], key=ctx.gidx.__getitem__)
+            parts.append(f"{ctx.name(m)} can join only {_join([ctx.gname(g) for g in ok])}")
+    return [
+        f"{ctx.names(members)} must be together, but no group suits all of them: "
+        f"{'; '.join(parts)}."
+    ]
+
+
+# --- apart pairs ----------------------------------------------------------------------------
+
+
+def _check_apart_pairs(ctx: _Ctx) -> list[str]:
+    """Pairs to be kept apart whose pins (or current groups), through together rules or not,
+    put both in the same group."""
+    out: list[str] = []
     for a, b in ctx.apart_in_order():
-        if a in ctx.uf.parent and b in ctx.uf.parent and ctx.uf.find(a) == ctx.uf.find(b):
-            continue  # reported above
+        if _linked(ctx, a, b):
+            continue  # reported by _check_together_and_apart
         pa, pb = _cluster_pin(ctx, a), _cluster_pin(ctx, b)
-        if pa is not None and pa == pb:
-            direct = _person_pin(ctx, a) == pa and _person_pin(ctx, b) == pa
-            if direct:
-                sources = {ctx.pin_sources[a][pa], ctx.pin_sources[b][pa]}
-                if sources == {"pin"}:
-                    how = f"are both pinned to {ctx.gname(pa)}"
-                elif sources == {"existing"}:
-                    how = f"are both already in {ctx.gname(pa)}, and existing members are not moved"
-                else:
-                    how = f"are both pinned to or already in {ctx.gname(pa)}"
-                out.append(f"{ctx.name(a)} and {ctx.name(b)} must be kept apart but {how}.")
+        if pa is None or pa != pb:
+            continue
+        if _person_pin(ctx, a) == pa and _person_pin(ctx, b) == pa:
+            sources = {ctx.pin_sources[a][pa], ctx.pin_sources[b][pa]}
+            if sources == {"pin"}:
+                how = f"are both pinned to {ctx.gname(pa)}"
+            elif sources == {"existing"}:
+                how = f"are both already in {ctx.gname(pa)}, and existing members are not moved"
             else:
-                out.append(
-                    f"{ctx.name(a)} and {ctx.name(b)} must be kept apart but pins and together "
-                    f"rules put both in {ctx.gname(pa)}."
-                )
-    # an unpinned person whose only possible groups are taken by an apart partner's pin
+                how = f"are both pinned to or already in {ctx.gname(pa)}"
+            out.append(f"{ctx.name(a)} and {ctx.name(b)} must be kept apart but {how}.")
+        else:
+            out.append(
+                f"{ctx.name(a)} and {ctx.name(b)} must be kept apart but pins and together "
+                f"rules put both in {ctx.gname(pa)}."
+            )
+    return out
+
+
+def _check_apart_blocked(ctx: _Ctx) -> list[str]:
+    """Unpinned people (or together-clusters, checked once each) whose only possible groups
+    are all taken by the pins of partners they must be kept apart from."""
+    out: list[str] = []
     for pid in ctx.order:
         if _cluster_pin(ctx, pid) is not None or len(ctx.pin_sources.get(pid, {})) > 1:
             continue
@@ -898,14 +973,8 @@ def _checks(ctx: _Ctx) -> list[str]:
             continue  # one check per cluster
         common = frozenset.intersection(*(ctx.allowed[m] for m in members))
         if not common:
-            continue  # reported above
-        blockers: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for a, b in ctx.apart:
-            for x, y in ((a, b), (b, a)):
-                if x in members:
-                    g = _cluster_pin(ctx, y)
-                    if g is not None and g in common:
-                        blockers[g].append((x, y))
+            continue  # reported by _check_each_person or _check_clusters
+        blockers = _apart_blockers(ctx, members, common)
         if blockers and set(blockers) >= common:
             parts = [
                 f"{ctx.name(y)} (to be kept apart from {ctx.name(x)}) is pinned to {ctx.gname(g)}"
@@ -915,26 +984,57 @@ def _checks(ctx: _Ctx) -> list[str]:
             who = ctx.names(members)
             only = _join([ctx.gname(g) for g in sorted(common, key=ctx.gidx.__getitem__)])
             out.append(f"{who} can join only {only}, but {'; '.join(parts)}.")
+    return out
 
-    # --- pins per group ---------------------------------------------------------------------
+
+def _apart_blockers(
+    ctx: _Ctx, members: Sequence[int], common: frozenset[str]
+) -> dict[str, list[tuple[int, int]]]:
+    """Of the groups in ``common``, those an apart partner of a member is pinned to:
+    group key -> (member, partner) pairs."""
+    blockers: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for a, b in ctx.apart:
+        for x, y in ((a, b), (b, a)):
+            if x in members:
+                g = _cluster_pin(ctx, y)
+                if g is not None and g in common:
+                    blockers[g].append((x, y))
+    return blockers
+
+
+# --- pins per group -------------------------------------------------------------------------
+
+
+def _check_pins_per_group(ctx: _Ctx) -> list[str]:
+    """Groups that pins (direct or through together rules) fill beyond their maximum size."""
+    out: list[str] = []
     load: dict[str, list[int]] = defaultdict(list)
     for pid in ctx.order:
         g = _cluster_pin(ctx, pid)
         if g is not None:
             load[g].append(pid)
-    for g in groups:
+    for g in ctx.groups:
         who = load.get(g.key, [])
         if len(who) <= g.max_size:
             continue
         explicit = [m for m in who if ctx.pin_sources.get(m, {}).get(g.key) != "existing"]
-        if newcomers_mode and not explicit:
-            continue  # "already has N members" above
+        if ctx.problem.mode == "add_newcomers" and not explicit:
+            continue  # "already has N members" by _check_newcomer_places
         out.append(
             f"{len(who)} people are pinned to {g.name}, more than its maximum of {g.max_size}: "
             f"{_join_capped([ctx.name(m) for m in sorted(who)], 20)}."
         )
+    return out
 
-    # --- meeting times (simple counting conditions) ----------------------------------------
+
+# --- meeting times (simple counting conditions) ---------------------------------------------
+
+
+def _check_meeting_time_capacity(ctx: _Ctx) -> list[str]:
+    """For each set of groups that some people are limited to by their meeting times: whether
+    the people who can attend only those groups fit in them."""
+    out: list[str] = []
+    groups = ctx.groups
     all_keys = frozenset(ctx.gidx)
     restricted_sets = sorted(
         {ctx.avail[pid] for pid in ctx.order if ctx.avail[pid] and ctx.avail[pid] != all_keys},
@@ -951,6 +1051,14 @@ def _checks(ctx: _Ctx) -> list[str]:
                 f"({_join_capped([ctx.name(m) for m in who])}), but the groups meeting then "
                 f"({_join([g.name for g in gs])}) hold at most {capacity}."
             )
+    return out
+
+
+def _check_slot_minimums(ctx: _Ctx) -> list[str]:
+    """For each meeting time other than the common one: whether enough people can attend it to
+    fill the groups meeting then to their minimum sizes."""
+    out: list[str] = []
+    groups = ctx.groups
     for slot in dict.fromkeys(g.slot for g in groups if g.slot):
         gs = [g for g in groups if g.slot == slot]
         needed = sum(g.min_size for g in gs)
@@ -963,6 +1071,21 @@ def _checks(ctx: _Ctx) -> list[str]:
                 f"{needed} people, but only {able} can attend then."
             )
     return out
+
+
+#: The checks :func:`_checks` runs, in the order their sentences are reported.
+_CHECKS: tuple[Callable[[_Ctx], list[str]], ...] = (
+    _check_capacity,
+    _check_physicians_only,
+    _check_each_person,
+    _check_together_and_apart,
+    _check_clusters,
+    _check_apart_pairs,
+    _check_apart_blocked,
+    _check_pins_per_group,
+    _check_meeting_time_capacity,
+    _check_slot_minimums,
+)
 
 
 # --------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ccdg.audit import acting_user, audit_record
-from ccdg.csvread import CsvFileError, csv_decode, csv_open
+from ccdg.csvread import CsvFileError, CsvRecord, CsvTable, csv_decode, csv_open
 
 from .models import Response, ResponseImport, Wave
 from .responses import QuestionSpec, answers_clean, choices_for, group_labels_for, question_specs
@@ -192,6 +192,23 @@ def _hint(value: str, choices: tuple[tuple[str, str], ...]) -> str:
     return ""
 
 
+@dataclass
+class _Columns:
+    """A file's header resolved against the wave, with what checking its rows reads from the
+    database (once) and remembers from row to row."""
+
+    names: list[str]  # the header as reported: question codes as the instrument spells them
+    questions: list[tuple[int, str]]  # (cell index, question code)
+    form: int | None  # cell index of form_id, if the file has that column
+    reason: int | None  # cell index of excluded_reason, if the file has that column
+    specs: list[QuestionSpec]
+    by_code: dict[str, QuestionSpec]
+    labels: list[str] | None
+    existing_forms: set[str]  # form numbers already entered in the wave
+    seen_forms: dict[str, int] = field(default_factory=dict)  # form number -> line
+    seen_rows: dict[tuple[str, ...], int] = field(default_factory=dict)  # cells -> line
+
+
 def _parse(wave: Wave, content: bytes) -> tuple[ResponsesReport, list[_Row]]:
     """Check the whole file against the wave. Reads the database a fixed number of times."""
     report = ResponsesReport()
@@ -203,127 +220,17 @@ def _parse(wave: Wave, content: bytes) -> tuple[ResponsesReport, list[_Row]]:
     except CsvFileError as exc:
         report.file_error = exc.message
         return report, []
-
-    instrument = wave.instrument
-    specs = question_specs(instrument)
-    by_lower = {s.code.lower(): s for s in specs}
-    labels = group_labels_for(wave)
-
-    names = [h.strip().lower() for h in table.header.cells]
-    problems = _header_problems(names, specs, instrument)
-    report.columns = [by_lower[n].code if n in by_lower else n for n in names]
-    if problems:
-        report.file_error = " ".join(problems)
+    columns = _read_header(wave, table.header.cells, report)
+    if columns is None:
         return report, []
-
-    columns = report.columns
-    question_idx = [(i, c) for i, c in enumerate(columns) if c not in OPTIONAL_COLUMNS]
-    form_idx = columns.index(FORM_ID) if FORM_ID in columns else None
-    reason_idx = columns.index(EXCLUDED_REASON) if EXCLUDED_REASON in columns else None
-    existing_forms: set[str] = set()
-    if form_idx is not None and wave.pk is not None:
-        existing_forms = set(
-            Response.objects.filter(wave=wave).exclude(form_id="").values_list("form_id", flat=True)
-        )
-    by_code = {s.code: s for s in specs}
-
     clean_rows: list[_Row] = []
-    seen_forms: dict[str, int] = {}
-    seen_rows: dict[tuple[str, ...], int] = {}
-    errors = report.errors
     try:
         for record in table.rows:
-            line = record.line
-            cells = [c.strip() for c in record.cells]
-            report.rows += 1
-            if report.rows > _max_rows():
-                report.file_error = (
-                    f"The file has more than {_max_rows():,} responses (line {line} and beyond). "
-                    "Split it into several files."
-                )
-                report.errors.clear()
-                report.rows, report.preview, report.excluded = 0, [], 0
-                return report, []
-            width_problem = table.width_problem(record)
-            if width_problem:
-                errors.append(RowError(line, "", width_problem))
-                continue
-            row_errors: list[RowError] = []
-            answers = {code: cells[i] for i, code in question_idx}
-            try:
-                clean = answers_clean(specs, answers, group_labels=labels)
-            except ValidationError as exc:
-                clean = {}
-                for code, messages in exc.message_dict.items():
-                    for message in messages:
-                        message = message.removeprefix(f"{code}: ")
-                        spec = by_code.get(code)
-                        value = answers.get(code, "")
-                        if spec is not None and value:
-                            message += _hint(value, choices_for(spec, labels))
-                        row_errors.append(RowError(line, code, message[:1].upper() + message[1:]))
-            form_id = cells[form_idx] if form_idx is not None else ""
-            reason = cells[reason_idx] if reason_idx is not None else ""
-            if form_id:
-                if len(form_id) > FORM_ID_MAX:
-                    row_errors.append(
-                        RowError(
-                            line, FORM_ID, f"Keep form numbers under {FORM_ID_MAX} characters."
-                        )
-                    )
-                elif form_id in seen_forms:
-                    row_errors.append(
-                        RowError(
-                            line,
-                            FORM_ID,
-                            f"Duplicates row {seen_forms[form_id]}: form “{form_id}” is on both.",
-                        )
-                    )
-                elif form_id in existing_forms:
-                    row_errors.append(
-                        RowError(
-                            line, FORM_ID, f"Form “{form_id}” is already entered in this wave."
-                        )
-                    )
-                else:
-                    seen_forms[form_id] = line
-            else:
-                key = tuple(cells)
-                if key in seen_rows:
-                    row_errors.append(
-                        RowError(
-                            line,
-                            "",
-                            f"Duplicates row {seen_rows[key]}: the two rows are identical in "
-                            "every cell. If they really are two forms with the same answers, "
-                            "add a form_id column with the number of each form to tell them "
-                            "apart.",
-                        )
-                    )
-                else:
-                    seen_rows[key] = line
-            if len(reason) > EXCLUDED_REASON_MAX:
-                row_errors.append(
-                    RowError(
-                        line,
-                        EXCLUDED_REASON,
-                        f"Keep the reason under {EXCLUDED_REASON_MAX} characters.",
-                    )
-                )
-            if row_errors:
-                errors.extend(row_errors)
-                continue
-            clean_rows.append(_Row(line, clean, form_id, reason))
-            if reason:
-                report.excluded += 1
-            if len(report.preview) < PREVIEW_ROWS:
-                shown = {code: clean.get(code, "") for _, code in question_idx}
-                if form_idx is not None:
-                    shown[FORM_ID] = form_id
-                if reason_idx is not None:
-                    shown[EXCLUDED_REASON] = reason
-                report.preview.append({c: shown[c] for c in columns})
+            row = _check_row(table, record, columns, report)
+            if row is not None:
+                clean_rows.append(row)
     except CsvFileError as exc:
+        # A file refused halfway reports only why: its rows so far are no use to anybody.
         report.file_error = exc.message
         report.errors.clear()
         report.rows, report.preview, report.excluded = 0, [], 0
@@ -331,6 +238,147 @@ def _parse(wave: Wave, content: bytes) -> tuple[ResponsesReport, list[_Row]]:
     if report.rows == 0:
         report.file_error = "The file has a header but no responses."
     return report, clean_rows
+
+
+def _read_header(wave: Wave, header: list[str], report: ResponsesReport) -> _Columns | None:
+    """Check line 1 against the wave's instrument and record the columns in ``report``; None
+    (with ``report.file_error`` saying why) when the columns are not the instrument's."""
+    instrument = wave.instrument
+    specs = question_specs(instrument)
+    by_lower = {s.code.lower(): s for s in specs}
+    labels = group_labels_for(wave)
+    names = [h.strip().lower() for h in header]
+    problems = _header_problems(names, specs, instrument)
+    report.columns = [by_lower[n].code if n in by_lower else n for n in names]
+    if problems:
+        report.file_error = " ".join(problems)
+        return None
+    columns = report.columns
+    form = columns.index(FORM_ID) if FORM_ID in columns else None
+    existing_forms: set[str] = set()
+    if form is not None and wave.pk is not None:
+        existing_forms = set(
+            Response.objects.filter(wave=wave).exclude(form_id="").values_list("form_id", flat=True)
+        )
+    return _Columns(
+        names=columns,
+        questions=[(i, c) for i, c in enumerate(columns) if c not in OPTIONAL_COLUMNS],
+        form=form,
+        reason=columns.index(EXCLUDED_REASON) if EXCLUDED_REASON in columns else None,
+        specs=specs,
+        by_code={s.code: s for s in specs},
+        labels=labels,
+        existing_forms=existing_forms,
+    )
+
+
+def _check_row(
+    table: CsvTable, record: CsvRecord, columns: _Columns, report: ResponsesReport
+) -> _Row | None:
+    """Check one row: its width, its answers, its form number (or, without one, that it does
+    not repeat an earlier row) and its exclusion reason. Its problems go to ``report``; a clean
+    row is counted, previewed and returned. Raises :class:`CsvFileError` past the row limit."""
+    line = record.line
+    cells = [c.strip() for c in record.cells]
+    report.rows += 1
+    if report.rows > _max_rows():
+        raise CsvFileError(
+            f"The file has more than {_max_rows():,} responses (line {line} and beyond). "
+            "Split it into several files."
+        )
+    width_problem = table.width_problem(record)
+    if width_problem:
+        report.errors.append(RowError(line, "", width_problem))
+        return None
+    answers = {code: cells[i] for i, code in columns.questions}
+    clean, row_errors = _answer_errors(line, answers, columns)
+    form_id = cells[columns.form] if columns.form is not None else ""
+    reason = cells[columns.reason] if columns.reason is not None else ""
+    if form_id:
+        row_errors += _form_id_errors(line, form_id, columns)
+    else:
+        row_errors += _repeated_row_errors(line, tuple(cells), columns)
+    if len(reason) > EXCLUDED_REASON_MAX:
+        row_errors.append(
+            RowError(
+                line, EXCLUDED_REASON, f"Keep the reason under {EXCLUDED_REASON_MAX} characters."
+            )
+        )
+    if row_errors:
+        report.errors.extend(row_errors)
+        return None
+    if reason:
+        report.excluded += 1
+    if len(report.preview) < PREVIEW_ROWS:
+        report.preview.append(_preview(clean, form_id, reason, columns))
+    return _Row(line, clean, form_id, reason)
+
+
+def _answer_errors(
+    line: int, answers: dict[str, str], columns: _Columns
+) -> tuple[dict[str, Any], list[RowError]]:
+    """The row's answers cleaned against the instrument, or the problem of each refused one
+    (with a hint at the code probably meant)."""
+    try:
+        return answers_clean(columns.specs, answers, group_labels=columns.labels), []
+    except ValidationError as exc:
+        row_errors = []
+        for code, messages in exc.message_dict.items():
+            for message in messages:
+                message = message.removeprefix(f"{code}: ")
+                spec = columns.by_code.get(code)
+                value = answers.get(code, "")
+                if spec is not None and value:
+                    message += _hint(value, choices_for(spec, columns.labels))
+                row_errors.append(RowError(line, code, message[:1].upper() + message[1:]))
+        return {}, row_errors
+
+
+def _form_id_errors(line: int, form_id: str, columns: _Columns) -> list[RowError]:
+    """A form number must be short, appear once in the file and not be entered in the wave
+    already; a new one is remembered."""
+    if len(form_id) > FORM_ID_MAX:
+        return [RowError(line, FORM_ID, f"Keep form numbers under {FORM_ID_MAX} characters.")]
+    if form_id in columns.seen_forms:
+        return [
+            RowError(
+                line,
+                FORM_ID,
+                f"Duplicates row {columns.seen_forms[form_id]}: form “{form_id}” is on both.",
+            )
+        ]
+    if form_id in columns.existing_forms:
+        return [RowError(line, FORM_ID, f"Form “{form_id}” is already entered in this wave.")]
+    columns.seen_forms[form_id] = line
+    return []
+
+
+def _repeated_row_errors(line: int, key: tuple[str, ...], columns: _Columns) -> list[RowError]:
+    """A row without a form number must not repeat an earlier row cell for cell (most likely
+    the same form entered twice); a new one is remembered."""
+    if key in columns.seen_rows:
+        return [
+            RowError(
+                line,
+                "",
+                f"Duplicates row {columns.seen_rows[key]}: the two rows are identical in "
+                "every cell. If they really are two forms with the same answers, "
+                "add a form_id column with the number of each form to tell them "
+                "apart.",
+            )
+        ]
+    columns.seen_rows[key] = line
+    return []
+
+
+def _preview(clean: dict[str, Any], form_id: str, reason: str, columns: _Columns) -> dict[str, str]:
+    """A clean row as the preview shows it: every column of the file, answers as cleaned."""
+    shown = {code: clean.get(code, "") for _, code in columns.questions}
+    if columns.form is not None:
+        shown[FORM_ID] = form_id
+    if columns.reason is not None:
+        shown[EXCLUDED_REASON] = reason
+    return {c: shown[c] for c in columns.names}
 
 
 # -- services --------------------------------------------------------------------------------

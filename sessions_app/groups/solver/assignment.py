@@ -89,7 +89,7 @@ import heapq
 import math
 import time
 from collections import defaultdict, deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Literal
@@ -496,91 +496,17 @@ def _normalise(problem: Problem, *, fixed_existing: bool = True) -> _Ctx:
     ``fixed_existing=False`` is the second attempt of ``add_newcomers``: existing members may
     move, at a cost above any balance score.
     """
-    people: dict[int, Person] = {}
-    order: list[int] = []
-    for p in problem.people:
-        if p.id in people:
-            raise ValueError(f"duplicate person id {p.id}")
-        people[p.id] = p
-        order.append(p.id)
-    groups = list(problem.groups)
-    gidx: dict[str, int] = {}
-    for i, g in enumerate(groups):
-        if g.key in gidx:
-            raise ValueError(f"duplicate group key {g.key!r}")
-        if g.min_size < 0 or g.min_size > g.max_size:
-            raise ValueError(f"group {g.key!r}: need 0 <= min_size <= max_size")
-        gidx[g.key] = i
-    if problem.mode not in ("fresh", "add_newcomers"):
-        raise ValueError(f"unknown mode {problem.mode!r}")
-    if problem.mode == "add_newcomers" and problem.existing is None:
-        raise ValueError("mode='add_newcomers' needs existing (member id -> group key)")
-    if problem.move_weight < 0:
-        raise ValueError("move_weight must not be negative")
+    people, order = _index_people(problem)
+    groups, gidx = _index_groups(problem)
+    _validate_mode(problem)
     newcomers_mode = problem.mode == "add_newcomers"
     fixed_existing = fixed_existing and newcomers_mode
-
-    def person(pid: int, what: str) -> int:
-        if pid not in people:
-            raise ValueError(f"{what} refers to unknown person id {pid}")
-        return pid
-
-    def group(key: str, what: str) -> str:
-        if key not in gidx:
-            raise ValueError(f"{what} refers to unknown group key {key!r}")
-        return key
-
-    raw_pins = problem.pins.items() if isinstance(problem.pins, Mapping) else problem.pins
-    pins = [(person(p, "a pin"), group(g, "a pin")) for p, g in raw_pins]
-    existing: dict[int, str] = {}
-    if problem.existing is not None:
-        for p, g in problem.existing.items():
-            existing[person(p, "existing")] = g
-            if problem.mode == "add_newcomers":
-                group(g, "existing")
-    pin_sources: dict[int, dict[str, str]] = defaultdict(dict)
-    if fixed_existing:
-        for p, g in existing.items():
-            pin_sources[p][g] = "existing"
-    for p, g in pins:
-        pin_sources[p].setdefault(g, "pin")
-
-    apart: list[tuple[int, int]] = []
-    for a, b in problem.apart:
-        person(a, "an apart pair")
-        person(b, "an apart pair")
-        if a == b:
-            raise ValueError(f"apart pair ({a}, {b}) names the same person twice")
-        apart.append((a, b))
-    together: list[tuple[int, int]] = []
-    uf = _UnionFind()
-    for a, b in problem.together:
-        person(a, "a together pair")
-        person(b, "a together pair")
-        if a != b:
-            together.append((a, b))
-            uf.union(a, b)
-    clusters_dd: dict[int, list[int]] = defaultdict(list)
-    for pid in sorted(uf.parent):
-        clusters_dd[uf.find(pid)].append(pid)
-    clusters = {r: m for r, m in clusters_dd.items() if len(m) >= 2}
-
-    forbidden: dict[int, dict[str, str]] = defaultdict(dict)
-    for p, g, reason in problem.forbidden:
-        forbidden[person(p, "a forbidden placement")].setdefault(
-            group(g, "a forbidden placement"), reason
-        )
-
-    all_keys = frozenset(gidx)
-    avail: dict[int, frozenset[str]] = {}
-    allowed: dict[int, frozenset[str]] = {}
-    for pid, p in people.items():
-        if p.available_slots is None:
-            a = all_keys
-        else:
-            a = frozenset(g.key for g in groups if g.slot == "" or g.slot in p.available_slots)
-        avail[pid] = a
-        allowed[pid] = a - frozenset(forbidden.get(pid, ()))
+    refs = _Refs(people, gidx)
+    pins, existing, pin_sources = _pins(problem, refs, fixed_existing=fixed_existing)
+    apart = _apart(problem, refs)
+    together, uf, clusters = _together(problem, refs)
+    forbidden = _forbidden(problem, refs)
+    avail, allowed = _availability(people, groups, forbidden)
     if newcomers_mode:
         move_cost = 0 if fixed_existing else _balance_bound(problem, people, groups) + 1
     else:
@@ -593,10 +519,10 @@ def _normalise(problem: Problem, *, fixed_existing: bool = True) -> _Ctx:
         groups=groups,
         gidx=gidx,
         pins=pins,
-        pin_sources=dict(pin_sources),
+        pin_sources=pin_sources,
         apart=apart,
         together=together,
-        forbidden=dict(forbidden),
+        forbidden=forbidden,
         existing=existing,
         uf=uf,
         clusters=clusters,
@@ -606,6 +532,144 @@ def _normalise(problem: Problem, *, fixed_existing: bool = True) -> _Ctx:
         move_cost=move_cost,
         current=current,
     )
+
+
+def _index_people(problem: Problem) -> tuple[dict[int, Person], list[int]]:
+    """People by id, and their ids in input order; a repeated id is refused."""
+    people: dict[int, Person] = {}
+    order: list[int] = []
+    for p in problem.people:
+        if p.id in people:
+            raise ValueError(f"duplicate person id {p.id}")
+        people[p.id] = p
+        order.append(p.id)
+    return people, order
+
+
+def _index_groups(problem: Problem) -> tuple[list[GroupSpec], dict[str, int]]:
+    """The groups, and each key's index; a repeated key or impossible size bounds are
+    refused."""
+    groups = list(problem.groups)
+    gidx: dict[str, int] = {}
+    for i, g in enumerate(groups):
+        if g.key in gidx:
+            raise ValueError(f"duplicate group key {g.key!r}")
+        if g.min_size < 0 or g.min_size > g.max_size:
+            raise ValueError(f"group {g.key!r}: need 0 <= min_size <= max_size")
+        gidx[g.key] = i
+    return groups, gidx
+
+
+def _validate_mode(problem: Problem) -> None:
+    """A known mode, ``existing`` members for ``add_newcomers``, a move weight of 0 or more."""
+    if problem.mode not in ("fresh", "add_newcomers"):
+        raise ValueError(f"unknown mode {problem.mode!r}")
+    if problem.mode == "add_newcomers" and problem.existing is None:
+        raise ValueError("mode='add_newcomers' needs existing (member id -> group key)")
+    if problem.move_weight < 0:
+        raise ValueError("move_weight must not be negative")
+
+
+@dataclass(frozen=True)
+class _Refs:
+    """Checks that a rule names a known person or group (``what`` names the rule)."""
+
+    people: Mapping[int, Person]
+    gidx: Mapping[str, int]
+
+    def person(self, pid: int, what: str) -> int:
+        if pid not in self.people:
+            raise ValueError(f"{what} refers to unknown person id {pid}")
+        return pid
+
+    def group(self, key: str, what: str) -> str:
+        if key not in self.gidx:
+            raise ValueError(f"{what} refers to unknown group key {key!r}")
+        return key
+
+
+def _pins(
+    problem: Problem, refs: _Refs, *, fixed_existing: bool
+) -> tuple[list[tuple[int, str]], dict[int, str], dict[int, dict[str, str]]]:
+    """The pins, the current groups, and for each person the groups they must join and why:
+    ``"pin"``, or ``"existing"`` when existing members stay put."""
+    raw_pins = problem.pins.items() if isinstance(problem.pins, Mapping) else problem.pins
+    pins = [(refs.person(p, "a pin"), refs.group(g, "a pin")) for p, g in raw_pins]
+    existing: dict[int, str] = {}
+    if problem.existing is not None:
+        for p, g in problem.existing.items():
+            existing[refs.person(p, "existing")] = g
+            if problem.mode == "add_newcomers":
+                refs.group(g, "existing")
+    pin_sources: dict[int, dict[str, str]] = defaultdict(dict)
+    if fixed_existing:
+        for p, g in existing.items():
+            pin_sources[p][g] = "existing"
+    for p, g in pins:
+        pin_sources[p].setdefault(g, "pin")
+    return pins, existing, dict(pin_sources)
+
+
+def _apart(problem: Problem, refs: _Refs) -> list[tuple[int, int]]:
+    """The keep-apart pairs; a pair naming one person twice is refused."""
+    apart: list[tuple[int, int]] = []
+    for a, b in problem.apart:
+        refs.person(a, "an apart pair")
+        refs.person(b, "an apart pair")
+        if a == b:
+            raise ValueError(f"apart pair ({a}, {b}) names the same person twice")
+        apart.append((a, b))
+    return apart
+
+
+def _together(
+    problem: Problem, refs: _Refs
+) -> tuple[list[tuple[int, int]], _UnionFind, dict[int, list[int]]]:
+    """The keep-together pairs (a person paired with themselves is dropped), joined into
+    clusters: root -> member ids, for clusters of two people or more."""
+    together: list[tuple[int, int]] = []
+    uf = _UnionFind()
+    for a, b in problem.together:
+        refs.person(a, "a together pair")
+        refs.person(b, "a together pair")
+        if a != b:
+            together.append((a, b))
+            uf.union(a, b)
+    clusters_dd: dict[int, list[int]] = defaultdict(list)
+    for pid in sorted(uf.parent):
+        clusters_dd[uf.find(pid)].append(pid)
+    clusters = {r: m for r, m in clusters_dd.items() if len(m) >= 2}
+    return together, uf, clusters
+
+
+def _forbidden(problem: Problem, refs: _Refs) -> dict[int, dict[str, str]]:
+    """Forbidden placements: person -> {group key: reason}, the first reason given for each."""
+    forbidden: dict[int, dict[str, str]] = defaultdict(dict)
+    for p, g, reason in problem.forbidden:
+        forbidden[refs.person(p, "a forbidden placement")].setdefault(
+            refs.group(g, "a forbidden placement"), reason
+        )
+    return dict(forbidden)
+
+
+def _availability(
+    people: Mapping[int, Person],
+    groups: Sequence[GroupSpec],
+    forbidden: Mapping[int, Mapping[str, str]],
+) -> tuple[dict[int, frozenset[str]], dict[int, frozenset[str]]]:
+    """For each person, the groups whose meeting time they can attend, and of those the ones
+    they may join (no forbidden placement)."""
+    all_keys = frozenset(g.key for g in groups)
+    avail: dict[int, frozenset[str]] = {}
+    allowed: dict[int, frozenset[str]] = {}
+    for pid, p in people.items():
+        if p.available_slots is None:
+            a = all_keys
+        else:
+            a = frozenset(g.key for g in groups if g.slot == "" or g.slot in p.available_slots)
+        avail[pid] = a
+        allowed[pid] = a - frozenset(forbidden.get(pid, ()))
+    return avail, allowed
 
 
 def _move_unit(n: int, k: int) -> int:
@@ -691,205 +755,280 @@ def check_problem(problem: Problem) -> list[str]:
 
 
 def _checks(ctx: _Ctx) -> list[str]:
+    """Run every check of :data:`_CHECKS` in turn and gather their sentences, in that order."""
+    if not ctx.groups:
+        return (
+            ["There are no groups to place people in."] if ctx.people else ["There are no groups."]
+        )
+    return [message for check in _CHECKS for message in check(ctx)]
+
+
+def _linked(ctx: _Ctx, a: int, b: int) -> bool:
+    """Whether together rules (directly or through a chain) put ``a`` and ``b`` in one cluster."""
+    return a in ctx.uf.parent and b in ctx.uf.parent and ctx.uf.find(a) == ctx.uf.find(b)
+
+
+# --- capacity -------------------------------------------------------------------------------
+
+
+def _check_capacity(ctx: _Ctx) -> list[str]:
+    """Whether the people fit the groups' size bounds: the newcomers the free places while the
+    existing members stay put, otherwise everybody the sums of the minimum and maximum sizes."""
+    if ctx.problem.mode == "add_newcomers" and ctx.fixed_existing:
+        return _check_newcomer_places(ctx)
+    return _check_total_size(ctx)
+
+
+def _check_newcomer_places(ctx: _Ctx) -> list[str]:
+    """With existing members as constants: no group may already be over its maximum, and the
+    newcomers must fit in the free places and be enough to bring every group to its minimum."""
     out: list[str] = []
-    p = ctx.problem
+    groups = ctx.groups
+    members: dict[str, int] = defaultdict(int)
+    for g in ctx.existing.values():
+        members[g] += 1
+    newcomers = len(ctx.people) - len(ctx.existing)
+    free = {g.key: max(0, g.max_size - members[g.key]) for g in groups}
+    short = {g.key: max(0, g.min_size - members[g.key]) for g in groups}
+    for g in groups:
+        if members[g.key] > g.max_size:
+            out.append(
+                f"{g.name} already has {members[g.key]} members, more than its maximum "
+                f"of {g.max_size}."
+            )
+    there_are = f"There {'is' if newcomers == 1 else 'are'} {_plural(newcomers, 'newcomer')}"
+    if newcomers > sum(free.values()):
+        detail = ", ".join(f"{g.name}: {free[g.key]}" for g in groups)
+        out.append(f"{there_are} but only {_plural(sum(free.values()), 'free place')} ({detail}).")
+    if newcomers < sum(short.values()):
+        detail = ", ".join(f"{g.name}: {short[g.key]}" for g in groups if short[g.key])
+        out.append(
+            f"{there_are} but the groups need {sum(short.values())} more members to reach their "
+            f"minimum sizes ({detail})."
+        )
+    return out
+
+
+def _check_total_size(ctx: _Ctx) -> list[str]:
+    """Whether everybody is enough to fill every group to its minimum size, and few enough to
+    fit within the maximum sizes."""
+    out: list[str] = []
     groups = ctx.groups
     n = len(ctx.people)
-    k = len(groups)
-    newcomers_mode = p.mode == "add_newcomers"
-
-    if k == 0:
-        return ["There are no groups to place people in."] if n else ["There are no groups."]
-
-    # --- capacity ---------------------------------------------------------------------------
-    mins = {g.min_size for g in groups}
-    maxs = {g.max_size for g in groups}
     need = sum(g.min_size for g in groups)
     cap = sum(g.max_size for g in groups)
-    groups_word = _plural(k, "group")
-    if newcomers_mode and ctx.fixed_existing:
-        members = defaultdict(int)
-        for g in ctx.existing.values():
-            members[g] += 1
-        newcomers = n - len(ctx.existing)
-        free = {g.key: max(0, g.max_size - members[g.key]) for g in groups}
-        short = {g.key: max(0, g.min_size - members[g.key]) for g in groups}
-        for g in groups:
-            if members[g.key] > g.max_size:
-                out.append(
-                    f"{g.name} already has {members[g.key]} members, more than its maximum "
-                    f"of {g.max_size}."
-                )
-        if newcomers > sum(free.values()):
-            detail = ", ".join(f"{g.name}: {free[g.key]}" for g in groups)
+    people = _plural(n, "person", "people")
+    groups_word = _plural(len(groups), "group")
+    if n < need:
+        if len({g.min_size for g in groups}) == 1:
             out.append(
-                f"There {'is' if newcomers == 1 else 'are'} {_plural(newcomers, 'newcomer')} "
-                f"but only {_plural(sum(free.values()), 'free place')} ({detail})."
+                f"{people} cannot fill {groups_word} of at least {groups[0].min_size} "
+                f"({need} places needed)."
             )
-        if newcomers < sum(short.values()):
-            detail = ", ".join(f"{g.name}: {short[g.key]}" for g in groups if short[g.key])
+        else:
             out.append(
-                f"There {'is' if newcomers == 1 else 'are'} {_plural(newcomers, 'newcomer')} "
-                f"but the groups need {sum(short.values())} more members to reach their "
-                f"minimum sizes ({detail})."
+                f"{people} cannot fill {groups_word} whose minimum sizes add up to {need} places."
             )
-    else:
-        if n < need:
-            if len(mins) == 1:
-                out.append(
-                    f"{_plural(n, 'person', 'people')} cannot fill {groups_word} of at least "
-                    f"{groups[0].min_size} ({need} places needed)."
-                )
-            else:
-                out.append(
-                    f"{_plural(n, 'person', 'people')} cannot fill {groups_word} whose minimum "
-                    f"sizes add up to {need} places."
-                )
-        if n > cap:
-            if len(maxs) == 1:
-                out.append(
-                    f"{_plural(n, 'person', 'people')} do not fit in {groups_word} of at most "
-                    f"{groups[0].max_size} ({cap} places)."
-                )
-            else:
-                out.append(
-                    f"{_plural(n, 'person', 'people')} do not fit in {groups_word} whose maximum "
-                    f"sizes add up to {cap} places."
-                )
-
-    # --- physicians only --------------------------------------------------------------------
-    if p.physicians_only:
-        others = [ctx.people[i] for i in ctx.order if ctx.people[i].discipline != "physician"]
-        if others:
+    if n > cap:
+        if len({g.max_size for g in groups}) == 1:
             out.append(
-                "The program accepts physicians only; "
-                + _join_capped(
-                    [f"{o.name} is {_discipline_phrase(o.discipline)}" for o in others], 20
-                )
-                + "."
+                f"{people} do not fit in {groups_word} of at most {groups[0].max_size} "
+                f"({cap} places)."
             )
+        else:
+            out.append(
+                f"{people} do not fit in {groups_word} whose maximum sizes add up to {cap} places."
+            )
+    return out
 
-    # --- each person on their own -----------------------------------------------------------
-    all_slots = [g.slot for g in groups]
-    for pid in ctx.order:
-        src = ctx.pin_sources.get(pid, {})
-        name = ctx.name(pid)
-        if len(src) > 1:
-            pinned = [g for g, s in src.items() if s == "pin"]
-            stays = [g for g, s in src.items() if s == "existing"]
-            if stays:
-                out.append(
-                    f"{name} is pinned to {_join([ctx.gname(g) for g in pinned])} but already "
-                    f"belongs to {ctx.gname(stays[0])}, and existing members are not moved."
-                )
-            else:
-                ordered = sorted(pinned, key=ctx.gidx.__getitem__)
-                count = "two" if len(ordered) == 2 else str(len(ordered))
-                out.append(
-                    f"{name} is pinned to {count} groups: {_join([ctx.gname(g) for g in ordered])}."
-                )
-            continue
-        if not ctx.avail[pid]:
-            slots = list(dict.fromkeys(s for s in all_slots))
-            out.append(f"{name} can attend none of the groups' meeting times ({', '.join(slots)}).")
-            continue
-        if src:
-            (key, source) = next(iter(src.items()))
-            if key not in ctx.allowed[pid]:
-                verb = "is pinned to" if source == "pin" else "already belongs to"
-                if key not in ctx.avail[pid]:
-                    out.append(
-                        f"{name} {verb} {ctx.gname(key)}, which meets at "
-                        f"{ctx.groups[ctx.gidx[key]].slot}, a time they cannot attend."
-                    )
-                else:
-                    out.append(f"{name} {verb} {ctx.gname(key)}, {_why_not(ctx, pid, key)}.")
-            continue
-        if not ctx.allowed[pid]:
-            reasons = [f"{ctx.gname(g.key)} ({_why_not(ctx, pid, g.key)})" for g in groups]
-            out.append(f"{name} cannot join any group: {'; '.join(reasons)}.")
 
-    # --- together clusters ------------------------------------------------------------------
-    largest = max(g.max_size for g in groups)
+# --- physicians only ------------------------------------------------------------------------
+
+
+def _check_physicians_only(ctx: _Ctx) -> list[str]:
+    """In a physicians-only program, everybody of another discipline (one sentence)."""
+    if not ctx.problem.physicians_only:
+        return []
+    others = [ctx.people[i] for i in ctx.order if ctx.people[i].discipline != "physician"]
+    if not others:
+        return []
+    return [
+        "The program accepts physicians only; "
+        + _join_capped([f"{o.name} is {_discipline_phrase(o.discipline)}" for o in others], 20)
+        + "."
+    ]
+
+
+# --- each person on their own ---------------------------------------------------------------
+
+
+def _check_each_person(ctx: _Ctx) -> list[str]:
+    """Whether each person, on their own, can be placed: at most one sentence per person."""
+    found = (_person_problem(ctx, pid) for pid in ctx.order)
+    return [message for message in found if message is not None]
+
+
+def _person_problem(ctx: _Ctx, pid: int) -> str | None:
+    """What keeps one person out of every group, if anything: two pins (or a pin and their
+    current group), no meeting time they can attend, a pin to a group they cannot join, or no
+    group they may join at all."""
+    src = ctx.pin_sources.get(pid, {})
+    name = ctx.name(pid)
+    if len(src) > 1:
+        return _double_pin_problem(ctx, pid, src)
+    if not ctx.avail[pid]:
+        slots = list(dict.fromkeys(g.slot for g in ctx.groups))
+        return f"{name} can attend none of the groups' meeting times ({', '.join(slots)})."
+    if src:
+        (key, source) = next(iter(src.items()))
+        if key in ctx.allowed[pid]:
+            return None
+        verb = "is pinned to" if source == "pin" else "already belongs to"
+        if key not in ctx.avail[pid]:
+            return (
+                f"{name} {verb} {ctx.gname(key)}, which meets at "
+                f"{ctx.groups[ctx.gidx[key]].slot}, a time they cannot attend."
+            )
+        return f"{name} {verb} {ctx.gname(key)}, {_why_not(ctx, pid, key)}."
+    if not ctx.allowed[pid]:
+        reasons = [f"{ctx.gname(g.key)} ({_why_not(ctx, pid, g.key)})" for g in ctx.groups]
+        return f"{name} cannot join any group: {'; '.join(reasons)}."
+    return None
+
+
+def _double_pin_problem(ctx: _Ctx, pid: int, src: Mapping[str, str]) -> str:
+    """A person held in two groups: pinned to both, or pinned away from where they stay."""
+    name = ctx.name(pid)
+    pinned = [g for g, s in src.items() if s == "pin"]
+    stays = [g for g, s in src.items() if s == "existing"]
+    if stays:
+        return (
+            f"{name} is pinned to {_join([ctx.gname(g) for g in pinned])} but already "
+            f"belongs to {ctx.gname(stays[0])}, and existing members are not moved."
+        )
+    ordered = sorted(pinned, key=ctx.gidx.__getitem__)
+    count = "two" if len(ordered) == 2 else str(len(ordered))
+    return f"{name} is pinned to {count} groups: {_join([ctx.gname(g) for g in ordered])}."
+
+
+# --- together clusters ----------------------------------------------------------------------
+
+
+def _check_together_and_apart(ctx: _Ctx) -> list[str]:
+    """Pairs to be kept apart that together rules (directly or through a chain) join."""
+    out: list[str] = []
     direct_together = {frozenset(pair) for pair in ctx.together}
     for a, b in ctx.apart_in_order():
-        if a in ctx.uf.parent and b in ctx.uf.parent and ctx.uf.find(a) == ctx.uf.find(b):
-            if frozenset((a, b)) in direct_together:
-                out.append(f"{ctx.name(a)} and {ctx.name(b)} must be together and apart at once.")
-            else:
-                chain = _tpath(ctx, a, b)
-                out.append(
-                    f"{ctx.name(a)} and {ctx.name(b)} must be together and apart at once: they "
-                    f"must be kept apart, but together rules chain {ctx.names(chain)}."
-                )
+        if not _linked(ctx, a, b):
+            continue
+        if frozenset((a, b)) in direct_together:
+            out.append(f"{ctx.name(a)} and {ctx.name(b)} must be together and apart at once.")
+        else:
+            chain = _tpath(ctx, a, b)
+            out.append(
+                f"{ctx.name(a)} and {ctx.name(b)} must be together and apart at once: they "
+                f"must be kept apart, but together rules chain {ctx.names(chain)}."
+            )
+    return out
+
+
+def _check_clusters(ctx: _Ctx) -> list[str]:
+    """Whether each together-cluster fits in a group and has a group all its members may join,
+    given their pins, meeting times and forbidden placements."""
+    out: list[str] = []
+    largest = max(g.max_size for g in ctx.groups)
+    same = len({g.max_size for g in ctx.groups}) == 1
     for members in ctx.clusters.values():
         if len(members) > largest:
-            same = len(maxs) == 1
             out.append(
                 f"{ctx.names(members)} must be together ({len(members)} people), more than "
                 f"{'a' if same else 'the largest'} group's maximum of {largest}."
             )
         pinned = {m: next(iter(ctx.pin_sources[m])) for m in members if m in ctx.pin_sources}
         pinned = {m: g for m, g in pinned.items() if len(ctx.pin_sources[m]) == 1}
-        targets = set(pinned.values())
-        if len(targets) > 1:
-            who = sorted(pinned, key=lambda m: (ctx.gidx[pinned[m]], m))
-            detail = ", ".join(f"{ctx.name(m)} to {ctx.gname(pinned[m])}" for m in who)
-            via = ""
-            if len(members) > len(pinned):
-                via = f" (together rules link {ctx.names(members)})"
-            out.append(
-                f"{ctx.names(who)} must be together but are pinned to different groups "
-                f"({detail}){via}."
-            )
-            continue
-        if targets:
-            key = next(iter(targets))
-            blocked = [m for m in members if m not in pinned and key not in ctx.allowed[m]]
-            if blocked:
-                pinned_names = ctx.names(sorted(pinned))
-                verb = "is" if len(pinned) == 1 else "are"
-                for m in blocked:
-                    out.append(
-                        f"{ctx.names(members)} must be together and {pinned_names} {verb} "
-                        f"pinned to {ctx.gname(key)}, but {ctx.name(m)} cannot join it "
-                        f"({_why_not(ctx, m, key)})."
-                    )
-            continue
-        common = frozenset.intersection(*(ctx.allowed[m] for m in members))
-        if not common and all(ctx.allowed[m] for m in members):
-            parts = []
-            for m in members:
-                if ctx.allowed[m] != frozenset(ctx.gidx):
-                    ok = sorted(ctx.allowed[m], key=ctx.gidx.__getitem__)
-                    parts.append(f"{ctx.name(m)} can join only {_join([ctx.gname(g) for g in ok])}")
-            out.append(
-                f"{ctx.names(members)} must be together, but no group suits all of them: "
-                f"{'; '.join(parts)}."
-            )
+        if pinned:
+            out.extend(_pinned_cluster_problems(ctx, members, pinned))
+        else:
+            out.extend(_unpinned_cluster_problems(ctx, members))
+    return out
 
-    # --- apart pairs ------------------------------------------------------------------------
+
+def _pinned_cluster_problems(
+    ctx: _Ctx, members: Sequence[int], pinned: Mapping[int, str]
+) -> list[str]:
+    """A cluster with pinned members: pinned to different groups, or pinned to one group that
+    another member cannot join (one sentence per such member)."""
+    if len(set(pinned.values())) > 1:
+        who = sorted(pinned, key=lambda m: (ctx.gidx[pinned[m]], m))
+        detail = ", ".join(f"{ctx.name(m)} to {ctx.gname(pinned[m])}" for m in who)
+        via = ""
+        if len(members) > len(pinned):
+            via = f" (together rules link {ctx.names(members)})"
+        return [
+            f"{ctx.names(who)} must be together but are pinned to different groups ({detail}){via}."
+        ]
+    key = next(iter(pinned.values()))
+    blocked = [m for m in members if m not in pinned and key not in ctx.allowed[m]]
+    pinned_names = ctx.names(sorted(pinned))
+    verb = "is" if len(pinned) == 1 else "are"
+    return [
+        f"{ctx.names(members)} must be together and {pinned_names} {verb} "
+        f"pinned to {ctx.gname(key)}, but {ctx.name(m)} cannot join it "
+        f"({_why_not(ctx, m, key)})."
+        for m in blocked
+    ]
+
+
+def _unpinned_cluster_problems(ctx: _Ctx, members: Sequence[int]) -> list[str]:
+    """A cluster with no pin whose members may each join some group, but no group in common."""
+    common = frozenset.intersection(*(ctx.allowed[m] for m in members))
+    if common or not all(ctx.allowed[m] for m in members):
+        return []  # a member who may join no group is reported on their own
+    parts = []
+    for m in members:
+        if ctx.allowed[m] != frozenset(ctx.gidx):
+            ok = sorted(ctx.allowed[m], key=ctx.gidx.__getitem__)
+            parts.append(f"{ctx.name(m)} can join only {_join([ctx.gname(g) for g in ok])}")
+    return [
+        f"{ctx.names(members)} must be together, but no group suits all of them: "
+        f"{'; '.join(parts)}."
+    ]
+
+
+# --- apart pairs ----------------------------------------------------------------------------
+
+
+def _check_apart_pairs(ctx: _Ctx) -> list[str]:
+    """Pairs to be kept apart whose pins (or current groups), through together rules or not,
+    put both in the same group."""
+    out: list[str] = []
     for a, b in ctx.apart_in_order():
-        if a in ctx.uf.parent and b in ctx.uf.parent and ctx.uf.find(a) == ctx.uf.find(b):
-            continue  # reported above
+        if _linked(ctx, a, b):
+            continue  # reported by _check_together_and_apart
         pa, pb = _cluster_pin(ctx, a), _cluster_pin(ctx, b)
-        if pa is not None and pa == pb:
-            direct = _person_pin(ctx, a) == pa and _person_pin(ctx, b) == pa
-            if direct:
-                sources = {ctx.pin_sources[a][pa], ctx.pin_sources[b][pa]}
-                if sources == {"pin"}:
-                    how = f"are both pinned to {ctx.gname(pa)}"
-                elif sources == {"existing"}:
-                    how = f"are both already in {ctx.gname(pa)}, and existing members are not moved"
-                else:
-                    how = f"are both pinned to or already in {ctx.gname(pa)}"
-                out.append(f"{ctx.name(a)} and {ctx.name(b)} must be kept apart but {how}.")
+        if pa is None or pa != pb:
+            continue
+        if _person_pin(ctx, a) == pa and _person_pin(ctx, b) == pa:
+            sources = {ctx.pin_sources[a][pa], ctx.pin_sources[b][pa]}
+            if sources == {"pin"}:
+                how = f"are both pinned to {ctx.gname(pa)}"
+            elif sources == {"existing"}:
+                how = f"are both already in {ctx.gname(pa)}, and existing members are not moved"
             else:
-                out.append(
-                    f"{ctx.name(a)} and {ctx.name(b)} must be kept apart but pins and together "
-                    f"rules put both in {ctx.gname(pa)}."
-                )
-    # an unpinned person whose only possible groups are taken by an apart partner's pin
+                how = f"are both pinned to or already in {ctx.gname(pa)}"
+            out.append(f"{ctx.name(a)} and {ctx.name(b)} must be kept apart but {how}.")
+        else:
+            out.append(
+                f"{ctx.name(a)} and {ctx.name(b)} must be kept apart but pins and together "
+                f"rules put both in {ctx.gname(pa)}."
+            )
+    return out
+
+
+def _check_apart_blocked(ctx: _Ctx) -> list[str]:
+    """Unpinned people (or together-clusters, checked once each) whose only possible groups
+    are all taken by the pins of partners they must be kept apart from."""
+    out: list[str] = []
     for pid in ctx.order:
         if _cluster_pin(ctx, pid) is not None or len(ctx.pin_sources.get(pid, {})) > 1:
             continue
@@ -898,14 +1037,8 @@ def _checks(ctx: _Ctx) -> list[str]:
             continue  # one check per cluster
         common = frozenset.intersection(*(ctx.allowed[m] for m in members))
         if not common:
-            continue  # reported above
-        blockers: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for a, b in ctx.apart:
-            for x, y in ((a, b), (b, a)):
-                if x in members:
-                    g = _cluster_pin(ctx, y)
-                    if g is not None and g in common:
-                        blockers[g].append((x, y))
+            continue  # reported by _check_each_person or _check_clusters
+        blockers = _apart_blockers(ctx, members, common)
         if blockers and set(blockers) >= common:
             parts = [
                 f"{ctx.name(y)} (to be kept apart from {ctx.name(x)}) is pinned to {ctx.gname(g)}"
@@ -915,26 +1048,57 @@ def _checks(ctx: _Ctx) -> list[str]:
             who = ctx.names(members)
             only = _join([ctx.gname(g) for g in sorted(common, key=ctx.gidx.__getitem__)])
             out.append(f"{who} can join only {only}, but {'; '.join(parts)}.")
+    return out
 
-    # --- pins per group ---------------------------------------------------------------------
+
+def _apart_blockers(
+    ctx: _Ctx, members: Sequence[int], common: frozenset[str]
+) -> dict[str, list[tuple[int, int]]]:
+    """Of the groups in ``common``, those an apart partner of a member is pinned to:
+    group key -> (member, partner) pairs."""
+    blockers: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for a, b in ctx.apart:
+        for x, y in ((a, b), (b, a)):
+            if x in members:
+                g = _cluster_pin(ctx, y)
+                if g is not None and g in common:
+                    blockers[g].append((x, y))
+    return blockers
+
+
+# --- pins per group -------------------------------------------------------------------------
+
+
+def _check_pins_per_group(ctx: _Ctx) -> list[str]:
+    """Groups that pins (direct or through together rules) fill beyond their maximum size."""
+    out: list[str] = []
     load: dict[str, list[int]] = defaultdict(list)
     for pid in ctx.order:
         g = _cluster_pin(ctx, pid)
         if g is not None:
             load[g].append(pid)
-    for g in groups:
+    for g in ctx.groups:
         who = load.get(g.key, [])
         if len(who) <= g.max_size:
             continue
         explicit = [m for m in who if ctx.pin_sources.get(m, {}).get(g.key) != "existing"]
-        if newcomers_mode and not explicit:
-            continue  # "already has N members" above
+        if ctx.problem.mode == "add_newcomers" and not explicit:
+            continue  # "already has N members" by _check_newcomer_places
         out.append(
             f"{len(who)} people are pinned to {g.name}, more than its maximum of {g.max_size}: "
             f"{_join_capped([ctx.name(m) for m in sorted(who)], 20)}."
         )
+    return out
 
-    # --- meeting times (simple counting conditions) ----------------------------------------
+
+# --- meeting times (simple counting conditions) ---------------------------------------------
+
+
+def _check_meeting_time_capacity(ctx: _Ctx) -> list[str]:
+    """For each set of groups that some people are limited to by their meeting times: whether
+    the people who can attend only those groups fit in them."""
+    out: list[str] = []
+    groups = ctx.groups
     all_keys = frozenset(ctx.gidx)
     restricted_sets = sorted(
         {ctx.avail[pid] for pid in ctx.order if ctx.avail[pid] and ctx.avail[pid] != all_keys},
@@ -951,6 +1115,14 @@ def _checks(ctx: _Ctx) -> list[str]:
                 f"({_join_capped([ctx.name(m) for m in who])}), but the groups meeting then "
                 f"({_join([g.name for g in gs])}) hold at most {capacity}."
             )
+    return out
+
+
+def _check_slot_minimums(ctx: _Ctx) -> list[str]:
+    """For each meeting time other than the common one: whether enough people can attend it to
+    fill the groups meeting then to their minimum sizes."""
+    out: list[str] = []
+    groups = ctx.groups
     for slot in dict.fromkeys(g.slot for g in groups if g.slot):
         gs = [g for g in groups if g.slot == slot]
         needed = sum(g.min_size for g in gs)
@@ -963,6 +1135,21 @@ def _checks(ctx: _Ctx) -> list[str]:
                 f"{needed} people, but only {able} can attend then."
             )
     return out
+
+
+#: The checks :func:`_checks` runs, in the order their sentences are reported.
+_CHECKS: tuple[Callable[[_Ctx], list[str]], ...] = (
+    _check_capacity,
+    _check_physicians_only,
+    _check_each_person,
+    _check_together_and_apart,
+    _check_clusters,
+    _check_apart_pairs,
+    _check_apart_blocked,
+    _check_pins_per_group,
+    _check_meeting_time_capacity,
+    _check_slot_minimums,
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1091,12 +1278,41 @@ class _Layout:
 
 
 def _layout(ctx: _Ctx) -> _Layout:
-    groups = ctx.groups
+    """Sort the people into fixed ones, units and pooled types, and the groups into classes
+    of interchangeable ones (see :class:`_Layout`)."""
     fixed: dict[int, int] = {}
     for pid in ctx.order:
         key = _cluster_pin(ctx, pid)
         if key is not None:
             fixed[pid] = ctx.gidx[key]
+    units, unit_of, pooled = _units_and_types(ctx, fixed)
+    classes = _interchangeable_classes(ctx, fixed)
+    in_class = {g for c in classes for g in c}
+    type_keys = sorted(pooled)
+    stays: dict[tuple[int, int], int] = defaultdict(int)
+    for ti, t in enumerate(type_keys):
+        for pid in pooled[t]:
+            home = ctx.current.get(pid, -1)
+            if home in t[3]:
+                stays[ti, home] += 1
+    return _Layout(
+        fixed=fixed,
+        units=units,
+        unit_of=unit_of,
+        pooled=pooled,
+        type_keys=type_keys,
+        classes=classes,
+        special={g for g in range(len(ctx.groups)) if g not in in_class},
+        stays=dict(stays),
+    )
+
+
+def _units_and_types(
+    ctx: _Ctx, fixed: Mapping[int, int]
+) -> tuple[list[_Unit], dict[int, int], dict[_TypeKey, list[int]]]:
+    """The people who are not fixed: together-clusters and people with a free apart partner
+    become units (with the groups all their members may join); everybody else is pooled by
+    type. Returns the units, each unit member's unit index, and the pooled ids by type."""
     # an apart partner who is fixed only removes one group; both free: both become units
     excluded: dict[int, set[int]] = defaultdict(set)
     paired: set[int] = set()
@@ -1133,32 +1349,19 @@ def _layout(ctx: _Ctx) -> _Layout:
         units.append(_Unit(members=list(members), allowed=sorted(allowed), counts=dict(counts)))
     for ids in pooled.values():
         ids.sort()
+    return units, unit_of, dict(pooled)
 
+
+def _interchangeable_classes(ctx: _Ctx, fixed: Mapping[int, int]) -> list[list[int]]:
+    """Runs of two or more groups with the same bounds and meeting time that no pin, forbidden
+    placement or (when moves cost) current member singles out."""
     referenced = set(fixed.values()) | {ctx.gidx[k] for f in ctx.forbidden.values() for k in f}
     referenced |= set(ctx.current.values())  # a move out of a group costs: not interchangeable
     by_kind: dict[tuple[int, int, str], list[int]] = defaultdict(list)
-    for g, spec in enumerate(groups):
+    for g, spec in enumerate(ctx.groups):
         if g not in referenced:
             by_kind[(spec.min_size, spec.max_size, spec.slot)].append(g)
-    classes = [c for c in by_kind.values() if len(c) > 1]
-    in_class = {g for c in classes for g in c}
-    type_keys = sorted(pooled)
-    stays: dict[tuple[int, int], int] = defaultdict(int)
-    for ti, t in enumerate(type_keys):
-        for pid in pooled[t]:
-            home = ctx.current.get(pid, -1)
-            if home in t[3]:
-                stays[ti, home] += 1
-    return _Layout(
-        fixed=fixed,
-        units=units,
-        unit_of=unit_of,
-        pooled=dict(pooled),
-        type_keys=type_keys,
-        classes=classes,
-        special={g for g in range(len(groups)) if g not in in_class},
-        stays=dict(stays),
-    )
+    return [c for c in by_kind.values() if len(c) > 1]
 
 
 def _choose_candidates(layout: _Layout) -> int:
@@ -1204,13 +1407,47 @@ class _Built:
 
 
 def _build(ctx: _Ctx, layout: _Layout) -> _Built:
-    groups = ctx.groups
-    K = len(groups)  # noqa: N806 - the notation of the module docstring
-    n = len(ctx.people)
-    totals = _value_totals(ctx.people.values())
-    units, type_keys, pooled = layout.units, layout.type_keys, layout.pooled
-    model = cp_model.CpModel()
+    """The CP-SAT model of the problem: placement variables, group sizes, the balance penalty of
+    every (attribute, value, group) and the cost of moves, minimised together.
 
+    The steps create variables and constraints in a fixed order: the solver's search (and so
+    the result for a given seed) depends on it.
+    """
+    groups = ctx.groups
+    model = cp_model.CpModel()
+    x = _unit_vars(model, ctx, layout)
+    y = _type_vars(model, ctx, layout)
+    terms = _GroupTerms.of(ctx, layout, x, y)
+    objective: list[cp_model.LinearExprT] = []
+    sizes: list[cp_model.IntVar] = []
+    onehots: list[dict[int, cp_model.IntVar]] = []
+    counts: dict[tuple[str, str, int], cp_model.IntVar] = {}
+    devs: dict[tuple[str, str, int], cp_model.IntVar] = {}
+    for g, spec in enumerate(groups):
+        size, onehot = _size_vars(model, ctx, terms, g, spec, objective)
+        sizes.append(size)
+        onehots.append(onehot)
+        for a, weight in ATTRIBUTE_WEIGHTS.items():
+            for value, c in sorted(terms.totals[a].items()):
+                count, dev = _share_vars(model, ctx, terms, g, spec, a, value, c, size, onehot)
+                counts[(a, value, g)] = count
+                devs[(a, value, g)] = dev
+                objective.append(terms.attr_scale * weight * dev)
+    _order_untouched_classes(model, layout, sizes)
+    moved_const = _move_terms(ctx, layout, x, objective)
+    stay = _stay_vars(model, ctx, layout, y, objective)
+    model.minimize(sum(objective) + ctx.move_cost * moved_const)
+    return _Built(
+        model=model, x=x, y=y, sizes=sizes, onehots=onehots, counts=counts, devs=devs, stay=stay
+    )
+
+
+def _unit_vars(
+    model: cp_model.CpModel, ctx: _Ctx, layout: _Layout
+) -> dict[tuple[int, int], cp_model.IntVar]:
+    """One boolean per (unit, candidate group), exactly one true per unit; two units to be kept
+    apart never share a group."""
+    units = layout.units
     x: dict[tuple[int, int], cp_model.IntVar] = {}
     for ui, u in enumerate(units):
         for g in u.candidates:
@@ -1221,109 +1458,198 @@ def _build(ctx: _Ctx, layout: _Layout) -> _Built:
         if ua is not None and ub is not None and ua != ub:
             for g in set(units[ua].candidates) & set(units[ub].candidates):
                 model.add_at_most_one(x[ua, g], x[ub, g])
+    return x
+
+
+def _type_vars(
+    model: cp_model.CpModel, ctx: _Ctx, layout: _Layout
+) -> dict[tuple[int, int], cp_model.IntVar]:
+    """One count per (pooled type, allowed group), adding up to the people of the type."""
     y: dict[tuple[int, int], cp_model.IntVar] = {}
-    for ti, t in enumerate(type_keys):
-        count = len(pooled[t])
+    for ti, t in enumerate(layout.type_keys):
+        count = len(layout.pooled[t])
         for g in t[3]:
-            y[ti, g] = model.new_int_var(0, min(count, groups[g].max_size), f"y_t{ti}_g{g}")
+            y[ti, g] = model.new_int_var(0, min(count, ctx.groups[g].max_size), f"y_t{ti}_g{g}")
         model.add(sum(y[ti, g] for g in t[3]) == count)
+    return y
 
-    const_size = [0] * K
-    const_count: dict[tuple[str, str, int], int] = defaultdict(int)
-    for pid, g in layout.fixed.items():
-        const_size[g] += 1
-        for a in _ATTRS:
-            const_count[(a, getattr(ctx.people[pid], a), g)] += 1
-    unit_terms: list[list[tuple[int, cp_model.IntVar]]] = [[] for _ in range(K)]
-    for (ui, g), var in x.items():
-        unit_terms[g].append((ui, var))
-    type_terms: list[list[tuple[int, cp_model.IntVar]]] = [[] for _ in range(K)]
-    for (ti, g), var in y.items():
-        type_terms[g].append((ti, var))
 
-    attr_scale, size_scale = _scales(n, K)
-    objective: list[cp_model.LinearExprT] = []
-    sizes: list[cp_model.IntVar] = []
-    onehots: list[dict[int, cp_model.IntVar]] = []
-    counts: dict[tuple[str, str, int], cp_model.IntVar] = {}
-    devs: dict[tuple[str, str, int], cp_model.IntVar] = {}
-    for g, spec in enumerate(groups):
-        size = model.new_int_var(spec.min_size, spec.max_size, f"size_g{g}")
-        model.add(
-            size
-            == const_size[g]
-            + sum(len(units[ui].members) * var for ui, var in unit_terms[g])
-            + sum(var for _, var in type_terms[g])
+@dataclass
+class _GroupTerms:
+    """What makes up each group: its fixed people (as constants) and the unit and type
+    variables that may put people in it; with the totals and scales of the objective."""
+
+    units: list[_Unit]
+    type_keys: list[_TypeKey]
+    totals: dict[str, dict[str, int]]
+    attr_scale: int
+    size_scale: int
+    const_size: list[int]  # group index -> fixed people
+    const_count: dict[tuple[str, str, int], int]  # (attribute, value, group) -> fixed people
+    unit_terms: list[list[tuple[int, cp_model.IntVar]]]  # group index -> (unit index, x)
+    type_terms: list[list[tuple[int, cp_model.IntVar]]]  # group index -> (type index, y)
+
+    @classmethod
+    def of(
+        cls,
+        ctx: _Ctx,
+        layout: _Layout,
+        x: Mapping[tuple[int, int], cp_model.IntVar],
+        y: Mapping[tuple[int, int], cp_model.IntVar],
+    ) -> _GroupTerms:
+        k = len(ctx.groups)
+        const_size = [0] * k
+        const_count: dict[tuple[str, str, int], int] = defaultdict(int)
+        for pid, g in layout.fixed.items():
+            const_size[g] += 1
+            for a in _ATTRS:
+                const_count[(a, getattr(ctx.people[pid], a), g)] += 1
+        unit_terms: list[list[tuple[int, cp_model.IntVar]]] = [[] for _ in range(k)]
+        for (ui, g), var in x.items():
+            unit_terms[g].append((ui, var))
+        type_terms: list[list[tuple[int, cp_model.IntVar]]] = [[] for _ in range(k)]
+        for (ti, g), var in y.items():
+            type_terms[g].append((ti, var))
+        attr_scale, size_scale = _scales(len(ctx.people), k)
+        return cls(
+            units=layout.units,
+            type_keys=layout.type_keys,
+            totals=_value_totals(ctx.people.values()),
+            attr_scale=attr_scale,
+            size_scale=size_scale,
+            const_size=const_size,
+            const_count=const_count,
+            unit_terms=unit_terms,
+            type_terms=type_terms,
         )
-        sizes.append(size)
-        # one literal per possible size: exact size penalty and per-size least penalties
-        onehot = {
-            v: model.new_bool_var(f"size_g{g}_{v}") for v in range(spec.min_size, spec.max_size + 1)
-        }
-        model.add_exactly_one(onehot.values())
-        onehots.append(onehot)
-        model.add(size == sum(v * b for v, b in onehot.items()))
-        objective.append(
-            size_scale * SIZE_WEIGHT * sum(abs(K * v - n) * b for v, b in onehot.items())
+
+
+def _size_vars(
+    model: cp_model.CpModel,
+    ctx: _Ctx,
+    terms: _GroupTerms,
+    g: int,
+    spec: GroupSpec,
+    objective: list[cp_model.LinearExprT],
+) -> tuple[cp_model.IntVar, dict[int, cp_model.IntVar]]:
+    """Group ``g``'s size within its bounds, and one literal per possible size, which gives the
+    exact size penalty (appended to ``objective``)."""
+    K = len(ctx.groups)  # noqa: N806 - the notation of the module docstring
+    n = len(ctx.people)
+    size = model.new_int_var(spec.min_size, spec.max_size, f"size_g{g}")
+    model.add(
+        size
+        == terms.const_size[g]
+        + sum(len(terms.units[ui].members) * var for ui, var in terms.unit_terms[g])
+        + sum(var for _, var in terms.type_terms[g])
+    )
+    # one literal per possible size: exact size penalty and per-size least penalties
+    onehot = {
+        v: model.new_bool_var(f"size_g{g}_{v}") for v in range(spec.min_size, spec.max_size + 1)
+    }
+    model.add_exactly_one(onehot.values())
+    model.add(size == sum(v * b for v, b in onehot.items()))
+    objective.append(
+        terms.size_scale * SIZE_WEIGHT * sum(abs(K * v - n) * b for v, b in onehot.items())
+    )
+    return size, onehot
+
+
+def _share_vars(
+    model: cp_model.CpModel,
+    ctx: _Ctx,
+    terms: _GroupTerms,
+    g: int,
+    spec: GroupSpec,
+    a: str,
+    value: str,
+    c: int,
+    size: cp_model.IntVar,
+    onehot: Mapping[int, cp_model.IntVar],
+) -> tuple[cp_model.IntVar, cp_model.IntVar]:
+    """How many people with ``value`` of attribute ``a`` (``c`` in all) group ``g`` holds, and
+    that count's distance from the fair share, ``|n * count - c * size|``, bounded below by
+    the least any size allows and, for each size, by the chord cut."""
+    n = len(ctx.people)
+    ai = _ATTRS.index(a)
+    units, type_keys = terms.units, terms.type_keys
+    expr = (
+        terms.const_count.get((a, value, g), 0)
+        + sum(
+            units[ui].counts[(a, value)] * var
+            for ui, var in terms.unit_terms[g]
+            if (a, value) in units[ui].counts
         )
-        for a, weight in ATTRIBUTE_WEIGHTS.items():
-            ai = _ATTRS.index(a)
-            for value, c in sorted(totals[a].items()):
-                expr = (
-                    const_count.get((a, value, g), 0)
-                    + sum(
-                        units[ui].counts[(a, value)] * var
-                        for ui, var in unit_terms[g]
-                        if (a, value) in units[ui].counts
-                    )
-                    + sum(var for ti, var in type_terms[g] if type_keys[ti][ai] == value)
-                )
-                count = model.new_int_var(0, spec.max_size, f"n_{a}_{value}_g{g}")
-                model.add(count == expr)
-                counts[(a, value, g)] = count
-                least = min(_size_lb(c, v, n) for v in onehot)
-                dev = model.new_int_var(least, max(n, c) * spec.max_size, f"dev_{a}_{value}_g{g}")
-                devs[(a, value, g)] = dev
-                model.add(dev >= n * count - c * size)
-                model.add(dev >= c * size - n * count)
-                model.add(dev >= sum(_size_lb(c, v, n) * b for v, b in onehot.items()))
-                # for a known size the penalty is convex in the count: the chord between the
-                # two counts nearest the fair share is a valid cut
-                for v, b in onehot.items():
-                    j = (c * v) // n
-                    f0, f1 = c * v - n * j, n * (j + 1) - c * v
-                    if f0 and f1:
-                        model.add(dev >= f0 + (f1 - f0) * (count - j)).only_enforce_if(b)
-                objective.append(attr_scale * weight * dev)
-    # interchangeable groups that no unit may join: sizes non-increasing in group order
-    touched = {g for u in units for g in u.candidates}
+        + sum(var for ti, var in terms.type_terms[g] if type_keys[ti][ai] == value)
+    )
+    count = model.new_int_var(0, spec.max_size, f"n_{a}_{value}_g{g}")
+    model.add(count == expr)
+    least = min(_size_lb(c, v, n) for v in onehot)
+    dev = model.new_int_var(least, max(n, c) * spec.max_size, f"dev_{a}_{value}_g{g}")
+    model.add(dev >= n * count - c * size)
+    model.add(dev >= c * size - n * count)
+    model.add(dev >= sum(_size_lb(c, v, n) * b for v, b in onehot.items()))
+    # for a known size the penalty is convex in the count: the chord between the
+    # two counts nearest the fair share is a valid cut
+    for v, b in onehot.items():
+        j = (c * v) // n
+        f0, f1 = c * v - n * j, n * (j + 1) - c * v
+        if f0 and f1:
+            model.add(dev >= f0 + (f1 - f0) * (count - j)).only_enforce_if(b)
+    return count, dev
+
+
+def _order_untouched_classes(
+    model: cp_model.CpModel, layout: _Layout, sizes: Sequence[cp_model.IntVar]
+) -> None:
+    """Interchangeable groups that no unit may join: sizes non-increasing in group order."""
+    touched = {g for u in layout.units for g in u.candidates}
     for cls in layout.classes:
         if not touched.intersection(cls):
             for g1, g2 in zip(cls, cls[1:], strict=False):
                 model.add(sizes[g1] >= sizes[g2])
-    # moves: each person with a current group costs ctx.move_cost unless they stay in it
+
+
+def _move_terms(
+    ctx: _Ctx,
+    layout: _Layout,
+    x: Mapping[tuple[int, int], cp_model.IntVar],
+    objective: list[cp_model.LinearExprT],
+) -> int:
+    """When moves cost: every person with a current group counts as moved (returned), and a
+    unit placed back in its members' current group earns its cost back (appended to
+    ``objective``); pooled people earn it back through :func:`_stay_vars`."""
     cost, moved_const = ctx.move_cost, 0
-    if cost:
-        for pid, g in layout.fixed.items():
-            moved_const += pid in ctx.current and ctx.current[pid] != g
-        for ui, u in enumerate(units):
-            for m in u.members:
-                if m in ctx.current:
-                    moved_const += 1
-                    if (ui, ctx.current[m]) in x:
-                        objective.append(-cost * x[ui, ctx.current[m]])
-        for t in type_keys:
-            moved_const += sum(1 for pid in pooled[t] if pid in ctx.current)
-    # of the people of a type now in group g, as many stay as the type's count in g allows
+    if not cost:
+        return 0
+    for pid, g in layout.fixed.items():
+        moved_const += pid in ctx.current and ctx.current[pid] != g
+    for ui, u in enumerate(layout.units):
+        for m in u.members:
+            if m in ctx.current:
+                moved_const += 1
+                if (ui, ctx.current[m]) in x:
+                    objective.append(-cost * x[ui, ctx.current[m]])
+    for t in layout.type_keys:
+        moved_const += sum(1 for pid in layout.pooled[t] if pid in ctx.current)
+    return moved_const
+
+
+def _stay_vars(
+    model: cp_model.CpModel,
+    ctx: _Ctx,
+    layout: _Layout,
+    y: Mapping[tuple[int, int], cp_model.IntVar],
+    objective: list[cp_model.LinearExprT],
+) -> dict[tuple[int, int], cp_model.IntVar]:
+    """Of the people of a type now in group g, as many stay as the type's count in g allows;
+    each who stays earns the move cost back (appended to ``objective``)."""
     stay: dict[tuple[int, int], cp_model.IntVar] = {}
     for (ti, g), now in layout.stays.items():
-        stay[ti, g] = model.new_int_var(0, min(now, groups[g].max_size), f"stay_t{ti}_g{g}")
+        stay[ti, g] = model.new_int_var(0, min(now, ctx.groups[g].max_size), f"stay_t{ti}_g{g}")
         model.add(stay[ti, g] <= y[ti, g])
-        objective.append(-cost * stay[ti, g])
-    model.minimize(sum(objective) + cost * moved_const)
-    return _Built(
-        model=model, x=x, y=y, sizes=sizes, onehots=onehots, counts=counts, devs=devs, stay=stay
-    )
+        objective.append(-ctx.move_cost * stay[ti, g])
+    return stay
 
 
 def _greedy(ctx: _Ctx, layout: _Layout) -> list[list[int]] | None:
@@ -1333,15 +1659,46 @@ def _greedy(ctx: _Ctx, layout: _Layout) -> list[list[int]] | None:
     pooled people (rarest values first) each go to the candidate group where they add the least
     penalty, computed against the target sizes. ``None`` when it paints itself into a corner.
     """
-    groups = ctx.groups
-    k = len(groups)
-    n = len(ctx.people)
-    totals = _value_totals(ctx.people.values())
-    members: list[list[int]] = [[] for _ in groups]
-    for pid, g in layout.fixed.items():
-        members[g].append(pid)
-    cur = np.array([len(m) for m in members], dtype=np.int64)
-    target = [max(spec.min_size, int(cur[g])) for g, spec in enumerate(groups)]
+    fixed_sizes = [0] * len(ctx.groups)
+    for g in layout.fixed.values():
+        fixed_sizes[g] += 1
+    target = _target_sizes(ctx.groups, fixed_sizes, len(ctx.people))
+    if target is None:
+        return None
+    placer = _Placer(ctx, layout, target)
+    partners: dict[int, list[int]] = defaultdict(list)
+    for a, b in ctx.apart:
+        partners[a].append(b)
+        partners[b].append(a)
+    order = sorted(
+        range(len(layout.units)),
+        key=lambda ui: (len(layout.units[ui].candidates), -len(layout.units[ui].members), ui),
+    )
+    for ui in order:
+        u = layout.units[ui]
+        taken = {placer.group_of[p] for m in u.members for p in partners[m] if p in placer.group_of}
+        if not placer.place(u.members, [g for g in u.candidates if g not in taken]):
+            return None
+    rarity = placer.totals
+    pooled = [
+        (len(t[3]), *(rarity[a][t[i]] for i, a in enumerate(_ATTRS)), pid, t[3])
+        for t, ids in layout.pooled.items()
+        for pid in ids
+    ]
+    pooled.sort()
+    for *_, pid, allowed in pooled:
+        if not placer.place([pid], list(allowed)):
+            return None
+    return placer.members
+
+
+def _target_sizes(
+    groups: Sequence[GroupSpec], fixed_sizes: Sequence[int], n: int
+) -> list[int] | None:
+    """Group sizes as equal as the bounds allow for ``n`` people, none below its fixed people:
+    each group starts at its minimum (or its fixed people) and the smallest grows by one until
+    everybody has a place. ``None`` when the bounds cannot hold ``n``."""
+    target = [max(spec.min_size, fixed_sizes[g]) for g, spec in enumerate(groups)]
     spare = n - sum(target)
     heap = [(target[g], g) for g, spec in enumerate(groups) if target[g] < spec.max_size]
     heapq.heapify(heap)
@@ -1355,16 +1712,38 @@ def _greedy(ctx: _Ctx, layout: _Layout) -> list[list[int]] | None:
             heapq.heappush(heap, (target[g], g))
     if spare < 0:
         return None
-    tgt = np.array(target, dtype=np.int64)
-    cap = np.array([spec.max_size for spec in groups], dtype=np.int64)
-    cnt = {(a, v): np.zeros(k, dtype=np.int64) for a in _ATTRS for v in totals[a]}
-    for pid, g in layout.fixed.items():
-        for a in _ATTRS:
-            cnt[(a, getattr(ctx.people[pid], a))][g] += 1
-    group_of: dict[int, int] = dict(layout.fixed)
-    move_penalty = ctx.move_cost // _scales(n, k)[0]
+    return target
 
-    def place(pids: list[int], candidates: list[int]) -> bool:
+
+class _Placer:
+    """The greedy placement under way: who is where, and each group's size and counts of
+    every attribute value so far."""
+
+    def __init__(self, ctx: _Ctx, layout: _Layout, target: Sequence[int]) -> None:
+        groups = ctx.groups
+        k = len(groups)
+        self.ctx = ctx
+        self.n = len(ctx.people)
+        self.totals = _value_totals(ctx.people.values())
+        self.members: list[list[int]] = [[] for _ in groups]
+        for pid, g in layout.fixed.items():
+            self.members[g].append(pid)
+        self.cur = np.array([len(m) for m in self.members], dtype=np.int64)
+        self.tgt = np.array(target, dtype=np.int64)
+        self.cap = np.array([spec.max_size for spec in groups], dtype=np.int64)
+        self.cnt = {(a, v): np.zeros(k, dtype=np.int64) for a in _ATTRS for v in self.totals[a]}
+        for pid, g in layout.fixed.items():
+            for a in _ATTRS:
+                self.cnt[(a, getattr(ctx.people[pid], a))][g] += 1
+        self.group_of: dict[int, int] = dict(layout.fixed)
+        self.move_penalty = ctx.move_cost // _scales(self.n, k)[0]
+
+    def place(self, pids: list[int], candidates: list[int]) -> bool:
+        """Put ``pids`` together in the candidate group where they add the least penalty,
+        within its target size if any group allows (its maximum for a group some of them stay
+        in), else within its maximum; False when none has room."""
+        ctx, n = self.ctx, self.n
+        cur, tgt, cap, cnt = self.cur, self.tgt, self.cap, self.cnt
         size = len(pids)
         cand = np.array(candidates, dtype=np.int64)
         if cand.size == 0:
@@ -1375,7 +1754,7 @@ def _greedy(ctx: _Ctx, layout: _Layout) -> list[list[int]] | None:
                 values[(a, getattr(ctx.people[pid], a))] += 1
         delta = np.zeros(cand.size, dtype=np.int64)
         for (a, v), m in values.items():
-            c = totals[a][v]
+            c = self.totals[a][v]
             now = cnt[(a, v)][cand]
             fair = c * tgt[cand]
             delta += ATTRIBUTE_WEIGHTS[a] * (np.abs(n * (now + m) - fair) - np.abs(n * now - fair))
@@ -1383,7 +1762,7 @@ def _greedy(ctx: _Ctx, layout: _Layout) -> list[list[int]] | None:
         first_limit = tgt[cand]
         if homes:
             # a move costs (in the unscaled units of delta); staying may fill a group to its max
-            delta += sum(move_penalty * (cand != h) for h in homes)
+            delta += sum(self.move_penalty * (cand != h) for h in homes)
             first_limit = np.where(np.isin(cand, homes), cap[cand], tgt[cand])
         room = tgt[cand] - cur[cand]
         key = delta * 1000 - room
@@ -1398,34 +1777,9 @@ def _greedy(ctx: _Ctx, layout: _Layout) -> list[list[int]] | None:
         for (a, v), m in values.items():
             cnt[(a, v)][best] += m
         for pid in pids:
-            group_of[pid] = best
-            members[best].append(pid)
+            self.group_of[pid] = best
+            self.members[best].append(pid)
         return True
-
-    partners: dict[int, list[int]] = defaultdict(list)
-    for a, b in ctx.apart:
-        partners[a].append(b)
-        partners[b].append(a)
-    order = sorted(
-        range(len(layout.units)),
-        key=lambda ui: (len(layout.units[ui].candidates), -len(layout.units[ui].members), ui),
-    )
-    for ui in order:
-        u = layout.units[ui]
-        taken = {group_of[p] for m in u.members for p in partners[m] if p in group_of}
-        if not place(u.members, [g for g in u.candidates if g not in taken]):
-            return None
-    rarity = {a: totals[a] for a in _ATTRS}
-    pooled = [
-        (len(t[3]), *(rarity[a][t[i]] for i, a in enumerate(_ATTRS)), pid, t[3])
-        for t, ids in layout.pooled.items()
-        for pid in ids
-    ]
-    pooled.sort()
-    for *_, pid, allowed in pooled:
-        if not place([pid], list(allowed)):
-            return None
-    return members
 
 
 def _hint(ctx: _Ctx, layout: _Layout, built: _Built, members: list[list[int]]) -> None:
@@ -1667,87 +2021,111 @@ def _reasons(
     optimal: bool,
     uniform_bounds: bool,
 ) -> list[str]:
-    reasons: list[str] = []
-    key = spec.key
+    """Why group ``spec`` holds more (``too_many``) or fewer people with ``value`` of ``attr``
+    than its fair share: the rules that put them there or keep them away, else the program's
+    limits, else the size bounds, else the solver's time limit or the priority of the goals."""
     if too_many:
-        here = [h for h in holders if group_of[h] == key]
-        pinned = [h for h in here if ctx.pin_sources.get(h, {}).get(key) == "pin"]
-        staying = [h for h in here if ctx.pin_sources.get(h, {}).get(key) == "existing"]
-        if pinned:
-            reasons.append(
-                f"{ctx.names(pinned)} {'is' if len(pinned) == 1 else 'are'} pinned to {spec.name}"
-            )
-        if staying:
-            reasons.append(
-                f"{ctx.names(staying)} already {'belongs' if len(staying) == 1 else 'belong'} "
-                f"to {spec.name} and existing members are not moved"
-            )
-        seen: set[int] = set()
-        for h in here:
-            members = ctx.cluster_of(h)
-            if len(members) > 1 and members[0] not in seen:
-                seen.add(members[0])
-                same = [m for m in members if m in here]
-                if len(same) > 1:
-                    reasons.append(f"{ctx.names(members)} must be together")
-        limited = [h for h in here if ctx.allowed[h] != frozenset(ctx.gidx) and h not in pinned]
-        for h in limited:
-            ok = sorted(ctx.allowed[h], key=ctx.gidx.__getitem__)
-            if len(ok) < len(ctx.gidx):
-                reasons.append(
-                    f"{ctx.name(h)} can only join {_join_capped([ctx.gname(g) for g in ok], 4)}"
-                )
+        reasons = _too_many_reasons(ctx, spec, holders, group_of)
     else:
-        elsewhere: dict[str, list[int]] = defaultdict(list)
-        for h in holders:
-            target = _cluster_pin(ctx, h)
-            if target is not None and target != key:
-                elsewhere[target].append(h)
-        for target in sorted(elsewhere, key=ctx.gidx.__getitem__):
-            who = elsewhere[target]
-            stay = all(ctx.pin_sources.get(h, {}).get(target) == "existing" for h in who)
-            if stay:
-                verb = "belongs" if len(who) == 1 else "belong"
-                reasons.append(f"{ctx.names(who)} already {verb} to {ctx.gname(target)}")
-            else:
-                reasons.append(
-                    f"{ctx.names(who)} {'is' if len(who) == 1 else 'are'} pinned to "
-                    f"{ctx.gname(target)}"
-                )
-        blocked = [
-            h
-            for h in holders
-            if key not in ctx.allowed[h] and h not in elsewhere.get(group_of[h], [])
-        ]
-        for h in blocked:
-            reasons.append(f"{ctx.name(h)} cannot join {spec.name} ({_why_not(ctx, h, key)})")
-        seen = set()
-        for h in holders:
-            members = ctx.cluster_of(h)
-            if len(members) > 1 and members[0] not in seen and group_of[h] != key:
-                seen.add(members[0])
-                same = [m for m in members if getattr(ctx.people[m], attr) == value]
-                if len(same) > 1:
-                    reasons.append(
-                        f"{ctx.names(members)} must be together in {ctx.gname(group_of[h])}"
-                    )
+        reasons = _too_few_reasons(ctx, attr, value, spec, holders, group_of)
     if ctx.problem.physicians_only and attr == "discipline":
         reasons.append("the program accepts physicians only")
     if not reasons and not uniform_bounds:
-        size = sum(1 for g in group_of.values() if g == key)
+        size = sum(1 for g in group_of.values() if g == spec.key)
         if size in (spec.min_size, spec.max_size):
             reasons.append(f"{spec.name}'s size is limited to {spec.min_size}-{spec.max_size}")
     if not reasons:
-        if not optimal:
-            reasons.append("the solver stopped at its time limit before finding a better mix")
-        elif attr == "discipline":
+        reasons.append(_no_rule_reason(attr, optimal))
+    return reasons
+
+
+def _too_many_reasons(
+    ctx: _Ctx, spec: GroupSpec, holders: list[int], group_of: Mapping[int, str]
+) -> list[str]:
+    """The rules that put the holders in the group: pins, staying put, together rules, and
+    the holders who may join only a few groups."""
+    reasons: list[str] = []
+    key = spec.key
+    here = [h for h in holders if group_of[h] == key]
+    pinned = [h for h in here if ctx.pin_sources.get(h, {}).get(key) == "pin"]
+    staying = [h for h in here if ctx.pin_sources.get(h, {}).get(key) == "existing"]
+    if pinned:
+        reasons.append(
+            f"{ctx.names(pinned)} {'is' if len(pinned) == 1 else 'are'} pinned to {spec.name}"
+        )
+    if staying:
+        reasons.append(
+            f"{ctx.names(staying)} already {'belongs' if len(staying) == 1 else 'belong'} "
+            f"to {spec.name} and existing members are not moved"
+        )
+    seen: set[int] = set()
+    for h in here:
+        members = ctx.cluster_of(h)
+        if len(members) > 1 and members[0] not in seen:
+            seen.add(members[0])
+            same = [m for m in members if m in here]
+            if len(same) > 1:
+                reasons.append(f"{ctx.names(members)} must be together")
+    limited = [h for h in here if ctx.allowed[h] != frozenset(ctx.gidx) and h not in pinned]
+    for h in limited:
+        ok = sorted(ctx.allowed[h], key=ctx.gidx.__getitem__)
+        if len(ok) < len(ctx.gidx):
             reasons.append(
-                "it conflicts with balancing the other disciplines and the group sizes "
-                "(discipline > gender > experience)"
-            )
-        else:
-            reasons.append(
-                "it conflicts with balancing a higher-priority goal "
-                "(discipline > gender > experience)"
+                f"{ctx.name(h)} can only join {_join_capped([ctx.gname(g) for g in ok], 4)}"
             )
     return reasons
+
+
+def _too_few_reasons(
+    ctx: _Ctx,
+    attr: str,
+    value: str,
+    spec: GroupSpec,
+    holders: list[int],
+    group_of: Mapping[int, str],
+) -> list[str]:
+    """The rules that keep the holders elsewhere: pins or staying put in other groups, groups
+    they cannot join, and together rules that take them along."""
+    reasons: list[str] = []
+    key = spec.key
+    elsewhere: dict[str, list[int]] = defaultdict(list)
+    for h in holders:
+        target = _cluster_pin(ctx, h)
+        if target is not None and target != key:
+            elsewhere[target].append(h)
+    for target in sorted(elsewhere, key=ctx.gidx.__getitem__):
+        who = elsewhere[target]
+        stay = all(ctx.pin_sources.get(h, {}).get(target) == "existing" for h in who)
+        if stay:
+            verb = "belongs" if len(who) == 1 else "belong"
+            reasons.append(f"{ctx.names(who)} already {verb} to {ctx.gname(target)}")
+        else:
+            reasons.append(
+                f"{ctx.names(who)} {'is' if len(who) == 1 else 'are'} pinned to {ctx.gname(target)}"
+            )
+    blocked = [
+        h for h in holders if key not in ctx.allowed[h] and h not in elsewhere.get(group_of[h], [])
+    ]
+    for h in blocked:
+        reasons.append(f"{ctx.name(h)} cannot join {spec.name} ({_why_not(ctx, h, key)})")
+    seen: set[int] = set()
+    for h in holders:
+        members = ctx.cluster_of(h)
+        if len(members) > 1 and members[0] not in seen and group_of[h] != key:
+            seen.add(members[0])
+            same = [m for m in members if getattr(ctx.people[m], attr) == value]
+            if len(same) > 1:
+                reasons.append(f"{ctx.names(members)} must be together in {ctx.gname(group_of[h])}")
+    return reasons
+
+
+def _no_rule_reason(attr: str, optimal: bool) -> str:
+    """Why a share is missed when no rule explains it: the time limit, or the other goals."""
+    if not optimal:
+        return "the solver stopped at its time limit before finding a better mix"
+    if attr == "discipline":
+        return (
+            "it conflicts with balancing the other disciplines and the group sizes "
+            "(discipline > gender > experience)"
+        )
+    return "it conflicts with balancing a higher-priority goal (discipline > gender > experience)"

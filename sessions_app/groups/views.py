@@ -89,7 +89,9 @@ def group_edit(request, slug, pk):
         messages.success(request, f"{group.name} saved.")
         return redirect("sessions_app:group_detail", slug=slug, pk=group.pk)
     return render(
-        request, "sessions_app/groups/group_form.html", {"program": program, "group": group, "form": form}
+        request,
+        "sessions_app/groups/group_form.html",
+        {"program": program, "group": group, "form": form},
     )
 
 

@@ -24,4 +24,6 @@ def program_edit(request, slug):
         return redirect(program)
     if request.method == "POST":
         program.refresh_from_db()
-    return render(request, "sessions_app/programs/program_form.html", {"program": program, "form": form})
+    return render(
+        request, "sessions_app/programs/program_form.html", {"program": program, "form": form}
+    )

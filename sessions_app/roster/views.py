@@ -59,7 +59,9 @@ def roster_list(request, slug):
         "query_string": query.urlencode(),
     }
     template = (
-        "sessions_app/roster/_roster_table.html" if request.htmx else "sessions_app/roster/roster_list.html"
+        "sessions_app/roster/_roster_table.html"
+        if request.htmx
+        else "sessions_app/roster/roster_list.html"
     )
     return render(request, template, context)
 
@@ -74,7 +76,9 @@ def clinician_create(request, slug):
         )
         messages.success(request, f"{clinician.full_name} added to the roster.")
         return redirect(clinician)
-    return render(request, "sessions_app/roster/clinician_form.html", {"program": program, "form": form})
+    return render(
+        request, "sessions_app/roster/clinician_form.html", {"program": program, "form": form}
+    )
 
 
 def _clinician(program, pk) -> Clinician:
@@ -239,7 +243,9 @@ INVITATION_COOKIE = TokenCookie(
 def _invitation_invalid(request):
     """One page for an unknown, used, replaced or expired invitation, and for an account page
     opened without a valid cookie. Django would log the 404 with its path (the token)."""
-    return already_logged(render(request, "sessions_app/roster/invitation_invalid.html", status=404))
+    return already_logged(
+        render(request, "sessions_app/roster/invitation_invalid.html", status=404)
+    )
 
 
 @login_not_required

@@ -26,23 +26,6 @@ pytestmark = pytest.mark.django_db
 IDENTIFYING = "Mr. Johnson, MRN 1234567, made me rethink how I talk to families."
 
 
-@pytest.fixture
-def wave(program):
-    return WaveFactory(program=program, name="Spring 2027", slug="spring-2027")
-
-
-@pytest.fixture
-def viewer(program):
-    return ProgramRoleFactory(program=program, role=ProgramRole.Role.REPORT_VIEWER).user
-
-
-@pytest.fixture
-def named(wave, coordinator, viewer):
-    """The coordinator and a report viewer named as reviewers 1 and 2."""
-    coding.reviewers_set(wave=wave, first=coordinator, second=viewer, actor=coordinator)
-    return coordinator, viewer
-
-
 def answer(wave, excluded: str = "", **texts):
     return ResponseFactory(
         wave=wave, answers={"skill_empathy": "4", **texts}, excluded_reason=excluded

@@ -46,22 +46,6 @@ def checked_themes(response) -> set[str]:
 
 
 @pytest.fixture
-def wave(program):
-    return WaveFactory(program=program, name="Spring 2027", slug="spring-2027")
-
-
-@pytest.fixture
-def viewer(program):
-    return ProgramRoleFactory(program=program, role=ProgramRole.Role.REPORT_VIEWER).user
-
-
-@pytest.fixture
-def named(wave, coordinator, viewer):
-    coding.reviewers_set(wave=wave, first=coordinator, second=viewer, actor=coordinator)
-    return coordinator, viewer
-
-
-@pytest.fixture
 def themes(wave):
     return (
         coding.theme_add(wave=wave, actor=None, name="Alone"),

@@ -19,7 +19,7 @@ from analysis.exports.pdf import WITHHELD
 from analysis.models import AnalysisRun, ExportJob
 from analysis.runs import services as runs
 from ccdg.models import AuditEvent
-from sessions_app.models import Attendance, FacilitatorAssignment, ProgramRole, Session
+from sessions_app.models import Attendance, FacilitatorAssignment, Session
 from tests.factories import (
     AttendanceFactory,
     CaseNoteFactory,
@@ -30,7 +30,6 @@ from tests.factories import (
     GroupMembershipFactory,
     PresentationFactory,
     ProgramFactory,
-    ProgramRoleFactory,
     ResponseFactory,
     SessionFactory,
     UserFactory,
@@ -67,12 +66,6 @@ def local_day(program, moment) -> str:
 
 def whole_percent(count: int, of: int) -> str:
     return f"{int(100 * count / of + 0.5)}%"
-
-
-@pytest.fixture
-def viewer(program):
-    """A report viewer of ``program``: may make every export of this issue."""
-    return ProgramRoleFactory(program=program, role=ProgramRole.Role.REPORT_VIEWER).user
 
 
 def member(group, first: str, last: str):

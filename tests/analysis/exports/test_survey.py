@@ -24,7 +24,6 @@ from analysis.exports import survey as es
 from analysis.models import AnalysisRun, ExportJob
 from analysis.runs import services as runs
 from ccdg.models import AuditEvent
-from sessions_app.models import ProgramRole
 from surveys import waves
 from surveys.models import Response, Wave
 from surveys.services import codebook as instrument_codebook
@@ -32,7 +31,6 @@ from tests.factories import (
     CaseNoteFactory,
     GroupFactory,
     GroupMembershipFactory,
-    ProgramRoleFactory,
     ResponseFactory,
     UserFactory,
     WaveFactory,
@@ -88,11 +86,6 @@ def wave(program):
         ResponseFactory(wave=wave, answers=a, form_id=f"F-{i:03d}")
     ResponseFactory(wave=wave, answers=answers(), excluded_reason="damaged form", form_id="F-099")
     return wave
-
-
-@pytest.fixture
-def viewer(program):
-    return ProgramRoleFactory(program=program, role=ProgramRole.Role.REPORT_VIEWER).user
 
 
 def unzip(content: bytes) -> dict[str, bytes]:

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from analysis.exports import services as exports
 from analysis.models import ExportJob
 from ccdg.models import AuditEvent
-from sessions_app.models import Attendance, ProgramRole
+from sessions_app.models import Attendance
 from tests.factories import (
     AttendanceFactory,
     ClinicianFactory,
@@ -34,11 +34,6 @@ def url(name, program, *args):
     from django.urls import reverse
 
     return reverse(f"reports:{name}", args=[program.slug, *args])
-
-
-@pytest.fixture
-def viewer(program):
-    return ProgramRoleFactory(program=program, role=ProgramRole.Role.REPORT_VIEWER).user
 
 
 @pytest.fixture

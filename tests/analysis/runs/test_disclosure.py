@@ -30,9 +30,9 @@ from analysis.models import AnalysisRun, ExportJob
 from analysis.runs import disclosure
 from analysis.runs import services as runs
 from ccdg.models import AuditEvent
-from sessions_app.models import SMALL_CELL_K_DEFAULT, Program, ProgramRole
+from sessions_app.models import SMALL_CELL_K_DEFAULT, Program
 from surveys.models import Response, Wave
-from tests.factories import GroupFactory, ProgramRoleFactory, ResponseFactory, WaveFactory
+from tests.factories import GroupFactory, ResponseFactory, WaveFactory
 
 K = 5
 REASON = "Pilot year with three small groups; agreed by the program committee"
@@ -98,11 +98,6 @@ def url(view: str, wave: Wave, **kwargs) -> str:
     return reverse(
         f"analysis:{view}", kwargs={"slug": wave.program.slug, "wave": wave.slug, **kwargs}
     )
-
-
-@pytest.fixture
-def viewer(program):
-    return ProgramRoleFactory(program=program, role=ProgramRole.Role.REPORT_VIEWER).user
 
 
 class _Tables(HTMLParser):

@@ -6,7 +6,7 @@ Runs on a fresh SQLite database in a temporary folder (or on DATABASE_URL if set
 then be a throwaway database). Creates a program with 10 groups and a paper wave of the
 built-in questionnaire, writes N synthetic responses (seeded, so every run writes the same
 data: skewed agreement, a group effect on two items, 3% missing answers, 2% excluded forms),
-then times :func:`analysis.runs.run_execute`, the code path of the page and the command:
+then times :func:`analysis.runs.services.run_execute`, the code path of the page and the command:
 load, compute, charts and store, and prints seconds per step, the total and responses/s.
 """
 
@@ -30,7 +30,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from analysis.runs import run_create, run_execute  # noqa: E402
+from analysis.runs.services import run_create, run_execute  # noqa: E402
 from sessions_app.models import Group, Program  # noqa: E402
 from surveys.models import Response  # noqa: E402
 from surveys.waves import paper_wave_create  # noqa: E402

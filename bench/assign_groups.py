@@ -1,4 +1,4 @@
-"""Benchmark: balanced group assignment (sessions_app/assignment.py) with CP-SAT.
+"""Benchmark: balanced group assignment (sessions_app/groups/solver/assignment.py) with CP-SAT.
 
     .venv/bin/python bench/assign_groups.py [--seed N] [--big-time-limit S] [--workers W]
                                             [--regroup]

@@ -24,7 +24,7 @@ def task_housekeeping() -> dict[str, int]:
     response_drafts, _ = ResponseImport.objects.filter(
         committed_at__isnull=True, created_at__lt=now - timedelta(days=1)
     ).delete()
-    from analysis.exports import exports_expire
+    from analysis.exports.services import exports_expire
 
     exports_expired = exports_expire(now=now)
     expired = Invitation.objects.filter(

@@ -47,9 +47,9 @@ urlpatterns = [
     path("", include("ccdg.outbox.urls")),
     path("", include("surveys.urls")),
     path("", include("surveys.urls_answer")),
-    path("", include("analysis.urls")),
-    path("", include("analysis.urls_coding")),
-    path("", include("analysis.urls_reports")),
+    path("", include("analysis.runs.urls")),
+    path("", include("analysis.coding.urls")),
+    path("", include("analysis.exports.urls")),
 ]
 
 handler403 = "ccdg.views.error_403"

@@ -236,7 +236,7 @@ class AgendaSegmentFactory(factory.django.DjangoModelFactory):
 
 class SessionFactory(factory.django.DjangoModelFactory):
     """A scheduled session a week ahead, without agenda copy or room booking: tests that need
-    those schedule through ``sessions_app.scheduling``."""
+    those schedule through ``sessions_app.schedule.services``."""
 
     class Meta:
         model = Session

@@ -1,4 +1,4 @@
-# Reference values from R for analysis/stats.py.
+# Reference values from R for analysis/stats/.
 #
 # Regenerate the committed fixture (from the repository root; needs only r-base-core):
 #
@@ -186,7 +186,7 @@ for (i in seq_len(34)) {
 
 kruskal_cases <- list()
 add_kruskal <- function(name, groups) {
-  # The x/g form (empty groups vanish as unused factor levels), which analysis/stats.py
+  # The x/g form (empty groups vanish as unused factor levels), which analysis/stats/
   # follows; the list form's outcome is recorded as well.
   x <- unlist(groups)
   g <- factor(rep(seq_along(groups), lengths(groups)), levels = seq_along(groups))

@@ -1,6 +1,6 @@
 """The case-note form. It parses what the presenter typed and runs the identifier guard on the
 name and every free-text field, keeping the findings so that the page can highlight each span;
-the rules themselves live in :mod:`sessions_app.services_casenotes`."""
+the rules themselves live in :mod:`sessions_app.casenotes.services`."""
 
 from __future__ import annotations
 

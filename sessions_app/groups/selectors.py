@@ -1,7 +1,7 @@
 """Group assignment in the database: build the solver's problem from a program, keep previews,
 let the coordinator move people, and commit an assignment to group memberships.
 
-The solving itself is :mod:`sessions_app.assignment` (pure, no Django).
+The solving itself is :mod:`sessions_app.groups.solver.assignment` (pure, no Django).
 """
 
 from __future__ import annotations

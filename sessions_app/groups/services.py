@@ -1,7 +1,7 @@
 """Group assignment in the database: build the solver's problem from a program, keep previews,
 let the coordinator move people, and commit an assignment to group memberships.
 
-The solving itself is :mod:`sessions_app.assignment` (pure, no Django).
+The solving itself is :mod:`sessions_app.groups.solver.assignment` (pure, no Django).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class AssignmentRequest:
 
     ``keep_current`` (a fresh assignment while groups have members): keep people in their
     current group as far as the rules and balance allow (each move costs, see
-    :data:`sessions_app.assignment.MOVE_WEIGHT`); ``False`` rebalances freely.
+    :data:`sessions_app.groups.solver.assignment.MOVE_WEIGHT`); ``False`` rebalances freely.
     """
 
     groups: int | None = None

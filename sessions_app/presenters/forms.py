@@ -1,5 +1,5 @@
 """Forms of the presenter, RSVP and attendance pages. They parse input only; the rules live in
-:mod:`sessions_app.services_presenters`."""
+:mod:`sessions_app.presenters.services`."""
 
 from __future__ import annotations
 

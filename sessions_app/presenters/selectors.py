@@ -248,7 +248,7 @@ class SheetFacilitator:
 
 def attendance_members(*, session: Session) -> list[Clinician]:
     """The people on the attendance sheet: the group's members on the session's day (see
-    :mod:`sessions_app.history`), never people who joined later or had already left."""
+    :mod:`sessions_app.groups.history`), never people who joined later or had already left."""
     return list(members_on(group_id=session.group_id, day=session_day(session)))
 
 
@@ -472,7 +472,7 @@ def attendance_figures(
     """Attendance per session, person, group and program, and credit hours, in five queries.
 
     Held: started and not cancelled; recorded: with attendance recorded. Membership is taken
-    on each session's day (:mod:`sessions_app.history`), so regrouping, joining and leaving
+    on each session's day (:mod:`sessions_app.groups.history`), so regrouping, joining and leaving
     never rewrite the past: a session's rate is members present / members that day, a
     person's is sessions present / recorded sessions of the group they were in, and nobody is
     counted in a group they were not in. Credit: every presence at a held session, in one's

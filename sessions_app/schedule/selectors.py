@@ -1,7 +1,7 @@
-"""The schedule around :mod:`sessions_app.scheduling`: who sees which sessions, the preview of a
-generated schedule, rooms and blackout dates, refreshments, private calendar feeds and
-facilitator cover. Reads (``*_list``, ``*_get``) own their joins so that pages cost the same
-number of queries for 1 and for 100 sessions."""
+"""Reading the schedule: who sees which sessions, rooms and blackout dates, refreshments,
+private calendar feeds and facilitator cover (the writes are in
+:mod:`sessions_app.schedule.services`). Reads (``*_list``, ``*_get``) own their joins so
+that pages cost the same number of queries for 1 and for 100 sessions."""
 
 from __future__ import annotations
 

@@ -206,7 +206,7 @@ def _exclude_response(side) -> None:
 
 
 def _both_reviewers_coded(side) -> None:
-    from analysis import coding
+    from analysis.coding import services as coding
     from surveys.models import Response
 
     response = Response.objects.select_related("wave").get(pk=side.response.pk)

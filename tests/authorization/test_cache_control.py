@@ -13,7 +13,7 @@ import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from analysis import exports
+from analysis.exports import services as exports
 from tests.factories import ClinicianFactory
 
 from .expectations import EXPECTATIONS

@@ -201,7 +201,7 @@ def _exports_made(since: int) -> list[dict]:
 
 
 def _export_kinds() -> list[str]:
-    from analysis import exports
+    from analysis.exports import services as exports
 
     exports._load_builders()
     return sorted(exports.REGISTRY)

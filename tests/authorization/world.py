@@ -300,9 +300,9 @@ def _survey(program, participant_clinician, people) -> dict:
     """An open anonymous online wave with the participant's link, one response, an uploaded
     CSV awaiting confirmation, a finished and a failed analysis, a coding theme with its two
     reviewers, and a finished and a failed export job."""
-    from analysis import coding
+    from analysis.coding import services as coding
     from analysis.models import AnalysisRun, ExportJob
-    from analysis.runs import run_create, run_execute
+    from analysis.runs.services import run_create, run_execute
     from surveys import responses_csv
     from surveys import waves as survey_waves
     from surveys.models import Wave
@@ -365,7 +365,7 @@ def add_every_other_kind(side: Side) -> None:
     survey drafts and answers, RSVPs, attendance, absences, take-home points, a refreshment
     order, a room booking, a program feed, an agreement, codes and a consensus, reminder
     settings, an opt-out."""
-    from analysis import coding
+    from analysis.coding import services as coding
     from ccdg.outbox import services as outbox_services
     from ccdg.outbox.services import unsubscribe_resolve
     from sessions_app.models import RoomBooking

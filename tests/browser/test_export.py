@@ -14,7 +14,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from analysis.models_exports import ExportJob
+from analysis.models import ExportJob
 from ccdg.celery_app import app as celery_app
 from ccdg.models import AuditEvent
 from sessions_app.models import (

@@ -1,4 +1,4 @@
-"""Balanced group assignment (sessions_app/assignment.py): pure, no database.
+"""Balanced group assignment (sessions_app/groups/solver/assignment.py): pure, no database.
 
 The checker and the objective below are written from the specification, independently of the
 module: a solution is judged by them, not by the module's own checks.

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from analysis import exports_pdf
+from analysis.exports import pdf as exports_pdf
 from sessions_app.models import Attendance, GroupMembership, Rsvp
 from sessions_app.presenters import selectors as presenters_selectors
 from sessions_app.presenters import services as presenters_services

@@ -1,7 +1,7 @@
 """The group assignment service in the database: previews, moves, commits, rules, facilitators.
 
-The solver itself (``sessions_app.assignment``) has its own tests; here every test goes through
-``sessions_app.grouping`` with real rows, as the pages and the CLI do.
+The solver itself (``sessions_app.groups.solver.assignment``) has its own tests; here every
+test goes through ``sessions_app.groups.services`` with real rows, as the pages and the CLI do.
 """
 
 from __future__ import annotations

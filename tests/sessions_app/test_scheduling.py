@@ -1,6 +1,6 @@
 """The schedule's services: recurrence across daylight saving, blackout dates, room bookings
 held by the database, reschedule and cancel, refreshments, calendar tokens and facilitator
-cover (sessions_app.scheduling and sessions_app.services_schedule)."""
+cover (sessions_app.schedule.services and sessions_app.schedule.selectors)."""
 
 from __future__ import annotations
 

@@ -992,7 +992,7 @@ class YearSimulation(RuleBasedStateMachine):
             ), (c.pk, attended, credit)  # fmt: skip
 
     def check_exports(self, truth: Truth) -> None:
-        from analysis import exports_tables
+        from analysis.exports import tables as exports_tables
 
         xlsx = xlsx_sheets(
             exports_tables.build_attendance(program=self.program, params={"format": "xlsx"}).content
@@ -1078,7 +1078,7 @@ class YearSimulation(RuleBasedStateMachine):
         }
 
     def check_annual_figures(self, truth: Truth) -> None:
-        from analysis import exports_pdf
+        from analysis.exports import pdf as exports_pdf
 
         f = exports_pdf.annual_figures(self.program, self.now)
         want = self.expected_totals(truth)
@@ -1107,7 +1107,7 @@ class YearSimulation(RuleBasedStateMachine):
     def check_annual_report_pdf(self) -> None:
         from pypdf import PdfReader
 
-        from analysis import exports_pdf
+        from analysis.exports import pdf as exports_pdf
 
         truth = truth_of(self.program, self.now)
         want = self.expected_totals(truth)

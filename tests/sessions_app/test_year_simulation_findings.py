@@ -91,7 +91,7 @@ def test_the_attendance_exports_group_rate_is_rounded_like_every_other_rate(
 ):
     """A rate of 1/3 was written as 0.3333333333333333 in the CSV and as another float in the
     XLSX, so the two files disagreed; every other rate is a share rounded to 4 places."""
-    from analysis import exports_tables
+    from analysis.exports import tables as exports_tables
 
     group, (ann, bob), session = this_morning
     carl = ClinicianFactory(program=program, status="active")

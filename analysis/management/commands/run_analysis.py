@@ -1,7 +1,7 @@
 """python manage.py run_analysis PROGRAM_SLUG WAVE_SLUG [--json] [--include-pilot]
 
 Runs the analysis of a survey wave now, in this process (no broker, no worker), through the
-same code path as the page (:func:`analysis.runs.run_execute`), and keeps the run like any
+same code path as the page (:func:`analysis.runs.services.run_execute`), and keeps the run like any
 other. Prints the results as JSON (``--json``, the schema of docs/analysis-json.md) or a short
 summary: the response line, the results paragraph and the items with p < .05.
 """
@@ -13,7 +13,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from analysis.models import AnalysisRun
-from analysis.runs import run_create, run_execute, run_export, run_results
+from analysis.runs.services import run_create, run_execute, run_export, run_results
 from sessions_app.models import Program
 from surveys.models import Wave
 

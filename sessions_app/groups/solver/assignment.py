@@ -123,7 +123,7 @@ __all__ = [
 # Labels and weights
 # --------------------------------------------------------------------------------------------
 
-#: Human labels of the discipline codes (the same as ``sessions_app.models.Discipline``).
+#: Human labels of the discipline codes (the same as ``sessions_app.roster.models.Discipline``).
 DISCIPLINE_LABELS: dict[str, str] = {
     "physician": "Physician",
     "nurse_practitioner": "Nurse practitioner",
@@ -134,7 +134,7 @@ DISCIPLINE_LABELS: dict[str, str] = {
     "nurse": "Nurse",
     "other": "Other",
 }
-#: Human labels of the gender codes (the same as ``sessions_app.models.Gender``).
+#: Human labels of the gender codes (the same as ``sessions_app.roster.models.Gender``).
 GENDER_LABELS: dict[str, str] = {
     "female": "Female",
     "male": "Male",

@@ -1,0 +1,55 @@
+"""Statistics for survey analysis, defined to agree with R.
+
+No Django: plain functions on plain values, usable and testable on their own. The standard
+library does everything; numpy (a dependency of the project) only speeds up Fisher's test,
+which falls back to pure Python without it and gives the same p-values.
+
+Every function here states which R function it reproduces and how; the test suite compares
+each one with values computed by R itself (``tests/analysis/fixtures/r_reference.json``, made
+by ``analysis/R/make_reference.R``) to a relative tolerance of 1e-6.
+
+* :func:`describe`: n, mean, sample SD, median, quartiles (R's ``quantile(type = 7)``).
+* :func:`counts`: frequency table of a categorical answer, with percentages of non-missing.
+* :func:`fisher_exact`: Fisher's exact test for any r x c table (R's ``fisher.test``), exact
+  by a network algorithm, or by Monte Carlo with a standard error when the exact computation
+  is estimated to be far out of reach or does not fit in its work limit or time budget.
+* :func:`rank_sum`: Wilcoxon rank-sum / Mann-Whitney test (R's ``wilcox.test(x, y)``).
+* :func:`kruskal`: Kruskal-Wallis rank-sum test (R's ``kruskal.test``).
+
+Missing values: ``None`` and float NaN are missing everywhere and are left out, as R does with
+``NA`` (``na.rm = TRUE`` for the descriptive helpers). Where R stops with an error or returns
+``NaN``/``NA`` for a degenerate input, the functions here return ``None`` for the undefined
+value and say why in ``note`` (or raise :class:`ValueError` where R raises, as documented on
+each function). ``docs/statistics.md`` has the full mapping.
+"""
+
+# One module per section; this package re-exports the public names of the former single
+# module. The Fisher constants are public as before (callers and tests read them), outside
+# ``__all__`` as before: ``X as X`` marks them re-exported.
+from .descriptive import CountRow, Description, counts, describe
+from .distributions import chisq_sf, normal_two_sided_p
+from .fisher import FISHER_BUDGET_SECONDS as FISHER_BUDGET_SECONDS
+from .fisher import FISHER_LOG_TOL_RXC as FISHER_LOG_TOL_RXC
+from .fisher import FISHER_MC_SAMPLES as FISHER_MC_SAMPLES
+from .fisher import FISHER_MC_SEED as FISHER_MC_SEED
+from .fisher import FISHER_REL_TOL_2X2 as FISHER_REL_TOL_2X2
+from .fisher import FISHER_SKIP_FACTOR as FISHER_SKIP_FACTOR
+from .fisher import FISHER_WORK_PER_SECOND as FISHER_WORK_PER_SECOND
+from .fisher import FisherResult, fisher_exact
+from .kruskal_wallis import KruskalResult, kruskal
+from .wilcoxon import RankSumResult, rank_sum
+
+__all__ = [
+    "CountRow",
+    "Description",
+    "FisherResult",
+    "KruskalResult",
+    "RankSumResult",
+    "chisq_sf",
+    "counts",
+    "describe",
+    "fisher_exact",
+    "kruskal",
+    "normal_two_sided_p",
+    "rank_sum",
+]

@@ -1,0 +1,46 @@
+"""Missing values and small helpers shared by the statistical tests of :mod:`analysis.stats`."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+
+def _is_missing(value: object) -> bool:
+    """True for ``None`` and float NaN (R's ``NA`` / ``NaN``)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _present(values: Iterable[float | None]) -> list[float]:
+    return [v for v in values if not _is_missing(v)]  # type: ignore[misc]
+
+
+def _mean(xs: Sequence[float]) -> float:
+    """Mean as R computes it: the sum divided by n, then refined by the mean residual."""
+    n = len(xs)
+    m = math.fsum(xs) / n
+    if math.isfinite(m):
+        m += math.fsum(x - m for x in xs) / n
+    return m
+
+
+def _midranks(values: Sequence[float]) -> tuple[list[float], list[int]]:
+    """Ranks with ties given their average rank (R's ``rank()``), and the sizes of tie groups.
+
+    Only groups of two or more equal values are listed in the second item.
+    """
+    order = sorted(range(len(values)), key=values.__getitem__)
+    ranks = [0.0] * len(values)
+    ties: list[int] = []
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        rank = (i + j) / 2 + 1  # ranks i+1 .. j+1, averaged
+        for idx in order[i : j + 1]:
+            ranks[idx] = rank
+        if j > i:
+            ties.append(j - i + 1)
+        i = j + 1
+    return ranks, ties

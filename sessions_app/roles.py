@@ -17,10 +17,19 @@ is marked need-to-know (confidential case content), which staff never get by the
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.http import Http404
+from django.utils import timezone
+
+from sessions_app.casenotes.models import CaseNote, ConfidentialityAgreement
+from sessions_app.groups.models import FacilitatorAssignment, Group, GroupMembership
+from sessions_app.programs.models import Program, ProgramRole
+from sessions_app.roster.models import Clinician
+from sessions_app.schedule.models import Session
 
 COORDINATOR = "coordinator"
 FACILITATOR = "facilitator"
@@ -92,11 +101,6 @@ def role_map(user: Any) -> dict[int, frozenset[str]]:
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    from django.db.models import Exists, OuterRef
-
-    from sessions_app.groups.models import FacilitatorAssignment, GroupMembership
-    from sessions_app.programs.models import ProgramRole
-    from sessions_app.roster.models import Clinician
 
     found: dict[int, set[str]] = {}
     for program_id, role in ProgramRole.objects.filter(user=user).values_list("program_id", "role"):
@@ -158,7 +162,6 @@ def program_for_request(request: Any, slug: str, perm: str):
     Someone with no role in the program gets a 404 (no hint that it exists); someone with a
     role that does not allow ``perm`` gets a 403.
     """
-    from sessions_app.programs.models import Program
 
     try:
         program = Program.objects.get(slug=slug)
@@ -178,7 +181,6 @@ def can_view_group_members(user: Any, group: Any) -> bool:
         return True
     if not getattr(user, "is_authenticated", False):
         return False
-    from sessions_app.groups.models import FacilitatorAssignment, GroupMembership
 
     return (
         FacilitatorAssignment.objects.filter(
@@ -193,7 +195,6 @@ def can_view_group_members(user: Any, group: Any) -> bool:
 def groups_with_visible_members(user: Any, program: Any) -> set[int]:
     """Ids of the program's groups whose members ``user`` may see (the rule of
     :func:`can_view_group_members`), in at most two queries for any number of groups."""
-    from sessions_app.groups.models import FacilitatorAssignment, Group, GroupMembership
 
     if can(user, "groups.manage", program):
         return set(Group.objects.filter(program=program).values_list("pk", flat=True))
@@ -216,7 +217,6 @@ def can_run_session(user: Any, session: Any) -> bool:
         return True
     if not getattr(user, "is_authenticated", False):
         return False
-    from sessions_app.groups.models import FacilitatorAssignment
 
     return FacilitatorAssignment.objects.filter(
         group_id=session.group_id, facilitator__user=user, ends_on__isnull=True
@@ -230,7 +230,6 @@ def can_ask_to_present(user: Any, session: Any) -> bool:
         return True
     if not getattr(user, "is_authenticated", False):
         return False
-    from sessions_app.groups.models import FacilitatorAssignment
 
     return FacilitatorAssignment.objects.filter(
         group_id=session.group_id,
@@ -250,7 +249,6 @@ def session_member(user: Any, session: Any):
     only members RSVP and volunteer to present."""
     if not getattr(user, "is_authenticated", False):
         return None
-    from sessions_app.roster.models import Clinician
 
     return Clinician.objects.filter(
         user=user,
@@ -262,8 +260,6 @@ def session_member(user: Any, session: Any):
 def programs_for(user: Any, *, with_groups: bool = False):
     """The programs the user may see, each annotated with ``my_roles`` (labels) and, with
     ``with_groups``, ``my_groups`` (the user's current groups there, two more queries)."""
-    from sessions_app.groups.selectors import my_group_labels
-    from sessions_app.programs.models import Program
 
     roles = role_map(user)
     programs = Program.objects.all() if is_staff(user) else Program.objects.filter(pk__in=roles)
@@ -292,7 +288,6 @@ CASE_NOTE_GROUP_GRACE_MINUTES = 15
 def case_note_group_window(session: Any) -> tuple[Any, Any]:
     """(from, until) during which the group's members may read a note shared with the group:
     the session's start until 15 minutes after its end (minutes added in the live view count)."""
-    from datetime import timedelta
 
     end = session.starts_at + timedelta(
         minutes=session.duration_minutes
@@ -319,11 +314,6 @@ def case_note_refusal(user: Any, note: Any, now: Any = None) -> str | None:
     members must first have accepted the program's confidentiality agreement. Nobody reads a
     note by being a coordinator, a report viewer or site staff.
     """
-    from django.utils import timezone
-
-    from sessions_app.casenotes.models import CaseNote, ConfidentialityAgreement
-    from sessions_app.groups.models import FacilitatorAssignment, GroupMembership
-    from sessions_app.schedule.models import Session
 
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return NOT_A_READER
@@ -371,3 +361,59 @@ def can_write_case_note(user: Any, presentation: Any) -> bool:
     return presentation.clinician.user_id == user.pk and can(
         user, "casenote.write", presentation.session.group.program
     )
+
+
+# --- Scopes: whose data a user sees -----------------------------------------------------------
+
+
+def my_group_labels(*, user: Any, program: Program | None = None) -> dict[int, list[str]]:
+    """Program id -> the user's current groups there, as shown to them: "Group 1" for a
+    membership, "Group 2 (lead facilitator)" for a facilitation. Two queries for any number
+    of programs."""
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    memberships = GroupMembership.objects.filter(clinician__user=user, left_on__isnull=True)
+    facilitations = FacilitatorAssignment.objects.filter(
+        facilitator__user=user, ends_on__isnull=True
+    )
+    if program is not None:
+        memberships = memberships.filter(group__program=program)
+        facilitations = facilitations.filter(group__program=program)
+    labels: dict[int, list[str]] = {}
+    for program_id, name in memberships.order_by("group__name").values_list(
+        "group__program_id", "group__name"
+    ):
+        labels.setdefault(program_id, []).append(name)
+    for program_id, name, role in facilitations.order_by("group__name", "role").values_list(
+        "group__program_id", "group__name", "role"
+    ):
+        how = FacilitatorAssignment.Role(role).label.lower()
+        labels.setdefault(program_id, []).append(f"{name} ({how} facilitator)")
+    return labels
+
+
+def figures_scope(user: Any, program: Program) -> set[int] | None:
+    """Which groups' figures ``user`` sees: all (None) for the coordinator, report viewer and
+    staff; facilitators their own groups."""
+    held = roles_in(user, program)
+    if is_staff(user) or held & {COORDINATOR, REPORT_VIEWER}:
+        return None
+    return set(
+        FacilitatorAssignment.objects.filter(
+            group__program=program, facilitator__user=user, ends_on__isnull=True
+        ).values_list("group_id", flat=True)
+    )
+
+
+def visible_group_ids(*, user: Any, program: Program) -> set[int] | None:
+    """The groups whose sessions ``user`` sees; None means all of them (coordinator, staff)."""
+    if can(user, "sessions.manage", program):
+        return None
+    # Facilitators and participants see their own groups' sessions: the rule that decides
+    # who sees a group's members decides who sees its sessions too.
+    return groups_with_visible_members(user, program)
+
+
+def session_may_view(*, user: Any, session: Session) -> bool:
+    """Coordinators and staff, the group's facilitators and its current members."""
+    return can_run_session(user, session) or session_member(user, session) is not None

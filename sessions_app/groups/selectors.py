@@ -35,32 +35,6 @@ def group_list(*, program: Program) -> QuerySet[Group]:
     )
 
 
-def my_group_labels(*, user: Any, program: Program | None = None) -> dict[int, list[str]]:
-    """Program id -> the user's current groups there, as shown to them: "Group 1" for a
-    membership, "Group 2 (lead facilitator)" for a facilitation. Two queries for any number
-    of programs."""
-    if not getattr(user, "is_authenticated", False):
-        return {}
-    memberships = GroupMembership.objects.filter(clinician__user=user, left_on__isnull=True)
-    facilitations = FacilitatorAssignment.objects.filter(
-        facilitator__user=user, ends_on__isnull=True
-    )
-    if program is not None:
-        memberships = memberships.filter(group__program=program)
-        facilitations = facilitations.filter(group__program=program)
-    labels: dict[int, list[str]] = {}
-    for program_id, name in memberships.order_by("group__name").values_list(
-        "group__program_id", "group__name"
-    ):
-        labels.setdefault(program_id, []).append(name)
-    for program_id, name, role in facilitations.order_by("group__name", "role").values_list(
-        "group__program_id", "group__name", "role"
-    ):
-        how = FacilitatorAssignment.Role(role).label.lower()
-        labels.setdefault(program_id, []).append(f"{name} ({how} facilitator)")
-    return labels
-
-
 # --- Reads -------------------------------------------------------------------------------
 
 

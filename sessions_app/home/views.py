@@ -16,9 +16,7 @@ def program_detail(request, slug):
         "program": program,
         "my_roles": sorted(roles.ROLE_LABELS[r] for r in my_roles),
         "groups": groups_selectors.group_list(program=program),
-        "my_groups": groups_selectors.my_group_labels(user=request.user, program=program).get(
-            program.pk, []
-        ),
+        "my_groups": roles.my_group_labels(user=request.user, program=program).get(program.pk, []),
         "on_roster_only": my_roles == {roles.ROSTERED},
     }
     if roles.can(request.user, "roster.view", program):

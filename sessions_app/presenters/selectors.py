@@ -24,7 +24,6 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from sessions_app import roles
 from sessions_app.groups.history import (
     facilitations_on,
     local_day,
@@ -628,16 +627,3 @@ def my_credit(*, clinician: Clinician, now: datetime | None = None) -> tuple[int
         session__starts_at__lte=now,
     ).count()
     return attended, clinician.program.credit_hours_per_session * attended
-
-
-def figures_scope(user: Any, program: Program) -> set[int] | None:
-    """Which groups' figures ``user`` sees: all (None) for the coordinator, report viewer and
-    staff; facilitators their own groups."""
-    held = roles.roles_in(user, program)
-    if roles.is_staff(user) or held & {roles.COORDINATOR, roles.REPORT_VIEWER}:
-        return None
-    return set(
-        FacilitatorAssignment.objects.filter(
-            group__program=program, facilitator__user=user, ends_on__isnull=True
-        ).values_list("group_id", flat=True)
-    )

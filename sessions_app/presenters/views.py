@@ -270,7 +270,7 @@ def presenter_invite(request, slug, pk):
 
 def presenter_turns(request, slug):
     program = roles.program_for_request(request, slug, "presenters.manage")
-    scope = presenters_selectors.figures_scope(request.user, program)
+    scope = roles.figures_scope(request.user, program)
     now = timezone.now()
     groups = presenters_selectors.fair_turns_list(program=program, group_ids=scope, now=now)
     sessions = (
@@ -379,7 +379,7 @@ def attendance_clear(request, slug, pk):
 
 def attendance_figures(request, slug):
     program = roles.program_for_request(request, slug, "attendance.view")
-    scope = presenters_selectors.figures_scope(request.user, program)
+    scope = roles.figures_scope(request.user, program)
     figures = presenters_selectors.attendance_figures(program=program, group_ids=scope)
     groups = {g.group.pk: g.group for g in figures.groups}
     for s in figures.sessions:
@@ -396,7 +396,7 @@ def attendance_figures(request, slug):
 def credit_summary(request, slug):
     program = roles.program_for_request(request, slug, "attendance.view")
     people = presenters_selectors.credit_summary(
-        program=program, group_ids=presenters_selectors.figures_scope(request.user, program)
+        program=program, group_ids=roles.figures_scope(request.user, program)
     )
     return render(request, T + "credit_summary.html", {"program": program, "people": people})
 
@@ -404,7 +404,7 @@ def credit_summary(request, slug):
 def credit_export(request, slug):
     program = roles.program_for_request(request, slug, "attendance.view")
     people = presenters_selectors.credit_summary(
-        program=program, group_ids=presenters_selectors.figures_scope(request.user, program)
+        program=program, group_ids=roles.figures_scope(request.user, program)
     )
     audit_record(
         actor=request.user,

@@ -54,19 +54,10 @@ def _session_rows() -> QuerySet[Session]:
     )
 
 
-def visible_group_ids(*, user: Any, program: Program) -> set[int] | None:
-    """The groups whose sessions ``user`` sees; None means all of them (coordinator, staff)."""
-    if roles.can(user, "sessions.manage", program):
-        return None
-    # Facilitators and participants see their own groups' sessions: the rule that decides
-    # who sees a group's members decides who sees its sessions too.
-    return roles.groups_with_visible_members(user, program)
-
-
 def session_list(*, program: Program, user: Any, upcoming_only: bool = False) -> list[Session]:
     """The program's sessions ``user`` may see, oldest first, with local times attached."""
     rows = _session_rows().filter(group__program=program)
-    groups = visible_group_ids(user=user, program=program)
+    groups = roles.visible_group_ids(user=user, program=program)
     if groups is not None:
         rows = rows.filter(group_id__in=groups)
     if upcoming_only:
@@ -79,11 +70,6 @@ def session_get(*, program: Program, pk: int) -> Session | None:
     if session is not None:
         _with_local_times([session], program_tz(program))
     return session
-
-
-def session_may_view(*, user: Any, session: Session) -> bool:
-    """Coordinators and staff, the group's facilitators and its current members."""
-    return roles.can_run_session(user, session) or roles.session_member(user, session) is not None
 
 
 # --- Rooms and blackout dates ---------------------------------------------------------------

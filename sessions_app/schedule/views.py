@@ -41,7 +41,7 @@ def _session_or_404(request, program: Program, pk: int) -> Session:
     session = selectors.session_get(program=program, pk=pk)
     if session is None:
         raise Http404("No such session.")
-    if not selectors.session_may_view(user=request.user, session=session):
+    if not roles.session_may_view(user=request.user, session=session):
         raise PermissionDenied
     return session
 

@@ -1,4 +1,5 @@
-"""Programs, the roster of clinicians, program roles, groups and facilitators."""
+"""Agenda templates and their segments, a session's copy of its agenda, and the
+take-home points a group keeps."""
 
 from __future__ import annotations
 

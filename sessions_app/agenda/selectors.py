@@ -1,5 +1,5 @@
-"""Agendas: program templates, the facilitator's agenda page, the live view's clock and the
-take-home points of a session.
+"""Reading agendas: the program's templates, the facilitator's agenda page and the live
+view's state.
 
 Live view timing (see also docs/agenda.md)
 ------------------------------------------
@@ -33,8 +33,7 @@ extension never moves the group back into a segment it had already left.
 * **Start window.** The clock can be started from ``LIVE_START_EARLY_MINUTES`` before the
   session, not days ahead (a stray click on the agenda page would otherwise leave a session
   "over" before it begins).
-* **Reset** clears the live state (audited): the session shows "Not started" again.
-"""
+* **Reset** clears the live state (audited): the session shows "Not started" again."""
 
 from __future__ import annotations
 

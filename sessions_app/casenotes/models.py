@@ -1,4 +1,4 @@
-"""Programs, the roster of clinicians, program roles, groups and facilitators."""
+"""Confidential case notes (encrypted fields) and the confidentiality agreement."""
 
 from __future__ import annotations
 

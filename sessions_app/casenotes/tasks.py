@@ -1,4 +1,4 @@
-"""Celery tasks: thin, take ids, look the row up, return quietly if it is gone."""
+"""Case-note retention's beat task: destroys the text of notes whose time has come."""
 
 from __future__ import annotations
 

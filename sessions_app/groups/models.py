@@ -1,4 +1,5 @@
-"""Programs, the roster of clinicians, program roles, groups and facilitators."""
+"""Groups, their memberships over time, facilitators and their assignments, and the
+assignment runs and rules that produce groups."""
 
 from __future__ import annotations
 

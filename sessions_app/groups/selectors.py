@@ -1,8 +1,4 @@
-"""Group assignment in the database: build the solver's problem from a program, keep previews,
-let the coordinator move people, and commit an assignment to group memberships.
-
-The solving itself is :mod:`sessions_app.groups.solver.assignment` (pure, no Django).
-"""
+"""Reading groups: their current members, the facilitator pool and facilitator coverage."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Program and roster pages. Views parse input, call one service, render or redirect."""
+"""The signed-in home page and a program's overview."""
 
 from __future__ import annotations
 

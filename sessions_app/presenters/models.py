@@ -1,4 +1,4 @@
-"""Programs, the roster of clinicians, program roles, groups and facilitators."""
+"""Who presents at a session, who said they would come (RSVP) and who came (attendance)."""
 
 from __future__ import annotations
 

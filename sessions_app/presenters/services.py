@@ -1,7 +1,5 @@
-"""Presenter volunteering, fair turns, RSVPs, attendance and continuing-education credit.
-
-Writes are keyword-only services; the reads that pages need (``*_list``/``*_summary``) load
-everything in a fixed number of queries, whatever the number of sessions or people.
+"""Presenter volunteering and invitations, RSVPs and recording attendance: keyword-only writes.
+The reads and figures are in :mod:`sessions_app.presenters.selectors`.
 
 Rules from the program (see docs/presenters-and-attendance.md):
 
@@ -10,8 +8,7 @@ Rules from the program (see docs/presenters-and-attendance.md):
 * volunteering closes ``program.volunteer_close_days`` days before the session; invitations
   from the coordinator or the lead facilitator may still be made and accepted until it starts;
 * "attended" means present, or present as a guest in another group; a session is "held" once
-  it has started and was not cancelled.
-"""
+  it has started and was not cancelled."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Programs, the roster of clinicians, program roles, groups and facilitators."""
+"""A program (one department's year of groups) and who holds which role in it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Writes for programs and the roster: small, keyword-only, typed functions."""
+"""Changing a program's settings (audited)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Program and roster pages. Views parse input, call one service, render or redirect."""
+"""A program's settings page."""
 
 from __future__ import annotations
 

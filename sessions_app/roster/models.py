@@ -1,4 +1,4 @@
-"""Programs, the roster of clinicians, program roles, groups and facilitators."""
+"""The roster: clinicians eligible for the program, their invitations and roster imports."""
 
 from __future__ import annotations
 

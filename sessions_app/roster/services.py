@@ -1,4 +1,5 @@
-"""Writes for programs and the roster: small, keyword-only, typed functions."""
+"""Writes for the roster: clinicians, roster imports and invitations. Small, keyword-only,
+typed functions."""
 
 from __future__ import annotations
 

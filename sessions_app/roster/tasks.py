@@ -1,4 +1,4 @@
-"""Celery tasks: thin, take ids, look the row up, return quietly if it is gone."""
+"""Sending an invitation: a thin task that takes the invitation's id."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Program and roster pages. Views parse input, call one service, render or redirect."""
+"""Roster pages: the list, a clinician's page and form, CSV import and export, invitations.
+Views parse input, call one service, render or redirect."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Programs, the roster of clinicians, program roles, groups and facilitators."""
+"""The year's sessions, the rooms they book, blackout dates, refreshment orders, private
+calendar feeds and facilitator absences."""
 
 from __future__ import annotations
 

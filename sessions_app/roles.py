@@ -1,7 +1,7 @@
 """Every authorization decision of the app, in one place.
 
 Views call :func:`program_for_request` (or :func:`can`); templates use the ``can`` tag from
-``ccdg.templatetags.roles``. Roles are held per program:
+``sessions_app.templatetags.roles``. Roles are held per program:
 
 * coordinator and report viewer are appointments (``ProgramRole``);
 * facilitator means a current lead or backup assignment to one of the program's groups;

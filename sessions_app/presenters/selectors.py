@@ -472,61 +472,94 @@ def attendance_figures(
     of them at a held session; with ``everyone`` (whole program only) also anyone with credit
     and no group, e.g. a former participant or a guest from outside the groups.
     """
-    now = _now(now)
-    all_groups = {g.pk: g for g in Group.objects.filter(program=program).order_by("name")}
-    groups = {pk: g for pk, g in all_groups.items() if group_ids is None or pk in group_ids}
-    memberships = list(
-        GroupMembership.objects.filter(group__program=program)
-        .select_related("clinician")
-        .order_by("joined_on", "id")
-    )
-    history: dict[int, list[GroupMembership]] = defaultdict(list)
-    current: dict[int, GroupMembership] = {}
-    for m in memberships:
-        history[m.group_id].append(m)
-        if m.left_on is None:
-            current[m.clinician_id] = m
-    held = list(
-        Session.objects.filter(
-            group_id__in=groups, status=Session.Status.SCHEDULED, starts_at__lte=now
-        ).order_by("starts_at", "group__name", "pk")
-    )
-    # Attendance at every held session of the program: a member's guest visits to groups out
-    # of scope count for their credit too.
-    rows: dict[int, dict[int, str]] = defaultdict(dict)
-    for session_id, clinician_id, status in Attendance.objects.filter(
-        session__group__program=program,
-        session__status=Session.Status.SCHEDULED,
-        session__starts_at__lte=now,
-    ).values_list("session_id", "clinician_id", "status"):
-        rows[session_id][clinician_id] = status
+    tally = _Tally.load(program=program, group_ids=group_ids, now=_now(now))
+    for session in tally.held:
+        tally.count_session(session)
+    tally.count_guest_visits()
+    if everyone and group_ids is None:
+        tally.add_outsiders_with_credit()
+    return tally.figures()
 
-    people: dict[int, PersonFigure] = {}
-    clinicians = {m.clinician_id: m.clinician for m in memberships}
 
-    def person(clinician_id: int) -> PersonFigure:
-        if clinician_id not in people:
-            now_in = current.get(clinician_id)
-            people[clinician_id] = PersonFigure(
-                clinician=clinicians.get(clinician_id),  # filled below for outsiders
-                group=all_groups[now_in.group_id] if now_in else None,
+@dataclass
+class _Tally:
+    """What :func:`attendance_figures` reads once (five queries) and the figures it builds."""
+
+    program: Program
+    all_groups: dict[int, Group]
+    groups: dict[int, Group]  # the groups in scope
+    memberships: list[GroupMembership]
+    history: dict[int, list[GroupMembership]]  # group id -> every membership, ever
+    current: dict[int, GroupMembership]  # clinician id -> their current membership
+    held: list[Session]  # held sessions of the groups in scope
+    rows: dict[int, dict[int, str]]  # session id -> clinician id -> attendance status
+    clinicians: dict[int, Clinician]
+    people: dict[int, PersonFigure] = field(default_factory=dict)
+    group_figures: dict[int, GroupFigure] = field(default_factory=dict)
+    sessions: list[SessionFigure] = field(default_factory=list)
+    member_of_session: dict[int, set[int]] = field(default_factory=dict)
+    visits: dict[int, int] = field(default_factory=dict)  # clinician id -> guest visits
+
+    @classmethod
+    def load(cls, *, program: Program, group_ids: set[int] | None, now: datetime) -> _Tally:
+        all_groups = {g.pk: g for g in Group.objects.filter(program=program).order_by("name")}
+        groups = {pk: g for pk, g in all_groups.items() if group_ids is None or pk in group_ids}
+        memberships = list(
+            GroupMembership.objects.filter(group__program=program)
+            .select_related("clinician")
+            .order_by("joined_on", "id")
+        )
+        history: dict[int, list[GroupMembership]] = defaultdict(list)
+        current: dict[int, GroupMembership] = {}
+        for m in memberships:
+            history[m.group_id].append(m)
+            if m.left_on is None:
+                current[m.clinician_id] = m
+        held = list(
+            Session.objects.filter(
+                group_id__in=groups, status=Session.Status.SCHEDULED, starts_at__lte=now
+            ).order_by("starts_at", "group__name", "pk")
+        )
+        # Attendance at every held session of the program: a member's guest visits to groups
+        # out of scope count for their credit too.
+        rows: dict[int, dict[int, str]] = defaultdict(dict)
+        for session_id, clinician_id, status in Attendance.objects.filter(
+            session__group__program=program,
+            session__status=Session.Status.SCHEDULED,
+            session__starts_at__lte=now,
+        ).values_list("session_id", "clinician_id", "status"):
+            rows[session_id][clinician_id] = status
+        tally = cls(
+            program=program, all_groups=all_groups, groups=groups, memberships=memberships,
+            history=history, current=current, held=held, rows=rows,
+            clinicians={m.clinician_id: m.clinician for m in memberships},
+        )  # fmt: skip
+        tally.group_figures = {pk: GroupFigure(group=g, members=0) for pk, g in groups.items()}
+        for m in current.values():
+            if m.group_id in groups:
+                tally.person(m.clinician_id)
+                tally.group_figures[m.group_id].members += 1
+        return tally
+
+    def person(self, clinician_id: int) -> PersonFigure:
+        if clinician_id not in self.people:
+            now_in = self.current.get(clinician_id)
+            self.people[clinician_id] = PersonFigure(
+                clinician=self.clinicians.get(clinician_id),  # filled in figures() for outsiders
+                group=self.all_groups[now_in.group_id] if now_in else None,
             )
-        return people[clinician_id]
+        return self.people[clinician_id]
 
-    for m in current.values():
-        if m.group_id in groups:
-            person(m.clinician_id)
-    group_figures = {pk: GroupFigure(group=g, members=0) for pk, g in groups.items()}
-    for m in current.values():
-        if m.group_id in group_figures:
-            group_figures[m.group_id].members += 1
-    sessions = []
-    member_of_session: dict[int, set[int]] = {}
-    for s in held:
-        day = local_day(s.starts_at, program)
-        members = {m.clinician_id for m in memberships_on(history[s.group_id], day)}
-        member_of_session[s.pk] = members
-        recorded = rows.get(s.pk, {})
+    def members_of(self, session: Session) -> set[int]:
+        """Who was a member of the session's group on the session's day."""
+        day = local_day(session.starts_at, self.program)
+        return {m.clinician_id for m in memberships_on(self.history[session.group_id], day)}
+
+    def count_session(self, s: Session) -> None:
+        """One held session: its own figure, its group's, and its members' held and attended."""
+        members = self.members_of(s)
+        self.member_of_session[s.pk] = members
+        recorded = self.rows.get(s.pk, {})
         figure = SessionFigure(
             session_id=s.pk, group_id=s.group_id, starts_at=s.starts_at, members=len(members),
             recorded=bool(recorded),
@@ -540,8 +573,8 @@ def attendance_figures(
                 figure.absent += 1
             else:
                 figure.excused += 1
-        sessions.append(figure)
-        g = group_figures[s.group_id]
+        self.sessions.append(figure)
+        g = self.group_figures[s.group_id]
         g.held += 1
         g.guests += figure.guests
         if figure.recorded:
@@ -549,52 +582,61 @@ def attendance_figures(
             g.attendances += figure.present
             g.member_sessions += figure.members
             for clinician_id in members:
-                p = person(clinician_id)
+                p = self.person(clinician_id)
                 p.held += 1
                 p.attended += recorded.get(clinician_id) in ATTENDED
-    # Guest visits and credit, program-wide: a presence at a held session of a group one was
-    # not a member of that day. Sessions out of scope need their members too.
-    out_of_scope = [sid for sid in rows if sid not in member_of_session]
-    if out_of_scope:
-        for s in Session.objects.filter(pk__in=out_of_scope).only("pk", "group_id", "starts_at"):
-            day = local_day(s.starts_at, program)
-            member_of_session[s.pk] = {
-                m.clinician_id for m in memberships_on(history[s.group_id], day)
-            }
-    visits: dict[int, int] = defaultdict(int)
-    for session_id, recorded in rows.items():
-        for clinician_id, status in recorded.items():
-            if status in ATTENDED and clinician_id not in member_of_session[session_id]:
-                visits[clinician_id] += 1
-    if everyone and group_ids is None:
-        credited = {c for recorded in rows.values() for c, st in recorded.items() if st in ATTENDED}
-        outsiders = credited - set(people)
-        clinicians.update(Clinician.objects.in_bulk(outsiders - set(clinicians)))
+
+    def count_guest_visits(self) -> None:
+        """Guest visits, program-wide: a presence at a held session of a group one was not a
+        member of that day. Sessions out of scope need their members too."""
+        out_of_scope = [sid for sid in self.rows if sid not in self.member_of_session]
+        if out_of_scope:
+            for s in Session.objects.filter(pk__in=out_of_scope).only(
+                "pk", "group_id", "starts_at"
+            ):
+                self.member_of_session[s.pk] = self.members_of(s)
+        visits: dict[int, int] = defaultdict(int)
+        for session_id, recorded in self.rows.items():
+            for clinician_id, status in recorded.items():
+                if status in ATTENDED and clinician_id not in self.member_of_session[session_id]:
+                    visits[clinician_id] += 1
+        self.visits = visits
+
+    def add_outsiders_with_credit(self) -> None:
+        """Anyone with credit and no group in scope (a former participant, a guest)."""
+        credited = {
+            c for recorded in self.rows.values() for c, st in recorded.items() if st in ATTENDED
+        }
+        outsiders = credited - set(self.people)
+        self.clinicians.update(Clinician.objects.in_bulk(outsiders - set(self.clinicians)))
         for clinician_id in outsiders:
-            person(clinician_id)
-    rate = program.credit_hours_per_session
-    for clinician_id, p in people.items():
-        p.guest_visits = visits.get(clinician_id, 0)
-        p.credit_hours = rate * p.sessions_credited
-        if p.clinician is None:
-            p.clinician = clinicians[clinician_id]
-    ordered = sorted(
-        people.values(),
-        key=lambda p: (p.clinician.last_name.lower(), p.clinician.first_name.lower(), p.pk),
-    )
-    for p in ordered:
-        if p.regular and p.group is not None and p.group.pk in group_figures:
-            group_figures[p.group.pk].regular += 1
-    eligible = program.eligible_clinicians or Clinician.objects.filter(program=program).count()
-    return Figures(
-        program=program,
-        sessions=sessions,
-        people=ordered,
-        groups=list(group_figures.values()),
-        held=len(held),
-        eligible=eligible,
-        regular=sum(1 for p in ordered if p.regular),
-    )
+            self.person(clinician_id)
+
+    def figures(self) -> Figures:
+        program = self.program
+        rate = program.credit_hours_per_session
+        for clinician_id, p in self.people.items():
+            p.guest_visits = self.visits.get(clinician_id, 0)
+            p.credit_hours = rate * p.sessions_credited
+            if p.clinician is None:
+                p.clinician = self.clinicians[clinician_id]
+        ordered = sorted(
+            self.people.values(),
+            key=lambda p: (p.clinician.last_name.lower(), p.clinician.first_name.lower(), p.pk),
+        )
+        for p in ordered:
+            if p.regular and p.group is not None and p.group.pk in self.group_figures:
+                self.group_figures[p.group.pk].regular += 1
+        eligible = program.eligible_clinicians or Clinician.objects.filter(program=program).count()
+        return Figures(
+            program=program,
+            sessions=self.sessions,
+            people=ordered,
+            groups=list(self.group_figures.values()),
+            held=len(self.held),
+            eligible=eligible,
+            regular=sum(1 for p in ordered if p.regular),
+        )
 
 
 def credit_summary(

@@ -4,3 +4,15 @@ from django.apps import AppConfig
 class SessionsAppConfig(AppConfig):
     name = "sessions_app"
     verbose_name = "Programs, roster and groups"
+
+    def ready(self) -> None:
+        from ccdg import housekeeping
+
+        from .housekeeping import invitations_expire, roster_drafts_delete
+        from .reminders import handlers
+        from .reminders.registration import kinds_register
+
+        kinds_register()  # the outbox's messages about a program's schedule
+        handlers.register()  # notifications (a session moved...) become outbox messages
+        housekeeping.register("roster_drafts_deleted", roster_drafts_delete)
+        housekeeping.register("invitations_expired", invitations_expire)

@@ -23,6 +23,7 @@ from ccdg.outbox.scan import leases_expire, reminders_scan
 from ccdg.outbox.sending import outbox_send
 from sessions_app import scheduling
 from sessions_app.models import Clinician, Presentation
+from sessions_app.reminders import kinds as K
 from tests.factories import (
     ClinicianFactory,
     FacilitatorAssignmentFactory,
@@ -35,7 +36,6 @@ from tests.factories import (
 )
 
 S = OutboxMessage.Status
-K = OutboxMessage.Kind
 
 
 class RefusingBackend(BaseEmailBackend):

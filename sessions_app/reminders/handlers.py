@@ -1,16 +1,14 @@
 """Notifications that become messages at once: a change, a cancellation, a backup's turn, a
-presenter promoted from the waitlist. Subscribed in ``CcdgConfig.ready``."""
+presenter promoted from the waitlist. Subscribed in ``SessionsAppConfig.ready``."""
 
 from __future__ import annotations
 
 from ccdg import notifications
-from ccdg.models import OutboxMessage
+from ccdg.outbox.scan import rows_for_event
 from sessions_app.models import Presentation, Session
 
+from . import kinds as K
 from . import recipients as people
-from .scan import rows_for_event
-
-K = OutboxMessage.Kind
 
 
 def _session(session_id: int) -> Session | None:

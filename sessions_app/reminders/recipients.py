@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ccdg.models import OutboxMessage
+from ccdg.outbox.scan import Recipient
 from sessions_app.models import (
     Clinician,
     Facilitator,
@@ -16,13 +15,6 @@ from sessions_app.models import (
 )
 
 R = OutboxMessage.Recipient
-
-
-@dataclass(frozen=True)
-class Recipient:
-    type: str
-    id: int
-    email: str
 
 
 def _clinician(c: Clinician) -> Recipient:

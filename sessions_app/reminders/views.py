@@ -12,12 +12,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ccdg.models import OutboxMessage, ReminderSettings
+from ccdg.outbox import services
+from ccdg.outbox.rendering import render_message
 from ccdg.token_links import TokenCookie, already_logged, token_exchange
 from sessions_app import roles
 
-from . import services
 from .forecast import FORECAST_DAYS, outbox_forecast
-from .rendering import render_message
 
 PERM = "program.edit"  # the program's coordinators (and staff)
 

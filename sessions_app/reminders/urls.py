@@ -1,3 +1,5 @@
+"""The outbox pages (namespace ``outbox``, included by ``ccdg/urls.py``)."""
+
 from django.urls import path
 
 from . import views

@@ -25,6 +25,11 @@ def register(name: str, cleanup: Cleanup) -> None:
     _cleanups[name] = cleanup
 
 
+def registered() -> dict[str, Cleanup]:
+    """The clean-ups by name, in registration order."""
+    return dict(_cleanups)
+
+
 def housekeeping_run(*, now: datetime) -> dict[str, int]:
     """Run every clean-up, in registration order; their counts by name."""
     return {name: cleanup(now=now) for name, cleanup in _cleanups.items()}

@@ -151,12 +151,10 @@ def messages_due(
     The due-scan asks with ``until=now``; the forecast with a later ``until``. Each finder costs
     a fixed number of queries, whatever the number of sessions and waves.
     """
-    return [
-        due
-        for finder in kinds.due_finders()
-        for due in finder(program=program, reminder_settings=reminder_settings, now=now,
-                          until=until)  # fmt: skip
-    ]
+    found: list[Due] = []
+    for finder in kinds.due_finders():
+        found += finder(program=program, reminder_settings=reminder_settings, now=now, until=until)
+    return found
 
 
 LEASE_EXPIRED = "lease expired"
@@ -190,7 +188,7 @@ def enqueue_pending(*, now: datetime | None = None, queryset: QuerySet | None = 
     ``OUTBOX_LOST_SECONDS`` (about one scan interval); the claim in the send task makes a
     duplicate task harmless.
     """
-    from ccdg.tasks import task_outbox_send_batch
+    from ccdg.tasks import task_outbox_send_batch  # ccdg.tasks imports this module
 
     now = now or timezone.now()
     lost = now - timedelta(seconds=settings.OUTBOX_LOST_SECONDS)

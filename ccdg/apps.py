@@ -7,6 +7,3 @@ class CcdgConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
-        from .outbox import handlers
-
-        handlers.register()  # notifications (a session moved...) become outbox messages

@@ -7,6 +7,7 @@ from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 from .audit_chain import GENESIS, canonical_value, chain_digest, chain_document
+from .outbox import kinds
 
 # The key of the PostgreSQL advisory lock that serialises appends to the chain (any constant
 # that no other lock in the database uses).
@@ -186,20 +187,6 @@ class OutboxMessage(models.Model):
     the address and delivery facts are stored: the text is rendered when it is sent.
     """
 
-    class Kind(models.TextChoices):
-        LAUNCH = "launch", "Launch announcement"
-        LAUNCH_SECOND = "launch_second", "Second launch announcement"
-        SESSION_REMINDER = "session_reminder", "Session reminder"
-        PRESENTER_REMINDER = "presenter_reminder", "Presenter reminder"
-        NO_PRESENTER = "no_presenter", "No presenter yet (facilitators)"
-        NEXT_MEETING = "next_meeting", "Next meeting"
-        SESSION_RESCHEDULED = "session_rescheduled", "Session moved"
-        SESSION_CANCELLED = "session_cancelled", "Session cancelled"
-        BACKUP_ALERT = "backup_alert", "Backup facilitator alert"
-        PRESENTER_PROMOTED = "presenter_promoted", "Presenter promoted from the waitlist"
-        SURVEY_INVITATION = "survey_invitation", "Survey invitation"
-        SURVEY_REMINDER = "survey_reminder", "Survey reminder (to those who have not answered)"
-
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         SENDING = "sending", "Sending"
@@ -217,7 +204,9 @@ class OutboxMessage(models.Model):
     program = models.ForeignKey(
         "sessions_app.Program", on_delete=models.CASCADE, related_name="outbox_messages"
     )
-    kind = models.CharField(max_length=24, choices=Kind.choices)
+    # A message kind's code (``ccdg.outbox.kinds``): the apps register their kinds, so the
+    # codes are not database choices and a new kind needs no migration of the core.
+    kind = models.CharField(max_length=24)
     object_id = models.BigIntegerField()
     recipient_type = models.CharField(max_length=12, choices=Recipient.choices)
     recipient_id = models.BigIntegerField()
@@ -257,7 +246,12 @@ class OutboxMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
+        return f"{self.kind_label} #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def kind_label(self) -> str:
+        """The label its kind registered (the code for a kind no app registers)."""
+        return kinds.label(self.kind)
 
 
 class OutboxOptOut(models.Model):

@@ -1,48 +1,35 @@
-"""Periodic housekeeping: remove what is no longer needed and holds personal data."""
+"""The core's tasks: housekeeping, the audit checkpoint, the outbox's scan and sends."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections import Counter
 
 from celery import shared_task
 from celery.signals import worker_process_shutdown, worker_shutdown
 from django.utils import timezone
 
+from ccdg.audit import audit_checkpoint
+from ccdg.housekeeping import housekeeping_run
+from ccdg.models import OutboxMessage
+from ccdg.outbox.scan import reminders_scan
+from ccdg.outbox.sending import (
+    RETRYABLE,
+    close_smtp_connection,
+    outbox_send,
+    outbox_send_batch,
+    retry_delay,
+)
+
 
 @shared_task(name="ccdg.housekeeping")
 def task_housekeeping() -> dict[str, int]:
-    from sessions_app.models import Invitation, RosterImport
-
-    now = timezone.now()
-    # Roster drafts hold names and emails: a preview nobody confirmed within a day is dropped.
-    drafts, _ = RosterImport.objects.filter(
-        committed_at__isnull=True, created_at__lt=now - timedelta(days=1)
-    ).delete()
-    # So do uploaded survey responses: an import nobody confirmed within a day is dropped.
-    from surveys.models import ResponseImport
-
-    response_drafts, _ = ResponseImport.objects.filter(
-        committed_at__isnull=True, created_at__lt=now - timedelta(days=1)
-    ).delete()
-    from analysis.exports.services import exports_expire
-
-    exports_expired = exports_expire(now=now)
-    expired = Invitation.objects.filter(
-        used_at__isnull=True, revoked_at__isnull=True, expires_at__lte=now
-    ).update(revoked_at=now)
-    return {
-        "roster_drafts_deleted": drafts,
-        "response_drafts_deleted": response_drafts,
-        "exports_expired": exports_expired,
-        "invitations_expired": expired,
-    }
+    """Hourly: the clean-ups the apps registered (``ccdg.housekeeping``), with their counts."""
+    return housekeeping_run(now=timezone.now())
 
 
 @shared_task(name="ccdg.audit_checkpoint")
 def task_audit_checkpoint() -> dict[str, object]:
     """Beat, daily: verify the audit chain and log its head, to be kept outside the database."""
-    from ccdg.audit import audit_checkpoint
-
     event = audit_checkpoint()
     return {"id": event.pk, "count": event.chain_seq, "verified": event.data["verified"]}
 
@@ -51,8 +38,6 @@ def task_audit_checkpoint() -> dict[str, object]:
 def task_reminders_scan() -> dict[str, int]:
     """Beat, every minute (``OUTBOX_SCAN_SECONDS``): write what is due into the outbox, take
     back expired leases, enqueue what waits."""
-    from ccdg.outbox.scan import reminders_scan
-
     result = reminders_scan()
     return {"created": result.created, "expired": result.expired, "enqueued": result.enqueued}
 
@@ -61,9 +46,6 @@ def task_reminders_scan() -> dict[str, int]:
 def task_outbox_send(self, message_id: int) -> str:
     """Send one outbox row (claimed first, so a duplicate task sends nothing). Kept for tasks
     already queued by an earlier version and for single sends; the scan sends batches."""
-    from ccdg.models import OutboxMessage
-    from ccdg.outbox.sending import RETRYABLE, outbox_send, retry_delay
-
     try:
         return outbox_send(message_id=message_id)
     except OutboxMessage.DoesNotExist:
@@ -85,11 +67,6 @@ def task_outbox_send_batch(self, message_ids: list[int]) -> dict[str, int]:
     follow-up task retries them after the shortest backoff (if it is lost, the scan sends them
     once ``OUTBOX_LOST_SECONDS`` have passed after their backoff).
     """
-    from collections import Counter
-
-    from ccdg.models import OutboxMessage
-    from ccdg.outbox.sending import outbox_send_batch, retry_delay
-
     result = outbox_send_batch(message_ids=message_ids)
     retry = result.retry_ids
     if retry:
@@ -107,6 +84,4 @@ def task_outbox_send_batch(self, message_ids: list[int]) -> dict[str, int]:
 @worker_shutdown.connect
 def _close_smtp_connection(**kwargs) -> None:
     """The send task keeps its SMTP connection open between messages: say goodbye on exit."""
-    from ccdg.outbox.sending import close_smtp_connection
-
     close_smtp_connection()

@@ -44,7 +44,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("", include("sessions_app.urls")),
-    path("", include("ccdg.outbox.urls")),
+    path("", include("sessions_app.reminders.urls")),
     path("", include("surveys.urls")),
     path("", include("surveys.urls_answer")),
     path("", include("analysis.runs.urls")),

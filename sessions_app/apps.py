@@ -6,5 +6,13 @@ class SessionsAppConfig(AppConfig):
     verbose_name = "Programs, roster and groups"
 
     def ready(self) -> None:
-        # Receivers of the schedule's signals, from the features above it.
-        from sessions_app.casenotes import retention  # noqa: F401
+        from ccdg import housekeeping
+        from sessions_app.casenotes import retention  # noqa: F401  (receives schedule signals)
+        from sessions_app.reminders import handlers
+        from sessions_app.reminders.registration import kinds_register
+        from sessions_app.roster.housekeeping import invitations_expire, roster_drafts_delete
+
+        kinds_register()  # the outbox's messages about a program's schedule
+        handlers.register()  # notifications (a session moved...) become outbox messages
+        housekeeping.register("roster_drafts_deleted", roster_drafts_delete)
+        housekeeping.register("invitations_expired", invitations_expire)

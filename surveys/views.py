@@ -36,11 +36,11 @@ from .forms import (
     attach_errors,
 )
 from .models import Instrument, Response, ResponseImport, Wave, WaveRecipient
+from .outbox_kinds import SURVEY_INVITATION, SURVEY_KINDS, SURVEY_REMINDER
 
 T = "surveys/"
 RESPONSES_PER_PAGE = 50
 IMPORT_ERRORS_SHOWN = 200
-SURVEY_KINDS = [OutboxMessage.Kind.SURVEY_INVITATION, OutboxMessage.Kind.SURVEY_REMINDER]
 
 
 def _wave(program: Program, slug: str) -> Wave:
@@ -153,7 +153,7 @@ def wave_create(request, slug):
         else:
             queued = (
                 OutboxMessage.objects.filter(
-                    program=program, kind=OutboxMessage.Kind.SURVEY_INVITATION, object_id=wave.pk
+                    program=program, kind=SURVEY_INVITATION, object_id=wave.pk
                 )
                 .exclude(status=OutboxMessage.Status.SKIPPED)
                 .count()
@@ -252,8 +252,8 @@ def _wave_detail_context(request, program: Program, wave: Wave, extend_form=None
             found.setdefault(row["kind"], {})[row["status"]] = row["n"]
         S = OutboxMessage.Status
         for kind, label in [
-            (OutboxMessage.Kind.SURVEY_INVITATION, "Invitations"),
-            (OutboxMessage.Kind.SURVEY_REMINDER, "Reminders"),
+            (SURVEY_INVITATION, "Invitations"),
+            (SURVEY_REMINDER, "Reminders"),
         ]:
             n = found.get(kind, {})
             outbox_rows.append(

@@ -276,7 +276,7 @@ def wave_open_preview(
     anything: the number of recipients and the invitation, rendered by the outbox's own code
     with placeholders for each person's first name and link (they do not exist yet). Raises
     the same ``ValidationError`` as :func:`wave_open`. Names no recipient, whatever the mode."""
-    from ccdg.outbox.rendering import survey_invitation_preview
+    from .outbox_kinds import survey_invitation_preview  # outbox_kinds imports this module
 
     wave, people = _wave_planned(
         program=program, actor=actor, name=name, closes_at=closes_at, audience=audience,
@@ -332,7 +332,7 @@ def wave_open(
             actor=actor, action="survey.wave_open", obj=wave, program_id=program.pk,
             data={"recipients": len(rows), "mode": mode, "pilot": is_pilot},
         )  # fmt: skip
-    from ccdg.outbox.scan import survey_invitations_now
+    from .outbox_kinds import survey_invitations_now  # outbox_kinds imports this module
 
     survey_invitations_now(wave)
     return wave
@@ -421,7 +421,7 @@ def wave_remind_now(*, wave: Wave, actor: Any, now: datetime | None = None) -> i
     now = now or timezone.now()
     if not wave.is_open(now):
         raise ValidationError("The wave is closed: there is nobody left to remind.")
-    from ccdg.outbox.scan import survey_reminders_now
+    from .outbox_kinds import survey_reminders_now  # outbox_kinds imports this module
 
     n = survey_reminders_now(wave, now=now)
     audit_record(

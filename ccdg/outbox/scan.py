@@ -11,39 +11,34 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from ccdg.models import OutboxMessage, OutboxOptOut, ReminderSettings
-from sessions_app.models import Presentation, Program, Session
 
-from . import recipients as people
-from .recipients import Recipient
+from . import kinds
 
 logger = logging.getLogger(__name__)
 
-K = OutboxMessage.Kind
 S = OutboxMessage.Status
-# Messages a person may opt out of; changes and cancellations always go out.
-OPTIONAL_KINDS = frozenset({K.LAUNCH_SECOND, K.NEXT_MEETING, K.SURVEY_REMINDER})
-# Survey messages: ``object_id`` is the wave, the recipient a clinician with a link.
-SURVEY_KINDS = frozenset({K.SURVEY_INVITATION, K.SURVEY_REMINDER})
 # How far back the scan looks for things that came due while nothing ran: older ones are
 # neither sent nor recorded.
 LOOKBACK = timedelta(days=14)
-# A next-meeting note more than a day after the session is no longer news.
-NEXT_MEETING_USEFUL = timedelta(days=1)
 ENQUEUE_CHUNK = 500
 
 
-def occurrence_of(session: Session) -> str:
-    """A reschedule (new start, higher SEQUENCE) is a new occurrence: it gets new reminders."""
-    return f"{session.starts_at.astimezone(UTC).isoformat()}#{session.sequence}"
+@dataclass(frozen=True)
+class Recipient:
+    """Who a row goes to: ``OutboxMessage.Recipient`` type, id and address."""
+
+    type: str
+    id: int
+    email: str
 
 
 @dataclass
@@ -75,11 +70,12 @@ class RowBuilder:
     ) -> list[OutboxMessage]:
         """Add one row per recipient; returns the rows added."""
         added = []
+        optional = kinds.get(kind).optional
         for r in recipients:
             status, reason = S.PENDING, ""
             if stale_reason:
                 status, reason = S.SKIPPED, stale_reason
-            elif kind in OPTIONAL_KINDS and (program_id, r.email.lower()) in self.opted_out:
+            elif optional and (program_id, r.email.lower()) in self.opted_out:
                 status, reason = S.SKIPPED, "The person unsubscribed from optional messages."
             added.append(
                 OutboxMessage(
@@ -120,12 +116,15 @@ def rows_create(rows: list[OutboxMessage]) -> int:
 # One set of rules for the due-scan (what is due now) and the outbox's forecast (what will be
 # due in the next days): ``messages_due`` with ``until=now`` is exactly what the scan writes,
 # and with a later ``until`` what later scans will write, as things stand now. Whether a
-# message is still useful is judged when the scan will meet it: at ``max(now, due)``.
+# message is still useful is judged when the scan will meet it: at ``max(now, due)``. The
+# rules themselves belong to the apps that own the kinds (``kinds.MessageKind.due``).
 
 
 @dataclass
 class Due:
-    """One message the schedule calls for: what, about which object, to whom, when."""
+    """One message the schedule calls for: what, about which object, to whom, when.
+
+    ``target``: the object it is about (a session, a wave), for the forecast's description."""
 
     kind: str
     object_id: int
@@ -133,209 +132,29 @@ class Due:
     due_at: datetime
     recipients: list[Recipient]
     stale_reason: str = ""
-    session: Session | None = None  # the session it is about (launch: the first one)
-    wave: Any = None  # a survey message's wave
+    target: Any = None
 
 
-def _useful_from(now: datetime) -> datetime:
+def useful_from(now: datetime) -> datetime:
     """Things that came due before this (while nothing ran) are neither sent nor recorded."""
     return now - LOOKBACK
 
 
-def _session_due(program: Program, rs: ReminderSettings, now: datetime, until: datetime):
-    """Session reminders (members and facilitators), presenter reminders, and the
-    facilitators' alert when nobody has confirmed to present."""
-    horizon = max(rs.session_days, rs.presenter_days, rs.no_presenter_days)
-    sessions = list(
-        Session.objects.filter(
-            group__program=program,
-            status=Session.Status.SCHEDULED,
-            starts_at__gt=_useful_from(now),
-            starts_at__lte=until + timedelta(days=horizon),
-        )
-        .select_related("group")
-        .annotate(confirmed=Count("presentations", filter=Q(presentations__status="confirmed")))
-        .order_by("starts_at", "pk")
-    )
-    if not sessions:
-        return
-    gids = {s.group_id for s in sessions}
-    members, facilitators = people.group_members(gids), people.group_facilitators(gids)
-    confirmed = Presentation.objects.filter(
-        session__in=sessions, status=Presentation.Status.CONFIRMED
-    ).select_related("clinician")
-    presenters: dict[int, list[Recipient]] = {}
-    for p in confirmed:
-        presenters.setdefault(p.session_id, []).append(people.presenter(p))
-    for s in sessions:
-        occ = occurrence_of(s)
-        for kind, days, recipients in (
-            (K.SESSION_REMINDER, rs.session_days, members[s.group_id] + facilitators[s.group_id]),
-            (K.PRESENTER_REMINDER, rs.presenter_days, presenters.get(s.pk, [])),
-            (
-                K.NO_PRESENTER,
-                rs.no_presenter_days,
-                facilitators[s.group_id] if not s.confirmed else [],
-            ),
-        ):
-            due = s.starts_at - timedelta(days=days)
-            if due > until or due <= _useful_from(now):
-                continue
-            stale = ""
-            if s.starts_at <= max(now, due):
-                stale = "The session had already started when this came due."
-            yield Due(kind, s.pk, occ, due, recipients, stale, session=s)
-
-
-def _launch_due(program: Program, rs: ReminderSettings, now: datetime, until: datetime):
-    first = (
-        Session.objects.filter(group__program=program, status=Session.Status.SCHEDULED)
-        .select_related("group")
-        .order_by("starts_at", "pk")
-        .first()
-    )
-    if first is None:
-        return
-    invited = None
-    for kind, days in ((K.LAUNCH, rs.launch_days), (K.LAUNCH_SECOND, rs.second_launch_days)):
-        due = first.starts_at - timedelta(days=days)
-        if due > until or due <= _useful_from(now):
-            continue
-        # Once per program and person: moving the first session does not announce it again.
-        stale = ""
-        if first.starts_at <= max(now, due):
-            stale = "The program had already begun when this came due."
-        if invited is None:
-            invited = people.invited_clinicians(program.pk)
-        yield Due(kind, program.pk, "program", due, invited, stale, session=first)
-
-
-def _next_meeting_due(program: Program, now: datetime, until: datetime):
-    """After a session, its members hear when the group meets next."""
-    later = Session.objects.filter(
-        group_id=OuterRef("group_id"),
-        status=Session.Status.SCHEDULED,
-        starts_at__gt=OuterRef("starts_at"),
-    ).order_by("starts_at", "pk")
-    # The next meeting of each group in the same query (not one query per session).
-    ended = [
-        s
-        for s in Session.objects.filter(
-            group__program=program,
-            status=Session.Status.SCHEDULED,
-            starts_at__gt=_useful_from(now),
-            starts_at__lte=until,
-        )
-        .select_related("group")
-        .annotate(
-            next_id=Subquery(later.values("pk")[:1]),
-            next_starts_at=Subquery(later.values("starts_at")[:1]),
-        )
-        .order_by("starts_at", "pk")
-        if s.starts_at + timedelta(minutes=s.duration_minutes) <= until and s.next_id is not None
-    ]
-    if not ended:
-        return
-    members = people.group_members({s.group_id for s in ended})
-    for s in ended:
-        end = s.starts_at + timedelta(minutes=s.duration_minutes)
-        at = max(now, end)
-        stale = ""
-        if s.next_starts_at <= at:
-            stale = "The next meeting had already taken place."
-        elif end < at - NEXT_MEETING_USEFUL:
-            stale = "More than a day had passed since the session."
-        yield Due(K.NEXT_MEETING, s.pk, f"next:{s.next_id}", end, members[s.group_id], stale,
-                  session=s)  # fmt: skip
-
-
-def survey_recipients(wave) -> list[Recipient]:
-    """Recipients of a wave who have not answered yet (nor left the program)."""
-    return _survey_recipients([wave.pk])[wave.pk]
-
-
-def _survey_recipients(wave_ids) -> dict[int, list[Recipient]]:
-    from sessions_app.models import Clinician
-    from surveys.models import WaveRecipient
-
-    out: dict[int, list[Recipient]] = {pk: [] for pk in wave_ids}
-    rows = (
-        WaveRecipient.objects.filter(wave_id__in=wave_ids, responded=False)
-        .exclude(clinician__status=Clinician.Status.INACTIVE)
-        .order_by("pk")
-        .values_list("wave_id", "clinician_id", "email")
-    )
-    for wave_id, cid, email in rows:
-        out[wave_id].append(Recipient(OutboxMessage.Recipient.CLINICIAN, cid, email))
-    return out
-
-
-def _survey_due(program: Program, now: datetime, until: datetime):
-    """The invitation when an online wave opens; one reminder ``reminder_days`` before it
-    closes, to those who have not answered."""
-    from surveys.models import Wave
-
-    waves = Wave.objects.filter(
-        program=program,
-        source=Wave.Source.ONLINE,
-        closed_at__isnull=True,
-        opens_at__lte=until,
-        closes_at__gt=now,
-    ).order_by("opens_at", "pk")
-    todo = []
-    for wave in waves:
-        due_invite = wave.opens_at
-        due_remind = wave.closes_at - timedelta(days=wave.reminder_days)
-        if due_invite > _useful_from(now):
-            todo.append((wave, K.SURVEY_INVITATION, "invite", due_invite))
-        # Useful as long as the wave is open: no look-back limit.
-        if wave.reminder_days and wave.opens_at < due_remind <= until:
-            todo.append((wave, K.SURVEY_REMINDER, "reminder", due_remind))
-    if not todo:
-        return
-    recipients = _survey_recipients({wave.pk for wave, *_ in todo})
-    for wave, kind, occurrence, due in todo:
-        yield Due(kind, wave.pk, occurrence, due, recipients[wave.pk], wave=wave)
-
-
 def messages_due(
-    *, program: Program, reminder_settings: ReminderSettings, now: datetime, until: datetime
+    *, program: Any, reminder_settings: ReminderSettings, now: datetime, until: datetime
 ) -> list[Due]:
     """Every message of the program's schedule that is due by ``until``, as things stand at
-    ``now``: launch announcements, session, presenter and no-presenter reminders, next-meeting
-    notes, survey invitations and reminders. Those due before ``now - LOOKBACK`` are left out;
-    one whose moment has passed when the scan will meet it carries its ``stale_reason``.
+    ``now``, from every registered kind's ``due`` function (in registration order). Those due
+    before ``now - LOOKBACK`` are left out; one whose moment has passed when the scan will meet
+    it carries its ``stale_reason``.
 
-    The due-scan asks with ``until=now``; the forecast with a later ``until``. A fixed number
-    of queries, whatever the number of sessions and waves.
+    The due-scan asks with ``until=now``; the forecast with a later ``until``. Each finder costs
+    a fixed number of queries, whatever the number of sessions and waves.
     """
-    rs = reminder_settings
-    return [
-        *_launch_due(program, rs, now, until),
-        *_session_due(program, rs, now, until),
-        *_next_meeting_due(program, now, until),
-        *_survey_due(program, now, until),
-    ]
-
-
-def survey_invitations_now(wave) -> int:
-    """The invitations of a wave just opened: rows now, tasks after commit."""
-    recipients = survey_recipients(wave)
-    rows_for_event(
-        program_id=wave.program_id, kind=K.SURVEY_INVITATION, object_id=wave.pk,
-        recipients=recipients, occurrence="invite",
-    )  # fmt: skip
-    return len(recipients)
-
-
-def survey_reminders_now(wave, *, now: datetime) -> int:
-    """A reminder the coordinator sends by hand, to those who have not answered yet."""
-    recipients = survey_recipients(wave)
-    rows_for_event(
-        program_id=wave.program_id, kind=K.SURVEY_REMINDER, object_id=wave.pk,
-        recipients=recipients, occurrence=f"reminder:{now.astimezone(UTC):%Y%m%dT%H%M%S}",
-    )  # fmt: skip
-    return len(recipients)
+    found: list[Due] = []
+    for finder in kinds.due_finders():
+        found += finder(program=program, reminder_settings=reminder_settings, now=now, until=until)
+    return found
 
 
 LEASE_EXPIRED = "lease expired"
@@ -369,7 +188,7 @@ def enqueue_pending(*, now: datetime | None = None, queryset: QuerySet | None = 
     ``OUTBOX_LOST_SECONDS`` (about one scan interval); the claim in the send task makes a
     duplicate task harmless.
     """
-    from ccdg.tasks import task_outbox_send_batch
+    from ccdg.tasks import task_outbox_send_batch  # ccdg.tasks imports this module
 
     now = now or timezone.now()
     lost = now - timedelta(seconds=settings.OUTBOX_LOST_SECONDS)
@@ -408,11 +227,16 @@ def enqueue_pending(*, now: datetime | None = None, queryset: QuerySet | None = 
             return total
 
 
+def _program_model():
+    """The model rows belong to (the core refers to it by name only, like its foreign keys)."""
+    return OutboxMessage._meta.get_field("program").related_model
+
+
 def reminders_scan(*, now: datetime | None = None, enqueue: bool = True) -> ScanResult:
     """Write the rows of everything due now, take back expired leases, enqueue what waits."""
     now = now or timezone.now()
     result = ScanResult()
-    programs = list(Program.objects.all())
+    programs = list(_program_model().objects.all())
     settings_by_program = {
         rs.program_id: rs for rs in ReminderSettings.objects.filter(program__in=programs)
     }
@@ -461,17 +285,15 @@ def rows_for_event(
 
 
 __all__ = [
-    "OPTIONAL_KINDS",
-    "SURVEY_KINDS",
     "Due",
+    "LOOKBACK",
+    "Recipient",
+    "RowBuilder",
     "ScanResult",
     "enqueue_pending",
-    "occurrence_of",
-    "reminders_scan",
     "leases_expire",
     "messages_due",
+    "reminders_scan",
     "rows_for_event",
-    "survey_invitations_now",
-    "survey_recipients",
-    "survey_reminders_now",
+    "useful_from",
 ]

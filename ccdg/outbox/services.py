@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from ccdg.audit import audit_record
 from ccdg.models import OutboxMessage, OutboxOptOut, ReminderSettings, UnsubscribeToken
-from sessions_app.models import Program
 
 from .rendering import token_hash
 from .scan import LEASE_EXPIRED, enqueue_pending
@@ -26,6 +25,8 @@ TABS = {
 # been delivered. A stuck row only exists in data from before leases.
 RESENDABLE = [S.FAILED, S.SENT, S.STUCK]
 PAGE = 200
+# The program a row belongs to (the app's model; the core names it only in its foreign keys).
+Program = Any
 
 
 def reminder_settings_get(*, program: Program) -> ReminderSettings:

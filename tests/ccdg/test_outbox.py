@@ -22,6 +22,7 @@ from ccdg.outbox.rendering import render_message, unsubscribe_token
 from ccdg.outbox.scan import leases_expire, reminders_scan
 from ccdg.outbox.sending import outbox_send
 from sessions_app.models import Clinician, Presentation
+from sessions_app.reminders import kinds as K
 from sessions_app.schedule import services as schedule_services
 from tests.factories import (
     ClinicianFactory,
@@ -35,7 +36,6 @@ from tests.factories import (
 )
 
 S = OutboxMessage.Status
-K = OutboxMessage.Kind
 
 
 class RefusingBackend(BaseEmailBackend):

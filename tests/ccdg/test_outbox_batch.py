@@ -20,6 +20,7 @@ from django.utils import timezone
 from ccdg.models import OutboxMessage, UnsubscribeToken
 from ccdg.outbox.scan import reminders_scan
 from ccdg.outbox.sending import close_smtp_connection, outbox_claim_batch, outbox_send_batch
+from sessions_app.reminders import kinds as K
 from tests.factories import (
     ClinicianFactory,
     FacilitatorAssignmentFactory,
@@ -31,7 +32,6 @@ from tests.factories import (
 from tests.services import free_port
 
 S = OutboxMessage.Status
-K = OutboxMessage.Kind
 
 
 def due_rows(program, count: int, *, kind: str = K.SESSION_REMINDER) -> list[OutboxMessage]:

@@ -14,13 +14,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ccdg.models import OutboxMessage, OutboxOptOut
-from ccdg.outbox.forecast import outbox_forecast
 from ccdg.outbox.rendering import PERSONAL_LINK, UNSUBSCRIBE_LINK
 from ccdg.outbox.scan import reminders_scan
 from ccdg.outbox.sending import outbox_send
 from sessions_app.models import Clinician, Session
+from sessions_app.reminders import kinds as K
+from sessions_app.reminders.forecast import outbox_forecast
 from surveys import waves
 from surveys.models import Wave, WaveRecipient
+from surveys.outbox_kinds import SURVEY_REMINDER
 from tests.factories import (
     ClinicianFactory,
     FacilitatorAssignmentFactory,
@@ -32,7 +34,6 @@ from tests.factories import (
     SessionFactory,
 )
 
-K = OutboxMessage.Kind
 S = OutboxMessage.Status
 pytestmark = pytest.mark.django_db
 
@@ -171,12 +172,12 @@ def test_the_forecast_is_what_the_scan_queues_when_each_message_comes_due(
     kinds = {p.due.kind for p in planned}
     assert kinds == {
         K.LAUNCH_SECOND, K.SESSION_REMINDER, K.PRESENTER_REMINDER, K.NO_PRESENTER,
-        K.NEXT_MEETING, K.SURVEY_REMINDER,
+        K.NEXT_MEETING, SURVEY_REMINDER,
     }  # fmt: skip
 
 
 @pytest.mark.parametrize(
-    "kind", [K.SESSION_REMINDER, K.PRESENTER_REMINDER, K.NEXT_MEETING, K.SURVEY_REMINDER]
+    "kind", [K.SESSION_REMINDER, K.PRESENTER_REMINDER, K.NEXT_MEETING, SURVEY_REMINDER]
 )
 def test_the_preview_is_the_message_that_is_sent(
     kind, program, coordinator, django_capture_on_commit_callbacks, settings
@@ -196,10 +197,10 @@ def test_the_preview_is_the_message_that_is_sent(
 
     sent = mail.outbox[0]
     body = planned.preview.text
-    if kind == K.SURVEY_REMINDER:
+    if kind == SURVEY_REMINDER:
         link = WaveRecipient.objects.get(wave_id=row.object_id, clinician_id=row.recipient_id)
         body = body.replace(PERSONAL_LINK, waves.link_url(link))
-    if kind in (K.NEXT_MEETING, K.SURVEY_REMINDER):  # optional: an unsubscribe link
+    if kind in (K.NEXT_MEETING, SURVEY_REMINDER):  # optional: an unsubscribe link
         body = body.replace(UNSUBSCRIBE_LINK, sent.extra_headers["List-Unsubscribe"].strip("<>"))
     assert (sent.to, sent.subject, sent.body) == ([row.email], planned.preview.subject, body)
 

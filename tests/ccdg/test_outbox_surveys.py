@@ -14,11 +14,11 @@ from ccdg.outbox.rendering import render_message
 from ccdg.outbox.scan import reminders_scan
 from ccdg.outbox.sending import outbox_send
 from sessions_app.models import Program
+from surveys import outbox_kinds as K
 from surveys import waves
 from surveys.models import Wave
 from tests.factories import GroupFactory, GroupMembershipFactory
 
-K = OutboxMessage.Kind
 S = OutboxMessage.Status
 
 

@@ -2,11 +2,12 @@
 
 The reminders of a schedule become outbox rows only when they come due (the due-scan), so the
 rows alone say nothing about next week. The forecast asks the scan's own rules
-(``scan.messages_due``) what will come due by then, builds the very rows the scan will write
-(``scan.RowBuilder``: the stale and the unsubscribed are left out, as the scan skips them), drops
-those already in the outbox, and renders each message with the sending code
-(``rendering.render_message``). As things stand now: a session moved or cancelled, a presenter
-confirming or a person leaving changes the forecast as it will change the scan.
+(``ccdg.outbox.scan.messages_due``: every registered kind's) what will come due by then, builds
+the very rows the scan will write (``RowBuilder``: the stale and the unsubscribed are left out,
+as the scan skips them), drops those already in the outbox, and renders each message with the
+sending code (``ccdg.outbox.rendering.render_message``). As things stand now: a session moved
+or cancelled, a presenter confirming or a person leaving changes the forecast as it will change
+the scan.
 
 A fixed number of queries, whatever the number of sessions, waves and recipients.
 """
@@ -20,12 +21,11 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from ccdg.models import OutboxMessage, ReminderSettings
-from sessions_app.models import Program
+from ccdg.outbox import kinds
+from ccdg.outbox.rendering import Lookups, Rendered, render_message
+from ccdg.outbox.scan import Due, RowBuilder, messages_due, opted_out_emails
+from sessions_app.programs.models import Program
 
-from .rendering import Lookups, Rendered, render_message
-from .scan import Due, RowBuilder, messages_due, opted_out_emails
-
-K = OutboxMessage.Kind
 S = OutboxMessage.Status
 FORECAST_DAYS = 30
 
@@ -44,7 +44,7 @@ class Planned:
 
     @property
     def kind_label(self) -> str:
-        return OutboxMessage.Kind(self.due.kind).label
+        return kinds.label(self.due.kind)
 
     @property
     def recipient_count(self) -> int:
@@ -56,17 +56,9 @@ def _key(row: OutboxMessage) -> tuple:
 
 
 def _about(due: Due, tz) -> str:
-    """What the message is about, in the program's time zone."""
-    if due.wave is not None:
-        return f"Survey “{due.wave.name}”"
-    session = due.session
-    start = timezone.localtime(session.starts_at, tz)
-    when = f"{start:%a %b} {start.day}, {start:%H:%M}"
-    if due.kind in (K.LAUNCH, K.LAUNCH_SECOND):
-        return f"First session: {session.group.name}, {when}"
-    if due.kind == K.NEXT_MEETING:
-        return f"After {session.group.name}, {when}"
-    return f"{session.group.name}, {when}"
+    """What the message is about, in the program's time zone (said by its kind)."""
+    describe = kinds.get(due.kind).describe
+    return describe(due, tz) if describe is not None else ""
 
 
 def outbox_forecast(
@@ -116,9 +108,9 @@ def outbox_forecast(
         return planned
     lookups = Lookups.load([r for p in planned for r in p.rows], tokens=False)
     for p in planned:
-        p.recipients = [(lookups.recipient_name(r), r.email) for r in p.rows]
+        p.recipients = [(lookups.of(r).recipient_name(r), r.email) for r in p.rows]
         try:
-            p.preview = render_message(p.rows[0], lookups, calendar=False, personal_links=False)
+            p.preview = render_message(p.rows[0], lookups, attachments=False, personal_links=False)
         except Exception as exc:  # the coordinator sees why it would fail
             p.error = f"This message cannot be rendered: {type(exc).__name__}."
     return planned

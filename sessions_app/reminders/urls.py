@@ -1,6 +1,8 @@
+"""The outbox pages (namespace ``outbox``, included by ``ccdg/urls.py``)."""
+
 from django.urls import path
 
-from . import views
+from sessions_app.reminders import views
 
 app_name = "outbox"
 P = "programs/<slug:slug>/outbox/"

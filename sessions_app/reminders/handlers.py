@@ -1,16 +1,14 @@
 """Notifications that become messages at once: a change, a cancellation, a backup's turn, a
-presenter promoted from the waitlist. Subscribed in ``CcdgConfig.ready``."""
+presenter promoted from the waitlist. Subscribed in ``SessionsAppConfig.ready``."""
 
 from __future__ import annotations
 
 from ccdg import notifications
-from ccdg.models import OutboxMessage
-from sessions_app.models import Presentation, Session
-
-from . import recipients as people
-from .scan import rows_for_event
-
-K = OutboxMessage.Kind
+from ccdg.outbox.scan import rows_for_event
+from sessions_app.presenters.models import Presentation
+from sessions_app.reminders import kinds as K
+from sessions_app.reminders import recipients as people
+from sessions_app.schedule.models import Session
 
 
 def _session(session_id: int) -> Session | None:

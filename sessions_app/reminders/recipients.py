@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ccdg.models import OutboxMessage
-from sessions_app.models import (
-    Clinician,
-    Facilitator,
-    FacilitatorAbsence,
-    FacilitatorAssignment,
-    GroupMembership,
-    Presentation,
-    Session,
-)
+from ccdg.outbox.scan import Recipient
+from sessions_app.groups.models import Facilitator, FacilitatorAssignment, GroupMembership
+from sessions_app.presenters.models import Presentation
+from sessions_app.roster.models import Clinician
+from sessions_app.schedule.models import FacilitatorAbsence, Session
 
 R = OutboxMessage.Recipient
-
-
-@dataclass(frozen=True)
-class Recipient:
-    type: str
-    id: int
-    email: str
 
 
 def _clinician(c: Clinician) -> Recipient:

@@ -12,12 +12,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ccdg.models import OutboxMessage, ReminderSettings
+from ccdg.outbox import services
+from ccdg.outbox.rendering import render_message
 from ccdg.token_links import TokenCookie, already_logged, token_exchange
 from sessions_app import roles
-
-from . import services
-from .forecast import FORECAST_DAYS, outbox_forecast
-from .rendering import render_message
+from sessions_app.reminders.forecast import FORECAST_DAYS, outbox_forecast
 
 PERM = "program.edit"  # the program's coordinators (and staff)
 
@@ -60,7 +59,7 @@ def outbox(request, slug):
         "settings_row": settings_row,
         "form": form,
     }
-    return render(request, "ccdg/outbox/outbox.html", context)
+    return render(request, "sessions_app/reminders/outbox.html", context)
 
 
 def _message(program, pk) -> OutboxMessage:
@@ -78,7 +77,7 @@ def outbox_preview(request, slug, pk):
         error = f"This message cannot be rendered: {type(exc).__name__}."
     return render(
         request,
-        "ccdg/outbox/preview.html",
+        "sessions_app/reminders/preview.html",
         {"program": program, "row": row, "rendered": rendered, "error": error},
     )
 
@@ -93,7 +92,9 @@ def outbox_resend(request, slug, pk):
         message=row, actor=request.user, confirmed=request.POST.get("confirm") == "1"
     )
     if outcome == "confirm":
-        return render(request, "ccdg/outbox/resend_confirm.html", {"program": program, "row": row})
+        return render(
+            request, "sessions_app/reminders/resend_confirm.html", {"program": program, "row": row}
+        )
     if outcome == "queued":
         messages.success(request, "The message is queued again.")
     else:
@@ -130,7 +131,9 @@ def _unsubscribe_cookie(slug: str) -> TokenCookie:
 
 def _unsubscribe_page(request, found, *, done: bool):
     return render(
-        request, "ccdg/outbox/unsubscribe.html", {"program_name": found.program.name, "done": done}
+        request,
+        "sessions_app/reminders/unsubscribe.html",
+        {"program_name": found.program.name, "done": done},
     )
 
 

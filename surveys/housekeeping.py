@@ -1,0 +1,16 @@
+"""The surveys' hourly clean-up, registered with the core's housekeeping in
+``SurveysConfig.ready`` (``ccdg.housekeeping``)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from surveys.models import ResponseImport
+
+
+def response_drafts_delete(*, now: datetime) -> int:
+    """Uploaded survey responses: an import nobody confirmed within a day is dropped."""
+    deleted, _ = ResponseImport.objects.filter(
+        committed_at__isnull=True, created_at__lt=now - timedelta(days=1)
+    ).delete()
+    return deleted

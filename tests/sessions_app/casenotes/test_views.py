@@ -36,7 +36,7 @@ from tests.factories import (
     SessionFactory,
     UserFactory,
 )
-from tests.sessions_app.test_casenotes import IDENTIFIERS
+from tests.sessions_app.casenotes.test_services import IDENTIFIERS
 
 SECRET = "Quietly furious at every visit"
 IP = "198.51.100.23"

@@ -10,7 +10,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -37,21 +36,7 @@ from tests.factories import (
     UserFactory,
     csv_bytes,
 )
-
-HEADER = "email,first_name,last_name,discipline"
-
-
-def url(name: str, program, **kwargs) -> str:
-    return reverse(f"sessions_app:{name}", kwargs={"slug": program.slug, **kwargs})
-
-
-def page_text(response) -> str:
-    return response.content.decode()
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]]
-
+from tests.sessions_app.helpers import ROSTER_HEADER, messages_of, page_text, upload, url
 
 # --- Roster list ---------------------------------------------------------------------------
 
@@ -765,15 +750,8 @@ def test_taken_username_is_refused(client, program, invitation):
 # --- Roster import through the pages ---------------------------------------------------------
 
 
-def upload(client, program, content: bytes, name: str = "roster.csv"):
-    return client.post(
-        url("roster_import", program),
-        {"file": SimpleUploadedFile(name, content, content_type="text/csv")},
-    )
-
-
 GOOD_FILE = csv_bytes(
-    HEADER,
+    ROSTER_HEADER,
     "ana@example.org,Ana,Lima,physician",
     "ben@example.org,Ben,Okafor,Nurse practitioner",
 )
@@ -817,7 +795,7 @@ def test_posting_a_committed_draft_again_does_not_import_twice(coordinator_clien
 
 def test_file_with_3_good_rows_and_1_bad_row_saves_nothing(coordinator_client, program):
     content = csv_bytes(
-        HEADER,
+        ROSTER_HEADER,
         "ana@example.org,Ana,Lima,physician",
         "ben@example.org,Ben,Okafor,physician",
         "not-an-email,Cleo,Diaz,physician",
@@ -841,8 +819,8 @@ def test_file_with_3_good_rows_and_1_bad_row_saves_nothing(coordinator_client, p
     ("content", "expected"),
     [
         (b"\n\n", "empty"),
-        (csv_bytes(HEADER), "no clinicians"),
-        (csv_bytes(HEADER + ",name", "a@example.org,Ana,Lima,md,Ana Lima"), "“name”"),
+        (csv_bytes(ROSTER_HEADER), "no clinicians"),
+        (csv_bytes(ROSTER_HEADER + ",name", "a@example.org,Ana,Lima,md,Ana Lima"), "“name”"),
         ("email,first_name,last_name,discipline\nj@x.org,José,L,md\n".encode("latin-1"), "line 2"),
     ],
     ids=["empty", "header-only", "unknown-column", "latin-1"],
@@ -872,7 +850,7 @@ def test_file_over_the_limit_is_refused_by_the_form(coordinator_client, program,
 
 def test_a_real_10_mb_upload_is_refused_with_a_clear_message(coordinator_client, program):
     row = b"someone@example.org,Some,One,physician\n"
-    content = HEADER.encode() + b"\n" + row * (10 * 1024 * 1024 // len(row))
+    content = ROSTER_HEADER.encode() + b"\n" + row * (10 * 1024 * 1024 // len(row))
     assert len(content) > 10_000_000
 
     response = upload(coordinator_client, program, content, name="huge.csv")

@@ -1,4 +1,4 @@
-"""Program and roster pages, roster import through the browser, invitations."""
+"""Roster pages, roster import through the browser, invitations."""
 
 from __future__ import annotations
 
@@ -130,105 +130,6 @@ def test_roster_list_costs_the_same_queries_for_1_and_20_clinicians(
         response = coordinator_client.get(url("roster_list", program))
 
     assert len(response.context["page"]) == 20
-
-
-def test_program_detail_costs_the_same_queries_for_1_and_4_groups(
-    coordinator_client, program, django_assert_num_queries
-):
-    def add_group():
-        group = GroupFactory(program=program)
-        FacilitatorAssignmentFactory(group=group)
-        FacilitatorAssignmentFactory(group=group, role="backup")
-        GroupMembershipFactory(group=group)
-
-    add_group()
-    coordinator_client.get(url("program_detail", program))
-    with CaptureQueriesContext(connection) as one:
-        coordinator_client.get(url("program_detail", program))
-    for _ in range(3):
-        add_group()
-
-    with django_assert_num_queries(len(one.captured_queries)):
-        response = coordinator_client.get(url("program_detail", program))
-
-    assert len(response.context["groups"]) == 4
-
-
-def test_home_costs_the_same_queries_for_1_and_4_programs(client, db, django_assert_num_queries):
-    user = UserFactory()
-    ProgramRoleFactory(user=user)
-    client.force_login(user)
-    client.get(reverse("home"))
-    with CaptureQueriesContext(connection) as one:
-        client.get(reverse("home"))
-    for _ in range(3):
-        GroupMembershipFactory(clinician__user=user)
-
-    with django_assert_num_queries(len(one.captured_queries)):
-        response = client.get(reverse("home"))
-
-    assert len(response.context["programs"]) == 4
-
-
-def test_program_detail_shows_groups_with_facilitators_and_member_counts(
-    coordinator_client, program
-):
-    group = GroupFactory(program=program, name="Tuesday group")
-    FacilitatorAssignmentFactory(group=group, facilitator__name="Dr. Lead", role="lead")
-    GroupMembershipFactory(group=group)
-    GroupMembershipFactory(group=group, left_on=timezone.localdate())
-
-    response = coordinator_client.get(url("program_detail", program))
-
-    (shown,) = response.context["groups"]
-    assert (shown.name, shown.member_count) == ("Tuesday group", 1)
-    assert "Dr. Lead" in page_text(response)
-
-
-# --- Program settings ----------------------------------------------------------------------
-
-
-def program_form_data(program, **changes) -> dict[str, object]:
-    data = {
-        "name": program.name,
-        "department": program.department,
-        "institution": program.institution,
-        "academic_year": program.academic_year,
-        "timezone": program.timezone,
-        "eligible_clinicians": 66,
-        "sessions_per_year_min": 6,
-        "sessions_per_year_max": 8,
-        "format": program.format,
-        "small_cell_k": program.small_cell_k,
-        "small_cell_k_reason": program.small_cell_k_reason,
-    }
-    data.update(changes)
-    return data
-
-
-def test_coordinator_saves_program_settings(coordinator_client, program):
-    response = coordinator_client.post(
-        url("program_edit", program), program_form_data(program, name="Renamed")
-    )
-
-    program.refresh_from_db()
-    assert response.status_code == 302
-    assert program.name == "Renamed"
-    assert AuditEvent.objects.filter(action="program.update", program_id=program.pk).count() == 1
-
-
-def test_program_settings_refuse_min_above_max_and_unknown_timezone(coordinator_client, program):
-    response = coordinator_client.post(
-        url("program_edit", program),
-        program_form_data(
-            program, sessions_per_year_min=9, sessions_per_year_max=8, timezone="Mars/Olympus"
-        ),
-    )
-
-    assert response.status_code == 200
-    assert set(response.context["form"].errors) == {"sessions_per_year_max", "timezone"}
-    program.refresh_from_db()
-    assert program.sessions_per_year_min == 6
 
 
 # --- Add and edit clinicians ---------------------------------------------------------------

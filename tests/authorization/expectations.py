@@ -34,7 +34,7 @@ Case notes: the presenter writes, reads and deletes their note; the group's faci
 (visibility "facilitators") after accepting the confidentiality agreement (the world's
 facilitator has not yet: sent to the agreement page first); coordinators, report viewers and
 staff get a 403 page with metadata only, never the text; coordinators (and staff) see who
-accessed a note. Every refusal is audited (tests/sessions_app/test_views_casenotes.py).
+accessed a note. Every refusal is audited (tests/sessions_app/casenotes/test_views.py).
 """
 
 from __future__ import annotations

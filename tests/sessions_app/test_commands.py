@@ -34,10 +34,9 @@ from tests.factories import (
     SessionFactory,
     csv_bytes,
 )
+from tests.sessions_app.helpers import ROSTER_HEADER
 
 pytestmark = pytest.mark.django_db
-
-HEADER = "email,first_name,last_name,discipline"
 
 
 def run(*args) -> tuple[str, str]:
@@ -61,7 +60,7 @@ def test_import_roster_imports_and_reports_counts(tmp_path):
     path = tmp_path / "roster.csv"
     path.write_bytes(
         csv_bytes(
-            HEADER,
+            ROSTER_HEADER,
             "ana@example.org,Ana,Lima,physician",
             "ben@example.org,Ben,Okafor,NP",
             "cleo@example.org,Cleo,Diaz,md",
@@ -82,7 +81,7 @@ def test_import_roster_with_a_bad_row_fails_names_the_line_and_saves_nothing(tmp
     path = tmp_path / "roster.csv"
     path.write_bytes(
         csv_bytes(
-            HEADER,
+            ROSTER_HEADER,
             "ana@example.org,Ana,Lima,physician",
             "ben@example.org,Ben,Okafor,NP",
             "cleo@example.org,Cleo,Diaz,md",
@@ -102,7 +101,7 @@ def test_import_roster_with_a_bad_row_fails_names_the_line_and_saves_nothing(tmp
 def test_import_roster_with_a_non_utf8_file_fails_and_saves_nothing(tmp_path):
     ProgramFactory(slug="gim")
     path = tmp_path / "roster.csv"
-    path.write_bytes(csv_bytes(HEADER, "jose@example.org,José,Núñez,md", encoding="latin-1"))
+    path.write_bytes(csv_bytes(ROSTER_HEADER, "jose@example.org,José,Núñez,md", encoding="latin-1"))
     err = StringIO()
 
     with pytest.raises(CommandError):
@@ -115,7 +114,7 @@ def test_import_roster_with_a_non_utf8_file_fails_and_saves_nothing(tmp_path):
 def test_import_roster_dry_run_reports_and_saves_nothing(tmp_path):
     ProgramFactory(slug="gim")
     path = tmp_path / "roster.csv"
-    path.write_bytes(csv_bytes(HEADER, "ana@example.org,Ana,Lima,physician"))
+    path.write_bytes(csv_bytes(ROSTER_HEADER, "ana@example.org,Ana,Lima,physician"))
 
     out, _ = run("import_roster", "gim", str(path), "--dry-run")
 
@@ -137,7 +136,7 @@ def test_import_roster_dry_run_of_a_bad_file_fails(tmp_path):
 
 def test_import_roster_unknown_program_slug_fails(tmp_path):
     path = tmp_path / "roster.csv"
-    path.write_bytes(csv_bytes(HEADER, "ana@example.org,Ana,Lima,physician"))
+    path.write_bytes(csv_bytes(ROSTER_HEADER, "ana@example.org,Ana,Lima,physician"))
 
     with pytest.raises(CommandError, match="no-such-program"):
         call_command("import_roster", "no-such-program", str(path))
@@ -155,7 +154,7 @@ def test_import_roster_missing_file_fails(tmp_path):
 def test_import_roster_twice_is_idempotent(tmp_path):
     program = ProgramFactory(slug="gim")
     path = tmp_path / "roster.csv"
-    path.write_bytes(csv_bytes(HEADER, "ana@example.org,Ana,Lima,physician"))
+    path.write_bytes(csv_bytes(ROSTER_HEADER, "ana@example.org,Ana,Lima,physician"))
     run("import_roster", "gim", str(path))
 
     out, _ = run("import_roster", "gim", str(path))

@@ -9,7 +9,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.urls import reverse
 from django.utils import timezone
 
 from sessions_app.models import TakeHomePoint
@@ -22,11 +21,7 @@ from tests.factories import (
     SessionFactory,
     UserFactory,
 )
-
-RULE = (
-    "No patient identifiers beyond age, gender and a first name or initials: no last names, "
-    "dates more specific than the year, places, facilities, numbers or contact details."
-)
+from tests.sessions_app.helpers import RULE, url
 
 
 @pytest.fixture
@@ -40,10 +35,6 @@ def world(program):
     return {"program": program, "session": session, "member": member, "lead": lead.user}
 
 
-def url(name: str, world, **kwargs) -> str:
-    return reverse(f"sessions_app:{name}", kwargs={"slug": world["program"].slug, **kwargs})
-
-
 def text(response) -> str:
     """The page's words, tags removed, entities decoded, spaces collapsed."""
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
@@ -51,7 +42,7 @@ def text(response) -> str:
 
 def test_the_take_home_form_states_the_rule_and_allows_a_first_name_and_age(client, world):
     client.force_login(world["lead"])
-    edit = url("session_take_home_edit", world, pk=world["session"].pk)
+    edit = url("session_take_home_edit", world["program"], pk=world["session"].pk)
 
     page = client.get(edit)
     saved = client.post(edit, {"points": "Ana, 45, taught us to slow down."})
@@ -68,7 +59,7 @@ def test_the_take_home_refusal_states_the_same_rule(client, world):
     client.force_login(world["lead"])
 
     refused = client.post(
-        url("session_take_home_edit", world, pk=world["session"].pk),
+        url("session_take_home_edit", world["program"], pk=world["session"].pk),
         {"points": "Mrs. Alvarez taught us to slow down."},
     )
 
@@ -80,7 +71,7 @@ def test_the_take_home_refusal_states_the_same_rule(client, world):
 def test_the_case_note_form_states_the_same_rule_before_and_on_refusal(client, world):
     presentation = PresentationFactory(session=world["session"], clinician=world["member"])
     client.force_login(world["member"].user)
-    edit = url("case_note_edit", world, pk=presentation.pk)
+    edit = url("case_note_edit", world["program"], pk=presentation.pk)
 
     page = client.get(edit)
     refused = client.post(
@@ -100,7 +91,7 @@ def test_the_case_note_form_states_the_same_rule_before_and_on_refusal(client, w
 def test_the_presenters_working_title_help_states_the_same_rule(client, world):
     client.force_login(world["member"].user)
 
-    page = client.get(url("my_sessions", world))
+    page = client.get(url("my_sessions", world["program"]))
 
     assert RULE in text(page)
     assert "no names, initials" not in text(page).lower()
@@ -109,7 +100,7 @@ def test_the_presenters_working_title_help_states_the_same_rule(client, world):
 def test_the_ground_rules_on_the_agenda_page_state_the_same_rule(client, world):
     client.force_login(world["lead"])
 
-    page = client.get(url("session_agenda", world, pk=world["session"].pk))
+    page = client.get(url("session_agenda", world["program"], pk=world["session"].pk))
 
     assert page.status_code == 200
     assert RULE in text(page)

@@ -1,4 +1,4 @@
-"""Program and roster pages, roster import through the browser, invitations."""
+"""Roster pages, roster import through the browser, invitations."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -37,21 +36,7 @@ from tests.factories import (
     UserFactory,
     csv_bytes,
 )
-
-HEADER = "email,first_name,last_name,discipline"
-
-
-def url(name: str, program, **kwargs) -> str:
-    return reverse(f"sessions_app:{name}", kwargs={"slug": program.slug, **kwargs})
-
-
-def page_text(response) -> str:
-    return response.content.decode()
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]]
-
+from tests.sessions_app.helpers import ROSTER_HEADER, messages_of, page_text, upload, url
 
 # --- Roster list ---------------------------------------------------------------------------
 
@@ -145,105 +130,6 @@ def test_roster_list_costs_the_same_queries_for_1_and_20_clinicians(
         response = coordinator_client.get(url("roster_list", program))
 
     assert len(response.context["page"]) == 20
-
-
-def test_program_detail_costs_the_same_queries_for_1_and_4_groups(
-    coordinator_client, program, django_assert_num_queries
-):
-    def add_group():
-        group = GroupFactory(program=program)
-        FacilitatorAssignmentFactory(group=group)
-        FacilitatorAssignmentFactory(group=group, role="backup")
-        GroupMembershipFactory(group=group)
-
-    add_group()
-    coordinator_client.get(url("program_detail", program))
-    with CaptureQueriesContext(connection) as one:
-        coordinator_client.get(url("program_detail", program))
-    for _ in range(3):
-        add_group()
-
-    with django_assert_num_queries(len(one.captured_queries)):
-        response = coordinator_client.get(url("program_detail", program))
-
-    assert len(response.context["groups"]) == 4
-
-
-def test_home_costs_the_same_queries_for_1_and_4_programs(client, db, django_assert_num_queries):
-    user = UserFactory()
-    ProgramRoleFactory(user=user)
-    client.force_login(user)
-    client.get(reverse("home"))
-    with CaptureQueriesContext(connection) as one:
-        client.get(reverse("home"))
-    for _ in range(3):
-        GroupMembershipFactory(clinician__user=user)
-
-    with django_assert_num_queries(len(one.captured_queries)):
-        response = client.get(reverse("home"))
-
-    assert len(response.context["programs"]) == 4
-
-
-def test_program_detail_shows_groups_with_facilitators_and_member_counts(
-    coordinator_client, program
-):
-    group = GroupFactory(program=program, name="Tuesday group")
-    FacilitatorAssignmentFactory(group=group, facilitator__name="Dr. Lead", role="lead")
-    GroupMembershipFactory(group=group)
-    GroupMembershipFactory(group=group, left_on=timezone.localdate())
-
-    response = coordinator_client.get(url("program_detail", program))
-
-    (shown,) = response.context["groups"]
-    assert (shown.name, shown.member_count) == ("Tuesday group", 1)
-    assert "Dr. Lead" in page_text(response)
-
-
-# --- Program settings ----------------------------------------------------------------------
-
-
-def program_form_data(program, **changes) -> dict[str, object]:
-    data = {
-        "name": program.name,
-        "department": program.department,
-        "institution": program.institution,
-        "academic_year": program.academic_year,
-        "timezone": program.timezone,
-        "eligible_clinicians": 66,
-        "sessions_per_year_min": 6,
-        "sessions_per_year_max": 8,
-        "format": program.format,
-        "small_cell_k": program.small_cell_k,
-        "small_cell_k_reason": program.small_cell_k_reason,
-    }
-    data.update(changes)
-    return data
-
-
-def test_coordinator_saves_program_settings(coordinator_client, program):
-    response = coordinator_client.post(
-        url("program_edit", program), program_form_data(program, name="Renamed")
-    )
-
-    program.refresh_from_db()
-    assert response.status_code == 302
-    assert program.name == "Renamed"
-    assert AuditEvent.objects.filter(action="program.update", program_id=program.pk).count() == 1
-
-
-def test_program_settings_refuse_min_above_max_and_unknown_timezone(coordinator_client, program):
-    response = coordinator_client.post(
-        url("program_edit", program),
-        program_form_data(
-            program, sessions_per_year_min=9, sessions_per_year_max=8, timezone="Mars/Olympus"
-        ),
-    )
-
-    assert response.status_code == 200
-    assert set(response.context["form"].errors) == {"sessions_per_year_max", "timezone"}
-    program.refresh_from_db()
-    assert program.sessions_per_year_min == 6
 
 
 # --- Add and edit clinicians ---------------------------------------------------------------
@@ -765,15 +651,8 @@ def test_taken_username_is_refused(client, program, invitation):
 # --- Roster import through the pages ---------------------------------------------------------
 
 
-def upload(client, program, content: bytes, name: str = "roster.csv"):
-    return client.post(
-        url("roster_import", program),
-        {"file": SimpleUploadedFile(name, content, content_type="text/csv")},
-    )
-
-
 GOOD_FILE = csv_bytes(
-    HEADER,
+    ROSTER_HEADER,
     "ana@example.org,Ana,Lima,physician",
     "ben@example.org,Ben,Okafor,Nurse practitioner",
 )
@@ -817,7 +696,7 @@ def test_posting_a_committed_draft_again_does_not_import_twice(coordinator_clien
 
 def test_file_with_3_good_rows_and_1_bad_row_saves_nothing(coordinator_client, program):
     content = csv_bytes(
-        HEADER,
+        ROSTER_HEADER,
         "ana@example.org,Ana,Lima,physician",
         "ben@example.org,Ben,Okafor,physician",
         "not-an-email,Cleo,Diaz,physician",
@@ -841,8 +720,8 @@ def test_file_with_3_good_rows_and_1_bad_row_saves_nothing(coordinator_client, p
     ("content", "expected"),
     [
         (b"\n\n", "empty"),
-        (csv_bytes(HEADER), "no clinicians"),
-        (csv_bytes(HEADER + ",name", "a@example.org,Ana,Lima,md,Ana Lima"), "“name”"),
+        (csv_bytes(ROSTER_HEADER), "no clinicians"),
+        (csv_bytes(ROSTER_HEADER + ",name", "a@example.org,Ana,Lima,md,Ana Lima"), "“name”"),
         ("email,first_name,last_name,discipline\nj@x.org,José,L,md\n".encode("latin-1"), "line 2"),
     ],
     ids=["empty", "header-only", "unknown-column", "latin-1"],
@@ -872,7 +751,7 @@ def test_file_over_the_limit_is_refused_by_the_form(coordinator_client, program,
 
 def test_a_real_10_mb_upload_is_refused_with_a_clear_message(coordinator_client, program):
     row = b"someone@example.org,Some,One,physician\n"
-    content = HEADER.encode() + b"\n" + row * (10 * 1024 * 1024 // len(row))
+    content = ROSTER_HEADER.encode() + b"\n" + row * (10 * 1024 * 1024 // len(row))
     assert len(content) > 10_000_000
 
     response = upload(coordinator_client, program, content, name="huge.csv")

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import html
 import re
-import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 from django.utils import timezone
 
 from ccdg.models import AuditEvent
@@ -40,12 +38,7 @@ from tests.factories import (
     TakeHomePointFactory,
     UserFactory,
 )
-
-NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
-
-
-def url(name: str, program, **kwargs) -> str:
-    return reverse(f"sessions_app:{name}", kwargs={"slug": program.slug, **kwargs})
+from tests.sessions_app.helpers import NEW_YORK, as_user, messages_of, url
 
 
 def text_of(response, element_id: str) -> str:
@@ -56,10 +49,6 @@ def text_of(response, element_id: str) -> str:
     )
     assert match, f"no #{element_id} in the page"
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", match.group(2))).split())
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]]
 
 
 def next_january(day: int) -> date:
@@ -124,11 +113,6 @@ def world(program) -> World:
         report_viewer=report_viewer,
         other_coordinator=other_coordinator,
     )
-
-
-def as_user(client, user):
-    client.force_login(user)
-    return client
 
 
 def segment_form(name="Short agenda", duration="60", rows=(), extra=0, initial=0) -> dict[str, str]:

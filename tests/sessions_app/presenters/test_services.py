@@ -26,16 +26,11 @@ from tests.factories import (
     SessionFactory,
     UserFactory,
 )
-from tests.sessions_app.test_identifier_rule import RULE
+from tests.sessions_app.helpers import RULE
 
 CONFIRMED = Presentation.Status.CONFIRMED
 WAITLISTED = Presentation.Status.WAITLISTED
 INVITED = Presentation.Status.INVITED
-
-
-@pytest.fixture
-def group(program):
-    return GroupFactory(program=program, name="Group 1")
 
 
 def member(group, **clinician):

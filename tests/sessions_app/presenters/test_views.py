@@ -12,7 +12,6 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 from django.utils import timezone
 
 from sessions_app.models import Attendance, Presentation, ProgramRole, Rsvp
@@ -29,14 +28,7 @@ from tests.factories import (
     SessionFactory,
     UserFactory,
 )
-
-
-def url(name: str, program, **kwargs) -> str:
-    return reverse(f"sessions_app:{name}", kwargs={"slug": program.slug, **kwargs})
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]]
+from tests.sessions_app.helpers import messages_of, url
 
 
 def text_of(response, element_id: str) -> str:
@@ -45,11 +37,6 @@ def text_of(response, element_id: str) -> str:
     )
     assert match, f"no #{element_id} in the page"
     return " ".join(re.sub(r"<[^>]+>", " ", match.group(2)).split())
-
-
-@pytest.fixture
-def group(program):
-    return GroupFactory(program=program, name="Group 1")
 
 
 def member(group, **kwargs):

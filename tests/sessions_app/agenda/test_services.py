@@ -37,9 +37,8 @@ from tests.factories import (
     TakeHomePointFactory,
     UserFactory,
 )
-from tests.sessions_app.test_identifier_rule import RULE
+from tests.sessions_app.helpers import NEW_YORK, RULE
 
-NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 CCDG_STARTS = [0, 5, 15, 30, 55]
 CCDG_TITLES = [
     "Check-in and ground rules",

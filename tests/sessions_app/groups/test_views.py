@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 from django.utils import timezone
 
 from sessions_app.groups import services as groups_services
@@ -35,20 +34,9 @@ from tests.factories import (
     SessionFactory,
     UserFactory,
 )
+from tests.sessions_app.helpers import messages_of, page_text, url
 
 ACTIVE = Clinician.Status.ACTIVE
-
-
-def url(name: str, program, **kwargs) -> str:
-    return reverse(f"sessions_app:{name}", kwargs={"slug": program.slug, **kwargs})
-
-
-def page_text(response) -> str:
-    return response.content.decode()
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]]
 
 
 def element_text(response, element_id: str) -> str:

@@ -11,16 +11,13 @@ import copy
 from io import StringIO
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from django.urls import reverse
 
 from sessions_app.models import Clinician, RosterImport
 from tests.factories import ClinicianFactory, ProgramFactory, csv_bytes
+from tests.sessions_app.helpers import ROSTER_HEADER, messages_of, upload, url
 
 pytestmark = pytest.mark.django_db
-
-HEADER = "email,first_name,last_name,discipline"
 
 
 class _UndefinedVariable(str):
@@ -40,23 +37,8 @@ def strict_templates(settings):
     settings.TEMPLATES = templates
 
 
-def url(name: str, program, **kwargs) -> str:
-    return reverse(f"sessions_app:{name}", kwargs={"slug": program.slug, **kwargs})
-
-
-def upload(client, program, content: bytes, name: str = "roster.csv"):
-    return client.post(
-        url("roster_import", program),
-        {"file": SimpleUploadedFile(name, content, content_type="text/csv")},
-    )
-
-
 def page_text(response) -> str:
     return response.content.decode().replace("&#x27;", "'").replace("&quot;", '"')
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]]
 
 
 # --- Preview -----------------------------------------------------------------------------------
@@ -73,7 +55,7 @@ def messages_of(response) -> list[str]:
 def test_preview_lists_a_row_with_the_wrong_number_of_fields_on_its_line(
     coordinator_client, program, row, expected
 ):
-    content = csv_bytes(HEADER, "ana@example.org,Ana,Lima,physician", row)
+    content = csv_bytes(ROSTER_HEADER, "ana@example.org,Ana,Lima,physician", row)
     uploaded = upload(coordinator_client, program, content)
 
     preview = coordinator_client.get(uploaded["Location"])
@@ -90,7 +72,7 @@ def test_preview_lists_a_row_with_the_wrong_number_of_fields_on_its_line(
 def test_preview_then_confirm_of_a_row_with_the_wrong_number_of_fields_saves_nothing(
     coordinator_client, program
 ):
-    content = csv_bytes(HEADER, "ana@example.org,Ana,Lima,physician", "ben@example.org,Ben")
+    content = csv_bytes(ROSTER_HEADER, "ana@example.org,Ana,Lima,physician", "ben@example.org,Ben")
     preview_url = upload(coordinator_client, program, content)["Location"]
 
     confirmed = coordinator_client.post(preview_url)
@@ -103,7 +85,7 @@ def test_preview_then_confirm_of_a_row_with_the_wrong_number_of_fields_saves_not
 
 def test_unterminated_quote_is_refused_with_the_line_where_it_opens(coordinator_client, program):
     content = csv_bytes(
-        HEADER,
+        ROSTER_HEADER,
         "ana@example.org,Ana,Lima,physician",
         'ben@example.org,"Ben,Okafor,physician',
         "cleo@example.org,Cleo,Diaz,physician",
@@ -127,7 +109,7 @@ def test_a_quote_closed_lines_later_names_the_lines_the_row_runs_over(
     coordinator_client, program, last_line
 ):
     content = csv_bytes(
-        HEADER,
+        ROSTER_HEADER,
         'ana@example.org,"Ana,Lima,physician',
         "ben@example.org,Ben,Okafor,physician",
         last_line,
@@ -141,7 +123,9 @@ def test_a_quote_closed_lines_later_names_the_lines_the_row_runs_over(
 
 
 def test_text_after_a_closing_quote_is_refused_with_its_line(coordinator_client, program):
-    content = csv_bytes(HEADER, "ana@example.org,Ana,Lima,physician", 'b@x.org,"Ben" Jr,O,md')
+    content = csv_bytes(
+        ROSTER_HEADER, "ana@example.org,Ana,Lima,physician", 'b@x.org,"Ben" Jr,O,md'
+    )
 
     response = upload(coordinator_client, program, content)
 
@@ -150,7 +134,9 @@ def test_text_after_a_closing_quote_is_refused_with_its_line(coordinator_client,
 
 
 def test_nul_byte_is_refused_at_upload_with_its_line(coordinator_client, program):
-    content = csv_bytes(HEADER, "ana@example.org,Ana,Lima,physician", "ben@example.org,B\0n,O,md")
+    content = csv_bytes(
+        ROSTER_HEADER, "ana@example.org,Ana,Lima,physician", "ben@example.org,B\0n,O,md"
+    )
 
     response = upload(coordinator_client, program, content)
 
@@ -171,7 +157,7 @@ def test_confirming_a_stored_draft_with_a_nul_byte_saves_nothing(
         program=program,
         uploaded_by=coordinator,
         filename="roster.csv",
-        content=csv_bytes(HEADER, "ana@example.org,Ana,Lima,physician", "b@x.org,B\0n,O,md"),
+        content=csv_bytes(ROSTER_HEADER, "ana@example.org,Ana,Lima,physician", "b@x.org,B\0n,O,md"),
         summary={},
     )
     preview_url = url("roster_import_preview", program, pk=draft.pk)
@@ -193,7 +179,7 @@ def test_an_email_longer_than_the_database_keeps_is_a_row_problem(coordinator_cl
     # Valid by the email rules (up to 320 characters), longer than the column (254).
     long_email = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".org"
     assert 254 < len(long_email) <= 320
-    content = csv_bytes(HEADER, f"{long_email},Ana,Lima,physician")
+    content = csv_bytes(ROSTER_HEADER, f"{long_email},Ana,Lima,physician")
     preview_url = upload(coordinator_client, program, content)["Location"]
 
     confirmed = coordinator_client.post(preview_url)
@@ -208,7 +194,7 @@ def test_an_email_longer_than_the_database_keeps_is_a_row_problem(coordinator_cl
     [
         ("\ufeffemail,first_name".encode("utf-16"), "UTF-16"),
         (b"PK\x03\x04\x14\x00\x06\x00", "spreadsheet workbook"),
-        (b"\n" + csv_bytes(HEADER, "ana@example.org,Ana,Lima,md"), "Line 1 is blank"),
+        (b"\n" + csv_bytes(ROSTER_HEADER, "ana@example.org,Ana,Lima,md"), "Line 1 is blank"),
     ],
     ids=["utf-16", "xlsx", "blank-header"],
 )
@@ -237,7 +223,9 @@ def import_roster(path, *args) -> tuple[str, str]:
 def test_import_roster_refuses_a_nul_byte_without_a_traceback(tmp_path, dry_run):
     ProgramFactory(slug="gim")
     path = tmp_path / "roster.csv"
-    path.write_bytes(csv_bytes(HEADER, "ana@example.org,Ana,Lima,physician", "b@x.org,B\0n,O,md"))
+    path.write_bytes(
+        csv_bytes(ROSTER_HEADER, "ana@example.org,Ana,Lima,physician", "b@x.org,B\0n,O,md")
+    )
     args = ["--dry-run"] if dry_run else []
 
     with pytest.raises(CommandError, match="Nothing was imported"):
@@ -249,7 +237,9 @@ def test_import_roster_refuses_a_nul_byte_without_a_traceback(tmp_path, dry_run)
 def test_import_roster_names_the_nul_byte_and_its_line(tmp_path):
     ProgramFactory(slug="gim")
     path = tmp_path / "roster.csv"
-    path.write_bytes(csv_bytes(HEADER, "ana@example.org,Ana,Lima,physician", "b@x.org,B\0n,O,md"))
+    path.write_bytes(
+        csv_bytes(ROSTER_HEADER, "ana@example.org,Ana,Lima,physician", "b@x.org,B\0n,O,md")
+    )
     err = StringIO()
 
     with pytest.raises(CommandError):
@@ -262,7 +252,9 @@ def test_import_roster_with_a_nul_byte_leaves_existing_clinicians_unchanged(tmp_
     program = ProgramFactory(slug="gim")
     ClinicianFactory(program=program, email="ana@example.org", first_name="Ana", last_name="Lima")
     path = tmp_path / "roster.csv"
-    path.write_bytes(csv_bytes(HEADER, "ana@example.org,Anna,Lima,physician", "b@x.org,B\0,O,md"))
+    path.write_bytes(
+        csv_bytes(ROSTER_HEADER, "ana@example.org,Anna,Lima,physician", "b@x.org,B\0,O,md")
+    )
 
     with pytest.raises(CommandError):
         import_roster(path)
@@ -284,7 +276,7 @@ def test_import_roster_with_a_nul_byte_leaves_existing_clinicians_unchanged(tmp_
 def test_import_roster_reports_broken_rows_by_line(tmp_path, rows, expected):
     ProgramFactory(slug="gim")
     path = tmp_path / "roster.csv"
-    path.write_bytes(csv_bytes(HEADER, *rows))
+    path.write_bytes(csv_bytes(ROSTER_HEADER, *rows))
     err = StringIO()
 
     with pytest.raises(CommandError, match="Nothing was imported"):

@@ -10,8 +10,8 @@ import pytest
 from sessions_app.models import Clinician, Discipline, Gender
 from sessions_app.roster.csv_format import roster_csv_export, roster_csv_parse
 from tests.factories import ClinicianFactory, ProgramFactory, csv_bytes
+from tests.sessions_app.helpers import ROSTER_HEADER
 
-HEADER = "email,first_name,last_name,discipline"
 EXPORT_HEADER = [
     "email",
     "first_name",
@@ -37,7 +37,7 @@ def all_messages(report) -> str:
 def test_valid_file_plans_to_create_every_row():
     report = parse(
         csv_bytes(
-            HEADER,
+            ROSTER_HEADER,
             "ana.lima@example.org,Ana,Lima,physician",
             "ben.okafor@example.org,Ben,Okafor,nurse_practitioner",
         )
@@ -56,7 +56,7 @@ def test_valid_file_plans_to_create_every_row():
 def test_parsing_writes_nothing():
     program = ProgramFactory()
 
-    parse(csv_bytes(HEADER, "ana.lima@example.org,Ana,Lima,physician"), program)
+    parse(csv_bytes(ROSTER_HEADER, "ana.lima@example.org,Ana,Lima,physician"), program)
 
     assert Clinician.objects.count() == 0
 
@@ -95,7 +95,7 @@ def test_all_columns_are_read_and_optional_ones_converted():
     ],
 )
 def test_discipline_labels_and_abbreviations_are_accepted(label, code):
-    report = parse(csv_bytes(HEADER, f"ana@example.org,Ana,Lima,{label}"))
+    report = parse(csv_bytes(ROSTER_HEADER, f"ana@example.org,Ana,Lima,{label}"))
 
     assert report.ok is True
     assert report.rows[0].values["discipline"] == code
@@ -104,7 +104,7 @@ def test_discipline_labels_and_abbreviations_are_accepted(label, code):
 def test_unknown_discipline_names_the_line_and_the_value():
     report = parse(
         csv_bytes(
-            HEADER,
+            ROSTER_HEADER,
             "ana@example.org,Ana,Lima,physician",
             "ben@example.org,Ben,Okafor,astronaut",
         )
@@ -118,7 +118,7 @@ def test_unknown_discipline_names_the_line_and_the_value():
 def test_bad_email_names_the_line_and_the_address():
     report = parse(
         csv_bytes(
-            HEADER,
+            ROSTER_HEADER,
             "ana@example.org,Ana,Lima,physician",
             "ben@example.org,Ben,Okafor,physician",
             "not-an-email,Cleo,Diaz,physician",
@@ -132,7 +132,7 @@ def test_bad_email_names_the_line_and_the_address():
 
 
 def test_missing_email_and_names_are_reported_for_the_row():
-    report = parse(csv_bytes(HEADER, ",,,physician"))
+    report = parse(csv_bytes(ROSTER_HEADER, ",,,physician"))
 
     assert report.error_rows[0].line == 2
     assert len(report.error_rows[0].errors) == 3
@@ -141,7 +141,7 @@ def test_missing_email_and_names_are_reported_for_the_row():
 def test_duplicate_email_in_the_file_points_to_the_first_line():
     report = parse(
         csv_bytes(
-            HEADER,
+            ROSTER_HEADER,
             "ana@example.org,Ana,Lima,physician",
             "ben@example.org,Ben,Okafor,physician",
             "ANA@example.org,Ana,Lima,physician",
@@ -178,7 +178,9 @@ def test_missing_required_column_is_named():
 
 
 def test_column_named_twice_is_refused():
-    report = parse(csv_bytes(HEADER + ",email", "ana@example.org,Ana,Lima,physician,x@y.org"))
+    report = parse(
+        csv_bytes(ROSTER_HEADER + ",email", "ana@example.org,Ana,Lima,physician,x@y.org")
+    )
 
     assert report.ok is False
     assert "line 1" in report.file_errors[0]
@@ -193,7 +195,7 @@ def test_header_names_with_spaces_and_capitals_are_understood():
 def test_wrong_field_count_names_the_line():
     report = parse(
         csv_bytes(
-            HEADER,
+            ROSTER_HEADER,
             "ana@example.org,Ana,Lima,physician",
             "ben@example.org,Ben,Okafor,physician,extra",
             "cleo@example.org,Cleo,physician",
@@ -209,7 +211,7 @@ def test_wrong_field_count_names_the_line():
 def test_non_utf8_file_names_the_line_and_suggests_utf8():
     content = "\n".join(
         [
-            HEADER,
+            ROSTER_HEADER,
             "ana@example.org,Ana,Lima,physician",
             "jose@example.org,José,Núñez,physician",
         ]
@@ -224,7 +226,7 @@ def test_non_utf8_file_names_the_line_and_suggests_utf8():
 
 
 def test_utf8_byte_order_mark_is_ignored():
-    content = "\ufeff".encode() + csv_bytes(HEADER, "jose@example.org,José,Núñez,physician")
+    content = "\ufeff".encode() + csv_bytes(ROSTER_HEADER, "jose@example.org,José,Núñez,physician")
 
     report = parse(content)
 
@@ -292,7 +294,7 @@ def test_blank_lines_only_count_as_empty():
 
 
 def test_header_only_file_is_refused():
-    report = parse(csv_bytes(HEADER))
+    report = parse(csv_bytes(ROSTER_HEADER))
 
     assert report.ok is False
     assert len(report.file_errors) == 1
@@ -301,7 +303,7 @@ def test_header_only_file_is_refused():
 
 def test_file_over_the_size_limit_is_refused_before_reading(settings):
     settings.ROSTER_IMPORT_MAX_BYTES = 100
-    content = csv_bytes(HEADER, *[f"c{i}@example.org,C,D,physician" for i in range(10)])
+    content = csv_bytes(ROSTER_HEADER, *[f"c{i}@example.org,C,D,physician" for i in range(10)])
     assert len(content) > 100
 
     report = parse(content)
@@ -314,7 +316,7 @@ def test_file_over_the_size_limit_is_refused_before_reading(settings):
 
 def test_file_with_more_rows_than_the_limit_names_the_first_line_over(settings):
     settings.ROSTER_IMPORT_MAX_ROWS = 3
-    content = csv_bytes(HEADER, *[f"c{i}@example.org,C,D,physician" for i in range(4)])
+    content = csv_bytes(ROSTER_HEADER, *[f"c{i}@example.org,C,D,physician" for i in range(4)])
 
     report = parse(content)
 
@@ -326,7 +328,7 @@ def test_file_with_more_rows_than_the_limit_names_the_first_line_over(settings):
 
 def test_file_at_the_row_limit_is_accepted(settings):
     settings.ROSTER_IMPORT_MAX_ROWS = 3
-    content = csv_bytes(HEADER, *[f"c{i}@example.org,C,D,physician" for i in range(3)])
+    content = csv_bytes(ROSTER_HEADER, *[f"c{i}@example.org,C,D,physician" for i in range(3)])
 
     assert parse(content).ok is True
 
@@ -363,7 +365,7 @@ def test_existing_clinician_is_planned_as_unchanged_or_update():
 
     report = parse(
         csv_bytes(
-            HEADER,
+            ROSTER_HEADER,
             "ANA@example.org,Ana,Lima,physician",
             "ben@example.org,Ben,Okafor-Smith,NP",
         ),
@@ -379,7 +381,7 @@ def test_existing_clinician_is_planned_as_unchanged_or_update():
 def test_same_email_in_another_program_is_a_new_clinician_here():
     ClinicianFactory(email="ana@example.org")
 
-    report = parse(csv_bytes(HEADER, "ana@example.org,Ana,Lima,physician"))
+    report = parse(csv_bytes(ROSTER_HEADER, "ana@example.org,Ana,Lima,physician"))
 
     assert [r.action for r in report.rows] == ["create"]
 

@@ -40,10 +40,10 @@ from tests.factories import (
     RsvpFactory,
     UserFactory,
 )
+from tests.sessions_app.helpers import NEW_YORK
 
 pytestmark = pytest.mark.django_db
 
-NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 MONTHLY_2ND_TUESDAY = scheduling.Recurrence("monthly", weekday=1, ordinal=2)
 
 

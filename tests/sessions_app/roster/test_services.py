@@ -25,10 +25,10 @@ from tests.factories import (
     UserFactory,
     csv_bytes,
 )
+from tests.sessions_app.helpers import ROSTER_HEADER
 
 pytestmark = pytest.mark.django_db
 
-HEADER = "email,first_name,last_name,discipline"
 THREE_GOOD_ROWS = (
     "ana@example.org,Ana,Lima,physician",
     "ben@example.org,Ben,Okafor,NP",
@@ -51,7 +51,7 @@ def test_import_creates_clinicians_as_eligible():
     program = ProgramFactory()
 
     report = roster_services.roster_import_commit(
-        program=program, actor=None, content=csv_bytes(HEADER, *THREE_GOOD_ROWS)
+        program=program, actor=None, content=csv_bytes(ROSTER_HEADER, *THREE_GOOD_ROWS)
     )
 
     assert report.summary() == {"rows": 3, "create": 3, "update": 0, "unchanged": 0, "errors": 0}
@@ -68,7 +68,7 @@ def test_import_records_one_audit_event_per_clinician_and_one_for_the_import():
     actor = UserFactory()
 
     roster_services.roster_import_commit(
-        program=program, actor=actor, content=csv_bytes(HEADER, *THREE_GOOD_ROWS)
+        program=program, actor=actor, content=csv_bytes(ROSTER_HEADER, *THREE_GOOD_ROWS)
     )
 
     events = AuditEvent.objects.filter(program_id=program.pk)
@@ -78,7 +78,7 @@ def test_import_records_one_audit_event_per_clinician_and_one_for_the_import():
 
 def test_second_import_of_the_same_file_changes_nothing():
     program = ProgramFactory()
-    content = csv_bytes(HEADER, *THREE_GOOD_ROWS)
+    content = csv_bytes(ROSTER_HEADER, *THREE_GOOD_ROWS)
     roster_services.roster_import_commit(program=program, actor=None, content=content)
     before = list(Clinician.objects.order_by("pk").values())
     events_before = set(AuditEvent.objects.values_list("pk", flat=True))
@@ -104,7 +104,7 @@ def test_import_updates_only_changed_fields_and_audits_their_names():
     report = roster_services.roster_import_commit(
         program=program,
         actor=None,
-        content=csv_bytes(HEADER, "ANA@example.org,Ana,Lima-Costa,Nurse practitioner"),
+        content=csv_bytes(ROSTER_HEADER, "ANA@example.org,Ana,Lima-Costa,Nurse practitioner"),
     )
 
     assert report.summary()["update"] == 1
@@ -129,7 +129,7 @@ def test_import_with_a_status_column_sets_status_and_blank_keeps_it():
         program=program,
         actor=None,
         content=csv_bytes(
-            HEADER + ",status",
+            ROSTER_HEADER + ",status",
             "ana@example.org,Ana,Lima,physician,",
             "ben@example.org,Ben,Okafor,physician,invited",
         ),
@@ -142,7 +142,7 @@ def test_import_with_a_status_column_sets_status_and_blank_keeps_it():
 
 def test_import_with_bad_email_reports_row_and_saves_nothing():
     program = ProgramFactory()
-    content = csv_bytes(HEADER, *THREE_GOOD_ROWS, "dan-at-example.org,Dan,Ruiz,physician")
+    content = csv_bytes(ROSTER_HEADER, *THREE_GOOD_ROWS, "dan-at-example.org,Dan,Ruiz,physician")
 
     with pytest.raises(roster_services.RosterImportError) as caught:
         roster_services.roster_import_commit(program=program, actor=None, content=content)
@@ -156,7 +156,7 @@ def test_failed_import_leaves_existing_clinicians_unchanged():
     program = ProgramFactory()
     ana = ClinicianFactory(program=program, email="ana@example.org", last_name="Lima")
     content = csv_bytes(
-        HEADER,
+        ROSTER_HEADER,
         "ana@example.org,Ana,Changed,physician",
         "ben@example.org,Ben,Okafor,astronaut",
     )
@@ -173,12 +173,12 @@ def test_failed_import_leaves_existing_clinicians_unchanged():
     "content",
     [
         b"",
-        csv_bytes(HEADER),
-        csv_bytes(HEADER + ",shoe_size", "ana@example.org,Ana,Lima,physician,38"),
+        csv_bytes(ROSTER_HEADER),
+        csv_bytes(ROSTER_HEADER + ",shoe_size", "ana@example.org,Ana,Lima,physician,38"),
         csv_bytes("email,first_name", "ana@example.org,Ana"),
-        csv_bytes(HEADER, "ana@example.org,Ana,Lima,physician", "ana@example.org,A,L,md"),
-        csv_bytes(HEADER, "ana@example.org,Ana,Lima,physician,extra"),
-        csv_bytes(HEADER, "josé@example.org,José,Lima,physician", encoding="latin-1"),
+        csv_bytes(ROSTER_HEADER, "ana@example.org,Ana,Lima,physician", "ana@example.org,A,L,md"),
+        csv_bytes(ROSTER_HEADER, "ana@example.org,Ana,Lima,physician,extra"),
+        csv_bytes(ROSTER_HEADER, "josé@example.org,José,Lima,physician", encoding="latin-1"),
     ],
     ids=[
         "empty",
@@ -205,7 +205,7 @@ def test_file_over_the_size_limit_raises_and_saves_nothing(settings):
 
     with pytest.raises(roster_services.RosterImportError):
         roster_services.roster_import_commit(
-            program=program, actor=None, content=csv_bytes(HEADER, *THREE_GOOD_ROWS)
+            program=program, actor=None, content=csv_bytes(ROSTER_HEADER, *THREE_GOOD_ROWS)
         )
 
     assert Clinician.objects.count() == 0
@@ -301,7 +301,7 @@ def test_roster_import_upload_keeps_a_draft_only_for_a_readable_file():
     actor = UserFactory()
 
     draft, _ = roster_services.roster_import_upload(
-        program=program, actor=actor, filename="a.csv", content=csv_bytes(HEADER, "x,,,")
+        program=program, actor=actor, filename="a.csv", content=csv_bytes(ROSTER_HEADER, "x,,,")
     )
     refused, report = roster_services.roster_import_upload(
         program=program, actor=actor, filename="b.csv", content=b""
@@ -314,7 +314,7 @@ def test_roster_import_upload_keeps_a_draft_only_for_a_readable_file():
 
 def test_confirming_a_draft_imports_it_and_drops_its_content():
     program = ProgramFactory()
-    draft = RosterImportFactory(program=program, content=csv_bytes(HEADER, *THREE_GOOD_ROWS))
+    draft = RosterImportFactory(program=program, content=csv_bytes(ROSTER_HEADER, *THREE_GOOD_ROWS))
 
     roster_services.roster_import_confirm(draft=draft, actor=None)
 
@@ -326,7 +326,7 @@ def test_confirming_a_draft_imports_it_and_drops_its_content():
 
 def test_confirming_a_committed_draft_again_is_refused():
     program = ProgramFactory()
-    draft = RosterImportFactory(program=program, content=csv_bytes(HEADER, *THREE_GOOD_ROWS))
+    draft = RosterImportFactory(program=program, content=csv_bytes(ROSTER_HEADER, *THREE_GOOD_ROWS))
     roster_services.roster_import_confirm(draft=draft, actor=None)
 
     with pytest.raises(ValidationError):

@@ -24,9 +24,6 @@ from tests.factories import (
     CaseNoteFactory,
     ClinicianFactory,
     ConfidentialityAgreementFactory,
-    FacilitatorAssignmentFactory,
-    FacilitatorFactory,
-    GroupFactory,
     GroupMembershipFactory,
     PresentationFactory,
     ProgramFactory,
@@ -34,52 +31,10 @@ from tests.factories import (
     SessionFactory,
     UserFactory,
 )
+from tests.sessions_app.helpers import IDENTIFIERS
 
 IP = "10.20.30.40"
 SECRET = "Dreading every visit with Ana"
-
-# One text per category of the identifier guard, each refused in a free-text field.
-IDENTIFIERS = {
-    "name": "I saw Mrs. Alvarez again.",
-    "date": "She came in on March 14th.",
-    "phone": "Her son calls from 555-123-4567 every day.",
-    "email": "She writes to me at ana.p@example.com at night.",
-    "url": "She posts about me on http://example.org/ana.",
-    "ip": "The portal logs show 10.0.0.1.",
-    "ssn": "Her SSN 123-45-6789 was on the form.",
-    "record_number": "MRN 4471923 is on every letter.",
-    "address": "She lives at 12 Main Street.",
-    "zip": "She moved to ZIP 02139.",
-    "age_over_89": "She is 94 and lives alone.",
-    "device_id": "Her pacemaker serial AB12345 keeps alarming.",
-    "facility": "She was sent to Mass General Hospital.",
-}
-
-
-@pytest.fixture
-def world(db):
-    """A program with one group: a presenter, another member, a facilitator; a second group."""
-    program = ProgramFactory(case_note_retention_days=7)
-    group = GroupFactory(program=program)
-    session = SessionFactory(group=group)
-    presenter = GroupMembershipFactory(group=group, clinician__user=UserFactory()).clinician
-    member = GroupMembershipFactory(group=group, clinician__user=UserFactory()).clinician
-    facilitator = FacilitatorAssignmentFactory(
-        group=group, facilitator=FacilitatorFactory(program=program, user=UserFactory())
-    ).facilitator
-    other_group = GroupFactory(program=program)
-    outsider = GroupMembershipFactory(group=other_group, clinician__user=UserFactory()).clinician
-    presentation = PresentationFactory(session=session, clinician=presenter)
-    return {
-        "program": program,
-        "group": group,
-        "session": session,
-        "presentation": presentation,
-        "presenter": presenter.user,
-        "member": member.user,
-        "facilitator": facilitator.user,
-        "outsider": outsider.user,
-    }
 
 
 def note_input(**fields) -> casenotes_services.CaseNoteInput:

@@ -30,7 +30,6 @@ from sessions_app.models import (
 from sessions_app.schedule import services as schedule_services
 from tests.factories import (
     BlackoutDateFactory,
-    ClinicianFactory,
     FacilitatorAssignmentFactory,
     FacilitatorFactory,
     GroupFactory,
@@ -41,43 +40,14 @@ from tests.factories import (
     RoomFactory,
     UserFactory,
 )
+from tests.sessions_app.helpers import NEW_YORK, messages_of, url
+from tests.sessions_app.schedule.helpers import member, schedule
 
 pytestmark = pytest.mark.django_db
-
-NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
-
-
-def url(name: str, program, **kwargs) -> str:
-    return reverse(f"sessions_app:{name}", kwargs={"slug": program.slug, **kwargs})
 
 
 def text(response) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]]
-
-
-def schedule(group, *, days=10, room=None, at=time(7, 30)):
-    return schedule_services.session_create(
-        group=group,
-        starts_at=datetime.combine(
-            timezone.localdate() + timedelta(days=days), at, tzinfo=NEW_YORK
-        ),
-        duration_minutes=60,
-        room=room,
-        agenda=schedule_services.agenda_for_program(group.program),
-        actor=None,
-    )
-
-
-def member(group):
-    user = UserFactory()
-    GroupMembershipFactory(
-        group=group, clinician=ClinicianFactory(program=group.program, user=user)
-    )
-    return user
 
 
 def facilitator(group, role=FacilitatorAssignment.Role.LEAD):

@@ -22,21 +22,12 @@ from django.views.debug import ExceptionReporter
 from ccdg.models import AuditEvent
 from sessions_app.casenotes import selectors as casenotes_selectors
 from sessions_app.casenotes import services as casenotes_services
-from sessions_app.models import CaseNote, ConfidentialityAgreement, ProgramRole
+from sessions_app.models import CaseNote, ConfidentialityAgreement
 from tests.factories import (
     CaseNoteFactory,
     ConfidentialityAgreementFactory,
-    FacilitatorAssignmentFactory,
-    FacilitatorFactory,
-    GroupFactory,
-    GroupMembershipFactory,
-    PresentationFactory,
-    ProgramFactory,
-    ProgramRoleFactory,
-    SessionFactory,
-    UserFactory,
 )
-from tests.sessions_app.test_casenotes import IDENTIFIERS
+from tests.sessions_app.helpers import IDENTIFIERS, as_user, page_text, url
 
 SECRET = "Quietly furious at every visit"
 IP = "198.51.100.23"
@@ -44,43 +35,8 @@ REFUSED = "Mrs. Alvarez, seen on March 14th, says I never listen."
 REWRITTEN = "Ana, seen two weeks ago, says I never listen."
 
 
-@pytest.fixture
-def world(db):
-    program = ProgramFactory(slug="im", case_note_retention_days=7)
-    group = GroupFactory(program=program)
-    session = SessionFactory(group=group)
-    presenter = GroupMembershipFactory(group=group, clinician__user=UserFactory()).clinician
-    member = GroupMembershipFactory(group=group, clinician__user=UserFactory()).clinician
-    facilitator = FacilitatorAssignmentFactory(
-        group=group, facilitator=FacilitatorFactory(program=program, user=UserFactory())
-    ).facilitator
-    outsider = GroupMembershipFactory(
-        group=GroupFactory(program=program), clinician__user=UserFactory()
-    ).clinician
-    return {
-        "program": program,
-        "group": group,
-        "session": session,
-        "presentation": PresentationFactory(session=session, clinician=presenter),
-        "presenter": presenter.user,
-        "member": member.user,
-        "facilitator": facilitator.user,
-        "outsider": outsider.user,
-        "coordinator": ProgramRoleFactory(program=program).user,
-        "report_viewer": ProgramRoleFactory(
-            program=program, role=ProgramRole.Role.REPORT_VIEWER
-        ).user,
-        "staff": UserFactory(is_staff=True, is_superuser=True),
-        "other_coordinator": ProgramRoleFactory().user,
-    }
-
-
-def url(name: str, world, **kwargs) -> str:
-    return reverse(f"sessions_app:{name}", kwargs={"slug": world["program"].slug, **kwargs})
-
-
 def edit_url(world) -> str:
-    return url("case_note_edit", world, pk=world["presentation"].pk)
+    return url("case_note_edit", world["program"], pk=world["presentation"].pk)
 
 
 def form_data(**fields) -> dict:
@@ -94,15 +50,6 @@ def form_data(**fields) -> dict:
         "visibility": "facilitators",
         **fields,
     }
-
-
-def as_user(client, user):
-    client.force_login(user)
-    return client
-
-
-def page_text(response) -> str:
-    return response.content.decode()
 
 
 def marks(response) -> list[tuple[str, str]]:
@@ -137,7 +84,7 @@ def test_the_presenter_writes_a_note_and_reads_it_back(client, world):
 
     note = CaseNote.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == url("case_note_detail", world, pk=note.pk)
+    assert response["Location"] == url("case_note_detail", world["program"], pk=note.pk)
     assert_no_store(response)
     page = client.get(response["Location"])
     assert page.status_code == 200
@@ -263,13 +210,15 @@ def test_nobody_else_opens_the_edit_page_and_the_attempt_is_recorded(client, wor
 
 def detail(client, world, user, note, **extra):
     as_user(client, user)
-    return client.get(url("case_note_detail", world, pk=note.pk), REMOTE_ADDR=IP, **extra)
+    return client.get(
+        url("case_note_detail", world["program"], pk=note.pk), REMOTE_ADDR=IP, **extra
+    )
 
 
 def test_a_facilitator_accepts_the_agreement_on_first_visit_then_reads(client, world):
     note = note_of(world)
     user = world["facilitator"]
-    path = url("case_note_detail", world, pk=note.pk)
+    path = url("case_note_detail", world["program"], pk=note.pk)
 
     first = detail(client, world, user, note)
     agreement_page = client.get(first["Location"])
@@ -279,7 +228,7 @@ def test_a_facilitator_accepts_the_agreement_on_first_visit_then_reads(client, w
     assert first.status_code == 302
     assert (
         first["Location"]
-        == url("confidentiality_agreement", world) + f"?next={path.replace('/', '%2F')}"
+        == url("confidentiality_agreement", world["program"]) + f"?next={path.replace('/', '%2F')}"
     )
     assert "Confidentiality agreement" in page_text(agreement_page)
     assert accepted["Location"] == path
@@ -394,7 +343,7 @@ def test_case_note_pages_are_never_cached(client, world, name):
     as_user(client, user)
     kwargs = {"pk": note.pk} if name in ("case_note_detail", "case_note_access") else {}
 
-    response = client.get(url(name, world, **kwargs))
+    response = client.get(url(name, world["program"], **kwargs))
 
     assert response.status_code == 200
     assert_no_store(response)
@@ -409,8 +358,8 @@ def test_the_coordinator_sees_who_accessed_a_note_and_when_without_its_content(c
     detail(client, world, world["report_viewer"], note)
     as_user(client, world["coordinator"])
 
-    listing = client.get(url("case_note_list", world))
-    response = client.get(url("case_note_access", world, pk=note.pk))
+    listing = client.get(url("case_note_list", world["program"]))
+    response = client.get(url("case_note_access", world["program"], pk=note.pk))
 
     content = page_text(listing) + page_text(response)
     assert response.status_code == 200
@@ -434,12 +383,12 @@ def test_the_presenter_deletes_the_note_early(client, world):
     note = note_of(world)
     as_user(client, world["presenter"])
 
-    response = client.post(url("case_note_delete", world, pk=note.pk), REMOTE_ADDR=IP)
+    response = client.post(url("case_note_delete", world["program"], pk=note.pk), REMOTE_ADDR=IP)
 
     assert response.status_code == 302
     note.refresh_from_db()
     assert (note.difficulty, note.destroyed_at is not None) == (None, True)
-    gone = client.get(url("case_note_detail", world, pk=note.pk))
+    gone = client.get(url("case_note_detail", world["program"], pk=note.pk))
     assert gone.status_code == 410
     assert 'id="note-metadata"' in page_text(gone)
 

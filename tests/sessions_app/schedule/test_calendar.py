@@ -4,54 +4,29 @@ SEQUENCE, cancelled events kept as STATUS:CANCELLED, nothing about cases, privat
 from __future__ import annotations
 
 import logging
-import zoneinfo
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from icalendar import Calendar
 
 from sessions_app.models import CalendarToken, FacilitatorAssignment, ProgramRole
 from sessions_app.schedule import services as schedule_services
 from sessions_app.schedule import services as svc
 from tests.factories import (
-    ClinicianFactory,
     FacilitatorAssignmentFactory,
     FacilitatorFactory,
     GroupFactory,
-    GroupMembershipFactory,
     PresentationFactory,
     ProgramFactory,
     ProgramRoleFactory,
     RoomFactory,
     UserFactory,
 )
+from tests.sessions_app.helpers import NEW_YORK
+from tests.sessions_app.schedule.helpers import member, schedule
 
 pytestmark = pytest.mark.django_db
-
-NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
-
-
-def schedule(group, *, days=10, room=None, at=time(7, 30)):
-    return schedule_services.session_create(
-        group=group,
-        starts_at=datetime.combine(
-            timezone.localdate() + timedelta(days=days), at, tzinfo=NEW_YORK
-        ),
-        duration_minutes=60,
-        room=room,
-        agenda=schedule_services.agenda_for_program(group.program),
-        actor=None,
-    )
-
-
-def member(group):
-    user = UserFactory()
-    GroupMembershipFactory(
-        group=group, clinician=ClinicianFactory(program=group.program, user=user)
-    )
-    return user
 
 
 def feed_url(token: str) -> str:

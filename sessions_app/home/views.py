@@ -27,5 +27,10 @@ def program_detail(request, slug):
 
 
 def home(request):
-    programs = roles.programs_for(request.user, with_groups=True)
+    programs = roles.programs_for(request.user)
+    # The user's current groups in each program: roles decides what they see, groups knows which
+    # groups they are in (two more queries).
+    groups = groups_selectors.my_group_labels(user=request.user)
+    for program in programs:
+        program.my_groups = groups.get(program.pk, [])
     return render(request, "sessions_app/home/home.html", {"programs": programs})

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
+from typing import Any, cast
+
 from django.conf import settings
 from django.db import connections, models, router, transaction
 from django.utils import timezone
@@ -13,9 +16,16 @@ from .audit_chain import GENESIS, canonical_value, chain_digest, chain_document
 CHAIN_LOCK = 0x6363_6467_6175_6474  # "ccdgaudt"
 
 
-class AuditEventQuerySet(models.QuerySet):
-    def bulk_create(self, objs, batch_size=None, ignore_conflicts=False, update_conflicts=False,
-                    update_fields=None, unique_fields=None):  # fmt: skip
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def bulk_create(
+        self,
+        objs: Iterable[AuditEvent],
+        batch_size: int | None = None,
+        ignore_conflicts: bool = False,
+        update_conflicts: bool = False,
+        update_fields: Collection[str] | None = None,
+        unique_fields: Collection[str] | None = None,
+    ) -> list[AuditEvent]:
         """Append ``objs`` to the hash chain, in their order: the one way events are written.
 
         ``save()`` of a new event comes here too, so ``audit_record``, ``objects.create`` and
@@ -28,7 +38,7 @@ class AuditEventQuerySet(models.QuerySet):
             return objs
         for event in objs:
             event.normalise()  # refuse what cannot be stored before touching the database
-        using = self._db or router.db_for_write(self.model)
+        using = self._db or router.db_for_write(self.model)  # type: ignore[attr-defined]
         with transaction.atomic(using=using, savepoint=False):
             self._link(objs, using=using)
             return super().bulk_create(objs, batch_size=batch_size)
@@ -101,7 +111,7 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # The trail is evidence: an event, once written, is never rewritten.
         if self.pk is not None and not kwargs.get("force_insert"):
             raise ValueError("Audit events are append-only.")
@@ -115,11 +125,12 @@ class AuditEvent(models.Model):
         the insert is the one recomputed from the stored row. ValueError for data JSON cannot
         hold."""
         for name in ("actor", "action", "program_id", "object_type", "object_id", "ip_address"):
-            field = self._meta.get_field(name)
+            # Each name is a concrete field of this model, never a reverse relation.
+            field = cast("models.Field[Any, Any]", self._meta.get_field(name))
             setattr(self, field.attname, field.to_python(getattr(self, field.attname)))
         self.data = canonical_value(self.data)
 
-    def chain_document(self) -> dict:
+    def chain_document(self) -> dict[str, Any]:
         """The canonical document this row's hash covers (``ccdg.audit_chain``)."""
         return chain_document(
             seq=self.chain_seq,

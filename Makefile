@@ -1,6 +1,7 @@
 # Developer entry points. Plain GNU make; recipes run in bash.
 #   make run    install, migrate, load the demo program, start web + worker + beat
-#   make test   lint, then the test suite (SQLite pass, then PostgreSQL + Redis pass)
+#   make test   lint (ruff, import contracts, mypy), then the test suite (SQLite pass, then
+#               PostgreSQL + Redis pass)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -19,8 +20,8 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 help:
 	@echo "make run     start the app on http://127.0.0.1:$(PORT)/ (web, worker, beat)"
-	@echo "make test    ruff, then the test suite (python -m tests.run_suite)"
-	@echo "make lint    ruff check"
+	@echo "make test    make lint, then the test suite (python -m tests.run_suite)"
+	@echo "make lint    ruff check, import contracts (lint-imports), types (mypy)"
 	@echo "make fmt     ruff format + ruff check --fix"
 	@echo "make clean   remove var/, artifacts/ and caches (keeps .venv)"
 
@@ -54,17 +55,19 @@ run: $(RUNTIME_STAMP)
 	echo; \
 	exec $(BIN)/honcho start --procfile Procfile --port $(PORT)
 
-test: $(DEV_STAMP)
-	$(BIN)/ruff check .
+test: lint
 	$(BIN)/python -m tests.run_suite $(PYTEST_ARGS)
 
+# The contracts and the checked modules are configured in pyproject.toml.
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 fmt: $(DEV_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf var artifacts .pytest_cache .ruff_cache .mypy_cache
+	rm -rf var artifacts .pytest_cache .ruff_cache .mypy_cache .import_linter_cache
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,4 +1,9 @@
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
 
 from .audit import audit_chain_head, audit_last_checkpoint
 from .models import AuditEvent
@@ -15,16 +20,18 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_select_related = ("actor",)
 
     # The trail is append-only, in the admin too.
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def changelist_view(self, request, extra_context=None):
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         # The head of the hash chain, to copy somewhere outside the database, and the result
         # of the last daily verification (templates/admin/ccdg/auditevent/change_list.html).
         extra_context = {

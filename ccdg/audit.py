@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from django.db import models
+from django.db.models import QuerySet
 
 from .audit_chain import ChainReport, ChainRow, chain_document, chain_walk, head_check
 from .models import AuditEvent
@@ -16,7 +17,7 @@ logger = logging.getLogger(__name__)
 CHECKPOINT_ACTION = "audit.checkpoint"
 
 
-def acting_user(actor: Any):
+def acting_user(actor: Any) -> Any:
     """The user behind an action, or None for system jobs and anonymous visitors."""
     return actor if getattr(actor, "is_authenticated", False) else None
 
@@ -60,7 +61,7 @@ def audit_record(
     return event
 
 
-def audit_list_for(obj: models.Model):
+def audit_list_for(obj: models.Model) -> QuerySet[AuditEvent]:
     """Events about one object, newest first, with their actors."""
     return AuditEvent.objects.filter(
         object_type=obj._meta.label_lower, object_id=str(obj.pk)
@@ -75,7 +76,7 @@ CHAIN_COLUMNS = (
 )  # fmt: skip
 
 
-def _chain_row(values: tuple) -> ChainRow:
+def _chain_row(values: tuple[Any, ...]) -> ChainRow:
     pk, seq, prev, digest, created_at, actor_id, action, program_id, *rest = values
     object_type, object_id, data, ip_address = rest
     document = chain_document(

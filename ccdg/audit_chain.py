@@ -83,7 +83,7 @@ def _key(key: Any) -> str:
     if isinstance(key, str):
         return key
     try:
-        return next(iter(json.loads(json.dumps({key: 0}))))
+        return str(next(iter(json.loads(json.dumps({key: 0})))))
     except TypeError as exc:
         raise ValueError(f"audit data cannot have a {type(key).__name__} as a key") from exc
 

@@ -8,6 +8,8 @@ first case note someone writes. Messages name keys by position, never by value.
 
 from __future__ import annotations
 
+from typing import Any
+
 from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Info, Tags, Warning, register
@@ -20,7 +22,7 @@ GENERATE = (
 
 
 @register(Tags.security)
-def check_field_keys(app_configs=None, **kwargs) -> list[Error]:
+def check_field_keys(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     keys = list(settings.FIELD_KEYS)
     errors: list[Error] = []
     if not keys and not settings.EMBEDDED and not settings.DEBUG:
@@ -52,7 +54,7 @@ AUDIT_FORBIDDEN = ("UPDATE", "DELETE", "TRUNCATE", "TRIGGER", "REFERENCES")
 
 
 @register(Tags.security, deploy=True)
-def check_audit_role(app_configs=None, **kwargs) -> list[CheckMessage]:
+def check_audit_role(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """``check --deploy`` on PostgreSQL: the role in DATABASE_URL may only read and append to
     the audit trail. A role that owns the table (or may act as its owner) can disable its
     trigger and rewrite it; one with TRUNCATE, UPDATE or DELETE can erase it.

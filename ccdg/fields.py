@@ -8,6 +8,8 @@ Assigning a ``str`` stores it encrypted under the newest key.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 from . import crypto
@@ -42,22 +44,22 @@ class Sealed:
 class EncryptedTextField(models.TextField):
     """Stores Fernet ciphertext; reads back as :class:`Sealed`."""
 
-    def from_db_value(self, value, expression, connection):
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Sealed | None:
         return None if value is None else Sealed(value)
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> Any:
         if value is None or isinstance(value, Sealed):
             return value
         return value  # plaintext being assigned: encrypted when saved
 
-    def get_prep_value(self, value):
+    def get_prep_value(self, value: Any) -> str | None:
         if value is None:
             return None
         if isinstance(value, Sealed):
             return value.token
         return crypto.encrypt(str(value))
 
-    def value_to_string(self, obj):
+    def value_to_string(self, obj: models.Model) -> str:
         # Serialisation (dumpdata) keeps ciphertext only.
         value = self.value_from_object(obj)
         return value.token if isinstance(value, Sealed) else ""

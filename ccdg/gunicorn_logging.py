@@ -9,12 +9,14 @@ docs/operations.md, "Keeping tokens out of logs".
 
 from __future__ import annotations
 
+from typing import Any
+
 from gunicorn.glogging import Logger
 
 from ccdg.log_filters import mask_tokens
 
 
 class TokenMaskingLogger(Logger):
-    def atoms(self, resp, req, environ, request_time):
+    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
         atoms = super().atoms(resp, req, environ, request_time)
         return {key: mask_tokens(v) if isinstance(v, str) else v for key, v in atoms.items()}

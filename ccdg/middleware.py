@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils.cache import patch_cache_control
 
 
@@ -20,10 +24,10 @@ class PrivateNoStoreMiddleware:
     listed before it, answers them with its own long-lived cache headers.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         header = response.get("Cache-Control", "")
         found = {part.split("=")[0].strip().lower() for part in header.split(",")}

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
+from typing import Any, cast
+
 from django.conf import settings
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 from .audit_chain import GENESIS, canonical_value, chain_digest, chain_document
-from .outbox import kinds
 
 # The key of the PostgreSQL advisory lock that serialises appends to the chain (any constant
 # that no other lock in the database uses).
 CHAIN_LOCK = 0x6363_6467_6175_6474  # "ccdgaudt"
 
 
-class AuditEventQuerySet(models.QuerySet):
-    def bulk_create(self, objs, batch_size=None, ignore_conflicts=False, update_conflicts=False,
-                    update_fields=None, unique_fields=None):  # fmt: skip
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def bulk_create(
+        self,
+        objs: Iterable[AuditEvent],
+        batch_size: int | None = None,
+        ignore_conflicts: bool = False,
+        update_conflicts: bool = False,
+        update_fields: Collection[str] | None = None,
+        unique_fields: Collection[str] | None = None,
+    ) -> list[AuditEvent]:
         """Append ``objs`` to the hash chain, in their order: the one way events are written.
 
         ``save()`` of a new event comes here too, so ``audit_record``, ``objects.create`` and
@@ -29,7 +38,7 @@ class AuditEventQuerySet(models.QuerySet):
             return objs
         for event in objs:
             event.normalise()  # refuse what cannot be stored before touching the database
-        using = self._db or router.db_for_write(self.model)
+        using = self._db or router.db_for_write(self.model)  # type: ignore[attr-defined]
         with transaction.atomic(using=using, savepoint=False):
             self._link(objs, using=using)
             return super().bulk_create(objs, batch_size=batch_size)
@@ -102,7 +111,7 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # The trail is evidence: an event, once written, is never rewritten.
         if self.pk is not None and not kwargs.get("force_insert"):
             raise ValueError("Audit events are append-only.")
@@ -116,11 +125,12 @@ class AuditEvent(models.Model):
         the insert is the one recomputed from the stored row. ValueError for data JSON cannot
         hold."""
         for name in ("actor", "action", "program_id", "object_type", "object_id", "ip_address"):
-            field = self._meta.get_field(name)
+            # Each name is a concrete field of this model, never a reverse relation.
+            field = cast("models.Field[Any, Any]", self._meta.get_field(name))
             setattr(self, field.attname, field.to_python(getattr(self, field.attname)))
         self.data = canonical_value(self.data)
 
-    def chain_document(self) -> dict:
+    def chain_document(self) -> dict[str, Any]:
         """The canonical document this row's hash covers (``ccdg.audit_chain``)."""
         return chain_document(
             seq=self.chain_seq,
@@ -136,151 +146,19 @@ class AuditEvent(models.Model):
         )
 
 
-# --- Reminders and announcements: the outbox -------------------------------------------------
+# The outbox's tables live with the outbox; Django and the apps find them here too.
+from ccdg.outbox.models import (  # noqa: E402
+    OutboxMessage,
+    OutboxOptOut,
+    ReminderSettings,
+    UnsubscribeToken,
+)
 
-
-class ReminderSettings(models.Model):
-    """A program's reminder timings and its sending switch. Created on demand with the defaults
-    (``ReminderSettings.for_program``): a program without a row uses them."""
-
-    program = models.OneToOneField(
-        "sessions_app.Program", on_delete=models.CASCADE, related_name="reminder_settings"
-    )
-    launch_days = models.PositiveSmallIntegerField(
-        default=30, help_text="The launch announcement goes out this many days before the "
-        "program's first session."
-    )  # fmt: skip
-    second_launch_days = models.PositiveSmallIntegerField(
-        default=7, help_text="A second announcement, this many days before the first session."
-    )
-    session_days = models.PositiveSmallIntegerField(
-        default=7, help_text="Session reminders go out this many days before each session."
-    )
-    presenter_days = models.PositiveSmallIntegerField(
-        default=3, help_text="Presenters are reminded this many days before their session."
-    )
-    no_presenter_days = models.PositiveSmallIntegerField(
-        default=7, help_text="Facilitators hear that nobody presents yet this many days before."
-    )
-    paused = models.BooleanField(
-        default=False, help_text="While paused, due messages wait in the outbox."
-    )
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name_plural = "reminder settings"
-
-    def __str__(self) -> str:
-        return f"Reminder settings of program #{self.program_id}"
-
-    @classmethod
-    def for_program(cls, program_id: int) -> ReminderSettings:
-        """The saved settings, or unsaved defaults (the scan must not write them)."""
-        return cls.objects.filter(program_id=program_id).first() or cls(program_id=program_id)
-
-
-class OutboxMessage(models.Model):
-    """One message to one person about one thing, once.
-
-    The unique constraint on (kind, object, recipient, occurrence) is what makes a reminder
-    go out at most once however many scans run, at once or again after a crash. Only ids,
-    the address and delivery facts are stored: the text is rendered when it is sent.
-    """
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Skipped"
-        # No longer produced: an expired lease puts the row back to pending (migration 0007
-        # moved the old ones back). Kept so old reports and audit entries still read.
-        STUCK = "stuck", "Stuck in sending"
-
-    class Recipient(models.TextChoices):
-        CLINICIAN = "clinician", "Clinician"
-        FACILITATOR = "facilitator", "Facilitator"
-
-    program = models.ForeignKey(
-        "sessions_app.Program", on_delete=models.CASCADE, related_name="outbox_messages"
-    )
-    # A message kind's code (``ccdg.outbox.kinds``): the apps register their kinds, so the
-    # codes are not database choices and a new kind needs no migration of the core.
-    kind = models.CharField(max_length=24)
-    object_id = models.BigIntegerField()
-    recipient_type = models.CharField(max_length=12, choices=Recipient.choices)
-    recipient_id = models.BigIntegerField()
-    email = models.CharField(max_length=254, help_text="The address when the row was made.")
-    occurrence = models.CharField(max_length=80)
-    status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
-    )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    # Exception class and SMTP code only: never the message or the server's full reply.
-    last_error = models.CharField(max_length=200, blank=True)
-    skip_reason = models.CharField(max_length=200, blank=True)
-    due_at = models.DateTimeField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    enqueued_at = models.DateTimeField(null=True, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    # The claim's lease: who is sending the row ("host:pid:random", unique per claim) and until
-    # when. An outcome counts only from the lease holder; an expired lease goes back to pending.
-    lease_owner = models.CharField(max_length=100, blank=True)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
-    # The Message-ID header of every attempt (derived from the row, no personal data): a second
-    # copy after a crash is recognisable as the same message.
-    message_id = models.CharField(max_length=200, blank=True)
-
-    class Meta:
-        ordering = ["due_at", "id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["kind", "object_id", "recipient_type", "recipient_id", "occurrence"],
-                name="outbox_once_per_recipient_occurrence",
-            ),
-        ]
-        indexes = [
-            models.Index(fields=["status", "due_at"], name="outbox_status_due"),
-            models.Index(fields=["program", "status"], name="outbox_program_status"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind_label} #{self.pk} ({self.get_status_display()})"
-
-    @property
-    def kind_label(self) -> str:
-        """The label its kind registered (the code for a kind no app registers)."""
-        return kinds.label(self.kind)
-
-
-class OutboxOptOut(models.Model):
-    """A person who asked for no optional messages from a program (changes still reach them)."""
-
-    program = models.ForeignKey(
-        "sessions_app.Program", on_delete=models.CASCADE, related_name="outbox_opt_outs"
-    )
-    email = models.CharField(max_length=254)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["program", "email"], name="optout_once_per_email"),
-        ]
-
-    def __str__(self) -> str:
-        return f"Opt-out #{self.pk}"
-
-
-class UnsubscribeToken(models.Model):
-    """The one-click unsubscribe link of optional messages. Only a hash of the token is kept."""
-
-    program = models.ForeignKey(
-        "sessions_app.Program", on_delete=models.CASCADE, related_name="unsubscribe_tokens"
-    )
-    email = models.CharField(max_length=254)
-    token_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return f"Unsubscribe token #{self.pk}"
+__all__ = [
+    "AuditEvent",
+    "AuditEventQuerySet",
+    "OutboxMessage",
+    "OutboxOptOut",
+    "ReminderSettings",
+    "UnsubscribeToken",
+]

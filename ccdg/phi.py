@@ -20,6 +20,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 __all__ = ["CATEGORIES", "REASONS", "RULE", "Finding", "highlight", "scan"]
 
@@ -91,7 +92,7 @@ class Finding:
     text: str
     reason: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "category": self.category,
             "start": self.start,
@@ -1035,9 +1036,9 @@ def _names(text: str, out: list[_Cand]) -> None:
             continue  # a name needs a second capitalised word right after
         if not _RELATION_BEFORE.search(_before(text, token.start(), 30)):
             continue
-        m = _RELATION_NAME_AT.match(text, token.start())
-        if m and not any(_not_name(w) for w in m.group(1).split()):
-            _add(out, "name", m.start(1), m.end(1))
+        named = _RELATION_NAME_AT.match(text, token.start())
+        if named and not any(_not_name(w) for w in named.group(1).split()):
+            _add(out, "name", named.start(1), named.end(1))
     i = 0
     while i < len(tokens):
         run = [tokens[i]]
@@ -1055,10 +1056,10 @@ def _names(text: str, out: list[_Cand]) -> None:
         _name_run(text, run, out)
 
 
-def _name_run(text: str, run: list[re.Match], out: list[_Cand]) -> None:
+def _name_run(text: str, run: list[re.Match[str]], out: list[_Cand]) -> None:
     # Split the run at words that cannot be part of a name.
-    segment: list[re.Match] = []
-    for m in run + [None]:  # type: ignore[list-item]
+    segment: list[re.Match[str]] = []
+    for m in [*run, None]:
         initial = m is not None and bool(re.fullmatch(rf"{_U}\.", m.group(0)))
         if (
             m is not None
@@ -1077,7 +1078,7 @@ def _name_run(text: str, run: list[re.Match], out: list[_Cand]) -> None:
         segment = []
 
 
-def _judge_name(text: str, segment: list[re.Match], out: list[_Cand]) -> None:
+def _judge_name(text: str, segment: list[re.Match[str]], out: list[_Cand]) -> None:
     words = [m.group(0) for m in segment]
     # An initial can only sit in the middle ("John A. Smith").
     while words and words[0].endswith(".") and len(words[0]) == 2:

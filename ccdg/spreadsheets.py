@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 # OWASP's CSV-injection characters (ASVS 1.2.10), line breaks, and the full-width forms of
 # = + - @ that some spreadsheets read as the plain ones.
@@ -45,10 +48,10 @@ def safe_cell(value: Any) -> Any:
 class SafeCsvWriter:
     """``csv.writer`` whose every cell goes through :func:`safe_cell`."""
 
-    def __init__(self, out, **options: Any):
+    def __init__(self, out: SupportsWrite[str], **options: Any) -> None:
         self._writer = csv.writer(out, **options)
 
-    def writerow(self, row: Iterable[Any]):
+    def writerow(self, row: Iterable[Any]) -> Any:
         return self._writer.writerow([safe_cell(value) for value in row])
 
     def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
@@ -56,12 +59,12 @@ class SafeCsvWriter:
             self.writerow(row)
 
 
-def csv_writer(out, **options: Any) -> SafeCsvWriter:
+def csv_writer(out: SupportsWrite[str], **options: Any) -> SafeCsvWriter:
     """A CSV writer for exports (``options`` as for ``csv.writer``)."""
     return SafeCsvWriter(out, **options)
 
 
-def xlsx_cell(sheet, row: int, column: int, value: Any):
+def xlsx_cell(sheet: Any, row: int, column: int, value: Any) -> Any:
     """Write ``value`` into an openpyxl worksheet's cell and return the cell.
 
     openpyxl stores a string that starts with ``=`` as a formula; here text is always stored

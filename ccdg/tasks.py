@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from ccdg.audit import audit_checkpoint
 from ccdg.housekeeping import housekeeping_run
-from ccdg.models import OutboxMessage
+from ccdg.outbox.models import OutboxMessage
 from ccdg.outbox.scan import reminders_scan
 from ccdg.outbox.sending import (
     RETRYABLE,

@@ -70,5 +70,5 @@ def already_logged(response: HttpResponse) -> HttpResponse:
     Django skips responses carrying this flag of its own; the log filter of
     ``ccdg.log_filters`` masks the token in any line that is still written.
     """
-    response._has_been_logged = True
+    response._has_been_logged = True  # type: ignore[attr-defined]  # Django's own flag
     return response

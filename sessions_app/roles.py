@@ -257,17 +257,13 @@ def session_member(user: Any, session: Any):
     ).first()
 
 
-def programs_for(user: Any, *, with_groups: bool = False):
-    """The programs the user may see, each annotated with ``my_roles`` (labels) and, with
-    ``with_groups``, ``my_groups`` (the user's current groups there, two more queries)."""
-
+def programs_for(user: Any) -> list[Program]:
+    """The programs the user may see, each annotated with ``my_roles`` (labels)."""
     roles = role_map(user)
     programs = Program.objects.all() if is_staff(user) else Program.objects.filter(pk__in=roles)
     result = list(programs)
-    groups = my_group_labels(user=user) if with_groups else {}
     for program in result:
         program.my_roles = sorted(ROLE_LABELS[r] for r in roles.get(program.pk, ()))
-        program.my_groups = groups.get(program.pk, [])
     return result
 
 

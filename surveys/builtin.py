@@ -8,6 +8,7 @@ codes are stable: forms, imports, exports and the analysis all use them.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 SLUG = "ccdg-participant"
 NAME = "CCDG participant survey"
@@ -190,7 +191,7 @@ SECTIONS = [
 ]
 
 
-def ensure_builtin_instrument(Instrument, Section, Question, Choice):
+def ensure_builtin_instrument(Instrument: Any, Section: Any, Question: Any, Choice: Any) -> Any:
     """Create the built-in instrument (version 1) unless it exists; return it.
 
     Takes the model classes so the data migration can pass its historical models.

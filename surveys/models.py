@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -90,7 +91,7 @@ class Question(models.Model):
     def __str__(self) -> str:
         return self.code
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.instrument_id = self.section.instrument_id
         super().save(*args, **kwargs)
 

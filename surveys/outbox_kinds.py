@@ -26,8 +26,8 @@ from ccdg.outbox.rendering import (
 from ccdg.outbox.scan import Due, Recipient, rows_for_event, useful_from
 from sessions_app.models import Clinician, Program
 from sessions_app.reminders.rendering import Addressees
+from surveys.links import link_url
 from surveys.models import Wave, WaveRecipient
-from surveys.waves import link_url
 
 SURVEY_INVITATION = "survey_invitation"
 SURVEY_REMINDER = "survey_reminder"

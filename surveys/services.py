@@ -7,6 +7,8 @@ and raises ``ValidationError`` otherwise; editing means :func:`instrument_new_ve
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -34,7 +36,10 @@ def ensure_editable(instrument: Instrument) -> None:
 
 def builtin_instrument() -> Instrument:
     """The built-in participant survey, recreated if it was removed."""
-    return builtin.ensure_builtin_instrument(Instrument, Section, Question, Choice)
+    instrument: Instrument = builtin.ensure_builtin_instrument(
+        Instrument, Section, Question, Choice
+    )
+    return instrument
 
 
 def instrument_create(*, slug: str, name: str) -> Instrument:
@@ -119,7 +124,7 @@ def _replace_choices(question: Question, choices: list[tuple[str, str]]) -> None
 
 @transaction.atomic
 def question_update(
-    *, question: Question, choices: Iterable[tuple[str, str]] | None = None, **fields
+    *, question: Question, choices: Iterable[tuple[str, str]] | None = None, **fields: Any
 ) -> Question:
     """Change a draft question's fields (text, type, required, positive_values, order, code)
     and, when given, replace its choices."""
@@ -152,7 +157,7 @@ def section_delete(*, section: Section) -> None:
 
 
 @transaction.atomic
-def instrument_publish(*, instrument: Instrument, now=None) -> Instrument:
+def instrument_publish(*, instrument: Instrument, now: datetime | None = None) -> Instrument:
     """Freeze a draft. It needs at least one question, and every scale question its choices."""
     instrument = Instrument.objects.select_for_update().get(pk=instrument.pk)
     ensure_editable(instrument)
@@ -212,7 +217,7 @@ def instrument_get(*, slug: str, version: int | None = None) -> Instrument:
     return found
 
 
-def codebook(instrument: Instrument) -> list[dict]:
+def codebook(instrument: Instrument) -> list[dict[str, Any]]:
     """Each question's code, section, text, type, value codes with labels and positive values."""
     questions = instrument.questions.select_related("section").prefetch_related("choices")
     return [

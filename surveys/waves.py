@@ -18,15 +18,12 @@ Views, commands, the outbox and tests go through these functions. Rules:
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
@@ -45,6 +42,7 @@ from sessions_app.models import (
 )
 
 from . import builtin
+from .links import link_path, link_token, link_url, link_usable, recipient_for_token, token_hash
 from .models import (
     Instrument,
     Response,
@@ -54,61 +52,13 @@ from .models import (
     WaveRecipient,
     submitted_marker,
 )
+from .outbox_kinds import survey_invitation_preview, survey_invitations_now, survey_reminders_now
 from .responses import answers_clean, group_labels_for
 
 logger = logging.getLogger(__name__)
 
 A = Wave.Audience
 MAX_LAST_SESSIONS = 52
-
-
-# -- links ---------------------------------------------------------------------------------
-
-
-def link_token(recipient: WaveRecipient) -> str:
-    """The recipient's link token, the same every time (derived from the nonce)."""
-    key = f"ccdg.survey-link:{settings.SECRET_KEY}".encode()
-    digest = hmac.new(key, recipient.nonce.encode(), hashlib.sha256).hexdigest()
-    return digest[:40]
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def link_path(recipient: WaveRecipient) -> str:
-    from django.urls import reverse
-
-    return reverse("survey_answer:answer", kwargs={"token": link_token(recipient)})
-
-
-def link_url(recipient: WaveRecipient) -> str:
-    return f"{settings.BASE_URL}{link_path(recipient)}"
-
-
-def recipient_for_token(token: str) -> WaveRecipient | None:
-    """The recipient whose link this is, or None. One indexed lookup either way."""
-    if not token or len(token) > 100:
-        return None
-    return (
-        WaveRecipient.objects.select_related("wave__program", "wave__instrument")
-        .filter(token_hash=token_hash(token))
-        .first()
-    )
-
-
-def link_usable(recipient: WaveRecipient | None, now: datetime | None = None) -> bool:
-    """Unknown, used and closed links are all refused the same way (see the answer views).
-
-    A link is used when its recipient is marked as having answered, or (anonymous waves,
-    before the next batch) when its "link used" marker exists.
-    """
-    return (
-        recipient is not None
-        and not recipient.responded
-        and recipient.wave.is_open(now)
-        and not SubmittedLink.objects.filter(marker=recipient.submitted_marker).exists()
-    )
 
 
 # -- audience ------------------------------------------------------------------------------
@@ -276,7 +226,6 @@ def wave_open_preview(
     anything: the number of recipients and the invitation, rendered by the outbox's own code
     with placeholders for each person's first name and link (they do not exist yet). Raises
     the same ``ValidationError`` as :func:`wave_open`. Names no recipient, whatever the mode."""
-    from .outbox_kinds import survey_invitation_preview  # outbox_kinds imports this module
 
     wave, people = _wave_planned(
         program=program, actor=actor, name=name, closes_at=closes_at, audience=audience,
@@ -332,7 +281,6 @@ def wave_open(
             actor=actor, action="survey.wave_open", obj=wave, program_id=program.pk,
             data={"recipients": len(rows), "mode": mode, "pilot": is_pilot},
         )  # fmt: skip
-    from .outbox_kinds import survey_invitations_now  # outbox_kinds imports this module
 
     survey_invitations_now(wave)
     return wave
@@ -421,7 +369,6 @@ def wave_remind_now(*, wave: Wave, actor: Any, now: datetime | None = None) -> i
     now = now or timezone.now()
     if not wave.is_open(now):
         raise ValidationError("The wave is closed: there is nobody left to remind.")
-    from .outbox_kinds import survey_reminders_now  # outbox_kinds imports this module
 
     n = survey_reminders_now(wave, now=now)
     audit_record(

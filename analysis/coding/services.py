@@ -21,7 +21,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from ccdg import phi
@@ -122,7 +122,9 @@ def item_text(wave: Wave, response: Response, question_code: str) -> str:
 # --- Themes -------------------------------------------------------------------------------------
 
 
-def _clean_theme(wave: Wave, name: str, description: str, exclude_pk: int | None = None):
+def _clean_theme(
+    wave: Wave, name: str, description: str, exclude_pk: int | None = None
+) -> tuple[str, str]:
     name = " ".join((name or "").split())
     description = (description or "").strip()
     if not name:
@@ -161,7 +163,7 @@ def theme_update(
     """Rename, describe or move a theme (allowed even once it is used). Returns the fields
     that changed."""
     name, description = _clean_theme(theme.wave, name, description, exclude_pk=theme.pk)
-    data = {"name": name, "description": description}
+    data: dict[str, Any] = {"name": name, "description": description}
     if order is not None:
         data["order"] = order
     changed = sorted(k for k, v in data.items() if getattr(theme, k) != v)
@@ -210,7 +212,7 @@ def theme_delete(*, theme: Theme, actor: Any) -> None:
 # --- Reviewers ----------------------------------------------------------------------------------
 
 
-def eligible_reviewers(wave: Wave):
+def eligible_reviewers(wave: Wave) -> QuerySet[Any]:
     """The users who may be named reviewers: coordinators and report viewers of the program."""
     return (
         get_user_model()
@@ -613,7 +615,7 @@ def final_themes(wave: Wave, snap: Snapshot | None = None) -> FinalThemes:
     out = []
     for theme in snap.themes:
         keys = by_theme.get(theme.pk, [])
-        quotes = []
+        quotes: list[str] = []
         for key in sorted(keys, key=lambda k: (len(snap.text[k]), k)):
             if len(quotes) == QUOTES_PER_THEME:
                 break

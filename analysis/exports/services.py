@@ -20,7 +20,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -63,7 +63,7 @@ class ExportKind:
     perm: str = "reports.view"
     background: bool = False
     group: str = "Program"
-    clean_params: Callable[[Any, dict], dict] | None = None
+    clean_params: Callable[[Any, dict[str, Any]], dict[str, Any]] | None = None
     formats: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -125,12 +125,14 @@ def _check(user: Any, program: Any, kind: ExportKind) -> None:
         raise PermissionDenied("You may not make this export.")
 
 
-def _params(kind: ExportKind, program: Any, params: dict | None) -> dict:
+def _params(kind: ExportKind, program: Any, params: dict[str, Any] | None) -> dict[str, Any]:
     params = dict(params or {})
     return kind.clean_params(program, params) if kind.clean_params else {}
 
 
-def export_now(*, program: Any, key: str, params: dict | None, actor: Any, ip: str | None = None):
+def export_now(
+    *, program: Any, key: str, params: dict[str, Any] | None, actor: Any, ip: str | None = None
+) -> ExportFile:
     """Build a small export in the request; recorded in the audit trail."""
     kind = kind_get(key)
     _check(actor, program, kind)
@@ -145,7 +147,7 @@ def export_now(*, program: Any, key: str, params: dict | None, actor: Any, ip: s
 
 
 def export_request(
-    *, program: Any, key: str, params: dict | None, actor: Any, ip: str | None = None
+    *, program: Any, key: str, params: dict[str, Any] | None, actor: Any, ip: str | None = None
 ) -> ExportJob:
     """Queue a background export; the task runs after commit."""
     kind = kind_get(key)
@@ -249,7 +251,9 @@ def export_retry(*, job: ExportJob, actor: Any) -> ExportJob:
     return job
 
 
-def export_download(*, job: ExportJob, actor: Any, ip: str | None = None, now=None) -> ExportFile:
+def export_download(
+    *, job: ExportJob, actor: Any, ip: str | None = None, now: datetime | None = None
+) -> ExportFile:
     """The job's file, if it is ready and its link has not expired; audited."""
     now = now or timezone.now()
     kind = kind_get(job.kind)
@@ -266,7 +270,7 @@ def export_download(*, job: ExportJob, actor: Any, ip: str | None = None, now=No
     return ExportFile(job.filename, job.content_type, bytes(job.content))
 
 
-def exports_expire(*, now=None) -> int:
+def exports_expire(*, now: datetime | None = None) -> int:
     """Drop the content of expired exports (hourly housekeeping); the rows stay."""
     now = now or timezone.now()
     return ExportJob.objects.filter(status=Status.DONE, expires_at__lte=now).update(

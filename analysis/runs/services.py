@@ -27,6 +27,7 @@ import json
 import logging
 import time
 import traceback
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -35,7 +36,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
 from ccdg.audit import audit_record
@@ -164,7 +165,7 @@ def current_fingerprints(wave: Wave) -> dict[bool, str]:
 # -- state ------------------------------------------------------------------------------------
 
 
-def last_sign_of_life(run: AnalysisRun):
+def last_sign_of_life(run: AnalysisRun) -> datetime:
     """When the run last showed it was alive: its last progress write, start or creation."""
     beat = (run.timings or {}).get("updated") if not run.is_finished else None
     if beat is not None:
@@ -172,7 +173,7 @@ def last_sign_of_life(run: AnalysisRun):
     return run.started_at or run.created_at
 
 
-def run_state(run: AnalysisRun, now=None) -> str:
+def run_state(run: AnalysisRun, now: datetime | None = None) -> str:
     """The status, or "interrupted" for a queued or running run without a sign of life for
     :func:`stale_minutes` (its worker died, or no worker picked it up)."""
     if run.status in (Status.QUEUED, Status.RUNNING):
@@ -276,7 +277,7 @@ class _Writer:
             progress=progress, step=step[:80], timings=self.timings | {"updated": time.time()}
         )
 
-    def phase(self, name: str, step: str):
+    def phase(self, name: str, step: str) -> Callable[[float, str], None]:
         """A progress callback that maps 0..1 of the phase onto its share of the bar."""
         start, end = PHASES[name]
         self(start, step, force=True)
@@ -329,7 +330,7 @@ def _load(run: AnalysisRun) -> dict[str, Any]:
     }
 
 
-def _summary(results: dict, program_name: str) -> str:
+def _summary(results: dict[str, Any], program_name: str) -> str:
     return summary_paragraph(results, program_name=program_name)
 
 
@@ -435,7 +436,7 @@ def _error_message(exc: Exception, stage: str) -> str:
 # -- reading ----------------------------------------------------------------------------------
 
 
-def run_list(wave: Wave):
+def run_list(wave: Wave) -> QuerySet[AnalysisRun]:
     """The runs of a wave, newest first, without their (large) results: one query."""
     return (
         AnalysisRun.objects.filter(wave=wave)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:  # the models module reads labels from here: no import at run time
-    from ccdg.models import OutboxMessage
+    from ccdg.outbox.models import OutboxMessage
 
     from .scan import Due
 
@@ -91,15 +91,15 @@ class MessageKind:
         return f"emails/outbox/{self.code}.txt", f"emails/outbox/{self.code}.html"
 
 
+# The width of ``OutboxMessage.kind``.
+CODE_MAX_LENGTH = 24
 _kinds: dict[str, MessageKind] = {}
 
 
 def register(*kinds: MessageKind) -> None:
     """Add kinds (from an app's ``ready()``). A code registered by another kind is an error;
     the same kind again (``ready()`` run twice) changes nothing."""
-    from ccdg.models import OutboxMessage  # it reads labels from here
-
-    max_length = OutboxMessage._meta.get_field("kind").max_length
+    max_length = CODE_MAX_LENGTH
     for kind in kinds:
         known = _kinds.get(kind.code)
         if known is kind:

@@ -12,13 +12,14 @@ import hashlib
 import hmac
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from ccdg.models import OutboxMessage, OutboxOptOut, UnsubscribeToken
+from ccdg.outbox.models import OutboxMessage, OutboxOptOut, UnsubscribeToken
 
 from . import kinds
 from .kinds import Attachment
@@ -95,7 +96,7 @@ class Lookups:
     for the batch's rows of its kinds (``loaded``, by loader), the opt-outs, and the
     unsubscribe tokens of the optional messages (stored with one INSERT)."""
 
-    loaded: dict
+    loaded: dict[Any, Any]
     opted_out: set[tuple[int, str]]
     tokens: dict[tuple[int, str], str]  # (program id, email) -> unsubscribe token
 
@@ -103,7 +104,7 @@ class Lookups:
     def load(cls, rows: list[OutboxMessage], *, tokens: bool = True) -> Lookups:
         """``tokens=False``: no unsubscribe tokens (a preview that shows no personal link
         needs none, and must not store them)."""
-        by_loader: dict = defaultdict(list)
+        by_loader: dict[Any, list[OutboxMessage]] = defaultdict(list)
         optional = []
         for r in rows:
             kind = _kind_or_none(r)
@@ -140,7 +141,7 @@ class Lookups:
             tokens=made,
         )
 
-    def of(self, row: OutboxMessage):
+    def of(self, row: OutboxMessage) -> Any:
         """What the loader of the row's kind fetched (raises ``UnknownKind``)."""
         return self.loaded[kinds.get(row.kind).load]
 

@@ -10,6 +10,7 @@ the rows are the schedule, and a task lost with the broker is enqueued again by 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +20,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from ccdg.models import OutboxMessage, OutboxOptOut, ReminderSettings
+from ccdg.outbox.models import OutboxMessage, OutboxOptOut, ReminderSettings
 
 from . import kinds
 
@@ -95,7 +96,7 @@ class RowBuilder:
         return added
 
 
-def opted_out_emails(program_ids) -> set[tuple[int, str]]:
+def opted_out_emails(program_ids: Iterable[int]) -> set[tuple[int, str]]:
     return set(
         OutboxOptOut.objects.filter(program_id__in=program_ids).values_list("program_id", "email")
     )
@@ -174,11 +175,13 @@ def leases_expire(*, now: datetime) -> int:
     return failed + expired.update(status=S.PENDING, enqueued_at=None, **gone)
 
 
-def paused_program_ids() -> QuerySet:
+def paused_program_ids() -> QuerySet[ReminderSettings, Any]:
     return ReminderSettings.objects.filter(paused=True).values("program_id")
 
 
-def enqueue_pending(*, now: datetime | None = None, queryset: QuerySet | None = None) -> int:
+def enqueue_pending(
+    *, now: datetime | None = None, queryset: QuerySet[OutboxMessage] | None = None
+) -> int:
     """Send tasks for pending, due rows without a live task, one per ``OUTBOX_BATCH_SIZE``
     rows (a list of ids). Call after commit.
 
@@ -227,7 +230,7 @@ def enqueue_pending(*, now: datetime | None = None, queryset: QuerySet | None = 
             return total
 
 
-def _program_model():
+def _program_model() -> Any:
     """The model rows belong to (the core refers to it by name only, like its foreign keys)."""
     return OutboxMessage._meta.get_field("program").related_model
 

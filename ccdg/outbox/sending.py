@@ -12,19 +12,21 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import parseaddr
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import get_connection
+from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from ccdg.models import OutboxMessage
+from ccdg.outbox.models import OutboxMessage
 
 from . import kinds
 from .rendering import Lookups, render_message
@@ -52,7 +54,7 @@ SMTP_IDLE_SECONDS = 30.0
 _held = threading.local()  # per thread: the connection, the settings it was made with, last use
 
 
-def _smtp_settings() -> tuple:
+def _smtp_settings() -> tuple[Any, ...]:
     return (
         settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_HOST_USER,
         settings.EMAIL_HOST_PASSWORD, settings.EMAIL_USE_TLS, settings.EMAIL_USE_SSL,
@@ -62,14 +64,14 @@ def _smtp_settings() -> tuple:
 
 def close_smtp_connection() -> None:
     """Close this thread's held SMTP connection, if any (errors ignored)."""
-    connection = getattr(_held, "connection", None)
+    connection: BaseEmailBackend | None = getattr(_held, "connection", None)
     _held.connection = None
     if connection is not None:
         with contextlib.suppress(Exception):  # closing a broken connection may fail: it is gone
             connection.close()
 
 
-def _open(key: tuple):
+def _open(key: tuple[Any, ...]) -> BaseEmailBackend:
     """A new SMTP connection, held for this thread (closed again if opening fails midway)."""
     connection = get_connection()
     try:
@@ -82,7 +84,7 @@ def _open(key: tuple):
     return connection
 
 
-def deliver(message) -> None:
+def deliver(message: EmailMessage) -> None:
     """Send one message with Django's email backend.
 
     With the SMTP backend the connection is kept open and reused by the next message in this
@@ -91,11 +93,11 @@ def deliver(message) -> None:
     per message, as before. Raises what the backend raises.
     """
     if settings.EMAIL_BACKEND != SMTP_BACKEND:
-        with get_connection() as connection:
-            connection.send_messages([message])
+        with get_connection() as backend:
+            backend.send_messages([message])
         return
     key = _smtp_settings()
-    connection = getattr(_held, "connection", None)
+    connection: BaseEmailBackend | None = getattr(_held, "connection", None)
     if connection is not None and (
         _held.key != key or time.monotonic() - _held.used > SMTP_IDLE_SECONDS
     ):
@@ -193,7 +195,9 @@ def outbox_claim(*, message_id: int) -> str:
     return outbox_claim_batch(message_ids=[message_id], limit=1)[0]
 
 
-def _stale_reason(row: OutboxMessage, kind: kinds.MessageKind, lookups: Lookups, now) -> str:
+def _stale_reason(
+    row: OutboxMessage, kind: kinds.MessageKind, lookups: Lookups, now: datetime
+) -> str:
     """Why a claimed row is no longer worth sending ("" when it is): unsubscribed from an
     optional message, or what its kind's re-check finds (a session started, a survey closed)."""
     if kind.optional and lookups.opted_out_of(row):
@@ -203,7 +207,7 @@ def _stale_reason(row: OutboxMessage, kind: kinds.MessageKind, lookups: Lookups,
     return ""
 
 
-def _finish(pks: list[int], owner: str, **fields) -> int:
+def _finish(pks: list[int], owner: str, **fields: Any) -> int:
     """Record an outcome, only while we still hold the lease: a worker that wakes up after its
     lease expired must not overwrite what a newer claim did. Returns how many rows it set."""
     return OutboxMessage.objects.filter(pk__in=pks, status=S.SENDING, lease_owner=owner).update(
@@ -301,7 +305,7 @@ def outbox_send_batch(*, message_ids: list[int]) -> BatchResult:
     return result
 
 
-def _send_one(row: OutboxMessage, message, owner: str, result: BatchResult) -> str:
+def _send_one(row: OutboxMessage, message: EmailMessage, owner: str, result: BatchResult) -> str:
     try:
         deliver(message)
     except RETRYABLE as exc:
@@ -340,4 +344,5 @@ def outbox_send(*, message_id: int) -> str:
 
 def retry_delay(attempts: int) -> int:
     """Exponential backoff: base, 2x base, 4x base... capped at an hour."""
-    return min(settings.OUTBOX_RETRY_BACKOFF * 2 ** (attempts - 1), 3600)
+    backoff: int = settings.OUTBOX_RETRY_BACKOFF
+    return min(backoff * (1 << max(attempts - 1, 0)), 3600)

@@ -9,7 +9,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from ccdg.audit import audit_record
-from ccdg.models import OutboxMessage, OutboxOptOut, ReminderSettings, UnsubscribeToken
+from ccdg.outbox.models import OutboxMessage, OutboxOptOut, ReminderSettings, UnsubscribeToken
 
 from .rendering import token_hash
 from .scan import LEASE_EXPIRED, enqueue_pending

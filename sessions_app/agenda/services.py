@@ -355,5 +355,5 @@ def take_home_points_save(*, session: Session, texts: list[str], actor: Any) -> 
     return created
 
 
-def _user(actor: Any):
+def _user(actor: Any) -> Any:
     return actor if getattr(actor, "is_authenticated", False) else None

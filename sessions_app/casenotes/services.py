@@ -162,7 +162,9 @@ def case_note_writable(presentation: Presentation, now: datetime | None = None) 
     return None
 
 
-def _check_writer(user: Any, presentation: Presentation, note: CaseNote | None, ip) -> None:
+def _check_writer(
+    user: Any, presentation: Presentation, note: CaseNote | None, ip: str | None
+) -> None:
     if not roles.can_write_case_note(user, presentation):
         case_note_refused(
             user=user, reason=roles.NOT_A_READER, ip=ip, note=note, presentation=presentation

@@ -42,7 +42,7 @@ def group_members(*, group: Group) -> list[Clinician]:
     )
 
 
-def groups_with_members(*, program: Program):
+def groups_with_members(*, program: Program) -> QuerySet[Group]:
     current = GroupMembership.objects.filter(left_on__isnull=True).select_related("clinician")
     facilitations = FacilitatorAssignment.objects.filter(ends_on__isnull=True).select_related(
         "facilitator"
@@ -57,7 +57,7 @@ def groups_with_members(*, program: Program):
     )
 
 
-def facilitator_pool(*, program: Program):
+def facilitator_pool(*, program: Program) -> QuerySet[Facilitator]:
     return Facilitator.objects.filter(program=program).select_related("user", "clinician")
 
 
@@ -73,8 +73,8 @@ def facilitator_coverage(*, program: Program) -> Coverage:
     step in (assigned backups plus available facilitators with no group)."""
     groups = list(groups_with_members(program=program))
     pool = [f for f in facilitator_pool(program=program) if f.active]
-    busy = set()
-    rows = []
+    busy: set[int] = set()
+    rows: list[dict[str, Any]] = []
     for group in groups:
         lead = [f.facilitator for f in group.current_facilitations if f.role == "lead"]
         backups = [f.facilitator for f in group.current_facilitations if f.role == "backup"]

@@ -78,7 +78,7 @@ class Turns:
     def total(self) -> int:
         return self.past + self.upcoming
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[Any, ...]:
         # Fewest presentations; then longest since the last one (never is longest); then name.
         last = self.last_at.timestamp() if self.last_at else float("-inf")
         c = self.clinician
@@ -357,7 +357,7 @@ class PersonFigure:
     def regular(self) -> bool:
         return self.held > 0 and 2 * min(self.sessions_credited, self.held) >= self.held
 
-    def credit_row(self) -> list:
+    def credit_row(self) -> list[Any]:
         """This person's row of the credit CSV (columns: :data:`CREDIT_COLUMNS`)."""
         c = self.clinician
         group = self.group.name if self.group else ""

@@ -142,15 +142,15 @@ def meeting_dates(
     """Dates with scheduled sessions (local dates), from ``start`` (today) on. Five queries."""
     tz = program_tz(program)
     start = start or timezone.localdate(timezone=tz)
-    sessions = Session.objects.filter(
+    scheduled = Session.objects.filter(
         group__program=program,
         status=Session.Status.SCHEDULED,
         starts_at__gte=_day_bounds(start, tz)[0],
     )
     if end is not None:
-        sessions = sessions.filter(starts_at__lt=_day_bounds(end, tz)[1])
+        scheduled = scheduled.filter(starts_at__lt=_day_bounds(end, tz)[1])
     sessions = _with_local_times(
-        list(sessions.select_related("group", "room").order_by("starts_at", "group__name")), tz
+        list(scheduled.select_related("group", "room").order_by("starts_at", "group__name")), tz
     )
     by_day: dict[date, list[Session]] = defaultdict(list)
     for session in sessions:
@@ -324,6 +324,7 @@ def cover_of(
     ordered = sorted(facilitations, key=lambda f: (f.starts_on, f.pk))
     lead = next((f.facilitator for f in ordered if f.role == FacilitatorAssignment.Role.LEAD), None)
     backups = [f.facilitator for f in ordered if f.role == FacilitatorAssignment.Role.BACKUP]
+    acting: Facilitator | None
     if lead is not None and lead.pk not in absent_ids:
         acting = lead
     else:
@@ -336,7 +337,7 @@ def cover_of(
     )
 
 
-def _current_facilitations() -> Prefetch:
+def _current_facilitations() -> Prefetch[Any, Any, Any]:
     return Prefetch(
         "group__facilitations",
         queryset=FacilitatorAssignment.objects.filter(ends_on__isnull=True).select_related(
@@ -346,7 +347,7 @@ def _current_facilitations() -> Prefetch:
     )
 
 
-def _absences() -> Prefetch:
+def _absences() -> Prefetch[Any, Any, Any]:
     return Prefetch(
         "absences",
         queryset=FacilitatorAbsence.objects.select_related("facilitator").order_by("id"),

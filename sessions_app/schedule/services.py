@@ -152,7 +152,8 @@ def recurrence_dates(
         interval=rule.interval,
         byweekday=day,
     )
-    chosen, skipped = [], []
+    chosen: list[date] = []
+    skipped: list[date] = []
     for moment in dates:
         if len(chosen) == count or len(chosen) + len(skipped) > count + 366:
             break

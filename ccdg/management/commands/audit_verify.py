@@ -10,7 +10,9 @@ docs/operations.md ("Verifying the audit trail").
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ccdg.audit import audit_chain_verify
 from ccdg.audit_chain import HASH_PATTERN
@@ -19,7 +21,7 @@ from ccdg.audit_chain import HASH_PATTERN
 class Command(BaseCommand):
     help = "Verify the audit trail's hash chain; exit status 1 at the first broken link."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--head",
             metavar="HASH",
@@ -33,7 +35,7 @@ class Command(BaseCommand):
             help="The id recorded with that head (needs --head).",
         )
 
-    def handle(self, *args, head: str | None, head_id: int | None, **options):
+    def handle(self, *args: Any, head: str | None, head_id: int | None, **options: Any) -> None:
         if head is not None:
             head = head.strip().lower()
             if not HASH_PATTERN.match(head):

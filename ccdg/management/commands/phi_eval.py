@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ccdg.phi import CATEGORIES, scan
 
 DEFAULT_SET = Path(__file__).resolve().parents[2] / "phi_data" / "eval_set.jsonl"
 
 
-def load(path: Path) -> list[dict]:
+def load(path: Path) -> list[dict[str, Any]]:
     notes = []
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
@@ -41,7 +42,7 @@ def _ratio(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
-def evaluate(notes: list[dict]) -> dict:
+def evaluate(notes: list[dict[str, Any]]) -> dict[str, Any]:
     """Score ``scan`` on labelled notes; return the figures as a dict."""
     gold_total = dict.fromkeys(CATEGORIES, 0)
     gold_found = dict.fromkeys(CATEGORIES, 0)
@@ -50,8 +51,8 @@ def evaluate(notes: list[dict]) -> dict:
     found_right = dict.fromkeys(CATEGORIES, 0)
     found_any_gold = 0
     clean_notes = clean_flagged = 0
-    misses: list[dict] = []
-    false_alarms: list[dict] = []
+    misses: list[dict[str, Any]] = []
+    false_alarms: list[dict[str, Any]] = []
     for note in notes:
         text, gold = note["text"], note["spans"]
         findings = scan(text)
@@ -59,7 +60,7 @@ def evaluate(notes: list[dict]) -> dict:
             clean_notes += 1
             clean_flagged += bool(findings)
 
-        def overlaps(a_start, a_end, b_start, b_end):
+        def overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
             return a_start < b_end and b_start < a_end
 
         for span in gold:
@@ -136,14 +137,14 @@ def _fmt(value: float | None) -> str:
 class Command(BaseCommand):
     help = "Measure the identifier guard on a labelled set: recall and precision per category."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--file", type=Path, default=DEFAULT_SET, help="JSON Lines set")
         parser.add_argument("--json", action="store_true", help="print the figures as JSON")
         parser.add_argument(
             "--show-errors", action="store_true", help="list missed spans and false alarms"
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
         if not path.is_file():
             raise CommandError(f"no such file: {path}")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from ccdg.phi import scan
 
@@ -18,10 +19,10 @@ from ccdg.phi import scan
 class Command(BaseCommand):
     help = "Read text on standard input and print the identifiers found as JSON (exit 1 if any)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--indent", type=int, default=None, help="pretty-print the JSON")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         stdin = getattr(self, "stdin", None) or sys.stdin
         text = stdin.read()
         findings = scan(text)

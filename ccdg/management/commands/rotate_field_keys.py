@@ -15,9 +15,10 @@ status 1. Text never appears in the output.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.apps import apps
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import models, transaction
 
 from ccdg import crypto
@@ -43,7 +44,7 @@ def encrypted_models() -> list[tuple[type[models.Model], list[str]]]:
     return found
 
 
-def rotate_batch(model: type[models.Model], names: list[str], pks: list, tally: Tally) -> None:
+def rotate_batch(model: type[models.Model], names: list[str], pks: list[Any], tally: Tally) -> None:
     with transaction.atomic():
         rows = model._base_manager.select_for_update().filter(pk__in=pks).values_list("pk", *names)
         for pk, *values in rows:
@@ -69,7 +70,7 @@ def rotate_batch(model: type[models.Model], names: list[str], pks: list, tally: 
 class Command(BaseCommand):
     help = "Re-encrypt every encrypted field (case notes) under the newest CCDG_FIELD_KEYS key."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--batch-size",
             type=int,
@@ -77,7 +78,7 @@ class Command(BaseCommand):
             help="Rows per transaction (default 200).",
         )
 
-    def handle(self, *args, batch_size: int, **options):
+    def handle(self, *args: Any, batch_size: int, **options: Any) -> None:
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
         keys = crypto.field_keys()  # ImproperlyConfigured in production without keys

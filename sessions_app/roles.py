@@ -548,3 +548,44 @@ def agenda_template_for_request(
     if template is None:
         raise Http404("No such agenda.")
     return template
+
+
+def _case_notes() -> QuerySet:
+    # With what every case-note page shows about the note (and the decisions read): its
+    # presentation, session, group, program and presenter; never the text.
+    return CaseNote.objects.select_related(
+        "presentation__session__group__program", "presentation__clinician"
+    )
+
+
+def case_note_for_request(request: Any, program: Program, pk: int) -> CaseNote:
+    """The case note ``pk`` on a presentation of ``program``, for pages that show its
+    metadata: the program's permission is the whole decision."""
+    note = _case_notes().filter(presentation__session__group__program=program, pk=pk).first()
+    if note is None:
+        raise Http404("No such case note.")
+    return note
+
+
+def case_note_for_reader(
+    request: Any, slug: str, pk: int, *, refused: Callable[[Any, CaseNote], None]
+) -> CaseNote:
+    """The case note ``pk`` for the pages that read or delete its text, if it belongs to the
+    program ``slug`` and the user holds a role there (whether they may read the text is
+    :func:`case_note_refusal`, asked by the page).
+
+    Unlike the helpers above, the note is looked up before the program, so that a refusal
+    here is recorded against the note too: ``refused(request, note)`` (the page's audit) runs
+    before the 404 or 403 is raised. A note that does not exist is a plain 404."""
+    note = _case_notes().filter(pk=pk).first()
+    if note is None:
+        raise Http404("No such case note.")
+    try:
+        program = program_for_request(request, slug, "program.view")
+    except (Http404, PermissionDenied):
+        refused(request, note)
+        raise
+    if note.presentation.session.group.program_id != program.pk:
+        refused(request, note)
+        raise Http404("No such case note.")
+    return note

@@ -430,8 +430,11 @@ def session_may_view(user: Any, session: Session) -> bool:
 
 
 def is_own_presentation(user: Any, presentation: Any) -> bool:
-    """The presenter answers (accepts or declines) an invitation to present made to them."""
-    return getattr(user, "is_authenticated", False) and presentation.clinician.user_id == user.pk
+    """The presenter's own presentation: they answer (accept or decline) an invitation made to
+    them and may withdraw."""
+    return bool(
+        getattr(user, "is_authenticated", False) and presentation.clinician.user_id == user.pk
+    )
 
 
 def can_withdraw_presentation(user: Any, presentation: Any) -> bool:
@@ -457,6 +460,8 @@ def agenda_templates_usable(program: Program, *, editable: bool = False) -> Quer
 # is a 404 exactly like a row that does not exist (no hint that it does), and then applies the
 # decision ``may`` the page needs (one of the functions above): 403 when it says no, since the
 # user already holds a role in the program. Each fetches the joins its pages read, in one query.
+# Every helper takes the request, also where the program's permission is the whole decision, so
+# that a decision added later changes no call site.
 
 
 def _checked(request: Any, row: Any, may: Callable[[Any, Any], bool] | None) -> Any:
@@ -528,7 +533,7 @@ def presentation_for_request(
 ) -> Presentation:
     """The presentation ``pk`` of a session of ``program``, with its session, group, program
     and presenter, if the user passes ``may`` (:func:`is_own_presentation`,
-    :func:`can_withdraw_presentation`, :func:`can_write_case_note`, or None)."""
+    :func:`can_withdraw_presentation`, or None)."""
     presentation = (
         Presentation.objects.select_related("session__group__program", "clinician")
         .filter(session__group__program=program, pk=pk)

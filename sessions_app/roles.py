@@ -1,8 +1,6 @@
 """Every authorization decision of the app, in one place.
 
-Views call :func:`program_for_request` (or :func:`can`), then one of the fetch-and-check
-helpers at the end of this module for the row named in the URL (:func:`session_for_request`,
-:func:`group_for_request`, ...); templates use the ``can`` tag from
+Views call :func:`program_for_request` (or :func:`can`); templates use the ``can`` tag from
 ``ccdg.templatetags.roles``. Roles are held per program:
 
 * coordinator and report viewer are appointments (``ProgramRole``);
@@ -15,6 +13,10 @@ helpers at the end of this module for the row named in the URL (:func:`session_f
 One person may hold several roles, in one program or across programs. Site staff (Django
 ``is_staff``) administer the site and may do what a coordinator may, except where a permission
 is marked need-to-know (confidential case content), which staff never get by their staff flag.
+
+A page about one row then gets it from a fetch-and-check helper at the end of this module
+(:func:`session_for_request`, :func:`group_for_request`, ...): the row within the program, and
+the decision about it.
 """
 
 from __future__ import annotations

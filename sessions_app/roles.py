@@ -13,20 +13,32 @@ Views call :func:`program_for_request` (or :func:`can`); templates use the ``can
 One person may hold several roles, in one program or across programs. Site staff (Django
 ``is_staff``) administer the site and may do what a coordinator may, except where a permission
 is marked need-to-know (confidential case content), which staff never get by their staff flag.
+
+A page about one row then gets it from a fetch-and-check helper at the end of this module
+(:func:`session_for_request`, :func:`group_for_request`, ...): the row within the program, and
+the decision about it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from sessions_app.agenda.models import AgendaTemplate
 from sessions_app.casenotes.models import CaseNote, ConfidentialityAgreement
-from sessions_app.groups.models import FacilitatorAssignment, Group, GroupMembership
+from sessions_app.groups.models import (
+    AssignmentRun,
+    FacilitatorAssignment,
+    Group,
+    GroupMembership,
+)
+from sessions_app.presenters.models import Presentation
 from sessions_app.programs.models import Program, ProgramRole
 from sessions_app.roster.models import Clinician
 from sessions_app.schedule.models import Session
@@ -410,6 +422,173 @@ def visible_group_ids(*, user: Any, program: Program) -> set[int] | None:
     return groups_with_visible_members(user, program)
 
 
-def session_may_view(*, user: Any, session: Session) -> bool:
+def session_may_view(user: Any, session: Session) -> bool:
     """Coordinators and staff, the group's facilitators and its current members."""
     return can_run_session(user, session) or session_member(user, session) is not None
+
+
+def is_own_presentation(user: Any, presentation: Any) -> bool:
+    """The presenter's own presentation: they answer (accept or decline) an invitation made to
+    them and may withdraw."""
+    return bool(
+        getattr(user, "is_authenticated", False) and presentation.clinician.user_id == user.pk
+    )
+
+
+def can_withdraw_presentation(user: Any, presentation: Any) -> bool:
+    """The presenter withdraws themselves; whoever may ask people to present withdraws anyone."""
+    return is_own_presentation(user, presentation) or can_ask_to_present(user, presentation.session)
+
+
+def agenda_templates_usable(program: Program, *, editable: bool = False) -> QuerySet:
+    """The agenda templates ``program`` may use: its own and the built-ins; with ``editable``,
+    its own only (nobody edits a built-in)."""
+    if editable:
+        return AgendaTemplate.objects.filter(program=program)
+    return AgendaTemplate.objects.filter(
+        Q(program=program) | Q(program__isnull=True, built_in=True)
+    )
+
+
+# --- Fetch and check ------------------------------------------------------------------------------
+#
+# A page about one row (a session, a group, a clinician...) first gets its program from
+# program_for_request (404 for outsiders, 403 for a role without the permission), then the row
+# from one of these. Each looks the row up within that program only, so a row of another program
+# is a 404 exactly like a row that does not exist (no hint that it does), and then applies the
+# decision ``may`` the page needs (one of the functions above): 403 when it says no, since the
+# user already holds a role in the program. Each fetches the joins its pages read, in one query.
+# Every helper takes the request, also where the program's permission is the whole decision, so
+# that a decision added later changes no call site.
+
+
+def _checked(request: Any, row: Any, may: Callable[[Any, Any], bool] | None) -> Any:
+    if may is not None and not may(request.user, row):
+        raise PermissionDenied
+    return row
+
+
+def session_checked(
+    request: Any, session: Session | None, *, may: Callable[[Any, Session], bool] | None = None
+) -> Session:
+    """``session`` (already looked up within the program, None if it is not there) if the
+    user passes ``may``: 404 for None, 403 for a refusal. For pages whose selector attaches
+    more to the session than :func:`session_for_request` does."""
+    if session is None:
+        raise Http404("No such session.")
+    return _checked(request, session, may)
+
+
+def session_for_request(
+    request: Any, program: Program, pk: int, *, may: Callable[[Any, Session], bool] | None = None
+) -> Session:
+    """The session ``pk`` of ``program``, with its group, program and room, if the user passes
+    ``may`` (:func:`can_run_session`, :func:`can_read_take_home`, :func:`session_may_view`,
+    :func:`can_ask_to_present`, or None: the program's permission was enough)."""
+    session = (
+        Session.objects.select_related("group__program", "room")
+        .filter(group__program=program, pk=pk)
+        .first()
+    )
+    return session_checked(request, session, may=may)
+
+
+def group_for_request(
+    request: Any, program: Program, pk: int, *, may: Callable[[Any, Group], bool] | None = None
+) -> Group:
+    """The group ``pk`` of ``program``, with its default room, if the user passes ``may``
+    (:func:`can_view_group_members`, or None)."""
+    group = Group.objects.select_related("default_room").filter(program=program, pk=pk).first()
+    if group is None:
+        raise Http404("No such group.")
+    return _checked(request, group, may)
+
+
+def assignment_run_for_request(request: Any, program: Program, pk: int) -> AssignmentRun:
+    """The assignment run (a preview of groups) ``pk`` of ``program``: the program's
+    "groups.manage" is the whole decision."""
+    run = AssignmentRun.objects.select_related("program").filter(program=program, pk=pk).first()
+    if run is None:
+        raise Http404("No such assignment.")
+    return run
+
+
+def clinician_for_request(request: Any, program: Program, pk: int) -> Clinician:
+    """The roster entry ``pk`` of ``program``, with its account: the program's "roster.view"
+    or "roster.manage" is the whole decision."""
+    clinician = Clinician.objects.select_related("user").filter(program=program, pk=pk).first()
+    if clinician is None:
+        raise Http404("No such clinician.")
+    return clinician
+
+
+def presentation_for_request(
+    request: Any,
+    program: Program,
+    pk: int,
+    *,
+    may: Callable[[Any, Presentation], bool] | None = None,
+) -> Presentation:
+    """The presentation ``pk`` of a session of ``program``, with its session, group, program
+    and presenter, if the user passes ``may`` (:func:`is_own_presentation`,
+    :func:`can_withdraw_presentation`, or None)."""
+    presentation = (
+        Presentation.objects.select_related("session__group__program", "clinician")
+        .filter(session__group__program=program, pk=pk)
+        .first()
+    )
+    if presentation is None:
+        raise Http404("No such presentation.")
+    return _checked(request, presentation, may)
+
+
+def agenda_template_for_request(
+    request: Any, program: Program, pk: int, *, editable: bool = False
+) -> AgendaTemplate:
+    """The agenda template ``pk`` if ``program`` may use it (its own or a built-in) or, with
+    ``editable``, edit it (its own): a built-in asked for editing is a 404."""
+    template = agenda_templates_usable(program, editable=editable).filter(pk=pk).first()
+    if template is None:
+        raise Http404("No such agenda.")
+    return template
+
+
+def _case_notes() -> QuerySet:
+    # With what every case-note page shows about the note (and the decisions read): its
+    # presentation, session, group, program and presenter; never the text.
+    return CaseNote.objects.select_related(
+        "presentation__session__group__program", "presentation__clinician"
+    )
+
+
+def case_note_for_request(request: Any, program: Program, pk: int) -> CaseNote:
+    """The case note ``pk`` on a presentation of ``program``, for pages that show its
+    metadata: the program's permission is the whole decision."""
+    note = _case_notes().filter(presentation__session__group__program=program, pk=pk).first()
+    if note is None:
+        raise Http404("No such case note.")
+    return note
+
+
+def case_note_for_reader(
+    request: Any, slug: str, pk: int, *, refused: Callable[[Any, CaseNote], None]
+) -> CaseNote:
+    """The case note ``pk`` for the pages that read or delete its text, if it belongs to the
+    program ``slug`` and the user holds a role there (whether they may read the text is
+    :func:`case_note_refusal`, asked by the page).
+
+    Unlike the helpers above, the note is looked up before the program, so that a refusal
+    here is recorded against the note too: ``refused(request, note)`` (the page's audit) runs
+    before the 404 or 403 is raised. A note that does not exist is a plain 404."""
+    note = _case_notes().filter(pk=pk).first()
+    if note is None:
+        raise Http404("No such case note.")
+    try:
+        program = program_for_request(request, slug, "program.view")
+    except (Http404, PermissionDenied):
+        refused(request, note)
+        raise
+    if note.presentation.session.group.program_id != program.pk:
+        refused(request, note)
+        raise Http404("No such case note.")
+    return note

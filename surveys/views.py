@@ -26,6 +26,7 @@ from sessions_app.models import Group, Program
 
 from . import responses as resp
 from . import responses_csv, services, waves
+from .access import wave_for_request
 from .forms import (
     ExcludeForm,
     ExtendForm,
@@ -41,14 +42,6 @@ from .outbox_kinds import SURVEY_INVITATION, SURVEY_KINDS, SURVEY_REMINDER
 T = "surveys/"
 RESPONSES_PER_PAGE = 50
 IMPORT_ERRORS_SHOWN = 200
-
-
-def _wave(program: Program, slug: str) -> Wave:
-    return get_object_or_404(
-        Wave.objects.select_related("program", "instrument", "audience_group"),
-        program=program,
-        slug=slug,
-    )
 
 
 def _refused(request, exc: ValidationError) -> None:
@@ -287,14 +280,14 @@ def _wave_detail_context(request, program: Program, wave: Wave, extend_form=None
 
 def wave_detail(request, slug, wave):
     program = roles.program_for_request(request, slug, "surveys.view")
-    wave = _wave(program, wave)
+    wave = wave_for_request(request, program, wave)
     return render(request, T + "wave_detail.html", _wave_detail_context(request, program, wave))
 
 
 @require_POST
 def wave_close(request, slug, wave):
     program = roles.program_for_request(request, slug, "surveys.manage")
-    wave = _wave(program, wave)
+    wave = wave_for_request(request, program, wave)
     try:
         waves.wave_close(wave=wave, actor=request.user)
     except ValidationError as exc:
@@ -307,7 +300,7 @@ def wave_close(request, slug, wave):
 @require_POST
 def wave_extend(request, slug, wave):
     program = roles.program_for_request(request, slug, "surveys.manage")
-    wave = _wave(program, wave)
+    wave = wave_for_request(request, program, wave)
     form = ExtendForm(request.POST, program=program)
     if form.is_valid():
         try:
@@ -327,7 +320,7 @@ def wave_extend(request, slug, wave):
 @require_POST
 def wave_remind(request, slug, wave):
     program = roles.program_for_request(request, slug, "surveys.manage")
-    wave = _wave(program, wave)
+    wave = wave_for_request(request, program, wave)
     try:
         n = waves.wave_remind_now(wave=wave, actor=request.user)
     except ValidationError as exc:
@@ -344,7 +337,7 @@ def wave_remind(request, slug, wave):
 @require_POST
 def wave_pilot(request, slug, wave):
     program = roles.program_for_request(request, slug, "surveys.manage")
-    wave = _wave(program, wave)
+    wave = wave_for_request(request, program, wave)
     is_pilot = request.POST.get("is_pilot") == "1"
     waves.wave_set_pilot(wave=wave, actor=request.user, is_pilot=is_pilot)
     if is_pilot:
@@ -361,7 +354,7 @@ def wave_pilot(request, slug, wave):
 
 def response_list(request, slug, wave):
     program = roles.program_for_request(request, slug, "surveys.view")
-    wave = _wave(program, wave)
+    wave = wave_for_request(request, program, wave)
     may_manage = roles.can(request.user, "surveys.manage", program)
     show_names = may_manage and not wave.is_anonymous
     qs = Response.objects.filter(wave=wave).order_by("pk")
@@ -460,14 +453,14 @@ def _response_detail(request, program, wave, response, exclude_form=None, status
 
 def response_detail(request, slug, wave, pk):
     program = roles.program_for_request(request, slug, "surveys.view")
-    wave = _wave(program, wave)
+    wave = wave_for_request(request, program, wave)
     return _response_detail(request, program, wave, _response(wave, pk))
 
 
 @require_POST
 def response_exclude(request, slug, wave, pk):
     program = roles.program_for_request(request, slug, "surveys.manage")
-    wave = _wave(program, wave)
+    wave = wave_for_request(request, program, wave)
     response = _response(wave, pk)
     form = ExcludeForm(request.POST)
     if form.is_valid():
@@ -487,7 +480,7 @@ def response_exclude(request, slug, wave, pk):
 @require_POST
 def response_include(request, slug, wave, pk):
     program = roles.program_for_request(request, slug, "surveys.manage")
-    wave = _wave(program, wave)
+    wave = wave_for_request(request, program, wave)
     response = _response(wave, pk)
     resp.response_include(response=response, actor=request.user)
     messages.success(request, "The response is included in the analysis again.")
@@ -514,7 +507,7 @@ def _identifier_warnings(form: PaperEntryForm) -> list[str]:
 @require_http_methods(["GET", "POST"])
 def paper_entry(request, slug, wave):
     program = roles.program_for_request(request, slug, "surveys.manage")
-    wave = _wave(program, wave)
+    wave = wave_for_request(request, program, wave)
     specs = resp.question_specs(wave.instrument)
     form = PaperEntryForm(
         request.POST or None, specs=specs, group_labels=resp.group_labels_for(wave)
@@ -556,7 +549,7 @@ def paper_entry(request, slug, wave):
 @require_http_methods(["GET", "POST"])
 def response_import(request, slug, wave):
     program = roles.program_for_request(request, slug, "surveys.manage")
-    wave = _wave(program, wave)
+    wave = wave_for_request(request, program, wave)
     form = ResponsesUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -587,7 +580,7 @@ def response_import(request, slug, wave):
 @require_http_methods(["GET", "POST"])
 def response_import_preview(request, slug, wave, pk):
     program = roles.program_for_request(request, slug, "surveys.manage")
-    wave = _wave(program, wave)
+    wave = wave_for_request(request, program, wave)
     draft = get_object_or_404(ResponseImport, wave=wave, pk=pk)
     if draft.committed_at is not None:
         messages.info(request, f"{draft.filename} was already imported.")

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sessions_app import roles
 from sessions_app.models import Program
+from surveys.access import wave_for_request
 from surveys.models import Response, Wave
 
 from . import services as coding
@@ -25,12 +26,6 @@ from .forms import ReviewersForm, ThemeForm, ThemesChoiceForm
 from .models import Coding, Theme
 
 T = "analysis/coding/"
-
-
-def _wave(program: Program, slug: str) -> Wave:
-    return get_object_or_404(
-        Wave.objects.select_related("program", "instrument"), program=program, slug=slug
-    )
 
 
 def _theme(wave: Wave, pk: int) -> Theme:
@@ -63,7 +58,7 @@ def _base(program: Program, wave: Wave, request, **extra) -> dict:
 @require_GET
 def overview(request, slug, wave):
     program = roles.program_for_request(request, slug, "coding.view")
-    wave = _wave(program, wave)
+    wave = wave_for_request(request, program, wave)
     snap = coding.snapshot(wave)
     found = coding.agreement(wave, snap)
     context = _base(
@@ -85,7 +80,7 @@ def overview(request, slug, wave):
 @require_http_methods(["GET", "POST"])
 def themes(request, slug, wave):
     program = roles.program_for_request(request, slug, "coding.manage")
-    wave = _wave(program, wave)
+    wave = wave_for_request(request, program, wave)
     form = ThemeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -121,7 +116,7 @@ def _themes_with_uses(wave: Wave) -> list[Theme]:
 @require_http_methods(["GET", "POST"])
 def theme_edit(request, slug, wave, pk):
     program = roles.program_for_request(request, slug, "coding.manage")
-    wave = _wave(program, wave)
+    wave = wave_for_request(request, program, wave)
     theme = _theme(wave, pk)
     initial = {"name": theme.name, "description": theme.description, "order": theme.order}
     form = ThemeForm(request.POST or None, initial=initial)
@@ -154,7 +149,7 @@ def theme_edit(request, slug, wave, pk):
 @require_POST
 def theme_delete(request, slug, wave, pk):
     program = roles.program_for_request(request, slug, "coding.manage")
-    wave = _wave(program, wave)
+    wave = wave_for_request(request, program, wave)
     theme = _theme(wave, pk)
     name = theme.name
     try:
@@ -173,7 +168,7 @@ def theme_delete(request, slug, wave, pk):
 @require_http_methods(["GET", "POST"])
 def reviewers(request, slug, wave):
     program = roles.program_for_request(request, slug, "coding.manage")
-    wave = _wave(program, wave)
+    wave = wave_for_request(request, program, wave)
     named = coding.reviewers(wave)
     initial = {"first": named.get(1), "second": named.get(2)}
     form = ReviewersForm(request.POST or None, initial=initial, wave=wave)
@@ -216,7 +211,7 @@ def _own_codes(wave: Wave, user) -> dict[tuple[int, str], list[int]]:
 @require_http_methods(["GET", "POST"])
 def code(request, slug, wave):
     program = roles.program_for_request(request, slug, "coding.view")
-    wave = _wave(program, wave)
+    wave = wave_for_request(request, program, wave)
     slot = coding.reviewer_slot(request.user, wave)
     if slot is None:
         raise PermissionDenied("Only the survey's two named reviewers code its answers.")
@@ -349,14 +344,14 @@ def _disagreements_page(request, program, wave, bound=None, status=200):
 @require_GET
 def disagreements(request, slug, wave):
     program = roles.program_for_request(request, slug, "coding.view")
-    wave = _wave(program, wave)
+    wave = wave_for_request(request, program, wave)
     return _disagreements_page(request, program, wave)
 
 
 @require_POST
 def consensus(request, slug, wave):
     program = roles.program_for_request(request, slug, "coding.view")
-    wave = _wave(program, wave)
+    wave = wave_for_request(request, program, wave)
     if not coding.may_decide(request.user, wave):
         raise PermissionDenied("Only the coordinator or a named reviewer records a consensus.")
     form = ThemesChoiceForm(request.POST, wave=wave)

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from sessions_app import roles
 from sessions_app.models import Program
+from surveys.access import wave_for_request
 from surveys.models import Wave
 
 from . import charts, disclosure, summary
@@ -34,12 +35,6 @@ T = "analysis/"
 PERM = "analysis.run"
 
 
-def _wave(program: Program, slug: str) -> Wave:
-    return get_object_or_404(
-        Wave.objects.select_related("program", "instrument"), program=program, slug=slug
-    )
-
-
 def _run(wave: Wave, pk: int, *, with_results: bool = True) -> AnalysisRun:
     qs = AnalysisRun.objects.select_related("requested_by")
     if not with_results:
@@ -47,11 +42,6 @@ def _run(wave: Wave, pk: int, *, with_results: bool = True) -> AnalysisRun:
     run = get_object_or_404(qs, wave=wave, pk=pk)
     run.wave = wave
     return run
-
-
-def _context(request, slug: str, wave_slug: str) -> tuple[Program, Wave]:
-    program = roles.program_for_request(request, slug, PERM)
-    return program, _wave(program, wave_slug)
 
 
 def _refused(request, exc: ValidationError) -> None:
@@ -281,7 +271,8 @@ def _pct(run: AnalysisRun) -> int:
 
 @require_GET
 def run_list(request, slug, wave):
-    program, wave = _context(request, slug, wave)
+    program = roles.program_for_request(request, slug, PERM)
+    wave = wave_for_request(request, program, wave)
     rows = list(runs.run_list(wave))
     current = runs.current_fingerprints(wave) if rows else {}
     items = [
@@ -303,7 +294,8 @@ def run_list(request, slug, wave):
 
 @require_POST
 def run_start(request, slug, wave):
-    program, wave = _context(request, slug, wave)
+    program = roles.program_for_request(request, slug, PERM)
+    wave = wave_for_request(request, program, wave)
     include_pilot = request.POST.get("include_pilot") in ("1", "on", "true")
     try:
         run = runs.run_request(wave=wave, actor=request.user, include_pilot=include_pilot)
@@ -316,7 +308,8 @@ def run_start(request, slug, wave):
 
 @require_GET
 def run_detail(request, slug, wave, pk):
-    program, wave = _context(request, slug, wave)
+    program = roles.program_for_request(request, slug, PERM)
+    wave = wave_for_request(request, program, wave)
     run = _run(wave, pk)
     state = runs.run_state(run)
     context = {"program": program, "wave": wave, "run": run, "state": state, "pct": _pct(run)}
@@ -329,7 +322,8 @@ def run_detail(request, slug, wave, pk):
 def run_progress(request, slug, wave, pk):
     """The progress fragment the run page polls; once the run is finished, htmx reloads the
     page to show the results (or the error)."""
-    program, wave = _context(request, slug, wave)
+    program = roles.program_for_request(request, slug, PERM)
+    wave = wave_for_request(request, program, wave)
     run = _run(wave, pk, with_results=False)
     state = runs.run_state(run)
     response = render(
@@ -358,7 +352,8 @@ SVG_POLICY = {
 @require_GET
 @csp(SVG_POLICY)
 def run_chart(request, slug, wave, pk, name):
-    program, wave = _context(request, slug, wave)
+    program = roles.program_for_request(request, slug, PERM)
+    wave = wave_for_request(request, program, wave)
     run = _run(wave, pk)
     if run.status != AnalysisRun.Status.DONE:
         raise Http404("No such chart.")
@@ -372,7 +367,8 @@ def run_chart(request, slug, wave, pk, name):
 
 @require_POST
 def run_retry(request, slug, wave, pk):
-    program, wave = _context(request, slug, wave)
+    program = roles.program_for_request(request, slug, PERM)
+    wave = wave_for_request(request, program, wave)
     run = _run(wave, pk, with_results=False)
     try:
         runs.run_retry(run=run, actor=request.user)
@@ -385,7 +381,8 @@ def run_retry(request, slug, wave, pk):
 
 @require_GET
 def run_json(request, slug, wave, pk):
-    program, wave = _context(request, slug, wave)
+    program = roles.program_for_request(request, slug, PERM)
+    wave = wave_for_request(request, program, wave)
     run = _run(wave, pk)
     if run.status != AnalysisRun.Status.DONE:
         raise Http404("The run has no results.")

@@ -43,10 +43,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 
 from ccdg import phi
+from sessions_app import roles
 from sessions_app.agenda.models import AgendaTemplate, SessionSegment, TakeHomePoint
 from sessions_app.groups.models import GroupMembership
 from sessions_app.presenters.models import Presentation, Rsvp
@@ -92,7 +92,7 @@ def agenda_template_list(*, program: Program) -> list[AgendaTemplate]:
     """The built-in templates, then the program's own, each with its segments (two queries).
     Each segment carries ``offset``, its start as h:mm."""
     templates = list(
-        AgendaTemplate.objects.filter(Q(program=program) | Q(program__isnull=True, built_in=True))
+        roles.agenda_templates_usable(program)
         .prefetch_related("segments")
         .order_by("-built_in", "name")
     )
@@ -104,12 +104,7 @@ def agenda_template_list(*, program: Program) -> list[AgendaTemplate]:
 
 def agenda_template_get(*, program: Program, pk: int, editable: bool = False) -> AgendaTemplate:
     """A template the program may use (a built-in or its own); ``editable``: its own only."""
-    templates = AgendaTemplate.objects.filter(program=program)
-    if not editable:
-        templates = AgendaTemplate.objects.filter(
-            Q(program=program) | Q(program__isnull=True, built_in=True)
-        )
-    return templates.get(pk=pk)
+    return roles.agenda_templates_usable(program, editable=editable).get(pk=pk)
 
 
 def agenda_upcoming_count(*, program: Program) -> int:
@@ -174,13 +169,6 @@ class SessionAgenda:
 
 def program_tz(program: Program) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(program.timezone)
-
-
-def session_get(*, program: Program, pk: int) -> Session:
-    """A session of the program, with what every agenda page shows about it."""
-    return Session.objects.select_related("group__program", "room").get(
-        pk=pk, group__program=program
-    )
 
 
 def session_agenda_get(*, session: Session) -> SessionAgenda:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, JsonResponse
+from django.core.exceptions import ValidationError
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -14,9 +14,7 @@ from sessions_app import roles
 from sessions_app.agenda import selectors
 from sessions_app.agenda import services as agenda_services
 from sessions_app.agenda.forms import AgendaTemplateForm, SegmentFormSet, TakeHomeForm
-from sessions_app.agenda.models import AgendaTemplate
 from sessions_app.schedule import services as schedule_services
-from sessions_app.schedule.models import Session
 
 # --- Agenda templates (coordinator) -----------------------------------------------------------
 
@@ -35,17 +33,14 @@ def agenda_list(request, slug):
     )
 
 
-def _template(program, pk, *, editable: bool) -> AgendaTemplate:
-    try:
-        return selectors.agenda_template_get(program=program, pk=pk, editable=editable)
-    except AgendaTemplate.DoesNotExist:
-        raise Http404("No such agenda.") from None
-
-
 @require_http_methods(["GET", "POST"])
 def agenda_edit(request, slug, pk=None):
     program = roles.program_for_request(request, slug, "sessions.manage")
-    template = _template(program, pk, editable=True) if pk is not None else None
+    template = (
+        roles.agenda_template_for_request(request, program, pk, editable=True)
+        if pk is not None
+        else None
+    )
     initial = None
     if template is not None:
         initial = [
@@ -108,7 +103,7 @@ def agenda_edit(request, slug, pk=None):
 @require_POST
 def agenda_copy(request, slug, pk):
     program = roles.program_for_request(request, slug, "sessions.manage")
-    original = _template(program, pk, editable=False)
+    original = roles.agenda_template_for_request(request, program, pk)
     copy = agenda_services.agenda_template_copy(
         template=original, program=program, actor=request.user
     )
@@ -119,7 +114,7 @@ def agenda_copy(request, slug, pk):
 @require_http_methods(["GET", "POST"])
 def agenda_apply(request, slug, pk):
     program = roles.program_for_request(request, slug, "sessions.manage")
-    template = _template(program, pk, editable=False)
+    template = roles.agenda_template_for_request(request, program, pk)
     if request.method == "POST":
         try:
             count = schedule_services.agenda_apply_to_upcoming(
@@ -148,20 +143,9 @@ def agenda_apply(request, slug, pk):
 # --- One session: agenda, live view, take-home points -----------------------------------------
 
 
-def _session(request, slug, pk) -> Session:
-    """The session if the user may run it (its group's facilitators, coordinators, staff)."""
-    program = roles.program_for_request(request, slug, "sessions.view")
-    try:
-        session = selectors.session_get(program=program, pk=pk)
-    except Session.DoesNotExist:
-        raise Http404("No such session.") from None
-    if not roles.can_run_session(request.user, session):
-        raise PermissionDenied
-    return session
-
-
 def session_agenda(request, slug, pk):
-    session = _session(request, slug, pk)
+    program = roles.program_for_request(request, slug, "sessions.view")
+    session = roles.session_for_request(request, program, pk, may=roles.can_run_session)
     return render(
         request,
         "sessions_app/agenda/session_agenda.html",
@@ -174,7 +158,8 @@ def session_agenda(request, slug, pk):
 
 
 def session_live(request, slug, pk):
-    session = _session(request, slug, pk)
+    program = roles.program_for_request(request, slug, "sessions.view")
+    session = roles.session_for_request(request, program, pk, may=roles.can_run_session)
     segments = list(session.segments.all())
     now = timezone.now()
     tz = selectors.program_tz(session.group.program)
@@ -197,7 +182,8 @@ def session_live(request, slug, pk):
 @require_GET
 @never_cache
 def session_live_state(request, slug, pk):
-    session = _session(request, slug, pk)
+    program = roles.program_for_request(request, slug, "sessions.view")
+    session = roles.session_for_request(request, program, pk, may=roles.can_run_session)
     return JsonResponse(selectors.live_state(session, now=timezone.now()).as_json())
 
 
@@ -206,7 +192,8 @@ def _wants_json(request) -> bool:
 
 
 def _live_action(request, slug, pk, action):
-    session = _session(request, slug, pk)
+    program = roles.program_for_request(request, slug, "sessions.view")
+    session = roles.session_for_request(request, program, pk, may=roles.can_run_session)
     error = None
     try:
         session = agenda_services.LIVE_ACTIONS[action](session=session, actor=request.user)
@@ -250,7 +237,8 @@ def session_live_extend(request, slug, pk):
 @require_http_methods(["GET", "POST"])
 def session_live_reset(request, slug, pk):
     """Ask first (GET), then clear the live state (POST)."""
-    session = _session(request, slug, pk)
+    program = roles.program_for_request(request, slug, "sessions.view")
+    session = roles.session_for_request(request, program, pk, may=roles.can_run_session)
     if request.method == "POST":
         was_started = session.live_started_at is not None
         agenda_services.session_live_reset(session=session, actor=request.user)
@@ -275,7 +263,8 @@ def session_live_reset(request, slug, pk):
 
 @require_http_methods(["GET", "POST"])
 def session_take_home_edit(request, slug, pk):
-    session = _session(request, slug, pk)
+    program = roles.program_for_request(request, slug, "sessions.view")
+    session = roles.session_for_request(request, program, pk, may=roles.can_run_session)
     existing = "\n".join(p.text for p in session.take_home.all())
     form = TakeHomeForm(request.POST or None, initial={"points": existing})
     problems: list[str] = []
@@ -308,12 +297,7 @@ def session_take_home_edit(request, slug, pk):
 def session_take_home(request, slug, pk):
     """The take-home points, for the group's own members and those who run its sessions."""
     program = roles.program_for_request(request, slug, "sessions.view")
-    try:
-        session = selectors.session_get(program=program, pk=pk)
-    except Session.DoesNotExist:
-        raise Http404("No such session.") from None
-    if not roles.can_read_take_home(request.user, session):
-        raise PermissionDenied
+    session = roles.session_for_request(request, program, pk, may=roles.can_read_take_home)
     may_run = roles.can_run_session(request.user, session)
     return render(
         request,

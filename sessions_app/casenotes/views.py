@@ -14,8 +14,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -28,7 +27,6 @@ from sessions_app import roles
 from sessions_app.casenotes import selectors, services
 from sessions_app.casenotes.forms import TEXT_LABELS, CaseNoteForm
 from sessions_app.casenotes.models import CaseNote
-from sessions_app.presenters.models import Presentation
 
 T = "sessions_app/casenotes/"
 # Reasons after which someone of the group may still see that the note exists and its dates.
@@ -65,30 +63,16 @@ def _refused_page(request, program, note: CaseNote | None, reason: str):
     return render(request, T + "refused.html", context, status=status)
 
 
+def _record_refusal(request, note: CaseNote) -> None:
+    """A note asked for from outside its program is a refused access, recorded against it."""
+    selectors.case_note_refused(
+        user=request.user, reason=roles.NOT_A_READER, ip=client_ip(request), note=note
+    )
+
+
 def _unreadable_page(request, program, note: CaseNote):
     """The keys cannot decrypt the note: say so plainly; the ciphertext stays as it is."""
     return render(request, T + "unreadable.html", {"program": program, "note": note}, status=503)
-
-
-def _note_in_program(request, slug: str, pk: int) -> CaseNote:
-    """The note, if it belongs to the program named in the URL and the user holds a role there.
-    A refusal here is recorded against the note too."""
-    note = selectors.case_note_lookup(pk)
-    if note is None:
-        raise Http404("No such case note.")
-    try:
-        program = roles.program_for_request(request, slug, "program.view")
-    except (Http404, PermissionDenied):
-        selectors.case_note_refused(
-            user=request.user, reason=roles.NOT_A_READER, ip=client_ip(request), note=note
-        )
-        raise
-    if note.presentation.session.group.program_id != program.pk:
-        selectors.case_note_refused(
-            user=request.user, reason=roles.NOT_A_READER, ip=client_ip(request), note=note
-        )
-        raise Http404("No such case note.")
-    return note
 
 
 @no_store
@@ -98,11 +82,7 @@ def _note_in_program(request, slug: str, pk: int) -> CaseNote:
 def case_note_edit(request, slug, pk):
     """The presenter writes (or changes) the note on their presentation."""
     program = roles.program_for_request(request, slug, "sessions.view")
-    presentation = get_object_or_404(
-        Presentation.objects.select_related("session__group__program", "clinician"),
-        session__group__program=program,
-        pk=pk,
-    )
+    presentation = roles.presentation_for_request(request, program, pk)
     note = CaseNote.objects.filter(presentation=presentation).first()
     ip = client_ip(request)
     if not roles.can_write_case_note(request.user, presentation):
@@ -169,7 +149,7 @@ def case_note_edit(request, slug, pk):
 @sensitive_variables()
 def case_note_detail(request, slug, pk):
     """The note's text for its readers (audited); a refusal (audited) says why."""
-    note = _note_in_program(request, slug, pk)
+    note = roles.case_note_for_reader(request, slug, pk, refused=_record_refusal)
     program = note.presentation.session.group.program
     try:
         text = selectors.case_note_read(note=note, user=request.user, ip=client_ip(request))
@@ -198,7 +178,7 @@ def case_note_detail(request, slug, pk):
 @require_POST
 def case_note_delete(request, slug, pk):
     """The presenter destroys their note now rather than after the retention period."""
-    note = _note_in_program(request, slug, pk)
+    note = roles.case_note_for_reader(request, slug, pk, refused=_record_refusal)
     program = note.presentation.session.group.program
     try:
         services.case_note_delete(note=note, actor=request.user, ip=client_ip(request))
@@ -229,11 +209,7 @@ def case_note_list(request, slug):
 def case_note_access(request, slug, pk):
     """Who accessed a note and when (coordinators): the audit trail, never the content."""
     program = roles.program_for_request(request, slug, "casenote.access_log")
-    note = get_object_or_404(
-        CaseNote.objects.select_related("presentation__session__group", "presentation__clinician"),
-        presentation__session__group__program=program,
-        pk=pk,
-    )
+    note = roles.case_note_for_request(request, program, pk)
     context = {
         "program": program,
         "note": note,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zoneinfo
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -26,7 +26,6 @@ from sessions_app.groups.models import (
     AssignmentRun,
     Facilitator,
     FacilitatorAssignment,
-    Group,
 )
 from sessions_app.groups.solver.assignment import Infeasible
 
@@ -50,15 +49,9 @@ def group_list(request, slug):
     )
 
 
-def _group(program, pk) -> Group:
-    return get_object_or_404(Group.objects.select_related("default_room"), program=program, pk=pk)
-
-
 def group_detail(request, slug, pk):
     program = roles.program_for_request(request, slug, "groups.view")
-    group = _group(program, pk)
-    if not roles.can_view_group_members(request.user, group):
-        raise PermissionDenied
+    group = roles.group_for_request(request, program, pk, may=roles.can_view_group_members)
     manage = roles.can(request.user, "groups.manage", program)
     context = {
         "program": program,
@@ -81,7 +74,7 @@ def group_detail(request, slug, pk):
 @require_http_methods(["GET", "POST"])
 def group_edit(request, slug, pk):
     program = roles.program_for_request(request, slug, "groups.manage")
-    group = _group(program, pk)
+    group = roles.group_for_request(request, program, pk)
     form = GroupForm(request.POST or None, instance=group)
     if request.method == "POST" and form.is_valid():
         group.refresh_from_db()  # the form wrote the typed values onto the instance
@@ -98,7 +91,7 @@ def group_edit(request, slug, pk):
 @require_POST
 def group_facilitation_add(request, slug, pk):
     program = roles.program_for_request(request, slug, "facilitators.manage")
-    group = _group(program, pk)
+    group = roles.group_for_request(request, program, pk)
     form = FacilitationForm(request.POST, program=program)
     if form.is_valid():
         try:
@@ -168,12 +161,6 @@ def assignment_start(request, slug):
     return render(request, "sessions_app/groups/assignment_start.html", context)
 
 
-def _run(program, pk) -> AssignmentRun:
-    return get_object_or_404(
-        AssignmentRun.objects.select_related("program"), program=program, pk=pk
-    )
-
-
 def _run_page(request, program, run, move_form=None, status=200):
     view = services.assignment_run_view(run=run)
     people = [c for g in view.groups for c in g["members"]]
@@ -193,13 +180,13 @@ def _run_page(request, program, run, move_form=None, status=200):
 
 def assignment_run(request, slug, pk):
     program = roles.program_for_request(request, slug, "groups.manage")
-    return _run_page(request, program, _run(program, pk))
+    return _run_page(request, program, roles.assignment_run_for_request(request, program, pk))
 
 
 @require_POST
 def assignment_move(request, slug, pk):
     program = roles.program_for_request(request, slug, "groups.manage")
-    run = _run(program, pk)
+    run = roles.assignment_run_for_request(request, program, pk)
     view = services.assignment_run_view(run=run)
     people = [c for g in view.groups for c in g["members"]]
     form = MoveForm(request.POST, people=people, groups=view.groups)
@@ -222,7 +209,7 @@ def assignment_move(request, slug, pk):
 @require_POST
 def assignment_commit(request, slug, pk):
     program = roles.program_for_request(request, slug, "groups.manage")
-    run = _run(program, pk)
+    run = roles.assignment_run_for_request(request, program, pk)
     form = CommitForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Not committed: " + " ".join(form.errors["moved"]))
@@ -247,7 +234,9 @@ def assignment_commit(request, slug, pk):
 @require_POST
 def assignment_discard(request, slug, pk):
     program = roles.program_for_request(request, slug, "groups.manage")
-    services.assignment_discard(run=_run(program, pk), actor=request.user)
+    services.assignment_discard(
+        run=roles.assignment_run_for_request(request, program, pk), actor=request.user
+    )
     messages.info(request, "Preview discarded.")
     return redirect("sessions_app:assignment_start", slug=slug)
 

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
@@ -24,12 +24,6 @@ from sessions_app.schedule import selectors as schedule_selectors
 from sessions_app.schedule.models import Session
 
 T = "sessions_app/presenters/"
-
-
-def _session(program, pk) -> Session:
-    return get_object_or_404(
-        Session.objects.select_related("group__program", "room"), group__program=program, pk=pk
-    )
 
 
 def _back(request, slug):
@@ -86,7 +80,7 @@ def my_sessions(request, slug):
 def presenter_volunteer(request, slug, pk):
     program = roles.program_for_request(request, slug, "sessions.view")
     clinician = _participant(request, program)
-    session = _session(program, pk)
+    session = roles.session_for_request(request, program, pk)
     form = VolunteerForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(form.errors.get("working_title", ["Check the title."])))
@@ -112,21 +106,13 @@ def presenter_volunteer(request, slug, pk):
     return _back(request, slug)
 
 
-def _presentation(program, pk) -> Presentation:
-    return get_object_or_404(
-        Presentation.objects.select_related("session__group__program", "clinician"),
-        session__group__program=program,
-        pk=pk,
-    )
-
-
 @require_POST
 def presentation_withdraw(request, slug, pk):
     program = roles.program_for_request(request, slug, "sessions.view")
-    presentation = _presentation(program, pk)
-    own = presentation.clinician.user_id == request.user.pk
-    if not (own or services.can_invite(request.user, presentation.session)):
-        raise PermissionDenied
+    presentation = roles.presentation_for_request(
+        request, program, pk, may=roles.can_withdraw_presentation
+    )
+    own = roles.is_own_presentation(request.user, presentation)
     try:
         services.presenter_withdraw(presentation=presentation, actor=request.user)
     except ValidationError as exc:
@@ -137,17 +123,12 @@ def presentation_withdraw(request, slug, pk):
     return _back(request, slug)
 
 
-def _own_invitation(request, program, pk) -> Presentation:
-    presentation = _presentation(program, pk)
-    if presentation.clinician.user_id != request.user.pk:
-        raise PermissionDenied
-    return presentation
-
-
 @require_POST
 def presentation_accept(request, slug, pk):
     program = roles.program_for_request(request, slug, "sessions.view")
-    presentation = _own_invitation(request, program, pk)
+    presentation = roles.presentation_for_request(
+        request, program, pk, may=roles.is_own_presentation
+    )
     form = VolunteerForm(request.POST)
     title = form.cleaned_data["working_title"] if form.is_valid() else ""
     try:
@@ -167,7 +148,9 @@ def presentation_accept(request, slug, pk):
 @require_POST
 def presentation_decline(request, slug, pk):
     program = roles.program_for_request(request, slug, "sessions.view")
-    presentation = _own_invitation(request, program, pk)
+    presentation = roles.presentation_for_request(
+        request, program, pk, may=roles.is_own_presentation
+    )
     try:
         services.presenter_decline(presentation=presentation, actor=request.user)
     except ValidationError as exc:
@@ -181,7 +164,7 @@ def presentation_decline(request, slug, pk):
 def rsvp_set(request, slug, pk):
     program = roles.program_for_request(request, slug, "sessions.view")
     clinician = _participant(request, program)
-    session = _session(program, pk)
+    session = roles.session_for_request(request, program, pk)
     form = RsvpForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Answer “going” or “cannot make it”.")
@@ -205,9 +188,7 @@ def rsvp_set(request, slug, pk):
 
 def session_presenters(request, slug, pk):
     program = roles.program_for_request(request, slug, "sessions.view")
-    session = _session(program, pk)
-    if not roles.can_run_session(request.user, session):
-        raise PermissionDenied
+    session = roles.session_for_request(request, program, pk, may=roles.can_run_session)
     presentations = list(
         session.presentations.select_related("clinician", "invited_by").order_by("created_at", "id")
     )
@@ -245,9 +226,7 @@ def session_presenters(request, slug, pk):
 @require_POST
 def presenter_invite(request, slug, pk):
     program = roles.program_for_request(request, slug, "sessions.view")
-    session = _session(program, pk)
-    if not services.can_invite(request.user, session):
-        raise PermissionDenied
+    session = roles.session_for_request(request, program, pk, may=roles.can_ask_to_present)
     group_turns = presenters_selectors.fair_turns_list(
         program=program, group_ids={session.group_id}
     )[0]
@@ -303,9 +282,7 @@ def presenter_turns(request, slug):
 @require_http_methods(["GET", "POST"])
 def attendance_record(request, slug, pk):
     program = roles.program_for_request(request, slug, "sessions.view")
-    session = _session(program, pk)
-    if not roles.can_run_session(request.user, session):
-        raise PermissionDenied
+    session = roles.session_for_request(request, program, pk, may=roles.can_run_session)
     members = presenters_selectors.attendance_members(session=session)
     candidates = presenters_selectors.guest_candidates(session=session)
     existing = {a.clinician_id: a.status for a in Attendance.objects.filter(session=session)}
@@ -367,9 +344,7 @@ def attendance_record(request, slug, pk):
 @require_POST
 def attendance_clear(request, slug, pk):
     program = roles.program_for_request(request, slug, "sessions.view")
-    session = _session(program, pk)
-    if not roles.can_run_session(request.user, session):
-        raise PermissionDenied
+    session = roles.session_for_request(request, program, pk, may=roles.can_run_session)
     removed = services.attendance_clear(session=session, actor=request.user)
     messages.success(
         request, f"Attendance sheet cleared ({removed} record{'s' if removed != 1 else ''})."

@@ -34,7 +34,7 @@ from sessions_app.roster.forms import (
     RosterFilterForm,
     RosterUploadForm,
 )
-from sessions_app.roster.models import Clinician, RosterImport
+from sessions_app.roster.models import RosterImport
 
 ROSTER_PAGE_SIZE = 50
 
@@ -82,13 +82,9 @@ def clinician_create(request, slug):
     )
 
 
-def _clinician(program, pk) -> Clinician:
-    return get_object_or_404(Clinician.objects.select_related("user"), program=program, pk=pk)
-
-
 def clinician_detail(request, slug, pk):
     program = roles.program_for_request(request, slug, "roster.view")
-    clinician = _clinician(program, pk)
+    clinician = roles.clinician_for_request(request, program, pk)
     context = {
         "program": program,
         "clinician": clinician,
@@ -108,7 +104,7 @@ def clinician_detail(request, slug, pk):
 @require_http_methods(["GET", "POST"])
 def clinician_edit(request, slug, pk):
     program = roles.program_for_request(request, slug, "roster.manage")
-    clinician = _clinician(program, pk)
+    clinician = roles.clinician_for_request(request, program, pk)
     form = ClinicianForm(request.POST or None, instance=clinician, program=program)
     if request.method == "POST" and form.is_valid():
         # The ModelForm wrote the typed values onto the instance; start from the stored row.
@@ -119,14 +115,18 @@ def clinician_edit(request, slug, pk):
     return render(
         request,
         "sessions_app/roster/clinician_form.html",
-        {"program": program, "form": form, "clinician": _clinician(program, pk)},
+        {
+            "program": program,
+            "form": form,
+            "clinician": roles.clinician_for_request(request, program, pk),
+        },
     )
 
 
 @require_POST
 def clinician_deactivate(request, slug, pk):
     program = roles.program_for_request(request, slug, "roster.manage")
-    clinician = _clinician(program, pk)
+    clinician = roles.clinician_for_request(request, program, pk)
     form = DeactivateForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     services.clinician_deactivate(clinician=clinician, actor=request.user, reason=reason)
@@ -137,7 +137,7 @@ def clinician_deactivate(request, slug, pk):
 @require_POST
 def clinician_reactivate(request, slug, pk):
     program = roles.program_for_request(request, slug, "roster.manage")
-    clinician = _clinician(program, pk)
+    clinician = roles.clinician_for_request(request, program, pk)
     services.clinician_reactivate(clinician=clinician, actor=request.user)
     messages.success(request, f"{clinician.full_name} is back on the active roster.")
     return redirect(clinician)
@@ -146,7 +146,7 @@ def clinician_reactivate(request, slug, pk):
 @require_POST
 def clinician_invite(request, slug, pk):
     program = roles.program_for_request(request, slug, "roster.invite")
-    clinician = _clinician(program, pk)
+    clinician = roles.clinician_for_request(request, program, pk)
     try:
         invitation = services.clinician_invite(clinician=clinician, actor=request.user)
     except ValidationError as exc:

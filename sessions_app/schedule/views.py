@@ -37,15 +37,6 @@ from sessions_app.schedule.models import BlackoutDate, CalendarToken, Room, Sess
 ICS_TYPE = "text/calendar; charset=utf-8"
 
 
-def _session_or_404(request, program: Program, pk: int) -> Session:
-    session = selectors.session_get(program=program, pk=pk)
-    if session is None:
-        raise Http404("No such session.")
-    if not roles.session_may_view(user=request.user, session=session):
-        raise PermissionDenied
-    return session
-
-
 def _render(request, template: str, context: dict, status: int = 200) -> HttpResponse:
     """Render with the program's time zone as the current one: Django's date filters convert
     aware datetimes to the current zone, and the program's clock is the one that matters."""
@@ -82,7 +73,9 @@ def session_list(request, slug):
 
 def session_detail(request, slug, pk):
     program = roles.program_for_request(request, slug, "sessions.view")
-    session = _session_or_404(request, program, pk)
+    session = roles.session_checked(
+        request, selectors.session_get(program=program, pk=pk), may=roles.session_may_view
+    )
     manage = roles.can(request.user, "sessions.manage", program)
     cover = selectors.session_cover(session=session)
     own = selectors.own_facilitator(user=request.user, session=session)
@@ -164,7 +157,9 @@ def schedule_generate(request, slug):
 @require_http_methods(["GET", "POST"])
 def session_reschedule(request, slug, pk):
     program = roles.program_for_request(request, slug, "sessions.manage")
-    session = _session_or_404(request, program, pk)
+    session = roles.session_checked(
+        request, selectors.session_get(program=program, pk=pk), may=roles.session_may_view
+    )
     initial = {
         "day": session.local_start.date(),
         "start_time": session.local_start.time(),
@@ -196,7 +191,9 @@ def session_reschedule(request, slug, pk):
 @require_http_methods(["GET", "POST"])
 def session_cancel(request, slug, pk):
     program = roles.program_for_request(request, slug, "sessions.manage")
-    session = _session_or_404(request, program, pk)
+    session = roles.session_checked(
+        request, selectors.session_get(program=program, pk=pk), may=roles.session_may_view
+    )
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -219,7 +216,9 @@ def session_cancel(request, slug, pk):
 @require_GET
 def session_ics(request, slug, pk):
     program = roles.program_for_request(request, slug, "sessions.view")
-    session = _session_or_404(request, program, pk)
+    session = roles.session_checked(
+        request, selectors.session_get(program=program, pk=pk), may=roles.session_may_view
+    )
     body = ics.calendar_bytes(
         [selectors.session_for_ics(session=session)],
         name=ics.event_summary(session),
@@ -252,7 +251,9 @@ def _absence_target(request, program, session):
 @require_POST
 def session_absence_add(request, slug, pk):
     program = roles.program_for_request(request, slug, "sessions.view")
-    session = _session_or_404(request, program, pk)
+    session = roles.session_checked(
+        request, selectors.session_get(program=program, pk=pk), may=roles.session_may_view
+    )
     facilitator, reason = _absence_target(request, program, session)
     if facilitator is not None:
         try:
@@ -278,7 +279,9 @@ def session_absence_add(request, slug, pk):
 @require_POST
 def session_absence_remove(request, slug, pk):
     program = roles.program_for_request(request, slug, "sessions.view")
-    session = _session_or_404(request, program, pk)
+    session = roles.session_checked(
+        request, selectors.session_get(program=program, pk=pk), may=roles.session_may_view
+    )
     facilitator, _ = _absence_target(request, program, session)
     if facilitator is not None:
         try:

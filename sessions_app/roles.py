@@ -251,11 +251,6 @@ def can_ask_to_present(user: Any, session: Any) -> bool:
     ).exists()
 
 
-def can_read_take_home(user: Any, session: Any) -> bool:
-    """Take-home points are for the group: its members and those who run its sessions."""
-    return can_run_session(user, session) or session_member(user, session) is not None
-
-
 def session_member(user: Any, session: Any):
     """The user's roster entry if they are a current member of the session's group, else None:
     only members RSVP and volunteer to present."""
@@ -423,7 +418,8 @@ def visible_group_ids(*, user: Any, program: Program) -> set[int] | None:
 
 
 def session_may_view(user: Any, session: Session) -> bool:
-    """Coordinators and staff, the group's facilitators and its current members."""
+    """Coordinators and staff, the group's facilitators and its current members: who sees a
+    session's page and reads its take-home points (they are for the group)."""
     return can_run_session(user, session) or session_member(user, session) is not None
 
 
@@ -440,7 +436,9 @@ def can_withdraw_presentation(user: Any, presentation: Any) -> bool:
     return is_own_presentation(user, presentation) or can_ask_to_present(user, presentation.session)
 
 
-def agenda_templates_usable(program: Program, *, editable: bool = False) -> QuerySet:
+def agenda_templates_usable(
+    program: Program, *, editable: bool = False
+) -> QuerySet[AgendaTemplate]:
     """The agenda templates ``program`` may use: its own and the built-ins; with ``editable``,
     its own only (nobody edits a built-in)."""
     if editable:
@@ -483,7 +481,7 @@ def session_for_request(
     request: Any, program: Program, pk: int, *, may: Callable[[Any, Session], bool] | None = None
 ) -> Session:
     """The session ``pk`` of ``program``, with its group, program and room, if the user passes
-    ``may`` (:func:`can_run_session`, :func:`can_read_take_home`, :func:`session_may_view`,
+    ``may`` (:func:`can_run_session`, :func:`session_may_view`,
     :func:`can_ask_to_present`, or None: the program's permission was enough)."""
     session = (
         Session.objects.select_related("group__program", "room")

@@ -297,7 +297,7 @@ def session_take_home_edit(request, slug, pk):
 def session_take_home(request, slug, pk):
     """The take-home points, for the group's own members and those who run its sessions."""
     program = roles.program_for_request(request, slug, "sessions.view")
-    session = roles.session_for_request(request, program, pk, may=roles.can_read_take_home)
+    session = roles.session_for_request(request, program, pk, may=roles.session_may_view)
     may_run = roles.can_run_session(request.user, session)
     return render(
         request,

@@ -20,4 +20,4 @@ def can_run(context, session) -> bool:
 
 @register.simple_tag(takes_context=True)
 def reads_take_home(context, session) -> bool:
-    return roles.can_read_take_home(context["request"].user, session)
+    return roles.session_may_view(context["request"].user, session)

@@ -161,7 +161,7 @@ def test_the_member_reads_the_take_home_points_and_is_given_the_session(here):
         request_as(here["member"]),
         here["program"],
         here["session"].pk,
-        may=roles.can_read_take_home,
+        may=roles.session_may_view,
     )
 
     assert found == here["session"]

@@ -6,10 +6,9 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from analysis.coding import selectors
+from analysis.coding.models import Theme
 from surveys.models import Wave
-
-from . import services as coding
-from .models import Theme
 
 
 class ThemeForm(forms.Form):
@@ -33,7 +32,7 @@ class ReviewersForm(forms.Form):
 
     def __init__(self, *args, wave: Wave, **kwargs):
         super().__init__(*args, **kwargs)
-        eligible = coding.eligible_reviewers(wave)
+        eligible = selectors.eligible_reviewers(wave)
         for name in ("first", "second"):
             self.fields[name].queryset = eligible
             self.fields[name].label_from_instance = _person
@@ -73,7 +72,7 @@ class ThemesChoiceForm(forms.Form):
             self.fields["themes"].choices = [(t.pk, t.name) for t in themes]
 
     def clean_item(self):
-        key = coding.parse_item_key(self.cleaned_data["item"])
+        key = selectors.parse_item_key(self.cleaned_data["item"])
         if key is None:
             raise ValidationError("This answer is not one of the survey's open answers.")
         return key

@@ -16,14 +16,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from analysis.coding import selectors
+from analysis.coding import services as coding
+from analysis.coding.forms import ReviewersForm, ThemeForm, ThemesChoiceForm
+from analysis.coding.models import Coding, Theme
 from sessions_app import roles
 from sessions_app.models import Program
 from surveys.access import wave_for_request
 from surveys.models import Response, Wave
-
-from . import services as coding
-from .forms import ReviewersForm, ThemeForm, ThemesChoiceForm
-from .models import Coding, Theme
 
 T = "analysis/coding/"
 
@@ -59,16 +59,16 @@ def _base(program: Program, wave: Wave, request, **extra) -> dict:
 def overview(request, slug, wave):
     program = roles.program_for_request(request, slug, "coding.view")
     wave = wave_for_request(request, program, wave)
-    snap = coding.snapshot(wave)
-    found = coding.agreement(wave, snap)
+    snap = selectors.snapshot(wave)
+    found = selectors.agreement(wave, snap)
     context = _base(
         program,
         wave,
         request,
         snap=snap,
-        progress=coding.reviewer_progress(wave, snap),
+        progress=selectors.reviewer_progress(wave, snap),
         agreement=found,
-        final=coding.final_themes(wave, snap),
+        final=selectors.final_themes(wave, snap),
         my_slot=next((s for s, u in snap.reviewers.items() if u.pk == request.user.pk), None),
     )
     return render(request, T + "overview.html", context)
@@ -141,7 +141,7 @@ def theme_edit(request, slug, wave, pk):
     return render(
         request,
         T + "theme_edit.html",
-        _base(program, wave, request, form=form, theme=theme, uses=coding.theme_uses(theme)),
+        _base(program, wave, request, form=form, theme=theme, uses=selectors.theme_uses(theme)),
         status=400 if form.errors else 200,
     )
 
@@ -169,7 +169,7 @@ def theme_delete(request, slug, wave, pk):
 def reviewers(request, slug, wave):
     program = roles.program_for_request(request, slug, "coding.manage")
     wave = wave_for_request(request, program, wave)
-    named = coding.reviewers(wave)
+    named = selectors.reviewers(wave)
     initial = {"first": named.get(1), "second": named.get(2)}
     form = ReviewersForm(request.POST or None, initial=initial, wave=wave)
     if request.method == "POST" and form.is_valid():
@@ -212,10 +212,10 @@ def _own_codes(wave: Wave, user) -> dict[tuple[int, str], list[int]]:
 def code(request, slug, wave):
     program = roles.program_for_request(request, slug, "coding.view")
     wave = wave_for_request(request, program, wave)
-    slot = coding.reviewer_slot(request.user, wave)
+    slot = selectors.reviewer_slot(request.user, wave)
     if slot is None:
         raise PermissionDenied("Only the survey's two named reviewers code its answers.")
-    all_items = coding.items(wave)
+    all_items = selectors.items(wave)
     keys = [(r, q) for r, q, _ in all_items]
     texts = {(r, q): t for r, q, t in all_items}
     theme_list = list(Theme.objects.filter(wave=wave))
@@ -226,7 +226,7 @@ def code(request, slug, wave):
 
     if request.method == "POST":
         form = ThemesChoiceForm(request.POST, wave=wave, themes=theme_list)
-        current = coding.parse_item_key(request.POST.get("item", ""))
+        current = selectors.parse_item_key(request.POST.get("item", ""))
         if current not in texts:
             # Excluded, blanked or never an item: nothing to save; go on with the next one.
             messages.error(request, "That answer is not among the items to code (any more).")
@@ -249,19 +249,19 @@ def code(request, slug, wave):
                 messages.success(request, "Saved.")
                 url = reverse("coding:code", kwargs={"slug": slug, "wave": wave.slug})
                 if nxt is not None:
-                    url += "?item=" + coding.item_key(*nxt)
+                    url += "?item=" + selectors.item_key(*nxt)
                 return redirect(url)
         status = 400
     else:
         wanted = request.GET.get("item")
         if wanted:
-            current = coding.parse_item_key(wanted)
+            current = selectors.parse_item_key(wanted)
             if current not in texts:
                 raise Http404("No such answer to code.")
         else:
             current = _next_item(keys, own)
         if current is not None:
-            initial = {"item": coding.item_key(*current)}
+            initial = {"item": selectors.item_key(*current)}
             if current in own:
                 initial["themes"] = own[current]
                 initial["no_theme"] = not own[current]
@@ -269,9 +269,9 @@ def code(request, slug, wave):
 
     coded = sum(1 for k in keys if k in own)
     position = keys.index(current) + 1 if current is not None else None
-    questions = {q.code: q.text for q in coding.open_questions(wave)}
+    questions = {q.code: q.text for q in selectors.open_questions(wave)}
     rows = [
-        {"key": coding.item_key(*k), "n": i, "done": k in own, "current": k == current}
+        {"key": selectors.item_key(*k), "n": i, "done": k in own, "current": k == current}
         for i, k in enumerate(keys, start=1)
     ]
     context = _base(
@@ -307,8 +307,8 @@ def _next_item(keys, own, after=None):
 
 
 def _disagreements_page(request, program, wave, bound=None, status=200):
-    snap = coding.snapshot(wave)
-    rows = coding.disagreements(wave, snap)
+    snap = selectors.snapshot(wave)
+    rows = selectors.disagreements(wave, snap)
     may_decide = roles.can(request.user, "coding.manage", program) or any(
         u.pk == request.user.pk for u in snap.reviewers.values()
     )
@@ -333,7 +333,7 @@ def _disagreements_page(request, program, wave, bound=None, status=200):
         request,
         entries=entries,
         may_decide=may_decide,
-        agreement=coding.agreement(wave, snap),
+        agreement=selectors.agreement(wave, snap),
         reviewers=snap.reviewers,
         # A refused consensus on an item not listed here (any more): say why at the top.
         unmatched=bound if bound is not None and not matched else None,
@@ -352,7 +352,7 @@ def disagreements(request, slug, wave):
 def consensus(request, slug, wave):
     program = roles.program_for_request(request, slug, "coding.view")
     wave = wave_for_request(request, program, wave)
-    if not coding.may_decide(request.user, wave):
+    if not selectors.may_decide(request.user, wave):
         raise PermissionDenied("Only the coordinator or a named reviewer records a consensus.")
     form = ThemesChoiceForm(request.POST, wave=wave)
     if form.is_valid():
@@ -374,6 +374,6 @@ def consensus(request, slug, wave):
             else:
                 messages.success(request, "Consensus recorded.")
                 url = reverse("coding:disagreements", kwargs={"slug": slug, "wave": wave.slug})
-                return redirect(f"{url}#item-{coding.item_key(response_id, question_code)}")
+                return redirect(f"{url}#item-{selectors.item_key(response_id, question_code)}")
     messages.error(request, "The consensus was not recorded: see the form below.")
     return _disagreements_page(request, program, wave, bound=form, status=400)

@@ -31,8 +31,16 @@ from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from analysis.exports.services import (
+    CONTENT_TYPES,
+    ExportFile,
+    ExportKind,
+    Progress,
+    register,
+    safe_filename,
+)
 from analysis.runs import charts, disclosure, summary
-from analysis.runs import services as runs
+from analysis.runs import selectors as runs_selectors
 from analysis.runs.models import AnalysisRun
 from ccdg import phi
 from sessions_app.groups.history import facilitations_on
@@ -52,8 +60,6 @@ from sessions_app.schedule.selectors import cover_of
 from surveys.models import Wave
 from surveys.waves import figures as wave_figures
 from surveys.waves import waves_with_figures
-
-from .services import CONTENT_TYPES, ExportFile, ExportKind, Progress, register, safe_filename
 
 T = "analysis/pdf/"
 WITHHELD = "[withheld: may identify a patient]"
@@ -476,7 +482,7 @@ def analysis_report_context(program: Program, wave: Wave, run: AnalysisRun | Non
     context: dict[str, Any] = {"wave": wave, "run": run}
     if run is None:
         return context
-    results = runs.run_results(run, program=program)
+    results = runs_selectors.run_results(run, program=program)
     line = results.get("response") or {}
     demographics = _demographics(results)
     table1, table2 = _table1(results), _table2(results)
@@ -683,7 +689,7 @@ def _survey_rows(program: Program) -> list[dict]:
                 "name": wave.name,
                 "opens": _local(wave.opens_at, program),
                 "line": response_line(line),
-                "summary": _summary_of(runs.run_results(run, program=program), program)
+                "summary": _summary_of(runs_selectors.run_results(run, program=program), program)
                 if run is not None
                 else "",
                 "run": run,

@@ -28,10 +28,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from analysis.exports.models import ExportJob
 from ccdg.audit import audit_record
 from sessions_app import roles
-
-from .models import ExportJob
 
 logger = logging.getLogger(__name__)
 Status = ExportJob.Status
@@ -170,7 +169,7 @@ def export_request(
 
 def _enqueue(job_id: int) -> None:
     # Function-level: the task module imports this one (the task calls export_run).
-    from .tasks import task_export_run
+    from analysis.exports.tasks import task_export_run
 
     try:
         task_export_run.delay(job_id)

@@ -29,10 +29,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from analysis.exports.services import CONTENT_TYPES, ExportFile, ExportKind, register, safe_filename
 from analysis.runs import disclosure
 from analysis.runs.compute import demographic_questions
 from analysis.runs.models import AnalysisRun
-from analysis.runs.services import run_results
+from analysis.runs.selectors import run_results
 from analysis.runs.summary import group_name, percent, summary_paragraph
 from analysis.runs.summary import p_cell as _summary_p_cell
 from ccdg import phi
@@ -41,8 +42,6 @@ from surveys import waves as survey_waves
 from surveys.models import Question, Response, Wave
 from surveys.responses import group_labels_for
 from surveys.services import codebook as instrument_codebook
-
-from .services import CONTENT_TYPES, ExportFile, ExportKind, register, safe_filename
 
 WITHHELD = "[withheld: may identify a patient]"
 MIN_CELL_RANGE = (2, 50)

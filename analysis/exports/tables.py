@@ -32,6 +32,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
+from analysis.exports.services import CONTENT_TYPES, ExportFile, ExportKind, register, safe_filename
 from ccdg.spreadsheets import csv_writer, xlsx_cell
 from sessions_app.models import (
     Clinician,
@@ -46,8 +47,6 @@ from sessions_app.models import (
 from sessions_app.presenters import selectors as presenters_selectors
 from sessions_app.roster.csv_format import COLUMNS as ROSTER_COLUMNS
 from sessions_app.schedule.selectors import cover_of
-
-from .services import CONTENT_TYPES, ExportFile, ExportKind, register, safe_filename
 
 # How the reports page names the formats (the first part says the file type).
 FORMAT_LABELS = {

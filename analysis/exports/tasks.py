@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .models import ExportJob
-from .services import export_run
+from analysis.exports.models import ExportJob
+from analysis.exports.services import export_run
 
 
 @shared_task(name="analysis.export", acks_late=True, ignore_result=True)

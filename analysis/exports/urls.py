@@ -3,7 +3,7 @@ background export jobs. Access rules are in :mod:`analysis.exports.views`."""
 
 from django.urls import path
 
-from . import views
+from analysis.exports import views
 
 app_name = "reports"
 

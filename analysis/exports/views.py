@@ -27,14 +27,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from analysis.exports import services as exports
+from analysis.exports.models import ExportJob
+from analysis.exports.tables import FORMAT_LABELS
 from ccdg.audit import client_ip
 from sessions_app import roles
 from sessions_app.models import Clinician, Program
 from surveys.models import Wave
-
-from . import services as exports
-from .models import ExportJob
-from .tables import FORMAT_LABELS
 
 T = "analysis/reports/"
 PERM = "reports.view"

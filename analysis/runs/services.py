@@ -22,165 +22,48 @@ run goes back to the queue. Running the analysis again makes a new run and keeps
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
 import traceback
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F
 from django.utils import timezone
 
+from analysis.runs import charts
+from analysis.runs.compute import analyse
+from analysis.runs.models import AnalysisRun
+from analysis.runs.selectors import (
+    INTERRUPTED,
+    Status,
+    _response_rows,
+    _summary,
+    code_version,
+    fingerprint,
+    responses_digest,
+    run_state,
+)
 from ccdg.audit import audit_record
 from surveys import waves
 from surveys.models import Response, Wave
 from surveys.responses import analysable, group_labels_for
 from surveys.services import codebook
 
-from . import charts, disclosure
-from .compute import SCHEMA_VERSION, analyse
-from .models import AnalysisRun
-from .summary import summary_paragraph
-
 log = logging.getLogger(__name__)
 
-#: The version of the analysis (tables, tests, charts). Raise it when the results of the same
-#: inputs change on purpose; the source hash in :func:`code_version` catches the rest.
-ANALYSIS_VERSION = "1.1"
-#: The modules whose source makes the results (paths under ``analysis/``): part of the code
-#: version.
-CODE_MODULES = (
-    "stats/__init__.py",
-    "stats/helpers.py",
-    "stats/distributions.py",
-    "stats/descriptive.py",
-    "stats/fisher.py",
-    "stats/wilcoxon.py",
-    "stats/kruskal_wallis.py",
-    "runs/compute.py",
-    "runs/disclosure.py",
-    "runs/summary.py",
-    "runs/charts.py",
-    "runs/services.py",
-)
-#: The prefix of the fingerprinted text; change it when the definition changes.
-FINGERPRINT_FORMAT = "ccdg-analysis-inputs/1"
 
 #: Progress is written to the run row when it moved by this much (or the step changed).
 PROGRESS_STEP = 0.03
 #: Share of the progress bar per step (load, compute, charts, store).
 PHASES = {"load": (0.0, 0.1), "compute": (0.1, 0.85), "charts": (0.85, 0.95), "store": (0.95, 1)}
 
-Status = AnalysisRun.Status
-INTERRUPTED = "interrupted"
-
 
 class AnalysisInputError(Exception):
     """The stored inputs cannot be analysed; the message names ids, never content."""
-
-
-def stale_minutes() -> int:
-    """Minutes without a sign of life after which a queued or running run is interrupted."""
-    return int(getattr(settings, "ANALYSIS_STALE_MINUTES", 15))
-
-
-# -- versions and fingerprints ----------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def code_version() -> str:
-    """``"1.0 schema 1 src 0123456789ab"``: the analysis version, the results schema version
-    and the first 12 hex digits of the SHA-256 of the analysis modules' source
-    (:data:`CODE_MODULES`), so any change to the code that makes the results shows."""
-    digest = hashlib.sha256()
-    folder = Path(__file__).resolve().parent.parent
-    for name in CODE_MODULES:
-        path = folder / name
-        digest.update(name.encode())
-        digest.update(path.read_bytes() if path.exists() else b"")
-    return f"{ANALYSIS_VERSION} schema {SCHEMA_VERSION} src {digest.hexdigest()[:12]}"
-
-
-def responses_digest(rows: list[tuple[int, Any, str]]) -> str:
-    """SHA-256 over ``[id, answers, excluded_reason]`` of every returned response, by id.
-
-    Each row is one line of canonical JSON (sorted keys, no spaces, UTF-8).
-    """
-    digest = hashlib.sha256()
-    for row in sorted(rows, key=lambda r: r[0]):
-        line = json.dumps(list(row), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        digest.update(line.encode())
-        digest.update(b"\n")
-    return digest.hexdigest()
-
-
-def fingerprint(*, wave: Wave, distributed: int, include_pilot: bool, digest: str) -> str:
-    """The inputs fingerprint of a run (see docs/analysis.md).
-
-    SHA-256 of :data:`FINGERPRINT_FORMAT`, then one line of canonical JSON with the instrument
-    slug and version, the number distributed, whether the wave is a pilot and whether the run
-    includes pilot responses, then :func:`responses_digest`. The same data and options give
-    the same fingerprint; a changed, added, removed, excluded or re-included response, a new
-    count of forms handed out or a change of the pilot flag give another.
-    """
-    header = {
-        "distributed": distributed,
-        "include_pilot": bool(include_pilot),
-        "instrument": [wave.instrument.slug, wave.instrument.version],
-        "wave_pilot": bool(wave.is_pilot),
-    }
-    text = "\n".join(
-        [FINGERPRINT_FORMAT, json.dumps(header, sort_keys=True, separators=(",", ":")), digest]
-    )
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _response_rows(wave: Wave) -> list[tuple[int, Any, str]]:
-    return list(
-        Response.objects.filter(wave=wave)
-        .order_by("pk")
-        .values_list("pk", "answers", "excluded_reason")
-    )
-
-
-def current_fingerprints(wave: Wave) -> dict[bool, str]:
-    """{include_pilot: fingerprint} of the wave's data now (two queries), to tell whether a
-    run is still current."""
-    digest = responses_digest(_response_rows(wave))
-    distributed = waves.figures(wave).distributed
-    return {
-        flag: fingerprint(wave=wave, distributed=distributed, include_pilot=flag, digest=digest)
-        for flag in (False, True)
-    }
-
-
-# -- state ------------------------------------------------------------------------------------
-
-
-def last_sign_of_life(run: AnalysisRun) -> datetime:
-    """When the run last showed it was alive: its last progress write, start or creation."""
-    beat = (run.timings or {}).get("updated") if not run.is_finished else None
-    if beat is not None:
-        return datetime.fromtimestamp(float(beat), tz=UTC)
-    return run.started_at or run.created_at
-
-
-def run_state(run: AnalysisRun, now: datetime | None = None) -> str:
-    """The status, or "interrupted" for a queued or running run without a sign of life for
-    :func:`stale_minutes` (its worker died, or no worker picked it up)."""
-    if run.status in (Status.QUEUED, Status.RUNNING):
-        now = now or timezone.now()
-        if now - last_sign_of_life(run) > timedelta(minutes=stale_minutes()):
-            return INTERRUPTED
-    return run.status
 
 
 # -- requesting -------------------------------------------------------------------------------
@@ -202,7 +85,7 @@ def run_create(*, wave: Wave, actor: Any, include_pilot: bool = False) -> Analys
 
 def _enqueue(run_id: int) -> None:
     # Function-level: the task module imports this one (the task calls run_execute).
-    from .tasks import task_analysis_run
+    from analysis.runs.tasks import task_analysis_run
 
     # After the commit, so the worker finds the row; with CCDG_CELERY_EAGER (tests, embedded
     # development) the task runs here, in this process, once the transaction is committed.
@@ -330,10 +213,6 @@ def _load(run: AnalysisRun) -> dict[str, Any]:
     }
 
 
-def _summary(results: dict[str, Any], program_name: str) -> str:
-    return summary_paragraph(results, program_name=program_name)
-
-
 def run_execute(run_id: int) -> AnalysisRun:
     """Execute run ``run_id`` if it is queued; return it as it stands afterwards.
 
@@ -431,54 +310,3 @@ def _error_message(exc: Exception, stage: str) -> str:
     elif isinstance(exc, Wave.DoesNotExist):
         words += ": the wave no longer exists"
     return words
-
-
-# -- reading ----------------------------------------------------------------------------------
-
-
-def run_list(wave: Wave) -> QuerySet[AnalysisRun]:
-    """The runs of a wave, newest first, without their (large) results: one query."""
-    return (
-        AnalysisRun.objects.filter(wave=wave)
-        .select_related("requested_by")
-        .defer("results")
-        .order_by("-created_at", "-pk")
-    )
-
-
-def run_results(run: AnalysisRun, *, program: Any | None = None) -> dict[str, Any]:
-    """The results of a run as every output shows them: the page, its charts, the JSON
-    download, the workbook and the PDF reports all read them here.
-
-    A run protected with the program's small-cell threshold or a higher one is shown as it
-    was stored; a run made before small cells were protected, or with a lower threshold than
-    the program's today, shows totals only (:func:`analysis.runs.disclosure.shown`), with its
-    results paragraph written again from those totals.
-    """
-    program = program or run.wave.program
-    stored = run.results or {}
-    results = disclosure.shown(stored, k=program.small_cell_k)
-    if not disclosure.is_current(stored, k=program.small_cell_k):
-        # Totals only under today's threshold: today's reason goes with it.
-        results["meta"]["small_cells"]["reason"] = program.small_cell_k_reason
-    if "summary" not in results:
-        results["summary"] = _summary(results, program.name)
-    return results
-
-
-def run_export(run: AnalysisRun) -> dict[str, Any]:
-    """The results as downloaded and printed: without the SVG text, with the run's record."""
-    results = {k: v for k, v in run_results(run).items() if k != "charts"}
-    results["run"] = {
-        "id": run.pk,
-        "wave": run.wave.slug,
-        "status": run.status,
-        "include_pilot": run.include_pilot,
-        "inputs_fingerprint": run.inputs_fingerprint,
-        "code_version": run.code_version,
-        "timings": run.timings,
-        "attempts": run.attempts,
-        "created_at": run.created_at.isoformat() if run.created_at else None,
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-    }
-    return results

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .models import AnalysisRun
-from .services import run_execute
+from analysis.runs.models import AnalysisRun
+from analysis.runs.services import run_execute
 
 
 @shared_task(name="analysis.run", acks_late=True, ignore_result=True)

@@ -22,14 +22,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from analysis.runs import charts, disclosure, selectors, summary
+from analysis.runs import services as runs
+from analysis.runs.models import AnalysisRun
 from sessions_app import roles
 from sessions_app.models import Program
 from surveys.access import wave_for_request
 from surveys.models import Wave
-
-from . import charts, disclosure, summary
-from . import services as runs
-from .models import AnalysisRun
 
 T = "analysis/"
 PERM = "analysis.run"
@@ -239,7 +238,7 @@ def _any_hidden(results: dict) -> bool:
 
 def present(run: AnalysisRun, program: Program | None = None) -> dict[str, Any]:
     """The results of a finished run, ready for the template (small cells applied)."""
-    results = runs.run_results(run, program=program)
+    results = selectors.run_results(run, program=program)
     line = results.get("response", {})
     k = disclosure.threshold(results)
     return {
@@ -273,12 +272,12 @@ def _pct(run: AnalysisRun) -> int:
 def run_list(request, slug, wave):
     program = roles.program_for_request(request, slug, PERM)
     wave = wave_for_request(request, program, wave)
-    rows = list(runs.run_list(wave))
-    current = runs.current_fingerprints(wave) if rows else {}
+    rows = list(selectors.run_list(wave))
+    current = selectors.current_fingerprints(wave) if rows else {}
     items = [
         {
             "run": r,
-            "state": runs.run_state(r),
+            "state": selectors.run_state(r),
             "current": bool(r.inputs_fingerprint)
             and r.inputs_fingerprint == current.get(r.include_pilot),
         }
@@ -311,7 +310,7 @@ def run_detail(request, slug, wave, pk):
     program = roles.program_for_request(request, slug, PERM)
     wave = wave_for_request(request, program, wave)
     run = _run(wave, pk)
-    state = runs.run_state(run)
+    state = selectors.run_state(run)
     context = {"program": program, "wave": wave, "run": run, "state": state, "pct": _pct(run)}
     if run.status == AnalysisRun.Status.DONE:
         context["r"] = present(run, program)
@@ -325,7 +324,7 @@ def run_progress(request, slug, wave, pk):
     program = roles.program_for_request(request, slug, PERM)
     wave = wave_for_request(request, program, wave)
     run = _run(wave, pk, with_results=False)
-    state = runs.run_state(run)
+    state = selectors.run_state(run)
     response = render(
         request,
         T + "_run_progress.html",
@@ -357,7 +356,7 @@ def run_chart(request, slug, wave, pk, name):
     run = _run(wave, pk)
     if run.status != AnalysisRun.Status.DONE:
         raise Http404("No such chart.")
-    svg = (runs.run_results(run, program=program).get("charts") or {}).get(name)
+    svg = (selectors.run_results(run, program=program).get("charts") or {}).get(name)
     if svg is None:
         raise Http404("No such chart.")
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
@@ -386,7 +385,7 @@ def run_json(request, slug, wave, pk):
     run = _run(wave, pk)
     if run.status != AnalysisRun.Status.DONE:
         raise Http404("The run has no results.")
-    body = json.dumps(runs.run_export(run), indent=2, ensure_ascii=False)
+    body = json.dumps(selectors.run_export(run), indent=2, ensure_ascii=False)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     filename = f"analysis-{program.slug}-{wave.slug}-run{run.pk}.json"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

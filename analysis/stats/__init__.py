@@ -26,18 +26,18 @@ each function). ``docs/statistics.md`` has the full mapping.
 # One module per section; this package re-exports the public names of the former single
 # module. The Fisher constants are public as before (callers and tests read them), outside
 # ``__all__`` as before: ``X as X`` marks them re-exported.
-from .descriptive import CountRow, Description, counts, describe
-from .distributions import chisq_sf, normal_two_sided_p
-from .fisher import FISHER_BUDGET_SECONDS as FISHER_BUDGET_SECONDS
-from .fisher import FISHER_LOG_TOL_RXC as FISHER_LOG_TOL_RXC
-from .fisher import FISHER_MC_SAMPLES as FISHER_MC_SAMPLES
-from .fisher import FISHER_MC_SEED as FISHER_MC_SEED
-from .fisher import FISHER_REL_TOL_2X2 as FISHER_REL_TOL_2X2
-from .fisher import FISHER_SKIP_FACTOR as FISHER_SKIP_FACTOR
-from .fisher import FISHER_WORK_PER_SECOND as FISHER_WORK_PER_SECOND
-from .fisher import FisherResult, fisher_exact
-from .kruskal_wallis import KruskalResult, kruskal
-from .wilcoxon import RankSumResult, rank_sum
+from analysis.stats.descriptive import CountRow, Description, counts, describe
+from analysis.stats.distributions import chisq_sf, normal_two_sided_p
+from analysis.stats.fisher import FISHER_BUDGET_SECONDS as FISHER_BUDGET_SECONDS
+from analysis.stats.fisher import FISHER_LOG_TOL_RXC as FISHER_LOG_TOL_RXC
+from analysis.stats.fisher import FISHER_MC_SAMPLES as FISHER_MC_SAMPLES
+from analysis.stats.fisher import FISHER_MC_SEED as FISHER_MC_SEED
+from analysis.stats.fisher import FISHER_REL_TOL_2X2 as FISHER_REL_TOL_2X2
+from analysis.stats.fisher import FISHER_SKIP_FACTOR as FISHER_SKIP_FACTOR
+from analysis.stats.fisher import FISHER_WORK_PER_SECOND as FISHER_WORK_PER_SECOND
+from analysis.stats.fisher import FisherResult, fisher_exact
+from analysis.stats.kruskal_wallis import KruskalResult, kruskal
+from analysis.stats.wilcoxon import RankSumResult, rank_sum
 
 __all__ = [
     "CountRow",

@@ -8,7 +8,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .helpers import _is_missing, _mean, _present
+from analysis.stats.helpers import _is_missing, _mean, _present
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .distributions import chisq_sf
-from .helpers import _midranks, _present
+from analysis.stats.distributions import chisq_sf
+from analysis.stats.helpers import _midranks, _present
 
 
 @dataclass(frozen=True)

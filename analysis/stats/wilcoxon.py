@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .distributions import normal_two_sided_p
-from .helpers import _midranks, _present
+from analysis.stats.distributions import normal_two_sided_p
+from analysis.stats.helpers import _midranks, _present
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from analysis.models import AnalysisRun
-from analysis.runs.services import run_create, run_execute, run_export, run_results
+from analysis.runs.selectors import run_export, run_results
+from analysis.runs.services import run_create, run_execute
 from sessions_app.models import Program
 from surveys.models import Wave
 

@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import RestrictedError
 
+from analysis.coding import selectors as coding_selectors
 from analysis.coding import services as coding
 from analysis.models import Coding, CodingReviewer, Consensus, Theme
 from ccdg.models import AuditEvent
@@ -50,26 +51,26 @@ def test_items_are_the_non_blank_open_answers_of_analysable_responses(wave):
     answer(wave, open_unique="Excluded answer", excluded="duplicate form")
     blank = answer(wave, open_unique="")
     third = answer(wave, open_improve="Meet monthly")
-    assert coding.items(wave) == [
+    assert coding_selectors.items(wave) == [
         (first.pk, "open_unique", "Safe space"),
         (first.pk, "open_other", "More time"),
         (third.pk, "open_improve", "Meet monthly"),
     ]
-    assert blank.pk not in {r for r, _, _ in coding.items(wave)}
+    assert blank.pk not in {r for r, _, _ in coding_selectors.items(wave)}
 
 
 def test_a_pilot_wave_has_no_items(program):
     pilot = WaveFactory(program=program, is_pilot=True)
     answer(pilot, open_unique="Safe space")
-    assert coding.items(pilot) == []
+    assert coding_selectors.items(pilot) == []
 
 
 def test_items_read_the_responses_in_one_query(wave, django_assert_num_queries):
     for i in range(10):
         answer(wave, open_unique=f"Answer {i}", open_other=f"Other {i}")
-    coding.open_questions(wave)
+    coding_selectors.open_questions(wave)
     with django_assert_num_queries(1):
-        found = coding.items(wave)
+        found = coding_selectors.items(wave)
     assert len(found) == 20
 
 
@@ -163,12 +164,12 @@ def test_deleting_the_wave_removes_its_codebook_and_codes(wave, named):
 
 def test_the_coordinator_names_two_reviewers_and_it_is_audited(wave, coordinator, viewer):
     coding.reviewers_set(wave=wave, first=viewer, second=coordinator, actor=coordinator)
-    assert coding.reviewers(wave) == {1: viewer, 2: coordinator}
+    assert coding_selectors.reviewers(wave) == {1: viewer, 2: coordinator}
     event = AuditEvent.objects.get(action="coding.reviewers_set")
     assert event.data == {"first": viewer.pk, "second": coordinator.pk}
     # Naming again replaces them (here: swapping the slots).
     coding.reviewers_set(wave=wave, first=coordinator, second=viewer, actor=coordinator)
-    assert coding.reviewers(wave) == {1: coordinator, 2: viewer}
+    assert coding_selectors.reviewers(wave) == {1: coordinator, 2: viewer}
 
 
 def test_the_same_person_cannot_be_both_reviewers(wave, coordinator):
@@ -200,7 +201,7 @@ def test_eligible_reviewers_are_the_programs_coordinators_and_report_viewers(
 ):
     GroupMembershipFactory(group__program=program, clinician__user=UserFactory())
     ProgramRoleFactory(role=ProgramRole.Role.REPORT_VIEWER, program=ProgramFactory())
-    assert set(coding.eligible_reviewers(wave)) == {coordinator, viewer}
+    assert set(coding_selectors.eligible_reviewers(wave)) == {coordinator, viewer}
 
 
 # --- Coding -------------------------------------------------------------------------------------
@@ -262,7 +263,7 @@ def test_progress_counts_each_reviewers_coded_items(wave, named):
     for r in responses[:3]:
         code(first, r, [t])
     code(second, responses[0], [])
-    progress = coding.reviewer_progress(wave)
+    progress = coding_selectors.reviewer_progress(wave)
     assert [(p.slot, p.user, p.coded, p.total) for p in progress] == [
         (1, first, 3, 4),
         (2, second, 1, 4),
@@ -301,7 +302,7 @@ def test_kappa_from_saved_codes_equals_the_hand_computation(wave, named):
     # Only coded by reviewer 1: does not count.
     code(first, answer(wave, open_unique="Only one reviewer"), [alone])
 
-    found = coding.agreement(wave)
+    found = coding_selectors.agreement(wave)
     assert found.n == 10
     by_name = {row.theme.name: row for row in found.themes}
     assert by_name["Alone"].kappa.kappa == pytest.approx(hand_kappa(4, 1, 2, 3))
@@ -328,7 +329,7 @@ def test_a_theme_nobody_applied_has_undefined_kappa(wave, named):
         response = answer(wave, open_unique=f"Answer {i}")
         code(first, response, [])
         code(second, response, [])
-    row = coding.agreement(wave).themes[0]
+    row = coding_selectors.agreement(wave).themes[0]
     assert row.kappa.kappa is None
     assert row.label == "undefined"
     assert "kappa is undefined" in row.kappa.note
@@ -340,10 +341,10 @@ def test_codes_of_a_replaced_reviewer_no_longer_count(wave, named, program):
     response = answer(wave, open_unique="Less alone")
     code(first, response, [t])
     code(second, response, [t])
-    assert coding.agreement(wave).n == 1
+    assert coding_selectors.agreement(wave).n == 1
     newcomer = ProgramRoleFactory(program=program, role=ProgramRole.Role.REPORT_VIEWER).user
     coding.reviewers_set(wave=wave, first=first, second=newcomer, actor=first)
-    assert coding.agreement(wave).n == 0
+    assert coding_selectors.agreement(wave).n == 0
     assert Coding.objects.filter(reviewer=second).exists()
 
 
@@ -369,7 +370,7 @@ def coded(wave, named):
 
 
 def test_disagreements_list_the_items_both_coded_differently(wave, coded):
-    rows = coding.disagreements(wave)
+    rows = coding_selectors.disagreements(wave)
     assert [(d.response_id, d.question_code) for d in rows] == [(coded["r2"].pk, "open_unique")]
     row = rows[0]
     assert (row.first, row.second, row.consensus) == (["Alone", "Tired"], ["Alone"], None)
@@ -380,7 +381,7 @@ def test_disagreements_list_the_items_both_coded_differently(wave, coded):
 
 def test_consensus_resolves_a_disagreement_and_sets_the_final_themes(wave, coded, named):
     first, second = named
-    before = coding.final_themes(wave)
+    before = coding_selectors.final_themes(wave)
     assert (before.resolved, before.unresolved, before.pending) == (2, 1, 1)
     assert [(f.theme.name, f.items, f.responses) for f in before.themes] == [
         ("Alone", 1, 1),
@@ -393,14 +394,14 @@ def test_consensus_resolves_a_disagreement_and_sets_the_final_themes(wave, coded
         question_code="open_unique",
         themes=[coded["alone"], coded["tired"]],
     )
-    after = coding.final_themes(wave)
+    after = coding_selectors.final_themes(wave)
     assert (after.resolved, after.unresolved, after.pending) == (3, 0, 1)
     # "Tired": two items (r1's open_improve, r2) from two responses; "Alone": r1 and r2.
     assert [(f.theme.name, f.items, f.responses) for f in after.themes] == [
         ("Alone", 2, 2),
         ("Tired", 2, 2),
     ]
-    row = coding.disagreements(wave)[0]
+    row = coding_selectors.disagreements(wave)[0]
     assert row.consensus == ["Alone", "Tired"]
     event = AuditEvent.objects.get(action="coding.consensus")
     assert event.data == {
@@ -417,7 +418,7 @@ def test_final_counts_count_distinct_responses(wave, named):
     for question in ("open_unique", "open_other"):
         code(first, r, [t], question=question)
         code(second, r, [t], question=question)
-    (row,) = coding.final_themes(wave).themes
+    (row,) = coding_selectors.final_themes(wave).themes
     assert (row.items, row.responses) == (2, 1)
 
 
@@ -465,7 +466,7 @@ def test_quotes_are_shortest_first_and_identifiers_are_withheld_and_counted(wave
         r = answer(wave, open_unique=text)
         code(first, r, [t])
         code(second, r, [t])
-    final = coding.final_themes(wave)
+    final = coding_selectors.final_themes(wave)
     (row,) = final.themes
     assert row.items == 5
     assert row.quotes == [
@@ -483,6 +484,6 @@ def test_no_theme_applies_counts_as_resolved_without_a_theme(wave, named):
     r = answer(wave, open_unique="Nothing to add")
     code(first, r, [])
     code(second, r, [])
-    final = coding.final_themes(wave)
+    final = coding_selectors.final_themes(wave)
     assert (final.resolved, final.no_theme) == (1, 1)
     assert final.themes[0].items == 0

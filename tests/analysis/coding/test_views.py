@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from analysis.coding import selectors as coding_selectors
 from analysis.coding import services as coding
 from analysis.models import Coding, CodingReviewer, Consensus, Theme
 from sessions_app.models import ProgramRole
@@ -122,7 +123,7 @@ def test_coordinator_names_the_reviewers(coordinator_client, wave, coordinator, 
         url("reviewers", wave), {"first": coordinator.pk, "second": viewer.pk}
     )
     assert response.status_code == 302
-    assert coding.reviewers(wave) == {1: coordinator, 2: viewer}
+    assert coding_selectors.reviewers(wave) == {1: coordinator, 2: viewer}
 
 
 def test_the_same_reviewer_twice_is_refused(coordinator_client, wave, coordinator):

@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from analysis.models import AnalysisRun
+from analysis.runs import selectors as runs_selectors
 from analysis.runs import services as runs
 from ccdg.models import AuditEvent
 from surveys.models import Response
@@ -76,7 +77,7 @@ def test_run_stores_results_with_the_response_line(wave):
     assert run.results["summary"]
     assert set(run.results["charts"]) >= {"agreement", "relevance"}
     assert set(run.timings) == {"load", "compute", "charts", "store", "total"}
-    assert run.code_version.startswith(runs.ANALYSIS_VERSION + " schema ")
+    assert run.code_version.startswith(runs_selectors.ANALYSIS_VERSION + " schema ")
     assert len(run.inputs_fingerprint) == 64
 
 
@@ -84,9 +85,9 @@ def test_code_version_hashes_every_module_that_makes_the_results():
     # A module moved or added without updating CODE_MODULES would silently leave the code
     # version unchanged by edits to it.
     folder = Path(runs.__file__).resolve().parent.parent
-    assert all((folder / name).is_file() for name in runs.CODE_MODULES)
+    assert all((folder / name).is_file() for name in runs_selectors.CODE_MODULES)
     stats_modules = {f"stats/{p.name}" for p in (folder / "stats").glob("*.py")}
-    assert stats_modules <= set(runs.CODE_MODULES)
+    assert stats_modules <= set(runs_selectors.CODE_MODULES)
 
 
 def test_chart_counts_come_from_the_analysed_responses_only(wave):
@@ -103,7 +104,7 @@ def test_fingerprint_is_stable_for_the_same_data(wave):
     first, second = execute(wave), execute(wave)
 
     assert first.inputs_fingerprint == second.inputs_fingerprint
-    assert runs.current_fingerprints(wave)[False] == first.inputs_fingerprint
+    assert runs_selectors.current_fingerprints(wave)[False] == first.inputs_fingerprint
 
 
 def test_fingerprint_changes_when_a_response_changes(wave):
@@ -170,7 +171,7 @@ def test_bad_stored_answers_fail_the_run_and_a_retry_succeeds_once_fixed(
         "Failed while loading the responses: AnalysisInputError: "
         f"Response {broken.pk} has answers that are not a JSON object."
     )
-    assert runs.run_state(run) == Status.FAILED
+    assert runs_selectors.run_state(run) == Status.FAILED
 
     Response.objects.filter(pk=broken.pk).update(answers=answers("A"))
     with django_capture_on_commit_callbacks(execute=True):
@@ -209,12 +210,12 @@ def test_a_silent_running_run_is_interrupted_and_can_be_retried(
     wave, coordinator, django_capture_on_commit_callbacks
 ):
     run = runs.run_create(wave=wave, actor=None)
-    long_ago = time.time() - 60 * (runs.stale_minutes() + 1)
+    long_ago = time.time() - 60 * (runs_selectors.stale_minutes() + 1)
     AnalysisRun.objects.filter(pk=run.pk).update(
         status=Status.RUNNING, attempts=1, progress=0.3, timings={"updated": long_ago}
     )
     run.refresh_from_db()
-    assert runs.run_state(run) == runs.INTERRUPTED
+    assert runs_selectors.run_state(run) == runs_selectors.INTERRUPTED
 
     with django_capture_on_commit_callbacks(execute=True):
         runs.run_retry(run=run, actor=coordinator)

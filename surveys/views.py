@@ -8,8 +8,6 @@ wave no page ever says who answered.
 
 from __future__ import annotations
 
-import zoneinfo
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -57,12 +55,8 @@ def _refused(request, exc: ValidationError) -> None:
 
 
 def _local_closing_initial(program: Program) -> dict:
-    closing = timezone.localtime(waves.default_closing(), _tz(program))
+    closing = program.local(waves.default_closing())
     return {"closes_on": closing.date(), "closes_time": closing.time().replace(second=0)}
-
-
-def _tz(program: Program) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(program.timezone)
 
 
 # --- Waves --------------------------------------------------------------------------------------
@@ -315,7 +309,7 @@ def wave_extend(request, slug, wave):
         except ValidationError as exc:
             attach_errors(form, exc, ExtendForm.ERROR_FIELDS)
         else:
-            local = timezone.localtime(wave.closes_at, _tz(program))
+            local = program.local(wave.closes_at)
             messages.success(
                 request, f"“{wave.name}” now closes {local:%a %b} {local.day}, {local:%Y at %H:%M}."
             )

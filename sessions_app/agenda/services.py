@@ -53,7 +53,6 @@ from sessions_app.agenda.selectors import (
     LIVE_START_EARLY_MINUTES,
     live_start_opens_at,
     live_state,
-    program_tz,
 )
 from sessions_app.programs.models import Program
 from sessions_app.schedule.models import Session
@@ -219,9 +218,7 @@ def session_live_start(*, session: Session, actor: Any, now: datetime | None = N
         if session.live_started_at is not None:
             return session
         if now < live_start_opens_at(session):
-            opens = timezone.localtime(
-                live_start_opens_at(session), program_tz(session.group.program)
-            )
+            opens = session.group.program.local(live_start_opens_at(session))
             raise ValidationError(
                 "It is too early to start: the live view of this session can be started from "
                 f"{opens:%a %b} {opens.day}, {opens.year} at {opens:%H:%M}, "

@@ -177,19 +177,19 @@ def session_live(request, slug, pk):
     session = _session(request, slug, pk)
     segments = list(session.segments.all())
     now = timezone.now()
-    tz = selectors.program_tz(session.group.program)
+    program = session.group.program
     opens_at = selectors.live_start_opens_at(session)
     return render(
         request,
         "sessions_app/agenda/live.html",
         {
-            "program": session.group.program,
+            "program": program,
             "session": session,
             "segments": segments,
             "state": selectors.live_state(session, now=now, segments=segments),
-            "starts_at": timezone.localtime(session.starts_at, tz),
+            "starts_at": program.local(session.starts_at),
             # Before the start window the page says when the clock can be started.
-            "opens_at": timezone.localtime(opens_at, tz) if now < opens_at else None,
+            "opens_at": program.local(opens_at) if now < opens_at else None,
         },
     )
 
@@ -266,9 +266,7 @@ def session_live_reset(request, slug, pk):
             "program": session.group.program,
             "session": session,
             "state": selectors.live_state(session, now=timezone.now()),
-            "starts_at": timezone.localtime(
-                session.starts_at, selectors.program_tz(session.group.program)
-            ),
+            "starts_at": session.group.program.local(session.starts_at),
         },
     )
 
@@ -297,9 +295,7 @@ def session_take_home_edit(request, slug, pk):
             "session": session,
             "form": form,
             "problems": problems,
-            "starts_at": timezone.localtime(
-                session.starts_at, selectors.program_tz(session.group.program)
-            ),
+            "starts_at": session.group.program.local(session.starts_at),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -323,6 +319,6 @@ def session_take_home(request, slug, pk):
             "session": session,
             "points": list(session.take_home.all()),
             "may_run": may_run,
-            "starts_at": timezone.localtime(session.starts_at, selectors.program_tz(program)),
+            "starts_at": program.local(session.starts_at),
         },
     )

@@ -156,14 +156,14 @@ def case_note_list(*, program: Program, user: Any) -> list[CaseNote]:
     Each is annotated with ``may_open``: whether the user is among its readers at some time
     (the page itself decides, audited). Four queries, whatever the number of notes."""
     facilitated = set(
-        FacilitatorAssignment.objects.filter(
-            group__program=program, facilitator__user=user, ends_on__isnull=True
-        ).values_list("group_id", flat=True)
+        FacilitatorAssignment.objects.current()
+        .filter(group__program=program, facilitator__user=user)
+        .values_list("group_id", flat=True)
     )
     member_of = set(
-        GroupMembership.objects.filter(
-            group__program=program, clinician__user=user, left_on__isnull=True
-        ).values_list("group_id", flat=True)
+        GroupMembership.objects.current()
+        .filter(group__program=program, clinician__user=user)
+        .values_list("group_id", flat=True)
     )
     shared_with_facilitators = (CaseNote.Visibility.FACILITATORS, CaseNote.Visibility.GROUP)
     readable = (

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import zoneinfo
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -64,9 +62,7 @@ def group_detail(request, slug, pk):
         "program": program,
         "group": group,
         "members": selectors.group_members(group=group),
-        "facilitations": group.facilitations.filter(ends_on__isnull=True).select_related(
-            "facilitator"
-        ),
+        "facilitations": group.facilitations.current().select_related("facilitator"),
         "may_manage": manage,
         "facilitation_form": FacilitationForm(program=program) if manage else None,
         "sessions": group.sessions.filter(starts_at__gte=timezone.now())
@@ -74,7 +70,7 @@ def group_detail(request, slug, pk):
         .order_by("starts_at")[:12],
     }
     # Dates and times in the program's time zone.
-    with timezone.override(zoneinfo.ZoneInfo(program.timezone)):
+    with timezone.override(program.tz):
         return render(request, "sessions_app/groups/group_detail.html", context)
 
 

@@ -26,13 +26,17 @@ from django.utils import timezone
 
 from sessions_app.groups.history import (
     facilitations_on,
-    local_day,
     members_on,
     membership_in_force_q,
     memberships_on,
     session_day,
 )
-from sessions_app.groups.models import FacilitatorAssignment, Group, GroupMembership
+from sessions_app.groups.models import (
+    FacilitatorAssignment,
+    Group,
+    GroupMembership,
+    current_membership_q,
+)
 from sessions_app.presenters.models import Attendance, Presentation, Rsvp
 from sessions_app.programs.models import Program
 from sessions_app.roster.models import Clinician
@@ -55,9 +59,7 @@ def volunteer_closes_at(session: Session) -> datetime:
 
 
 def is_member(clinician: Clinician, group_id: int) -> bool:
-    return GroupMembership.objects.filter(
-        clinician=clinician, group_id=group_id, left_on__isnull=True
-    ).exists()
+    return GroupMembership.objects.current().filter(clinician=clinician, group_id=group_id).exists()
 
 
 def program_participant(user: Any, program: Program) -> Clinician | None:
@@ -66,7 +68,7 @@ def program_participant(user: Any, program: Program) -> Clinician | None:
     if not getattr(user, "is_authenticated", False):
         return None
     return (
-        Clinician.objects.filter(program=program, user=user, memberships__left_on__isnull=True)
+        Clinician.objects.filter(current_membership_q("memberships__"), program=program, user=user)
         .select_related("program")
         .first()
     )
@@ -143,7 +145,8 @@ def fair_turns_list(
         groups = groups.filter(pk__in=group_ids)
     by_group = {g.pk: GroupTurns(group=g) for g in groups}
     memberships = (
-        GroupMembership.objects.filter(group_id__in=by_group, left_on__isnull=True)
+        GroupMembership.objects.current()
+        .filter(group_id__in=by_group)
         .select_related("clinician")
         .order_by("clinician__last_name", "clinician__first_name")
     )
@@ -187,9 +190,11 @@ def my_sessions_list(*, clinician: Clinician, now: datetime | None = None) -> li
     from django.db.models import Prefetch
 
     now = _now(now)
-    group_ids = GroupMembership.objects.filter(
-        clinician=clinician, left_on__isnull=True
-    ).values_list("group_id", flat=True)
+    group_ids = (
+        GroupMembership.objects.current()
+        .filter(clinician=clinician)
+        .values_list("group_id", flat=True)
+    )
     sessions = (
         Session.objects.filter(group_id__in=group_ids, starts_at__gt=now)
         .select_related("group__program", "room")
@@ -534,7 +539,7 @@ def attendance_figures(
     sessions = []
     member_of_session: dict[int, set[int]] = {}
     for s in held:
-        day = local_day(s.starts_at, program)
+        day = program.local_day(s.starts_at)
         members = {m.clinician_id for m in memberships_on(history[s.group_id], day)}
         member_of_session[s.pk] = members
         recorded = rows.get(s.pk, {})
@@ -568,7 +573,7 @@ def attendance_figures(
     out_of_scope = [sid for sid in rows if sid not in member_of_session]
     if out_of_scope:
         for s in Session.objects.filter(pk__in=out_of_scope).only("pk", "group_id", "starts_at"):
-            day = local_day(s.starts_at, program)
+            day = program.local_day(s.starts_at)
             member_of_session[s.pk] = {
                 m.clinician_id for m in memberships_on(history[s.group_id], day)
             }

@@ -87,7 +87,7 @@ def clinician_deactivate(*, clinician: Clinician, actor: Any, reason: str = "") 
     clinician.save(update_fields=["status", "updated_at"])
     # The membership ends today in the program's time zone, or tomorrow if the group already
     # met today: that session keeps the member it had.
-    current = GroupMembership.objects.filter(clinician=clinician, left_on__isnull=True)
+    current = GroupMembership.objects.current().filter(clinician=clinician)
     program = clinician.program
     met = history.groups_met_today(program=program)
     for membership in current:

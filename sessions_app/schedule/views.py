@@ -49,7 +49,7 @@ def _session_or_404(request, program: Program, pk: int) -> Session:
 def _render(request, template: str, context: dict, status: int = 200) -> HttpResponse:
     """Render with the program's time zone as the current one: Django's date filters convert
     aware datetimes to the current zone, and the program's clock is the one that matters."""
-    with timezone.override(selectors.program_tz(context["program"])):
+    with timezone.override(context["program"].tz):
         return render(request, template, context, status=status)
 
 
@@ -113,7 +113,7 @@ def schedule_generate(request, slug):
         "count": program.sessions_per_year_max,
         "duration_minutes": agenda.duration_minutes,
         "agenda": agenda.pk,
-        "first": timezone.localdate(timezone=selectors.program_tz(program)),
+        "first": program.today(),
     }
     form = ScheduleForm(request.POST or None, initial=initial, program=program, groups=groups)
     preview = None

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ccdg import phi
+from ccdg.messages import messages_from
 from ccdg.models import OutboxMessage
 from sessions_app import roles
 from sessions_app.models import Group, Program
@@ -47,11 +48,6 @@ def _wave(program: Program, slug: str) -> Wave:
         program=program,
         slug=slug,
     )
-
-
-def _refused(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 def _local_closing_initial(program: Program) -> dict:
@@ -292,7 +288,7 @@ def wave_close(request, slug, wave):
     try:
         waves.wave_close(wave=wave, actor=request.user)
     except ValidationError as exc:
-        _refused(request, exc)
+        messages_from(request, exc)
     else:
         messages.success(request, f"“{wave.name}” is closed: its links no longer work.")
     return redirect("surveys:wave_detail", slug=slug, wave=wave.slug)
@@ -325,7 +321,7 @@ def wave_remind(request, slug, wave):
     try:
         n = waves.wave_remind_now(wave=wave, actor=request.user)
     except ValidationError as exc:
-        _refused(request, exc)
+        messages_from(request, exc)
     else:
         if n:
             who = "person who has" if n == 1 else "people who have"
@@ -595,7 +591,7 @@ def response_import_preview(request, slug, wave, pk):
             status = 400
             messages.error(request, "Nothing was imported: the file has problems listed below.")
         except ValidationError as exc:
-            _refused(request, exc)
+            messages_from(request, exc)
             return redirect("surveys:response_list", slug=slug, wave=wave.slug)
         else:
             text = f"{report.created} response{'s' if report.created != 1 else ''} imported"

@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ccdg.messages import messages_from
 from sessions_app import roles
 from sessions_app.models import Program
 from surveys.models import Response, Wave
@@ -160,8 +161,7 @@ def theme_delete(request, slug, wave, pk):
     try:
         coding.theme_delete(theme=theme, actor=request.user)
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        messages_from(request, exc)
     else:
         messages.success(request, f"Theme “{name}” deleted.")
     return redirect("coding:themes", slug=slug, wave=wave.slug)

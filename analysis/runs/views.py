@@ -22,6 +22,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from ccdg.messages import messages_from
 from sessions_app import roles
 from sessions_app.models import Program
 from surveys.models import Wave
@@ -52,11 +53,6 @@ def _run(wave: Wave, pk: int, *, with_results: bool = True) -> AnalysisRun:
 def _context(request, slug: str, wave_slug: str) -> tuple[Program, Wave]:
     program = roles.program_for_request(request, slug, PERM)
     return program, _wave(program, wave_slug)
-
-
-def _refused(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 # --- formatting ----------------------------------------------------------------------------------
@@ -308,7 +304,7 @@ def run_start(request, slug, wave):
     try:
         run = runs.run_request(wave=wave, actor=request.user, include_pilot=include_pilot)
     except ValidationError as exc:
-        _refused(request, exc)
+        messages_from(request, exc)
         return redirect("analysis:run_list", slug=slug, wave=wave.slug)
     messages.success(request, f"Analysis run {run.pk} started.")
     return redirect("analysis:run_detail", slug=slug, wave=wave.slug, pk=run.pk)
@@ -377,7 +373,7 @@ def run_retry(request, slug, wave, pk):
     try:
         runs.run_retry(run=run, actor=request.user)
     except ValidationError as exc:
-        _refused(request, exc)
+        messages_from(request, exc)
     else:
         messages.success(request, f"Analysis run {run.pk} is queued again.")
     return redirect("analysis:run_detail", slug=slug, wave=wave.slug, pk=run.pk)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ccdg.messages import messages_from
 from sessions_app import roles
 from sessions_app.agenda import selectors
 from sessions_app.agenda import services as agenda_services
@@ -126,7 +127,7 @@ def agenda_apply(request, slug, pk):
                 template=template, program=program, actor=request.user
             )
         except ValidationError as exc:
-            messages.error(request, "Nothing was changed: " + " ".join(exc.messages))
+            messages_from(request, exc, joined=True, prefix="Nothing was changed: ")
         else:
             messages.success(
                 request,

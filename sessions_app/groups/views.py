@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from ccdg.messages import messages_from
 from sessions_app import roles
 from sessions_app.groups import selectors, services
 from sessions_app.groups.forms import (
@@ -105,7 +106,7 @@ def group_facilitation_add(request, slug, pk):
                 actor=request.user,
             )
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            messages_from(request, exc, joined=True)
         else:
             messages.success(request, "Facilitator assigned.")
     else:
@@ -209,7 +210,7 @@ def assignment_move(request, slug, pk):
             to_key=form.cleaned_data["to"],
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages_from(request, exc, joined=True)
     if request.htmx:
         return _run_page(request, program, run)
     return redirect("sessions_app:assignment_run", slug=slug, pk=pk)
@@ -228,8 +229,7 @@ def assignment_commit(request, slug, pk):
             run=run, actor=request.user, confirmed_moves=form.confirmed_moves()
         )
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        messages_from(request, exc)
         return redirect("sessions_app:assignment_run", slug=slug, pk=pk)
     messages.success(
         request,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ccdg.messages import messages_from
 from sessions_app import roles
 from sessions_app.groups.models import Group
 from sessions_app.programs.models import Program
@@ -51,11 +52,6 @@ def _render(request, template: str, context: dict, status: int = 200) -> HttpRes
     aware datetimes to the current zone, and the program's clock is the one that matters."""
     with timezone.override(context["program"].tz):
         return render(request, template, context, status=status)
-
-
-def _errors(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 # --- Sessions ---------------------------------------------------------------------------------
@@ -260,7 +256,7 @@ def session_absence_add(request, slug, pk):
                 session=session, facilitator=facilitator, reason=reason, actor=request.user
             )
         except ValidationError as exc:
-            _errors(request, exc)
+            messages_from(request, exc)
         else:
             cover = selectors.session_cover(session=session)
             messages.success(
@@ -286,7 +282,7 @@ def session_absence_remove(request, slug, pk):
                 session=session, facilitator=facilitator, actor=request.user
             )
         except ValidationError as exc:
-            _errors(request, exc)
+            messages_from(request, exc)
         else:
             messages.success(request, f"{facilitator.name} can come after all.")
     return redirect("sessions_app:session_detail", slug=slug, pk=pk)
@@ -355,7 +351,7 @@ def room_delete(request, slug, pk):
     try:
         schedule_services.room_delete(room=room, actor=request.user)
     except ValidationError as exc:
-        _errors(request, exc)
+        messages_from(request, exc)
     else:
         messages.success(request, "Room removed.")
     return redirect("sessions_app:room_list", slug=slug)
@@ -481,7 +477,7 @@ def calendar_feeds(request):
             program=program,
         )
     except ValidationError as exc:
-        _errors(request, exc)
+        messages_from(request, exc)
         return redirect("sessions_app:calendar_feeds")
     url = request.build_absolute_uri(reverse("sessions_app:calendar_feed", kwargs={"token": token}))
     return _feeds_page(request, new_url=url)

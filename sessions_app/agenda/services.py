@@ -1,39 +1,10 @@
-"""Agendas: program templates, the facilitator's agenda page, the live view's clock and the
-take-home points of a session.
+"""Agendas, the writes: the program's agenda templates (checked, saved, copied), the live
+view's controls (start, pause, resume, next, extend, reset) and a session's take-home points.
 
-Live view timing (see also docs/agenda.md)
-------------------------------------------
-The state lives on the session row (``live_*`` fields), so a reload or a second device shows
-the same thing. Everything shown is computed from those fields and ``now`` by
-:func:`live_state`, a pure function, so tests control the clock by passing ``now`` (or by
-writing past timestamps into the row).
-
-* **Session clock.** ``elapsed`` is the running time since ``live_started_at`` minus the time
-  spent paused: ``live_paused_seconds`` holds the finished pauses, and while paused
-  (``live_paused_at`` set) the clock stands still at ``live_paused_at``.
-* **Planned length.** The session lasts ``duration_minutes + live_extra_minutes`` on the
-  session clock. Time left overall is that minus ``elapsed``.
-* **Segments follow the agenda.** Segment *i* begins when the clock reaches its offset
-  ``start_minute`` plus the extensions (``live_extra_minutes``); it ends where the next one
-  begins, the last one at the planned end.
-* **Extend** (+5 minutes) lengthens the current segment and the session: every later segment
-  and the end move 5 minutes later.
-* **Next** jumps to the following segment at once (``live_segment``); the skipped minutes go
-  to the new segment, later segments keep their planned times and the end does not move.
-  The current segment is the later of the one reached by the clock and ``live_segment``, so
-  a segment never goes backwards.
-* **Pause** stops the clock (segments and end move later by the paused time); **resume**
-  starts it again.
-* **Warning**: a started session with 5 minutes or less left overall.
-
-Every change (start, pause, resume, next, extend) is a service that locks the row
-(``select_for_update``) and first records the current segment in ``live_segment``, so an
-extension never moves the group back into a segment it had already left.
-
-* **Start window.** The clock can be started from ``LIVE_START_EARLY_MINUTES`` before the
-  session, not days ahead (a stray click on the agenda page would otherwise leave a session
-  "over" before it begins).
-* **Reset** clears the live state (audited): the session shows "Not started" again.
+How the live view's clock and segments are computed from the session row is told once, at the
+top of :mod:`sessions_app.agenda.selectors` (see also docs/agenda.md). Every control here locks
+the row (``select_for_update``) and first records the current segment in ``live_segment``, so
+an extension never moves the group back into a segment it had already left.
 """
 
 from __future__ import annotations

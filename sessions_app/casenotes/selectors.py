@@ -1,18 +1,9 @@
-"""Confidential case notes: writing one, reading one (checked and audited), deleting it early,
-and the confidentiality agreement that facilitators and members accept before reading.
+"""Confidential case notes, the reads: :func:`case_note_read`, the one way to a note's
+plaintext (asks :func:`sessions_app.roles.case_note_refusal` and records every read and every
+refusal), the notes a person may see listed, and who has read a note.
 
-Rules from the program (issue 5; docs/case-notes.md):
-
-* one note per presentation, written and changed by its presenter while the presentation is
-  open (presenting, waitlisted or asked) and the session has not ended;
-* the patient is described by age (90 and over is kept as 90 and shown "90+"), gender and one
-  first name or initials; the name and every free-text field pass the identifier guard
-  (:mod:`ccdg.phi`) and no field is longer than ``settings.CASE_NOTE_MAX_CHARS``;
-* the name and the free text are encrypted at rest (:mod:`ccdg.fields`); the text is due for
-  destruction ``program.case_note_retention_days`` days after the session ends;
-* who may read is decided by :func:`sessions_app.roles.case_note_refusal`; :func:`case_note_read` is
-  the one way to the plaintext and it records every read and every refusal;
-* audit events carry ids, field names and reason codes, never note content.
+The program's rules for case notes are told once, at the top of
+:mod:`sessions_app.casenotes.services` (see also docs/case-notes.md).
 """
 
 from __future__ import annotations

@@ -1,16 +1,10 @@
-"""Presenter volunteering, fair turns, RSVPs, attendance and continuing-education credit.
+"""Presenters and attendance, the reads: whose turn it is to present, a clinician's sessions,
+the attendance sheet, attendance figures and continuing-education credit. Each loads what its
+page needs in a fixed number of queries, whatever the number of sessions or people.
 
-Writes are keyword-only services; the reads that pages need (``*_list``/``*_summary``) load
-everything in a fixed number of queries, whatever the number of sessions or people.
-
-Rules from the program (see docs/presenters-and-attendance.md):
-
-* a session has ``presenter_slots`` slots; the first volunteers hold them, later ones wait in
-  line (first come, first served) and a withdrawal promotes the first in line;
-* volunteering closes ``program.volunteer_close_days`` days before the session; invitations
-  from the coordinator or the lead facilitator may still be made and accepted until it starts;
-* "attended" means present, or present as a guest in another group; a session is "held" once
-  it has started and was not cancelled.
+The program's rules (slots, waiting line, when volunteering closes, what "attended" and "held"
+mean) are told once, at the top of :mod:`sessions_app.presenters.services` (see also
+docs/presenters-and-attendance.md).
 """
 
 from __future__ import annotations

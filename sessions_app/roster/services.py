@@ -23,19 +23,9 @@ from sessions_app.groups import history
 from sessions_app.groups.models import Facilitator, GroupMembership
 from sessions_app.programs.models import Program
 from sessions_app.roster.csv_format import RosterReport, roster_csv_parse
-from sessions_app.roster.models import Clinician, Invitation, RosterImport
+from sessions_app.roster.models import CLINICIAN_FIELDS, Clinician, Invitation, RosterImport
 
 User = get_user_model()
-
-CLINICIAN_FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "discipline",
-    "gender",
-    "years_at_institution",
-    "patient_care_halfdays",
-)
 
 
 class RosterImportError(Exception):

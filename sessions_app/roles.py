@@ -37,6 +37,7 @@ from sessions_app.groups.models import (
     FacilitatorAssignment,
     Group,
     GroupMembership,
+    current_membership_q,
 )
 from sessions_app.presenters.models import Presentation
 from sessions_app.programs.models import Program, ProgramRole
@@ -117,9 +118,11 @@ def role_map(user: Any) -> dict[int, frozenset[str]]:
     found: dict[int, set[str]] = {}
     for program_id, role in ProgramRole.objects.filter(user=user).values_list("program_id", "role"):
         found.setdefault(program_id, set()).add(role)
-    for program_id in FacilitatorAssignment.objects.filter(
-        facilitator__user=user, ends_on__isnull=True
-    ).values_list("group__program_id", flat=True):
+    for program_id in (
+        FacilitatorAssignment.objects.current()
+        .filter(facilitator__user=user)
+        .values_list("group__program_id", flat=True)
+    ):
         found.setdefault(program_id, set()).add(FACILITATOR)
     # The roster entries linked to the account (a group's members are on its program's roster):
     # a current membership makes a participant; an entry never placed in a group, unless
@@ -128,7 +131,7 @@ def role_map(user: Any) -> dict[int, frozenset[str]]:
     memberships = GroupMembership.objects.filter(clinician=OuterRef("pk"))
     for program_id, status, member, ever in (
         Clinician.objects.filter(user=user)
-        .annotate(member=Exists(memberships.filter(left_on__isnull=True)), ever=Exists(memberships))
+        .annotate(member=Exists(memberships.current()), ever=Exists(memberships))
         .values_list("program_id", "status", "member", "ever")
     ):
         if member:
@@ -195,12 +198,8 @@ def can_view_group_members(user: Any, group: Any) -> bool:
         return False
 
     return (
-        FacilitatorAssignment.objects.filter(
-            group=group, facilitator__user=user, ends_on__isnull=True
-        ).exists()
-        or GroupMembership.objects.filter(
-            group=group, clinician__user=user, left_on__isnull=True
-        ).exists()
+        FacilitatorAssignment.objects.current().filter(group=group, facilitator__user=user).exists()
+        or GroupMembership.objects.current().filter(group=group, clinician__user=user).exists()
     )
 
 
@@ -212,12 +211,16 @@ def groups_with_visible_members(user: Any, program: Any) -> set[int]:
         return set(Group.objects.filter(program=program).values_list("pk", flat=True))
     if not getattr(user, "is_authenticated", False):
         return set()
-    facilitated = FacilitatorAssignment.objects.filter(
-        group__program=program, facilitator__user=user, ends_on__isnull=True
-    ).values_list("group_id", flat=True)
-    member_of = GroupMembership.objects.filter(
-        group__program=program, clinician__user=user, left_on__isnull=True
-    ).values_list("group_id", flat=True)
+    facilitated = (
+        FacilitatorAssignment.objects.current()
+        .filter(group__program=program, facilitator__user=user)
+        .values_list("group_id", flat=True)
+    )
+    member_of = (
+        GroupMembership.objects.current()
+        .filter(group__program=program, clinician__user=user)
+        .values_list("group_id", flat=True)
+    )
     return set(facilitated) | set(member_of)
 
 
@@ -230,9 +233,11 @@ def can_run_session(user: Any, session: Any) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
 
-    return FacilitatorAssignment.objects.filter(
-        group_id=session.group_id, facilitator__user=user, ends_on__isnull=True
-    ).exists()
+    return (
+        FacilitatorAssignment.objects.current()
+        .filter(group_id=session.group_id, facilitator__user=user)
+        .exists()
+    )
 
 
 def can_ask_to_present(user: Any, session: Any) -> bool:
@@ -243,12 +248,13 @@ def can_ask_to_present(user: Any, session: Any) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
 
-    return FacilitatorAssignment.objects.filter(
-        group_id=session.group_id,
-        facilitator__user=user,
-        role=FacilitatorAssignment.Role.LEAD,
-        ends_on__isnull=True,
-    ).exists()
+    return (
+        FacilitatorAssignment.objects.current()
+        .filter(
+            group_id=session.group_id, facilitator__user=user, role=FacilitatorAssignment.Role.LEAD
+        )
+        .exists()
+    )
 
 
 def session_member(user: Any, session: Any):
@@ -258,9 +264,9 @@ def session_member(user: Any, session: Any):
         return None
 
     return Clinician.objects.filter(
+        current_membership_q("memberships__"),
         user=user,
         memberships__group_id=session.group_id,
-        memberships__left_on__isnull=True,
     ).first()
 
 
@@ -292,12 +298,7 @@ def case_note_group_window(session: Any) -> tuple[Any, Any]:
     """(from, until) during which the group's members may read a note shared with the group:
     the session's start until 15 minutes after its end (minutes added in the live view count)."""
 
-    end = session.starts_at + timedelta(
-        minutes=session.duration_minutes
-        + session.live_extra_minutes
-        + CASE_NOTE_GROUP_GRACE_MINUTES
-    )
-    return session.starts_at, end
+    return session.starts_at, session.ends_at + timedelta(minutes=CASE_NOTE_GROUP_GRACE_MINUTES)
 
 
 def is_case_note_presenter(user: Any, note: Any) -> bool:
@@ -328,12 +329,16 @@ def case_note_refusal(user: Any, note: Any, now: Any = None) -> str | None:
         return DESTROYED if destroyed else None
     if not can(user, "casenote.read", program):
         return NOT_A_READER
-    facilitates = FacilitatorAssignment.objects.filter(
-        group_id=session.group_id, facilitator__user=user, ends_on__isnull=True
-    ).exists()
-    member = GroupMembership.objects.filter(
-        group_id=session.group_id, clinician__user=user, left_on__isnull=True
-    ).exists()
+    facilitates = (
+        FacilitatorAssignment.objects.current()
+        .filter(group_id=session.group_id, facilitator__user=user)
+        .exists()
+    )
+    member = (
+        GroupMembership.objects.current()
+        .filter(group_id=session.group_id, clinician__user=user)
+        .exists()
+    )
     if not (facilitates or member):
         return NOT_A_READER
     if destroyed:
@@ -375,10 +380,8 @@ def my_group_labels(*, user: Any, program: Program | None = None) -> dict[int, l
     of programs."""
     if not getattr(user, "is_authenticated", False):
         return {}
-    memberships = GroupMembership.objects.filter(clinician__user=user, left_on__isnull=True)
-    facilitations = FacilitatorAssignment.objects.filter(
-        facilitator__user=user, ends_on__isnull=True
-    )
+    memberships = GroupMembership.objects.current().filter(clinician__user=user)
+    facilitations = FacilitatorAssignment.objects.current().filter(facilitator__user=user)
     if program is not None:
         memberships = memberships.filter(group__program=program)
         facilitations = facilitations.filter(group__program=program)
@@ -402,9 +405,9 @@ def figures_scope(user: Any, program: Program) -> set[int] | None:
     if is_staff(user) or held & {COORDINATOR, REPORT_VIEWER}:
         return None
     return set(
-        FacilitatorAssignment.objects.filter(
-            group__program=program, facilitator__user=user, ends_on__isnull=True
-        ).values_list("group_id", flat=True)
+        FacilitatorAssignment.objects.current()
+        .filter(group__program=program, facilitator__user=user)
+        .values_list("group_id", flat=True)
     )
 
 

@@ -145,9 +145,9 @@ def demo_waves(program: Program, *, now: datetime | None = None) -> list[Wave]:
     specs = question_specs(instrument)
     people = audience_clinicians(program=program, audience=Wave.Audience.ALL_ACTIVE)
     group_of = dict(
-        GroupMembership.objects.filter(
-            group__program=program, left_on__isnull=True, clinician__in=people
-        ).values_list("clinician_id", "group__name")
+        GroupMembership.objects.current()
+        .filter(group__program=program, clinician__in=people)
+        .values_list("clinician_id", "group__name")
     )
     people = [c for c in people if c.pk in group_of]
 

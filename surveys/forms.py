@@ -5,7 +5,6 @@ Dates and times are entered in the program's time zone (``program.timezone``).
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import datetime, time
 
 from django import forms
@@ -25,11 +24,6 @@ MODE_HELP = (
     "Confidential: each response is linked to its respondent so you can follow up, and the "
     "form tells respondents so."
 )
-
-
-def local_datetime(program: Program, day, at: time) -> datetime:
-    """``day`` at ``at`` in the program's time zone, as an aware datetime."""
-    return datetime.combine(day, at, tzinfo=zoneinfo.ZoneInfo(program.timezone))
 
 
 RESERVED_SLUGS = {"new", "paper"}
@@ -135,9 +129,7 @@ class WaveForm(forms.Form):
         )
 
     def closes_at(self) -> datetime:
-        return local_datetime(
-            self.program, self.cleaned_data["closes_on"], self.cleaned_data["closes_time"]
-        )
+        return self.program.at(self.cleaned_data["closes_on"], self.cleaned_data["closes_time"])
 
 
 class PaperWaveForm(forms.Form):
@@ -180,7 +172,7 @@ class PaperWaveForm(forms.Form):
 
     def handed_out_at(self) -> datetime | None:
         day = self.cleaned_data.get("handed_out_on")
-        return local_datetime(self.program, day, time(12, 0)) if day else None
+        return self.program.at(day, time(12, 0)) if day else None
 
 
 class ExtendForm(forms.Form):
@@ -196,9 +188,7 @@ class ExtendForm(forms.Form):
         self.program = program
 
     def closes_at(self) -> datetime:
-        return local_datetime(
-            self.program, self.cleaned_data["closes_on"], self.cleaned_data["closes_time"]
-        )
+        return self.program.at(self.cleaned_data["closes_on"], self.cleaned_data["closes_time"])
 
 
 class ExcludeForm(forms.Form):

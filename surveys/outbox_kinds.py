@@ -7,7 +7,6 @@ A row's ``object_id`` is the wave; its recipient a clinician with a personal lin
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
@@ -138,7 +137,7 @@ def survey_context(
 ) -> Content:
     """The wave, the recipient's own link and the closing date."""
     program = lookups.program_of(row)
-    tz = zoneinfo.ZoneInfo(program.timezone)
+    tz = program.tz
     context = lookups.base_context(row, program)
     link = lookups.link(row)
     if link is None:

@@ -8,8 +8,6 @@ wave no page ever says who answered.
 
 from __future__ import annotations
 
-import zoneinfo
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -20,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ccdg import phi
+from ccdg.messages import messages_from
 from ccdg.models import OutboxMessage
 from sessions_app import roles
 from sessions_app.models import Group, Program
@@ -44,18 +43,9 @@ RESPONSES_PER_PAGE = 50
 IMPORT_ERRORS_SHOWN = 200
 
 
-def _refused(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
-
-
 def _local_closing_initial(program: Program) -> dict:
-    closing = timezone.localtime(waves.default_closing(), _tz(program))
+    closing = program.local(waves.default_closing())
     return {"closes_on": closing.date(), "closes_time": closing.time().replace(second=0)}
-
-
-def _tz(program: Program) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(program.timezone)
 
 
 # --- Waves --------------------------------------------------------------------------------------
@@ -291,7 +281,7 @@ def wave_close(request, slug, wave):
     try:
         waves.wave_close(wave=wave, actor=request.user)
     except ValidationError as exc:
-        _refused(request, exc)
+        messages_from(request, exc)
     else:
         messages.success(request, f"“{wave.name}” is closed: its links no longer work.")
     return redirect("surveys:wave_detail", slug=slug, wave=wave.slug)
@@ -308,7 +298,7 @@ def wave_extend(request, slug, wave):
         except ValidationError as exc:
             attach_errors(form, exc, ExtendForm.ERROR_FIELDS)
         else:
-            local = timezone.localtime(wave.closes_at, _tz(program))
+            local = program.local(wave.closes_at)
             messages.success(
                 request, f"“{wave.name}” now closes {local:%a %b} {local.day}, {local:%Y at %H:%M}."
             )
@@ -324,7 +314,7 @@ def wave_remind(request, slug, wave):
     try:
         n = waves.wave_remind_now(wave=wave, actor=request.user)
     except ValidationError as exc:
-        _refused(request, exc)
+        messages_from(request, exc)
     else:
         if n:
             who = "person who has" if n == 1 else "people who have"
@@ -594,7 +584,7 @@ def response_import_preview(request, slug, wave, pk):
             status = 400
             messages.error(request, "Nothing was imported: the file has problems listed below.")
         except ValidationError as exc:
-            _refused(request, exc)
+            messages_from(request, exc)
             return redirect("surveys:response_list", slug=slug, wave=wave.slug)
         else:
             text = f"{report.created} response{'s' if report.created != 1 else ''} imported"

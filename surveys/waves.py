@@ -76,13 +76,11 @@ def audience_clinicians(
     if audience == A.GROUP:
         if group is None or group.program_id != program.pk:
             raise ValidationError({"audience_group": "Choose one of the program's groups."})
-        ids = GroupMembership.objects.filter(group=group, left_on__isnull=True).values(
-            "clinician_id"
-        )
+        ids = GroupMembership.objects.current().filter(group=group).values("clinician_id")
         return list(active.filter(pk__in=ids).order_by("last_name", "first_name", "pk"))
     if audience == A.ALL_ACTIVE:
-        ids = GroupMembership.objects.filter(group__program=program, left_on__isnull=True).values(
-            "clinician_id"
+        ids = (
+            GroupMembership.objects.current().filter(group__program=program).values("clinician_id")
         )
         return list(active.filter(pk__in=ids).order_by("last_name", "first_name", "pk"))
     if audience == A.LAST_SESSIONS:

@@ -20,6 +20,7 @@ from analysis.coding import selectors
 from analysis.coding import services as coding
 from analysis.coding.forms import ReviewersForm, ThemeForm, ThemesChoiceForm
 from analysis.coding.models import Coding, Theme
+from ccdg.messages import messages_from
 from sessions_app import roles
 from sessions_app.models import Program
 from surveys.access import wave_for_request
@@ -155,8 +156,7 @@ def theme_delete(request, slug, wave, pk):
     try:
         coding.theme_delete(theme=theme, actor=request.user)
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        messages_from(request, exc)
     else:
         messages.success(request, f"Theme “{name}” deleted.")
     return redirect("coding:themes", slug=slug, wave=wave.slug)

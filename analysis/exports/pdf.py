@@ -55,7 +55,6 @@ from sessions_app.models import (
     Session,
 )
 from sessions_app.presenters import selectors as presenters_selectors
-from sessions_app.presenters import services as presenters_services
 from sessions_app.schedule.selectors import cover_of
 from surveys.models import Wave
 from surveys.waves import figures as wave_figures
@@ -111,10 +110,6 @@ def share(count: int, of: int) -> str:
     return summary.percent(100 * count / of) if of else "—"
 
 
-def _local(moment: datetime, program: Program) -> datetime:
-    return presenters_services.local(moment, program)
-
-
 def _year(program: Program, params: dict) -> str:
     """The academic year asked for: the program's own (a program is one academic year)."""
     year = str(params.get("year") or "").strip()
@@ -143,7 +138,7 @@ def _step(progress: Progress | None, fraction: float, step: str) -> None:
 
 def _program_context(program: Program, now: datetime) -> dict[str, Any]:
     where = ", ".join(p for p in (program.department, program.institution) if p)
-    return {"program": program, "where": where, "issued": _local(now, program)}
+    return {"program": program, "where": where, "issued": program.local(now)}
 
 
 # --- Continuing-education certificates ---------------------------------------------------------
@@ -180,7 +175,7 @@ def _attended_sessions(program: Program, clinician_ids: list[int], now: datetime
     for row in rows:
         out[row.clinician_id].append(
             {
-                "date": _local(row.session.starts_at, program),
+                "date": program.local(row.session.starts_at),
                 "group": row.session.group.name,
                 "guest": row.status == Attendance.Status.GUEST,
                 "minutes": row.session.duration_minutes,
@@ -501,7 +496,7 @@ def analysis_report_context(program: Program, wave: Wave, run: AnalysisRun | Non
         stressors=_stressors(results, demographics),
         notes=[guarded(n) for n in results.get("notes") or []],
         charts=_charts(results),
-        finished=_local(run.finished_at or run.created_at, program),
+        finished=program.local(run.finished_at or run.created_at),
     )
     return context
 
@@ -603,7 +598,7 @@ def annual_figures(program: Program, now: datetime | None = None) -> dict[str, A
         if s.pk in held_presented:
             row["with_presenter"] += 1
             row["presenters"] |= presenters_of[s.pk]
-        day = _local(s.starts_at, program).date()
+        day = program.local_day(s.starts_at)
         cover = cover_of(
             facilitations=facilitations_on(assignments[s.group_id], day),
             absences=s.absence_list,
@@ -687,7 +682,7 @@ def _survey_rows(program: Program) -> list[dict]:
         out.append(
             {
                 "name": wave.name,
-                "opens": _local(wave.opens_at, program),
+                "opens": program.local(wave.opens_at),
                 "line": response_line(line),
                 "summary": _summary_of(runs_selectors.run_results(run, program=program), program)
                 if run is not None

@@ -22,7 +22,6 @@ Conventions shared by every table here:
 from __future__ import annotations
 
 import io
-import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -80,10 +79,6 @@ def _noop(fraction: float, step: str) -> None:
     return None
 
 
-def _local(moment: datetime, program: Program) -> datetime:
-    return timezone.localtime(moment, zoneinfo.ZoneInfo(program.timezone))
-
-
 def _rate(part: float, whole: float) -> float | None:
     """A share between 0 and 1, rounded to 4 places; None when there is nothing to divide by."""
     return round(part / whole, 4) if whole else None
@@ -133,7 +128,7 @@ def to_xlsx(*, program: Program, what: str, tables: list[Table], notes: list[str
     wb = Workbook()
     about = wb.active
     about.title = "About"
-    exported = _local(timezone.now(), program)
+    exported = program.local(timezone.now())
     lines = [
         ("Program", program.name),
         ("Academic year", program.academic_year),
@@ -208,7 +203,7 @@ ROSTER_EXPORT_COLUMNS = [*ROSTER_COLUMNS, "group"]
 
 def roster_table(program: Program) -> Table:
     """The roster in the import format (docs/roster-csv.md), plus each person's current group."""
-    current = GroupMembership.objects.filter(left_on__isnull=True).select_related("group")
+    current = GroupMembership.objects.current().select_related("group")
     clinicians = (
         Clinician.objects.filter(program=program)
         .prefetch_related(Prefetch("memberships", queryset=current, to_attr="current"))
@@ -305,7 +300,7 @@ def attendance_tables(program: Program, *, progress=None, now=None) -> list[Tabl
     for s in figures.sessions:
         sessions.rows.append(
             [
-                _local(s.starts_at, program).date(),
+                program.local_day(s.starts_at),
                 groups[s.group_id].name,
                 s.present,
                 s.absent,
@@ -455,9 +450,9 @@ def presentations_table(program: Program, *, now=None) -> Table:
         else:
             upcoming[clinician_id] = upcoming.get(clinician_id, 0) + 1
     group_of = dict(
-        GroupMembership.objects.filter(group__program=program, left_on__isnull=True).values_list(
-            "clinician_id", "group__name"
-        )
+        GroupMembership.objects.current()
+        .filter(group__program=program)
+        .values_list("clinician_id", "group__name")
     )
     people = Clinician.objects.filter(Q(pk__in=set(past) | set(upcoming) | set(group_of))).order_by(
         "last_name", "first_name", "id"
@@ -478,8 +473,8 @@ def presentations_table(program: Program, *, now=None) -> Table:
                 group_of.get(c.pk, ""),
                 len(dates),
                 upcoming.get(c.pk, 0),
-                _local(dates[0], program).date() if dates else None,
-                _local(dates[-1], program).date() if dates else None,
+                program.local_day(dates[0]) if dates else None,
+                program.local_day(dates[-1]) if dates else None,
             ]
         )
     return table
@@ -576,7 +571,7 @@ def coverage_tables(program: Program, *, now=None) -> list[Table]:
     counts = {pk: {"lead": 0, "backup": 0, "absent": 0, "upcoming": 0} for pk in facilitators}
     cover_rows = []
     for s in sessions:
-        day = _local(s.starts_at, program).date()
+        day = program.local_day(s.starts_at)
         running = [
             a
             for a in assignments.get(s.group_id, [])

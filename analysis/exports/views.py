@@ -31,6 +31,7 @@ from analysis.exports import services as exports
 from analysis.exports.models import ExportJob
 from analysis.exports.tables import FORMAT_LABELS
 from ccdg.audit import client_ip
+from ccdg.messages import messages_from
 from sessions_app import roles
 from sessions_app.models import Clinician, Program
 from surveys.models import Wave
@@ -71,11 +72,6 @@ def _params(data) -> dict:
         if value:
             params[key] = value[:60]
     return params
-
-
-def _refused(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 def _job(request, slug: str, pk: int) -> tuple[Program, ExportJob, exports.ExportKind]:
@@ -201,7 +197,7 @@ def download_now(request, slug, key):
             ip=client_ip(request),
         )
     except ValidationError as exc:
-        _refused(request, exc)
+        messages_from(request, exc)
         return redirect("reports:index", slug=slug)
     return _attachment(result)
 
@@ -222,7 +218,7 @@ def request_export(request, slug, key):
             ip=client_ip(request),
         )
     except ValidationError as exc:
-        _refused(request, exc)
+        messages_from(request, exc)
         return redirect("reports:index", slug=slug)
     return redirect("reports:job", slug=slug, pk=job.pk)
 
@@ -254,7 +250,7 @@ def job_download(request, slug, pk):
     try:
         result = exports.export_download(job=job, actor=request.user, ip=client_ip(request))
     except ValidationError as exc:
-        _refused(request, exc)
+        messages_from(request, exc)
         return redirect("reports:job", slug=slug, pk=pk)
     return _attachment(result)
 
@@ -265,7 +261,7 @@ def job_retry(request, slug, pk):
     try:
         exports.export_retry(job=job, actor=request.user)
     except ValidationError as exc:
-        _refused(request, exc)
+        messages_from(request, exc)
     else:
         messages.success(request, f"“{kind.label}” is queued again.")
     return redirect("reports:job", slug=slug, pk=pk)

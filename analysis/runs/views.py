@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from analysis.runs import charts, disclosure, selectors, summary
 from analysis.runs import services as runs
 from analysis.runs.models import AnalysisRun
+from ccdg.messages import messages_from
 from sessions_app import roles
 from sessions_app.models import Program
 from surveys.access import wave_for_request
@@ -41,11 +42,6 @@ def _run(wave: Wave, pk: int, *, with_results: bool = True) -> AnalysisRun:
     run = get_object_or_404(qs, wave=wave, pk=pk)
     run.wave = wave
     return run
-
-
-def _refused(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 # --- formatting ----------------------------------------------------------------------------------
@@ -299,7 +295,7 @@ def run_start(request, slug, wave):
     try:
         run = runs.run_request(wave=wave, actor=request.user, include_pilot=include_pilot)
     except ValidationError as exc:
-        _refused(request, exc)
+        messages_from(request, exc)
         return redirect("analysis:run_list", slug=slug, wave=wave.slug)
     messages.success(request, f"Analysis run {run.pk} started.")
     return redirect("analysis:run_detail", slug=slug, wave=wave.slug, pk=run.pk)
@@ -372,7 +368,7 @@ def run_retry(request, slug, wave, pk):
     try:
         runs.run_retry(run=run, actor=request.user)
     except ValidationError as exc:
-        _refused(request, exc)
+        messages_from(request, exc)
     else:
         messages.success(request, f"Analysis run {run.pk} is queued again.")
     return redirect("analysis:run_detail", slug=slug, wave=wave.slug, pk=run.pk)

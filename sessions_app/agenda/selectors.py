@@ -37,7 +37,6 @@ extension never moves the group back into a segment it had already left.
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -167,20 +166,15 @@ class SessionAgenda:
         self.expected = sum(1 for a in self.attendees if not a.not_going)
 
 
-def program_tz(program: Program) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(program.timezone)
-
-
 def session_agenda_get(*, session: Session) -> SessionAgenda:
     """Everything the facilitator's agenda page shows, in a fixed number of queries."""
     program = session.group.program
-    tz = program_tz(program)
     segments = list(session.segments.all())
     rows = [
         AgendaRow(
             start_minute=s.start_minute,
             offset=offset_format(s.start_minute),
-            at=timezone.localtime(session.starts_at + timedelta(minutes=s.start_minute), tz),
+            at=program.local(session.starts_at + timedelta(minutes=s.start_minute)),
             title=s.title,
             guidance=s.guidance,
         )
@@ -199,13 +193,14 @@ def session_agenda_get(*, session: Session) -> SessionAgenda:
             discipline=m.clinician.get_discipline_display(),
             rsvp=answers.get(m.clinician_id, ""),
         )
-        for m in GroupMembership.objects.filter(group_id=session.group_id, left_on__isnull=True)
+        for m in GroupMembership.objects.filter(group_id=session.group_id)
+        .current()
         .select_related("clinician")
         .order_by("clinician__last_name", "clinician__first_name")
     ]
     facilitators = [
         (a.facilitator.name, a.get_role_display())
-        for a in session.group.facilitations.filter(ends_on__isnull=True)
+        for a in session.group.facilitations.current()
         .select_related("facilitator")
         .order_by("role", "facilitator__name")
     ]
@@ -221,17 +216,15 @@ def session_agenda_get(*, session: Session) -> SessionAgenda:
     )
     return SessionAgenda(
         session=session,
-        starts_at=timezone.localtime(session.starts_at, tz),
-        ends_at=timezone.localtime(
-            session.starts_at + timedelta(minutes=session.duration_minutes), tz
-        ),
+        starts_at=program.local(session.starts_at),
+        ends_at=program.local(session.planned_end),
         rows=rows,
         presenters=presenters,
         attendees=attendees,
         facilitators=facilitators,
         next_session=next_session,
         next_starts_at=(
-            timezone.localtime(next_session.starts_at, tz) if next_session is not None else None
+            program.local(next_session.starts_at) if next_session is not None else None
         ),
         take_home=list(session.take_home.all()),
     )

@@ -1,7 +1,11 @@
-"""Changing agendas: saving and copying templates, the live view's actions (start, pause,
-resume, next, extend, reset; each locks the session row) and the take-home points.
+"""Agendas, the writes: the program's agenda templates (checked, saved, copied), the live
+view's controls (start, pause, resume, next, extend, reset) and a session's take-home points.
 
-How the live view's clock is computed is explained in :mod:`sessions_app.agenda.selectors`."""
+How the live view's clock and segments are computed from the session row is told once, at the
+top of :mod:`sessions_app.agenda.selectors` (see also docs/agenda.md). Every control here locks
+the row (``select_for_update``) and first records the current segment in ``live_segment``, so
+an extension never moves the group back into a segment it had already left.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,6 @@ from sessions_app.agenda.selectors import (
     LIVE_START_EARLY_MINUTES,
     live_start_opens_at,
     live_state,
-    program_tz,
 )
 from sessions_app.programs.models import Program
 from sessions_app.schedule.models import Session
@@ -186,9 +189,7 @@ def session_live_start(*, session: Session, actor: Any, now: datetime | None = N
         if session.live_started_at is not None:
             return session
         if now < live_start_opens_at(session):
-            opens = timezone.localtime(
-                live_start_opens_at(session), program_tz(session.group.program)
-            )
+            opens = session.group.program.local(live_start_opens_at(session))
             raise ValidationError(
                 "It is too early to start: the live view of this session can be started from "
                 f"{opens:%a %b} {opens.day}, {opens.year} at {opens:%H:%M}, "

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ccdg.messages import messages_from
 from sessions_app import roles
 from sessions_app.agenda import selectors
 from sessions_app.agenda import services as agenda_services
@@ -121,7 +122,7 @@ def agenda_apply(request, slug, pk):
                 template=template, program=program, actor=request.user
             )
         except ValidationError as exc:
-            messages.error(request, "Nothing was changed: " + " ".join(exc.messages))
+            messages_from(request, exc, joined=True, prefix="Nothing was changed: ")
         else:
             messages.success(
                 request,
@@ -162,19 +163,19 @@ def session_live(request, slug, pk):
     session = roles.session_for_request(request, program, pk, may=roles.can_run_session)
     segments = list(session.segments.all())
     now = timezone.now()
-    tz = selectors.program_tz(session.group.program)
+    program = session.group.program
     opens_at = selectors.live_start_opens_at(session)
     return render(
         request,
         "sessions_app/agenda/live.html",
         {
-            "program": session.group.program,
+            "program": program,
             "session": session,
             "segments": segments,
             "state": selectors.live_state(session, now=now, segments=segments),
-            "starts_at": timezone.localtime(session.starts_at, tz),
+            "starts_at": program.local(session.starts_at),
             # Before the start window the page says when the clock can be started.
-            "opens_at": timezone.localtime(opens_at, tz) if now < opens_at else None,
+            "opens_at": program.local(opens_at) if now < opens_at else None,
         },
     )
 
@@ -254,9 +255,7 @@ def session_live_reset(request, slug, pk):
             "program": session.group.program,
             "session": session,
             "state": selectors.live_state(session, now=timezone.now()),
-            "starts_at": timezone.localtime(
-                session.starts_at, selectors.program_tz(session.group.program)
-            ),
+            "starts_at": session.group.program.local(session.starts_at),
         },
     )
 
@@ -286,9 +285,7 @@ def session_take_home_edit(request, slug, pk):
             "session": session,
             "form": form,
             "problems": problems,
-            "starts_at": timezone.localtime(
-                session.starts_at, selectors.program_tz(session.group.program)
-            ),
+            "starts_at": session.group.program.local(session.starts_at),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -307,6 +304,6 @@ def session_take_home(request, slug, pk):
             "session": session,
             "points": list(session.take_home.all()),
             "may_run": may_run,
-            "starts_at": timezone.localtime(session.starts_at, selectors.program_tz(program)),
+            "starts_at": program.local(session.starts_at),
         },
     )

@@ -29,10 +29,7 @@ def casenote_destroy_after(session: Session) -> datetime:
 
     The end counts minutes the facilitator added in the live view.
     """
-    ends_at = session.starts_at + timedelta(
-        minutes=session.duration_minutes + session.live_extra_minutes
-    )
-    return ends_at + timedelta(days=session.group.program.case_note_retention_days)
+    return session.ends_at + timedelta(days=session.group.program.case_note_retention_days)
 
 
 @receiver(session_moved, dispatch_uid="casenotes.retention.session_moved")

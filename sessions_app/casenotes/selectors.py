@@ -1,6 +1,10 @@
-"""Reading case notes: who may read (the refusal reasons), :func:`case_note_read`, the one way
-to the plaintext, which records every read and every refusal, the list of a user's notes and
-a note's access log. The rules are in :mod:`sessions_app.casenotes.services`."""
+"""Confidential case notes, the reads: :func:`case_note_read`, the one way to a note's
+plaintext (asks :func:`sessions_app.roles.case_note_refusal` and records every read and every
+refusal), the notes a person may see listed, and who has read a note.
+
+The program's rules for case notes are told once, at the top of
+:mod:`sessions_app.casenotes.services` (see also docs/case-notes.md).
+"""
 
 from __future__ import annotations
 
@@ -143,14 +147,14 @@ def case_note_list(*, program: Program, user: Any) -> list[CaseNote]:
     Each is annotated with ``may_open``: whether the user is among its readers at some time
     (the page itself decides, audited). Four queries, whatever the number of notes."""
     facilitated = set(
-        FacilitatorAssignment.objects.filter(
-            group__program=program, facilitator__user=user, ends_on__isnull=True
-        ).values_list("group_id", flat=True)
+        FacilitatorAssignment.objects.current()
+        .filter(group__program=program, facilitator__user=user)
+        .values_list("group_id", flat=True)
     )
     member_of = set(
-        GroupMembership.objects.filter(
-            group__program=program, clinician__user=user, left_on__isnull=True
-        ).values_list("group_id", flat=True)
+        GroupMembership.objects.current()
+        .filter(group__program=program, clinician__user=user)
+        .values_list("group_id", flat=True)
     )
     shared_with_facilitators = (CaseNote.Visibility.FACILITATORS, CaseNote.Visibility.GROUP)
     readable = (

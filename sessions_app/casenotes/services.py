@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -143,12 +143,6 @@ def _problems(data: CaseNoteInput) -> dict[str, list[str]]:
 destroy_after_for = casenote_destroy_after
 
 
-def _session_end(session: Session) -> datetime:
-    return session.starts_at + timedelta(
-        minutes=session.duration_minutes + session.live_extra_minutes
-    )
-
-
 def case_note_writable(presentation: Presentation, now: datetime | None = None) -> str | None:
     """Why the presenter can no longer write or change the note, or None when they can."""
     now = now or timezone.now()
@@ -157,7 +151,7 @@ def case_note_writable(presentation: Presentation, now: datetime | None = None) 
         return "You are no longer presenting at this session, so the note cannot be changed."
     if session.status == Session.Status.CANCELLED:
         return "This session is cancelled, so the note cannot be changed."
-    if now >= _session_end(session):
+    if now >= session.ends_at:
         return "This session has ended, so the note cannot be changed."
     return None
 

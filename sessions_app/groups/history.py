@@ -18,7 +18,6 @@ which only describes today.
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -26,24 +25,14 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from sessions_app.groups.models import GroupMembership
+from sessions_app.groups.models import GroupMembership, current_membership_q
 from sessions_app.programs.models import Program
 from sessions_app.roster.models import Clinician
 from sessions_app.schedule.models import Session
 
 
-def local_time(moment: datetime, program: Program) -> datetime:
-    """``moment`` on the program's clock."""
-    return timezone.localtime(moment, zoneinfo.ZoneInfo(program.timezone))
-
-
-def local_day(moment: datetime, program: Program) -> date:
-    """The calendar day of ``moment`` in the program's time zone."""
-    return local_time(moment, program).date()
-
-
 def session_day(session: Session, program: Program | None = None) -> date:
-    return local_day(session.starts_at, program or session.group.program)
+    return (program or session.group.program).local_day(session.starts_at)
 
 
 def in_force(start: date, end: date | None, day: date) -> bool:
@@ -55,7 +44,7 @@ def membership_in_force_q(day: date, prefix: str = "") -> Q:
     """A filter on GroupMembership (or, with ``prefix="memberships__"``, on a model related to
     it) for the rows in force on ``day``."""
     return Q(**{f"{prefix}joined_on__lte": day}) & (
-        Q(**{f"{prefix}left_on__isnull": True}) | Q(**{f"{prefix}left_on__gt": day})
+        current_membership_q(prefix) | Q(**{f"{prefix}left_on__gt": day})
     )
 
 
@@ -80,8 +69,7 @@ def facilitations_on(assignments: Iterable[Any], day: date) -> list[Any]:
 def groups_met_today(*, program: Program, now: datetime | None = None) -> set[int]:
     """The groups of the program with a session held earlier today (program's time zone)."""
     now = now or timezone.now()
-    tz = zoneinfo.ZoneInfo(program.timezone)
-    midnight = datetime.combine(local_day(now, program), time.min, tzinfo=tz)
+    midnight = program.at(program.local_day(now), time.min)
     return set(
         Session.objects.filter(
             group__program=program,
@@ -105,6 +93,6 @@ def change_day(
     groups concerned (``met``: from :func:`groups_met_today`) has already met today; never
     before ``current_since``, the start of the membership being ended (a change decided today
     may only start tomorrow: ending it again today leaves it empty, it never took effect)."""
-    today = local_day(now or timezone.now(), program)
+    today = program.local_day(now or timezone.now())
     day = today + timedelta(days=1) if met.intersection(group_ids) else today
     return max(day, current_since) if current_since else day

@@ -5,7 +5,32 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
+
+
+def current_membership_q(prefix: str = "") -> Q:
+    """Memberships still running (no ``left_on``): on GroupMembership, or with a prefix such as
+    ``"memberships__"`` inside a filter on a related model (kept in the same ``filter()`` call as
+    the other conditions on the membership, so they all speak of one row)."""
+    return Q(**{f"{prefix}left_on__isnull": True})
+
+
+def current_facilitation_q(prefix: str = "") -> Q:
+    """Facilitator assignments still running (no ``ends_on``); ``prefix`` as above."""
+    return Q(**{f"{prefix}ends_on__isnull": True})
+
+
+class GroupMembershipQuerySet(models.QuerySet):
+    def current(self) -> GroupMembershipQuerySet:
+        """The memberships not closed: the clinician's group today and from now on."""
+        return self.filter(current_membership_q())
+
+
+class FacilitatorAssignmentQuerySet(models.QuerySet):
+    def current(self) -> FacilitatorAssignmentQuerySet:
+        """The assignments not ended: who facilitates the group now."""
+        return self.filter(current_facilitation_q())
 
 
 class Facilitator(models.Model):
@@ -97,6 +122,8 @@ class GroupMembership(models.Model):
     joined_on = models.DateField()
     left_on = models.DateField(null=True, blank=True)
 
+    objects = GroupMembershipQuerySet.as_manager()
+
     class Meta:
         ordering = ["joined_on", "id"]
         constraints = [
@@ -133,6 +160,8 @@ class FacilitatorAssignment(models.Model):
     role = models.CharField(max_length=10, choices=Role.choices)
     starts_on = models.DateField()
     ends_on = models.DateField(null=True, blank=True)
+
+    objects = FacilitatorAssignmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["group", "role"]

@@ -5,23 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
 from sessions_app.groups.models import (
     Facilitator,
     FacilitatorAssignment,
     Group,
     GroupMembership,
+    current_membership_q,
 )
 from sessions_app.programs.models import Program
 from sessions_app.roster.models import Clinician
 
 
 def group_list(*, program: Program) -> QuerySet[Group]:
-    current_members = Count("memberships", filter=Q(memberships__left_on__isnull=True))
-    facilitations = FacilitatorAssignment.objects.filter(ends_on__isnull=True).select_related(
-        "facilitator"
-    )
+    current_members = Count("memberships", filter=current_membership_q("memberships__"))
+    facilitations = FacilitatorAssignment.objects.current().select_related("facilitator")
     return (
         Group.objects.filter(program=program)
         .annotate(member_count=current_members)
@@ -37,16 +36,14 @@ def group_list(*, program: Program) -> QuerySet[Group]:
 def group_members(*, group: Group) -> list[Clinician]:
     return list(
         Clinician.objects.filter(
-            memberships__group=group, memberships__left_on__isnull=True
+            current_membership_q("memberships__"), memberships__group=group
         ).order_by("last_name", "first_name")
     )
 
 
 def groups_with_members(*, program: Program) -> QuerySet[Group]:
-    current = GroupMembership.objects.filter(left_on__isnull=True).select_related("clinician")
-    facilitations = FacilitatorAssignment.objects.filter(ends_on__isnull=True).select_related(
-        "facilitator"
-    )
+    current = GroupMembership.objects.current().select_related("clinician")
+    facilitations = FacilitatorAssignment.objects.current().select_related("facilitator")
     return (
         Group.objects.filter(program=program)
         .select_related("default_room")

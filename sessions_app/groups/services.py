@@ -87,9 +87,9 @@ def assignment_pool(*, program: Program) -> list[Clinician]:
 
 def current_groups(*, program: Program) -> dict[int, Group]:
     """Clinician id -> the group they are a current member of."""
-    memberships = GroupMembership.objects.filter(
-        group__program=program, left_on__isnull=True
-    ).select_related("group")
+    memberships = (
+        GroupMembership.objects.current().filter(group__program=program).select_related("group")
+    )
     return {m.clinician_id: m.group for m in memberships}
 
 
@@ -191,9 +191,9 @@ def assignment_problem_build(
             (apart if rule.kind == AssignmentConstraint.Kind.APART else together).append(pair)
     forbidden = [
         (fa.facilitator.clinician_id, group_key(fa.group), solver.FACILITATES)
-        for fa in FacilitatorAssignment.objects.filter(
-            group__program=program, ends_on__isnull=True, facilitator__clinician__isnull=False
-        ).select_related("facilitator", "group")
+        for fa in FacilitatorAssignment.objects.current()
+        .filter(group__program=program, facilitator__clinician__isnull=False)
+        .select_related("facilitator", "group")
         if fa.facilitator.clinician_id in by_id and group_key(fa.group) in valid_keys
     ]
     # Current groups: kept in place when adding newcomers, and priced per move in a fresh
@@ -495,9 +495,9 @@ def assignment_commit(
         # old or new group already met today (that session keeps the members it had).
         met = history.groups_met_today(program=program)
         since = dict(
-            GroupMembership.objects.filter(
-                group__program=program, left_on__isnull=True
-            ).values_list("clinician_id", "joined_on")
+            GroupMembership.objects.current()
+            .filter(group__program=program)
+            .values_list("clinician_id", "joined_on")
         )
         created_groups = 0
         by_key = {group_key(g): g for g in Group.objects.filter(program=program)}
@@ -525,9 +525,7 @@ def assignment_commit(
                     current_since=since.get(pk),
                 )
                 if old is not None:
-                    GroupMembership.objects.filter(clinician_id=pk, left_on__isnull=True).update(
-                        left_on=day
-                    )
+                    GroupMembership.objects.current().filter(clinician_id=pk).update(left_on=day)
                     moved += 1
                 else:
                     joined += 1
@@ -663,18 +661,16 @@ def facilitation_assign(
         raise ValidationError(f"{facilitator.name} is not available this year.")
     if (
         facilitator.clinician_id
-        and GroupMembership.objects.filter(
-            group=group, clinician_id=facilitator.clinician_id, left_on__isnull=True
-        ).exists()
+        and GroupMembership.objects.current()
+        .filter(group=group, clinician_id=facilitator.clinician_id)
+        .exists()
     ):
         raise ValidationError(
             f"{facilitator.name} is a member of {group.name}; a facilitator cannot be a member "
             "of a group they facilitate. Move them to another group first."
         )
     today = timezone.localdate()
-    current = FacilitatorAssignment.objects.select_for_update().filter(
-        group=group, ends_on__isnull=True
-    )
+    current = FacilitatorAssignment.objects.select_for_update().current().filter(group=group)
     # One role per group and facilitator: switching roles ends the old one.
     current.filter(facilitator=facilitator).update(ends_on=today)
     if role == FacilitatorAssignment.Role.LEAD:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import zoneinfo
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from ccdg.messages import messages_from
 from sessions_app import roles
 from sessions_app.groups import selectors, services
 from sessions_app.groups.forms import (
@@ -57,9 +56,7 @@ def group_detail(request, slug, pk):
         "program": program,
         "group": group,
         "members": selectors.group_members(group=group),
-        "facilitations": group.facilitations.filter(ends_on__isnull=True).select_related(
-            "facilitator"
-        ),
+        "facilitations": group.facilitations.current().select_related("facilitator"),
         "may_manage": manage,
         "facilitation_form": FacilitationForm(program=program) if manage else None,
         "sessions": group.sessions.filter(starts_at__gte=timezone.now())
@@ -67,7 +64,7 @@ def group_detail(request, slug, pk):
         .order_by("starts_at")[:12],
     }
     # Dates and times in the program's time zone.
-    with timezone.override(zoneinfo.ZoneInfo(program.timezone)):
+    with timezone.override(program.tz):
         return render(request, "sessions_app/groups/group_detail.html", context)
 
 
@@ -102,7 +99,7 @@ def group_facilitation_add(request, slug, pk):
                 actor=request.user,
             )
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            messages_from(request, exc, joined=True)
         else:
             messages.success(request, "Facilitator assigned.")
     else:
@@ -200,7 +197,7 @@ def assignment_move(request, slug, pk):
             to_key=form.cleaned_data["to"],
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages_from(request, exc, joined=True)
     if request.htmx:
         return _run_page(request, program, run)
     return redirect("sessions_app:assignment_run", slug=slug, pk=pk)
@@ -219,8 +216,7 @@ def assignment_commit(request, slug, pk):
             run=run, actor=request.user, confirmed_moves=form.confirmed_moves()
         )
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        messages_from(request, exc)
         return redirect("sessions_app:assignment_run", slug=slug, pk=pk)
     messages.success(
         request,

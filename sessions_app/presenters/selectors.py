@@ -1,6 +1,11 @@
-"""Reading presenters and attendance: fair turns, a clinician's sessions, the attendance sheet
-and every attendance figure and credit (:func:`attendance_figures`). Each loads what a page
-needs in a fixed number of queries, whatever the number of sessions or people."""
+"""Presenters and attendance, the reads: whose turn it is to present, a clinician's sessions,
+the attendance sheet, attendance figures and continuing-education credit. Each loads what its
+page needs in a fixed number of queries, whatever the number of sessions or people.
+
+The program's rules (slots, waiting line, when volunteering closes, what "attended" and "held"
+mean) are told once, at the top of :mod:`sessions_app.presenters.services` (see also
+docs/presenters-and-attendance.md).
+"""
 
 from __future__ import annotations
 
@@ -15,13 +20,17 @@ from django.utils import timezone
 
 from sessions_app.groups.history import (
     facilitations_on,
-    local_day,
     members_on,
     membership_in_force_q,
     memberships_on,
     session_day,
 )
-from sessions_app.groups.models import FacilitatorAssignment, Group, GroupMembership
+from sessions_app.groups.models import (
+    FacilitatorAssignment,
+    Group,
+    GroupMembership,
+    current_membership_q,
+)
 from sessions_app.presenters.models import Attendance, Presentation, Rsvp
 from sessions_app.programs.models import Program
 from sessions_app.roster.models import Clinician
@@ -44,9 +53,7 @@ def volunteer_closes_at(session: Session) -> datetime:
 
 
 def is_member(clinician: Clinician, group_id: int) -> bool:
-    return GroupMembership.objects.filter(
-        clinician=clinician, group_id=group_id, left_on__isnull=True
-    ).exists()
+    return GroupMembership.objects.current().filter(clinician=clinician, group_id=group_id).exists()
 
 
 def program_participant(user: Any, program: Program) -> Clinician | None:
@@ -55,7 +62,7 @@ def program_participant(user: Any, program: Program) -> Clinician | None:
     if not getattr(user, "is_authenticated", False):
         return None
     return (
-        Clinician.objects.filter(program=program, user=user, memberships__left_on__isnull=True)
+        Clinician.objects.filter(current_membership_q("memberships__"), program=program, user=user)
         .select_related("program")
         .first()
     )
@@ -132,7 +139,8 @@ def fair_turns_list(
         groups = groups.filter(pk__in=group_ids)
     by_group = {g.pk: GroupTurns(group=g) for g in groups}
     memberships = (
-        GroupMembership.objects.filter(group_id__in=by_group, left_on__isnull=True)
+        GroupMembership.objects.current()
+        .filter(group_id__in=by_group)
         .select_related("clinician")
         .order_by("clinician__last_name", "clinician__first_name")
     )
@@ -176,9 +184,11 @@ def my_sessions_list(*, clinician: Clinician, now: datetime | None = None) -> li
     from django.db.models import Prefetch
 
     now = _now(now)
-    group_ids = GroupMembership.objects.filter(
-        clinician=clinician, left_on__isnull=True
-    ).values_list("group_id", flat=True)
+    group_ids = (
+        GroupMembership.objects.current()
+        .filter(clinician=clinician)
+        .values_list("group_id", flat=True)
+    )
     sessions = (
         Session.objects.filter(group_id__in=group_ids, starts_at__gt=now)
         .select_related("group__program", "room")
@@ -552,7 +562,7 @@ class _Tally:
 
     def members_of(self, session: Session) -> set[int]:
         """Who was a member of the session's group on the session's day."""
-        day = local_day(session.starts_at, self.program)
+        day = self.program.local_day(session.starts_at)
         return {m.clinician_id for m in memberships_on(self.history[session.group_id], day)}
 
     def count_session(self, s: Session) -> None:

@@ -22,9 +22,6 @@ from ccdg import phi
 from ccdg.audit import audit_record
 from ccdg.notifications import notify
 from sessions_app import roles
-from sessions_app.groups.history import (
-    local_time,
-)
 from sessions_app.presenters.models import Attendance, Presentation, Rsvp
 from sessions_app.presenters.selectors import (
     MEMBER_STATUSES,
@@ -40,12 +37,8 @@ from sessions_app.schedule.models import Session
 TITLE_MAX = 120
 
 
-# The program's clock, as the membership history reads it (the exports use ``local`` too).
-local = local_time
-
-
 def _when(session: Session) -> str:
-    return f"{local(session.starts_at, session.group.program):%a %b %-d, %Y}"
+    return f"{session.group.program.local(session.starts_at):%a %b %-d, %Y}"
 
 
 # Who may ask someone to present (or withdraw them) is decided in sessions_app.roles.
@@ -142,7 +135,7 @@ def presenter_volunteer(
     if now >= closes:
         raise ValidationError(
             f"Volunteering for the session on {_when(session)} closed on "
-            f"{local(closes, session.group.program):%a %b %-d} "
+            f"{session.group.program.local(closes):%a %b %-d} "
             f"({session.group.program.volunteer_close_days} days before). Ask the coordinator "
             "or your facilitator if you would like to present."
         )

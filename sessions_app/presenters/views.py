@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ccdg.audit import audit_record
+from ccdg.messages import messages_from
 from ccdg.spreadsheets import csv_writer
 from sessions_app import roles
 from sessions_app.groups import history
@@ -41,11 +42,6 @@ def _participant(request, program):
     if clinician is None:
         raise PermissionDenied
     return clinician
-
-
-def _refused(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 # --- Participants -------------------------------------------------------------------------------
@@ -93,7 +89,7 @@ def presenter_volunteer(request, slug, pk):
             actor=request.user,
         )
     except ValidationError as exc:
-        _refused(request, exc)
+        messages_from(request, exc)
     else:
         if presentation.status == Presentation.Status.CONFIRMED:
             messages.success(request, "Thank you: you are presenting at this session.")
@@ -116,7 +112,7 @@ def presentation_withdraw(request, slug, pk):
     try:
         services.presenter_withdraw(presentation=presentation, actor=request.user)
     except ValidationError as exc:
-        _refused(request, exc)
+        messages_from(request, exc)
     else:
         who = "You have" if own else f"{presentation.clinician.full_name} has"
         messages.success(request, f"{who} withdrawn from presenting.")
@@ -136,7 +132,7 @@ def presentation_accept(request, slug, pk):
             presentation=presentation, actor=request.user, working_title=title
         )
     except ValidationError as exc:
-        _refused(request, exc)
+        messages_from(request, exc)
     else:
         if presentation.status == Presentation.Status.CONFIRMED:
             messages.success(request, "Thank you: you are presenting at this session.")
@@ -154,7 +150,7 @@ def presentation_decline(request, slug, pk):
     try:
         services.presenter_decline(presentation=presentation, actor=request.user)
     except ValidationError as exc:
-        _refused(request, exc)
+        messages_from(request, exc)
     else:
         messages.info(request, "You declined the invitation. Thank you for answering.")
     return _back(request, slug)
@@ -177,7 +173,7 @@ def rsvp_set(request, slug, pk):
             actor=request.user,
         )
     except ValidationError as exc:
-        _refused(request, exc)
+        messages_from(request, exc)
     else:
         messages.success(request, f"Your answer is saved: {rsvp.get_answer_display().lower()}.")
     return _back(request, slug)
@@ -239,7 +235,7 @@ def presenter_invite(request, slug, pk):
                 session=session, clinician=form.cleaned_data["clinician"], actor=request.user
             )
         except ValidationError as exc:
-            _refused(request, exc)
+            messages_from(request, exc)
         else:
             messages.success(
                 request, f"{presentation.clinician.full_name} has been asked to present."

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import zoneinfo
+from datetime import date, datetime, time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone as django_timezone
 
 
 def validate_timezone(value: str) -> None:
@@ -105,6 +107,30 @@ class Program(models.Model):
     @property
     def session_minutes(self) -> int:
         return 90 if self.format == self.Format.BALINT_90 else 60
+
+    # The program's clock. Times are stored in UTC and shown, entered and counted in days on
+    # the program's time zone. ``ZoneInfo`` keeps one instance per zone name, so asking again
+    # costs a dictionary look-up; a cached attribute would instead go stale when the settings
+    # page changes ``timezone`` on this very instance.
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def local(self, moment: datetime) -> datetime:
+        """``moment`` on the program's clock."""
+        return django_timezone.localtime(moment, self.tz)
+
+    def local_day(self, moment: datetime) -> date:
+        """The calendar day of ``moment`` in the program's time zone."""
+        return self.local(moment).date()
+
+    def today(self) -> date:
+        """Today's date on the program's clock."""
+        return self.local_day(django_timezone.now())
+
+    def at(self, day: date, clock: time) -> datetime:
+        """``day`` at ``clock`` on the program's clock, as an aware datetime."""
+        return datetime.combine(day, clock, tzinfo=self.tz)
 
 
 class ProgramRole(models.Model):

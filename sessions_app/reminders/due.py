@@ -125,13 +125,13 @@ def next_meeting_due(
             next_starts_at=Subquery(later.values("starts_at")[:1]),
         )
         .order_by("starts_at", "pk")
-        if s.starts_at + timedelta(minutes=s.duration_minutes) <= until and s.next_id is not None
+        if s.planned_end <= until and s.next_id is not None
     ]
     if not ended:
         return
     members = people.group_members({s.group_id for s in ended})
     for s in ended:
-        end = s.starts_at + timedelta(minutes=s.duration_minutes)
+        end = s.planned_end
         at = max(now, end)
         stale = ""
         if s.next_starts_at <= at:

@@ -14,7 +14,6 @@ A fixed number of queries, whatever the number of sessions, waves and recipients
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -73,7 +72,7 @@ def outbox_forecast(
     as its first recipient will read it (personal links as placeholders, no ``.ics``).
     Ordered by due time."""
     now = now or timezone.now()
-    tz = zoneinfo.ZoneInfo(program.timezone)
+    tz = program.tz
     dues = messages_due(
         program=program,
         reminder_settings=ReminderSettings.for_program(program.pk),

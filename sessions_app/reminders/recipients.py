@@ -24,7 +24,8 @@ def group_members(group_ids: set[int]) -> dict[int, list[Recipient]]:
     """Current members of each group (an inactive clinician gets nothing)."""
     out: dict[int, list[Recipient]] = {gid: [] for gid in group_ids}
     rows = (
-        GroupMembership.objects.filter(group_id__in=group_ids, left_on__isnull=True)
+        GroupMembership.objects.current()
+        .filter(group_id__in=group_ids)
         .exclude(clinician__status=Clinician.Status.INACTIVE)
         .select_related("clinician")
     )
@@ -35,9 +36,11 @@ def group_members(group_ids: set[int]) -> dict[int, list[Recipient]]:
 
 def group_facilitators(group_ids: set[int]) -> dict[int, list[Recipient]]:
     out: dict[int, list[Recipient]] = {gid: [] for gid in group_ids}
-    rows = FacilitatorAssignment.objects.filter(
-        group_id__in=group_ids, ends_on__isnull=True, facilitator__active=True
-    ).select_related("facilitator")
+    rows = (
+        FacilitatorAssignment.objects.current()
+        .filter(group_id__in=group_ids, facilitator__active=True)
+        .select_related("facilitator")
+    )
     for a in rows:
         rec = _facilitator(a.facilitator)
         if rec not in out[a.group_id]:

@@ -8,7 +8,6 @@ name, whether a presenter is confirmed, links. Never a case, a working title or 
 from __future__ import annotations
 
 import threading
-import zoneinfo
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -223,7 +222,7 @@ def session_context(
     """The program, the recipient's name and, when the message is about a session, when and
     where it meets, its agenda, whether a presenter is confirmed, and its ``.ics``."""
     program = lookups.program_of(row)
-    tz = zoneinfo.ZoneInfo(program.timezone)
+    tz = program.tz
     session = lookups.session_for(row)
     context = lookups.base_context(row, program)
     context["session"] = session

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 
 from sessions_app.programs.models import Program
-from sessions_app.roster.models import Clinician, Discipline
+from sessions_app.roster.models import CLINICIAN_FIELDS, Clinician, Discipline
 
 User = get_user_model()
 
@@ -13,15 +13,7 @@ User = get_user_model()
 class ClinicianForm(forms.ModelForm):
     class Meta:
         model = Clinician
-        fields = [
-            "first_name",
-            "last_name",
-            "email",
-            "discipline",
-            "gender",
-            "years_at_institution",
-            "patient_care_halfdays",
-        ]
+        fields = list(CLINICIAN_FIELDS)
         help_texts = {
             "patient_care_halfdays": "7 or more is full-time clinical work.",
         }

@@ -96,6 +96,19 @@ class Clinician(models.Model):
         return f"{self.first_name} {self.last_name}"
 
 
+# What a coordinator enters and edits about a clinician (the form's fields, and the keys the
+# roster services accept).
+CLINICIAN_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "discipline",
+    "gender",
+    "years_at_institution",
+    "patient_care_halfdays",
+)
+
+
 class Invitation(models.Model):
     """A single-use, expiring link with which an invited clinician creates their account.
 

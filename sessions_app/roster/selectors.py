@@ -25,7 +25,7 @@ def clinician_list(
         qs = qs.filter(discipline=discipline)
     if status:
         qs = qs.filter(status=status)
-    current = GroupMembership.objects.filter(left_on__isnull=True).select_related("group")
+    current = GroupMembership.objects.current().select_related("group")
     # The program too: each row links to its page, whose address names the program.
     return qs.select_related("user", "program").prefetch_related(
         Prefetch("memberships", queryset=current, to_attr="current_memberships")

@@ -24,19 +24,9 @@ from sessions_app.groups import history
 from sessions_app.groups.models import Facilitator, GroupMembership
 from sessions_app.programs.models import Program
 from sessions_app.roster.csv_format import RosterReport, roster_csv_parse
-from sessions_app.roster.models import Clinician, Invitation, RosterImport
+from sessions_app.roster.models import CLINICIAN_FIELDS, Clinician, Invitation, RosterImport
 
 User = get_user_model()
-
-CLINICIAN_FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "discipline",
-    "gender",
-    "years_at_institution",
-    "patient_care_halfdays",
-)
 
 
 class RosterImportError(Exception):
@@ -88,7 +78,7 @@ def clinician_deactivate(*, clinician: Clinician, actor: Any, reason: str = "") 
     clinician.save(update_fields=["status", "updated_at"])
     # The membership ends today in the program's time zone, or tomorrow if the group already
     # met today: that session keeps the member it had.
-    current = GroupMembership.objects.filter(clinician=clinician, left_on__isnull=True)
+    current = GroupMembership.objects.current().filter(clinician=clinician)
     program = clinician.program
     met = history.groups_met_today(program=program)
     for membership in current:

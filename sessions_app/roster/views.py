@@ -17,6 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ccdg.audit import audit_list_for, audit_record
+from ccdg.messages import messages_from
 from ccdg.token_links import TokenCookie, already_logged, token_exchange
 from sessions_app import roles
 from sessions_app.presenters import selectors as presenters_selectors
@@ -150,7 +151,7 @@ def clinician_invite(request, slug, pk):
     try:
         invitation = services.clinician_invite(clinician=clinician, actor=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages_from(request, exc, joined=True)
     else:
         messages.success(
             request,

@@ -8,7 +8,6 @@ title or anything else about a case.
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -38,7 +37,7 @@ def event_location(session: Session) -> str:
 
 def event_description(session: Session) -> str:
     """The agenda (clock times in the program's zone) and whether someone presents."""
-    tz = zoneinfo.ZoneInfo(session.group.program.timezone)
+    program = session.group.program
     lines = []
     if session.status == Session.Status.CANCELLED:
         lines += ["Cancelled.", ""]
@@ -46,9 +45,7 @@ def event_description(session: Session) -> str:
     if segments:
         lines.append(f"Agenda ({session.agenda_name or 'session'}):")
         for segment in segments:
-            clock = timezone.localtime(
-                session.starts_at + timedelta(minutes=segment.start_minute), tz
-            )
+            clock = program.local(session.starts_at + timedelta(minutes=segment.start_minute))
             lines.append(f"{clock:%H:%M} {segment.title}")
         lines.append("")
     confirmed = getattr(session, "presenter_confirmed", None)
@@ -59,8 +56,7 @@ def event_description(session: Session) -> str:
 
 
 def session_event(session: Session, *, url: str = "") -> Event:
-    tz = zoneinfo.ZoneInfo(session.group.program.timezone)
-    start = timezone.localtime(session.starts_at, tz)
+    start = session.group.program.local(session.starts_at)
     event = Event()
     event.add("uid", f"{session.uid}@ccdg")
     event.add("sequence", session.sequence)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import datetime, time
 
 from django import forms
@@ -128,10 +127,7 @@ class RescheduleForm(forms.Form):
         self.fields["room"].queryset = _rooms(program)
 
     def starts_at(self) -> datetime:
-        tz = zoneinfo.ZoneInfo(self.program.timezone)
-        return datetime.combine(
-            self.cleaned_data["day"], self.cleaned_data["start_time"], tzinfo=tz
-        )
+        return self.program.at(self.cleaned_data["day"], self.cleaned_data["start_time"])
 
 
 class CancelForm(forms.Form):

@@ -3,6 +3,8 @@ calendar feeds and facilitator absences."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 
@@ -86,6 +88,17 @@ class Session(models.Model):
 
     def __str__(self) -> str:
         return f"{self.group} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def planned_end(self) -> datetime:
+        """The end as scheduled: start plus the planned length (calendars, the schedule)."""
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def ends_at(self) -> datetime:
+        """The end as held: the planned end plus the minutes added in the live view (case-note
+        windows and retention count from here)."""
+        return self.planned_end + timedelta(minutes=self.live_extra_minutes)
 
 
 class RoomBooking(models.Model):

@@ -6,7 +6,6 @@ that pages cost the same number of queries for 1 and for 100 sessions."""
 from __future__ import annotations
 
 import hashlib
-import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -32,16 +31,10 @@ from sessions_app.schedule.models import (
 # --- Reading sessions -----------------------------------------------------------------------
 
 
-def program_tz(program: Program) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(program.timezone)
-
-
-def _with_local_times(sessions: list[Session], tz: zoneinfo.ZoneInfo) -> list[Session]:
+def _with_local_times(sessions: list[Session], program: Program) -> list[Session]:
     for session in sessions:
-        session.local_start = timezone.localtime(session.starts_at, tz)
-        session.local_end = timezone.localtime(
-            session.starts_at + timedelta(minutes=session.duration_minutes), tz
-        )
+        session.local_start = program.local(session.starts_at)
+        session.local_end = program.local(session.planned_end)
     return sessions
 
 
@@ -62,13 +55,13 @@ def session_list(*, program: Program, user: Any, upcoming_only: bool = False) ->
         rows = rows.filter(group_id__in=groups)
     if upcoming_only:
         rows = rows.filter(starts_at__gte=timezone.now())
-    return _with_local_times(list(rows.order_by("starts_at", "group__name")), program_tz(program))
+    return _with_local_times(list(rows.order_by("starts_at", "group__name")), program)
 
 
 def session_get(*, program: Program, pk: int) -> Session | None:
     session = _session_rows().filter(group__program=program, pk=pk).first()
     if session is not None:
-        _with_local_times([session], program_tz(program))
+        _with_local_times([session], program)
     return session
 
 
@@ -84,7 +77,6 @@ def room_list(*, program: Program) -> QuerySet[Room]:
 
 def sessions_on_blackout_dates(*, program: Program) -> list[Session]:
     """Upcoming scheduled sessions that fall on a blackout date (added after scheduling)."""
-    tz = program_tz(program)
     blackouts = set(BlackoutDate.objects.filter(program=program).values_list("date", flat=True))
     rows = _with_local_times(
         list(
@@ -94,7 +86,7 @@ def sessions_on_blackout_dates(*, program: Program) -> list[Session]:
                 starts_at__gte=timezone.now(),
             ).select_related("group")
         ),
-        tz,
+        program,
     )
     return [s for s in rows if s.local_start.date() in blackouts]
 
@@ -131,34 +123,32 @@ class MeetingDate:
         return self.order is not None and self.order.status == RefreshmentOrder.Status.CONFIRMED
 
 
-def _day_bounds(day: date, tz: zoneinfo.ZoneInfo) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(), tzinfo=tz)
-    return start, datetime.combine(day + timedelta(days=1), time(), tzinfo=tz)
+def _day_bounds(day: date, program: Program) -> tuple[datetime, datetime]:
+    return program.at(day, time()), program.at(day + timedelta(days=1), time())
 
 
 def meeting_dates(
     *, program: Program, start: date | None = None, end: date | None = None
 ) -> list[MeetingDate]:
     """Dates with scheduled sessions (local dates), from ``start`` (today) on. Five queries."""
-    tz = program_tz(program)
-    start = start or timezone.localdate(timezone=tz)
+    start = start or program.today()
     scheduled = Session.objects.filter(
         group__program=program,
         status=Session.Status.SCHEDULED,
-        starts_at__gte=_day_bounds(start, tz)[0],
+        starts_at__gte=_day_bounds(start, program)[0],
     )
     if end is not None:
-        scheduled = scheduled.filter(starts_at__lt=_day_bounds(end, tz)[1])
+        scheduled = scheduled.filter(starts_at__lt=_day_bounds(end, program)[1])
     sessions = _with_local_times(
-        list(scheduled.select_related("group", "room").order_by("starts_at", "group__name")), tz
+        list(scheduled.select_related("group", "room").order_by("starts_at", "group__name")),
+        program,
     )
     by_day: dict[date, list[Session]] = defaultdict(list)
     for session in sessions:
         by_day[session.local_start.date()].append(session)
     members = dict(
-        GroupMembership.objects.filter(
-            group_id__in={s.group_id for s in sessions}, left_on__isnull=True
-        )
+        GroupMembership.objects.current()
+        .filter(group_id__in={s.group_id for s in sessions})
         .values("group_id")
         .annotate(n=Count("id"))
         .values_list("group_id", "n")
@@ -261,12 +251,10 @@ def _feed_rows() -> QuerySet[Session]:
 def person_feed_sessions(*, user: Any) -> list[Session]:
     """The sessions of every group the person is a current member or facilitator of, in any
     program, cancelled ones included (calendars must learn about cancellations)."""
-    member_of = GroupMembership.objects.filter(clinician__user=user, left_on__isnull=True).values(
-        "group_id"
+    member_of = GroupMembership.objects.current().filter(clinician__user=user).values("group_id")
+    facilitates = (
+        FacilitatorAssignment.objects.current().filter(facilitator__user=user).values("group_id")
     )
-    facilitates = FacilitatorAssignment.objects.filter(
-        facilitator__user=user, ends_on__isnull=True
-    ).values("group_id")
     return list(
         _feed_rows()
         .filter(Q(group_id__in=member_of) | Q(group_id__in=facilitates))
@@ -340,9 +328,7 @@ def cover_of(
 def _current_facilitations() -> Prefetch[Any, Any, Any]:
     return Prefetch(
         "group__facilitations",
-        queryset=FacilitatorAssignment.objects.filter(ends_on__isnull=True).select_related(
-            "facilitator"
-        ),
+        queryset=FacilitatorAssignment.objects.current().select_related("facilitator"),
         to_attr="current_facilitations",
     )
 
@@ -357,9 +343,9 @@ def _absences() -> Prefetch[Any, Any, Any]:
 
 def session_cover(*, session: Session) -> Cover:
     facilitations = list(
-        FacilitatorAssignment.objects.filter(
-            group_id=session.group_id, ends_on__isnull=True
-        ).select_related("facilitator")
+        FacilitatorAssignment.objects.current()
+        .filter(group_id=session.group_id)
+        .select_related("facilitator")
     )
     absences = list(
         FacilitatorAbsence.objects.filter(session=session).select_related("facilitator")
@@ -391,7 +377,7 @@ def coverage_upcoming(*, program: Program) -> CoverageView:
             .prefetch_related(_current_facilitations(), _absences())
             .order_by("starts_at", "group__name")
         ),
-        program_tz(program),
+        program,
     )
     for session in sessions:
         session.cover = cover_of(
@@ -445,17 +431,15 @@ def facilitated_sessions_list(
     now = now or timezone.now()
     mine: dict[int, FacilitatorAssignment] = {}
     for assignment in (
-        FacilitatorAssignment.objects.filter(
-            group__program=program, facilitator__user=user, ends_on__isnull=True
-        )
+        FacilitatorAssignment.objects.current()
+        .filter(group__program=program, facilitator__user=user)
         .select_related("facilitator")
         .order_by("-role", "starts_on", "pk")  # "lead" sorts after "backup": lead wins
     ):
         mine.setdefault(assignment.group_id, assignment)
     if not mine:
         return []
-    tz = program_tz(program)
-    today = datetime.combine(timezone.localtime(now, tz).date(), time.min, tzinfo=tz)
+    today = program.at(program.local_day(now), time.min)
     sessions = _with_local_times(
         list(
             Session.objects.filter(group_id__in=mine, starts_at__gte=today)
@@ -463,7 +447,7 @@ def facilitated_sessions_list(
             .prefetch_related(_current_facilitations(), _absences())
             .order_by("starts_at", "group__name")
         ),
-        tz,
+        program,
     )
     return [
         FacilitatedSession(
@@ -481,9 +465,8 @@ def facilitated_sessions_list(
 def facilitators_of(*, session: Session) -> list[Facilitator]:
     return [
         f.facilitator
-        for f in FacilitatorAssignment.objects.filter(
-            group_id=session.group_id, ends_on__isnull=True
-        )
+        for f in FacilitatorAssignment.objects.current()
+        .filter(group_id=session.group_id)
         .select_related("facilitator")
         .order_by("role", "starts_on", "pk")
     ]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import secrets
 import uuid
-import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -34,7 +33,7 @@ from sessions_app.schedule.models import (
     RoomBooking,
     Session,
 )
-from sessions_app.schedule.selectors import _token_hash, facilitators_of, program_tz
+from sessions_app.schedule.selectors import _token_hash, facilitators_of
 
 SLOT_MINUTES = 5
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -92,7 +91,7 @@ def _double_booking_message(session: Session) -> str:
         .select_related("session__group", "room")
         .first()
     )
-    when = _local(session.starts_at, session.group.program)
+    when = session.group.program.local(session.starts_at)
     if other is None:
         return f"The room is already booked on {when:%a %b %-d, %Y at %H:%M}."
     return (
@@ -101,16 +100,12 @@ def _double_booking_message(session: Session) -> str:
     )
 
 
-def _local(moment: datetime, program: Program) -> datetime:
-    return timezone.localtime(moment, zoneinfo.ZoneInfo(program.timezone))
-
-
 def room_warnings(*, session: Session) -> list[str]:
     """Soft problems: a group larger than its room."""
     room = session.room
     if room is None or room.capacity is None:
         return []
-    size = session.group.memberships.filter(left_on__isnull=True).count()
+    size = session.group.memberships.current().count()
     if size > room.capacity:
         return [f"{session.group.name} has {size} members; {room.name} seats {room.capacity}."]
     return []
@@ -173,7 +168,7 @@ class GroupSlot:
     start_time: time
 
 
-def scheduled_days(*, groups: list[Group], tz: zoneinfo.ZoneInfo) -> dict[int, set[date]]:
+def scheduled_days(*, groups: list[Group], program: Program) -> dict[int, set[date]]:
     """Group id -> the local dates on which the group already has a session. A cancelled
     session frees its date."""
     days: dict[int, set[date]] = {group.pk: set() for group in groups}
@@ -182,7 +177,7 @@ def scheduled_days(*, groups: list[Group], tz: zoneinfo.ZoneInfo) -> dict[int, s
         .exclude(status=Session.Status.CANCELLED)
         .values_list("group_id", "starts_at")
     ):
-        days[group_id].add(timezone.localtime(starts_at, tz).date())
+        days[group_id].add(program.local_day(starts_at))
     return days
 
 
@@ -231,21 +226,22 @@ def schedule_generate(
     alone, so generating again (a longer series, a group added) makes no duplicates."""
     blackouts = set(BlackoutDate.objects.filter(program=program).values_list("date", flat=True))
     dates, skipped = recurrence_dates(rule=rule, first=first, count=count, blackouts=blackouts)
-    tz = zoneinfo.ZoneInfo(program.timezone)
     now = timezone.now()
     problems: list[str] = []
     created = GeneratedSessions()
     skipped_scheduled = 0
     with transaction.atomic():
         taken = (
-            scheduled_days(groups=[slot.group for slot in slots], tz=tz) if skip_scheduled else {}
+            scheduled_days(groups=[slot.group for slot in slots], program=program)
+            if skip_scheduled
+            else {}
         )
         for slot in slots:
             for day in dates:
                 if day in taken.get(slot.group.pk, ()):
                     skipped_scheduled += 1
                     continue
-                starts_at = datetime.combine(day, slot.start_time, tzinfo=tz)
+                starts_at = program.at(day, slot.start_time)
                 if starts_at <= now:
                     problems.append(f"{day:%b %-d, %Y} is in the past.")
                     continue
@@ -444,9 +440,8 @@ def schedule_preview(
     dates, skipped = services.recurrence_dates(
         rule=rule, first=first, count=count, blackouts=blackouts
     )
-    tz = program_tz(program)
     taken = (
-        services.scheduled_days(groups=[slot.group for slot in slots], tz=tz)
+        services.scheduled_days(groups=[slot.group for slot in slots], program=program)
         if skip_scheduled
         else {}
     )
@@ -456,7 +451,7 @@ def schedule_preview(
             "room": slot.room,
             "start_time": slot.start_time,
             "times": [
-                datetime.combine(d, slot.start_time, tzinfo=tz)
+                program.at(d, slot.start_time)
                 for d in dates
                 if d not in taken.get(slot.group.pk, ())
             ],
@@ -638,7 +633,7 @@ def facilitator_absence_mark(
     """Record that a facilitator cannot come; the cover changes and both are told (hook)."""
     if session.status == Session.Status.CANCELLED:
         raise ValidationError("This session is cancelled.")
-    if session.starts_at + timedelta(minutes=session.duration_minutes) <= timezone.now():
+    if session.planned_end <= timezone.now():
         raise ValidationError("This session is over.")
     if facilitator.pk not in {f.pk for f in facilitators_of(session=session)}:
         raise ValidationError(f"{facilitator.name} does not facilitate {session.group.name}.")

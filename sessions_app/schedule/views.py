@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from ccdg.messages import messages_from
 from sessions_app import roles
 from sessions_app.groups.models import Group
 from sessions_app.programs.models import Program
@@ -40,13 +41,8 @@ ICS_TYPE = "text/calendar; charset=utf-8"
 def _render(request, template: str, context: dict, status: int = 200) -> HttpResponse:
     """Render with the program's time zone as the current one: Django's date filters convert
     aware datetimes to the current zone, and the program's clock is the one that matters."""
-    with timezone.override(selectors.program_tz(context["program"])):
+    with timezone.override(context["program"].tz):
         return render(request, template, context, status=status)
-
-
-def _errors(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 # --- Sessions ---------------------------------------------------------------------------------
@@ -106,7 +102,7 @@ def schedule_generate(request, slug):
         "count": program.sessions_per_year_max,
         "duration_minutes": agenda.duration_minutes,
         "agenda": agenda.pk,
-        "first": timezone.localdate(timezone=selectors.program_tz(program)),
+        "first": program.today(),
     }
     form = ScheduleForm(request.POST or None, initial=initial, program=program, groups=groups)
     preview = None
@@ -261,7 +257,7 @@ def session_absence_add(request, slug, pk):
                 session=session, facilitator=facilitator, reason=reason, actor=request.user
             )
         except ValidationError as exc:
-            _errors(request, exc)
+            messages_from(request, exc)
         else:
             cover = selectors.session_cover(session=session)
             messages.success(
@@ -289,7 +285,7 @@ def session_absence_remove(request, slug, pk):
                 session=session, facilitator=facilitator, actor=request.user
             )
         except ValidationError as exc:
-            _errors(request, exc)
+            messages_from(request, exc)
         else:
             messages.success(request, f"{facilitator.name} can come after all.")
     return redirect("sessions_app:session_detail", slug=slug, pk=pk)
@@ -358,7 +354,7 @@ def room_delete(request, slug, pk):
     try:
         schedule_services.room_delete(room=room, actor=request.user)
     except ValidationError as exc:
-        _errors(request, exc)
+        messages_from(request, exc)
     else:
         messages.success(request, "Room removed.")
     return redirect("sessions_app:room_list", slug=slug)
@@ -484,7 +480,7 @@ def calendar_feeds(request):
             program=program,
         )
     except ValidationError as exc:
-        _errors(request, exc)
+        messages_from(request, exc)
         return redirect("sessions_app:calendar_feeds")
     url = request.build_absolute_uri(reverse("sessions_app:calendar_feed", kwargs={"token": token}))
     return _feeds_page(request, new_url=url)

@@ -19,8 +19,7 @@ import random
 import secrets
 import string
 import uuid
-import zoneinfo
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -35,7 +34,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from sessions_app.groups import services as groups_services
-from sessions_app.groups.models import Facilitator, FacilitatorAssignment, Group, GroupMembership
+from sessions_app.groups.models import (
+    Facilitator,
+    FacilitatorAssignment,
+    Group,
+    GroupMembership,
+    current_membership_q,
+)
 from sessions_app.groups.solver.assignment import Infeasible
 from sessions_app.presenters import services as presenters_services
 from sessions_app.presenters.models import Attendance, Presentation, Rsvp
@@ -429,8 +434,7 @@ class Command(BaseCommand):
         rule = schedule_services.Recurrence(
             frequency="monthly", weekday=1, ordinal=2
         )  # 2nd Tuesday
-        tz = zoneinfo.ZoneInfo(program.timezone)
-        today = timezone.localdate(timezone=tz)
+        today = program.today()
         # Start PAST_SESSIONS months back, so that part of the year has already happened.
         start_month = date(today.year, today.month, 1)
         for _ in range(PAST_SESSIONS):
@@ -441,14 +445,14 @@ class Command(BaseCommand):
         # The groups have met since the start of the year: their members joined before the
         # first session (an assignment committed today would date them from today, and the
         # held sessions would then have had no members).
-        GroupMembership.objects.filter(
-            group__program=program, left_on__isnull=True, joined_on__gt=start_month
+        GroupMembership.objects.current().filter(
+            group__program=program, joined_on__gt=start_month
         ).update(joined_on=start_month)
         start = time(7, 30)
         now = timezone.now()
         agenda = schedule_services.agenda_for_program(program)
-        past = [d for d in dates if datetime.combine(d, start, tzinfo=tz) <= now]
-        upcoming = [d for d in dates if datetime.combine(d, start, tzinfo=tz) > now]
+        past = [d for d in dates if program.at(d, start) <= now]
+        upcoming = [d for d in dates if program.at(d, start) > now]
         slots = [
             schedule_services.GroupSlot(group=g, room=r, start_time=start)
             for g, r in zip(groups, rooms, strict=True)
@@ -470,7 +474,7 @@ class Command(BaseCommand):
             for day in past:
                 session = Session.objects.create(
                     group=slot.group,
-                    starts_at=datetime.combine(day, start, tzinfo=tz),
+                    starts_at=program.at(day, start),
                     duration_minutes=program.session_minutes,
                     room=slot.room,
                     presenter_slots=program.presenter_slots,
@@ -488,7 +492,7 @@ class Command(BaseCommand):
         for group in groups:
             members = list(
                 Clinician.objects.filter(
-                    memberships__group=group, memberships__left_on__isnull=True
+                    current_membership_q("memberships__"), memberships__group=group
                 ).order_by("id")
             )
             # How keen each member is: about half of the eligible clinicians come regularly.

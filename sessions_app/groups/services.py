@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from ccdg.audit import acting_user, audit_record, audited_update
@@ -649,6 +652,15 @@ def facilitator_save(
     return facilitator
 
 
+def facilitation_change_day(group: Group) -> date:
+    """The day a facilitator change made now takes effect: today on the program's clock, or
+    tomorrow when the group already met today (that session keeps the facilitators it had),
+    as for memberships (:func:`sessions_app.groups.history.change_day`)."""
+    program = group.program
+    met = history.groups_met_today(program=program)
+    return history.change_day(program=program, group_ids=(group.pk,), met=met)
+
+
 @transaction.atomic
 def facilitation_assign(
     *, group: Group, facilitator: Facilitator, role: str, actor: Any
@@ -669,14 +681,16 @@ def facilitation_assign(
             f"{facilitator.name} is a member of {group.name}; a facilitator cannot be a member "
             "of a group they facilitate. Move them to another group first."
         )
-    today = timezone.localdate()
+    day = facilitation_change_day(group)
     current = FacilitatorAssignment.objects.select_for_update().current().filter(group=group)
-    # One role per group and facilitator: switching roles ends the old one.
-    current.filter(facilitator=facilitator).update(ends_on=today)
+    # One role per group and facilitator: switching roles ends the old one. An assignment that
+    # had not started yet ends the day it would have started: it was never in force.
+    ended = {"ends_on": Greatest(F("starts_on"), Value(day))}
+    current.filter(facilitator=facilitator).update(**ended)
     if role == FacilitatorAssignment.Role.LEAD:
-        current.filter(role=FacilitatorAssignment.Role.LEAD).update(ends_on=today)
+        current.filter(role=FacilitatorAssignment.Role.LEAD).update(**ended)
     assignment = FacilitatorAssignment.objects.create(
-        group=group, facilitator=facilitator, role=role, starts_on=today
+        group=group, facilitator=facilitator, role=role, starts_on=day
     )
     audit_record(
         actor=actor,
@@ -692,7 +706,7 @@ def facilitation_assign(
 def facilitation_end(*, assignment: FacilitatorAssignment, actor: Any) -> None:
     if assignment.ends_on is not None:
         return
-    assignment.ends_on = timezone.localdate()
+    assignment.ends_on = max(facilitation_change_day(assignment.group), assignment.starts_on)
     assignment.save(update_fields=["ends_on"])
     audit_record(
         actor=actor,

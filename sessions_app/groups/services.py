@@ -465,85 +465,10 @@ def assignment_commit(
     with transaction.atomic():
         program = Program.objects.select_for_update().get(pk=run.program_id)
         run = AssignmentRun.objects.select_for_update().get(pk=run.pk)
-        if run.status != AssignmentRun.Status.PREVIEW:
-            raise ValidationError(f"This assignment is {run.get_status_display().lower()}.")
-        # Staleness first: once the groups changed, the preview's rule check means little.
-        current = current_groups(program=program)
-        if {str(k): group_key(g) for k, g in current.items()} != run.result.get("current", {}):
-            raise ValidationError(
-                "The groups changed since this preview was computed. Run the assignment again."
-            )
-        view = assignment_run_view(run=run)
-        if view.violations:
-            raise ValidationError(
-                ["Not committed: the groups break these rules."] + view.violations
-            )
-        moving = {c.clinician.pk for c in view.changes}
-        if view.needs_confirmation and set(confirmed_moves or ()) != moving:
-            count = len(view.changes)
-            people = "person changes" if count == 1 else "people change"
-            if not confirmed_moves:
-                first = (
-                    f"Not committed: sessions of this program have already been held, so "
-                    f"moving people needs your confirmation. {count} {people} group: "
-                )
-            else:
-                first = (
-                    f"Not committed: the people who change group are not the ones you "
-                    f"confirmed (the preview changed). Check and confirm again. {count} "
-                    f"{people} group: "
-                )
-            raise ValidationError(first + _changes_text(view.changes) + ".")
-        # Changes take effect today in the program's time zone, or tomorrow for people whose
-        # old or new group already met today (that session keeps the members it had).
-        met = history.groups_met_today(program=program)
-        since = dict(
-            GroupMembership.objects.current()
-            .filter(group__program=program)
-            .values_list("clinician_id", "joined_on")
-        )
-        created_groups = 0
-        by_key = {group_key(g): g for g in Group.objects.filter(program=program)}
-        for entry in run.result["groups"]:
-            if entry["key"] not in by_key:
-                group = Group.objects.create(
-                    program=program,
-                    name=entry["name"],
-                    min_size=run.params["min_size"],
-                    max_size=run.params["max_size"],
-                )
-                by_key[entry["key"]] = group
-                created_groups += 1
-        moved = joined = 0
-        for entry in run.result["groups"]:
-            group = by_key[entry["key"]]
-            for pk in entry["members"]:
-                old = current.get(pk)
-                if old is not None and old.pk == group.pk:
-                    continue
-                day = history.change_day(
-                    program=program,
-                    group_ids=(group.pk, old and old.pk),
-                    met=met,
-                    current_since=since.get(pk),
-                )
-                if old is not None:
-                    GroupMembership.objects.current().filter(clinician_id=pk).update(left_on=day)
-                    moved += 1
-                else:
-                    joined += 1
-                GroupMembership.objects.create(group=group, clinician_id=pk, joined_on=day)
-        # Key the groups as the database now does, so the committed run still reads right
-        # (its new groups' keys, "new1"..., would otherwise match no group any more).
-        for entry in run.result["groups"]:
-            entry["key"] = group_key(by_key[entry["key"]])
-        run.status = AssignmentRun.Status.COMMITTED
-        run.committed_at = timezone.now()
-        run.committed_by = acting_user(actor)
-        run.save(update_fields=["status", "committed_at", "committed_by", "result"])
-        AssignmentRun.objects.filter(program=program, status=AssignmentRun.Status.PREVIEW).update(
-            status=AssignmentRun.Status.SUPERSEDED
-        )
+        current, view = _committable(run=run, program=program, confirmed_moves=confirmed_moves)
+        by_key, created_groups = _groups_of_run(run=run, program=program)
+        moved, joined = _memberships_apply(run=run, program=program, by_key=by_key, current=current)
+        _run_mark_committed(run=run, program=program, by_key=by_key, actor=actor)
         summary = {"moved": moved, "joined": joined, "groups_created": created_groups}
         audit_record(
             actor=actor,
@@ -554,7 +479,7 @@ def assignment_commit(
                 **summary,
                 "mode": run.mode,
                 "keep_current": run.params.get("keep_current", False),
-                "moved_clinicians": sorted(moving),  # ids, never names
+                "moved_clinicians": sorted(c.clinician.pk for c in view.changes),  # ids only
                 "forced_moves": bool(view.forced),
                 "sessions_held": view.sessions_held,
                 "moves_confirmed": view.needs_confirmation,
@@ -563,7 +488,110 @@ def assignment_commit(
     return summary
 
 
-@transaction.atomic
+def _committable(
+    *, run: AssignmentRun, program: Program, confirmed_moves: Collection[int] | None
+) -> tuple[dict[int, Group], RunView]:
+    """The program's current groups and the run's view, or the reason the preview cannot be
+    committed: no longer a preview, the groups changed since, a hard rule broken, or moves
+    after held sessions that the coordinator did not confirm exactly."""
+    if run.status != AssignmentRun.Status.PREVIEW:
+        raise ValidationError(f"This assignment is {run.get_status_display().lower()}.")
+    # Staleness first: once the groups changed, the preview's rule check means little.
+    current = current_groups(program=program)
+    if {str(k): group_key(g) for k, g in current.items()} != run.result.get("current", {}):
+        raise ValidationError(
+            "The groups changed since this preview was computed. Run the assignment again."
+        )
+    view = assignment_run_view(run=run)
+    if view.violations:
+        raise ValidationError(["Not committed: the groups break these rules."] + view.violations)
+    moving = {c.clinician.pk for c in view.changes}
+    if view.needs_confirmation and set(confirmed_moves or ()) != moving:
+        count = len(view.changes)
+        people = "person changes" if count == 1 else "people change"
+        if not confirmed_moves:
+            first = (
+                f"Not committed: sessions of this program have already been held, so "
+                f"moving people needs your confirmation. {count} {people} group: "
+            )
+        else:
+            first = (
+                f"Not committed: the people who change group are not the ones you "
+                f"confirmed (the preview changed). Check and confirm again. {count} "
+                f"{people} group: "
+            )
+        raise ValidationError(first + _changes_text(view.changes) + ".")
+    return current, view
+
+
+def _groups_of_run(*, run: AssignmentRun, program: Program) -> tuple[dict[str, Group], int]:
+    """The run's groups by key, creating the new ones; and how many were created."""
+    by_key = {group_key(g): g for g in Group.objects.filter(program=program)}
+    created = 0
+    for entry in run.result["groups"]:
+        if entry["key"] not in by_key:
+            by_key[entry["key"]] = Group.objects.create(
+                program=program,
+                name=entry["name"],
+                min_size=run.params["min_size"],
+                max_size=run.params["max_size"],
+            )
+            created += 1
+    return by_key, created
+
+
+def _memberships_apply(
+    *, run: AssignmentRun, program: Program, by_key: dict[str, Group], current: dict[int, Group]
+) -> tuple[int, int]:
+    """New memberships for the people whose group changes (how many moved, how many joined).
+
+    Changes take effect today in the program's time zone, or tomorrow for people whose old or
+    new group already met today (that session keeps the members it had)."""
+    met = history.groups_met_today(program=program)
+    since = dict(
+        GroupMembership.objects.current()
+        .filter(group__program=program)
+        .values_list("clinician_id", "joined_on")
+    )
+    moved = joined = 0
+    for entry in run.result["groups"]:
+        group = by_key[entry["key"]]
+        for pk in entry["members"]:
+            old = current.get(pk)
+            if old is not None and old.pk == group.pk:
+                continue
+            day = history.change_day(
+                program=program,
+                group_ids=(group.pk, old and old.pk),
+                met=met,
+                current_since=since.get(pk),
+            )
+            if old is not None:
+                GroupMembership.objects.current().filter(clinician_id=pk).update(left_on=day)
+                moved += 1
+            else:
+                joined += 1
+            GroupMembership.objects.create(group=group, clinician_id=pk, joined_on=day)
+    return moved, joined
+
+
+def _run_mark_committed(
+    *, run: AssignmentRun, program: Program, by_key: dict[str, Group], actor: Any
+) -> None:
+    """The run is the program's assignment now; other previews are superseded."""
+    # Key the groups as the database now does, so the committed run still reads right
+    # (its new groups' keys, "new1"..., would otherwise match no group any more).
+    for entry in run.result["groups"]:
+        entry["key"] = group_key(by_key[entry["key"]])
+    run.status = AssignmentRun.Status.COMMITTED
+    run.committed_at = timezone.now()
+    run.committed_by = acting_user(actor)
+    run.save(update_fields=["status", "committed_at", "committed_by", "result"])
+    AssignmentRun.objects.filter(program=program, status=AssignmentRun.Status.PREVIEW).update(
+        status=AssignmentRun.Status.SUPERSEDED
+    )
+
+
 def group_update(*, group: Group, actor: Any, data: dict[str, Any]) -> Group:
     audited_update(
         obj=group, actor=actor, action="group.update", data=data, program_id=group.program_id

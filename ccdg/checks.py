@@ -15,6 +15,8 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Info, Tags, Warning, register
 from django.db import DatabaseError, connections
 
+from .models import AuditEvent
+
 GENERATE = (
     "Generate a key with: python -c 'from cryptography.fernet import Fernet; "
     "print(Fernet.generate_key().decode())'"
@@ -65,8 +67,6 @@ def check_audit_role(app_configs: Any = None, **kwargs: Any) -> list[CheckMessag
     connection = connections["default"]
     if connection.vendor != "postgresql":
         return []
-    from .models import AuditEvent
-
     table = AuditEvent._meta.db_table
     try:
         with connection.cursor() as cursor:

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ccdg.audit import audit_record
+from sessions_app.models import Group
 
 from . import builtin
 from .builtin import GROUP_CODE
@@ -90,8 +91,6 @@ def group_labels_for(wave: Wave) -> list[str] | None:
     wave; None (any short label) for a paper wave, whose forms used their own labels."""
     if wave.is_paper:
         return None
-    from sessions_app.models import Group
-
     return list(
         Group.objects.filter(program_id=wave.program_id)
         .order_by("name")

@@ -35,7 +35,7 @@ from .forms import (
     WaveForm,
     attach_errors,
 )
-from .models import Instrument, Response, ResponseImport, Wave, WaveRecipient
+from .models import Instrument, Question, Response, ResponseImport, Wave, WaveRecipient
 from .outbox_kinds import SURVEY_INVITATION, SURVEY_KINDS, SURVEY_REMINDER
 
 T = "surveys/"
@@ -639,6 +639,4 @@ def codebook(request, instrument, version=None):
 
 
 def _type_label(value: str) -> str:
-    from .models import Question
-
     return dict(Question.Type.choices).get(value, value)

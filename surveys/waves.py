@@ -54,6 +54,7 @@ from .models import (
 )
 from .outbox_kinds import survey_invitation_preview, survey_invitations_now, survey_reminders_now
 from .responses import answers_clean, group_labels_for
+from .services import builtin_instrument
 
 logger = logging.getLogger(__name__)
 
@@ -135,8 +136,6 @@ def _instrument_and_slug(
     """The instrument (the built-in survey unless given) and a free slug (checked if given,
     else made from the name)."""
     if instrument is None:
-        from .services import builtin_instrument
-
         instrument = builtin_instrument()
     if slug:
         _check_slug(program, slug)

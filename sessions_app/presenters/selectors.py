@@ -35,6 +35,7 @@ from sessions_app.presenters.models import Attendance, Presentation, Rsvp
 from sessions_app.programs.models import Program
 from sessions_app.roster.models import Clinician
 from sessions_app.schedule.models import Session
+from sessions_app.schedule.selectors import cover_of
 
 OPEN = (Presentation.Status.CONFIRMED, Presentation.Status.WAITLISTED, Presentation.Status.INVITED)
 ATTENDED = (Attendance.Status.PRESENT, Attendance.Status.GUEST)
@@ -270,8 +271,6 @@ def guest_candidates(*, session: Session) -> list[Clinician]:
 def sheet_facilitators(*, session: Session) -> list[SheetFacilitator]:
     """The facilitators of the session's group on its day, marked lead or backup, absent, and
     who led (acting lead). Shown on the sheet; they are not members and not in the rates."""
-    from sessions_app.schedule.selectors import cover_of
-
     assignments = facilitations_on(
         FacilitatorAssignment.objects.filter(group_id=session.group_id).select_related(
             "facilitator"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from django.conf import settings
@@ -146,6 +147,41 @@ class AuditEvent(models.Model):
         )
 
 
+# --- Uploaded files awaiting confirmation ------------------------------------------------------
+
+
+class UploadDraftQuerySet(models.QuerySet["UploadDraft"]):
+    def abandoned(self, now: datetime) -> UploadDraftQuerySet:
+        """Drafts nobody confirmed within :data:`UploadDraft.LIFETIME` of their upload."""
+        return self.filter(committed_at__isnull=True, created_at__lt=now - UploadDraft.LIFETIME)
+
+
+class UploadDraft(models.Model):
+    """An uploaded file (a roster or responses CSV) waiting for the coordinator to confirm its
+    preview. Its content holds personal data: it is kept only until the draft is committed or
+    abandoned (the hourly housekeeping drops drafts nobody confirmed within a day)."""
+
+    LIFETIME = timedelta(days=1)
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filename = models.CharField(max_length=255)
+    content = models.BinaryField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    committed_at = models.DateTimeField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+
+    objects = UploadDraftQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
 # The outbox's tables live with the outbox; Django and the apps find them here too.
 from ccdg.outbox.models import (  # noqa: E402
     OutboxMessage,
@@ -155,6 +191,8 @@ from ccdg.outbox.models import (  # noqa: E402
 )
 
 __all__ = [
+    "UploadDraft",
+    "UploadDraftQuerySet",
     "AuditEvent",
     "AuditEventQuerySet",
     "OutboxMessage",

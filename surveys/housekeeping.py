@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from surveys.models import ResponseImport
 
 
 def response_drafts_delete(*, now: datetime) -> int:
     """Uploaded survey responses: an import nobody confirmed within a day is dropped."""
-    deleted, _ = ResponseImport.objects.filter(
-        committed_at__isnull=True, created_at__lt=now - timedelta(days=1)
-    ).delete()
+    deleted, _ = ResponseImport.objects.abandoned(now).delete()
     return deleted

@@ -15,6 +15,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from ccdg.models import UploadDraft
+
 
 class Instrument(models.Model):
     """One version of a questionnaire, identified by ``slug`` and ``version``."""
@@ -317,24 +319,10 @@ class SubmittedLink(models.Model):
         return f"submitted link {self.pk} of wave {self.wave_id}"
 
 
-class ResponseImport(models.Model):
+class ResponseImport(UploadDraft):
     """An uploaded responses CSV waiting for the coordinator to confirm its preview."""
 
     wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="imports")
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    filename = models.CharField(max_length=255)
-    content = models.BinaryField(null=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    committed_at = models.DateTimeField(null=True, blank=True)
-    summary = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.filename} ({self.created_at:%Y-%m-%d %H:%M})"
 
 
 class Response(models.Model):

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sessions_app.roster.models import Invitation, RosterImport
 
@@ -11,9 +11,7 @@ from sessions_app.roster.models import Invitation, RosterImport
 def roster_drafts_delete(*, now: datetime) -> int:
     """Roster drafts hold names and emails: a preview nobody confirmed within a day is
     dropped."""
-    deleted, _ = RosterImport.objects.filter(
-        committed_at__isnull=True, created_at__lt=now - timedelta(days=1)
-    ).delete()
+    deleted, _ = RosterImport.objects.abandoned(now).delete()
     return deleted
 
 

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 
+from ccdg.models import UploadDraft
+
 
 class Discipline(models.TextChoices):
     PHYSICIAN = "physician", "Physician"
@@ -132,27 +134,9 @@ class Invitation(models.Model):
         return f"Invitation for {self.clinician}"
 
 
-class RosterImport(models.Model):
-    """An uploaded roster CSV waiting for the coordinator to confirm its preview.
-
-    The file's content is kept only until it is committed or abandoned (the hourly
-    housekeeping job removes drafts after a day): it holds personal data.
-    """
+class RosterImport(UploadDraft):
+    """An uploaded roster CSV waiting for the coordinator to confirm its preview."""
 
     program = models.ForeignKey(
         "sessions_app.Program", on_delete=models.CASCADE, related_name="roster_imports"
     )
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    filename = models.CharField(max_length=255)
-    content = models.BinaryField(null=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    committed_at = models.DateTimeField(null=True, blank=True)
-    summary = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"{self.filename} ({self.created_at:%Y-%m-%d %H:%M})"

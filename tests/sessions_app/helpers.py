@@ -6,7 +6,8 @@ from __future__ import annotations
 import zoneinfo
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import reverse
+
+from tests.pages import program_page
 
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 
@@ -36,10 +37,8 @@ IDENTIFIERS = {
     "facility": "She was sent to Mass General Hospital.",
 }
 
-
-def url(name: str, program, **kwargs) -> str:
-    """The address of the sessions_app page ``name`` of ``program``."""
-    return reverse(f"sessions_app:{name}", kwargs={"slug": program.slug, **kwargs})
+# The address of the sessions_app page ``name`` of ``program``.
+url = program_page("sessions_app")
 
 
 def page_text(response) -> str:

@@ -35,12 +35,12 @@ from tests.factories import (
     WaveFactory,
     csv_bytes,
 )
+from tests.pages import program_page
 
 pytestmark = pytest.mark.django_db
 
 
-def url(name: str, program, **kwargs) -> str:
-    return reverse(f"surveys:{name}", kwargs={"slug": program.slug, **kwargs})
+url = program_page("surveys")
 
 
 def text(response) -> str:

@@ -23,14 +23,12 @@ from tests.factories import (
     UserFactory,
     WaveFactory,
 )
+from tests.pages import wave_page
 
 pytestmark = pytest.mark.django_db
 
 
-def url(name: str, wave, **kwargs) -> str:
-    return reverse(
-        f"coding:{name}", kwargs={"slug": wave.program.slug, "wave": wave.slug, **kwargs}
-    )
+url = wave_page("coding")
 
 
 def text(response) -> str:

@@ -26,14 +26,12 @@ from tests.factories import (
     UserFactory,
     WaveFactory,
 )
+from tests.pages import program_page
 
 Status = ExportJob.Status
 
 
-def url(name, program, *args):
-    from django.urls import reverse
-
-    return reverse(f"reports:{name}", args=[program.slug, *args])
+url = program_page("reports")
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ from ccdg.models import AuditEvent
 from sessions_app.models import SMALL_CELL_K_DEFAULT, Program
 from surveys.models import Response, Wave
 from tests.factories import GroupFactory, ResponseFactory, WaveFactory
+from tests.pages import wave_page
 
 K = 5
 REASON = "Pilot year with three small groups; agreed by the program committee"
@@ -94,10 +95,7 @@ def done(wave: Wave) -> AnalysisRun:
     return run
 
 
-def url(view: str, wave: Wave, **kwargs) -> str:
-    return reverse(
-        f"analysis:{view}", kwargs={"slug": wave.program.slug, "wave": wave.slug, **kwargs}
-    )
+url = wave_page("analysis")
 
 
 class _Tables(HTMLParser):

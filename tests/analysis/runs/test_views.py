@@ -10,7 +10,6 @@ from xml.etree import ElementTree
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 
 from analysis.models import AnalysisRun
 from analysis.runs import services as runs
@@ -25,6 +24,7 @@ from tests.factories import (
     UserFactory,
     WaveFactory,
 )
+from tests.pages import wave_page
 
 Status = AnalysisRun.Status
 
@@ -66,10 +66,7 @@ def wave(program):
     return wave
 
 
-def url(view: str, wave, **kwargs) -> str:
-    return reverse(
-        f"analysis:{view}", kwargs={"slug": wave.program.slug, "wave": wave.slug, **kwargs}
-    )
+url = wave_page("analysis")
 
 
 def done_run(wave) -> AnalysisRun:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
@@ -21,8 +22,8 @@ from django.utils import timezone
 
 from sessions_app.models import Clinician, GroupMembership, Program
 
-from .models import Response, ResponseDraft, SubmittedLink, Wave, WaveRecipient
-from .responses import answers_clean, group_labels_for, question_specs
+from .models import Instrument, Response, ResponseDraft, SubmittedLink, Wave, WaveRecipient
+from .responses import QuestionSpec, answers_clean, group_labels_for, question_specs
 from .services import builtin_instrument
 from .waves import audience_clinicians, link_token, respondents_record, token_hash
 
@@ -133,13 +134,45 @@ def _day(moment: datetime) -> datetime:
     return datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class _Demo:
+    """What every demo wave is made from: the program, the built-in instrument and its
+    question specs, the one seeded generator (drawn from in a fixed order, so the demo is the
+    same every time), and the participants with their current group's name."""
+
+    program: Program
+    now: datetime
+    rng: random.Random
+    instrument: Instrument
+    specs: list[QuestionSpec]
+    people: list[Clinician]
+    group_of: dict[int, str]
+
+    @property
+    def by_pk(self) -> dict[int, Clinician]:
+        return {c.pk: c for c in self.people}
+
+    def clean(self, wave: Wave, answers: dict) -> dict:
+        """``answers`` as :func:`surveys.responses.answers_clean` stores them for ``wave``."""
+        return answers_clean(self.specs, answers, group_labels=group_labels_for(wave))
+
+    def answers(self, clinician: Clinician) -> dict:
+        """A generated answer set of ``clinician``, with their group."""
+        return answers_for(self.rng, clinician, self.group_of[clinician.pk])
+
+
 @transaction.atomic
 def demo_waves(program: Program, *, now: datetime | None = None) -> list[Wave]:
     """Create the demo waves of ``program`` unless it already has waves; return its waves."""
     existing = list(Wave.objects.filter(program=program).order_by("opens_at", "pk"))
     if existing:
         return existing
-    now = now or timezone.now()
+    demo = _demo(program, now or timezone.now())
+    return [_pilot_wave(demo), _closed_wave(demo), _open_wave(demo)]
+
+
+def _demo(program: Program, now: datetime) -> _Demo:
+    """The demo's inputs: the participants are the program's active clinicians in a group."""
     rng = random.Random(SEED)
     instrument = builtin_instrument()
     specs = question_specs(instrument)
@@ -150,14 +183,14 @@ def demo_waves(program: Program, *, now: datetime | None = None) -> list[Wave]:
         .values_list("clinician_id", "group__name")
     )
     people = [c for c in people if c.pk in group_of]
+    return _Demo(program, now, rng, instrument, specs, people, group_of)
 
-    def clean(wave: Wave, answers: dict) -> dict:
-        return answers_clean(specs, answers, group_labels=group_labels_for(wave))
 
-    # 1. A paper pilot with three people, before the year started (left out of the analysis).
+def _pilot_wave(demo: _Demo) -> Wave:
+    """A paper pilot with three people, before the year started (left out of the analysis)."""
     pilot = Wave.objects.create(
-        program=program, instrument=instrument, name=PILOT_NAME, slug=PILOT_SLUG,
-        source=Wave.Source.PAPER, is_pilot=True, opens_at=now - timedelta(days=120),
+        program=demo.program, instrument=demo.instrument, name=PILOT_NAME, slug=PILOT_SLUG,
+        source=Wave.Source.PAPER, is_pilot=True, opens_at=demo.now - timedelta(days=120),
         distributed_count=3,
     )  # fmt: skip
     Response.objects.bulk_create(
@@ -165,71 +198,87 @@ def demo_waves(program: Program, *, now: datetime | None = None) -> list[Wave]:
             wave=pilot,
             source=Response.Source.PAPER,
             form_id=f"P{n}",
-            answers=clean(pilot, answers_for(rng, None, str(n))),
+            answers=demo.clean(pilot, answers_for(demo.rng, None, str(n))),
             submitted_at=pilot.opens_at + timedelta(days=1),
         )
         for n in (1, 2, 3)
     )
+    return pilot
 
-    # 2. The closed mid-year wave: every active participant, about 70% answered online, and
-    # one paper form typed in for someone who preferred paper, too damaged to analyse.
-    opened = now - timedelta(days=35)
+
+def _closed_wave(demo: _Demo) -> Wave:
+    """The closed mid-year wave: every active participant, about 70% answered online, and one
+    paper form typed in for someone who preferred paper, too damaged to analyse."""
+    opened = demo.now - timedelta(days=35)
     closed = Wave.objects.create(
-        program=program, instrument=instrument, name=CLOSED_NAME, slug=CLOSED_SLUG,
-        audience=Wave.Audience.ALL_ACTIVE, opens_at=opened, closes_at=now - timedelta(days=21),
+        program=demo.program, instrument=demo.instrument, name=CLOSED_NAME, slug=CLOSED_SLUG,
+        audience=Wave.Audience.ALL_ACTIVE, opens_at=opened,
+        closes_at=demo.now - timedelta(days=21),
     )  # fmt: skip
-    recipients = _recipients(closed, people)
-    answered = rng.sample(recipients, round(len(recipients) * CLOSED_RESPONSE_SHARE))
-    by_pk = {c.pk: c for c in people}
+    recipients = _recipients(closed, demo.people)
+    answered = demo.rng.sample(recipients, round(len(recipients) * CLOSED_RESPONSE_SHARE))
+    by_pk = demo.by_pk
     responses = []
     for rec in answered:
         clinician = by_pk[rec.clinician_id]
-        when = opened + timedelta(days=rng.choice([0, 0, 1, 2, 3, 5, 8, 11, 13]), hours=2)
+        when = opened + timedelta(days=demo.rng.choice([0, 0, 1, 2, 3, 5, 8, 11, 13]), hours=2)
         responses.append(
             Response(
                 wave=closed,
                 source=Response.Source.ONLINE,
-                answers=clean(closed, answers_for(rng, clinician, group_of[clinician.pk])),
+                answers=demo.clean(closed, demo.answers(clinician)),
                 submitted_at=_day(when),
             )
         )
     WaveRecipient.objects.filter(pk__in=[r.pk for r in answered]).update(responded=True)
-    rng.shuffle(responses)  # stored order says nothing about who answered when
+    demo.rng.shuffle(responses)  # stored order says nothing about who answered when
     others = [r for r in recipients if r not in answered]
     if others:
-        paper_by = by_pk[others[0].clinician_id]
-        damaged = answers_for(rng, paper_by, group_of[paper_by.pk])
-        damaged = {k: v for k, v in damaged.items() if not k.startswith(("relevance", "chall"))}
-        responses.append(
-            Response(
-                wave=closed,
-                source=Response.Source.PAPER,
-                form_id="1",
-                answers=clean(closed, damaged),
-                submitted_at=closed.closes_at - timedelta(days=1),
-                excluded_reason="Damaged paper form: the second page is missing",
-            )
-        )
+        responses.append(_damaged_paper_form(demo, closed, by_pk[others[0].clinician_id]))
     Response.objects.bulk_create(responses)
+    return closed
 
-    # 3. The open wave: closes in two weeks; a few answers and a couple of saved drafts.
-    opened = now - timedelta(days=3)
+
+def _damaged_paper_form(demo: _Demo, closed: Wave, clinician: Clinician) -> Response:
+    """The paper form of ``clinician`` (not yet saved), excluded: its second page (relevance
+    and challenges) is missing."""
+    damaged = demo.answers(clinician)
+    damaged = {k: v for k, v in damaged.items() if not k.startswith(("relevance", "chall"))}
+    return Response(
+        wave=closed,
+        source=Response.Source.PAPER,
+        form_id="1",
+        answers=demo.clean(closed, damaged),
+        submitted_at=closed.closes_at - timedelta(days=1),
+        excluded_reason="Damaged paper form: the second page is missing",
+    )
+
+
+def _open_wave(demo: _Demo) -> Wave:
+    """The open wave: closes in two weeks; a few answers and a couple of saved drafts."""
+    opened = demo.now - timedelta(days=3)
     spring = Wave.objects.create(
-        program=program, instrument=instrument, name=OPEN_NAME, slug=OPEN_SLUG,
-        audience=Wave.Audience.ALL_ACTIVE, opens_at=opened, closes_at=now + timedelta(days=14),
+        program=demo.program, instrument=demo.instrument, name=OPEN_NAME, slug=OPEN_SLUG,
+        audience=Wave.Audience.ALL_ACTIVE, opens_at=opened,
+        closes_at=demo.now + timedelta(days=14),
     )  # fmt: skip
-    recipients = _recipients(spring, people)
-    picked = rng.sample(recipients, min(len(recipients), OPEN_RESPONSES + OPEN_DRAFTS))
+    recipients = _recipients(spring, demo.people)
+    picked = demo.rng.sample(recipients, min(len(recipients), OPEN_RESPONSES + OPEN_DRAFTS))
     done, drafting = picked[:OPEN_RESPONSES], picked[OPEN_RESPONSES:]
+    _open_responses(demo, spring, done)
+    _open_drafts(demo, spring, drafting)
+    return spring
+
+
+def _open_responses(demo: _Demo, spring: Wave, done: list[WaveRecipient]) -> None:
+    """The answers of ``done``, recorded as an anonymous wave records them."""
+    by_pk = demo.by_pk
     Response.objects.bulk_create(
         Response(
             wave=spring,
             source=Response.Source.ONLINE,
-            answers=clean(
-                spring,
-                answers_for(rng, by_pk[r.clinician_id], group_of[r.clinician_id]),
-            ),
-            submitted_at=_day(opened + timedelta(days=rng.choice([0, 1, 2]))),
+            answers=demo.clean(spring, demo.answers(by_pk[r.clinician_id])),
+            submitted_at=_day(spring.opens_at + timedelta(days=demo.rng.choice([0, 1, 2]))),
         )
         for r in done
     )
@@ -239,23 +288,22 @@ def demo_waves(program: Program, *, now: datetime | None = None) -> list[Wave]:
         SubmittedLink(wave=spring, marker=r.submitted_marker) for r in done
     )
     respondents_record(wave=spring)
+
+
+def _open_drafts(demo: _Demo, spring: Wave, drafting: list[WaveRecipient]) -> None:
+    """A draft of ``drafting`` each: the answers to the first five questions, saved on page 1."""
+    by_pk = demo.by_pk
+    first_five = {s.code for s in demo.specs[:5]}
     ResponseDraft.objects.bulk_create(
         ResponseDraft(
             wave=spring,
             key=rec.draft_key,
-            answers=clean(
+            answers=demo.clean(
                 spring,
-                {
-                    k: v
-                    for k, v in answers_for(
-                        rng, by_pk[rec.clinician_id], group_of[rec.clinician_id]
-                    ).items()
-                    if k in {s.code for s in specs[:5]}
-                },
+                {k: v for k, v in demo.answers(by_pk[rec.clinician_id]).items() if k in first_five},
             ),
             page=1,
-            saved_at=now - timedelta(hours=rng.randint(2, 40)),
+            saved_at=demo.now - timedelta(hours=demo.rng.randint(2, 40)),
         )
         for rec in drafting
     )
-    return [pilot, closed, spring]

@@ -547,7 +547,16 @@ def annual_figures(program: Program, now: datetime | None = None) -> dict[str, A
     now = now or timezone.now()
     figures = presenters_selectors.attendance_figures(program=program, now=now)
     groups = list(Group.objects.filter(program=program).order_by("name"))
-    sessions = list(
+    sessions = _annual_sessions(program)
+    per_group = _session_counts(program, groups, sessions, now)
+    rows = _group_rows(groups, per_group, figures)
+    return _annual_totals(program, now, figures, sessions, rows)
+
+
+def _annual_sessions(program: Program) -> list[Session]:
+    """The program's sessions in time order, each with its facilitator absences
+    (``absence_list``) for the cover count."""
+    return list(
         Session.objects.filter(group__program=program)
         .prefetch_related(
             Prefetch(
@@ -558,22 +567,40 @@ def annual_figures(program: Program, now: datetime | None = None) -> dict[str, A
         )
         .order_by("starts_at", "pk")
     )
+
+
+def _assignments_by_group(program: Program) -> dict[int, list[FacilitatorAssignment]]:
+    """The program's facilitator assignments, by group id."""
     assignments: dict[int, list[FacilitatorAssignment]] = defaultdict(list)
     for a in FacilitatorAssignment.objects.filter(group__program=program).select_related(
         "facilitator"
     ):
         assignments[a.group_id].append(a)
-    presenting = list(
-        Presentation.objects.filter(
-            session__group__program=program,
-            status=Presentation.Status.CONFIRMED,
-            session__status=Session.Status.SCHEDULED,
-        ).values_list("session_id", "clinician_id", "session__starts_at")
-    )
+    return assignments
 
-    def held(s: Session) -> bool:
-        return s.status == Session.Status.SCHEDULED and s.starts_at <= now
 
+def _presenters_held(program: Program, now: datetime) -> dict[int, set[int]]:
+    """The clinicians with a confirmed presentation in each held scheduled session (by session
+    id); a session is a key only if it had one."""
+    presenting = Presentation.objects.filter(
+        session__group__program=program,
+        status=Presentation.Status.CONFIRMED,
+        session__status=Session.Status.SCHEDULED,
+    ).values_list("session_id", "clinician_id", "session__starts_at")
+    presenters_of: dict[int, set[int]] = defaultdict(set)
+    for sid, clinician_id, at in presenting:
+        if at <= now:
+            presenters_of[sid].add(clinician_id)
+    return presenters_of
+
+
+def _session_counts(
+    program: Program, groups: list[Group], sessions: list[Session], now: datetime
+) -> dict[int, dict[str, Any]]:
+    """Per group id: sessions held, upcoming and cancelled, held ones with a presenter (and
+    who presented), and who led the held ones (the lead, a backup, or nobody: a gap)."""
+    assignments = _assignments_by_group(program)
+    presenters_of = _presenters_held(program, now)
     per_group = {
         g.pk: {
             "name": g.name, "held": 0, "upcoming": 0, "cancelled": 0, "with_presenter": 0,
@@ -581,35 +608,41 @@ def annual_figures(program: Program, now: datetime | None = None) -> dict[str, A
         }
         for g in groups
     }  # fmt: skip
-    held_presented = {sid for sid, _c, at in presenting if at <= now}
-    presenters_of: dict[int, set[int]] = defaultdict(set)
-    for sid, clinician_id, at in presenting:
-        if at <= now:
-            presenters_of[sid].add(clinician_id)
     for s in sessions:
         row = per_group[s.group_id]
         if s.status == Session.Status.CANCELLED:
             row["cancelled"] += 1
-            continue
-        if not held(s):
+        elif s.status != Session.Status.SCHEDULED or s.starts_at > now:
             row["upcoming"] += 1
-            continue
-        row["held"] += 1
-        if s.pk in held_presented:
-            row["with_presenter"] += 1
-            row["presenters"] |= presenters_of[s.pk]
-        day = program.local_day(s.starts_at)
-        cover = cover_of(
-            facilitations=facilitations_on(assignments[s.group_id], day),
-            absences=s.absence_list,
-        )
-        if cover.acting_lead is None:
-            row["gap"] += 1
-        elif cover.lead is not None and cover.acting_lead == cover.lead:
-            row["lead"] += 1
         else:
-            row["backup"] += 1
+            row["held"] += 1
+            if s.pk in presenters_of:
+                row["with_presenter"] += 1
+                row["presenters"] |= presenters_of[s.pk]
+            row[_cover_kind(program, s, assignments[s.group_id])] += 1
+    return per_group
 
+
+def _cover_kind(
+    program: Program, session: Session, assignments: list[FacilitatorAssignment]
+) -> str:
+    """Who led a held session: ``"lead"`` (the group's lead), ``"backup"`` (someone acting for
+    the lead) or ``"gap"`` (nobody)."""
+    cover = cover_of(
+        facilitations=facilitations_on(assignments, program.local_day(session.starts_at)),
+        absences=session.absence_list,
+    )
+    if cover.acting_lead is None:
+        return "gap"
+    if cover.lead is not None and cover.acting_lead == cover.lead:
+        return "lead"
+    return "backup"
+
+
+def _group_rows(
+    groups: list[Group], per_group: dict[int, dict[str, Any]], figures: presenters_selectors.Figures
+) -> list[dict[str, Any]]:
+    """One row per group, in name order: its session counts with its attendance figures."""
     attendance = {g.group.pk: g for g in figures.groups}
     rows = []
     for g in groups:
@@ -626,6 +659,17 @@ def annual_figures(program: Program, now: datetime | None = None) -> dict[str, A
             distinct_presenters=len(row["presenters"]),
         )
         rows.append(row)
+    return rows
+
+
+def _annual_totals(
+    program: Program,
+    now: datetime,
+    figures: presenters_selectors.Figures,
+    sessions: list[Session],
+    rows: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The program's totals over the group rows, with credit and the program-wide figures."""
 
     def total(key: str) -> int:
         return sum(r[key] for r in rows)

@@ -74,16 +74,55 @@ def analyse(
     if small_k < 1:
         raise ValueError(f"The small-cell threshold must be a whole number from 1, not {small_k}.")
     report = progress or (lambda fraction, step: None)
-    notes: list[str] = []
     totals_only = len(responses) < small_k
     # Below k analysed responses every breakdown would be a small cell: none is made at all.
     demographics = [] if totals_only else demographic_questions(questions)
-    agreement = [q for q in questions if q["type"] == AGREEMENT_TYPE]
-    relevance = [q for q in questions if q["type"] == RELEVANCE_TYPE]
-    stressors = [q for q in questions if q["type"] in STRESSOR_KINDS]
-    items = agreement + relevance + stressors
+    result = _empty_result(questions, responses, response_line, small_k, totals_only)
+    notes: list[str] = result["notes"]
+    if not responses:
+        notes.append(NO_RESPONSES_NOTE)
+        report(1.0, "Done")
+        return result
 
-    result: dict[str, Any] = {
+    report(0.0, "Counting answers")
+    items = _items_by_kind(questions)
+    counted = _count(
+        responses, [q["code"] for q in demographics], [q["code"] for qs in items for q in qs]
+    )
+
+    report(0.15, "Table 1: demographics")
+    levels = {
+        q["code"]: _levels(q, counted.demographic(i), group_labels, notes)
+        for i, q in enumerate(demographics)
+    }
+    cells = _Cells(small_k)
+    result["table1"], result["table1_items"] = _table1(demographics, counted, levels, cells)
+    group_index = next((i for i, q in enumerate(demographics) if q["code"] == GROUP_CODE), None)
+    result["meta"]["groups"] = _group_comparison(
+        counted, group_index, levels, analysed=len(responses), totals_only=totals_only,
+        small_k=small_k, notes=notes,
+    )  # fmt: skip
+
+    analysis = _Analysis(
+        counted, demographics, levels, group_index, _Tester(fisher_budget, notes), notes, cells
+    )
+    result["table2"], result["relevance"], result["stressors"] = _item_rows(analysis, items, report)
+    if cells.any_hidden:
+        notes.append(disclosure.SMALL_CELLS_NOTE.format(k=small_k))
+
+    report(1.0, "Done")
+    return result
+
+
+def _empty_result(
+    questions: list[dict],
+    responses: list[dict[str, str]],
+    response_line: dict,
+    small_k: int,
+    totals_only: bool,
+) -> dict[str, Any]:
+    """The result with its meta and response line and every table still empty."""
+    return {
         "meta": {
             "schema_version": SCHEMA_VERSION,
             "questions": len(questions),
@@ -97,63 +136,105 @@ def analyse(
         "table2": [],
         "relevance": [],
         "stressors": [],
-        "notes": notes,
+        "notes": [],
     }
-    if not responses:
-        notes.append(NO_RESPONSES_NOTE)
-        report(1.0, "Done")
-        return result
 
-    report(0.0, "Counting answers")
-    counted = _count(responses, [q["code"] for q in demographics], [q["code"] for q in items])
 
-    report(0.15, "Table 1: demographics")
-    levels = {
-        q["code"]: _levels(q, counted.demographic(i), group_labels, notes)
-        for i, q in enumerate(demographics)
-    }
-    cells = _Cells(small_k)
-    result["table1"], result["table1_items"] = _table1(demographics, counted, levels, cells)
-    group_index = next((i for i, q in enumerate(demographics) if q["code"] == GROUP_CODE), None)
+def _items_by_kind(questions: list[dict]) -> tuple[list[dict], list[dict], list[dict]]:
+    """The analysed items, in codebook order within each kind: the agreement items (Table 2),
+    the relevance items and the stressors."""
+    return (
+        [q for q in questions if q["type"] == AGREEMENT_TYPE],
+        [q for q in questions if q["type"] == RELEVANCE_TYPE],
+        [q for q in questions if q["type"] in STRESSOR_KINDS],
+    )
+
+
+def _group_comparison(
+    counted: _Counted,
+    group_index: int | None,
+    levels: dict[str, dict[str, str]],
+    *,
+    analysed: int,
+    totals_only: bool,
+    small_k: int,
+    notes: list[str],
+) -> list[str]:
+    """The groups compared (``meta.groups``), with the note that says why there are none, or
+    on the responses that name no group."""
     if totals_only:
         notes.append(disclosure.TOTALS_ONLY_NOTE.format(k=small_k))
-    elif group_index is None:
+        return []
+    if group_index is None:
         notes.append("The instrument has no group question: nothing is compared across groups.")
-    else:
-        result["meta"]["groups"] = list(levels[GROUP_CODE])
-        _group_notes(counted.demographic(group_index), len(responses), notes)
+        return []
+    _group_notes(counted.demographic(group_index), analysed, notes)
+    return list(levels[GROUP_CODE])
 
-    tester = _Tester(fisher_budget, notes)
+
+class _Analysis:
+    """What every item's row is computed from: the counts, the demographics with their levels
+    (and where the group question is among them), the tester, the notes and the small-cell
+    rule."""
+
+    def __init__(
+        self,
+        counted: _Counted,
+        demographics: list[dict],
+        levels: dict[str, dict[str, str]],
+        group_index: int | None,
+        tester: _Tester,
+        notes: list[str],
+        cells: _Cells,
+    ) -> None:
+        self.counted = counted
+        self.demographics = demographics
+        self.levels = levels
+        self.group_index = group_index
+        self.tester = tester
+        self.notes = notes
+        self.cells = cells
+
+
+def _item_rows(
+    a: _Analysis,
+    items: tuple[list[dict], list[dict], list[dict]],
+    report: Progress,
+) -> tuple[list[dict], list[dict], list[dict]]:
+    """The rows of Table 2, of the relevance items and of the stressors, reporting progress
+    before each item."""
+    agreement, relevance, stressors = items
     # The Fisher tests take the time: weigh each step by the number it runs.
     steps = [
-        ("Table 2: agreement items", agreement, 1),
-        ("Relevance", relevance, 0.25),
-        ("Stressors", stressors, max(1, len(demographics))),
+        ("Table 2: agreement items", agreement, 1, _agreement_item),
+        ("Relevance", relevance, 0.25, _relevance_item),
+        ("Stressors", stressors, max(1, len(a.demographics)), _stressor_item),
     ]
-    total = sum(len(qs) * weight for _step, qs, weight in steps) or 1
+    total = sum(len(qs) * weight for _step, qs, weight, _row in steps) or 1
     done = 0.0
-    rows: dict[str, list[dict]] = {"Table 2: agreement items": [], "Relevance": [], "Stressors": []}
-    for step, qs, weight in steps:
+    rows: list[list[dict]] = []
+    for step, qs, weight, row_of in steps:
+        rows.append([])
         for k, q in enumerate(qs, start=1):
             report(0.2 + 0.8 * done / total, f"{step} ({k} of {len(qs)})")
-            if step == "Relevance":
-                row = _relevance_row(q, counted, demographics, levels, tester, notes, cells)
-            elif step == "Stressors":
-                row = _stressor_row(q, counted, demographics, levels, tester, cells)
-            else:
-                row = _table2_row(
-                    q, counted, group_index, levels.get(GROUP_CODE, {}), tester, cells
-                )
-            rows[step].append(row)
+            rows[-1].append(row_of(a, q))
             done += weight
-    result["table2"] = rows["Table 2: agreement items"]
-    result["relevance"] = rows["Relevance"]
-    result["stressors"] = rows["Stressors"]
-    if cells.any_hidden:
-        notes.append(disclosure.SMALL_CELLS_NOTE.format(k=small_k))
+    return rows[0], rows[1], rows[2]
 
-    report(1.0, "Done")
-    return result
+
+def _agreement_item(a: _Analysis, q: dict) -> dict:
+    """Table 2's row of an agreement item."""
+    return _table2_row(q, a.counted, a.group_index, a.levels.get(GROUP_CODE, {}), a.tester, a.cells)
+
+
+def _relevance_item(a: _Analysis, q: dict) -> dict:
+    """The row of a relevance item."""
+    return _relevance_row(q, a.counted, a.demographics, a.levels, a.tester, a.notes, a.cells)
+
+
+def _stressor_item(a: _Analysis, q: dict) -> dict:
+    """The row of a stressor."""
+    return _stressor_row(q, a.counted, a.demographics, a.levels, a.tester, a.cells)
 
 
 # -- counting ------------------------------------------------------------------------------

@@ -184,7 +184,25 @@ def fisher_exact(
     """
     if mc_samples < 1:
         raise ValueError("mc_samples must be at least 1")
-    cells = _check_table(table)
+    reduced, shape, drop_note = _drop_empty(_check_table(table))
+    if shape[0] < 2 or shape[1] < 2:
+        return _degenerate_result(shape, drop_note)
+    observed = _Observed.of(reduced, shape)
+    exact_p, why, fallback = _exact_within_budget(observed, budget_seconds)
+    if exact_p is not None:
+        return FisherResult(
+            pvalue=min(1.0, max(0.0, exact_p)),
+            method="exact",
+            statistic=observed.statistic,
+            shape=shape,
+            note=drop_note.strip(),
+        )
+    return _monte_carlo_result(observed, shape, drop_note + why, fallback, mc_samples, seed)
+
+
+def _drop_empty(cells: list[list[int]]) -> tuple[list[list[int]], tuple[int, int], str]:
+    """The table without its all-zero rows and columns, its shape, and the note that says
+    how many were left out ("" when none)."""
     nr0 = len(cells)
     nc0 = len(cells[0]) if cells else 0
     keep_rows = [i for i in range(nr0) if sum(cells[i]) > 0]
@@ -197,64 +215,93 @@ def fisher_exact(
         drop_note = (
             f"{dropped[0]} all-zero row(s) and {dropped[1]} all-zero column(s) were left out. "
         )
-    if shape[0] < 2 or shape[1] < 2:
-        if shape == (0, 0):
-            why = "The table has no observations"
-        else:
-            why = (
-                f"After dropping empty rows and columns the table is {shape[0]} x {shape[1]}: "
-                "only one table has these margins"
-            )
-        return FisherResult(
-            pvalue=1.0,
-            method="exact",
-            statistic=None,
-            shape=shape,
-            note=drop_note + why + ", so the p-value is 1.",
-        )
+    return reduced, shape, drop_note
 
-    # Orient so that the state (remaining row totals) is the shorter dimension.
-    if shape[0] > shape[1]:
-        reduced = [list(col) for col in zip(*reduced, strict=True)]
-    row_totals = [sum(r) for r in reduced]
-    col_totals = [sum(c) for c in zip(*reduced, strict=True)]
-    n = sum(row_totals)
-    lf = _log_factorials(n)
-    observed_log_weight = -math.fsum(lf[x] for r in reduced for x in r)
-    log_k = math.fsum(lf[r] for r in row_totals) + math.fsum(lf[c] for c in col_totals) - lf[n]
-    statistic = math.exp(log_k + observed_log_weight)
-    is_2x2 = shape == (2, 2)
-    tolerance = math.log1p(FISHER_REL_TOL_2X2) if is_2x2 else FISHER_LOG_TOL_RXC
-    threshold = observed_log_weight + tolerance
 
-    exact_p = None
-    if budget_seconds is not None and budget_seconds <= 0:
-        why = "Exact computation was not attempted (no time budget)"
-        fallback = "no budget"
+def _degenerate_result(shape: tuple[int, int], drop_note: str) -> FisherResult:
+    """p = 1 for a table with fewer than two rows or columns left, saying why."""
+    if shape == (0, 0):
+        why = "The table has no observations"
     else:
-        exact_p, why, fallback = _try_exact(
-            row_totals, col_totals, lf, threshold, log_k, budget_seconds
+        why = (
+            f"After dropping empty rows and columns the table is {shape[0]} x {shape[1]}: "
+            "only one table has these margins"
         )
-    if exact_p is not None:
-        return FisherResult(
-            pvalue=min(1.0, max(0.0, exact_p)),
-            method="exact",
-            statistic=statistic,
-            shape=shape,
-            note=drop_note.strip(),
-        )
-    hits = _monte_carlo_hits(row_totals, col_totals, lf, threshold, mc_samples, seed)
+    return FisherResult(
+        pvalue=1.0,
+        method="exact",
+        statistic=None,
+        shape=shape,
+        note=drop_note + why + ", so the p-value is 1.",
+    )
+
+
+@dataclass(frozen=True)
+class _Observed:
+    """The observed table as both computations need it: its margins (oriented so that the
+    rows are the shorter dimension), the log factorials up to its total, the log of the
+    margins' constant ``log_k``, its point probability ``statistic`` and the log weight at or
+    below which a table counts (``threshold``, with R's tolerance)."""
+
+    row_totals: list[int]
+    col_totals: list[int]
+    lf: list[float]
+    log_k: float
+    statistic: float
+    threshold: float
+
+    @classmethod
+    def of(cls, reduced: list[list[int]], shape: tuple[int, int]) -> _Observed:
+        # Orient so that the state (remaining row totals) is the shorter dimension.
+        if shape[0] > shape[1]:
+            reduced = [list(col) for col in zip(*reduced, strict=True)]
+        row_totals = [sum(r) for r in reduced]
+        col_totals = [sum(c) for c in zip(*reduced, strict=True)]
+        n = sum(row_totals)
+        lf = _log_factorials(n)
+        observed_log_weight = -math.fsum(lf[x] for r in reduced for x in r)
+        log_k = math.fsum(lf[r] for r in row_totals) + math.fsum(lf[c] for c in col_totals) - lf[n]
+        statistic = math.exp(log_k + observed_log_weight)
+        is_2x2 = shape == (2, 2)
+        tolerance = math.log1p(FISHER_REL_TOL_2X2) if is_2x2 else FISHER_LOG_TOL_RXC
+        threshold = observed_log_weight + tolerance
+        return cls(row_totals, col_totals, lf, log_k, statistic, threshold)
+
+
+def _exact_within_budget(
+    observed: _Observed, budget_seconds: float | None
+) -> tuple[float | None, str, str]:
+    """(exact p-value or ``None``, why not, fallback kind): :func:`_try_exact`, unless the
+    budget is zero."""
+    if budget_seconds is not None and budget_seconds <= 0:
+        return None, "Exact computation was not attempted (no time budget)", "no budget"
+    o = observed
+    return _try_exact(o.row_totals, o.col_totals, o.lf, o.threshold, o.log_k, budget_seconds)
+
+
+def _monte_carlo_result(
+    observed: _Observed,
+    shape: tuple[int, int],
+    why: str,
+    fallback: str,
+    mc_samples: int,
+    seed: int,
+) -> FisherResult:
+    """The Monte Carlo estimate from ``mc_samples`` random tables with the observed margins,
+    ``why`` (with the drop note) saying why the exact test was not used."""
+    o = observed
+    hits = _monte_carlo_hits(o.row_totals, o.col_totals, o.lf, o.threshold, mc_samples, seed)
     p = (1 + hits) / (mc_samples + 1)
     stderr = math.sqrt(p * (1 - p) / mc_samples)
     return FisherResult(
         pvalue=p,
         method="monte_carlo",
-        statistic=statistic,
+        statistic=o.statistic,
         stderr=stderr,
         mc_samples=mc_samples,
         shape=shape,
         note=(
-            f"{drop_note}{why}; Monte Carlo p-value from {mc_samples} random tables with the "
+            f"{why}; Monte Carlo p-value from {mc_samples} random tables with the "
             f"observed margins (seed {seed}), standard error {stderr:.2g}."
         ),
         fallback=fallback,
@@ -817,86 +864,150 @@ def _network_pvalue_numpy(
     if len(rows) > len(cols):
         rows, cols = cols, rows
     cols = sorted(cols, reverse=True)
-    net = _Network(cols, lf)
-    batch = _BatchBounds(cols, lf)
-    k = len(cols)
-    radix = sum(rows) + 1
-    powers = np.array([radix**i for i in range(len(rows))], dtype=np.int64)
-    lf_arr = np.array(lf)
     root = tuple(sorted(rows, reverse=True))
-    hi, _lo, _total = net.bounds(0, root)
+    hi, _lo, _total = _Network(cols, lf).bounds(0, root)
     if hi <= threshold:
         return 1.0
     shift = max(log_k + threshold, -700.0)
-    base = log_k - shift
+    net = _NumpyNetwork(rows, cols, lf, threshold, base=log_k - shift)
     accumulated: list[float] = []
     nodes = [(root, np.zeros(1), np.ones(1))]
-    for stage in range(k - 1):
-        col_total = cols[stage]
-        known_codes = np.zeros(0, dtype=np.int64)  # children seen at this stage, sorted
-        known_bounds = np.zeros((0, 3))  # their (hi, lo, total)
-        known_ids = np.zeros(0, dtype=np.int64)  # their numbers, in order of discovery
-        id_codes: list[ndarray] = []  # number -> code
-        out_ids, out_values, out_mults = [], [], []
-        stored = 0
+    for stage in range(len(cols) - 1):
+        level = _NumpyStage(net, stage)
         for state, values, mults in nodes:
-            fillings = _compositions(state, col_total)
-            weights = -lf_arr[fillings].sum(axis=1)
-            children = np.sort(np.array(state, dtype=np.int64) - fillings, axis=1)[:, ::-1]
-            codes = children @ powers
-            unique_codes, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
-            # bounds of the children: known ones by binary search, new ones computed
-            where = np.searchsorted(known_codes, unique_codes)
-            known = where < len(known_codes)
-            known[known] = known_codes[where[known]] == unique_codes[known]
-            if not known.all():
-                missing = np.nonzero(~known)[0]
-                new_bounds = batch.bounds(stage + 1, children[first[missing]])
-                new_ids = np.arange(len(known_codes), len(known_codes) + len(missing))
-                id_codes.append(unique_codes[missing])
-                merged_codes = np.concatenate((known_codes, unique_codes[missing]))
-                merged_bounds = np.concatenate((known_bounds, new_bounds))
-                merged_ids = np.concatenate((known_ids, new_ids))
-                order = np.argsort(merged_codes, kind="stable")
-                known_codes, known_bounds = merged_codes[order], merged_bounds[order]
-                known_ids = merged_ids[order]
-                where = np.searchsorted(known_codes, unique_codes)
-            inverse = inverse.reshape(-1)
-            per_edge = known_bounds[where][inverse]
-            c_hi, c_lo, c_total = per_edge[:, 0], per_edge[:, 1], per_edge[:, 2]
-            top = values[-1]
-            prefix = np.concatenate(([0.0], np.cumsum(mults * np.exp(values - top))))
-            cut_all = np.searchsorted(values, threshold - weights - c_hi, side="right")
-            mass = prefix[cut_all] * np.exp(base + top + weights + c_total)
-            accumulated.append(float(mass.sum()))
-            cut_none = np.searchsorted(values, threshold - weights - c_lo, side="right")
-            band = cut_none - cut_all
-            chosen = np.nonzero(band > 0)[0]
-            if chosen.size:
-                lengths = band[chosen]
-                size = int(lengths.sum())
-                stored += size
-                if stored > _MAX_PASTS_PER_STAGE:
-                    raise _BudgetExceeded(_TOO_LARGE)
-                edge = np.repeat(chosen, lengths)
-                past = cut_all[edge] + (
-                    np.arange(size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-                )
-                out_ids.append(known_ids[where][inverse][edge])
-                out_values.append(values[past] + weights[edge])
-                out_mults.append(mults[past])
-            limits.node(len(fillings), int(band[chosen].sum()) if chosen.size else 0)
-        if not out_ids:
+            accumulated.append(level.expand(state, values, mults, limits))
+        if not level.out_ids:
             break
         limits.check_time()
-        # merge equal partial probabilities (to 1e-9) per child, sorted by child then value
-        ids = np.concatenate(out_ids)
-        values = np.concatenate(out_values)
-        mults = np.concatenate(out_mults)
+        nodes = level.next_nodes()
+    return math.fsum(accumulated) * math.exp(shift)
+
+
+class _NumpyNetwork:
+    """What every stage of :func:`_network_pvalue_numpy` reads: the columns (largest first),
+    the batch bounds, the log factorials as an array, the encoding of a state as one integer
+    (digits of base ``radix``, weights ``powers``), the threshold and the log scale ``base``
+    of the probability mass (``log_k`` less the shift that keeps it in range)."""
+
+    def __init__(
+        self, rows: list[int], cols: list[int], lf: list[float], threshold: float, base: float
+    ) -> None:
+        np = _np
+        self.cols = cols
+        self.batch = _BatchBounds(cols, lf)
+        self.radix = sum(rows) + 1
+        self.powers = np.array([self.radix**i for i in range(len(rows))], dtype=np.int64)
+        self.lf_arr = np.array(lf)
+        self.threshold = threshold
+        self.base = base
+
+
+class _NumpyStage:
+    """One stage (column) of :func:`_network_pvalue_numpy`: the children met so far, with
+    their bounds and numbers, and the (child, partial probability, multiplicity) triples
+    carried to the next column."""
+
+    def __init__(self, net: _NumpyNetwork, stage: int) -> None:
+        np = _np
+        self.net = net
+        self.stage = stage
+        self.col_total = net.cols[stage]
+        self.known_codes = np.zeros(0, dtype=np.int64)  # children seen at this stage, sorted
+        self.known_bounds = np.zeros((0, 3))  # their (hi, lo, total)
+        self.known_ids = np.zeros(0, dtype=np.int64)  # their numbers, in order of discovery
+        self.id_codes: list[ndarray] = []  # number -> code
+        self.out_ids: list[ndarray] = []
+        self.out_values: list[ndarray] = []
+        self.out_mults: list[ndarray] = []
+        self.stored = 0
+
+    def expand(
+        self, state: tuple[int, ...], values: ndarray, mults: ndarray, limits: _Limits
+    ) -> float:
+        """Expand one node (its partial log probabilities ``values``, sorted, each with its
+        multiplicity): return the probability mass of the completions that all count, and
+        carry the pairs that need a further column."""
+        np = _np
+        net = self.net
+        fillings = _compositions(state, self.col_total)
+        weights = -net.lf_arr[fillings].sum(axis=1)
+        children = np.sort(np.array(state, dtype=np.int64) - fillings, axis=1)[:, ::-1]
+        codes = children @ net.powers
+        unique_codes, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+        where = self._where(unique_codes, children, first)
+        inverse = inverse.reshape(-1)
+        per_edge = self.known_bounds[where][inverse]
+        c_hi, c_lo, c_total = per_edge[:, 0], per_edge[:, 1], per_edge[:, 2]
+        top = values[-1]
+        prefix = np.concatenate(([0.0], np.cumsum(mults * np.exp(values - top))))
+        cut_all = np.searchsorted(values, net.threshold - weights - c_hi, side="right")
+        mass = prefix[cut_all] * np.exp(net.base + top + weights + c_total)
+        total = float(mass.sum())
+        cut_none = np.searchsorted(values, net.threshold - weights - c_lo, side="right")
+        band = cut_none - cut_all
+        chosen = np.nonzero(band > 0)[0]
+        if chosen.size:
+            edge_ids = self.known_ids[where][inverse]
+            self._carry(chosen, band[chosen], cut_all, edge_ids, values, weights, mults)
+        limits.node(len(fillings), int(band[chosen].sum()) if chosen.size else 0)
+        return total
+
+    def _where(self, unique_codes: ndarray, children: ndarray, first: ndarray) -> ndarray:
+        """The positions of the children ``unique_codes`` among the known ones: known ones by
+        binary search, new ones given their bounds and numbers first."""
+        np = _np
+        where = np.searchsorted(self.known_codes, unique_codes)
+        known = where < len(self.known_codes)
+        known[known] = self.known_codes[where[known]] == unique_codes[known]
+        if not known.all():
+            missing = np.nonzero(~known)[0]
+            new_bounds = self.net.batch.bounds(self.stage + 1, children[first[missing]])
+            new_ids = np.arange(len(self.known_codes), len(self.known_codes) + len(missing))
+            self.id_codes.append(unique_codes[missing])
+            merged_codes = np.concatenate((self.known_codes, unique_codes[missing]))
+            merged_bounds = np.concatenate((self.known_bounds, new_bounds))
+            merged_ids = np.concatenate((self.known_ids, new_ids))
+            order = np.argsort(merged_codes, kind="stable")
+            self.known_codes, self.known_bounds = merged_codes[order], merged_bounds[order]
+            self.known_ids = merged_ids[order]
+            where = np.searchsorted(self.known_codes, unique_codes)
+        return where
+
+    def _carry(
+        self,
+        chosen: ndarray,
+        lengths: ndarray,
+        cut_all: ndarray,
+        edge_ids: ndarray,
+        values: ndarray,
+        weights: ndarray,
+        mults: ndarray,
+    ) -> None:
+        """Keep, for the next column, the pairs of the ``chosen`` fillings that are neither
+        all counted nor all left out (``lengths`` of them each, from ``cut_all``)."""
+        np = _np
+        size = int(lengths.sum())
+        self.stored += size
+        if self.stored > _MAX_PASTS_PER_STAGE:
+            raise _BudgetExceeded(_TOO_LARGE)
+        edge = np.repeat(chosen, lengths)
+        past = cut_all[edge] + (np.arange(size) - np.repeat(np.cumsum(lengths) - lengths, lengths))
+        self.out_ids.append(edge_ids[edge])
+        self.out_values.append(values[past] + weights[edge])
+        self.out_mults.append(mults[past])
+
+    def next_nodes(self) -> list[tuple[tuple[int, ...], ndarray, ndarray]]:
+        """The next stage's nodes: the carried pairs with equal partial probabilities (to
+        1e-9) merged per child, sorted by child then value."""
+        np = _np
+        powers, radix = self.net.powers, self.net.radix
+        ids = np.concatenate(self.out_ids)
+        values = np.concatenate(self.out_values)
+        mults = np.concatenate(self.out_mults)
         keys = np.rint(values * 1e9).astype(np.int64)
         keys -= keys.min()
         value_bits = int(keys.max()).bit_length()
-        if value_bits + len(known_codes).bit_length() <= 62:
+        if value_bits + len(self.known_codes).bit_length() <= 62:
             keys |= ids << value_bits  # one integer key sorts faster than two
             order = np.argsort(keys)
         else:
@@ -911,9 +1022,9 @@ def _network_pvalue_numpy(
         new_node = np.ones(len(ids), dtype=bool)
         new_node[1:] = ids[1:] != ids[:-1]
         node_starts = np.nonzero(new_node)[0]
-        codes = np.concatenate(id_codes)[ids[node_starts]]
+        codes = np.concatenate(self.id_codes)[ids[node_starts]]
         states = (codes[:, None] // powers[None, :]) % radix
-        nodes = list(
+        return list(
             zip(
                 map(tuple, states.tolist()),
                 np.split(values, node_starts[1:]),
@@ -921,7 +1032,6 @@ def _network_pvalue_numpy(
                 strict=True,
             )
         )
-    return math.fsum(accumulated) * math.exp(shift)
 
 
 def _hypergeometric(rng: random.Random, total: int, good: int, draws: int, lf: list[float]) -> int:

@@ -245,46 +245,64 @@ def outbox_send_batch(*, message_ids: list[int]) -> BatchResult:
         result.outcomes[pk] = "not claimed"
     if not claimed:
         return result
+    rows = _claimed_rows(claimed)
+    lookups = Lookups.load(rows)
+    now = timezone.now()
+    grouped: dict[tuple[str, str], list[int]] = {}  # (status, reason or error) -> ids
+    messages = []
+    for row in rows:
+        prepared = _prepare(row, lookups, now)
+        if isinstance(prepared, EmailMessage):
+            messages.append((row, prepared))
+        else:
+            grouped.setdefault(prepared, []).append(row.pk)
+    _record_unsent(grouped, owner, result)
+    _send_all(messages, owner, result)
+    return result
+
+
+def _claimed_rows(claimed: list[int]) -> list[OutboxMessage]:
+    """The claimed rows in id order, each with its Message-ID (given and stored on the first
+    attempt)."""
     rows = list(OutboxMessage.objects.filter(pk__in=claimed).order_by("pk"))
     unnamed = [r for r in rows if not r.message_id]
     for r in unnamed:
         r.message_id = message_id_for(pk=r.pk)
     if unnamed:
         OutboxMessage.objects.bulk_update(unnamed, ["message_id"])
-    lookups = Lookups.load(rows)
-    now = timezone.now()
-    grouped: dict[tuple[str, str], list[int]] = {}  # (status, reason or error) -> ids
-    messages = []
-    for row in rows:
-        try:
-            kind = kinds.get(row.kind)
-        except kinds.UnknownKind:
-            # No installed app writes this kind (any more): this row fails, the batch goes on.
-            logger.error("Outbox: row %s has a kind no app registers", row.pk)
-            label = f"Unknown message kind: {row.kind}"[:200]
-            grouped.setdefault((S.FAILED, label), []).append(row.pk)
-            continue
-        reason = _stale_reason(row, kind, lookups, now)
-        if reason:
-            grouped.setdefault((S.SKIPPED, reason), []).append(row.pk)
-            continue
-        try:
-            validate_email(row.email)
-        except ValidationError:
-            grouped.setdefault((S.FAILED, "Invalid email address on the roster."), []).append(
-                row.pk
-            )
-            continue
-        try:
-            message = render_message(row, lookups).email(to=row.email)
-        except Exception as exc:  # a broken (customised) template fails this row only
-            logger.exception("Outbox: rendering row %s failed", row.pk)
-            label = f"Template error: {type(exc).__name__}"
-            grouped.setdefault((S.FAILED, label), []).append(row.pk)
-            continue
-        # The same on every attempt: a copy sent again after a crash is the same message.
-        message.extra_headers["Message-ID"] = row.message_id
-        messages.append((row, message))
+    return rows
+
+
+def _prepare(row: OutboxMessage, lookups: Lookups, now: datetime) -> EmailMessage | tuple[str, str]:
+    """The row's message, ready to send; or why it is not sent: (skipped or failed, the skip
+    reason or error)."""
+    try:
+        kind = kinds.get(row.kind)
+    except kinds.UnknownKind:
+        # No installed app writes this kind (any more): this row fails, the batch goes on.
+        logger.error("Outbox: row %s has a kind no app registers", row.pk)
+        return S.FAILED, f"Unknown message kind: {row.kind}"[:200]
+    reason = _stale_reason(row, kind, lookups, now)
+    if reason:
+        return S.SKIPPED, reason
+    try:
+        validate_email(row.email)
+    except ValidationError:
+        return S.FAILED, "Invalid email address on the roster."
+    try:
+        message = render_message(row, lookups).email(to=row.email)
+    except Exception as exc:  # a broken (customised) template fails this row only
+        logger.exception("Outbox: rendering row %s failed", row.pk)
+        return S.FAILED, f"Template error: {type(exc).__name__}"
+    # The same on every attempt: a copy sent again after a crash is the same message.
+    message.extra_headers["Message-ID"] = row.message_id
+    return message
+
+
+def _record_unsent(
+    grouped: dict[tuple[str, str], list[int]], owner: str, result: BatchResult
+) -> None:
+    """Mark the rows not sent as skipped or failed: one UPDATE per (status, reason or error)."""
     for (status, text), pks in grouped.items():
         field_name = "skip_reason" if status == S.SKIPPED else "last_error"
         lost = len(pks) - _finish(pks, owner, status=status, **{field_name: text})
@@ -292,6 +310,13 @@ def outbox_send_batch(*, message_ids: list[int]) -> BatchResult:
             result.outcomes[pk] = "skipped" if status == S.SKIPPED else "failed"
         if lost:
             logger.warning("Outbox: %d rows had lost their lease before their outcome", lost)
+
+
+def _send_all(
+    messages: list[tuple[OutboxMessage, EmailMessage]], owner: str, result: BatchResult
+) -> None:
+    """Send the messages one after the other, renewing the lease of those still to send
+    whenever a third of it has passed."""
     lease = settings.OUTBOX_LEASE_SECONDS
     renewed = time.monotonic()
     for i, (row, message) in enumerate(messages):
@@ -302,7 +327,6 @@ def outbox_send_batch(*, message_ids: list[int]) -> BatchResult:
             ).update(lease_expires_at=timezone.now() + timedelta(seconds=lease))
             renewed = time.monotonic()
         result.outcomes[row.pk] = _send_one(row, message, owner, result)
-    return result
 
 
 def _send_one(row: OutboxMessage, message: EmailMessage, owner: str, result: BatchResult) -> str:

@@ -139,46 +139,73 @@ def _choice(value: str, lookup: dict[str, str], label: str, allowed, errors: lis
 
 
 def _validate_row(row: RowReport, seen: dict[str, int]) -> None:
-    raw, errors, values = row.raw, row.errors, row.values
-    email = raw.get("email", "").strip().lower()
+    """Check one row, column by column in the file's order: its errors in ``row.errors``, the
+    cleaned values in ``row.values``. ``seen`` maps each valid email to its first line."""
+    _check_email(row, seen)
+    _check_names(row)
+    _check_discipline(row)
+    _check_optional_columns(row)
+
+
+def _check_email(row: RowReport, seen: dict[str, int]) -> None:
+    """The email, lowercased: present, not too long, valid, and on no earlier line. Kept in
+    ``values`` unless it is missing or too long."""
+    email = row.raw.get("email", "").strip().lower()
     if not email:
-        errors.append("Email is missing.")
-    elif len(email) > EMAIL_MAX:
-        errors.append(f"The email is longer than {EMAIL_MAX} characters.")
+        row.errors.append("Email is missing.")
+        return
+    if len(email) > EMAIL_MAX:
+        row.errors.append(f"The email is longer than {EMAIL_MAX} characters.")
+        return
+    try:
+        validate_email(email)
+    except ValidationError:
+        row.errors.append(f"“{row.raw['email'].strip()}” is not a valid email address.")
     else:
-        try:
-            validate_email(email)
-        except ValidationError:
-            errors.append(f"“{raw['email'].strip()}” is not a valid email address.")
+        if email in seen:
+            row.errors.append(f"Duplicate: {email} is already on line {seen[email]}.")
         else:
-            if email in seen:
-                errors.append(f"Duplicate: {email} is already on line {seen[email]}.")
-            else:
-                seen[email] = row.line
-        values["email"] = email
+            seen[email] = row.line
+    row.values["email"] = email
+
+
+def _check_names(row: RowReport) -> None:
+    """The first and last name: present and at most 100 characters."""
     for name, label in (("first_name", "First name"), ("last_name", "Last name")):
-        text = raw.get(name, "").strip()
+        text = row.raw.get(name, "").strip()
         if not text:
-            errors.append(f"{label} is missing.")
+            row.errors.append(f"{label} is missing.")
         elif len(text) > 100:
-            errors.append(f"{label} is longer than 100 characters.")
-        values[name] = text
-    if not raw.get("discipline", "").strip():
-        errors.append("Discipline is missing.")
+            row.errors.append(f"{label} is longer than 100 characters.")
+        row.values[name] = text
+
+
+def _check_discipline(row: RowReport) -> None:
+    """The discipline: present, and a known one (code, label or abbreviation)."""
+    if not row.raw.get("discipline", "").strip():
+        row.errors.append("Discipline is missing.")
     else:
-        values["discipline"] = _choice(
-            raw["discipline"], DISCIPLINES, "discipline", Discipline.choices, errors
+        row.values["discipline"] = _choice(
+            row.raw["discipline"], DISCIPLINES, "discipline", Discipline.choices, row.errors
         )
+
+
+# The optional number columns: (column, lowest, highest, label).
+_NUMBER_COLUMNS = (
+    ("years_at_institution", 0, 70, "Years at the institution"),
+    ("patient_care_halfdays", 0, 14, "Half-days of patient care"),
+)
+
+
+def _check_optional_columns(row: RowReport) -> None:
+    """The optional columns, when the file has them: gender, the numbers in their ranges, and
+    the status (when not blank)."""
+    raw, errors, values = row.raw, row.errors, row.values
     if "gender" in raw:
         values["gender"] = _choice(raw["gender"], GENDERS, "gender", Gender.choices, errors)
-    if "years_at_institution" in raw:
-        values["years_at_institution"] = _int_in_range(
-            raw["years_at_institution"].strip(), 0, 70, "Years at the institution", errors
-        )
-    if "patient_care_halfdays" in raw:
-        values["patient_care_halfdays"] = _int_in_range(
-            raw["patient_care_halfdays"].strip(), 0, 14, "Half-days of patient care", errors
-        )
+    for name, low, high, label in _NUMBER_COLUMNS:
+        if name in raw:
+            values[name] = _int_in_range(raw[name].strip(), low, high, label, errors)
     if raw.get("status", "").strip():
         values["status"] = _choice(
             raw["status"], STATUSES, "status", Clinician.Status.choices, errors

@@ -10,15 +10,15 @@ from django.db.models import Q
 from sessions_app.agenda.models import AgendaTemplate
 from sessions_app.groups.models import Facilitator, Group
 from sessions_app.programs.models import Program
-from sessions_app.schedule import services as scheduling
+from sessions_app.schedule import services
 from sessions_app.schedule.models import RefreshmentOrder, Room
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time", "step": 300}, format="%H:%M")
 
 FREQUENCIES = [("monthly", "Monthly, on the n-th weekday"), ("weekly", "Every N weeks")]
-ORDINAL_CHOICES = [(n, label.capitalize()) for n, label in scheduling.ORDINALS.items()]
-WEEKDAY_CHOICES = list(enumerate(scheduling.WEEKDAYS))
+ORDINAL_CHOICES = [(n, label.capitalize()) for n, label in services.ORDINALS.items()]
+WEEKDAY_CHOICES = list(enumerate(services.WEEKDAYS))
 
 
 def _rooms(program: Program):
@@ -97,16 +97,16 @@ class ScheduleForm(forms.Form):
             for g in self.groups
         ]
 
-    def recurrence(self) -> scheduling.Recurrence:
+    def recurrence(self) -> services.Recurrence:
         d = self.cleaned_data
         if d["frequency"] == "monthly":
-            return scheduling.Recurrence("monthly", weekday=d["weekday"], ordinal=d["ordinal"])
-        return scheduling.Recurrence("weekly", weekday=d["weekday"], interval=d["interval"])
+            return services.Recurrence("monthly", weekday=d["weekday"], ordinal=d["ordinal"])
+        return services.Recurrence("weekly", weekday=d["weekday"], interval=d["interval"])
 
-    def slots(self) -> list[scheduling.GroupSlot]:
+    def slots(self) -> list[services.GroupSlot]:
         d = self.cleaned_data
         return [
-            scheduling.GroupSlot(
+            services.GroupSlot(
                 group=g, room=d[f"g{g.pk}_room"], start_time=d[f"g{g.pk}_time"] or d["start_time"]
             )
             for g in self.groups

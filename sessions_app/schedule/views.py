@@ -20,9 +20,7 @@ from sessions_app import roles
 from sessions_app.groups.models import Group
 from sessions_app.programs.models import Program
 from sessions_app.schedule import calendar as ics
-from sessions_app.schedule import selectors
-from sessions_app.schedule import services as schedule_services
-from sessions_app.schedule import services as scheduling
+from sessions_app.schedule import selectors, services
 from sessions_app.schedule.forms import (
     AbsenceForm,
     BlackoutForm,
@@ -84,7 +82,7 @@ def session_detail(request, slug, pk):
         "own_facilitator": own,
         "own_absent": own is not None and own.pk in {f.pk for f in cover.absent},
         "absence_form": AbsenceForm(facilitators=facilitators) if manage else None,
-        "warnings": scheduling.room_warnings(session=session) if session.room_id else [],
+        "warnings": services.room_warnings(session=session) if session.room_id else [],
         "upcoming": session.starts_at > timezone.now()
         and session.status == Session.Status.SCHEDULED,
     }
@@ -95,7 +93,7 @@ def session_detail(request, slug, pk):
 def schedule_generate(request, slug):
     program = roles.program_for_request(request, slug, "sessions.manage")
     groups = list(Group.objects.filter(program=program).select_related("default_room"))
-    agenda = scheduling.agenda_for_program(program)
+    agenda = services.agenda_for_program(program)
     balint = program.format == Program.Format.BALINT_90
     initial = {
         "frequency": "weekly" if balint else "monthly",
@@ -120,7 +118,7 @@ def schedule_generate(request, slug):
         }
         if request.POST.get("action") == "create" and args["slots"]:
             try:
-                created = scheduling.schedule_generate(**args, actor=request.user)
+                created = services.schedule_generate(**args, actor=request.user)
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
@@ -136,13 +134,13 @@ def schedule_generate(request, slug):
                         else "."
                     ),
                 )
-                warnings = schedule_services.schedule_warnings(
+                warnings = services.schedule_warnings(
                     sessions=created, program=program, slots=args["slots"]
                 )
                 for warning in warnings:
                     messages.warning(request, warning)
                 return redirect("sessions_app:session_list", slug=slug)
-        preview = schedule_services.schedule_preview(**args)
+        preview = services.schedule_preview(**args)
     return _render(
         request,
         "sessions_app/schedule/schedule_generate.html",
@@ -164,7 +162,7 @@ def session_reschedule(request, slug, pk):
     form = RescheduleForm(request.POST or None, initial=initial, program=program)
     if request.method == "POST" and form.is_valid():
         try:
-            session = scheduling.session_reschedule(
+            session = services.session_reschedule(
                 session=session,
                 starts_at=form.starts_at(),
                 room=form.cleaned_data["room"],
@@ -174,7 +172,7 @@ def session_reschedule(request, slug, pk):
             form.add_error(None, exc)
         else:
             messages.success(request, "Session moved; calendars will show the new time.")
-            for warning in scheduling.room_warnings(session=session):
+            for warning in services.room_warnings(session=session):
                 messages.warning(request, warning)
             return redirect("sessions_app:session_detail", slug=slug, pk=pk)
     return _render(
@@ -193,7 +191,7 @@ def session_cancel(request, slug, pk):
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            scheduling.session_cancel(
+            services.session_cancel(
                 session=session, reason=form.cleaned_data["reason"], actor=request.user
             )
         except ValidationError as exc:
@@ -253,7 +251,7 @@ def session_absence_add(request, slug, pk):
     facilitator, reason = _absence_target(request, program, session)
     if facilitator is not None:
         try:
-            schedule_services.facilitator_absence_mark(
+            services.facilitator_absence_mark(
                 session=session, facilitator=facilitator, reason=reason, actor=request.user
             )
         except ValidationError as exc:
@@ -281,7 +279,7 @@ def session_absence_remove(request, slug, pk):
     facilitator, _ = _absence_target(request, program, session)
     if facilitator is not None:
         try:
-            schedule_services.facilitator_absence_remove(
+            services.facilitator_absence_remove(
                 session=session, facilitator=facilitator, actor=request.user
             )
         except ValidationError as exc:
@@ -309,9 +307,7 @@ def room_list(request, slug):
     form = RoomForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            room = schedule_services.room_save(
-                program=program, actor=request.user, data=form.cleaned_data
-            )
+            room = services.room_save(program=program, actor=request.user, data=form.cleaned_data)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -332,7 +328,7 @@ def room_edit(request, slug, pk):
     if request.method == "POST" and form.is_valid():
         room.refresh_from_db()  # the form wrote the typed values onto the instance
         try:
-            schedule_services.room_save(
+            services.room_save(
                 program=program, actor=request.user, data=form.cleaned_data, room=room
             )
         except ValidationError as exc:
@@ -352,7 +348,7 @@ def room_delete(request, slug, pk):
     program = roles.program_for_request(request, slug, "sessions.manage")
     room = get_object_or_404(Room, program=program, pk=pk)
     try:
-        schedule_services.room_delete(room=room, actor=request.user)
+        services.room_delete(room=room, actor=request.user)
     except ValidationError as exc:
         messages_from(request, exc)
     else:
@@ -366,7 +362,7 @@ def blackout_list(request, slug):
     form = BlackoutForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            schedule_services.blackout_add(
+            services.blackout_add(
                 program=program,
                 day=form.cleaned_data["date"],
                 reason=form.cleaned_data["reason"],
@@ -393,7 +389,7 @@ def blackout_list(request, slug):
 def blackout_delete(request, slug, pk):
     program = roles.program_for_request(request, slug, "sessions.manage")
     blackout = get_object_or_404(BlackoutDate, program=program, pk=pk)
-    schedule_services.blackout_remove(blackout=blackout, actor=request.user)
+    services.blackout_remove(blackout=blackout, actor=request.user)
     messages.success(request, "Blackout date removed.")
     return redirect("sessions_app:blackout_list", slug=slug)
 
@@ -425,7 +421,7 @@ def refreshment_edit(request, slug, day):
     form = RefreshmentForm(request.POST or None, instance=meeting.order, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            schedule_services.refreshment_save(
+            services.refreshment_save(
                 program=program, day=when, data=form.cleaned_data, actor=request.user
             )
         except ValidationError as exc:
@@ -474,7 +470,7 @@ def calendar_feeds(request):
         return redirect("sessions_app:calendar_feeds")
     program = form.cleaned_data["program"]
     try:
-        token = schedule_services.calendar_token_create(
+        token = services.calendar_token_create(
             user=request.user,
             scope=CalendarToken.Scope.PROGRAM if program else CalendarToken.Scope.PERSON,
             program=program,
@@ -494,7 +490,7 @@ def calendar_feed_revoke(request):
     if token is None:
         messages.error(request, "That feed address does not exist or is already revoked.")
     else:
-        schedule_services.calendar_token_revoke(token=token, actor=request.user)
+        services.calendar_token_revoke(token=token, actor=request.user)
         messages.success(request, "Feed address revoked: calendars using it stop updating.")
     return redirect("sessions_app:calendar_feeds")
 

@@ -31,7 +31,6 @@ from sessions_app.models import (
 )
 from sessions_app.roster import services
 from sessions_app.schedule import services as schedule_services
-from sessions_app.schedule import services as services_schedule
 from tests.factories import (
     AgendaSegmentFactory,
     AgendaTemplateFactory,
@@ -262,7 +261,7 @@ def _schedule(program, group, participant_clinician, participant) -> dict:
         "blackout": BlackoutDateFactory(program=program),
         "agenda": agenda,
         "built_in_agenda": built_in,
-        "feed_token": services_schedule.calendar_token_create(user=participant),
+        "feed_token": schedule_services.calendar_token_create(user=participant),
     }
 
 
@@ -386,7 +385,7 @@ def add_every_other_kind(side: Side) -> None:
     TakeHomePointFactory(session=past)
     RefreshmentOrderFactory(program=side.program, date=side.session.starts_at.date())
     RoomBooking.objects.create(room=side.room, session=past, slot_start=past.starts_at)
-    services_schedule.calendar_token_create(
+    schedule_services.calendar_token_create(
         user=side.people["coordinator"], scope="program", program=side.program
     )
     ConfidentialityAgreementFactory(program=side.program, user=side.people["facilitator"])
@@ -469,7 +468,7 @@ def build_world() -> World:
         if user is not None:
             # Everyone has a personal calendar feed (the participant's is alpha's feed_token).
             if actor != "participant":
-                services_schedule.calendar_token_create(user=user)
+                schedule_services.calendar_token_create(user=user)
             client = Client()
             client.force_login(user)
             world._cookies[actor] = client.cookies[settings.SESSION_COOKIE_NAME].value

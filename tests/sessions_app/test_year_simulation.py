@@ -68,7 +68,6 @@ from sessions_app.presenters import services as presenters_services
 from sessions_app.roster import services
 from sessions_app.schedule import selectors as schedule_selectors
 from sessions_app.schedule import services as schedule_services
-from sessions_app.schedule import services as scheduling
 from tests.factories import ProgramFactory, ProgramRoleFactory
 
 EXAMPLES = int(os.environ.get("CCDG_SIM_EXAMPLES", "3"))
@@ -527,16 +526,18 @@ class YearSimulation(RuleBasedStateMachine):
         if not groups:
             return
         first = self.local_now().date() + timedelta(days=1)
-        rule_ = scheduling.Recurrence(frequency="weekly", weekday=1, interval=interval)
-        slots = [scheduling.GroupSlot(group=g, room=None, start_time=time(7, 30)) for g in groups]
-        scheduling.schedule_generate(
+        rule_ = schedule_services.Recurrence(frequency="weekly", weekday=1, interval=interval)
+        slots = [
+            schedule_services.GroupSlot(group=g, room=None, start_time=time(7, 30)) for g in groups
+        ]
+        schedule_services.schedule_generate(
             program=self.program,
             slots=slots,
             rule=rule_,
             first=first,
             count=count,
             duration_minutes=60,
-            agenda=scheduling.agenda_for_program(self.program),
+            agenda=schedule_services.agenda_for_program(self.program),
             actor=self.coordinator,
         )
 
@@ -549,7 +550,7 @@ class YearSimulation(RuleBasedStateMachine):
         day = self.local_now().date() + timedelta(days=days)
         starts_at = datetime.combine(day, time(7, 30), tzinfo=self.tz)
         try:
-            scheduling.session_reschedule(
+            schedule_services.session_reschedule(
                 session=session, starts_at=starts_at, room=None, actor=self.coordinator
             )
         except ValidationError:
@@ -561,7 +562,7 @@ class YearSimulation(RuleBasedStateMachine):
         if session is None:
             return
         try:
-            scheduling.session_cancel(session=session, reason="snow", actor=self.coordinator)
+            schedule_services.session_cancel(session=session, reason="snow", actor=self.coordinator)
         except ValidationError:
             pass
 

@@ -25,7 +25,6 @@ from sessions_app.models import (
 )
 from sessions_app.schedule import selectors as schedule_selectors
 from sessions_app.schedule import services as schedule_services
-from sessions_app.schedule import services as scheduling
 from tests.factories import (
     BlackoutDateFactory,
     FacilitatorAbsenceFactory,
@@ -44,7 +43,7 @@ from tests.sessions_app.helpers import NEW_YORK
 
 pytestmark = pytest.mark.django_db
 
-MONTHLY_2ND_TUESDAY = scheduling.Recurrence("monthly", weekday=1, ordinal=2)
+MONTHLY_2ND_TUESDAY = schedule_services.Recurrence("monthly", weekday=1, ordinal=2)
 
 
 def next_year() -> int:
@@ -52,30 +51,30 @@ def next_year() -> int:
 
 
 def generate(program, slots, *, first, count=4, rule=MONTHLY_2ND_TUESDAY):
-    return scheduling.schedule_generate(
+    return schedule_services.schedule_generate(
         program=program,
         slots=slots,
         rule=rule,
         first=first,
         count=count,
         duration_minutes=60,
-        agenda=scheduling.agenda_for_program(program),
+        agenda=schedule_services.agenda_for_program(program),
         actor=None,
     )
 
 
 def slot(group, room=None, at=time(7, 30)):
-    return scheduling.GroupSlot(group=group, room=room, start_time=at)
+    return schedule_services.GroupSlot(group=group, room=room, start_time=at)
 
 
 def one_session(group, *, room=None, days=10, at=time(7, 30)):
     starts_at = datetime.combine(timezone.localdate() + timedelta(days=days), at, tzinfo=NEW_YORK)
-    return scheduling.session_create(
+    return schedule_services.session_create(
         group=group,
         starts_at=starts_at,
         duration_minutes=60,
         room=room,
-        agenda=scheduling.agenda_for_program(group.program),
+        agenda=schedule_services.agenda_for_program(group.program),
         actor=None,
     )
 
@@ -106,8 +105,8 @@ def test_monthly_series_stays_at_0730_local_across_the_march_dst_change():
 
 
 def test_weekly_every_other_week():
-    dates, skipped = scheduling.recurrence_dates(
-        rule=scheduling.Recurrence("weekly", weekday=3, interval=2),
+    dates, skipped = schedule_services.recurrence_dates(
+        rule=schedule_services.Recurrence("weekly", weekday=3, interval=2),
         first=date(2027, 1, 1),
         count=3,
         blackouts=set(),
@@ -129,7 +128,7 @@ def test_blackout_dates_are_skipped_and_the_count_is_kept():
     assert len(days) == 3
     assert second_tuesday not in days
     assert [d.month for d in days] == [1, 3, 4]
-    _, skipped = scheduling.recurrence_dates(
+    _, skipped = schedule_services.recurrence_dates(
         rule=MONTHLY_2ND_TUESDAY, first=date(year, 1, 1), count=3, blackouts={second_tuesday}
     )
     assert skipped == [second_tuesday]
@@ -226,7 +225,7 @@ def test_preview_lists_the_same_problems_and_saves_nothing():
         "first": date(year, 1, 1),
         "count": 2,
         "duration_minutes": 60,
-        "agenda": scheduling.agenda_for_program(program),
+        "agenda": schedule_services.agenda_for_program(program),
     }
 
     clash = schedule_services.schedule_preview(slots=[slot(group, room), slot(other, room)], **args)
@@ -261,7 +260,7 @@ def test_a_session_at_another_time_that_day_counts_as_scheduled_and_a_cancelled_
     year = next_year()
     generate(program, [slot(group, at=time(12, 0))], first=date(year, 1, 1), count=1)
     (cancelled,) = generate(program, [slot(group, at=time(12, 0))], first=date(year, 2, 1), count=1)
-    scheduling.session_cancel(session=cancelled, reason="Snow", actor=None)
+    schedule_services.session_cancel(session=cancelled, reason="Snow", actor=None)
 
     created = generate(program, [slot(group)], first=date(year, 1, 1), count=2)
 
@@ -274,14 +273,14 @@ def test_duplicates_are_made_only_when_asked_for():
     first = date(next_year(), 1, 1)
     generate(program, [slot(group)], first=first, count=2)
 
-    scheduling.schedule_generate(
+    schedule_services.schedule_generate(
         program=program,
         slots=[slot(group, at=time(12, 0))],
         rule=MONTHLY_2ND_TUESDAY,
         first=first,
         count=2,
         duration_minutes=60,
-        agenda=scheduling.agenda_for_program(program),
+        agenda=schedule_services.agenda_for_program(program),
         actor=None,
         skip_scheduled=False,
     )
@@ -301,7 +300,7 @@ def test_preview_warns_when_a_group_gets_more_sessions_than_the_program_plans_a_
         "first": date(year, 6, 1),
         "count": 2,
         "duration_minutes": 60,
-        "agenda": scheduling.agenda_for_program(program),
+        "agenda": schedule_services.agenda_for_program(program),
     }
 
     preview = schedule_services.schedule_preview(slots=[slot(group), slot(calm)], **args)
@@ -327,7 +326,7 @@ def test_preview_shows_the_dates_already_scheduled_apart_and_counts_only_the_new
         first=date(year, 1, 1),
         count=3,
         duration_minutes=60,
-        agenda=scheduling.agenda_for_program(program),
+        agenda=schedule_services.agenda_for_program(program),
     )
 
     (row,) = preview.rows
@@ -345,7 +344,7 @@ def test_reschedule_bumps_the_sequence_and_moves_the_booking():
     session = one_session(GroupFactory(program=program), room=room)
     new_start = session.starts_at + timedelta(days=1, hours=1)
 
-    moved = scheduling.session_reschedule(
+    moved = schedule_services.session_reschedule(
         session=session, starts_at=new_start, room=other_room, actor=None
     )
 
@@ -364,7 +363,7 @@ def test_reschedule_into_a_booked_room_is_refused_and_keeps_the_old_booking():
     session = one_session(GroupFactory(program=program), room=room, days=10)
 
     with pytest.raises(ValidationError, match="Osler Room is already booked .* by Group A"):
-        scheduling.session_reschedule(
+        schedule_services.session_reschedule(
             session=session, starts_at=taken.starts_at, room=room, actor=None
         )
 
@@ -378,7 +377,7 @@ def test_cancel_frees_the_room_and_bumps_the_sequence():
     room = RoomFactory(program=program)
     session = one_session(GroupFactory(program=program), room=room)
 
-    scheduling.session_cancel(session=session, reason="Grand rounds", actor=None)
+    schedule_services.session_cancel(session=session, reason="Grand rounds", actor=None)
 
     session.refresh_from_db()
     assert (session.status, session.sequence, session.cancel_reason) == (

@@ -10,6 +10,7 @@ admin.site.site_title = "CCDG administration"
 urlpatterns = [
     path("", include("sessions_app.home.urls")),
     path("healthz/", views.healthz, name="healthz"),
+    path("identifiers/check/", views.identifiers_check, name="identifiers_check"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -3,6 +3,10 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from ccdg import phi
+from ccdg.identifier_check import MAX_CHARS, explain
 
 
 @login_not_required
@@ -15,6 +19,22 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception:  # noqa: BLE001 - any database failure means "not healthy"
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+@require_POST
+@never_cache
+def identifiers_check(request: HttpRequest) -> HttpResponse:
+    """The guard's findings in one field while the person types (an htmx request after a
+    pause): the same marks and reasons the form shows when it refuses to save. The text is
+    neither stored nor logged; ``field`` names the form field whose value is checked."""
+    field = request.POST.get("field", "")
+    text = request.POST.get(field, "") if field.isidentifier() else ""
+    if len(text) > MAX_CHARS:
+        return HttpResponse("Too long to check as you type.", status=413)
+    findings = phi.scan(text) if text.strip() else []
+    typed = bool(text.strip())
+    context = {"check": explain(text, findings, ref_prefix=f"live-{field}"), "typed": typed}
+    return render(request, "ccdg/_identifier_check.html", context)
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 
 from ccdg import phi
+from ccdg.identifier_check import explain
 from sessions_app.casenotes import selectors, services
 from sessions_app.casenotes.models import CaseNote
 from sessions_app.roster.models import Gender
@@ -129,27 +130,12 @@ class CaseNoteForm(forms.Form):
         rows = []
         for name in selectors.GUARDED_FIELDS:
             text, findings = self.findings.get(name, ("", []))
-            refs = {f: f"guard-{name}-{i}" for i, f in enumerate(findings, start=1)}
+            explained = explain(text, findings, ref_prefix=f"guard-{name}")
             rows.append(
                 {
                     "field": self[name],
-                    "findings": [
-                        {
-                            "ref": refs[f],
-                            "text": f.text,
-                            "category": phi.CATEGORIES[f.category],
-                            "reason": f.reason,
-                        }
-                        for f in findings
-                    ],
-                    "segments": [
-                        {
-                            "text": segment,
-                            "finding": finding,
-                            "ref": refs.get(finding) if finding else None,
-                        }
-                        for segment, finding in phi.highlight(text, findings)
-                    ],
+                    "findings": explained.findings,
+                    "segments": explained.segments,
                 }
             )
         return rows

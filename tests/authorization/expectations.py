@@ -334,6 +334,8 @@ _ABSENCE = lambda side, user: {"facilitator": side.lead.pk, "reason": "conferenc
 EXPECTATIONS: dict[str, Expect] = {
     "home": Expect(get=SIGNED_IN, post=SIGNED_IN),
     "healthz": Expect(get=PUBLIC, post=PUBLIC),
+    # Any signed-in person may check their own text; nothing is read, stored or shown but it.
+    "identifiers_check": Expect(get=NOT_ALLOWED, post=SIGNED_IN),
     "login": Expect(get=SIGN_IN, post=SIGN_IN),
     "logout": Expect(get=NOT_ALLOWED, post=row(LOGIN, 302, 302, 302, 302, 302, 302)),
     "password_change": Expect(

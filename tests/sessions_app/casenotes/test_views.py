@@ -504,3 +504,17 @@ def test_the_database_holds_no_plaintext(client, world):
     dumped = repr(rows)
     for plaintext in ("Xanthe", SECRET, "known each other", "stay curious"):
         assert plaintext not in dumped
+
+
+def test_the_note_form_checks_each_text_field_as_the_person_types(client, world):
+    as_user(client, world["presenter"])
+    page = page_text(client.get(edit_url(world)))
+    check = reverse("identifiers_check")
+    for field in ("difficulty", "relationship", "wish"):
+        assert re.search(
+            rf'name="{field}"[^>]*hx-post="{check}"[^>]*hx-target="#live-{field}"', page
+        ), field
+        assert f'<div id="live-{field}" aria-live="polite"></div>' in page
+    # the first-name field has its own rule; it is checked when the note is saved
+    assert 'name="patient_name"' in page
+    assert not re.search(r'name="patient_name"[^>]*hx-post', page)

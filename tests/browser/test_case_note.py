@@ -111,3 +111,25 @@ def test_a_refused_note_is_marked_then_rewritten_and_accepted(page, screenshot, 
         if "Content Security Policy" in m or m.startswith("pageerror")
     ]
     assert problems == []
+
+
+def test_the_note_is_checked_as_the_presenter_types(page, screenshot, world):
+    program, session, presentation = world
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("ana")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"/programs/{program.slug}/presentations/{presentation.pk}/case-note/")
+    field = page.get_by_label("Why this case is difficult for me")
+
+    field.press_sequentially(REFUSED, delay=5)
+    live = page.locator("#live-difficulty")
+    expect(live.locator("mark")).to_have_text(["Mrs. Alvarez", "March 14th"])
+    expect(live).to_contain_text("give the year only")
+    screenshot(page, "checked-as-typed")
+
+    field.fill("")
+    field.press_sequentially(REWRITTEN, delay=5)
+    expect(live).to_have_text("No identifiers found so far.")
+    # nothing was saved by the checks
+    assert not CaseNote.objects.filter(presentation=presentation).exists()

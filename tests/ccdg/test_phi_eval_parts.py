@@ -60,3 +60,15 @@ def test_the_parts_are_the_shipped_files():
     assert set(phi_eval.PARTS) == {"shipped", "dev", "test"}
     assert phi_eval.PARTS["dev"].name == "eval_dev.jsonl"
     assert phi_eval.PARTS["test"].name == "eval_test.jsonl"
+
+
+def test_a_category_the_guard_does_not_know_is_measured_as_missed(tmp_path):
+    path = tmp_path / "set.jsonl"
+    text = "She keeps her horse Thunderbolt at the farm."
+    write(path, [{"id": "x", "clean": False, "text": text,
+                  "spans": [{"category": "pet_name", "start": 20, "end": 31}]}])  # fmt: skip
+    result = phi_eval.evaluate(phi_eval.load(path))
+    assert result["per_category"]["pet_name"] == {
+        "gold": 1, "found": 0, "recall": 0.0, "precision": None
+    }  # fmt: skip
+    assert result["overall"]["recall"] == 0.0

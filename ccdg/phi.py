@@ -1007,6 +1007,8 @@ def _names(text: str, out: list[_Cand]) -> None:
             continue
         if len(words) == 1 and words[0].isupper() and len(words[0]) <= 3:
             continue  # "Mr. KT": initials are allowed
+        if len(words) == 1 and _fold(words[0]) in _first_names_more() - _surnames_more():
+            continue  # "Miss Pearl": a first name with an honorific is allowed
         _add(out, "name", m.start(), m.end())
     for m in _NAME_DEGREE.finditer(text):
         words = m.group(1).split()
@@ -1205,7 +1207,12 @@ def _place_at(text: str, start: int, strong: bool) -> tuple[int, int] | None:
         if phrase in regions:
             return None  # a state or country alone is allowed
         if phrase in towns or (strong and phrase in world):
-            if not strong and not capitalised:
+            if (
+                not strong
+                and not capitalised
+                and count == 1
+                and phrase not in _lines("neighbourhoods.txt")
+            ):
                 continue  # "from home" or "in mobile" written in lower case stay words
             if not strong and count == 1 and (_is_first(phrase) or _not_name(phrase)):
                 continue  # "from Jackson" may be a person, "in Mobile" a word
@@ -1351,7 +1358,7 @@ _AGE_BARE = re.compile(
     r"\b(?:(?:she|he|they|patient|pt|who|mother|father|mom|dad|grandmother|grandfather|"
     r"husband|wife)(?:'s|\s+is|\s+was|\s+turned|\s+turns|\s+will\s+be)\s+(?:now\s+|just\s+|"
     r"almost\s+|nearly\s+|over\s+|already\s+)?|(?:at|aged?|age)\s+)"
-    r"(9\d|1[01]\d)(?![\d%/.,:]\d|\s*(?:%|mg|kg|lbs?|pounds|beats|bpm|mmhg|/|percent|degrees|F\b|"
+    r"(9\d|1[01]\d)(?![\d%/.,:]\d|\s*(?:\+|%|mg|kg|lbs?|pounds|beats|bpm|mmhg|/|percent|degrees|F\b|"
     r"C\b|on\s+room|on\s+ra|ra\b|minutes|min\b|seconds|sec\b|hours|days|times|units|ml|cc))",
     re.IGNORECASE,
 )
@@ -1408,6 +1415,13 @@ _MORE_DATES = [
         rf"\b{_DAY}{_ORD}?(?:\s+of)?[\s-]+{_MONTH_LOWER}\b(?:[\s,-]+(?:{_YEAR}|\d\d)\b)?",
         re.IGNORECASE,
     ),
+    # "on the 3rd", "since the 21st": a day of the month read against the current month
+    re.compile(
+        rf"\b(?:on|by|since|until|till|after|before)\s+the\s+(\d{{1,2}}{_ORD})\b"
+        r"(?!\s+(?:day|week|month|year|time|dose|cycle|round|percentile|floor|grade|attempt|"
+        r"visit|admission|line|trimester|decade|century|place))",
+        re.IGNORECASE,
+    ),
     # "march 2019" in lower case
     re.compile(rf"\b{_MONTH_ANY}\.?,?\s+(?:of\s+)?{_YEAR}\b", re.IGNORECASE),
 ]
@@ -1416,12 +1430,12 @@ _MORE_DATES = [
 def _more_dates(text: str, out: list[_Cand]) -> None:
     for index, pattern in enumerate(_MORE_DATES):
         for m in pattern.finditer(text):
-            start = m.start()
+            start = m.start(1) if pattern.groups else m.start()
             if m.group(0).lower().startswith("the "):
                 start += 4
             if index == 4 and m.group(0)[:3].lower() == "may" and not m.group(0)[0].isupper():
                 continue  # "may the first" is rare; "may first check" is a verb
-            if index == 6 and m.group(0).lower().startswith("may") and not m.group(0)[0] == "M":
+            if index == 7 and m.group(0).lower().startswith("may") and not m.group(0)[0] == "M":
                 continue
             _add(out, "date", start, _trim(text, start, m.end(), "."))
 
@@ -1433,7 +1447,7 @@ _NAME_AFTER_CONTEXT = re.compile(
     r"neighbou?r|boyfriend|girlfriend|fianc[ée]e?|spouse|proxy|guardian|caregiver|roommate|"
     r"named|called|name\s+is|name\s+was|goes\s+by|known\s+as|patient|pt|man|woman|lady|"
     r"gentleman|girl|boy|mr\.?|mrs\.?|ms\.?)"
-    r"(?:\s*,|\s*:)?\s+"
+    r"(?:\s*,|\s*:)?\s+(?!(?:named|called)\b)"
     r"([\w'’]+(?:-[\w'’]+)?(?:\s+(?:van|de|da|del|la|le|al|el|bin|ben|dos|di))?"
     r"\s+[\w'’]+(?:-[\w'’]+)?)",
     re.IGNORECASE,
@@ -1454,18 +1468,17 @@ _WORD_FIRST_NAMES = frozenset(
 
 def _name_like_pair(first: str, last: str, strong: bool) -> bool:
     f, la = _fold(_base(first)), _fold(_base(last))
-    if f in _NOT_NAMES or la in _NOT_NAMES or la in _PLACE_GENERIC:
+    common = _wordlist("common_words.txt")
+    if f in _NOT_NAMES or la in _NOT_NAMES or la in _PLACE_GENERIC or f in common or la in common:
         return False
     first_known = f in _first_names_more()
     last_known = la in _surnames_more()
     if strong:
-        # After "named" or "his daughter": a known given name or a known surname is enough,
-        # but the second word must not be an ordinary word that follows a single first name.
-        return (
-            first_known
-            and (last_known or bool(_SURNAME_ENDINGS.search(la)))
-            and not re.search(r"(?:ed|ing|ly)$", la)
-        ) or (last_known and f not in _WORD_FIRST_NAMES and first_known)
+        # After "named" or "his daughter" a known name and a name-like word are enough, in
+        # either order ("nguyen van thanh" puts the family name first).
+        first_ok = first_known or f in _surnames_more()
+        last_ok = last_known or la in _first_names_more() or bool(_SURNAME_ENDINGS.search(la))
+        return first_ok and last_ok and not re.search(r"(?:ed|ing|ly)$", la)
     return first_known and last_known and f not in _WORD_FIRST_NAMES
 
 
@@ -1506,7 +1519,8 @@ def _more_names(text: str, out: list[_Cand]) -> None:
 # Named facilities the older rules miss: religious orders, "Regional", "Nursing and Rehab".
 _MORE_FACILITY = re.compile(
     rf"\b(?:Sisters?\s+of\s+(?:{_CAP}\s*){{1,3}}(?:(?:Hospital|Home|Center|Medical\s+Center)\b)?"
-    rf"|(?:Our\s+Lady\s+of|Holy|Good\s+Samaritan|Little\s+Sisters)\s+(?:{_CAP}\s*){{0,3}}"
+    rf"|(?<=at\s|to\s|om\s|in\s)(?:Our\s+Lady\s+of|Holy|Good\s+Samaritan|Little\s+Sisters)"
+    rf"(?:\s+{_CAP}){{0,3}}"
     rf"|(?:{_CAP}\s+){{1,3}}Regional(?:\s+(?:Medical\s+Center|Hospital|Health|Medical|"
     rf"Center))?"
     rf"|(?:{_CAP}\s+){{1,3}}(?:Nursing|Rehab|Rehabilitation)\s*(?:and|&|/)\s*"
@@ -1514,7 +1528,34 @@ _MORE_FACILITY = re.compile(
 )
 
 
+# "at St. Vincent", "to Saint Luke's": after at/to/from a saint's name is the hospital.
+_SAINT_AFTER_PLACE_WORD = re.compile(
+    rf"\b(?:at|to|from|in|into)\s+((?:St\.?|Saint|Ste\.?)\s+{_CAP}(?:['’]s)?)"
+)
+# A street address in lower case: "12 elm st apt 3", "45 main street".
+_ADDRESS_LOWER = re.compile(
+    r"(?<![\w/.-])\d{1,6}\s+(?:[nsew]\.?\s+)?((?:[a-z][a-z'-]+\s+){1,3})"
+    r"(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|court|ct|boulevard|blvd|way|place|pl|"
+    r"terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq)\b\.?"
+    r"(?:,?\s*(?:apt|apartment|unit|suite|#)\.?\s*#?\s*[a-z0-9-]{1,5}\b)?"
+)
+# "mr. okafor", "mrs diallo" typed in lower case: a title then a known family name.
+_TITLE_LOWER = re.compile(r"\b(?:mr|mrs|ms|miss|dr)\.?\s+([a-z][\w'’-]+)")
+
+
 def _more_facilities(text: str, out: list[_Cand]) -> None:
+    for m in _SAINT_AFTER_PLACE_WORD.finditer(text):
+        _add(out, "facility", m.start(1), m.end(1))
+    common = _wordlist("common_words.txt")
+    for m in _ADDRESS_LOWER.finditer(text):
+        words = m.group(1).split()
+        if any(_fold(w) in _NOT_NAMES or _fold(w) in common for w in words):
+            continue  # "2 weeks ago by dr" is not a street
+        _add(out, "address", m.start(), _trim(text, m.start(), m.end(), ". "))
+    for m in _TITLE_LOWER.finditer(text):
+        word = _fold(m.group(1))
+        if word in _surnames_more() and word not in common and word not in _NOT_NAMES:
+            _add(out, "name", m.start(), m.end())
     for m in _MORE_FACILITY.finditer(text):
         start, end = m.start(), _trim(text, m.start(), m.end(), " ")
         words = text[start:end].split()

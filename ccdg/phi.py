@@ -966,6 +966,28 @@ def _facilities(text: str, out: list[_Cand]) -> None:
         _add(out, "facility", m.start(), m.end())
 
 
+# Short family names that are also given names in some list: "Mr. Chen" stays a surname.
+_SURNAME_FIRST = frozenset(
+    "chen lee kim wong wang li liu zhang park tran le pham ng ho lin wu".split()
+)
+
+
+def _honorific_first_name(match: str, word: str) -> bool:
+    """'Miss Pearl', 'Mr. Henry', 'Sister Mary': a first name with an honorific (allowed)."""
+    if not re.match(r"(?:Mr|Mrs|Ms|Miss|Mx|Mister|Missus|Sister|Brother|Father|Pastor)\b", match):
+        return False  # "Dr Chen" and "Nurse Ratched" name the person by the surname
+    folded = _fold(_base(word))
+    if folded in _SURNAME_FIRST:
+        return False
+    if folded in _first_names() or folded in _first_names_more() - _surnames_more():
+        return True
+    # A word in neither list ("Miss Opal") that does not look like a family name; "Mrs." and
+    # "Ms." go with a family name far more often, so they need a known first name.
+    if re.match(r"(?:Mrs|Ms|Missus)\b", match):
+        return False
+    return folded not in _surnames_more() and not _looks_like_surname(word)
+
+
 def _base(word: str) -> str:
     """The word without a possessive: "Lopez's" -> "Lopez"."""
     return re.sub(r"['’]s?$", "", word)
@@ -1007,7 +1029,7 @@ def _names(text: str, out: list[_Cand]) -> None:
             continue
         if len(words) == 1 and words[0].isupper() and len(words[0]) <= 3:
             continue  # "Mr. KT": initials are allowed
-        if len(words) == 1 and _fold(words[0]) in _first_names_more() - _surnames_more():
+        if len(words) == 1 and _honorific_first_name(m.group(0), words[0]):
             continue  # "Miss Pearl": a first name with an honorific is allowed
         _add(out, "name", m.start(), m.end())
     for m in _NAME_DEGREE.finditer(text):
@@ -1176,7 +1198,9 @@ _PLACE_CONTEXT = re.compile(
 )
 # "from" and "in" alone say less: only a known town or neighbourhood after them is a place.
 _PLACE_WEAK = re.compile(r"\b(?:from|in|near|outside(?:\s+of)?|to|around)\s+(?:the\s+)?", re.I)
-_PLACE_WORDS = re.compile(rf"(?:{_CAP}|{_L}[\w'’-]*)(?:\s+(?:{_CAP}|{_L}[\w'’-]*)){{0,2}}")
+_PLACE_WORDS = re.compile(
+    rf"(?:{_CAP}|{_U}{{2,}}|{_L}[\w'’-]*)(?:\s+(?:{_CAP}|{_U}{{2,}}|{_L}[\w'’-]*)){{0,2}}"
+)
 # "Fresno, CA" or "Lowell, Massachusetts": a town named with its state.
 _CITY_COMMA_STATE = re.compile(
     rf"\b((?:{_CAP}\s+){{0,2}}{_CAP}),\s*(?:{_STATES}\b(?!\s*\d)|(?:New\s+|North\s+|South\s+|"
@@ -1195,8 +1219,8 @@ _PLACE_GENERIC = frozenset(
 def _place_at(text: str, start: int, strong: bool) -> tuple[int, int] | None:
     """The span of a place name starting at ``start``, if there is one."""
     m = _PLACE_WORDS.match(text, start)
-    if not m:
-        return None
+    if not m or re.match(r"[A-Z]{1,2}\b", m.group(0)):
+        return None  # "from IP address": two capitals alone are an abbreviation
     towns, world, regions = _geography()
     words = list(re.finditer(r"[\w'’-]+", m.group(0)))
     # The longest known town (up to three words) wins: "Little Saigon", "Jamaica Plain".
@@ -1279,6 +1303,10 @@ def _library_phones(text: str, out: list[_Cand]) -> None:
                 or _DEVICE_LABEL_END.search(before)
             ):
                 continue  # a labelled number is that label's identifier
+            if re.search(r"[:#]\s*[A-Z]{1,4}\s*$", before) and _STRONG_RECORD_LABEL.search(
+                _before(text, start, 30)
+            ):
+                continue  # "Medicaid: MCD 6612 0034 81" is a plan number
             _add(out, "phone", start, end)
 
 
@@ -1287,12 +1315,12 @@ def _library_phones(text: str, out: list[_Cand]) -> None:
 _STRONG_RECORD_LABEL = re.compile(
     r"\b(?:MRN|MR\s*#|med(?:ical)?\s+rec(?:ord)?s?|chart|acct|account|member(?:ship)?|"
     r"subscriber|policy|medicaid|medicare|mbi|hicn|insurance|health\s+plan|plan|benefici?ary|"
-    r"record|claim|billing|group|mass\s*health|medi-?cal)"
+    r"record|claim|billing|group|mass\s*health|medi-?cal|emr|ehr|case(?:\s+file)?|file)"
     r"(?:\s+(?:number|no\.?|num|#|id|is|was|of|ending\s+in))*\s*[:#=]?\s*",
     re.IGNORECASE,
 )
 _SEPARATED_ID = re.compile(
-    r"(?=[A-Z0-9./ -]*\d)[A-Z0-9]{1,12}(?:(?:[./-]|\s(?=[A-Z0-9]*\d))[A-Z0-9]{1,12}){0,5}"
+    r"(?=[A-Z0-9./ -]*\d)[A-Z0-9]{1,12}(?:(?:[./-]|/|\s(?=[A-Z0-9]*\d))[A-Z0-9]{1,12}){0,5}"
     r"(?![\w/])",
     re.IGNORECASE,
 )
@@ -1304,7 +1332,7 @@ _MBI = re.compile(
     rf"{_MBI_L}{{2}}\d\d(?![\w-])",
     re.IGNORECASE,
 )
-_SSN_SEPARATED = re.compile(r"(?<![\w./-])(\d{3})([./ ])(\d{2})\2(\d{4})(?![\w./-]|\s\d)")
+_SSN_SEPARATED = re.compile(r"(?<![\w./-])(\d{3})([./ ])(\d{2})\2(\d{4})(?![\w./-])")
 
 
 def _more_numbers(text: str, out: list[_Cand]) -> None:
@@ -1319,7 +1347,10 @@ def _more_numbers(text: str, out: list[_Cand]) -> None:
             continue
         if _DATE_PATTERNS[1].fullmatch(value):
             continue  # "policy dated 3/4/2024" is a date
-        _add(out, "record_number", token.start(), token.start() + len(value))
+        # "cochlear implant id CI512/77/09": a number on a device is the device's identifier.
+        device = _DEVICE_WORDS.search(_before(text, m.start(), 25) + m.group(0))
+        category = "device_id" if device else "record_number"
+        _add(out, category, token.start(), token.start() + len(value))
     for m in _MBI.finditer(text):
         _add(out, "record_number", m.start(), m.end())
     from stdnum.us import ssn as us_ssn
@@ -1328,6 +1359,8 @@ def _more_numbers(text: str, out: list[_Cand]) -> None:
         digits = m.group(1) + m.group(3) + m.group(4)
         # python-stdnum knows which area and group numbers were never issued.
         labelled = re.search(r"ssn|social|ss#|soc\b", _before(text, m.start(), 30), re.I)
+        if m.group(2) == " " and re.match(r"\s\d", text[m.end() : m.end() + 2]):
+            continue  # a longer run of spaced digits is a phone or record number
         if us_ssn.is_valid(digits) and (labelled or m.group(2) != " "):
             _add(out, "ssn", m.start(), m.end())
 
@@ -1341,7 +1374,7 @@ _TENS = {"ninety": 90, "eighty": 80, "seventy": 70, "sixty": 60, "fifty": 50, "f
          "thirty": 30, "twenty": 20}  # fmt: skip
 # An age of 90 or more in words: "ninety-two", "a hundred and one", "one hundred three".
 _AGE_IN_WORDS = re.compile(
-    r"\b(?:ninety(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?|"
+    r"\b(?:nin(?:e|)ty(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?|"
     r"(?:a|one)[- ]hundred(?:(?:[- ]and)?[- ](?:ten|eleven|twelve|one|two|three|four|five|six|"
     r"seven|eight|nine))?)\b(?![- ](?:percent|per|mg|milligrams|units|times|minutes|seconds|"
     r"hours|days|pounds|lbs|kg|kilos|beats|bpm|degrees|ml|cc|over|cells|thousand|million|"
@@ -1364,9 +1397,23 @@ _AGE_BARE = re.compile(
 )
 
 
+# "pt 93 f", "Stanley Wojcik, 92, a widower", "our oldest this year: 104".
+_AGE_MORE_CONTEXT = re.compile(
+    r"(?:\b(?:pt|patient|oldest|eldest)\b[^.\n\d]{0,20}?[:,]?\s*|(?<=[A-Za-z]),\s*|"
+    r"\b[A-Z]\.?\s+(?:is|was|turned)\s+)"
+    r"(9\d|1[01]\d)(?=\s*(?:,|;|\.(?!\d)|[FMfm]\b|yo\b|y/o|\s+(?:f|m|and|but|who|with|"
+    r"wants|lives|still)\b)|$)"
+)
+
+
 def _more_ages(text: str, out: list[_Cand]) -> None:
-    if not _QUICK_AGE.search(text):
+    if not _QUICK_AGE.search(text) and "nint" not in text.lower():
         return
+    for m in _AGE_MORE_CONTEXT.finditer(text):
+        lead = m.group(0)[: m.start(1) - m.start()].lower()
+        if _AGE_FALSE_CONTEXT.search(lead) and not re.match(r"(?:pt|patient|old|eld)", lead):
+            continue
+        _add(out, "age_over_89", m.start(1), m.end(1))
     for m in _AGE_IN_WORDS.finditer(text):
         if _AGE_WORD_VITALS.search(_before(text, m.start(), 20)):
             continue  # "sats of ninety-two" is a measurement
@@ -1404,7 +1451,10 @@ _MORE_DATES = [
         r"(?!\s*(?:mg|mcg|g|ml|units?|%|/|times|tabs?|pills))",
         re.IGNORECASE,
     ),
-    re.compile(rf"\bmay\s+{_DAY}{_ORD}\b", re.IGNORECASE),
+    re.compile(
+        rf"\bmay\s+{_DAY}(?:{_ORD}\b|(?=\s*(?:,|\.|;|$|\s+(?:and|to|at|in|the|she|he)\b)))",
+        re.IGNORECASE,
+    ),
     # "Mar '23", "sept. ’19": a month with an abbreviated year
     re.compile(rf"\b{_MONTH_ANY}\.?\s*['’]\d\d\b", re.IGNORECASE),
     # "the second of May", "May the fifth", "March twenty-first"
@@ -1421,6 +1471,17 @@ _MORE_DATES = [
         r"(?!\s+(?:day|week|month|year|time|dose|cycle|round|percentile|floor|grade|attempt|"
         r"visit|admission|line|trimester|decade|century|place))",
         re.IGNORECASE,
+    ),
+    # Named days of the year and parts of a month: "Christmas Eve", "the middle of February"
+    re.compile(
+        r"\b(?:Christmas\s+(?:Eve|Day)|New\s+Year['’]?s\s+(?:Eve|Day)|(?:the\s+)?Fourth\s+of\s+July|"
+        r"Valentine['’]?s\s+Day|Independence\s+Day|Thanksgiving\s+Day|Labor\s+Day|"
+        r"Memorial\s+Day|Halloween)\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        rf"\b(?:the\s+(?:middle|end|beginning|start|first\s+week|last\s+week)\s+of|early|mid|late)"
+        rf"[- ]+(?:{_MONTHS}|{_MONTH_LOWER})\b(?!\s+\d)",
     ),
     # "march 2019" in lower case
     re.compile(rf"\b{_MONTH_ANY}\.?,?\s+(?:of\s+)?{_YEAR}\b", re.IGNORECASE),
@@ -1471,21 +1532,47 @@ def _name_like_pair(first: str, last: str, strong: bool) -> bool:
     common = _wordlist("common_words.txt")
     if f in _NOT_NAMES or la in _NOT_NAMES or la in _PLACE_GENERIC or f in common or la in common:
         return False
-    first_known = f in _first_names_more()
+    first_known = f in _first_names_more() and (strong or f not in _WORD_FIRST_NAMES)
     last_known = la in _surnames_more()
-    if strong:
-        # After "named" or "his daughter" a known name and a name-like word are enough, in
-        # either order ("nguyen van thanh" puts the family name first).
-        first_ok = first_known or f in _surnames_more()
-        last_ok = last_known or la in _first_names_more() or bool(_SURNAME_ENDINGS.search(la))
-        return first_ok and last_ok and not re.search(r"(?:ed|ing|ly)$", la)
-    return first_known and last_known and f not in _WORD_FIRST_NAMES
+    if not first_known and not (strong and (last_known or f in _surnames_more())):
+        return False
+    if last_known or (strong and la in _first_names_more()):
+        return True
+    # An unknown second word must look like a family name, not a verb ("maria remains").
+    if len(la) < 3 or re.search(r"(?:ed|ing|ly)$", la):
+        return False
+    if la.endswith("s") and not last.isupper() and not re.search(r"(?:akis|opoulos|idis)$", la):
+        return False
+    return strong or bool(_SURNAME_ENDINGS.search(la))
+
+
+# Vietnamese names put the family name first: "Tran Thi Mai", "le van hung", "Võ Thanh Tùng".
+_VIETNAMESE_SURNAMES = frozenset(
+    "nguyen tran le pham hoang huynh phan vu vo dang bui do ho ngo duong ly dinh truong "
+    "lam mai trinh doan luong cao ha".split()
+)
+_VIETNAMESE_MIDDLE = frozenset(
+    "van thi minh thanh duc ngoc quoc huu hoang kim xuan thu anh hong tuan dinh cong bao "
+    "gia phuong thuy".split()
+)
+_THREE_WORDS = re.compile(
+    rf"(?<![\w'’-])(?=((?:{_U}|{_L}){_L}+)\s+((?:{_U}|{_L}){_L}+)\s+((?:{_U}|{_L}){_L}+)"
+    r"(?![\w'’-]))"
+)
+# A capitalised pair right before an age ("Eleanor Whitcombe, 84", "Folasade Akinwale 66F").
+_PAIR_BEFORE_AGE = re.compile(
+    rf"(?<![\w'’-])({_CAP}|{_L}{{2,}})\s+({_CAP}|{_L}{{2,}})(?=\s*(?:,|\()?\s*\d{{1,3}}\s*(?:,|[FMfm]\b|y|yo\b|"
+    r"y/o|year|-year|\)))"
+)
+_CAP_PAIR = re.compile(rf"(?<![\w'’-])({_CAP})\s+({_CAP})(?![\w'’-])")
 
 
 def _more_names(text: str, out: list[_Cand]) -> None:
     for m in _NAME_AFTER_CONTEXT.finditer(text):
         words = m.group(1).split()
         first, last = words[0], words[-1]
+        if first[0].isupper() != last[0].isupper():
+            continue  # "sister Carmen flew in": a first name then an ordinary word
         if first[0].isupper() and last[0].isupper() and not first.isupper():
             # Capitalised names are judged by the older rules, except unknown pairs after a
             # relation word ("his daughter Amina Diallo").
@@ -1514,6 +1601,48 @@ def _more_names(text: str, out: list[_Cand]) -> None:
             continue
         if _name_like_pair(first, last, strong=first.isupper()):
             _add(out, "name", m.start(), m.end())
+    # "carlos m herrera": a middle initial between two lower-case names
+    for m in re.finditer(rf"\b({_L}+)\s+{_L}\.?\s+({_L}+)\b", text):
+        if _name_like_pair(m.group(1), m.group(2), strong=False):
+            _add(out, "name", m.start(), m.end())
+    common = _wordlist("common_words.txt")
+    for m in _THREE_WORDS.finditer(text):
+        words = [_fold(w) for w in m.groups()]
+        if (
+            words[0] in _VIETNAMESE_SURNAMES
+            and (words[1] in _VIETNAMESE_MIDDLE or words[1] in _first_names_more())
+            and not any(w in common or w in _NOT_NAMES for w in words[1:])
+            and (m.group(1)[0].isupper() or words[0] not in ("do", "ho", "ha", "ly", "mai", "lam"))
+        ):
+            if m.group(1)[0].isupper() == m.group(3)[0].isupper():
+                _add(out, "name", m.start(1), m.end(3))
+    # The bigger lists for capitalised pairs too: a known given name and a known family name.
+    for m in _CAP_PAIR.finditer(text):
+        first, last = m.group(1), m.group(2)
+        if re.search(r"['’]s$", first) or _EPONYM_AFTER.match(text, m.end()):
+            continue  # "Lily's Crohn's", "Ali's Kawasaki disease"
+        f, la = _fold(first), _fold(_base(last))
+        if f in _first_names_more() and la in _surnames_more() and f not in _WORD_FIRST_NAMES:
+            if not (f in common or la in common or _not_name(first) or _not_name(last)):
+                _add(out, "name", m.start(), m.end())
+    for m in _PAIR_BEFORE_AGE.finditer(text):
+        first, last = m.group(1), m.group(2)
+        words = (_fold(first), _fold(_base(last)))
+        if any(w in common or w in _NOT_NAMES or w in _FACILITY_GENERIC for w in words):
+            continue
+        if re.search(r"['’]s$", first) or first[0].isupper() != last[0].isupper():
+            continue  # "Vanc trough 24" is a level
+        if first[0].islower() and (words[0] not in _first_names_more() or last[0].isupper()):
+            continue  # in lower case the first word must be a known given name
+        _add(out, "name", m.start(), m.end())
+
+
+# A disease word after a capitalised pair makes it an eponym: "Kawasaki disease".
+_EPONYM_AFTER = re.compile(
+    r"['’]?s?\s+(?:disease|syndrome|palsy|sign|test|score|scale|criteria|malformation|"
+    r"sarcoma|lymphoma|anomaly|phenomenon|procedure|maneuver|manoeuvre|reflex|tumou?r)\b",
+    re.IGNORECASE,
+)
 
 
 # Named facilities the older rules miss: religious orders, "Regional", "Nursing and Rehab".
@@ -1530,11 +1659,15 @@ _MORE_FACILITY = re.compile(
 
 # "at St. Vincent", "to Saint Luke's": after at/to/from a saint's name is the hospital.
 _SAINT_AFTER_PLACE_WORD = re.compile(
-    rf"\b(?:at|to|from|in|into)\s+((?:St\.?|Saint|Ste\.?)\s+{_CAP}(?:['’]s)?)"
+    rf"\b(?:at|to|from|in|into)\s+((?:St\.?|Saint|Ste\.?|st\.|saint)\s+(?:{_CAP}|[a-z]{{3,}})"
+    r"(?:['’]s)?)"
+    r"|\b((?i:sisters\s+of\s+(?:mercy|charity|providence|st\.?\s+\w+|the\s+\w+(?:\s+\w+)?)))"
+    r"|\b((?:[A-Z]{3,}\s+){1,3}(?:REGIONAL|MEMORIAL|GENERAL)(?:\s+(?:HOSPITAL|MEDICAL\s+CENTER))?)\b"
+    rf"|\b((?:{_CAP}\s+){{1,3}}(?:Nursing|Rehab|Care|Medical|Health)\s+Ctr\b\.?)"
 )
 # A street address in lower case: "12 elm st apt 3", "45 main street".
 _ADDRESS_LOWER = re.compile(
-    r"(?<![\w/.-])\d{1,6}\s+(?:[nsew]\.?\s+)?((?:[a-z][a-z'-]+\s+){1,3})"
+    r"(?<![\w/.-])\d{1,6}\s+(?:[nsew]\.?\s+)?((?:[a-z][a-z'-]+\s+|\d{1,3}(?:st|nd|rd|th)\s+){1,3})"
     r"(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|court|ct|boulevard|blvd|way|place|pl|"
     r"terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq)\b\.?"
     r"(?:,?\s*(?:apt|apartment|unit|suite|#)\.?\s*#?\s*[a-z0-9-]{1,5}\b)?"
@@ -1543,9 +1676,32 @@ _ADDRESS_LOWER = re.compile(
 _TITLE_LOWER = re.compile(r"\b(?:mr|mrs|ms|miss|dr)\.?\s+([a-z][\w'’-]+)")
 
 
+# "Zip Code - 70117", "zip=98118", "she's in 60624 now", "grew up in 38106".
+_ZIP_MORE = re.compile(
+    r"\b(?:zip|zip\s*code|zipcode|postal\s+code)\s*(?:is\s+)?[-:#=]?\s*(\d{5}(?:-\d{4})?)(?!\d)"
+    r"|\b(?:in|to|from|near|around)\s+(?:the\s+)?(\d{5})(?:-\d{4})?(?![\d.,/-]\d)"
+    r"(?=\s*(?:$|[.,;:)!?]|\s(?:now|area|zip|neighbou?rhood|and|with|since|for|where|who|but|"
+    r"came|last|until|before|after|again)\b))",
+    re.IGNORECASE,
+)
+# A Canadian postal code ("M5V 2T6") has a fixed letter-digit shape.
+_CA_POSTAL = re.compile(r"\b[ABCEGHJ-NPRSTVXY]\d[A-Z]\s?\d[A-Z]\d\b")
+
+
+def _more_zips(text: str, out: list[_Cand]) -> None:
+    for m in _ZIP_MORE.finditer(text):
+        group = 1 if m.group(1) else 2
+        _add(out, "zip", m.start(group), m.end(group))
+    for m in _CA_POSTAL.finditer(text):
+        _add(out, "zip", m.start(), m.end())
+
+
 def _more_facilities(text: str, out: list[_Cand]) -> None:
     for m in _SAINT_AFTER_PLACE_WORD.finditer(text):
-        _add(out, "facility", m.start(1), m.end(1))
+        group = next(i for i in range(1, 5) if m.group(i))
+        if group == 1 and m.group(1).split()[-1].lower() in _NOT_NAMES:
+            continue
+        _add(out, "facility", m.start(group), _trim(text, m.start(group), m.end(group), ". "))
     common = _wordlist("common_words.txt")
     for m in _ADDRESS_LOWER.finditer(text):
         words = m.group(1).split()
@@ -1591,6 +1747,7 @@ _DETECTORS = (
     _more_dates,
     _more_names,
     _more_facilities,
+    _more_zips,
 )
 
 
@@ -1652,7 +1809,22 @@ def scan(text: str) -> list[Finding]:
     cands: list[_Cand] = []
     for detector in _DETECTORS:
         detector(text, cands)
+    # "Lily's Crohn's", "Jack's Graves": a possessive first name is followed by what she has.
+    # "Cancer Center" left over from a facility is not a person.
+    cands = [
+        c
+        for c in cands
+        if c.category != "name"
+        or not (
+            _POSSESSIVE_PAIR.fullmatch(text, c.start, c.end)
+            or _FACILITY_WORD.search(text, c.start, c.end)
+        )
+    ]
     return _resolve(text, cands)
+
+
+_FACILITY_WORD = re.compile(r"\b(?:Center|Centre|Hospital|Clinic|Institute|Infirmary)\b")
+_POSSESSIVE_PAIR = re.compile(r"[^\s]+['’]s\s+[^\s]+")
 
 
 def highlight(text: str, findings: list[Finding]) -> list[tuple[str, Finding | None]]:

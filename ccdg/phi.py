@@ -1513,9 +1513,11 @@ _NAME_AFTER_CONTEXT = re.compile(
     r"\s+[\w'’]+(?:-[\w'’]+)?)",
     re.IGNORECASE,
 )
+# Every pair of neighbouring words (a lookahead, so that pairs overlap), both lower case or
+# both capitals.
 _NAME_PAIR = re.compile(
-    rf"(?<![\w'’-])({_L}[{_L[1:-1]}'’-]+|{_U}{{2,}}[{_U[1:-1]}'’-]*)\s+"
-    rf"({_L}[{_L[1:-1]}'’-]+|{_U}{{2,}}[{_U[1:-1]}'’-]*)(?![\w'’-])"
+    rf"(?<![\w'’-])(?=({_L}[{_L[1:-1]}'’-]+)\s+({_L}[{_L[1:-1]}'’-]+)(?![\w'’-])|"
+    rf"({_U}{{2,}}[{_U[1:-1]}'’-]*)\s+({_U}{{2,}}[{_U[1:-1]}'’-]*)(?![\w'’-]))"
 )
 # First names that are also English words: a pair that starts with one needs more evidence.
 _WORD_FIRST_NAMES = frozenset(
@@ -1594,13 +1596,12 @@ def _more_names(text: str, out: list[_Cand]) -> None:
         if _name_like_pair(first, last, strong=True):
             _add(out, "name", m.start(1), m.end(1))
     for m in _NAME_PAIR.finditer(text):
-        first, last = m.group(1), m.group(2)
-        if first.isupper() != last.isupper():
-            continue
+        first_group = 1 if m.group(1) else 3
+        first, last = m.group(first_group), m.group(first_group + 1)
         if first.isupper() and len(first) < 3:
             continue
         if _name_like_pair(first, last, strong=first.isupper()):
-            _add(out, "name", m.start(), m.end())
+            _add(out, "name", m.start(first_group), m.end(first_group + 1))
     # "carlos m herrera": a middle initial between two lower-case names
     for m in re.finditer(rf"\b({_L}+)\s+{_L}\.?\s+({_L}+)\b", text):
         if _name_like_pair(m.group(1), m.group(2), strong=False):

@@ -983,7 +983,7 @@ def _honorific_first_name(match: str, word: str) -> bool:
         return True
     # A word in neither list ("Miss Opal") that does not look like a family name; "Mrs." and
     # "Ms." go with a family name far more often, so they need a known first name.
-    if re.match(r"(?:Mrs|Ms|Missus)\b", match):
+    if re.match(r"(?:Mrs|Ms|Missus|Mr|Mister|Mx)\b", match):
         return False
     return folded not in _surnames_more() and not _looks_like_surname(word)
 
@@ -1053,7 +1053,8 @@ def _names(text: str, out: list[_Cand]) -> None:
         _add(out, "name", m.start(), m.end())
     # "SMITH, JOHN"
     for m in _LAST_FIRST_CAPS.finditer(text):
-        if _is_first(m.group(2)) and not _not_name(m.group(1)):
+        first = _fold(m.group(2))
+        if (_is_first(m.group(2)) or first in _first_names_more()) and not _not_name(m.group(1)):
             _add(out, "name", m.start(), m.end())
     # Runs of capitalised words: "Maria Lopez", "Karsten W. Weitzel", "Ana García-López".
     tokens = list(_CAP_TOKEN.finditer(text))
@@ -1345,7 +1346,8 @@ def _more_numbers(text: str, out: list[_Cand]) -> None:
         value = token.group(0).strip(" ./-")
         if sum(c.isdigit() for c in value) < 5 or _UNITS_AFTER.match(text[token.end() :][:10]):
             continue
-        if _DATE_PATTERNS[1].fullmatch(value):
+        date = _DATE_PATTERNS[1].fullmatch(value)
+        if date and all(1 <= int(x) <= 31 for x in re.findall(r"\d+", value)[:2]):
             continue  # "policy dated 3/4/2024" is a date
         # "cochlear implant id CI512/77/09": a number on a device is the device's identifier.
         device = _DEVICE_WORDS.search(_before(text, m.start(), 25) + m.group(0))
@@ -1506,7 +1508,8 @@ _NAME_AFTER_CONTEXT = re.compile(
     r"\b(?:daughter|son|wife|husband|partner|mother|father|mom|mum|dad|brother|sister|niece|"
     r"nephew|aunt|uncle|cousin|grandson|granddaughter|grandmother|grandfather|friend|"
     r"neighbou?r|boyfriend|girlfriend|fianc[ée]e?|spouse|proxy|guardian|caregiver|roommate|"
-    r"named|called|name\s+is|name\s+was|goes\s+by|known\s+as|patient|pt|man|woman|lady|"
+    r"named|called|calls\s+(?:her|him)|name\s+is|name\s+was|goes\s+by|known\s+as|patient|pt|"
+    r"man|woman|lady|"
     r"gentleman|girl|boy|mr\.?|mrs\.?|ms\.?)"
     r"(?:\s*,|\s*:)?\s+(?!(?:named|called)\b)"
     r"([\w'’]+(?:-[\w'’]+)?(?:\s+(?:van|de|da|del|la|le|al|el|bin|ben|dos|di))?"
@@ -1612,7 +1615,8 @@ def _more_names(text: str, out: list[_Cand]) -> None:
         if (
             words[0] in _VIETNAMESE_SURNAMES
             and (words[1] in _VIETNAMESE_MIDDLE or words[1] in _first_names_more())
-            and not any(w in common or w in _NOT_NAMES for w in words[1:])
+            and not any(w in common or w in _NOT_NAMES for w in words[1:2])
+            and (m.group(3)[0].isupper() or words[2] not in common | _NOT_NAMES)
             and (m.group(1)[0].isupper() or words[0] not in ("do", "ho", "ha", "ly", "mai", "lam"))
         ):
             if m.group(1)[0].isupper() == m.group(3)[0].isupper():
@@ -1673,6 +1677,10 @@ _ADDRESS_LOWER = re.compile(
     r"terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq)\b\.?"
     r"(?:,?\s*(?:apt|apartment|unit|suite|#)\.?\s*#?\s*[a-z0-9-]{1,5}\b)?"
 )
+_NICKNAME_NAME = re.compile(
+    rf"(?:\b{_CAP}\s+)?[\"“][A-Z][\w .'-]{{1,20}}[\"”]\s+({_CAP})(?:\s+(?:Jr|Sr|II|III)\b\.?)?"
+)
+_INITIALS_SURNAME = re.compile(rf"\b(?:[A-Z]\.\s?){{1,2}}[A-Z]?\.?\s+({_CAP})\b")
 # "mr. okafor", "mrs diallo" typed in lower case: a title then a known family name.
 _TITLE_LOWER = re.compile(r"\b(?:mr|mrs|ms|miss|dr)\.?\s+([a-z][\w'’-]+)")
 
@@ -1711,7 +1719,21 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
         _add(out, "address", m.start(), _trim(text, m.start(), m.end(), ". "))
     for m in _TITLE_LOWER.finditer(text):
         word = _fold(m.group(1))
-        if word in _surnames_more() and word not in common and word not in _NOT_NAMES:
+        if word in common or word in _NOT_NAMES or word in _first_names_more():
+            continue
+        # "ms" is also multiple sclerosis: an unknown word after it needs an age right after.
+        age_after = re.match(r"\s*,?\s*\d{1,3}\s*(?:[fm]\b|y|,)", text[m.end() : m.end() + 8], re.I)
+        if word in _surnames_more() or (
+            len(word) >= 4 and (m.group(0)[:2].lower() in ("mr", "dr") or age_after)
+        ):
+            _add(out, "name", m.start(), m.end())
+    # "Mary \"Sissy\" Thibodeaux", "\"Big Mike\" Sorrentino": a nickname in quotes, then a surname.
+    for m in _NICKNAME_NAME.finditer(text):
+        if not (_not_name(m.group(1)) or _fold(m.group(1)) in common):
+            _add(out, "name", m.start(), m.end())
+    # "T.J. Holloway": initials are allowed, not with a family name after them.
+    for m in _INITIALS_SURNAME.finditer(text):
+        if not _not_name(m.group(1)) and _looks_like_surname(m.group(1)):
             _add(out, "name", m.start(), m.end())
     for m in _MORE_FACILITY.finditer(text):
         start, end = m.start(), _trim(text, m.start(), m.end(), " ")

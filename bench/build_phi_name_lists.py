@@ -2,9 +2,9 @@
 
 Run offline, once, when the lists should change: `python bench/build_phi_name_lists.py`.
 Faker comes with the development dependencies (factory_boy); the guard reads only the text
-files this writes. Names that
-are common English words (Faker's own English word list and the guard's not-a-name words) are
-left out so that "Hope", "Will" or "Grace" alone never make a full name with the next word.
+files this writes. Names that are common English words (Faker's own English word list and the
+guard's not-a-name words) are left out, so that "Hope", "Will" or "Grace" never make a full
+name with the next word.
 """
 
 from __future__ import annotations

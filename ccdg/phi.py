@@ -1045,7 +1045,12 @@ def _names(text: str, out: list[_Cand]) -> None:
             continue
         # Chart style "SAVAGE, Kirsty": an all-caps surname is enough of a signal.
         caps = last.isupper() and len(last) >= 4 and bool(re.search(r"[AEIOUY]", last))
-        if not _is_first(first) and not (caps or (_is_last(last) and _looks_like_name(first))):
+        bigger = _fold(first) in _first_names_more() and (
+            _fold(_base(last)) in _surnames_more() or _looks_like_surname(last)
+        )  # "Hollister, Grant": the bigger lists know both
+        if not _is_first(first) and not (
+            bigger or caps or (_is_last(last) and _looks_like_name(first))
+        ):
             continue
         if not (last.isupper() or _looks_like_surname(last)) and re.search(r"(?:ed|ly|ing)$", last):
             continue
@@ -1054,8 +1059,12 @@ def _names(text: str, out: list[_Cand]) -> None:
         _add(out, "name", m.start(), m.end())
     # "SMITH, JOHN"
     for m in _LAST_FIRST_CAPS.finditer(text):
-        first = _fold(m.group(2))
-        if (_is_first(m.group(2)) or first in _first_names_more()) and not _not_name(m.group(1)):
+        first, last = _fold(m.group(2)), _fold(m.group(1))
+        # "HOLLIS, DEWAYNE": a known family name in capitals is enough for chart order.
+        known_last = last in _surnames_more() and len(first) >= 3 and not _not_name(m.group(2))
+        if (_is_first(m.group(2)) or first in _first_names_more() or known_last) and not _not_name(
+            m.group(1)
+        ):
             _add(out, "name", m.start(), m.end())
     # Runs of capitalised words: "Maria Lopez", "Karsten W. Weitzel", "Ana García-López".
     tokens = list(_CAP_TOKEN.finditer(text))
@@ -1337,9 +1346,23 @@ _MBI = re.compile(
 _SSN_SEPARATED = re.compile(r"(?<![\w./-])(\d{3})([./ ])(\d{2})\2(\d{4})(?![\w./-])")
 
 
+# A code right after a device word: "CGM transmitter 8GH77Q", "implant id CI512/77/09".
+_DEVICE_CODE = re.compile(
+    r"\b(?:pacemaker|icd|defibrillator|pump|implant|stimulator|lvad|cpap|bipap|hearing\s+aid|"
+    r"generator|transmitter|sensor|cgm|meter|monitor|wheelchair|prosthesis|device)s?"
+    r"(?:\s+(?:id|serial|sn|s/n|#|no\.?|number|code|is|was))*\s*[:#]?\s*"
+    r"((?=[A-Z0-9/.-]*\d)(?=[A-Z0-9/.-]*[A-Z/])[A-Z0-9]+(?:[/.-][A-Z0-9]+)*)(?![\w/-])",
+    re.IGNORECASE,
+)
+
+
 def _more_numbers(text: str, out: list[_Cand]) -> None:
     if not any(c.isdigit() for c in text):
         return
+    for m in _DEVICE_CODE.finditer(text):
+        code = m.group(1)
+        if len(code) >= 5 and not re.fullmatch(r"\d+(?:mg|ml|mcg|g|mm|cm|l)", code, re.I):
+            _add(out, "device_id", m.start(1), m.end(1))
     for m in _STRONG_RECORD_LABEL.finditer(text):
         token = _SEPARATED_ID.match(text, m.end())
         if not token:
@@ -1682,6 +1705,26 @@ _NICKNAME_NAME = re.compile(
     rf"(?:\b{_CAP}\s+)?[\"“][A-Z][\w .'-]{{1,20}}[\"”]\s+({_CAP})(?:\s+(?:Jr|Sr|II|III)\b\.?)?"
 )
 _INITIALS_SURNAME = re.compile(rf"\b(?:[A-Z]\.\s?){{1,2}}[A-Z]?\.?\s+({_CAP})\b")
+# "the Ruiz-Tagle family": a family name before "family" (hyphenated, or a known one).
+_SURNAME_FAMILY = re.compile(rf"\b({_CAP}(?:-{_CAP})?)\s+(?:family|household|kids)\b")
+# Named facilities with no facility word: dialysis and care chains with a branch, adult day
+# centres, numbered highway addresses, street corners.
+_MORE_PLACES_OF_CARE = re.compile(
+    rf"\b(?:DaVita|Fresenius(?:\s+Kidney\s+Care)?|Kindred|Encompass(?:\s+Health)?|Brookdale|"
+    rf"Genesis|Sunrise|Select\s+Specialty|Vibra|LifeCare)\s+{_CAP}(?:\s+{_CAP})?"
+    rf"|\b(?:{_CAP}\s+){{1,3}}(?:Adult\s+Day(?:\s+Health)?\s+(?:Center|Centre|Program)|"
+    rf"Day\s+(?:Center|Centre|Program)|Home\s+Society|Children['’]s\s+Home)\b"
+)
+_HIGHWAY_ADDRESS = re.compile(
+    r"\b\d{1,6}\s+(?:Hwy|Highway|Route|Rte|County\s+Road|CR|State\s+Road|SR|FM)\s+\d{1,4}\b"
+    r"(?:\s+[NSEW]\b)?(?:\s+(?:Lot|Apt|Unit|Trlr|Trailer|#)\s*#?\w{1,5}\b)?",
+    re.IGNORECASE,
+)
+_STREET_CORNER = re.compile(
+    rf"\b(?:\d{{1,3}}(?:st|nd|rd|th)|{_CAP})\s+(?:St|Ave|Street|Avenue|Rd|Road|Blvd)\b\.?\s*"
+    rf"(?:&|and|at)\s*(?:[NSEW]\.?\s+)?(?:\d{{1,3}}(?:st|nd|rd|th)|{_CAP})\s+"
+    r"(?:St|Ave|Street|Avenue|Rd|Road|Blvd)\b"
+)
 # "mr. okafor", "mrs diallo" typed in lower case: a title then a known family name.
 _TITLE_LOWER = re.compile(r"\b(?:mr|mrs|ms|miss|dr)\.?\s+([a-z][\w'’-]+)")
 
@@ -1734,8 +1777,25 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
             _add(out, "name", m.start(), m.end())
     # "T.J. Holloway": initials are allowed, not with a family name after them.
     for m in _INITIALS_SURNAME.finditer(text):
-        if not _not_name(m.group(1)) and _looks_like_surname(m.group(1)):
+        word = m.group(1)
+        if not _not_name(word) and (
+            _looks_like_surname(word) or _fold(_base(word)) in _surnames_more()
+        ):
             _add(out, "name", m.start(), m.end())
+    for m in _SURNAME_FAMILY.finditer(text):
+        word = _fold(m.group(1))
+        if _not_name(m.group(1)) or word in common or word in _first_names_more():
+            continue
+        if "-" in word or word in _surnames_more():
+            _add(out, "name", m.start(1), m.end(1))
+    for m in _MORE_PLACES_OF_CARE.finditer(text):
+        start = m.start()
+        while re.match(r"(?:The|Her|His|Their|At|To|From)\s", text[start : m.end()]):
+            start = text.index(" ", start) + 1
+        _add(out, "facility", start, m.end())
+    for pattern in (_HIGHWAY_ADDRESS, _STREET_CORNER):
+        for m in pattern.finditer(text):
+            _add(out, "address", m.start(), m.end())
     for m in _MORE_FACILITY.finditer(text):
         start, end = m.start(), _trim(text, m.start(), m.end(), " ")
         words = text[start:end].split()

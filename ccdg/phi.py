@@ -1572,7 +1572,15 @@ def _name_like_pair(first: str, last: str, strong: bool) -> bool:
         return False
     if la.endswith("s") and not last.isupper() and not re.search(r"(?:akis|opoulos|idis)$", la):
         return False
-    return strong or bool(_SURNAME_ENDINGS.search(la))
+    # Without a context word an unknown lower-case word is too often an ordinary one, unless
+    # its ending is one that English words do not have ("petrakis", "kowalczyk", "gonzalez").
+    return strong or bool(_STRICT_SURNAME_ENDINGS.search(la))
+
+
+_STRICT_SURNAME_ENDINGS = re.compile(
+    r"(?:akis|opoulos|ski|ska|wicz|czyk|enko|chuk|shvili|idze|oglu|escu|eanu|ovic|evic|sson|"
+    r"stein|berg|baum|witz|[aeiou]ez)$"
+)
 
 
 # Vietnamese names put the family name first: "Tran Thi Mai", "le van hung", "Võ Thanh Tùng".

@@ -1677,7 +1677,9 @@ def _more_names(text: str, out: list[_Cand]) -> None:
 # A disease word after a capitalised pair makes it an eponym: "Kawasaki disease".
 _EPONYM_AFTER = re.compile(
     r"['’]?s?\s+(?:disease|syndrome|palsy|sign|test|score|scale|criteria|malformation|"
-    r"sarcoma|lymphoma|anomaly|phenomenon|procedure|maneuver|manoeuvre|reflex|tumou?r)\b",
+    r"sarcoma|lymphoma|anomaly|phenomenon|procedure|maneuver|manoeuvre|reflex|tumou?r|drain|"
+    r"tear|catheter|tube|stain|line|monitor|classification|fracture|ulcer|node|nodes|"
+    r"operation|repair|shunt|pouch|fistula|esophagus|encephalopathy|cyst|diet|solution)\b",
     re.IGNORECASE,
 )
 
@@ -1910,12 +1912,19 @@ def scan(text: str) -> list[Finding]:
         or not (
             _POSSESSIVE_PAIR.fullmatch(text, c.start, c.end)
             or _FACILITY_WORD.search(text, c.start, c.end)
+            # "Stevens Johnson syndrome", "Jackson Pratt drain": eponyms, not people
+            or (
+                " " in text[c.start : c.end].strip()
+                and _EPONYM_AFTER.match(text, c.end)
+                and not _TITLE_START.match(text, c.start)
+            )
         )
     ]
     return _resolve(text, cands)
 
 
 _FACILITY_WORD = re.compile(r"\b(?:Center|Centre|Hospital|Clinic|Institute|Infirmary)\b")
+_TITLE_START = re.compile(rf"{_NAME_TITLES}\b")
 _POSSESSIVE_PAIR = re.compile(r"[^\s]+['’]s\s+[^\s]+")
 
 

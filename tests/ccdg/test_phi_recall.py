@@ -98,6 +98,8 @@ CLEAN = [
     "June is a retired teacher with COPD.",
     "Her name is Hope; she is 52.",
     "Parkinson's and Alzheimer's run in the family.",  # eponyms
+    "Stevens Johnson syndrome from lamotrigine.",
+    "Jackson Pratt drain removed; Mallory Weiss tear after vomiting.",
     "eliquis 5 mg bid, lasix 40 daily, metformin 500 mg twice daily.",  # brands and doses
     "Vanc trough 24, held a dose.",
     "Wells score 6, d-dimer 4.2.",

@@ -229,7 +229,7 @@ _CAP = rf"(?:{_U}['’])?{_U}{_L}+(?:['’]{_L}+)?(?:-{_U}{_L}+(?:['’]{_L}+)?)
 # Particles that start a family name: Ó Lochlainn, van der Berg, de la Cruz, Mac Giolla
 _PARTICLE = (
     r"(?:(?:Ó|Ní|Nic|Mac|Mhic|Uí|Ua|van|Van|von|Von|de|De|da|Da|di|Di|del|Del|della|Della|"
-    r"dos|das|du|Du|le|Le|la|La|ter|ten|bin|ibn|al|El|el|Abu|ben)\s+){1,3}"
+    r"dos|das|du|Du|le|Le|la|La|ter|ten|bin|bint|ibn|al|El|el|Abu|ben)\s+){1,3}"
 )
 _SURNAME = rf"(?:{_PARTICLE})?{_CAP}"
 
@@ -710,6 +710,8 @@ def _dates(text: str, out: list[_Cand]) -> None:
                 a, b = numbers[0], numbers[1]
                 if not ((1 <= a <= 12 and 1 <= b <= 31) or (1 <= b <= 12 and 1 <= a <= 31)):
                     continue
+                if numbers[2] >= 100 and not 1800 <= numbers[2] <= 2099:
+                    continue  # "MRN# 11-22-3344" has no year in it
             end = m.end()
             if value.endswith("."):
                 end -= 1
@@ -964,6 +966,13 @@ def _facilities(text: str, out: list[_Cand]) -> None:
     for m in _WELL_KNOWN_FACILITIES.finditer(text):
         if re.search(rf"\b{_NAME_TITLES}\.?\s+$", _before(text, m.start(), 12)):
             continue  # "Dr Hopkins" is a person
+        if re.search(
+            r"\b(?:lives?|living|lived|moved|moving|relocated|grew\s+up)\b[\w\s]{0,12}"
+            r"\b(?:in|to|from)\s+$",
+            _before(text, m.start(), 30),
+            re.IGNORECASE,
+        ):
+            continue  # "moved back to Providence" is the town
         _add(out, "facility", m.start(), m.end())
 
 
@@ -1204,7 +1213,7 @@ _PLACE_CONTEXT = re.compile(
     r"house\s+is|apartment\s+is|stays?|staying)"
     r"(?:\s+(?:back|here|there|alone|now|originally|up|down|out|over|away|all\s+the\s+way|"
     r"with\s+(?:his|her|their)\s+\w+|with\s+\w+))*"
-    r"\s+(?:in|to|from|near|outside(?:\s+of)?|at)\s+(?:the\s+)?",
+    r"\s+(?:in|to|from|near|outside(?:\s+of)?)\s+(?:the\s+)?",
     re.IGNORECASE,
 )
 # "from" and "in" alone say less: only a known town or neighbourhood after them is a place.
@@ -1535,7 +1544,7 @@ _NAME_AFTER_CONTEXT = re.compile(
     r"named|called|calls\s+(?:her|him)|name\s+is|name\s+was|goes\s+by|known\s+as|patient|pt|"
     r"man|woman|lady|"
     r"gentleman|girl|boy|mr\.?|mrs\.?|ms\.?)"
-    r"(?:\s*,|\s*:)?\s+(?!(?:named|called)\b)"
+    r"(?:\s*,|\s*:|\s*\()?\s*(?!(?:named|called)\b)"
     r"([\w'’]+(?:-[\w'’]+)?(?:\s+(?:van|de|da|del|la|le|al|el|bin|ben|dos|di))?"
     r"\s+[\w'’]+(?:-[\w'’]+)?)",
     re.IGNORECASE,
@@ -1714,6 +1723,9 @@ _ADDRESS_LOWER = re.compile(
 _NICKNAME_NAME = re.compile(
     rf"(?:\b{_CAP}\s+)?[\"“][A-Z][\w .'-]{{1,20}}[\"”]\s+({_CAP})(?:\s+(?:Jr|Sr|II|III)\b\.?)?"
 )
+_LOWER_LAST_FIRST = re.compile(
+    r"\b(?:patient|pt|name|re|resident|client)\s*:\s*([a-z][a-z'-]{2,}),\s*([a-z][a-z'-]{2,})\b"
+)
 _INITIALS_SURNAME = re.compile(rf"\b(?:[A-Z]\.\s?){{1,2}}[A-Z]?\.?\s+({_CAP})\b")
 # "the Ruiz-Tagle family": a family name before "family" (hyphenated, or a known one).
 _SURNAME_FAMILY = re.compile(rf"\b({_CAP}(?:-{_CAP})?)\s+(?:family|household|kids)\b")
@@ -1721,7 +1733,7 @@ _SURNAME_FAMILY = re.compile(rf"\b({_CAP}(?:-{_CAP})?)\s+(?:family|household|kid
 # centres, numbered highway addresses, street corners.
 _MORE_PLACES_OF_CARE = re.compile(
     rf"\b(?:DaVita|Fresenius(?:\s+Kidney\s+Care)?|Kindred|Encompass(?:\s+Health)?|Brookdale|"
-    rf"Genesis|Sunrise|Select\s+Specialty|Vibra|LifeCare)\s+{_CAP}(?:\s+{_CAP})?"
+    rf"Genesis|Sunrise|Select\s+Specialty|Vibra|LifeCare)\s+(?:of\s+|at\s+)?{_CAP}(?:\s+{_CAP})?"
     rf"|\b(?:{_CAP}\s+){{1,3}}(?:Adult\s+Day(?:\s+Health)?\s+(?:Center|Centre|Program)|"
     rf"Day\s+(?:Center|Centre|Program)|Home\s+Society|Children['’]s\s+Home)\b"
 )
@@ -1785,6 +1797,13 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
     for m in _NICKNAME_NAME.finditer(text):
         if not (_not_name(m.group(1)) or _fold(m.group(1)) in common):
             _add(out, "name", m.start(), m.end())
+    # "patient: okonkwo, chidi": chart order in lower case after a label
+    for m in _LOWER_LAST_FIRST.finditer(text):
+        last, first = _fold(m.group(1)), _fold(m.group(2))
+        if not ({last, first} & (common | _NOT_NAMES)) and (
+            first in _first_names_more() or last in _surnames_more()
+        ):
+            _add(out, "name", m.start(1), m.end(2))
     # "T.J. Holloway": initials are allowed, not with a family name after them.
     for m in _INITIALS_SURNAME.finditer(text):
         word = m.group(1)

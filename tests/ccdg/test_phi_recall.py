@@ -28,6 +28,7 @@ POSITIVES = [
     ("pt LIVES IN GARY, no car.", "place", "GARY"),
     ("elderly man from East LA, never seen a doctor", "place", "East LA"),
     ("from jamaica plain, takes the bus", "place", "jamaica plain"),
+    ("they moved back to Providence after the divorce", "place", "Providence"),
     # phone: any US format that phonenumbers accepts, slashes included
     ("call 617/555/0134 after 5", "phone", "617/555/0134"),
     ("daughter's number is (617)5550134", "phone", "5550134"),
@@ -38,6 +39,8 @@ POSITIVES = [
     ("Medical Record No 2/39/4417 - consult attached", "record_number", "2/39/4417"),
     ("Medicaid: MCD 6612 0034 81, 8 yo with asthma", "record_number", "6612 0034 81"),
     ("mbi 1EG4TE5MK73", "record_number", "1EG4TE5MK73"),
+    ("MRN# 11-22-3344", "record_number", "11-22-3344"),  # no date: 3344 is no year
+    ("CGM transmitter 8GH77Q, he shares it", "device_id", "8GH77Q"),
     # SSN with dots or slashes, checked by python-stdnum
     ("ssn 123.45.6789", "ssn", "123.45.6789"),
     ("SSN:601.22.8834 54 y/o F", "ssn", "601.22.8834"),
@@ -67,6 +70,9 @@ POSITIVES = [
     ('Mary "Sissy" Thibodeaux came back', "name", "Thibodeaux"),
     ("mr. and mrs. okafor came", "name", "okafor"),
     ("the patient is Mr. Abernathy, 66", "name", "Abernathy"),
+    ("patient: okonkwo, chidi", "name", "okonkwo, chidi"),
+    ("spoke w/ the wife (ingrid haugen) at length", "name", "ingrid haugen"),
+    ("the chart header said HOLLISTER, GRANT", "name", "HOLLISTER, GRANT"),
     # facilities: saints after at/to/from, religious orders, regional, nursing and rehab
     ("her last admission was at st. mary's", "facility", "st. mary's"),
     ("sisters of mercy ER gave him haldol", "facility", "sisters of mercy"),
@@ -74,6 +80,9 @@ POSITIVES = [
     ("we got her from HIGH DESERT REGIONAL", "facility", "HIGH DESERT REGIONAL"),
     ("she is at Golden Pines Nursing and Rehab", "facility", "Golden Pines Nursing and Rehab"),
     ("rehab at Maplewood Nursing Ctr, came back", "facility", "Maplewood Nursing Ctr"),
+    ("she lives at Sunrise of Wellesley", "facility", "Sunrise of Wellesley"),
+    ("dialysis at DaVita Eastside three days a week", "facility", "DaVita Eastside"),
+    ("residence 220 Hwy 9 N Lot 14, a trailer", "address", "220 Hwy 9 N Lot 14"),
     # ZIP codes after a label or "in", addresses in lower case
     ("Zip Code - 70117.", "zip", "70117"),
     ("she's in 60624 now, moved after the eviction", "zip", "60624"),

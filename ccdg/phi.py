@@ -1268,6 +1268,8 @@ def _place_at(text: str, start: int, strong: bool) -> tuple[int, int] | None:
     for w in words:
         if not w.group(0)[0].isupper() or _fold(w.group(0)) in _PLACE_GENERIC:
             break
+        if w.group(0).isupper() and len(w.group(0)) > 1:
+            break  # in capitals every word looks like a name: only a known town counts
         caps.append(w)
     if not caps or _fold(caps[0].group(0)) in _NOT_NAMES:
         return None
@@ -1565,7 +1567,7 @@ _WORD_FIRST_NAMES = frozenset(
 )
 
 
-def _name_like_pair(first: str, last: str, strong: bool) -> bool:
+def _name_like_pair(first: str, last: str, strong: bool, shouting: bool = False) -> bool:
     f, la = _fold(_base(first)), _fold(_base(last))
     common = _wordlist("common_words.txt")
     if f in _NOT_NAMES or la in _NOT_NAMES or la in _PLACE_GENERIC or f in common or la in common:
@@ -1579,8 +1581,14 @@ def _name_like_pair(first: str, last: str, strong: bool) -> bool:
     # An unknown second word must look like a family name, not a verb ("maria remains").
     if len(la) < 3 or re.search(r"(?:ed|ing|ly)$", la):
         return False
-    if la.endswith("s") and not last.isupper() and not re.search(r"(?:akis|opoulos|idis)$", la):
+    if (
+        la.endswith("s")
+        and (shouting or not last.isupper())
+        and not re.search(r"(?:akis|opoulos|idis)$", la)
+    ):
         return False
+    if shouting and not _STRICT_SURNAME_ENDINGS.search(la):
+        return False  # in a note typed in capitals, only a known family name will do
     # Without a context word an unknown lower-case word is too often an ordinary one, unless
     # its ending is one that English words do not have ("petrakis", "kowalczyk", "gonzalez").
     return strong or bool(_STRICT_SURNAME_ENDINGS.search(la))
@@ -1614,6 +1622,8 @@ _CAP_PAIR = re.compile(rf"(?<![\w'’-])({_CAP})\s+({_CAP})(?![\w'’-])")
 
 
 def _more_names(text: str, out: list[_Cand]) -> None:
+    # A note typed in capitals: a pair of capitalised words says nothing by its case.
+    shouting = sum(c.isupper() for c in text) > sum(c.islower() for c in text)
     for m in _NAME_AFTER_CONTEXT.finditer(text):
         words = m.group(1).split()
         first, last = words[0], words[-1]
@@ -1637,14 +1647,14 @@ def _more_names(text: str, out: list[_Cand]) -> None:
                 continue
             _add(out, "name", m.start(1), m.end(1))
             continue
-        if _name_like_pair(first, last, strong=True):
+        if _name_like_pair(first, last, strong=True, shouting=shouting):
             _add(out, "name", m.start(1), m.end(1))
     for m in _NAME_PAIR.finditer(text):
         first_group = 1 if m.group(1) else 3
         first, last = m.group(first_group), m.group(first_group + 1)
         if first.isupper() and len(first) < 3:
             continue
-        if _name_like_pair(first, last, strong=first.isupper()):
+        if _name_like_pair(first, last, strong=first.isupper() and not shouting):
             _add(out, "name", m.start(first_group), m.end(first_group + 1))
     # "carlos m herrera": a middle initial between two lower-case names
     for m in re.finditer(rf"\b({_L}+)\s+{_L}\.?\s+({_L}+)\b", text):
@@ -1789,9 +1799,10 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
             continue
         # "ms" is also multiple sclerosis: an unknown word after it needs an age right after.
         age_after = re.match(r"\s*,?\s*\d{1,3}\s*(?:[fm]\b|y|,)", text[m.end() : m.end() + 8], re.I)
-        if word in _surnames_more() or (
-            len(word) >= 4 and (m.group(0)[:2].lower() in ("mr", "dr") or age_after)
-        ):
+        title = m.group(0)[:3].lower().rstrip(". ")
+        if title == "mis" and word not in _surnames_more():
+            continue  # "miss opal": a first name with an honorific
+        if word in _surnames_more() or (len(word) >= 4 and (title in ("mr", "dr") or age_after)):
             _add(out, "name", m.start(), m.end())
     # "Mary \"Sissy\" Thibodeaux", "\"Big Mike\" Sorrentino": a nickname in quotes, then a surname.
     for m in _NICKNAME_NAME.finditer(text):

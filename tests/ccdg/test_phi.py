@@ -232,6 +232,7 @@ def test_finding_shape_and_categories():
         "age_over_89",
         "device_id",
         "facility",
+        "place",
     }
     assert all(label and REASONS[code].endswith(".") for code, label in CATEGORIES.items())
 

@@ -16,6 +16,10 @@ from django.core.management.base import CommandError
 from ccdg.management.commands.phi_eval import DEFAULT_SET, evaluate, load
 from ccdg.phi import CATEGORIES
 
+# The generated set predates the "place" category (towns and neighbourhoods); the hand-written
+# development and test sets measure it.
+GENERATED = {c: label for c, label in CATEGORIES.items() if c != "place"}
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # The targets of issue 5: a regression below them fails CI.
@@ -95,13 +99,13 @@ def test_shipped_set_is_big_enough_labelled_and_small():
     assert len(clean) >= 150
     assert all(n["clean"] is (not n["spans"]) for n in notes)
     seen = {span["category"] for n in with_ids for span in n["spans"]}
-    assert seen == set(CATEGORIES)
+    assert seen == set(GENERATED)
     for note in notes:
         for span in note["spans"]:
             assert 0 <= span["start"] < span["end"] <= len(note["text"])
             assert note["text"][span["start"] : span["end"]].strip()
     # every category carries enough gold spans to measure it
-    counts = {c: sum(s["category"] == c for n in notes for s in n["spans"]) for c in CATEGORIES}
+    counts = {c: sum(s["category"] == c for n in notes for s in n["spans"]) for c in GENERATED}
     assert min(counts.values()) >= 25, counts
 
 
@@ -112,6 +116,8 @@ def test_phi_eval_meets_the_targets_on_the_shipped_set():
     overall = result["overall"]
     assert overall["recall"] >= RECALL_OVERALL, overall
     for category, row in result["per_category"].items():
+        if category not in GENERATED:
+            continue
         assert row["gold"] > 0, category
         assert row["recall"] >= RECALL_PER_CATEGORY, (category, row)
     assert result["clean_flagged_share"] <= CLEAN_FLAGGED_MAX, result["clean_flagged"]
@@ -184,4 +190,4 @@ def test_generator_is_seeded_and_its_gold_spans_are_exact():
     for note in first:
         assert all(0 <= s["start"] < s["end"] <= len(note["text"]) for s in note["spans"])
     categories = {s["category"] for n in first for s in n["spans"]}
-    assert categories == set(CATEGORIES)
+    assert categories == set(GENERATED)

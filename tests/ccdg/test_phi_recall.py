@@ -1,0 +1,160 @@
+"""The identifier guard on the hard cases: places, library-checked numbers, ages and dates in
+words, names in any case, religious and regional facilities, and the clean traps around them.
+
+Examples are written by hand, one reason each. The evaluation sets are scored in
+test_phi_commands.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ccdg.phi import CATEGORIES, REASONS, scan
+
+
+def found(text: str, category: str) -> list[str]:
+    return [f.text for f in scan(text) if f.category == category]
+
+
+# (text, category, text the finding must contain)
+POSITIVES = [
+    # place: a town or neighbourhood where the patient lives or comes from
+    ("she lives in Dorchester with her son", "place", "Dorchester"),
+    ("moved to Fresno last year", "place", "Fresno"),
+    ("originally from Little Saigon", "place", "Little Saigon"),
+    ("he is from Lowell and works nights", "place", "Lowell"),
+    ("lives in fresno with her daughter", "place", "fresno"),
+    ("family moved here from Lawrence, MA in the 90s", "place", "Lawrence"),
+    ("pt LIVES IN GARY, no car.", "place", "GARY"),
+    ("elderly man from East LA, never seen a doctor", "place", "East LA"),
+    ("from jamaica plain, takes the bus", "place", "jamaica plain"),
+    ("they moved back to Providence after the divorce", "place", "Providence"),
+    # phone: any US format that phonenumbers accepts, slashes included
+    ("call 617/555/0134 after 5", "phone", "617/555/0134"),
+    ("daughter's number is (617)5550134", "phone", "5550134"),
+    ("daughter: 617.555.0134", "phone", "617.555.0134"),
+    # record numbers with dots, slashes or spaces after a label; the Medicare MBI shape
+    ("MRN 448.229.01 on file", "record_number", "448.229.01"),
+    ("medicaid id 12/3456/789", "record_number", "12/3456/789"),
+    ("Medical Record No 2/39/4417 - consult attached", "record_number", "2/39/4417"),
+    ("Medicaid: MCD 6612 0034 81, 8 yo with asthma", "record_number", "6612 0034 81"),
+    ("mbi 1EG4TE5MK73", "record_number", "1EG4TE5MK73"),
+    ("MRN# 11-22-3344", "record_number", "11-22-3344"),  # no date: 3344 is no year
+    ("CGM transmitter 8GH77Q, he shares it", "device_id", "8GH77Q"),
+    # SSN with dots or slashes, checked by python-stdnum
+    ("ssn 123.45.6789", "ssn", "123.45.6789"),
+    ("SSN:601.22.8834 54 y/o F", "ssn", "601.22.8834"),
+    # ages over 89 as bare numbers in age context and in words
+    ("she is 101 and sharp", "age_over_89", "101"),
+    ("at 96 he still drives", "age_over_89", "96"),
+    ("pt 93 f, fall, lives alone", "age_over_89", "93"),
+    ("Stanley, 92, a widower, did not want the pacemaker", "age_over_89", "92"),
+    ("ninety-two and independent", "age_over_89", "ninety-two"),
+    ("a hundred and one years young", "age_over_89", "hundred and one"),
+    ("she is ninty-six", "age_over_89", "ninty-six"),
+    # dates: lower-case months, apostrophe years, spelled-out days, named days
+    ("admitted march 3rd for sepsis", "date", "march 3rd"),
+    ("discharged may 19, back in the ER may 21.", "date", "may 19"),
+    ("last seen Mar '23 in clinic", "date", "Mar '23"),
+    ("on the second of May she fell", "date", "second of May"),
+    ("admitted on the 3rd", "date", "3rd"),
+    ("she died on Christmas Eve", "date", "Christmas Eve"),
+    # names in lower case, capitals, after relations, family name first, nicknames
+    ("his daughter Amina Diallo visited", "name", "Amina Diallo"),
+    ("his daughter amina diallo visited", "name", "amina diallo"),
+    ("a man named nguyen van thanh", "name", "nguyen van thanh"),
+    ("MARIA LOPEZ is 67", "name", "MARIA LOPEZ"),
+    ("i keep thinking about brenda coles who died", "name", "brenda coles"),
+    ("Pt Nguyễn Văn An, 74 m, speaks only Vietnamese", "name", "Nguyễn Văn An"),
+    ("Folasade Akinwale, 66 F, stroke", "name", "Folasade Akinwale"),
+    ('Mary "Sissy" Thibodeaux came back', "name", "Thibodeaux"),
+    ("mr. and mrs. okafor came", "name", "okafor"),
+    ("the patient is Mr. Abernathy, 66", "name", "Abernathy"),
+    ("patient: okonkwo, chidi", "name", "okonkwo, chidi"),
+    ("spoke w/ the wife (ingrid haugen) at length", "name", "ingrid haugen"),
+    ("the chart header said HOLLISTER, GRANT", "name", "HOLLISTER, GRANT"),
+    # facilities: saints after at/to/from, religious orders, regional, nursing and rehab
+    ("her last admission was at st. mary's", "facility", "st. mary's"),
+    ("sisters of mercy ER gave him haldol", "facility", "sisters of mercy"),
+    ("admitted to Mercy Regional", "facility", "Mercy Regional"),
+    ("we got her from HIGH DESERT REGIONAL", "facility", "HIGH DESERT REGIONAL"),
+    ("she is at Golden Pines Nursing and Rehab", "facility", "Golden Pines Nursing and Rehab"),
+    ("rehab at Maplewood Nursing Ctr, came back", "facility", "Maplewood Nursing Ctr"),
+    ("she lives at Sunrise of Wellesley", "facility", "Sunrise of Wellesley"),
+    ("dialysis at DaVita Eastside three days a week", "facility", "DaVita Eastside"),
+    ("residence 220 Hwy 9 N Lot 14, a trailer", "address", "220 Hwy 9 N Lot 14"),
+    # ZIP codes after a label or "in", addresses in lower case
+    ("Zip Code - 70117.", "zip", "70117"),
+    ("she's in 60624 now, moved after the eviction", "zip", "60624"),
+    ("he gave 17 w 3rd st as his address", "address", "17 w 3rd st"),
+]
+
+
+@pytest.mark.parametrize(("text", "category", "expected"), POSITIVES)
+def test_hard_identifiers_are_found(text, category, expected):
+    assert any(expected in f for f in found(text, category)), scan(text)
+
+
+CLEAN = [
+    "Lily's Crohn's disease is flaring again despite Humira.",  # first name + eponym
+    "Jack's Graves disease is finally controlled.",
+    "Ali's Kawasaki disease was treated early.",
+    "Miss Pearl is 80 and lives alone with her cat.",  # first name with an honorific
+    "Mr. Henry told me he was ready.",
+    "Father Tom came to pray with her.",
+    "Hope is what keeps her going, says her daughter.",  # first names that are words
+    "Grace under pressure from the team; Will she go home?",
+    "June is a retired teacher with COPD.",
+    "Her name is Hope; she is 52.",
+    "Parkinson's and Alzheimer's run in the family.",  # eponyms
+    "Stevens Johnson syndrome from lamotrigine.",
+    "Jackson Pratt drain removed; Mallory Weiss tear after vomiting.",
+    "eliquis 5 mg bid, lasix 40 daily, metformin 500 mg twice daily.",  # brands and doses
+    "Vanc trough 24, held a dose.",
+    "Wells score 6, d-dimer 4.2.",
+    "sats 92% on room air, hr 96, bp 150/90, temp 99.1.",  # vitals over 89
+    "at 92% on 2L she was comfortable.",
+    "she is 90+ and sharp as a tack.",  # the allowed way to write it
+    "she is 89 and still gardens.",
+    "in 2019 she had a hip fracture; seen on Monday.",  # years alone, weekdays
+    "seen in the ER, then admitted to the floor.",  # generic places
+    "lives in a shelter since last winter.",
+    "lives in a group home with 4 other residents.",
+    "moved to Florida two years ago to be near her son.",  # states and countries alone
+    "originally from Mexico, speaks Spanish at home.",
+    "she came from Haiti as a child.",
+    "mom lives in Ohio; dad in Georgia.",
+    "his son john also called; his wife maria who is the proxy agreed.",  # one first name
+    "her daughter ana said she has been confused for weeks.",
+    "sister Carmen flew in from Texas.",
+    "may need a pleurx; she may need 3 more sessions.",  # "may" the verb
+    "How do others cope when a patient refuses?",
+    "The messages came from IP address 10.0.0.1 per IT.",
+]
+
+
+@pytest.mark.parametrize("text", CLEAN)
+def test_clean_traps_stay_clean(text):
+    findings = [(f.category, f.text) for f in scan(text)]
+    assert not [f for f in findings if f[0] != "ip"], findings
+
+
+def test_place_is_a_category_with_a_reason_that_says_what_to_write():
+    assert CATEGORIES["place"] == "Town, city or neighbourhood"
+    assert "lives locally" in REASONS["place"]
+    (finding,) = [f for f in scan("She moved to Fresno.") if f.category == "place"]
+    assert finding.reason == REASONS["place"]
+
+
+def test_a_state_or_country_after_lives_in_is_allowed_but_a_town_with_it_is_not():
+    assert found("lives in Massachusetts", "place") == []
+    assert found("lives in Canada", "place") == []
+    assert found("lives in Fresno, California", "place") == ["Fresno"]
+
+
+@pytest.mark.parametrize("text", CLEAN)
+def test_clean_traps_stay_clean_in_capitals_and_in_lower_case(text):
+    # Some clinicians type whole notes in capitals, others never use the shift key.
+    for variant in (text.upper(), text.lower()):
+        findings = [(f.category, f.text) for f in scan(variant)]
+        assert not [f for f in findings if f[0] != "ip"], (variant, findings)

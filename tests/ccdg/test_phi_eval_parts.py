@@ -17,11 +17,11 @@ ROWS = [
     {"id": "a", "clean": False, "kind": "date-slash", "text": "Mrs. Alvarez was seen 3/14.",
      "spans": [{"category": "name", "start": 0, "end": 12},
                {"category": "date", "start": 22, "end": 26}]},
-    # The name is found, the place is not: refused, but not fully caught.
-    {"id": "b", "clean": False, "kind": "place-lives-in",
-     "text": "Mrs. Alvarez lives in Zzyzxville.",
+    # The name is found, the (unknown, lower-case) town is not: refused, not fully caught.
+    {"id": "b", "clean": False, "kind": "place-from",
+     "text": "Mrs. Alvarez is from zzyzxville.",
      "spans": [{"category": "name", "start": 0, "end": 12},
-               {"category": "address", "start": 22, "end": 32}]},
+               {"category": "place", "start": 21, "end": 31}]},
     {"id": "c", "clean": True, "kind": "clean-vitals", "text": "Maria, 67F, BP 150/90.",
      "spans": []},
     {"id": "d", "clean": True, "kind": "clean-vitals", "text": "Call 617-555-0134.", "spans": []},
@@ -36,7 +36,7 @@ def test_note_level_figures_and_kinds(tmp_path):
     assert result["identifying_refused"] == 1.0
     assert result["identifying_fully_caught"] == 0.5
     assert result["per_kind"]["date-slash"] == {"notes": 1, "right": 1.0}
-    assert result["per_kind"]["place-lives-in"] == {"notes": 1, "right": 0.0}
+    assert result["per_kind"]["place-from"] == {"notes": 1, "right": 0.0}
     # clean notes: one let through, one flagged (the phone number)
     assert result["per_kind"]["clean-vitals"] == {"notes": 2, "right": 0.5}
 
@@ -50,7 +50,7 @@ def test_the_table_lists_the_false_alarms_on_clean_notes(tmp_path):
     assert "false alarms on clean notes:" in text
     assert "[phone] '617-555-0134' (d)" in text
     assert "identifying notes: 2, refused 1.000, every identifier found 0.500" in text
-    assert "place-lives-in" in text
+    assert "place-from" in text
 
 
 def test_the_parts_are_the_shipped_files():

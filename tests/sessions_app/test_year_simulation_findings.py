@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import zoneinfo
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from unittest import mock
 
 import pytest
@@ -22,14 +22,17 @@ from tests.factories import ClinicianFactory, GroupFactory, GroupMembershipFacto
 
 @pytest.fixture
 def this_morning(program):
-    """A group whose session started two hours ago (today), with two members since last month."""
+    """A group whose session started earlier today, with two members since last month: two
+    hours ago, or at midnight (program time) when it is not yet two in the morning."""
     group = GroupFactory(program=program, name="Group 1")
     people = [ClinicianFactory(program=program, status="active") for _ in range(2)]
     month_ago = timezone.localdate() - timedelta(days=30)
     for c in people:
         GroupMembershipFactory(group=group, clinician=c, joined_on=month_ago)
-    now = timezone.now()
-    session = SessionFactory(group=group, starts_at=now - timedelta(hours=2))
+    midnight = program.at(program.today(), time.min)
+    session = SessionFactory(
+        group=group, starts_at=max(timezone.now() - timedelta(hours=2), midnight)
+    )
     return group, people, session
 
 

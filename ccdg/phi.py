@@ -412,7 +412,8 @@ _AGE_PATTERNS = [
         rf"\b(?:is|was|now|at)\s+({_AGE_NUM})(?=\s*(?:years|yrs|,|\s+and\b|\s+but\b|\.(?!\d)|$))",
         re.IGNORECASE,
     ),
-    re.compile(r"\b(?:nonagenarian|centenarian|supercentenarian)s?\b", re.IGNORECASE),
+    # "nonagenarian" is a range (90 to 99), allowed like "90+"; a centenarian is 100 or more
+    re.compile(r"\b(?:centenarian|supercentenarian)s?\b", re.IGNORECASE),
 ]
 _AGE_FALSE_CONTEXT = re.compile(
     r"(?:temp|temperature|t|tmax|fever|febrile|sats?|spo2|o2|hr|pulse|rr|bp|glucose|bg|"
@@ -982,11 +983,23 @@ _SURNAME_FIRST = frozenset(
 )
 
 
+# Short forms of given names: after any title they are the first name ("Mr. Sam", "Dr. Ray"),
+# though a few are family names too.
+_SHORT_GIVEN = frozenset(
+    """sam ray ben tom joe dan al ed jim bob bill will max ted ron don jack nick pat rob tim tony
+    andy mike matt steve dave fred hank walt gus lou vic sal jerry larry terry barry harry danny
+    tommy johnny bobby billy jimmy eddie charlie sue kate liz beth meg peg jan deb val pam bev
+    jo jen jess becky cindy sandy patty peggy betty dottie""".split()
+)
+
+
 def _honorific_first_name(match: str, word: str) -> bool:
     """'Miss Pearl', 'Mr. Henry', 'Sister Mary': a first name with an honorific (allowed)."""
+    folded = _fold(_base(word))
+    if folded in _SHORT_GIVEN:
+        return True  # a short form of a given name is a first name, whatever the title
     if not re.match(r"(?:Mr|Mrs|Ms|Miss|Mx|Mister|Missus|Sister|Brother|Father|Pastor)\b", match):
         return False  # "Dr Chen" and "Nurse Ratched" name the person by the surname
-    folded = _fold(_base(word))
     if folded in _SURNAME_FIRST:
         return False
     if folded in _first_names() or folded in _first_names_more() - _surnames_more():

@@ -339,6 +339,8 @@ _RECORD_LABEL_CORE = (
     r"member(?:ship)?(?:\s+id)?|subscriber(?:\s+id)?|policy|group\s+(?:number|no\.?|#)|"
     r"insurance(?:\s+id)?|health\s+plan|plan\s+id|benefici?ary(?:\s+id)?|"
     r"medicaid(?:\s+id)?|medicare(?:\s+id)?|mbi|hicn|nhs|ohip|hcn|health\s+card|"
+    r"hosp\s*(?:#|no\.?|num(?:ber)?|id)|enc\s*(?:#|no\.?|num(?:ber)?|id)|"  # short labels
+    r"adm(?:ission)?\s*(?:#|no\.?|num(?:ber)?)|"
     r"FIN|CSN|HAR|encounter|visit\s+(?:number|no\.?|#|id)|patient\s+id|pt\s+id|"
     r"hospital\s+(?:number|no\.?|#|id)|case\s+(?:ref|number|no\.?|#|id)|ref(?:erence)?|"
     r"bracelet(?:\s+number)?|wristband(?:\s+number)?|id|identifier|record)"
@@ -412,6 +414,8 @@ _AGE_PATTERNS = [
         rf"\b(?:is|was|now|at)\s+({_AGE_NUM})(?=\s*(?:years|yrs|,|\s+and\b|\s+but\b|\.(?!\d)|$))",
         re.IGNORECASE,
     ),
+    # "her 95th birthday" says the age as plainly as "95 years old"
+    re.compile(rf"\b{_AGE_NUM}(?:st|nd|rd|th)\s+birthday\b", re.IGNORECASE),
     # "nonagenarian" is a range (90 to 99), allowed like "90+"; a centenarian is 100 or more
     re.compile(r"\b(?:centenarian|supercentenarian)s?\b", re.IGNORECASE),
 ]

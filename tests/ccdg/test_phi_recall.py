@@ -165,7 +165,14 @@ GENERALISED = [
     # chart order in capitals with neither word in the name lists, after a label or before an age
     # a lower-case town after "lives in" that the lists lack but that ends like a town
     ("grew up in briarwood, worked the mills", "place", "briarwood"),
+    # record numbers with short labels
+    ("hosp # 77123 on the bracelet", "record_number", "77123"),
     ("hosp no. 4471923", "record_number", "4471923"),
+    ("enc no 88213", "record_number", "88213"),
+    ("adm # 55102 per the sticker", "record_number", "55102"),
+    # ages over 89 in other phrasings
+    ("celebrated her 95th birthday last month", "age_over_89", "95th birthday"),
+    ("just had his 100th birthday", "age_over_89", "100th birthday"),
 ]
 
 

@@ -1742,10 +1742,17 @@ _SAINT_AFTER_PLACE_WORD = re.compile(
 )
 # A street address in lower case: "12 elm st apt 3", "45 main street".
 _ADDRESS_LOWER = re.compile(
-    r"(?<![\w/.-])\d{1,6}\s+(?:[nsew]\.?\s+)?((?:[a-z][a-z'-]+\s+|\d{1,3}(?:st|nd|rd|th)\s+){1,3})"
+    # a unit letter may follow the number ("14b oak ave", "14 b oak ave"), like a direction
+    r"(?<![\w/.-])\d{1,6}[a-z]?\s+(?:[a-z]\.?\s+)?((?:[a-z][a-z'-]+\s+|\d{1,3}(?:st|nd|rd|th)\s+){1,3})"
     r"(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|court|ct|boulevard|blvd|way|place|pl|"
     r"terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq)\b\.?"
     r"(?:,?\s*(?:apt|apartment|unit|suite|#)\.?\s*#?\s*[a-z0-9-]{1,5}\b)?"
+)
+# An apartment number alone is part of an address: "apt 3c", "apartment 12B".
+_APARTMENT = re.compile(
+    r"\b(?:apt|apartment)\.?\s*#?\s*(?:\d{1,5}[a-z]?|[a-z]-?\d{1,4})\b"
+    r"(?!\s*(?:blocks?|miles?|mins?|minutes|floors?|stories|bedrooms?|rooms?|people|kids|units?))",
+    re.IGNORECASE,
 )
 _NICKNAME_NAME = re.compile(
     rf"(?:\b{_CAP}\s+)?[\"“][A-Z][\w .'-]{{1,20}}[\"”]\s+({_CAP})(?:\s+(?:Jr|Sr|II|III)\b\.?)?"
@@ -1810,6 +1817,8 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
         if any(_fold(w) in _NOT_NAMES or _fold(w) in common for w in words):
             continue  # "2 weeks ago by dr" is not a street
         _add(out, "address", m.start(), _trim(text, m.start(), m.end(), ". "))
+    for m in _APARTMENT.finditer(text):
+        _add(out, "address", m.start(), m.end())
     for m in _TITLE_LOWER.finditer(text):
         word = _fold(m.group(1))
         if word in common or word in _NOT_NAMES or word in _first_names_more():

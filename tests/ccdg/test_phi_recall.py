@@ -163,6 +163,11 @@ def test_clean_traps_stay_clean_in_capitals_and_in_lower_case(text):
 # from the evaluation sets, each with the clean traps that a looser rule would trip on.
 GENERALISED = [
     # chart order in capitals with neither word in the name lists, after a label or before an age
+    # lower-case addresses with a unit letter, and an apartment number alone
+    ("he lives at 14 b oak ave", "address", "14 b oak ave"),
+    ("lives at 14b oak ave with his sister", "address", "14b oak ave"),
+    ("she lives in apt 3c with her cat", "address", "apt 3c"),
+    ("moved to apartment 12B last month", "address", "apartment 12B"),
     # a lower-case town after "lives in" that the lists lack but that ends like a town
     ("grew up in briarwood, worked the mills", "place", "briarwood"),
     # record numbers with short labels

@@ -1740,6 +1740,18 @@ _SAINT_AFTER_PLACE_WORD = re.compile(
     r"|\b((?:[A-Z]{3,}\s+){1,3}(?:REGIONAL|MEMORIAL|GENERAL)(?:\s+(?:HOSPITAL|MEDICAL\s+CENTER))?)\b"
     rf"|\b((?:{_CAP}\s+){{1,3}}(?:Nursing|Rehab|Care|Medical|Health)\s+Ctr\b\.?)"
 )
+# "to memorial hermann", "from baptist memorial": a hospital typed in lower case, named by
+# "memorial" or "regional" with a word that is not ordinary after at/to/from/in.
+_FACILITY_LOWER = re.compile(
+    r"\b(?:at|to|from|in|into)\s+(?:the\s+)?"
+    r"(memorial\s+([a-z][a-z'’-]{2,})|([a-z][a-z'’-]{2,})\s+(?:memorial|regional))\b(?!['’-])"
+)
+_DENOMINATIONS = frozenset(
+    "baptist methodist presbyterian lutheran adventist episcopal catholic jewish".split()
+)
+_MEMORIAL_NOT_NAMES = frozenset(
+    "service services day fund park stone wall garden plaque card hall mass day's".split()
+)
 # A street address in lower case: "12 elm st apt 3", "45 main street".
 _ADDRESS_LOWER = re.compile(
     # a unit letter may follow the number ("14b oak ave", "14 b oak ave"), like a direction
@@ -1812,6 +1824,15 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
             continue
         _add(out, "facility", m.start(group), _trim(text, m.start(group), m.end(group), ". "))
     common = _wordlist("common_words.txt")
+    for m in _FACILITY_LOWER.finditer(text):
+        word = _fold(m.group(2) or m.group(3))
+        if word in _DENOMINATIONS:
+            pass  # "baptist memorial", "methodist regional" name hospitals
+        elif word in common or word in _NOT_NAMES or word in _FACILITY_GENERIC:
+            continue  # "at the memorial service", "to general surgery"
+        if word in _MEMORIAL_NOT_NAMES or word in _PLACE_GENERIC:
+            continue
+        _add(out, "facility", m.start(1), m.end(1))
     for m in _ADDRESS_LOWER.finditer(text):
         words = m.group(1).split()
         if any(_fold(w) in _NOT_NAMES or _fold(w) in common for w in words):

@@ -163,6 +163,10 @@ def test_clean_traps_stay_clean_in_capitals_and_in_lower_case(text):
 # from the evaluation sets, each with the clean traps that a looser rule would trip on.
 GENERALISED = [
     # chart order in capitals with neither word in the name lists, after a label or before an age
+    # hospital names in lower case around "memorial"
+    ("admitted to memorial hermann last week", "facility", "memorial hermann"),
+    ("transferred from baptist memorial yesterday", "facility", "baptist memorial"),
+    ("she was at memorial sloan for chemo", "facility", "memorial sloan"),
     # lower-case addresses with a unit letter, and an apartment number alone
     ("he lives at 14 b oak ave", "address", "14 b oak ave"),
     ("lives at 14b oak ave with his sister", "address", "14b oak ave"),

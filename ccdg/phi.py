@@ -1253,6 +1253,12 @@ _PLACE_GENERIC = frozenset(
 )
 
 
+_TOWN_ENDING = re.compile(
+    r"(?:ville|field|burg|burgh|boro|borough|town|wood|dale|port|ford|mouth|haven|chester|"
+    r"bury|stead|creek|springs|falls|heights|hurst|worth|minster|ton)$"
+)
+
+
 def _place_at(text: str, start: int, strong: bool) -> tuple[int, int] | None:
     """The span of a place name starting at ``start``, if there is one."""
     m = _PLACE_WORDS.match(text, start)
@@ -1280,6 +1286,17 @@ def _place_at(text: str, start: int, strong: bool) -> tuple[int, int] | None:
             return start, end
     if not strong:
         return None
+    first = words[0].group(0) if words else ""
+    # After "lives in", a lower-case word the lists lack that ends like a town ("hatfield").
+    if (
+        first.islower()
+        and len(first) >= 6
+        and _TOWN_ENDING.search(first)
+        and not _not_name(first)
+        and _fold(first) not in _PLACE_GENERIC
+        and _fold(first) not in _wordlist("common_words.txt")
+    ):
+        return start, start + words[0].end()
     # After "lives in", any capitalised run that is not generic names a place.
     caps = []
     for w in words:

@@ -173,6 +173,8 @@ GENERALISED = [
     ("she lives in apt 3c with her cat", "address", "apt 3c"),
     ("moved to apartment 12B last month", "address", "apartment 12B"),
     # a lower-case town after "lives in" that the lists lack but that ends like a town
+    ("lives in hatfield with her son", "place", "hatfield"),
+    ("she lives in millersburg now", "place", "millersburg"),
     ("grew up in briarwood, worked the mills", "place", "briarwood"),
     # record numbers with short labels
     ("hosp # 77123 on the bracelet", "record_number", "77123"),

@@ -1015,6 +1015,24 @@ def _honorific_first_name(match: str, word: str) -> bool:
     return folded not in _surnames_more() and not _looks_like_surname(word)
 
 
+_CHART_LABEL = re.compile(r"\b(?:patient|pt|name|re|resident|client)\s*:\s*$", re.IGNORECASE)
+_AGE_AFTER = re.compile(r",?\s*\(?\d{1,3}\s*(?:y|yo|M|F|m|f|-?year|years)\b")
+
+
+def _chart_order_caps(text: str, m: re.Match[str]) -> bool:
+    """'pt: HOLLIS, DEWAYNE', 'HOLLIS, DEWAYNE, 70 M': chart order in capitals with neither
+    word in the lists, after a label or before an age (abbreviations have neither)."""
+    words = (m.group(1), m.group(2))
+    common = _wordlist("common_words.txt")
+    if any(
+        len(w) < 4 or not re.search(r"[AEIOUY]", w) or _not_name(w) or _fold(w) in common
+        for w in words
+    ):
+        return False
+    labelled = bool(_CHART_LABEL.search(_before(text, m.start(), 20)))
+    return labelled or bool(_AGE_AFTER.match(text, m.end()))
+
+
 def _base(word: str) -> str:
     """The word without a possessive: "Lopez's" -> "Lopez"."""
     return re.sub(r"['’]s?$", "", word)
@@ -1091,6 +1109,8 @@ def _names(text: str, out: list[_Cand]) -> None:
         if (_is_first(m.group(2)) or first in _first_names_more() or known_last) and not _not_name(
             m.group(1)
         ):
+            _add(out, "name", m.start(), m.end())
+        elif _chart_order_caps(text, m):
             _add(out, "name", m.start(), m.end())
     # Runs of capitalised words: "Maria Lopez", "Karsten W. Weitzel", "Ana García-López".
     tokens = list(_CAP_TOKEN.finditer(text))

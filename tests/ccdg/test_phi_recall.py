@@ -163,6 +163,10 @@ def test_clean_traps_stay_clean_in_capitals_and_in_lower_case(text):
 # from the evaluation sets, each with the clean traps that a looser rule would trip on.
 GENERALISED = [
     # chart order in capitals with neither word in the name lists, after a label or before an age
+    ("pt: HOLLIS, DEWAYNE", "name", "HOLLIS, DEWAYNE"),
+    ("Name: QUARLES, TREVON - seen twice", "name", "QUARLES, TREVON"),
+    ("HOLLIS, DEWAYNE, 70 M, COPD", "name", "HOLLIS, DEWAYNE"),
+    ("BRISCOE, LATREL 64yo with CHF", "name", "BRISCOE, LATREL"),
     # hospital names in lower case around "memorial"
     ("admitted to memorial hermann last week", "facility", "memorial hermann"),
     ("transferred from baptist memorial yesterday", "facility", "baptist memorial"),
@@ -201,6 +205,7 @@ CLEAN_GENERALISED = [
     "her son Kofi's wife called about the plan.",  # one first name in a possessive
     "PMH: COPD, CHF, HTN. Plan: ASA, BB.",  # capitals with commas are abbreviations
     "SEPSIS, DELIRIUM both improved.",
+    "Pt: AFIB, COPD, 70 yo, on apixaban.",
     "the memorial service was lovely; transferred from general surgery.",
     "she moved to an apartment 2 blocks away",
     "10 units of insulin, unit 4 nurses were great.",

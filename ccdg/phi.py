@@ -799,6 +799,23 @@ def _records(text: str, out: list[_Cand]) -> None:
             "device_id" if _DEVICE_WORDS.search(_before(text, m.start(), 40)) else "record_number"
         )
         _add(out, category, m.start(), m.end())
+    # "8GH77Q", "4KX92TZ7": letters and digits switching three times or more make a code even
+    # with no label near (gene and lab names switch less: "CYP2D6" has two digits, "COVID19" one).
+    for m in _CODE_TOKEN.finditer(text):
+        value = m.group(0)
+        switches = len(re.findall(r"(?<=\d)[A-Z]|(?<=[A-Z])\d", value))
+        digits = sum(c.isdigit() for c in value)
+        if switches < 3 or digits < 3 or len(value) - digits < 2:
+            continue
+        if re.fullmatch(r"T[0-4X]N[0-3X]M[01X]", value):
+            continue  # "T4N1M0" is a cancer stage
+        category = (
+            "device_id" if _DEVICE_WORDS.search(_before(text, m.start(), 40)) else "record_number"
+        )
+        _add(out, category, m.start(), m.end())
+
+
+_CODE_TOKEN = re.compile(r"(?<![\w-])[A-Z0-9]{6,12}(?![\w-])")
 
 
 def _devices(text: str, out: list[_Cand]) -> None:

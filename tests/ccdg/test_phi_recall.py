@@ -40,6 +40,7 @@ POSITIVES = [
     ("Medicaid: MCD 6612 0034 81, 8 yo with asthma", "record_number", "6612 0034 81"),
     ("mbi 1EG4TE5MK73", "record_number", "1EG4TE5MK73"),
     ("MRN# 11-22-3344", "record_number", "11-22-3344"),  # no date: 3344 is no year
+    ("CGM transmitter 8GH77Q, he shares it", "device_id", "8GH77Q"),
     # SSN with dots or slashes, checked by python-stdnum
     ("ssn 123.45.6789", "ssn", "123.45.6789"),
     ("SSN:601.22.8834 54 y/o F", "ssn", "601.22.8834"),
@@ -180,6 +181,9 @@ GENERALISED = [
     ("lives in hatfield with her son", "place", "hatfield"),
     ("she lives in millersburg now", "place", "millersburg"),
     ("grew up in briarwood, worked the mills", "place", "briarwood"),
+    # a device or record code with letters and digits mixed and no label near it
+    ("the card in her wallet says 8GH77Q", "record_number", "8GH77Q"),
+    ("his code is 4KX92TZ7, he keeps forgetting it", "record_number", "4KX92TZ7"),
     # record numbers with short labels
     ("hosp # 77123 on the bracelet", "record_number", "77123"),
     ("hosp no. 4471923", "record_number", "4471923"),
@@ -211,6 +215,7 @@ CLEAN_GENERALISED = [
     "10 units of insulin, unit 4 nurses were great.",
     "lives in comfort now, lives in fear of falling.",
     "COVID19, HbA1c 9.2, NSTEMI, T2DM, SARS-CoV-2, B12, CD4 count low.",
+    "CYP2D6 poor metabolizer; staged T4N1M0, then pT2N0M0 on the specimen.",
     "hosp course uneventful; enc with palliative care.",
     "at her 85th birthday she was still dancing.",
 ]

@@ -1868,6 +1868,8 @@ def _more_zips(text: str, out: list[_Cand]) -> None:
         group = 1 if m.group(1) else 2
         _add(out, "zip", m.start(group), m.end(group))
     for m in _CA_POSTAL.finditer(text):
+        if re.fullmatch(r"T[0-4]N[0-3]M[01]", m.group(0)):
+            continue  # "T4N1M0" written without a space is a cancer stage
         _add(out, "zip", m.start(), m.end())
 
 

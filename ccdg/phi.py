@@ -1615,6 +1615,9 @@ _NAME_AFTER_CONTEXT = re.compile(
     r"nephew|aunt|uncle|cousin|grandson|granddaughter|grandmother|grandfather|friend|"
     r"neighbou?r|boyfriend|girlfriend|fianc[ée]e?|spouse|proxy|guardian|caregiver|roommate|"
     r"named|called|calls\s+(?:her|him)|name\s+is|name\s+was|goes\s+by|known\s+as|patient|pt|"
+    # verbs of meeting a person: "spoke with tyrell banks", "seen by dewayne hollis"
+    r"(?:spoke|talked|met|meeting|visit(?:ed)?)\s+(?:with|to)|(?:visited|seen|accompanied|"
+    r"brought\s+in|raised|cared\s+for)\s+by|"
     r"man|woman|lady|"
     r"gentleman|girl|boy|mr\.?|mrs\.?|ms\.?)"
     r"(?:\s*,|\s*:|\s*\()?\s*(?!(?:named|called)\b)"
@@ -1689,6 +1692,16 @@ _PAIR_BEFORE_AGE = re.compile(
     rf"(?<![\w'’-])({_CAP}|{_L}{{2,}})\s+({_CAP}|{_L}{{2,}})(?=\s*(?:,|\()?\s*\d{{1,3}}\s*(?:,|[FMfm]\b|y|yo\b|"
     r"y/o|year|-year|\)))"
 )
+# The same in capitals in a note that is not: "HOLLIS DEWAYNE 70M", family name first or not.
+_CAPS_PAIR_BEFORE_AGE = re.compile(
+    rf"(?<![\w'’-])({_U}{{4,}})\s+({_U}{{4,}})(?=\s*(?:,|\()?\s*\d{{1,3}}\s*(?:,|[FMfm]\b|"
+    r"y|yo\b|y/o|year|-year|\)))"
+)
+# Endings of clinical and ordinary English words that names rarely have.
+_CLINICAL_ENDING = re.compile(
+    r"(?:itis|osis|emia|oma|pathy|algia|ectomy|otomy|uria|plasia|trophy|ure|ute|ate|ive|ic|al|"
+    r"ary|ion|nt|ness|ing|ed|ly|ity|ous|ine|ence|ance|ism|ist|ain|est|ory|ular|ial|ief)$"
+)
 _CAP_PAIR = re.compile(rf"(?<![\w'’-])({_CAP})\s+({_CAP})(?![\w'’-])")
 
 
@@ -1752,6 +1765,17 @@ def _more_names(text: str, out: list[_Cand]) -> None:
         if f in _first_names_more() and la in _surnames_more() and f not in _WORD_FIRST_NAMES:
             if not (f in common or la in common or _not_name(first) or _not_name(last)):
                 _add(out, "name", m.start(), m.end())
+    for m in _CAPS_PAIR_BEFORE_AGE.finditer(text):
+        rest = text[: m.start()] + text[m.end() :]
+        if sum(c.isupper() for c in rest) > sum(c.islower() for c in rest):
+            continue  # the rest of the note is in capitals too: the case says nothing
+        words = (_fold(m.group(1)), _fold(m.group(2)))
+        if any(w in common or _not_name(w) or w in _FACILITY_GENERIC for w in words):
+            continue
+        if any(_CLINICAL_ENDING.search(w) for w in words):
+            continue  # "ACUTE CHOLECYSTITIS, 70 yo" is a heading
+        if all(re.search(r"[AEIOUY]", w) for w in m.groups()):
+            _add(out, "name", m.start(), m.end())
     for m in _PAIR_BEFORE_AGE.finditer(text):
         first, last = m.group(1), m.group(2)
         words = (_fold(first), _fold(_base(last)))

@@ -168,6 +168,12 @@ GENERALISED = [
     ("Name: QUARLES, TREVON - seen twice", "name", "QUARLES, TREVON"),
     ("HOLLIS, DEWAYNE, 70 M, COPD", "name", "HOLLIS, DEWAYNE"),
     ("BRISCOE, LATREL 64yo with CHF", "name", "BRISCOE, LATREL"),
+    # family name first in capitals before an age, in a note that is not in capitals
+    ("pt QUARLES TREVON 70M, fall at home", "name", "QUARLES TREVON"),
+    ("seen today: HOLLIS DEWAYNE, 64 yo, COPD", "name", "HOLLIS DEWAYNE"),
+    # a lower-case name after a verb of meeting someone, one word known to the lists
+    ("spoke with tyrell banks about goals", "name", "tyrell banks"),
+    ("she was seen by jaylen brooks at the clinic", "name", "jaylen brooks"),
     # hospital names in lower case around "memorial"
     ("admitted to memorial hermann last week", "facility", "memorial hermann"),
     ("transferred from baptist memorial yesterday", "facility", "baptist memorial"),
@@ -209,6 +215,9 @@ CLEAN_GENERALISED = [
     "her son Kofi's wife called about the plan.",  # one first name in a possessive
     "PMH: COPD, CHF, HTN. Plan: ASA, BB.",  # capitals with commas are abbreviations
     "SEPSIS, DELIRIUM both improved.",
+    "ACUTE CHOLECYSTITIS, 70 yo; CHIEF COMPLAINT, 64 yo; SEVERE SEPSIS 70M.",
+    "spoke with palliative care, met with social work, seen by cardiology today.",
+    "spoke to maria about goals; accompanied by husband john.",
     "Pt: AFIB, COPD, 70 yo, on apixaban.",
     "the memorial service was lovely; transferred from general surgery.",
     "she moved to an apartment 2 blocks away",

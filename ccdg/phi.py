@@ -1303,6 +1303,8 @@ def _place_at(text: str, start: int, strong: bool) -> tuple[int, int] | None:
         return None  # "from IP address": two capitals alone are an abbreviation
     towns, world, regions = _geography()
     words = list(re.finditer(r"[\w'’-]+", m.group(0)))
+    if _EPONYM_AFTER.match(text, start + words[0].end()):
+        return None  # "in Huntington's disease" is the disease, not the town
     # The longest known town (up to three words) wins: "Little Saigon", "Jamaica Plain".
     for count in range(len(words), 0, -1):
         phrase = " ".join(_fold(_base(w.group(0))) for w in words[:count])
@@ -1321,9 +1323,22 @@ def _place_at(text: str, start: int, strong: bool) -> tuple[int, int] | None:
             if not strong and count == 1 and (_is_first(phrase) or _not_name(phrase)):
                 continue  # "from Jackson" may be a person, "in Mobile" a word
             return start, end
+    first = words[0].group(0) if words else ""
+    # After "in" or "from" alone, a capitalised word the lists lack that ends like a town
+    # ("a farmer in Hatfield"), unless it is an eponym ("in Huntington's disease").
+    if (
+        not strong
+        and first[:1].isupper()
+        and not first.isupper()
+        and len(first) >= 6
+        and _TOWN_ENDING.search(first)
+        and not re.search(r"['’]s?$", first)
+        and not (_not_name(first) or _is_first(first) or _fold(first) in regions)
+        and not _EPONYM_AFTER.match(text, start + words[0].end())
+    ):
+        return start, start + words[0].end()
     if not strong:
         return None
-    first = words[0].group(0) if words else ""
     # After "lives in", a lower-case word the lists lack that ends like a town ("hatfield").
     if (
         first.islower()

@@ -187,6 +187,9 @@ GENERALISED = [
     ("lives in hatfield with her son", "place", "hatfield"),
     ("she lives in millersburg now", "place", "millersburg"),
     ("grew up in briarwood, worked the mills", "place", "briarwood"),
+    # after "in" alone, a capitalised town the lists lack that ends like one
+    ("a farmer in Hatfield for 40 years", "place", "Hatfield"),
+    ("she grew up poor, in Millersburg", "place", "Millersburg"),
     # a device or record code with letters and digits mixed and no label near it
     ("the card in her wallet says 8GH77Q", "record_number", "8GH77Q"),
     ("his code is 4KX92TZ7, he keeps forgetting it", "record_number", "4KX92TZ7"),
@@ -223,6 +226,7 @@ CLEAN_GENERALISED = [
     "she moved to an apartment 2 blocks away",
     "10 units of insulin, unit 4 nurses were great.",
     "lives in comfort now, lives in fear of falling.",
+    "worse in Huntington's disease; a mass in Hodgkin lymphoma.",
     "COVID19, HbA1c 9.2, NSTEMI, T2DM, SARS-CoV-2, B12, CD4 count low.",
     "CYP2D6 poor metabolizer; staged T4N1M0, then pT2N0M0 on the specimen.",
     "hosp course uneventful; enc with palliative care.",

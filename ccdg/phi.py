@@ -414,8 +414,18 @@ _AGE_PATTERNS = [
         rf"\b(?:is|was|now|at)\s+({_AGE_NUM})(?=\s*(?:years|yrs|,|\s+and\b|\s+but\b|\.(?!\d)|$))",
         re.IGNORECASE,
     ),
-    # "her 95th birthday" says the age as plainly as "95 years old"
-    re.compile(rf"\b{_AGE_NUM}(?:st|nd|rd|th)\s+birthday\b", re.IGNORECASE),
+    # "her 95th birthday", "in his 94th year" say the age as plainly as "95 years old"
+    re.compile(
+        rf"\b(?:{_AGE_NUM}(?:st|nd|rd|th)\s+birthday|(?:his|her|their)\s+{_AGE_NUM}(?:st|nd|rd|th)"
+        r"\s+year)\b",
+        re.IGNORECASE,
+    ),
+    # "mom (93)": an age in brackets after a word for a person
+    re.compile(
+        rf"\b(?:mom|mum|mother|dad|father|husband|wife|grandmother|grandfather|grandma|grandpa|"
+        rf"aunt|uncle|patient|pt|man|woman|lady|gentleman|widow|widower)\s*\(({_AGE_NUM})\)",
+        re.IGNORECASE,
+    ),
     # "nonagenarian" is a range (90 to 99), allowed like "90+"; a centenarian is 100 or more
     re.compile(r"\b(?:centenarian|supercentenarian)s?\b", re.IGNORECASE),
 ]
@@ -1290,6 +1300,11 @@ _PLACE_GENERIC = frozenset(
 )
 
 
+# What people "live in" besides towns: "lives in fear, texas has no help".
+_LIVES_IN = frozenset(
+    """fear comfort pain denial squalor hope peace silence limbo chaos hiding dread terror misery
+    shame luxury filth clutter darkness debt bed sin secret style harmony poverty""".split()
+)
 _TOWN_ENDING = re.compile(
     r"(?:ville|field|burg|burgh|boro|borough|town|wood|dale|port|ford|mouth|haven|chester|"
     r"bury|stead|creek|springs|falls|heights|hurst|worth|minster|ton)$"
@@ -1339,6 +1354,19 @@ def _place_at(text: str, start: int, strong: bool) -> tuple[int, int] | None:
         return start, start + words[0].end()
     if not strong:
         return None
+    # After "lives in", a lower-case word then a state or country: "gonzales, texas".
+    after = re.match(r",\s*([a-z]+)(?:\s+([a-z]+))?\b", text[start + len(first) :])
+    if (
+        first.islower()
+        and after
+        and not (_not_name(first) or _fold(first) in _PLACE_GENERIC or _fold(first) in _LIVES_IN)
+        and not _CLINICAL_ENDING.search(first.upper())
+    ):
+        one, two = after.group(1), f"{after.group(1)} {after.group(2)}"
+        if _fold(one) in regions or _fold(two) in regions or (
+            re.fullmatch(_STATES, one.upper()) and one.upper() not in _AMBIGUOUS_STATES
+        ):
+            return start, start + len(first)
     # After "lives in", a lower-case word the lists lack that ends like a town ("hatfield").
     if (
         first.islower()
@@ -1848,14 +1876,15 @@ _MEMORIAL_NOT_NAMES = frozenset(
 # A street address in lower case: "12 elm st apt 3", "45 main street".
 _ADDRESS_LOWER = re.compile(
     # a unit letter may follow the number ("14b oak ave", "14 b oak ave"), like a direction
-    r"(?<![\w/.-])\d{1,6}[a-z]?\s+(?:[a-z]\.?\s+)?((?:[a-z][a-z'-]+\s+|\d{1,3}(?:st|nd|rd|th)\s+){1,3})"
+    r"(?<![\w/.-])\d{1,6}(?:-?[a-z])?\s+(?:[a-z]\.?\s+)?((?:[a-z][a-z'-]+\s+|\d{1,3}(?:st|nd|rd|th)\s+){1,3})"
     r"(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|court|ct|boulevard|blvd|way|place|pl|"
     r"terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq)\b\.?"
     r"(?:,?\s*(?:apt|apartment|unit|suite|#)\.?\s*#?\s*[a-z0-9-]{1,5}\b)?"
 )
 # An apartment number alone is part of an address: "apt 3c", "apartment 12B".
 _APARTMENT = re.compile(
-    r"\b(?:apt|apartment)\.?\s*#?\s*(?:\d{1,5}[a-z]?|[a-z]-?\d{1,4})\b"
+    r"(?:\b(?:apt|apartment)|(?<=lives in )unit|(?<=lives at )unit)\.?\s*#?\s*"
+    r"(?:\d{1,5}[a-z]?|[a-z]-?\d{1,4})\b"
     r"(?!\s*(?:blocks?|miles?|mins?|minutes|floors?|stories|bedrooms?|rooms?|people|kids|units?))",
     re.IGNORECASE,
 )

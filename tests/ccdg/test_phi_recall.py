@@ -182,11 +182,16 @@ GENERALISED = [
     ("he lives at 14 b oak ave", "address", "14 b oak ave"),
     ("lives at 14b oak ave with his sister", "address", "14b oak ave"),
     ("she lives in apt 3c with her cat", "address", "apt 3c"),
+    ("lives at 14-b oak ave", "address", "14-b oak ave"),
+    ("he lives in unit 4b since the fall", "address", "unit 4b"),
     ("moved to apartment 12B last month", "address", "apartment 12B"),
     # a lower-case town after "lives in" that the lists lack but that ends like a town
     ("lives in hatfield with her son", "place", "hatfield"),
     ("she lives in millersburg now", "place", "millersburg"),
     ("grew up in briarwood, worked the mills", "place", "briarwood"),
+    # a lower-case town the lists lack, named with its state or country
+    ("lives in gonzales, texas now", "place", "gonzales"),
+    ("she lives in gonzales, tx with her son", "place", "gonzales"),
     # after "in" alone, a capitalised town the lists lack that ends like one
     ("a farmer in Hatfield for 40 years", "place", "Hatfield"),
     ("she grew up poor, in Millersburg", "place", "Millersburg"),
@@ -201,6 +206,8 @@ GENERALISED = [
     # ages over 89 in other phrasings
     ("celebrated her 95th birthday last month", "age_over_89", "95th birthday"),
     ("just had his 100th birthday", "age_over_89", "100th birthday"),
+    ("now in his 94th year", "age_over_89", "94th year"),
+    ("mom (93) lives with us", "age_over_89", "93"),
 ]
 
 
@@ -226,6 +233,8 @@ CLEAN_GENERALISED = [
     "she moved to an apartment 2 blocks away",
     "10 units of insulin, unit 4 nurses were great.",
     "lives in comfort now, lives in fear of falling.",
+    "she lives in fear, texas has no help for her; lives in poverty, new mexico too.",
+    "BP (95) and the 95th percentile; walked (96) steps.",
     "worse in Huntington's disease; a mass in Hodgkin lymphoma.",
     "COVID19, HbA1c 9.2, NSTEMI, T2DM, SARS-CoV-2, B12, CD4 count low.",
     "CYP2D6 poor metabolizer; staged T4N1M0, then pT2N0M0 on the specimen.",

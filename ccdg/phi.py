@@ -1658,15 +1658,20 @@ _NAME_AFTER_CONTEXT = re.compile(
     r"nephew|aunt|uncle|cousin|grandson|granddaughter|grandmother|grandfather|friend|"
     r"neighbou?r|boyfriend|girlfriend|fianc[ée]e?|spouse|proxy|guardian|caregiver|roommate|"
     r"named|called|calls\s+(?:her|him)|name\s+is|name\s+was|goes\s+by|known\s+as|patient|pt|"
-    # verbs of meeting a person: "spoke with tyrell banks", "seen by dewayne hollis"
-    r"(?:spoke|talked|met|meeting|visit(?:ed)?)\s+(?:with|to)|(?:visited|seen|accompanied|"
-    r"brought\s+in|raised|cared\s+for)\s+by|"
+
     r"man|woman|lady|"
     r"gentleman|girl|boy|mr\.?|mrs\.?|ms\.?)"
     r"(?:\s*,|\s*:|\s*\()?\s*(?!(?:named|called)\b)"
     r"([\w'’]+(?:-[\w'’]+)?(?:\s+(?:van|de|da|del|la|le|al|el|bin|ben|dos|di))?"
     r"\s+[\w'’]+(?:-[\w'’]+)?)",
     re.IGNORECASE,
+)
+# Verbs of meeting a person then a lower-case pair: "spoke with tyrell banks", "seen by dewayne
+# hollis" (apart from the context words, so that "brought in by her son x y" still finds x y).
+_NAME_AFTER_MEETING = re.compile(
+    r"\b(?:(?:spoke|talked|met|meeting|visit(?:ed)?)\s+(?:with|to)|(?:visited|seen|accompanied|"
+    r"brought\s+in|raised|cared\s+for)\s+by)\s+([a-z][\w'’]*(?:-[\w'’]+)?\s+[a-z][\w'’]*"
+    r"(?:-[\w'’]+)?)"
 )
 # Every pair of neighbouring words (a lookahead, so that pairs overlap), both lower case or
 # both capitals.
@@ -1774,6 +1779,10 @@ def _more_names(text: str, out: list[_Cand]) -> None:
                 continue
             _add(out, "name", m.start(1), m.end(1))
             continue
+        if _name_like_pair(first, last, strong=True, shouting=shouting):
+            _add(out, "name", m.start(1), m.end(1))
+    for m in _NAME_AFTER_MEETING.finditer(text):
+        first, last = m.group(1).split()
         if _name_like_pair(first, last, strong=True, shouting=shouting):
             _add(out, "name", m.start(1), m.end(1))
     for m in _NAME_PAIR.finditer(text):

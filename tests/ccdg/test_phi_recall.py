@@ -174,6 +174,7 @@ GENERALISED = [
     # a lower-case name after a verb of meeting someone, one word known to the lists
     ("spoke with tyrell banks about goals", "name", "tyrell banks"),
     ("she was seen by jaylen brooks at the clinic", "name", "jaylen brooks"),
+    ("brought in by her son marcus whitfield", "name", "marcus whitfield"),
     # hospital names in lower case around "memorial"
     ("admitted to memorial hermann last week", "facility", "memorial hermann"),
     ("transferred from baptist memorial yesterday", "facility", "baptist memorial"),
@@ -228,6 +229,7 @@ CLEAN_GENERALISED = [
     "ACUTE CHOLECYSTITIS, 70 yo; CHIEF COMPLAINT, 64 yo; SEVERE SEPSIS 70M.",
     "spoke with palliative care, met with social work, seen by cardiology today.",
     "spoke to maria about goals; accompanied by husband john.",
+    "Met with Social Work, spoke with Palliative Care.",
     "Pt: AFIB, COPD, 70 yo, on apixaban.",
     "the memorial service was lovely; transferred from general surgery.",
     "she moved to an apartment 2 blocks away",

@@ -311,8 +311,8 @@ _SSN_AFTER_LABEL = re.compile(
 _SSN_LABELLED = re.compile(
     r"\b(?:SSN|SS#|SS\s*no\.?|soc(?:ial)?(?:\s+security)?(?:\s+(?:number|no\.?|#))?|"
     r"social\s+security(?:\s+(?:number|no\.?|#))?)"
-    r"(?:\s+(?:is|was|of|ending\s+in|ending|last\s+4|last\s+four))*\s*[:#-]?\s*"
-    r"(?:as\s+)?(\d{3}[- ]?\d{2}[- ]?\d{4}|\d{4})(?!\d)",
+    r"(?:\s+(?:is|was|of|ending\s+in|ending|ends\s+in|ends\s+with|last\s+4|last\s+four))*"
+    r"\s*[:#-]?\s*(?:as\s+)?(\d{3}[- ]?\d{2}[- ]?\d{4}|\d{4})(?!\d)",
     re.IGNORECASE,
 )
 
@@ -1657,7 +1657,7 @@ _NAME_AFTER_CONTEXT = re.compile(
     r"\b(?:daughter|son|wife|husband|partner|mother|father|mom|mum|dad|brother|sister|niece|"
     r"nephew|aunt|uncle|cousin|grandson|granddaughter|grandmother|grandfather|friend|"
     r"neighbou?r|boyfriend|girlfriend|fianc[ée]e?|spouse|proxy|guardian|caregiver|roommate|"
-    r"named|called|calls\s+(?:her|him)|name\s+is|name\s+was|goes\s+by|known\s+as|patient|pt|"
+    r"named|called|calls\s+(?:her|him)|name\s+is|name\s+was|name(?=\s*:)|goes\s+by|known\s+as|patient|pt|"
 
     r"man|woman|lady|"
     r"gentleman|girl|boy|mr\.?|mrs\.?|ms\.?)"
@@ -1876,6 +1876,18 @@ _FACILITY_LOWER = re.compile(
     r"\b(?:at|to|from|in|into)\s+(?:the\s+)?"
     r"(memorial\s+([a-z][a-z'’-]{2,})|([a-z][a-z'’-]{2,})\s+(?:memorial|regional))\b(?!['’-])"
 )
+# Religious hospital names in lower case after at/to/from: "good samaritan", "our lady of x".
+_FACILITY_LOWER_NAMED = re.compile(
+    r"\b(?:at|to|from|in|into)\s+(?:the\s+)?(good\s+samaritan|our\s+lady\s+of\s+(?:the\s+)?"
+    r"[a-z]+|holy\s+(?:cross|family|name|redeemer|spirit))\b"
+)
+# A lower-case street without a number after "lives on": "lives on elm st".
+_STREET_AFTER_LIVES = re.compile(
+    r"\b(?:lives|living|lived|resides|stays|staying|house\s+is|home\s+is)\s+on\s+"
+    r"((?!the\b|a\b|his\b|her\b|their\b|my\b|our\b)[a-z][a-z'-]+(?:\s+[a-z][a-z'-]+)?\s+"
+    r"(?:st|street|ave|avenue|rd|road|dr|drive|ln|lane|blvd|boulevard|ct|court|way|pl|place|"
+    r"ter|terrace|cir|circle)\b\.?)"
+)
 _DENOMINATIONS = frozenset(
     "baptist methodist presbyterian lutheran adventist episcopal catholic jewish".split()
 )
@@ -1957,6 +1969,12 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
             continue
         _add(out, "facility", m.start(group), _trim(text, m.start(group), m.end(group), ". "))
     common = _wordlist("common_words.txt")
+    for m in _FACILITY_LOWER_NAMED.finditer(text):
+        _add(out, "facility", m.start(1), m.end(1))
+    for m in _STREET_AFTER_LIVES.finditer(text):
+        words = m.group(1).split()[:-1]
+        if not any(_fold(w) in _LIVES_IN or _not_name(w) or w == "easy" for w in words):
+            _add(out, "address", m.start(1), _trim(text, m.start(1), m.end(1), ". "))
     for m in _FACILITY_LOWER.finditer(text):
         word = _fold(m.group(2) or m.group(3))
         if word in _DENOMINATIONS:

@@ -175,10 +175,16 @@ GENERALISED = [
     ("spoke with tyrell banks about goals", "name", "tyrell banks"),
     ("she was seen by jaylen brooks at the clinic", "name", "jaylen brooks"),
     ("brought in by her son marcus whitfield", "name", "marcus whitfield"),
+    ("pt name: tyrell banks", "name", "tyrell banks"),
     # hospital names in lower case around "memorial"
     ("admitted to memorial hermann last week", "facility", "memorial hermann"),
     ("transferred from baptist memorial yesterday", "facility", "baptist memorial"),
     ("she was at memorial sloan for chemo", "facility", "memorial sloan"),
+    ("admitted to good samaritan overnight", "facility", "good samaritan"),
+    ("she delivered at our lady of lourdes", "facility", "our lady of lourdes"),
+    # a lower-case street without a number after "lives on"
+    ("lives on elm st with his sister", "address", "elm st"),
+    ("she lives on maple street", "address", "maple street"),
     # lower-case addresses with a unit letter, and an apartment number alone
     ("he lives at 14 b oak ave", "address", "14 b oak ave"),
     ("lives at 14b oak ave with his sister", "address", "14b oak ave"),
@@ -201,6 +207,7 @@ GENERALISED = [
     ("his code is 4KX92TZ7, he keeps forgetting it", "record_number", "4KX92TZ7"),
     # record numbers with short labels
     ("hosp # 77123 on the bracelet", "record_number", "77123"),
+    ("her SSN ends in 6789", "ssn", "6789"),
     ("hosp no. 4471923", "record_number", "4471923"),
     ("enc no 88213", "record_number", "88213"),
     ("adm # 55102 per the sticker", "record_number", "55102"),
@@ -235,6 +242,8 @@ CLEAN_GENERALISED = [
     "she moved to an apartment 2 blocks away",
     "10 units of insulin, unit 4 nurses were great.",
     "lives in comfort now, lives in fear of falling.",
+    "lives on the street, then lives on social security; lives on easy street now.",
+    "the name: of the game is comfort; a good samaritan brought him in.",
     "she lives in fear, texas has no help for her; lives in poverty, new mexico too.",
     "BP (95) and the 95th percentile; walked (96) steps.",
     "worse in Huntington's disease; a mass in Hodgkin lymphoma.",

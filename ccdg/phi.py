@@ -817,7 +817,7 @@ def _records(text: str, out: list[_Cand]) -> None:
         digits = sum(c.isdigit() for c in value)
         if switches < 3 or digits < 3 or len(value) - digits < 2:
             continue
-        if re.fullmatch(r"T[0-4X]N[0-3X]M[01X]", value):
+        if re.fullmatch(r"[PCY]?T[0-4X]N[0-3X]M[01X]", value):
             continue  # "T4N1M0" is a cancer stage
         category = (
             "device_id" if _DEVICE_WORDS.search(_before(text, m.start(), 40)) else "record_number"
@@ -1967,7 +1967,25 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
         group = next(i for i in range(1, 5) if m.group(i))
         if group == 1 and m.group(1).split()[-1].lower() in _NOT_NAMES:
             continue
-        _add(out, "facility", m.start(group), _trim(text, m.start(group), m.end(group), ". "))
+        start = m.start(group)
+        if group == 3:
+            # "THE MEMORIAL SERVICE", "TRANSFERRED FROM GENERAL SURGERY" in capitals: ordinary
+            # words before the facility word name nothing.
+            for word in re.finditer(r"[A-Z]+", m.group(3)):
+                w = _fold(word.group(0))
+                if w in ("regional", "memorial", "general", "st", "saint") or w in _DENOMINATIONS:
+                    break
+                if not (
+                    w in _NOT_NAMES
+                    or w in _FACILITY_GENERIC
+                    or w in ("from", "to", "at", "in", "into", "of", "the")
+                    or re.search(r"(?:ed|ing|ly)$", w)
+                ):
+                    break
+                start = m.start(3) + word.end() + 1
+            if re.match(r"(?:REGIONAL|MEMORIAL|GENERAL)\b", text[start:]):
+                continue
+        _add(out, "facility", start, _trim(text, start, m.end(group), ". "))
     common = _wordlist("common_words.txt")
     for m in _FACILITY_LOWER_NAMED.finditer(text):
         _add(out, "facility", m.start(1), m.end(1))

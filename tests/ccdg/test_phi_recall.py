@@ -258,3 +258,15 @@ CLEAN_GENERALISED = [
 def test_clean_traps_beyond_the_development_set_stay_clean(text):
     findings = [(f.category, f.text) for f in scan(text)]
     assert not findings, findings
+
+
+@pytest.mark.parametrize("text", CLEAN_GENERALISED)
+def test_clean_traps_beyond_the_development_set_stay_clean_in_capitals_and_lower_case(text):
+    for variant in (text.upper(), text.lower()):
+        findings = [(f.category, f.text) for f in scan(variant)]
+        assert not findings, (variant, findings)
+
+
+def test_a_hospital_in_capitals_keeps_its_name_without_the_verb_before_it():
+    assert found("TRANSFERRED FROM MERCY GENERAL", "facility") == ["MERCY GENERAL"]
+    assert found("BAPTIST MEMORIAL HOSPITAL", "facility") == ["BAPTIST MEMORIAL HOSPITAL"]

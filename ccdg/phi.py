@@ -580,6 +580,9 @@ _TITLE_NAME = re.compile(
     rf"\b{_NAME_TITLES}\.?\s+((?:{_SURNAME}|{_U}{{2,}})(?:\s+(?:{_U}\.\s+)?(?:{_SURNAME}))?)"
     r"(?!\w)"
 )
+# A title in capitals with its dot (so "MS" for multiple sclerosis stays a disease) and a word.
+_CAPS_TITLE_NAME = re.compile(rf"\b(?:MR|MRS|MS|DR|MISS)\.\s+({_U}{{3,}})\b(?![.-]?\d)")
+_MS_DISEASE_BEFORE = re.compile(r"\b(?:of|with|hx|h/o|dx|for|has|had|known)\s*$", re.IGNORECASE)
 _CAP_TOKEN = re.compile(rf"{_PARTICLE}{_CAP}|{_CAP}|{_U}\.|{_U}{{2,}}(?:-{_U}{{2,}})?")
 _RELATION_NAME = re.compile(
     r"\b(?i:daughter|son|wife|husband|partner|mother|father|mom|mum|dad|brother|sister|niece|"
@@ -1104,6 +1107,23 @@ def _names(text: str, out: list[_Cand]) -> None:
         if len(words) == 1 and _honorific_first_name(m.group(0), words[0]):
             continue  # "Miss Pearl": a first name with an honorific is allowed
         _add(out, "name", m.start(), m.end())
+    # "MRS. QUARLES", "DR. PATEL": a title and a family name in capitals, in a note that is not
+    for m in _CAPS_TITLE_NAME.finditer(text):
+        rest = text[: m.start()] + text[m.end() :]
+        if sum(c.isupper() for c in rest) > sum(c.islower() for c in rest):
+            continue  # the whole note is in capitals: judged like any capitalised pair
+        word = m.group(1)
+        folded = _fold(word)
+        if _not_name(word) or folded in _wordlist("common_words.txt"):
+            continue
+        if _honorific_first_name(m.group(0).title(), word.title()):
+            continue  # "MR. HENRY" is a first name with an honorific
+        if m.group(0).startswith("MS") and (
+            _CLINICAL_ENDING.search(folded)
+            or _MS_DISEASE_BEFORE.search(_before(text, m.start()))
+        ):
+            continue  # "hx of MS. RELAPSE": multiple sclerosis
+        _add(out, "name", m.start(), m.end())
     for m in _NAME_DEGREE.finditer(text):
         words = m.group(1).split()
         if any(_not_name(w) for w in words):
@@ -1360,7 +1380,7 @@ def _place_at(text: str, start: int, strong: bool) -> tuple[int, int] | None:
         first.islower()
         and after
         and not (_not_name(first) or _fold(first) in _PLACE_GENERIC or _fold(first) in _LIVES_IN)
-        and not _CLINICAL_ENDING.search(first.upper())
+        and not _CLINICAL_ENDING.search(_fold(first))
     ):
         one, two = after.group(1), f"{after.group(1)} {after.group(2)}"
         if _fold(one) in regions or _fold(two) in regions or (

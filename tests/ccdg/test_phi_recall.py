@@ -171,6 +171,9 @@ GENERALISED = [
     # family name first in capitals before an age, in a note that is not in capitals
     ("pt QUARLES TREVON 70M, fall at home", "name", "QUARLES TREVON"),
     ("seen today: HOLLIS DEWAYNE, 64 yo, COPD", "name", "HOLLIS DEWAYNE"),
+    # a title and a family name in capitals, in a note that is not in capitals
+    ("MS. HOLLIS came in with her son", "name", "MS. HOLLIS"),
+    ("seen with MRS. QUARLES today", "name", "MRS. QUARLES"),
     # a lower-case name after a verb of meeting someone, one word known to the lists
     ("spoke with tyrell banks about goals", "name", "tyrell banks"),
     ("she was seen by jaylen brooks at the clinic", "name", "jaylen brooks"),
@@ -242,6 +245,8 @@ CLEAN_GENERALISED = [
     "she moved to an apartment 2 blocks away",
     "10 units of insulin, unit 4 nurses were great.",
     "lives in comfort now, lives in fear of falling.",
+    "lives in isolation, ohio has no program for her.",
+    "hx of MS. RELAPSE in 2019; MR. HENRY and MISS PEARL came.",
     "lives on the street, then lives on social security; lives on easy street now.",
     "the name: of the game is comfort; a good samaritan brought him in.",
     "she lives in fear, texas has no help for her; lives in poverty, new mexico too.",

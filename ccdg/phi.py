@@ -1991,8 +1991,8 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
         if group == 3:
             # "THE MEMORIAL SERVICE", "TRANSFERRED FROM GENERAL SURGERY" in capitals: ordinary
             # words before the facility word name nothing.
-            for word in re.finditer(r"[A-Z]+", m.group(3)):
-                w = _fold(word.group(0))
+            for token in re.finditer(r"[A-Z]+", m.group(3)):
+                w = _fold(token.group(0))
                 if w in ("regional", "memorial", "general", "st", "saint") or w in _DENOMINATIONS:
                     break
                 if not (
@@ -2002,7 +2002,7 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
                     or re.search(r"(?:ed|ing|ly)$", w)
                 ):
                     break
-                start = m.start(3) + word.end() + 1
+                start = m.start(3) + token.end() + 1
             if re.match(r"(?:REGIONAL|MEMORIAL|GENERAL)\b", text[start:]):
                 continue
         _add(out, "facility", start, _trim(text, start, m.end(group), ". "))

@@ -1894,7 +1894,8 @@ _SAINT_AFTER_PLACE_WORD = re.compile(
 # "memorial" or "regional" with a word that is not ordinary after at/to/from/in.
 _FACILITY_LOWER = re.compile(
     r"\b(?:at|to|from|in|into)\s+(?:the\s+)?"
-    r"(memorial\s+([a-z][a-z'’-]{2,})|([a-z][a-z'’-]{2,})\s+(?:memorial|regional))\b(?!['’-])"
+    r"(memorial\s+([a-z][a-z'’-]{2,})|([a-z][a-z'’-]{2,})\s+(?:memorial|regional|general|"
+    r"hospital))\b(?!['’-])"
 )
 # Religious hospital names in lower case after at/to/from: "good samaritan", "our lady of x".
 _FACILITY_LOWER_NAMED = re.compile(
@@ -1912,7 +1913,10 @@ _DENOMINATIONS = frozenset(
     "baptist methodist presbyterian lutheran adventist episcopal catholic jewish".split()
 )
 _MEMORIAL_NOT_NAMES = frozenset(
-    "service services day fund park stone wall garden plaque card hall mass day's".split()
+    """service services day fund park stone wall garden plaque card hall mass day's psych rehab
+    acute teaching womens women's children's childrens kids cancer heart eye mental army navy
+    field surgery medicine wrong right first second third last next best worst usual nice good
+    bad fancy closest""".split()
 )
 # A street address in lower case: "12 elm st apt 3", "45 main street".
 _ADDRESS_LOWER = re.compile(
@@ -2021,6 +2025,8 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
             continue  # "at the memorial service", "to general surgery"
         if word in _MEMORIAL_NOT_NAMES or word in _PLACE_GENERIC:
             continue
+        if word not in _DENOMINATIONS and (_CLINICAL_ENDING.search(word) or word.endswith("er")):
+            continue  # "to psychiatric hospital", "to a teaching hospital"
         _add(out, "facility", m.start(1), m.end(1))
     for m in _ADDRESS_LOWER.finditer(text):
         words = m.group(1).split()

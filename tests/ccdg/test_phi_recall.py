@@ -184,6 +184,8 @@ GENERALISED = [
     ("transferred from baptist memorial yesterday", "facility", "baptist memorial"),
     ("she was at memorial sloan for chemo", "facility", "memorial sloan"),
     ("admitted to good samaritan overnight", "facility", "good samaritan"),
+    ("transferred to mercy general for the cath", "facility", "mercy general"),
+    ("she was at presbyterian hospital in may", "facility", "presbyterian hospital"),
     ("she delivered at our lady of lourdes", "facility", "our lady of lourdes"),
     # a lower-case street without a number after "lives on"
     ("lives on elm st with his sister", "address", "elm st"),
@@ -242,6 +244,8 @@ CLEAN_GENERALISED = [
     "Met with Social Work, spoke with Palliative Care.",
     "Pt: AFIB, COPD, 70 yo, on apixaban.",
     "the memorial service was lovely; transferred from general surgery.",
+    "sent to psychiatric hospital, then to a teaching hospital, not the wrong hospital.",
+    "went to another hospital, then to outside hospital, then to a better hospital.",
     "she moved to an apartment 2 blocks away",
     "10 units of insulin, unit 4 nurses were great.",
     "lives in comfort now, lives in fear of falling.",

@@ -311,8 +311,8 @@ _SSN_AFTER_LABEL = re.compile(
 _SSN_LABELLED = re.compile(
     r"\b(?:SSN|SS#|SS\s*no\.?|soc(?:ial)?(?:\s+security)?(?:\s+(?:number|no\.?|#))?|"
     r"social\s+security(?:\s+(?:number|no\.?|#))?)"
-    r"(?:\s+(?:is|was|of|ending\s+in|ending|last\s+4|last\s+four))*\s*[:#-]?\s*"
-    r"(?:as\s+)?(\d{3}[- ]?\d{2}[- ]?\d{4}|\d{4})(?!\d)",
+    r"(?:\s+(?:is|was|of|ending\s+in|ending|ends\s+in|ends\s+with|last\s+4|last\s+four))*"
+    r"\s*[:#-]?\s*(?:as\s+)?(\d{3}[- ]?\d{2}[- ]?\d{4}|\d{4})(?!\d)",
     re.IGNORECASE,
 )
 
@@ -339,6 +339,8 @@ _RECORD_LABEL_CORE = (
     r"member(?:ship)?(?:\s+id)?|subscriber(?:\s+id)?|policy|group\s+(?:number|no\.?|#)|"
     r"insurance(?:\s+id)?|health\s+plan|plan\s+id|benefici?ary(?:\s+id)?|"
     r"medicaid(?:\s+id)?|medicare(?:\s+id)?|mbi|hicn|nhs|ohip|hcn|health\s+card|"
+    r"hosp\s*(?:#|no\.?|num(?:ber)?|id)|enc\s*(?:#|no\.?|num(?:ber)?|id)|"  # short labels
+    r"adm(?:ission)?\s*(?:#|no\.?|num(?:ber)?)|"
     r"FIN|CSN|HAR|encounter|visit\s+(?:number|no\.?|#|id)|patient\s+id|pt\s+id|"
     r"hospital\s+(?:number|no\.?|#|id)|case\s+(?:ref|number|no\.?|#|id)|ref(?:erence)?|"
     r"bracelet(?:\s+number)?|wristband(?:\s+number)?|id|identifier|record)"
@@ -412,7 +414,20 @@ _AGE_PATTERNS = [
         rf"\b(?:is|was|now|at)\s+({_AGE_NUM})(?=\s*(?:years|yrs|,|\s+and\b|\s+but\b|\.(?!\d)|$))",
         re.IGNORECASE,
     ),
-    re.compile(r"\b(?:nonagenarian|centenarian|supercentenarian)s?\b", re.IGNORECASE),
+    # "her 95th birthday", "in his 94th year" say the age as plainly as "95 years old"
+    re.compile(
+        rf"\b(?:{_AGE_NUM}(?:st|nd|rd|th)\s+birthday|(?:his|her|their)\s+{_AGE_NUM}(?:st|nd|rd|th)"
+        r"\s+year)\b",
+        re.IGNORECASE,
+    ),
+    # "mom (93)": an age in brackets after a word for a person
+    re.compile(
+        rf"\b(?:mom|mum|mother|dad|father|husband|wife|grandmother|grandfather|grandma|grandpa|"
+        rf"aunt|uncle|patient|pt|man|woman|lady|gentleman|widow|widower)\s*\(({_AGE_NUM})\)",
+        re.IGNORECASE,
+    ),
+    # "nonagenarian" is a range (90 to 99), allowed like "90+"; a centenarian is 100 or more
+    re.compile(r"\b(?:centenarian|supercentenarian)s?\b", re.IGNORECASE),
 ]
 _AGE_FALSE_CONTEXT = re.compile(
     r"(?:temp|temperature|t|tmax|fever|febrile|sats?|spo2|o2|hr|pulse|rr|bp|glucose|bg|"
@@ -565,6 +580,9 @@ _TITLE_NAME = re.compile(
     rf"\b{_NAME_TITLES}\.?\s+((?:{_SURNAME}|{_U}{{2,}})(?:\s+(?:{_U}\.\s+)?(?:{_SURNAME}))?)"
     r"(?!\w)"
 )
+# A title in capitals with its dot (so "MS" for multiple sclerosis stays a disease) and a word.
+_CAPS_TITLE_NAME = re.compile(rf"\b(?:MR|MRS|MS|DR|MISS)\.\s+({_U}{{3,}})\b(?![.-]?\d)")
+_MS_DISEASE_BEFORE = re.compile(r"\b(?:of|with|hx|h/o|dx|for|has|had|known)\s*$", re.IGNORECASE)
 _CAP_TOKEN = re.compile(rf"{_PARTICLE}{_CAP}|{_CAP}|{_U}\.|{_U}{{2,}}(?:-{_U}{{2,}})?")
 _RELATION_NAME = re.compile(
     r"\b(?i:daughter|son|wife|husband|partner|mother|father|mom|mum|dad|brother|sister|niece|"
@@ -794,6 +812,23 @@ def _records(text: str, out: list[_Cand]) -> None:
             "device_id" if _DEVICE_WORDS.search(_before(text, m.start(), 40)) else "record_number"
         )
         _add(out, category, m.start(), m.end())
+    # "8GH77Q", "4KX92TZ7": letters and digits switching three times or more make a code even
+    # with no label near (gene and lab names switch less: "CYP2D6" has two digits, "COVID19" one).
+    for m in _CODE_TOKEN.finditer(text):
+        value = m.group(0)
+        switches = len(re.findall(r"(?<=\d)[A-Z]|(?<=[A-Z])\d", value))
+        digits = sum(c.isdigit() for c in value)
+        if switches < 3 or digits < 3 or len(value) - digits < 2:
+            continue
+        if re.fullmatch(r"[PCY]?T[0-4X]N[0-3X]M[01X]", value):
+            continue  # "T4N1M0" is a cancer stage
+        category = (
+            "device_id" if _DEVICE_WORDS.search(_before(text, m.start(), 40)) else "record_number"
+        )
+        _add(out, category, m.start(), m.end())
+
+
+_CODE_TOKEN = re.compile(r"(?<![\w-])[A-Z0-9]{6,12}(?![\w-])")
 
 
 def _devices(text: str, out: list[_Cand]) -> None:
@@ -982,11 +1017,23 @@ _SURNAME_FIRST = frozenset(
 )
 
 
+# Short forms of given names: after any title they are the first name ("Mr. Sam", "Dr. Ray"),
+# though a few are family names too.
+_SHORT_GIVEN = frozenset(
+    """sam ray ben tom joe dan al ed jim bob bill will max ted ron don jack nick pat rob tim tony
+    andy mike matt steve dave fred hank walt gus lou vic sal jerry larry terry barry harry danny
+    tommy johnny bobby billy jimmy eddie charlie sue kate liz beth meg peg jan deb val pam bev
+    jo jen jess becky cindy sandy patty peggy betty dottie""".split()
+)
+
+
 def _honorific_first_name(match: str, word: str) -> bool:
     """'Miss Pearl', 'Mr. Henry', 'Sister Mary': a first name with an honorific (allowed)."""
+    folded = _fold(_base(word))
+    if folded in _SHORT_GIVEN:
+        return True  # a short form of a given name is a first name, whatever the title
     if not re.match(r"(?:Mr|Mrs|Ms|Miss|Mx|Mister|Missus|Sister|Brother|Father|Pastor)\b", match):
         return False  # "Dr Chen" and "Nurse Ratched" name the person by the surname
-    folded = _fold(_base(word))
     if folded in _SURNAME_FIRST:
         return False
     if folded in _first_names() or folded in _first_names_more() - _surnames_more():
@@ -996,6 +1043,24 @@ def _honorific_first_name(match: str, word: str) -> bool:
     if re.match(r"(?:Mrs|Ms|Missus|Mr|Mister|Mx)\b", match):
         return False
     return folded not in _surnames_more() and not _looks_like_surname(word)
+
+
+_CHART_LABEL = re.compile(r"\b(?:patient|pt|name|re|resident|client)\s*:\s*$", re.IGNORECASE)
+_AGE_AFTER = re.compile(r",?\s*\(?\d{1,3}\s*(?:y|yo|M|F|m|f|-?year|years)\b")
+
+
+def _chart_order_caps(text: str, m: re.Match[str]) -> bool:
+    """'pt: HOLLIS, DEWAYNE', 'HOLLIS, DEWAYNE, 70 M': chart order in capitals with neither
+    word in the lists, after a label or before an age (abbreviations have neither)."""
+    words = (m.group(1), m.group(2))
+    common = _wordlist("common_words.txt")
+    if any(
+        len(w) < 4 or not re.search(r"[AEIOUY]", w) or _not_name(w) or _fold(w) in common
+        for w in words
+    ):
+        return False
+    labelled = bool(_CHART_LABEL.search(_before(text, m.start(), 20)))
+    return labelled or bool(_AGE_AFTER.match(text, m.end()))
 
 
 def _base(word: str) -> str:
@@ -1042,6 +1107,23 @@ def _names(text: str, out: list[_Cand]) -> None:
         if len(words) == 1 and _honorific_first_name(m.group(0), words[0]):
             continue  # "Miss Pearl": a first name with an honorific is allowed
         _add(out, "name", m.start(), m.end())
+    # "MRS. QUARLES", "DR. PATEL": a title and a family name in capitals, in a note that is not
+    for m in _CAPS_TITLE_NAME.finditer(text):
+        rest = text[: m.start()] + text[m.end() :]
+        if sum(c.isupper() for c in rest) > sum(c.islower() for c in rest):
+            continue  # the whole note is in capitals: judged like any capitalised pair
+        word = m.group(1)
+        folded = _fold(word)
+        if _not_name(word) or folded in _wordlist("common_words.txt"):
+            continue
+        if _honorific_first_name(m.group(0).title(), word.title()):
+            continue  # "MR. HENRY" is a first name with an honorific
+        if m.group(0).startswith("MS") and (
+            _CLINICAL_ENDING.search(folded)
+            or _MS_DISEASE_BEFORE.search(_before(text, m.start()))
+        ):
+            continue  # "hx of MS. RELAPSE": multiple sclerosis
+        _add(out, "name", m.start(), m.end())
     for m in _NAME_DEGREE.finditer(text):
         words = m.group(1).split()
         if any(_not_name(w) for w in words):
@@ -1074,6 +1156,8 @@ def _names(text: str, out: list[_Cand]) -> None:
         if (_is_first(m.group(2)) or first in _first_names_more() or known_last) and not _not_name(
             m.group(1)
         ):
+            _add(out, "name", m.start(), m.end())
+        elif _chart_order_caps(text, m):
             _add(out, "name", m.start(), m.end())
     # Runs of capitalised words: "Maria Lopez", "Karsten W. Weitzel", "Ana García-López".
     tokens = list(_CAP_TOKEN.finditer(text))
@@ -1236,6 +1320,17 @@ _PLACE_GENERIC = frozenset(
 )
 
 
+# What people "live in" besides towns: "lives in fear, texas has no help".
+_LIVES_IN = frozenset(
+    """fear comfort pain denial squalor hope peace silence limbo chaos hiding dread terror misery
+    shame luxury filth clutter darkness debt bed sin secret style harmony poverty""".split()
+)
+_TOWN_ENDING = re.compile(
+    r"(?:ville|field|burg|burgh|boro|borough|town|wood|dale|port|ford|mouth|haven|chester|"
+    r"bury|stead|creek|springs|falls|heights|hurst|worth|minster|ton)$"
+)
+
+
 def _place_at(text: str, start: int, strong: bool) -> tuple[int, int] | None:
     """The span of a place name starting at ``start``, if there is one."""
     m = _PLACE_WORDS.match(text, start)
@@ -1243,6 +1338,8 @@ def _place_at(text: str, start: int, strong: bool) -> tuple[int, int] | None:
         return None  # "from IP address": two capitals alone are an abbreviation
     towns, world, regions = _geography()
     words = list(re.finditer(r"[\w'’-]+", m.group(0)))
+    if _EPONYM_AFTER.match(text, start + words[0].end()):
+        return None  # "in Huntington's disease" is the disease, not the town
     # The longest known town (up to three words) wins: "Little Saigon", "Jamaica Plain".
     for count in range(len(words), 0, -1):
         phrase = " ".join(_fold(_base(w.group(0))) for w in words[:count])
@@ -1261,8 +1358,45 @@ def _place_at(text: str, start: int, strong: bool) -> tuple[int, int] | None:
             if not strong and count == 1 and (_is_first(phrase) or _not_name(phrase)):
                 continue  # "from Jackson" may be a person, "in Mobile" a word
             return start, end
+    first = words[0].group(0) if words else ""
+    # After "in" or "from" alone, a capitalised word the lists lack that ends like a town
+    # ("a farmer in Hatfield"), unless it is an eponym ("in Huntington's disease").
+    if (
+        not strong
+        and first[:1].isupper()
+        and not first.isupper()
+        and len(first) >= 6
+        and _TOWN_ENDING.search(first)
+        and not re.search(r"['’]s?$", first)
+        and not (_not_name(first) or _is_first(first) or _fold(first) in regions)
+        and not _EPONYM_AFTER.match(text, start + words[0].end())
+    ):
+        return start, start + words[0].end()
     if not strong:
         return None
+    # After "lives in", a lower-case word then a state or country: "gonzales, texas".
+    after = re.match(r",\s*([a-z]+)(?:\s+([a-z]+))?\b", text[start + len(first) :])
+    if (
+        first.islower()
+        and after
+        and not (_not_name(first) or _fold(first) in _PLACE_GENERIC or _fold(first) in _LIVES_IN)
+        and not _CLINICAL_ENDING.search(_fold(first))
+    ):
+        one, two = after.group(1), f"{after.group(1)} {after.group(2)}"
+        if _fold(one) in regions or _fold(two) in regions or (
+            re.fullmatch(_STATES, one.upper()) and one.upper() not in _AMBIGUOUS_STATES
+        ):
+            return start, start + len(first)
+    # After "lives in", a lower-case word the lists lack that ends like a town ("hatfield").
+    if (
+        first.islower()
+        and len(first) >= 6
+        and _TOWN_ENDING.search(first)
+        and not _not_name(first)
+        and _fold(first) not in _PLACE_GENERIC
+        and _fold(first) not in _wordlist("common_words.txt")
+    ):
+        return start, start + words[0].end()
     # After "lives in", any capitalised run that is not generic names a place.
     caps = []
     for w in words:
@@ -1543,13 +1677,21 @@ _NAME_AFTER_CONTEXT = re.compile(
     r"\b(?:daughter|son|wife|husband|partner|mother|father|mom|mum|dad|brother|sister|niece|"
     r"nephew|aunt|uncle|cousin|grandson|granddaughter|grandmother|grandfather|friend|"
     r"neighbou?r|boyfriend|girlfriend|fianc[ée]e?|spouse|proxy|guardian|caregiver|roommate|"
-    r"named|called|calls\s+(?:her|him)|name\s+is|name\s+was|goes\s+by|known\s+as|patient|pt|"
+    r"named|called|calls\s+(?:her|him)|name\s+is|name\s+was|name(?=\s*:)|goes\s+by|known\s+as|patient|pt|"
+
     r"man|woman|lady|"
     r"gentleman|girl|boy|mr\.?|mrs\.?|ms\.?)"
     r"(?:\s*,|\s*:|\s*\()?\s*(?!(?:named|called)\b)"
     r"([\w'’]+(?:-[\w'’]+)?(?:\s+(?:van|de|da|del|la|le|al|el|bin|ben|dos|di))?"
     r"\s+[\w'’]+(?:-[\w'’]+)?)",
     re.IGNORECASE,
+)
+# Verbs of meeting a person then a lower-case pair: "spoke with tyrell banks", "seen by dewayne
+# hollis" (apart from the context words, so that "brought in by her son x y" still finds x y).
+_NAME_AFTER_MEETING = re.compile(
+    r"\b(?:(?:spoke|talked|met|meeting|visit(?:ed)?)\s+(?:with|to)|(?:visited|seen|accompanied|"
+    r"brought\s+in|raised|cared\s+for)\s+by)\s+([a-z][\w'’]*(?:-[\w'’]+)?\s+[a-z][\w'’]*"
+    r"(?:-[\w'’]+)?)"
 )
 # Every pair of neighbouring words (a lookahead, so that pairs overlap), both lower case or
 # both capitals.
@@ -1618,6 +1760,16 @@ _PAIR_BEFORE_AGE = re.compile(
     rf"(?<![\w'’-])({_CAP}|{_L}{{2,}})\s+({_CAP}|{_L}{{2,}})(?=\s*(?:,|\()?\s*\d{{1,3}}\s*(?:,|[FMfm]\b|y|yo\b|"
     r"y/o|year|-year|\)))"
 )
+# The same in capitals in a note that is not: "HOLLIS DEWAYNE 70M", family name first or not.
+_CAPS_PAIR_BEFORE_AGE = re.compile(
+    rf"(?<![\w'’-])({_U}{{4,}})\s+({_U}{{4,}})(?=\s*(?:,|\()?\s*\d{{1,3}}\s*(?:,|[FMfm]\b|"
+    r"y|yo\b|y/o|year|-year|\)))"
+)
+# Endings of clinical and ordinary English words that names rarely have.
+_CLINICAL_ENDING = re.compile(
+    r"(?:itis|osis|emia|oma|pathy|algia|ectomy|otomy|uria|plasia|trophy|ure|ute|ate|ive|ic|al|"
+    r"ary|ion|nt|ness|ing|ed|ly|ity|ous|ine|ence|ance|ism|ist|ain|est|ory|ular|ial|ief)$"
+)
 _CAP_PAIR = re.compile(rf"(?<![\w'’-])({_CAP})\s+({_CAP})(?![\w'’-])")
 
 
@@ -1647,6 +1799,10 @@ def _more_names(text: str, out: list[_Cand]) -> None:
                 continue
             _add(out, "name", m.start(1), m.end(1))
             continue
+        if _name_like_pair(first, last, strong=True, shouting=shouting):
+            _add(out, "name", m.start(1), m.end(1))
+    for m in _NAME_AFTER_MEETING.finditer(text):
+        first, last = m.group(1).split()
         if _name_like_pair(first, last, strong=True, shouting=shouting):
             _add(out, "name", m.start(1), m.end(1))
     for m in _NAME_PAIR.finditer(text):
@@ -1681,6 +1837,17 @@ def _more_names(text: str, out: list[_Cand]) -> None:
         if f in _first_names_more() and la in _surnames_more() and f not in _WORD_FIRST_NAMES:
             if not (f in common or la in common or _not_name(first) or _not_name(last)):
                 _add(out, "name", m.start(), m.end())
+    for m in _CAPS_PAIR_BEFORE_AGE.finditer(text):
+        rest = text[: m.start()] + text[m.end() :]
+        if sum(c.isupper() for c in rest) > sum(c.islower() for c in rest):
+            continue  # the rest of the note is in capitals too: the case says nothing
+        words = (_fold(m.group(1)), _fold(m.group(2)))
+        if any(w in common or _not_name(w) or w in _FACILITY_GENERIC for w in words):
+            continue
+        if any(_CLINICAL_ENDING.search(w) for w in words):
+            continue  # "ACUTE CHOLECYSTITIS, 70 yo" is a heading
+        if all(re.search(r"[AEIOUY]", w) for w in m.groups()):
+            _add(out, "name", m.start(), m.end())
     for m in _PAIR_BEFORE_AGE.finditer(text):
         first, last = m.group(1), m.group(2)
         words = (_fold(first), _fold(_base(last)))
@@ -1723,12 +1890,48 @@ _SAINT_AFTER_PLACE_WORD = re.compile(
     r"|\b((?:[A-Z]{3,}\s+){1,3}(?:REGIONAL|MEMORIAL|GENERAL)(?:\s+(?:HOSPITAL|MEDICAL\s+CENTER))?)\b"
     rf"|\b((?:{_CAP}\s+){{1,3}}(?:Nursing|Rehab|Care|Medical|Health)\s+Ctr\b\.?)"
 )
+# "to memorial hermann", "from baptist memorial": a hospital typed in lower case, named by
+# "memorial" or "regional" with a word that is not ordinary after at/to/from/in.
+_FACILITY_LOWER = re.compile(
+    r"\b(?:at|to|from|in|into)\s+(?:the\s+)?"
+    r"(memorial\s+([a-z][a-z'’-]{2,})|([a-z][a-z'’-]{2,})\s+(?:memorial|regional|general|"
+    r"hospital))\b(?!['’-])"
+)
+# Religious hospital names in lower case after at/to/from: "good samaritan", "our lady of x".
+_FACILITY_LOWER_NAMED = re.compile(
+    r"\b(?:at|to|from|in|into)\s+(?:the\s+)?(good\s+samaritan|our\s+lady\s+of\s+(?:the\s+)?"
+    r"[a-z]+|holy\s+(?:cross|family|name|redeemer|spirit))\b"
+)
+# A lower-case street without a number after "lives on": "lives on elm st".
+_STREET_AFTER_LIVES = re.compile(
+    r"\b(?:lives|living|lived|resides|stays|staying|house\s+is|home\s+is)\s+on\s+"
+    r"((?!the\b|a\b|his\b|her\b|their\b|my\b|our\b)[a-z][a-z'-]+(?:\s+[a-z][a-z'-]+)?\s+"
+    r"(?:st|street|ave|avenue|rd|road|dr|drive|ln|lane|blvd|boulevard|ct|court|way|pl|place|"
+    r"ter|terrace|cir|circle)\b\.?)"
+)
+_DENOMINATIONS = frozenset(
+    "baptist methodist presbyterian lutheran adventist episcopal catholic jewish".split()
+)
+_MEMORIAL_NOT_NAMES = frozenset(
+    """service services day fund park stone wall garden plaque card hall mass day's psych rehab
+    acute teaching womens women's children's childrens kids cancer heart eye mental army navy
+    field surgery medicine wrong right first second third last next best worst usual nice good
+    bad fancy closest""".split()
+)
 # A street address in lower case: "12 elm st apt 3", "45 main street".
 _ADDRESS_LOWER = re.compile(
-    r"(?<![\w/.-])\d{1,6}\s+(?:[nsew]\.?\s+)?((?:[a-z][a-z'-]+\s+|\d{1,3}(?:st|nd|rd|th)\s+){1,3})"
+    # a unit letter may follow the number ("14b oak ave", "14 b oak ave"), like a direction
+    r"(?<![\w/.-])\d{1,6}(?:-?[a-z])?\s+(?:[a-z]\.?\s+)?((?:[a-z][a-z'-]+\s+|\d{1,3}(?:st|nd|rd|th)\s+){1,3})"
     r"(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|court|ct|boulevard|blvd|way|place|pl|"
     r"terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq)\b\.?"
     r"(?:,?\s*(?:apt|apartment|unit|suite|#)\.?\s*#?\s*[a-z0-9-]{1,5}\b)?"
+)
+# An apartment number alone is part of an address: "apt 3c", "apartment 12B".
+_APARTMENT = re.compile(
+    r"(?:\b(?:apt|apartment)|(?<=lives in )unit|(?<=lives at )unit)\.?\s*#?\s*"
+    r"(?:\d{1,5}[a-z]?|[a-z]-?\d{1,4})\b"
+    r"(?!\s*(?:blocks?|miles?|mins?|minutes|floors?|stories|bedrooms?|rooms?|people|kids|units?))",
+    re.IGNORECASE,
 )
 _NICKNAME_NAME = re.compile(
     rf"(?:\b{_CAP}\s+)?[\"“][A-Z][\w .'-]{{1,20}}[\"”]\s+({_CAP})(?:\s+(?:Jr|Sr|II|III)\b\.?)?"
@@ -1778,6 +1981,8 @@ def _more_zips(text: str, out: list[_Cand]) -> None:
         group = 1 if m.group(1) else 2
         _add(out, "zip", m.start(group), m.end(group))
     for m in _CA_POSTAL.finditer(text):
+        if re.fullmatch(r"T[0-4]N[0-3]M[01]", m.group(0)):
+            continue  # "T4N1M0" written without a space is a cancer stage
         _add(out, "zip", m.start(), m.end())
 
 
@@ -1786,13 +1991,50 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
         group = next(i for i in range(1, 5) if m.group(i))
         if group == 1 and m.group(1).split()[-1].lower() in _NOT_NAMES:
             continue
-        _add(out, "facility", m.start(group), _trim(text, m.start(group), m.end(group), ". "))
+        start = m.start(group)
+        if group == 3:
+            # "THE MEMORIAL SERVICE", "TRANSFERRED FROM GENERAL SURGERY" in capitals: ordinary
+            # words before the facility word name nothing.
+            for token in re.finditer(r"[A-Z]+", m.group(3)):
+                w = _fold(token.group(0))
+                if w in ("regional", "memorial", "general", "st", "saint") or w in _DENOMINATIONS:
+                    break
+                if not (
+                    w in _NOT_NAMES
+                    or w in _FACILITY_GENERIC
+                    or w in ("from", "to", "at", "in", "into", "of", "the")
+                    or re.search(r"(?:ed|ing|ly)$", w)
+                ):
+                    break
+                start = m.start(3) + token.end() + 1
+            if re.match(r"(?:REGIONAL|MEMORIAL|GENERAL)\b", text[start:]):
+                continue
+        _add(out, "facility", start, _trim(text, start, m.end(group), ". "))
     common = _wordlist("common_words.txt")
+    for m in _FACILITY_LOWER_NAMED.finditer(text):
+        _add(out, "facility", m.start(1), m.end(1))
+    for m in _STREET_AFTER_LIVES.finditer(text):
+        words = m.group(1).split()[:-1]
+        if not any(_fold(w) in _LIVES_IN or _not_name(w) or w == "easy" for w in words):
+            _add(out, "address", m.start(1), _trim(text, m.start(1), m.end(1), ". "))
+    for m in _FACILITY_LOWER.finditer(text):
+        word = _fold(m.group(2) or m.group(3))
+        if word in _DENOMINATIONS:
+            pass  # "baptist memorial", "methodist regional" name hospitals
+        elif word in common or word in _NOT_NAMES or word in _FACILITY_GENERIC:
+            continue  # "at the memorial service", "to general surgery"
+        if word in _MEMORIAL_NOT_NAMES or word in _PLACE_GENERIC:
+            continue
+        if word not in _DENOMINATIONS and (_CLINICAL_ENDING.search(word) or word.endswith("er")):
+            continue  # "to psychiatric hospital", "to a teaching hospital"
+        _add(out, "facility", m.start(1), m.end(1))
     for m in _ADDRESS_LOWER.finditer(text):
         words = m.group(1).split()
         if any(_fold(w) in _NOT_NAMES or _fold(w) in common for w in words):
             continue  # "2 weeks ago by dr" is not a street
         _add(out, "address", m.start(), _trim(text, m.start(), m.end(), ". "))
+    for m in _APARTMENT.finditer(text):
+        _add(out, "address", m.start(), m.end())
     for m in _TITLE_LOWER.finditer(text):
         word = _fold(m.group(1))
         if word in common or word in _NOT_NAMES or word in _first_names_more():

@@ -463,7 +463,13 @@ def agenda_templates_usable(
 # that a decision added later changes no call site.
 
 
-def _checked(request: Any, row: Any, may: Callable[[Any, Any], bool] | None) -> Any:
+def _checked(
+    request: Any, row: Any, what: str, may: Callable[[Any, Any], bool] | None = None
+) -> Any:
+    """``row`` if the user passes ``may``: 404 when it is None (not in the program, or no such
+    row), 403 when ``may`` refuses."""
+    if row is None:
+        raise Http404(f"No such {what}.")
     if may is not None and not may(request.user, row):
         raise PermissionDenied
     return row
@@ -475,9 +481,7 @@ def session_checked(
     """``session`` (already looked up within the program, None if it is not there) if the
     user passes ``may``: 404 for None, 403 for a refusal. For pages whose selector attaches
     more to the session than :func:`session_for_request` does."""
-    if session is None:
-        raise Http404("No such session.")
-    return _checked(request, session, may)
+    return _checked(request, session, "session", may)
 
 
 def session_for_request(
@@ -500,27 +504,21 @@ def group_for_request(
     """The group ``pk`` of ``program``, with its default room, if the user passes ``may``
     (:func:`can_view_group_members`, or None)."""
     group = Group.objects.select_related("default_room").filter(program=program, pk=pk).first()
-    if group is None:
-        raise Http404("No such group.")
-    return _checked(request, group, may)
+    return _checked(request, group, "group", may)
 
 
 def assignment_run_for_request(request: Any, program: Program, pk: int) -> AssignmentRun:
     """The assignment run (a preview of groups) ``pk`` of ``program``: the program's
     "groups.manage" is the whole decision."""
     run = AssignmentRun.objects.select_related("program").filter(program=program, pk=pk).first()
-    if run is None:
-        raise Http404("No such assignment.")
-    return run
+    return _checked(request, run, "assignment")
 
 
 def clinician_for_request(request: Any, program: Program, pk: int) -> Clinician:
     """The roster entry ``pk`` of ``program``, with its account: the program's "roster.view"
     or "roster.manage" is the whole decision."""
     clinician = Clinician.objects.select_related("user").filter(program=program, pk=pk).first()
-    if clinician is None:
-        raise Http404("No such clinician.")
-    return clinician
+    return _checked(request, clinician, "clinician")
 
 
 def presentation_for_request(
@@ -538,9 +536,7 @@ def presentation_for_request(
         .filter(session__group__program=program, pk=pk)
         .first()
     )
-    if presentation is None:
-        raise Http404("No such presentation.")
-    return _checked(request, presentation, may)
+    return _checked(request, presentation, "presentation", may)
 
 
 def agenda_template_for_request(
@@ -549,9 +545,7 @@ def agenda_template_for_request(
     """The agenda template ``pk`` if ``program`` may use it (its own or a built-in) or, with
     ``editable``, edit it (its own): a built-in asked for editing is a 404."""
     template = agenda_templates_usable(program, editable=editable).filter(pk=pk).first()
-    if template is None:
-        raise Http404("No such agenda.")
-    return template
+    return _checked(request, template, "agenda")
 
 
 def _case_notes() -> QuerySet:
@@ -566,9 +560,7 @@ def case_note_for_request(request: Any, program: Program, pk: int) -> CaseNote:
     """The case note ``pk`` on a presentation of ``program``, for pages that show its
     metadata: the program's permission is the whole decision."""
     note = _case_notes().filter(presentation__session__group__program=program, pk=pk).first()
-    if note is None:
-        raise Http404("No such case note.")
-    return note
+    return _checked(request, note, "case note")
 
 
 def case_note_for_reader(
@@ -581,9 +573,7 @@ def case_note_for_reader(
     Unlike the helpers above, the note is looked up before the program, so that a refusal
     here is recorded against the note too: ``refused(request, note)`` (the page's audit) runs
     before the 404 or 403 is raised. A note that does not exist is a plain 404."""
-    note = _case_notes().filter(pk=pk).first()
-    if note is None:
-        raise Http404("No such case note.")
+    note = _checked(request, _case_notes().filter(pk=pk).first(), "case note")
     try:
         program = program_for_request(request, slug, "program.view")
     except (Http404, PermissionDenied):

@@ -406,7 +406,7 @@ _AGE_PATTERNS = [
         rf"(?<![\d.,/]){_AGE_NUM}\s*-?\s*(?:y/o|y\.o\.?|yo|yrs?|years)(?![\w/])", re.IGNORECASE
     ),
     re.compile(
-        rf"\b(?:aged?|age\s+of|at\s+age|turned|turning|turns)\s*[:=]?\s*{_AGE_NUM}(?![\d%/]|\.\d)",
+        rf"\b(?:aged?|age\s+of|at\s+age|turned|turning|turns)\s*[:=]?\s*{_AGE_NUM}(?![\d%/+]|\.\d)",
         re.IGNORECASE,
     ),
     re.compile(rf"(?<![\d.,/:])({_AGE_NUM})\s?(?:F|M|f|m|yF|yM)\b(?!\s*(?:g|L)\b)"),

@@ -260,6 +260,8 @@ CLEAN_GENERALISED = [
     "CYP2D6 poor metabolizer; staged T4N1M0, then pT2N0M0 on the specimen.",
     "hosp course uneventful; enc with palliative care.",
     "at her 85th birthday she was still dancing.",
+    "age 90+, advanced dementia, lives with her daughter.",  # the allowed form after "age"
+    "Age: 90+. aged 90+ and frail; at age 90+ she still drives.",
 ]
 
 

@@ -1,10 +1,16 @@
-"""Build ccdg/phi_data/first_names_more.txt and surnames_more.txt from Faker's bundled data.
+"""Build ccdg/phi_data/first_names_more.txt and surnames_more.txt from bundled name data.
 
 Run offline, once, when the lists should change: `python bench/build_phi_name_lists.py`.
-Faker comes with the development dependencies (factory_boy); the guard reads only the text
-files this writes. Names that are common English words (Faker's own English word list and the
-guard's not-a-name words) are left out, so that "Hope", "Will" or "Grace" never make a full
-name with the next word.
+The sources come with the development dependencies; the guard reads only the text files this
+writes:
+- Faker's name lists for the locales below;
+- the US Census Bureau's 1990 surname and given-name lists (88,799 surnames), as the `names`
+  package ships them;
+- gender-guesser's dictionary of given names from many countries (about 33,000 in Latin letters).
+Names that are common English words (Faker's own English word list and the guard's not-a-name
+words) are left out, so that "Hope", "Will" or "Grace" never make a full name with the next
+word; from the two bigger sources, every word of Webster's list (as the guard reads it) is left
+out too, so that "banks" or "young" stay words.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ccdg.phi import _NOT_NAMES, _fold  # noqa: E402
+from ccdg.phi import _NOT_NAMES, _fold, _is_english  # noqa: E402
 
 # Latin-script locales whose clinicians' patients the program is likely to meet.
 LOCALES = (
@@ -41,6 +47,32 @@ def _collect(provider: object, attrs: tuple[str, ...]) -> set[str]:
     return names
 
 
+def _census_and_world() -> tuple[set[str], set[str]]:
+    """Given names and surnames from the census lists and gender-guesser, English words out."""
+    import gender_guesser
+    import names
+
+    def plain(word: str) -> str | None:
+        folded = _fold(word)
+        if len(folded) >= 3 and re.fullmatch(r"[a-z]+", folded) and not _is_english(folded):
+            return folded
+        return None
+
+    base = Path(names.__file__).parent
+    last = {plain(line.split()[0]) for line in (base / "dist.all.last").read_text().splitlines()}
+    first: set[str | None] = set()
+    for source in ("dist.female.first", "dist.male.first"):
+        first |= {plain(line.split()[0]) for line in (base / source).read_text().splitlines()}
+    dictionary = Path(gender_guesser.__file__).parent / "data" / "nam_dict.txt"
+    for line in dictionary.read_text(encoding="iso-8859-1").splitlines():
+        if line.startswith("#") or len(line) < 30:
+            continue
+        name = line[3:29].strip()
+        if name and " " not in name and "+" not in name:
+            first.add(plain(name))
+    return {n for n in first if n}, {n for n in last if n}
+
+
 def main() -> None:
     from faker.providers.lorem.en_US import Provider as English
 
@@ -55,14 +87,27 @@ def main() -> None:
         provider = module.Provider
         first |= _collect(provider, ("first_names", "first_names_female", "first_names_male"))
         last |= _collect(provider, ("last_names",))
+    more_first, more_last = _census_and_world()
     header = (
         "# Built by bench/build_phi_name_lists.py from Faker's bundled name lists; do not edit.\n"
         "# Lower case, accents removed; common English words left out.\n"
     )
-    lists = (("first_names_more.txt", first - words), ("surnames_more.txt", last - words))
-    for name, values in lists:
+    first -= words
+    last -= words
+    census_header = (
+        "# Built by bench/build_phi_name_lists.py from the US Census lists and gender-guesser;\n"
+        "# do not edit. Lower case, accents removed; words of Webster's list left out, and the\n"
+        "# names already in the *_more.txt lists.\n"
+    )
+    lists = (
+        ("first_names_more.txt", first, header),
+        ("surnames_more.txt", last, header),
+        ("first_names_world.txt", more_first - first, census_header),
+        ("surnames_census.txt", more_last - last, census_header),
+    )
+    for name, values, head in lists:
         lines = [" ".join(sorted(values)[i : i + 12]) for i in range(0, len(values), 12)]
-        (ROOT / "ccdg" / "phi_data" / name).write_text(header + "\n".join(lines) + "\n")
+        (ROOT / "ccdg" / "phi_data" / name).write_text(head + "\n".join(lines) + "\n")
         print(name, len(values))
 
 

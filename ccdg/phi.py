@@ -1119,8 +1119,7 @@ def _names(text: str, out: list[_Cand]) -> None:
         if _honorific_first_name(m.group(0).title(), word.title()):
             continue  # "MR. HENRY" is a first name with an honorific
         if m.group(0).startswith("MS") and (
-            _CLINICAL_ENDING.search(folded)
-            or _MS_DISEASE_BEFORE.search(_before(text, m.start()))
+            _CLINICAL_ENDING.search(folded) or _MS_DISEASE_BEFORE.search(_before(text, m.start()))
         ):
             continue  # "hx of MS. RELAPSE": multiple sclerosis
         _add(out, "name", m.start(), m.end())
@@ -1383,8 +1382,10 @@ def _place_at(text: str, start: int, strong: bool) -> tuple[int, int] | None:
         and not _CLINICAL_ENDING.search(_fold(first))
     ):
         one, two = after.group(1), f"{after.group(1)} {after.group(2)}"
-        if _fold(one) in regions or _fold(two) in regions or (
-            re.fullmatch(_STATES, one.upper()) and one.upper() not in _AMBIGUOUS_STATES
+        if (
+            _fold(one) in regions
+            or _fold(two) in regions
+            or (re.fullmatch(_STATES, one.upper()) and one.upper() not in _AMBIGUOUS_STATES)
         ):
             return start, start + len(first)
     # After "lives in", a lower-case word the lists lack that ends like a town ("hatfield").
@@ -1678,7 +1679,6 @@ _NAME_AFTER_CONTEXT = re.compile(
     r"nephew|aunt|uncle|cousin|grandson|granddaughter|grandmother|grandfather|friend|"
     r"neighbou?r|boyfriend|girlfriend|fianc[ée]e?|spouse|proxy|guardian|caregiver|roommate|"
     r"named|called|calls\s+(?:her|him)|name\s+is|name\s+was|name(?=\s*:)|goes\s+by|known\s+as|patient|pt|"
-
     r"man|woman|lady|"
     r"gentleman|girl|boy|mr\.?|mrs\.?|ms\.?)"
     r"(?:\s*,|\s*:|\s*\()?\s*(?!(?:named|called)\b)"
@@ -2092,6 +2092,244 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
             _add(out, "facility", start, end)
 
 
+# ---------------------------------------------------------------------------------------------
+# Names no list knows, found against ordinary English (english-words: Webster's word list)
+# ---------------------------------------------------------------------------------------------
+@cache
+def _english() -> frozenset[str]:
+    """Ordinary English words, folded: the lower-case entries of Webster's list (its proper
+    nouns are capitalised, so "whitaker" or "nakashima" are not in it), plus our own lists.
+
+    english-words ships the list inside the package (offline); it is read once, on first use.
+    """
+    from english_words import get_english_words_set
+
+    words = {w for w in get_english_words_set(["web2"], lower=False, alpha=True) if w.islower()}
+    # Webster's lists a few given names as words ("anna" a coin, "john"): names first, unless
+    # they are ordinary words too ("will", "grace").
+    words -= _first_names() - _WORD_FIRST_NAMES
+    # Webster's is old: pyspellchecker's frequency list (modern usage) adds "email", "website",
+    # "online"; frequent words only, and none that the name lists hold.
+    from spellchecker import SpellChecker
+
+    frequencies = SpellChecker(language="en").word_frequency.dictionary
+    names = _all_names()
+    words |= {w for w, n in frequencies.items() if n >= 500 and w.isalpha() and w not in names}
+    return frozenset(
+        words | _wordlist("common_words.txt") | _NOT_NAMES | _wordlist("clinical_terms.txt")
+    )
+
+
+# Webster's list has base forms only: "died", "insists", "closing" are found through these.
+_INFLECTIONS = (
+    ("ies", "y"), ("ied", "y"), ("ier", "y"), ("iest", "y"), ("ily", "y"), ("ing", ""),
+    ("ing", "e"), ("ed", ""), ("ed", "e"), ("es", ""), ("s", ""), ("er", ""), ("er", "e"),
+    ("est", ""), ("ly", ""), ("n't", ""), ("in", "ing"),
+)  # fmt: skip
+
+
+def _is_english(word: str) -> bool:
+    english = _english()
+    if word in english:
+        return True
+    for ending, base in _INFLECTIONS:
+        if word.endswith(ending) and len(word) - len(ending) >= 2:
+            stem = word[: -len(ending)]
+            if stem + base in english:
+                return True
+            if ending in ("ing", "ed", "er", "est") and len(stem) > 2 and stem[-1] == stem[-2]:
+                if stem[:-1] in english:  # "stopped", "shopping"
+                    return True
+    return False
+
+
+def _unknown_part(part: str) -> bool:
+    if len(part) < 2 or not part.isalpha() or not re.search(r"[aeiouy]", part):
+        return False
+    towns, world, regions = _geography()
+    return not _is_english(part) and part not in regions and part not in world
+
+
+def _unknown(word: str) -> bool:
+    """A word that is no English word, clinical term, place or brand we know: likely a name.
+
+    A hyphenated word counts when one part is unknown and the others could be names
+    ("Delacroix-Baptiste", "Ferreira-Lima").
+    """
+    parts = [p for p in _fold(_base(word)).split("-") if p]
+    return (
+        bool(parts) and any(_unknown_part(p) for p in parts) and all(_name_part(p) for p in parts)
+    )
+
+
+@cache
+def _all_names() -> frozenset[str]:
+    """Every listed given name and surname, the census and world lists included."""
+    return (
+        _first_names_more()
+        | _surnames_more()
+        | _wordlist("first_names_world.txt")
+        | _wordlist("surnames_census.txt")
+    )
+
+
+# Particles inside hyphenated family names: "Al-Qahtani", "Ben-Ami", "Abu-Salem".
+_NAME_PARTICLES = frozenset(
+    "al el ben bin bint abu ibn van von de da di du del della la le".split()
+)
+
+
+def _name_part(part: str) -> bool:
+    if part in _first_names_more() or part in _surnames_more() or part in _NAME_PARTICLES:
+        return True
+    return _unknown_part(part) or (part in _all_names() and not _is_english(part))
+
+
+def _listed_name(word: str) -> bool:
+    """A word in the name lists that is no English word: "okafor", not "green" or "he"."""
+    folded = _fold(_base(word))
+    return folded in _all_names() and not _is_english(folded)
+
+
+# Given names that start compound given names: "Maria Elena", "Jean Luc", "Mary Beth".
+_COMPOUND_GIVEN_HEADS = frozenset(
+    "maria mary ana anna ann anne jose juan jean marie luis john rose lou sue mari".split()
+)
+
+
+def _given_only(word: str) -> bool:
+    folded = _fold(_base(word))
+    given = folded in _first_names_more() or folded in _wordlist("first_names_world.txt")
+    return given and folded not in _surnames_more()  # the census lists "John" as a surname too
+
+
+def _name_word(word: str) -> bool:
+    """A word that can be half of a full name: unknown to English, or in the name lists."""
+    parts = [p for p in _fold(_base(word)).split("-") if p]
+    return bool(parts) and all(_name_part(p) for p in parts)
+
+
+_TITLE_ANY_CASE = re.compile(
+    r"(?<![\w-])(?i:mr|mrs|ms|miss|mx|dr|mister|missus)\.?\s+([A-Za-zÀ-ÖØ-öø-ÿĀ-ž'’]+"
+    r"(?:-[A-Za-zÀ-ÖØ-öø-ÿĀ-ž'’]+)?)"
+)
+_WORD_PAIR = re.compile(
+    rf"(?<![\w'’.-])(?=((?:{_U}|{_L})[{_L[1:-1]}{_U[1:-1]}'’]*(?:-(?:{_U}|{_L})[{_L[1:-1]}{_U[1:-1]}'’]*)?)"
+    rf"\s+((?:{_U}|{_L})[{_L[1:-1]}{_U[1:-1]}'’]*(?:-(?:{_U}|{_L})[{_L[1:-1]}{_U[1:-1]}'’]*)?)"
+    r"(?![\w-]))"
+)
+# A family name in a possessive before a relation: "Whitaker's wife", "the Okonkwos' son".
+_POSSESSIVE_RELATION = re.compile(
+    rf"(?<![\w'’-])({_CAP}|{_U}{{3,}})(?:['’]s|s['’]|['’])\s+(?:\w+\s+)?"
+    r"(?i:wife|husband|son|daughter|kids|children|mother|father|mom|dad|family|brother|sister|"
+    r"grandson|granddaughter|grandmother|grandfather|niece|nephew|partner|house|home|farm|"
+    r"apartment|place)\b"
+)
+_FAMILY_PLURAL = re.compile(
+    rf"\bthe\s+({_CAP}s|{_U}{{3,}}S)\b(?!['’]s)(?:['’]|(?=\s+(?:\w+\s+)?(?i:family|kids|children|"
+    r"son|daughter|house|home|farm|were|are|have|had|came|left|all)\b))"
+)
+# Hand-over shorthand and labels put a family name alone next to a bed or room, or after "re:":
+# "bed 20 Akinyemi", "Mbeki (bed 9)", "Quigley bed 2", "RE: DELACROIX-BAPTISTE".
+_BED = r"(?:bed|rm|room|bay|cubicle|pod)\s*#?\s*\d{1,3}[A-Za-z]?\b"
+_ONE_NAME = rf"((?:{_U}['’])?{_U}{_L}+(?:-{_U}{_L}+)?|{_U}{{3,}}(?:-{_U}{{2,}})?)"
+_NAME_BY_BED = re.compile(
+    rf"(?i:\b{_BED})\s*[:,-]?\s+{_ONE_NAME}(?![\w'’-])|(?<![\w'’-]){_ONE_NAME}\s*,?\s*\(?\s*(?i:{_BED})"
+)
+_NAME_AFTER_LABEL = re.compile(
+    rf"(?i:\b(?:re|pt|patient|name|attn|s/o|signout|sign-out))\s*[:-]?\s+{_ONE_NAME}"
+    r"(?=\s*[:,;.(]|\s+-|\s*$|\s+\d)"
+)
+# "HOLLIS, DEWAYNE" in a note that is not in capitals: chart order, both words unknown or listed.
+_CAPS_COMMA_PAIR = re.compile(
+    rf"(?<![\w'’-])({_U}{{3,}}(?:-{_U}{{2,}})?),\s+({_U}{{3,}})(?![\w'’-])"
+)
+
+
+def _style(word: str) -> str:
+    if word.isupper():
+        return "caps"
+    if word[0].isupper() and not word[1:].isupper():
+        return "title"
+    return "lower" if word.islower() else "mixed"
+
+
+def _lexicon_names(text: str, out: list[_Cand]) -> None:
+    shouting = sum(c.isupper() for c in text) > sum(c.islower() for c in text)
+    # A title, then a word that is no English word and no given name alone: "mrs nakashima",
+    # "mr. Abernathy", "MR ABERNATHY" ("Miss Pearl" and "Mr. Joe" stay allowed).
+    for m in _TITLE_ANY_CASE.finditer(text):
+        word = m.group(1)
+        if m.group(0)[0].isupper() and _style(word) == "title":
+            continue  # "Mrs. Alvarez", "Miss Hattie": the older rules judge these
+        folded = _fold(_base(word))
+        if not _unknown(word) or folded in _first_names() or _given_only(word):
+            continue  # "mr. henry", "MISS PEARL": a first name with an honorific is allowed
+        if m.group(0)[:2].lower() == "ms" and _MS_DISEASE_BEFORE.search(_before(text, m.start())):
+            continue  # "hx of ms ..." is multiple sclerosis
+        _add(out, "name", m.start(), m.end(1))
+    # Two neighbouring words of the same case, both unknown to English or one a known given name
+    # and the other unknown: "Bartholomew Quist", "okonkwo-mbeki adaeze", "TRAN MINH".
+    for m in _WORD_PAIR.finditer(text):
+        first, last = m.group(1), m.group(2)
+        style = _style(first)
+        if style != _style(last) or style == "mixed":
+            continue
+        if re.search(r"['’]s?$", first) or _EPONYM_AFTER.match(text, m.end(2)):
+            continue  # "Lily's Crohn's", "Kawasaki disease"
+        if style == "caps" and (
+            min(len(first), len(last)) < 3 or shouting and min(len(first), len(last)) < 4
+        ):
+            continue  # abbreviations: "PT HPI", "CHF COPD"
+        if not (_name_word(first) and _name_word(last)):
+            continue
+        if _given_only(last) and _fold(first) in _COMPOUND_GIVEN_HEADS:
+            continue  # "Maria Elena", "Jean Luc": one compound given name, allowed like one
+        unknown = _unknown(first) + _unknown(last)
+        if unknown == 0:
+            continue  # two listed words are judged by the older rules
+        if style == "lower" or (style == "caps" and shouting):
+            # Without case to help, neither word may be an English one ("son john"), and one
+            # must be a listed name ("okafor"), so that "postpartum preeclampsia" stays clinical.
+            if not any(_listed_name(w) for w in (first, last)) or any(
+                _is_english(_fold(_base(w))) for w in (first, last)
+            ):
+                continue
+        pair = _fold(f"{_base(first)} {_base(last)}")
+        towns, world, regions = _geography()
+        if pair in towns or pair in world or pair in regions:
+            continue  # "Pico Rivera", "Puerto Rico": places are judged as places
+        _add(out, "name", m.start(1), m.end(2))
+    for m in [*_NAME_BY_BED.finditer(text), *_NAME_AFTER_LABEL.finditer(text)]:
+        index = 1 if m.group(1) else 2
+        word = m.group(index)
+        if word.isupper() and shouting and not _listed_name(word):
+            continue  # in a note typed in capitals, only a listed family name will do
+        folded = _fold(_base(word))
+        if _is_english(folded) or folded in _first_names_more() - _surnames_more():
+            continue  # "bed 4 Maria": one first name is allowed
+        if _unknown(word) or _listed_name(word):
+            _add(out, "name", m.start(index), m.end(index))
+    if not shouting:
+        for m in _CAPS_COMMA_PAIR.finditer(text):
+            if all(_unknown(w) or _listed_name(w) for w in m.groups()):
+                _add(out, "name", m.start(1), m.end(2))
+    for m in _POSSESSIVE_RELATION.finditer(text):
+        word = m.group(1)
+        if _style(word) == "caps" and shouting:
+            continue
+        folded = _fold(_base(word))
+        if (
+            _unknown(word)
+            and folded not in _first_names_more()
+            and not _sentence_start(text, m.start(1))
+        ):
+            _add(out, "name", m.start(1), m.end(1))
+    for m in _FAMILY_PLURAL.finditer(text):
+        if _unknown(m.group(1)[:-1]) or _fold(m.group(1)[:-1]) in _surnames_more():
+            _add(out, "name", m.start(1), m.end(1))
+
+
 _DETECTORS = (
     _emails,
     _urls,
@@ -2114,6 +2352,7 @@ _DETECTORS = (
     _more_names,
     _more_facilities,
     _more_zips,
+    _lexicon_names,
 )
 
 

@@ -77,8 +77,8 @@ _PRIORITY = {
     "ip": 90,
     "ssn": 85,
     "date": 80,
+    "device_id": 77,  # a code after a device word is the device's, not a phone
     "phone": 75,
-    "device_id": 72,
     "record_number": 70,
     "age_over_89": 65,
     "zip": 62,
@@ -1418,7 +1418,29 @@ def _place_at(text: str, start: int, strong: bool) -> tuple[int, int] | None:
 _AMBIGUOUS_STATES = frozenset("MD PA DO DE OR IN ME OK HI OH ID MA".split())
 
 
+# A person "from" a capitalised word that is no English word, name or known place: a town the
+# lists lack ("a young mother from Chinle").
+_PERSON_FROM = re.compile(
+    r"\b(?:man|woman|mother|father|mom|dad|farmer|family|patient|pt|guy|lady|girl|boy|kid|teen|"
+    r"veteran|grandmother|grandfather|widow|widower|couple|worker|student|rancher|fisherman|"
+    rf"he|she|they|who|is|was|originally)\s+(?:\w+\s+)?from\s+(?:outside\s+(?:of\s+)?)?({_CAP})"
+    r"(?![\w'’-]|\s+[A-Z])"
+)
+# Dictation spells out commas: "from Lawrence comma Massachusetts".
+_DICTATED_CITY_STATE = re.compile(rf"\b({_CAP}(?:\s+{_CAP})?)\s+comma\s+({_CAP}(?:\s+{_CAP})?)\b")
+
+
 def _places(text: str, out: list[_Cand]) -> None:
+    for m in _PERSON_FROM.finditer(text):
+        word = m.group(1)
+        if _unknown(word) and not _listed_name(word) and _fold(word) not in _NOT_NAMES:
+            _add(out, "place", m.start(1), m.end(1))
+    if " comma " in text:
+        _, _, regions = _geography()
+        for m in _DICTATED_CITY_STATE.finditer(text):
+            if _fold(m.group(2)) in regions and _fold(m.group(1)) not in regions:
+                if not _not_name(m.group(1).split()[0]):
+                    _add(out, "place", m.start(1), m.end(1))
     for pattern, strong in ((_PLACE_CONTEXT, True), (_PLACE_WEAK, False)):
         for m in pattern.finditer(text):
             span = _place_at(text, m.end(), strong)
@@ -1470,10 +1492,11 @@ def _library_phones(text: str, out: list[_Cand]) -> None:
 # Health plan and record labels that make any digit run after them an identifier, whatever
 # the separators ("MRN 448.229.01", "Medicaid id 12/3456/789", "member # 88 4471 23").
 _STRONG_RECORD_LABEL = re.compile(
-    r"\b(?:MRN|MR\s*#|med(?:ical)?\s+rec(?:ord)?s?|chart|acct|account|member(?:ship)?|"
+    r"\b(?:MRN|MR\s*#|med(?:ical)?\.?\s+rec(?:ord)?s?\.?|chart|acct|account|member(?:ship)?|"
+    r"enc(?:ounter)?|fin|visit|admission|unit\s+(?=no|num|#)|hosp(?:ital)?\s+(?=no|num|#)|"
     r"subscriber|policy|medicaid|medicare|mbi|hicn|insurance|health\s+plan|plan|benefici?ary|"
     r"record|claim|billing|group|mass\s*health|medi-?cal|emr|ehr|case(?:\s+file)?|file)"
-    r"(?:\s+(?:number|no\.?|num|#|id|is|was|of|ending\s+in))*\s*[:#=]?\s*",
+    r"(?:\s+(?:number|no\.?|num|#|id|is|was|of|ending\s+in))*\s*[:#=,]?\s*",
     re.IGNORECASE,
 )
 _SEPARATED_ID = re.compile(
@@ -1494,10 +1517,13 @@ _SSN_SEPARATED = re.compile(r"(?<![\w./-])(\d{3})([./ ])(\d{2})\2(\d{4})(?![\w./
 
 # A code right after a device word: "CGM transmitter 8GH77Q", "implant id CI512/77/09".
 _DEVICE_CODE = re.compile(
-    r"\b(?:pacemaker|icd|defibrillator|pump|implant|stimulator|lvad|cpap|bipap|hearing\s+aid|"
-    r"generator|transmitter|sensor|cgm|meter|monitor|wheelchair|prosthesis|device)s?"
+    r"\b(?:pacemaker|pacer|icd|s-icd|crt-?d|crt-?p|defibrillator|pump|implant|stimulator|lvad|"
+    r"cpap|bipap|apap|hearing\s+aid|generator|transmitter|receiver|reader|sensor|cgm|pdm|meter|"
+    r"monitor|wheelchair|prosthesis|device|concentrator|ventilator|controller|processor|"
+    r"loop\s+recorder|ilr|insulin\s+pump|glucometer|nebuli[sz]er|scooter)s?"
     r"(?:\s+(?:id|serial|sn|s/n|#|no\.?|number|code|is|was))*\s*[:#]?\s*"
-    r"((?=[A-Z0-9/.-]*\d)(?=[A-Z0-9/.-]*[A-Z/])[A-Z0-9]+(?:[/.-][A-Z0-9]+)*)(?![\w/-])",
+    r"((?=[A-Z0-9/.-]*\d)(?:(?=[A-Z0-9/.-]*[A-Z/])|(?=\d{3,}-\d{3,}))[A-Z0-9]+(?:[/.-][A-Z0-9]+)*)"
+    r"(?![\w/-])",
     re.IGNORECASE,
 )
 
@@ -1555,13 +1581,15 @@ _AGE_IN_WORDS = re.compile(
 )
 _AGE_WORD_VITALS = re.compile(
     r"(?:sats?|spo2|saturation|pressure|bp|pulse|rate|hr|glucose|sugar|weight|weighs|temp\w*|"
-    r"of|over|about|nearly|almost\s+a|by|score|to|at\s+a|down\s+to|up\s+to)\s*$",
+    r"of|over|about|nearly|almost|pushing|past|close\s+to|by|score|to|at\s+a|down\s+to|up\s+to)"
+    r"\s*[\"'“‘]?\s*$",
     re.IGNORECASE,
 )
 # A bare number of 90 or more with a person right before or after ("she is 101", "at 96 he").
 _AGE_BARE = re.compile(
     r"\b(?:(?:she|he|they|patient|pt|who|mother|father|mom|dad|grandmother|grandfather|"
-    r"husband|wife)(?:'s|\s+is|\s+was|\s+turned|\s+turns|\s+will\s+be)\s+(?:now\s+|just\s+|"
+    r"husband|wife)(?:'s|\s+is|\s+was|\s+turned|\s+turns|\s+will\s+be|['’]ll\s+be|"
+    r"\s+would\s+have\s+been|\s+would\s+be)\s+(?:now\s+|just\s+|"
     r"almost\s+|nearly\s+|over\s+|already\s+)?|(?:at|aged?|age)\s+)"
     r"(9\d|1[01]\d)(?![\d%/.,:]\d|\s*(?:\+|%|mg|kg|lbs?|pounds|beats|bpm|mmhg|/|percent|degrees|F\b|"
     r"C\b|on\s+room|on\s+ra|ra\b|minutes|min\b|seconds|sec\b|hours|days|times|units|ml|cc))",
@@ -1579,7 +1607,7 @@ _AGE_MORE_CONTEXT = re.compile(
 
 
 def _more_ages(text: str, out: list[_Cand]) -> None:
-    if not _QUICK_AGE.search(text) and "nint" not in text.lower():
+    if not _QUICK_AGE.search(text) and not re.search("nint|ninet|hundred", text, re.IGNORECASE):
         return
     for m in _AGE_MORE_CONTEXT.finditer(text):
         lead = m.group(0)[: m.start(1) - m.start()].lower()
@@ -1657,7 +1685,58 @@ _MORE_DATES = [
     ),
     # "march 2019" in lower case
     re.compile(rf"\b{_MONTH_ANY}\.?,?\s+(?:of\s+)?{_YEAR}\b", re.IGNORECASE),
+    # A month alone in any case after a word of time: "died in november", "since DECEMBER"
+    # ("may" is a verb and stays out; a month alone is more specific than the year).
+    re.compile(
+        r"\b(?:in|since|until|till|by|last|next|this|early|late|mid|through|during|before|after|"
+        r"from|of)\s+((?:january|february|march|april|june|july|august|september|october|"
+        r"november|december|sept|oct|nov|dec)\b)(?!\s+(?:madness|break|class|of\s+dimes))",
+        re.IGNORECASE,
+    ),
+    # "on the thirtieth", "since the second": a spelled-out day of the current month
+    re.compile(
+        rf"\b(?:on|by|since|until|till)\s+the\s+({_ORDINAL_WORDS})\b"
+        r"(?!\s+(?:day|week|month|year|time|dose|cycle|round|floor|attempt|visit|admission|line|"
+        r"trimester|one|of\s+(?:them|those|these|two|three|four|five)|try|opinion|thought|"
+        r"hand|call|page|night|morning|shift|surgery|session|meeting|case|question|person|"
+        r"child|baby|son|daughter|wife|husband|\w+(?:ing|ion|ment)))",
+        re.IGNORECASE,
+    ),
 ]
+_MONTH_NAMES = (
+    "january february march april june july august september october november december".split()
+)
+
+
+def _near_month(word: str) -> bool:
+    """A misspelt month name ("Janaury", "Agust", "Novmber"): one letter added, dropped,
+    changed or swapped, and no English word."""
+    lowered = word.lower()
+    if len(lowered) < 4 or lowered in _MONTH_NAMES or _is_english(lowered):
+        return False
+    for month in _MONTH_NAMES:
+        if month[0] != lowered[0] or abs(len(month) - len(lowered)) > 1:
+            continue
+        if _one_edit(lowered, month):
+            return True
+    return False
+
+
+def _one_edit(a: str, b: str) -> bool:
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diffs) == 1:
+            return True
+        i = diffs[0] if diffs else 0
+        return len(diffs) == 2 and diffs[1] == i + 1 and a[i] == b[i + 1] and a[i + 1] == b[i]
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+_MONTH_TYPO = re.compile(
+    rf"\b([A-Za-z]{{4,10}})(?=\s+{_DAY}(?:{_ORD})?\b(?!\s*(?:mg|mcg|ml|units?|%|/|times|tabs?|pills|"
+    r"hours|days|weeks|years)))|\b(?:in|since|until|on|by)\s+([A-Za-z]{4,10})\b"
+)
 
 
 def _more_dates(text: str, out: list[_Cand]) -> None:
@@ -1671,6 +1750,12 @@ def _more_dates(text: str, out: list[_Cand]) -> None:
             if index == 7 and m.group(0).lower().startswith("may") and not m.group(0)[0] == "M":
                 continue
             _add(out, "date", start, _trim(text, start, m.end(), "."))
+    for m in _MONTH_TYPO.finditer(text):
+        index = 1 if m.group(1) else 2
+        if _near_month(m.group(index)):
+            end = m.end(index)
+            day = re.match(rf"\s+{_DAY}(?:{_ORD})?\b", text[end:])
+            _add(out, "date", m.start(index), end + (day.end() if day else 0))
 
 
 # A relation, "named" or "called", then a name in any case: "his daughter amina diallo".
@@ -1884,7 +1969,7 @@ _MORE_FACILITY = re.compile(
 
 # "at St. Vincent", "to Saint Luke's": after at/to/from a saint's name is the hospital.
 _SAINT_AFTER_PLACE_WORD = re.compile(
-    rf"\b(?:at|to|from|in|into)\s+((?:St\.?|Saint|Ste\.?|st\.|saint)\s+(?:{_CAP}|[a-z]{{3,}})"
+    rf"\b(?:at|to|from|in|into|with)\s+((?:St\.?|Saint|Sainte|Ste\.?|st\.|saint)(?:\s+|-)(?:{_CAP}|[a-z]{{3,}})"
     r"(?:['’]s)?)"
     r"|\b((?i:sisters\s+of\s+(?:mercy|charity|providence|st\.?\s+\w+|the\s+\w+(?:\s+\w+)?)))"
     r"|\b((?:[A-Z]{3,}\s+){1,3}(?:REGIONAL|MEMORIAL|GENERAL)(?:\s+(?:HOSPITAL|MEDICAL\s+CENTER))?)\b"
@@ -1986,7 +2071,18 @@ def _more_zips(text: str, out: list[_Cand]) -> None:
         _add(out, "zip", m.start(), m.end())
 
 
+# "at Veterans Memorial Medical Center": every capitalised word before a facility suffix.
+_NAMED_CENTER = re.compile(
+    rf"\b(?:at|to|from|in|into|with)\s+(?:the\s+)?((?:{_CAP}\s+){{1,4}}(?:Medical\s+Cent(?:er|re)|"
+    r"Hospital|Health\s+Cent(?:er|re)|Nursing\s+Home|Rehab(?:ilitation)?\s+Cent(?:er|re)))\b"
+)
+
+
 def _more_facilities(text: str, out: list[_Cand]) -> None:
+    for m in _NAMED_CENTER.finditer(text):
+        words = m.group(1).split()
+        if not all(_fold(w) in _FACILITY_GENERIC or _not_name(w) for w in words[:-2]):
+            _add(out, "facility", m.start(1), m.end(1))
     for m in _SAINT_AFTER_PLACE_WORD.finditer(text):
         group = next(i for i in range(1, 5) if m.group(i))
         if group == 1 and m.group(1).split()[-1].lower() in _NOT_NAMES:

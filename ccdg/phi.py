@@ -1522,7 +1522,8 @@ _DEVICE_CODE = re.compile(
     r"monitor|wheelchair|prosthesis|device|concentrator|ventilator|controller|processor|"
     r"loop\s+recorder|ilr|insulin\s+pump|glucometer|nebuli[sz]er|scooter)s?"
     r"(?:\s+(?:id|serial|sn|s/n|#|no\.?|number|code|is|was))*\s*[:#]?\s*"
-    r"((?=[A-Z0-9/.-]*\d)(?:(?=[A-Z0-9/.-]*[A-Z/])|(?=\d{3,}-\d{3,}))[A-Z0-9]+(?:[/.-][A-Z0-9]+)*)"
+    r"((?=[A-Z0-9/.-]*\d)(?:(?=[A-Z0-9/.-]*[A-Z/])|(?=[\d/.-]*\d{2,}[-./]\d{2,}))"
+    r"[A-Z0-9]+(?:[/.-][A-Z0-9]+)*)"
     r"(?![\w/-])",
     re.IGNORECASE,
 )
@@ -2073,15 +2074,59 @@ def _more_zips(text: str, out: list[_Cand]) -> None:
 
 # "at Veterans Memorial Medical Center": every capitalised word before a facility suffix.
 _NAMED_CENTER = re.compile(
-    rf"\b(?:at|to|from|in|into|with)\s+(?:the\s+)?((?:{_CAP}\s+){{1,4}}(?:Medical\s+Cent(?:er|re)|"
+    rf"\b(?:at|to|from|in|into|with)\s+(?:the\s+)?(((?:{_CAP}\s+){{1,4}})(?:Medical\s+Cent(?:er|re)|"
     r"Hospital|Health\s+Cent(?:er|re)|Nursing\s+Home|Rehab(?:ilitation)?\s+Cent(?:er|re)))\b"
 )
 
 
+# "Baptist Memorial", "Jewish General": a denomination names the hospital with the word after it.
+_DENOMINATION_FACILITY = re.compile(
+    r"\b((?:Baptist|Methodist|Jewish|Presbyterian|Lutheran|Adventist|Catholic|Episcopal|"
+    r"Christian|Mennonite)\s+(?:Memorial|General|Regional|Hospital|Medical\s+Center|Health))\b"
+)
+# Religious and well-known names after at/to/from: "seen at Sacred Heart", "to Beth Israel".
+_NAMED_AFTER_PLACE_WORD = re.compile(
+    r"\b(?:at|to|from|in|into)\s+(?:the\s+)?((?i:sacred\s+heart|holy\s+(?:family|cross|name|"
+    r"redeemer|spirit)|good\s+shepherd|divine\s+(?:savior|providence)|mount\s+(?:carmel|sinai|"
+    r"auburn)|mt\.?\s+(?:carmel|sinai|auburn)|beth\s+israel|cedars[- ]sinai|"
+    r"our\s+lady\s+of\s+\w+))\b"
+)
+# "at the Shady Pines home": capitalised words before a word for a residence.
+_NAMED_HOME = re.compile(
+    rf"\b(?:at|to|from|in|into)\s+the\s+((?:{_CAP}\s+){{1,3}}?)(?:nursing\s+home|home|"
+    r"facility|residence|manor|house|place|shelter)\b"
+)
+# Roads named by number: "lives off Rte 9", "on County Rd 12".
+_NUMBERED_ROAD = re.compile(
+    r"\b(?:on|off|at|near|along|by)\s+((?:Rte|Rt|Route|Hwy|Highway|County\s+(?:Rd|Road|Route)|"
+    r"State\s+(?:Rd|Road|Route)|Farm\s+Road|FM|CR|SR)\.?\s*#?\s*\d{1,4}[A-Z]?)\b",
+    re.IGNORECASE,
+)
+# "serial number ends in 2231": the end of a device's number still picks it out.
+_DEVICE_ENDING = re.compile(
+    r"\b(?:serial|s/n|sn|device\s+id)(?:\s+(?:number|no\.?|#))?\s+(?:ends?|ending)\s+(?:in|with)\s+"
+    r"(\w*\d\w*)",
+    re.IGNORECASE,
+)
+
+
 def _more_facilities(text: str, out: list[_Cand]) -> None:
-    for m in _NAMED_CENTER.finditer(text):
+    for pattern, category in (
+        (_DENOMINATION_FACILITY, "facility"),
+        (_NAMED_AFTER_PLACE_WORD, "facility"),
+        (_NUMBERED_ROAD, "address"),
+        (_DEVICE_ENDING, "device_id"),
+    ):
+        for m in pattern.finditer(text):
+            _add(out, category, m.start(1), m.end(1))
+    for m in _NAMED_HOME.finditer(text):
         words = m.group(1).split()
-        if not all(_fold(w) in _FACILITY_GENERIC or _not_name(w) for w in words[:-2]):
+        if words and not any(_not_name(w) or _fold(w) in _FACILITY_GENERIC for w in words):
+            _add(out, "facility", m.start(1), m.start(1) + len(" ".join(words)))
+    for m in _NAMED_CENTER.finditer(text):
+        # the words before "Medical Center", "Hospital": one generic word names nothing
+        words = m.group(2).split()
+        if len(words) > 1 or not (_fold(words[0]) in _FACILITY_GENERIC or _not_name(words[0])):
             _add(out, "facility", m.start(1), m.end(1))
     for m in _SAINT_AFTER_PLACE_WORD.finditer(text):
         group = next(i for i in range(1, 5) if m.group(i))

@@ -1091,6 +1091,11 @@ def _not_name(word: str) -> bool:
     return _fold(word.strip(".")) in _NOT_NAMES
 
 
+def _shouting(text: str) -> bool:
+    """Typed in capitals: more upper-case letters than lower-case ones, so case says nothing."""
+    return sum(c.isupper() for c in text) > sum(c.islower() for c in text)
+
+
 def _sentence_start(text: str, start: int) -> bool:
     before = text[:start].rstrip(" \t\"'(")
     return not before or before[-1] in ".!?:;\n-•*"
@@ -1110,7 +1115,7 @@ def _names(text: str, out: list[_Cand]) -> None:
     # "MRS. QUARLES", "DR. PATEL": a title and a family name in capitals, in a note that is not
     for m in _CAPS_TITLE_NAME.finditer(text):
         rest = text[: m.start()] + text[m.end() :]
-        if sum(c.isupper() for c in rest) > sum(c.islower() for c in rest):
+        if _shouting(rest):
             continue  # the whole note is in capitals: judged like any capitalised pair
         word = m.group(1)
         folded = _fold(word)
@@ -1861,7 +1866,7 @@ _CAP_PAIR = re.compile(rf"(?<![\w'’-])({_CAP})\s+({_CAP})(?![\w'’-])")
 
 def _more_names(text: str, out: list[_Cand]) -> None:
     # A note typed in capitals: a pair of capitalised words says nothing by its case.
-    shouting = sum(c.isupper() for c in text) > sum(c.islower() for c in text)
+    shouting = _shouting(text)
     for m in _NAME_AFTER_CONTEXT.finditer(text):
         words = m.group(1).split()
         first, last = words[0], words[-1]
@@ -1925,7 +1930,7 @@ def _more_names(text: str, out: list[_Cand]) -> None:
                 _add(out, "name", m.start(), m.end())
     for m in _CAPS_PAIR_BEFORE_AGE.finditer(text):
         rest = text[: m.start()] + text[m.end() :]
-        if sum(c.isupper() for c in rest) > sum(c.islower() for c in rest):
+        if _shouting(rest):
             continue  # the rest of the note is in capitals too: the case says nothing
         words = (_fold(m.group(1)), _fold(m.group(2)))
         if any(w in common or _not_name(w) or w in _FACILITY_GENERIC for w in words):
@@ -2396,7 +2401,7 @@ def _style(word: str) -> str:
 
 
 def _lexicon_names(text: str, out: list[_Cand]) -> None:
-    shouting = sum(c.isupper() for c in text) > sum(c.islower() for c in text)
+    shouting = _shouting(text)
     # A title, then a word that is no English word and no given name alone: "mrs nakashima",
     # "mr. Abernathy", "MR ABERNATHY" ("Miss Pearl" and "Mr. Joe" stay allowed).
     for m in _TITLE_ANY_CASE.finditer(text):
@@ -2447,7 +2452,9 @@ def _lexicon_names(text: str, out: list[_Cand]) -> None:
         if word.isupper() and shouting and not _listed_name(word):
             continue  # in a note typed in capitals, only a listed family name will do
         folded = _fold(_base(word))
-        if _is_english(folded) or folded in _first_names_more() - _surnames_more():
+        if _is_english(folded) or (
+            folded in _first_names_more() and folded not in _surnames_more()
+        ):
             continue  # "bed 4 Maria": one first name is allowed
         if _unknown(word) or _listed_name(word):
             _add(out, "name", m.start(index), m.end(index))

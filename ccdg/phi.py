@@ -432,6 +432,7 @@ _AGE_PATTERNS = [
 _AGE_FALSE_CONTEXT = re.compile(
     r"(?:temp|temperature|t|tmax|fever|febrile|sats?|spo2|o2|hr|pulse|rr|bp|glucose|bg|"
     r"weight|wt|kg|lbs|score|%|rate|dose|mg|at\s+a|of|is\s+at|was\s+at|sitting\s+at|"
+    r"rm|room|bed|bay|unit|floor|suite|apt|ward|#|"
     r"satting|down\s+to|up\s+to|to)\s*[:=]?\s*$",
     re.IGNORECASE,
 )
@@ -1155,6 +1156,8 @@ def _names(text: str, out: list[_Cand]) -> None:
     # "SMITH, JOHN"
     for m in _LAST_FIRST_CAPS.finditer(text):
         first, last = _fold(m.group(2)), _fold(m.group(1))
+        if last not in _surnames_more() and last in _english():
+            continue  # "CHEST PAIN, SON WAS": an ordinary word before the comma
         # "HOLLIS, DEWAYNE": a known family name in capitals is enough for chart order.
         known_last = last in _surnames_more() and len(first) >= 3 and not _not_name(m.group(2))
         if (_is_first(m.group(2)) or first in _first_names_more() or known_last) and not _not_name(
@@ -1525,11 +1528,13 @@ _DEVICE_CODE = re.compile(
     r"\b(?:pacemaker|pacer|icd|s-icd|crt-?d|crt-?p|defibrillator|pump|implant|stimulator|lvad|"
     r"cpap|bipap|apap|hearing\s+aid|generator|transmitter|receiver|reader|sensor|cgm|pdm|meter|"
     r"monitor|wheelchair|prosthesis|device|concentrator|ventilator|controller|processor|"
-    r"loop\s+recorder|ilr|insulin\s+pump|glucometer|nebuli[sz]er|scooter)s?"
-    r"(?:\s+(?:id|serial|sn|s/n|#|no\.?|number|code|is|was))*\s*[:#]?\s*"
+    r"loop\s+recorder|ilr|insulin\s+pump|glucometer|nebuli[sz]er|scooter|neurostim\w*|"
+    r"remote)s?"
+    r"(?:,?\s+(?:id|serial|sn|s/n|#|no\.?|number|code|is|was))*\s*[:#]?\s*"
+    r"(?:((?-i:[A-Z]{2,4}\s\d{4,8}(?:\s[A-Z])?)(?![\w/-]))|"  # "PVX 889104 S"
     r"((?=[A-Z0-9/.-]*\d)(?:(?=[A-Z0-9/.-]*[A-Z/])|(?=[\d/.-]*\d{2,}[-./]\d{2,}))"
     r"[A-Z0-9]+(?:[/.-][A-Z0-9]+)*)"
-    r"(?![\w/-])",
+    r"(?![\w/-]))",
     re.IGNORECASE,
 )
 
@@ -1538,9 +1543,10 @@ def _more_numbers(text: str, out: list[_Cand]) -> None:
     if not any(c.isdigit() for c in text):
         return
     for m in _DEVICE_CODE.finditer(text):
-        code = m.group(1)
+        group = 1 if m.group(1) else 2
+        code = m.group(group)
         if len(code) >= 5 and not re.fullmatch(r"\d+(?:mg|ml|mcg|g|mm|cm|l)", code, re.I):
-            _add(out, "device_id", m.start(1), m.end(1))
+            _add(out, "device_id", m.start(group), m.end(group))
     for m in _STRONG_RECORD_LABEL.finditer(text):
         token = _SEPARATED_ID.match(text, m.end())
         if not token:
@@ -1554,7 +1560,15 @@ def _more_numbers(text: str, out: list[_Cand]) -> None:
         # "cochlear implant id CI512/77/09": a number on a device is the device's identifier.
         device = _DEVICE_WORDS.search(_before(text, m.start(), 25) + m.group(0))
         category = "device_id" if device else "record_number"
-        _add(out, category, token.start(), token.start() + len(value))
+        start, end = token.start(), token.start() + len(value)
+        # A labelled number is that label's identifier, whatever its shape: "acct
+        # 991-20-3314" is no SSN, "mrn=20.44.91.07" no address, "MRN M 0029 8841" no phone.
+        out[:] = [
+            c
+            for c in out
+            if not (c.category in ("phone", "ssn", "ip") and c.start < end and start < c.end)
+        ]
+        _add(out, category, start, end)
     for m in _MBI.finditer(text):
         _add(out, "record_number", m.start(), m.end())
     from stdnum.us import ssn as us_ssn
@@ -1582,7 +1596,7 @@ _AGE_IN_WORDS = re.compile(
     r"(?:a|one)[- ]hundred(?:(?:[- ]and)?[- ](?:ten|eleven|twelve|one|two|three|four|five|six|"
     r"seven|eight|nine))?)\b(?![- ](?:percent|per|mg|milligrams|units|times|minutes|seconds|"
     r"hours|days|pounds|lbs|kg|kilos|beats|bpm|degrees|ml|cc|over|cells|thousand|million|"
-    r"steps|feet|meters|miles|dollars|pills|tablets))",
+    r"steps|feet|meters|miles|dollars|pills|tablets|something|odd|ish))",
     re.IGNORECASE,
 )
 _AGE_WORD_VITALS = re.compile(
@@ -1996,7 +2010,8 @@ _FACILITY_LOWER_NAMED = re.compile(
 # A lower-case street without a number after "lives on": "lives on elm st".
 _STREET_AFTER_LIVES = re.compile(
     r"\b(?:lives|living|lived|resides|stays|staying|house\s+is|home\s+is)\s+on\s+"
-    r"((?!the\b|a\b|his\b|her\b|their\b|my\b|our\b)[a-z][a-z'-]+(?:\s+[a-z][a-z'-]+)?\s+"
+    r"((?!the\b|a\b|his\b|her\b|their\b|my\b|our\b)(?:[a-z][a-z'-]+|\d{1,3}(?:st|nd|rd|th))"
+    r"(?:\s+[a-z][a-z'-]+)?\s+"
     r"(?:st|street|ave|avenue|rd|road|dr|drive|ln|lane|blvd|boulevard|ct|court|way|pl|place|"
     r"ter|terrace|cir|circle)\b\.?)"
 )
@@ -2016,6 +2031,21 @@ _ADDRESS_LOWER = re.compile(
     r"(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|court|ct|boulevard|blvd|way|place|pl|"
     r"terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq)\b\.?"
     r"(?:,?\s*(?:apt|apartment|unit|suite|#)\.?\s*#?\s*[a-z0-9-]{1,5}\b)?"
+)
+# A number and a street name after a word of living, without a street word: "lives at 12
+# main", "address on file: 731 e. washington", "a room at 340 grand concourse".
+_ADDRESS_AFTER_LIVING = re.compile(
+    r"\b(?:lives|living|lived|live|resides|staying|stays|rents\s+(?:a|an)\s+\w+|moved\s+into|"
+    r"address(?:\s+on\s+file)?|home\s+address|mailing\s+address|(?:house|home)(?=\s+(?:is|at)\b))"
+    r"\s*(?:is|was)?\s*"
+    r"(?:at|:|-)?\s*(\d{1,6}(?:-?[a-z])?\s+(?:[nsew]\.?\s+|north\s+|south\s+|east\s+|west\s+)?"
+    r"(?:[a-z][a-z'-]+|\d{1,3}(?:st|nd|rd|th))(?:\s+[a-z][a-z'-]+){0,2})",
+    re.IGNORECASE,
+)
+# Rural routes and boxes: "rr 2 box 14", "Rural Route 3, Box 221", "HC 65 Box 9".
+_RURAL_ROUTE = re.compile(
+    r"\b(?:rr|r\.r\.|rural\s+route|hc|star\s+route)\s*#?\s*\d{1,4},?\s+box\s*#?\s*\d{1,5}\b",
+    re.IGNORECASE,
 )
 # An apartment number alone is part of an address: "apt 3c", "apartment 12B".
 _APARTMENT = re.compile(
@@ -2080,7 +2110,8 @@ def _more_zips(text: str, out: list[_Cand]) -> None:
 # "at Veterans Memorial Medical Center": every capitalised word before a facility suffix.
 _NAMED_CENTER = re.compile(
     rf"\b(?:at|to|from|in|into|with)\s+(?:the\s+)?(((?:{_CAP}\s+){{1,4}})(?:Medical\s+Cent(?:er|re)|"
-    r"Hospital|Health\s+Cent(?:er|re)|Nursing\s+Home|Rehab(?:ilitation)?\s+Cent(?:er|re)))\b"
+    r"Hospital|Health\s+Cent(?:er|re)|Nursing\s+Home|Rehab(?:ilitation)?\s+Cent(?:er|re)|"
+    r"Cent(?:er|re)|Clinic|Institute))\b"
 )
 
 
@@ -2176,11 +2207,36 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
         _add(out, "facility", m.start(1), m.end(1))
     for m in _ADDRESS_LOWER.finditer(text):
         words = m.group(1).split()
-        if any(_fold(w) in _NOT_NAMES or _fold(w) in common for w in words):
-            continue  # "2 weeks ago by dr" is not a street
+        if any(_fold(w) in _NOT_NAMES for w in words) or all(_fold(w) in common for w in words):
+            continue  # "2 weeks ago by dr" is not a street; "19 bay view dr" is
         _add(out, "address", m.start(), _trim(text, m.start(), m.end(), ". "))
     for m in _APARTMENT.finditer(text):
         _add(out, "address", m.start(), m.end())
+    for m in _RURAL_ROUTE.finditer(text):
+        _add(out, "address", m.start(), m.end())
+    for m in _ADDRESS_AFTER_LIVING.finditer(text):
+        # the street's words stop at the first ordinary word: "12 main with her son"
+        words = re.findall(r"\S+", m.group(1))
+        keep = 1
+        for index, word in enumerate(words[1:], start=1):
+            folded = _fold(word.strip(".,"))
+            if folded in common or folded in _NOT_NAMES or _UNITS_AFTER.match(word):
+                break
+            keep = index + 1
+        if keep < 2 or re.fullmatch(r"\d+", words[0]) and _UNITS_AFTER.match(" ".join(words[1:])):
+            continue
+        if _fold(words[1].strip(".,")) in (
+            "years",
+            "yrs",
+            "days",
+            "weeks",
+            "months",
+            "percent",
+            "times",
+        ):
+            continue  # "lives at 90 percent", "home 3 days": a quantity
+        end = m.start(1) + len(" ".join(words[:keep]))
+        _add(out, "address", m.start(1), _trim(text, m.start(1), end, ".,"))
     for m in _TITLE_LOWER.finditer(text):
         word = _fold(m.group(1))
         if word in common or word in _NOT_NAMES or word in _first_names_more():
@@ -2349,6 +2405,13 @@ def _given_only(word: str) -> bool:
     return given and folded not in _surnames_more()  # the census lists "John" as a surname too
 
 
+def _any_given(word: str) -> bool:
+    """A common given name, even if a surname list holds it too ("Brandon"); the world list
+    of given names is left out, as it holds many family names ("Kaur", "Doyle")."""
+    folded = _fold(_base(word))
+    return folded in _first_names_more() or folded in _first_names()
+
+
 def _name_word(word: str) -> bool:
     """A word that can be half of a full name: unknown to English, or in the name lists."""
     parts = [p for p in _fold(_base(word)).split("-") if p]
@@ -2369,7 +2432,8 @@ _POSSESSIVE_RELATION = re.compile(
     rf"(?<![\w'’-])({_CAP}|{_U}{{3,}})(?:['’]s|s['’]|['’])\s+(?:\w+\s+)?"
     r"(?i:wife|husband|son|daughter|kids|children|mother|father|mom|dad|family|brother|sister|"
     r"grandson|granddaughter|grandmother|grandfather|niece|nephew|partner|house|home|farm|"
-    r"apartment|place)\b"
+    r"apartment|place|gp|pcp|doctor|physician|oncologist|cardiologist|lawyer|caseworker|chart|"
+    r"labs|meds|case|anger|death|funeral|bed|room)\b"
 )
 _FAMILY_PLURAL = re.compile(
     rf"\bthe\s+({_CAP}s|{_U}{{3,}}S)\b(?!['’]s)(?:['’]|(?=\s+(?:\w+\s+)?(?i:family|kids|children|"
@@ -2377,7 +2441,10 @@ _FAMILY_PLURAL = re.compile(
 )
 # Hand-over shorthand and labels put a family name alone next to a bed or room, or after "re:":
 # "bed 20 Akinyemi", "Mbeki (bed 9)", "Quigley bed 2", "RE: DELACROIX-BAPTISTE".
-_BED = r"(?:bed|rm|room|bay|cubicle|pod)\s*#?\s*\d{1,3}[A-Za-z]?\b"
+_BED = (
+    r"(?:(?:bed|rm|room|bay|cubicle|pod)\s*#?\s*\d{1,3}[A-Za-z]?\b|"
+    r"\b\d{1,2}[A-Z]{1,2}-\d{1,3}\b)"  # "5N-18": a unit and a bed
+)
 _ONE_NAME = rf"((?:{_U}['’])?{_U}{_L}+(?:-{_U}{_L}+)?|{_U}{{3,}}(?:-{_U}{{2,}})?)"
 _NAME_BY_BED = re.compile(
     rf"(?i:\b{_BED})\s*[:,-]?\s+{_ONE_NAME}(?![\w'’-])|(?<![\w'’-]){_ONE_NAME}\s*,?\s*\(?\s*(?i:{_BED})"
@@ -2387,6 +2454,12 @@ _NAME_AFTER_LABEL = re.compile(
     r"(?=\s*[:,;.(]|\s+-|\s*$|\s+\d)"
 )
 # "HOLLIS, DEWAYNE" in a note that is not in capitals: chart order, both words unknown or listed.
+_KUNYA = frozenset("abu abou umm um oum".split())
+_CAPS_WORD = re.compile(rf"(?<![\w'’-]){_U}{{4,}}(?:-{_U}{{2,}})?(?![\w'’-])")
+_SURNAME_AGE = re.compile(
+    rf"(?<![\w'’-]){_ONE_NAME}\s*,?\s*\(?\s*(?:\d{{1,3}}|90\+)\s*-?\s*(?:[MF]|yo|y/o|y\.o\.|"
+    r"yr?s?)\b(?!['’-])",
+)
 _CAPS_COMMA_PAIR = re.compile(
     rf"(?<![\w'’-])({_U}{{3,}}(?:-{_U}{{2,}})?),\s+({_U}{{3,}})(?![\w'’-])"
 )
@@ -2434,9 +2507,12 @@ def _lexicon_names(text: str, out: list[_Cand]) -> None:
         unknown = _unknown(first) + _unknown(last)
         if unknown == 0:
             continue  # two listed words are judged by the older rules
-        if style == "lower" or (style == "caps" and shouting):
-            # Without case to help, neither word may be an English one ("son john"), and one
-            # must be a listed name ("okafor"), so that "postpartum preeclampsia" stays clinical.
+        if first.lower() in _KUNYA:
+            continue  # "umm khalid", "Abu Samir": a nickname, like a first name
+        if style != "title":
+            # Without case to help (and capitals are often abbreviations: "NSTI LLE"), neither
+            # word may be an English one ("son john"), and one must be a listed name ("okafor"),
+            # so that "postpartum preeclampsia" stays clinical.
             if not any(_listed_name(w) for w in (first, last)) or any(
                 _is_english(_fold(_base(w))) for w in (first, last)
             ):
@@ -2460,8 +2536,23 @@ def _lexicon_names(text: str, out: list[_Cand]) -> None:
             _add(out, "name", m.start(index), m.end(index))
     if not shouting:
         for m in _CAPS_COMMA_PAIR.finditer(text):
-            if all(_unknown(w) or _listed_name(w) for w in m.groups()):
+            words = m.groups()
+            if all(_unknown(w) or _listed_name(w) for w in words) and any(
+                _listed_name(w) for w in words
+            ):
                 _add(out, "name", m.start(1), m.end(2))
+        # A listed family name in capitals inside a note that is not: "i missed that NAKASHIMA
+        # was the one"; abbreviations are no listed names ("COPD", "NSTEMI").
+        for m in _CAPS_WORD.finditer(text):
+            if _listed_name(m.group(0)) and not _any_given(m.group(0)):
+                _add(out, "name", m.start(), m.end())
+    # A family name with an age and sex, as hand-overs write it: "Tesfaye (44M)", "DOYLE 79M".
+    for m in _SURNAME_AGE.finditer(text):
+        word = m.group(1)
+        # "Brandon, 49yo" is one first name with an age, which is allowed
+        if (_unknown(word) or _listed_name(word)) and not _any_given(word):
+            if not (word.isupper() and shouting and not _listed_name(word)):
+                _add(out, "name", m.start(1), m.end(1))
     for m in _POSSESSIVE_RELATION.finditer(text):
         word = m.group(1)
         if _style(word) == "caps" and shouting:
@@ -2470,7 +2561,7 @@ def _lexicon_names(text: str, out: list[_Cand]) -> None:
         if (
             _unknown(word)
             and folded not in _first_names_more()
-            and not _sentence_start(text, m.start(1))
+            and (not _sentence_start(text, m.start(1)) or _listed_name(word))
         ):
             _add(out, "name", m.start(1), m.end(1))
     for m in _FAMILY_PLURAL.finditer(text):

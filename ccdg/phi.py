@@ -1094,7 +1094,7 @@ def _not_name(word: str) -> bool:
 
 def _shouting(text: str) -> bool:
     """Typed in capitals: more upper-case letters than lower-case ones, so case says nothing."""
-    return sum(c.isupper() for c in text) > sum(c.islower() for c in text)
+    return sum(map(str.isupper, text)) > sum(map(str.islower, text))
 
 
 def _sentence_start(text: str, start: int) -> bool:
@@ -1500,7 +1500,7 @@ def _library_phones(text: str, out: list[_Cand]) -> None:
 # Health plan and record labels that make any digit run after them an identifier, whatever
 # the separators ("MRN 448.229.01", "Medicaid id 12/3456/789", "member # 88 4471 23").
 _STRONG_RECORD_LABEL = re.compile(
-    r"\b(?:MRN|MR\s*#|med(?:ical)?\.?\s+rec(?:ord)?s?\.?|chart|acct|account|member(?:ship)?|"
+    r"\b(?:MRN|MR\s*#|med(?:ical)?\.?\s+rec(?:ord)?s?\.?|chart|acct|account|member(?:ship)?|mcd|"
     r"enc(?:ounter)?|fin|visit|admission|unit\s+(?=no|num|#)|hosp(?:ital)?\s+(?=no|num|#)|"
     r"subscriber|policy|medicaid|medicare|mbi|hicn|insurance|health\s+plan|plan|benefici?ary|"
     r"record|claim|billing|group|mass\s*health|medi-?cal|emr|ehr|case(?:\s+file)?|file)"
@@ -1508,7 +1508,7 @@ _STRONG_RECORD_LABEL = re.compile(
     re.IGNORECASE,
 )
 _SEPARATED_ID = re.compile(
-    r"(?=[A-Z0-9./ -]*\d)[A-Z0-9]{1,12}(?:(?:[./-]|/|\s(?=[A-Z0-9]*\d))[A-Z0-9]{1,12}){0,5}"
+    r"(?=[A-Z0-9./ _-]*\d)[A-Z0-9]{1,12}(?:(?:[./_-]|/|\s(?=[A-Z0-9]*\d))[A-Z0-9]{1,12}){0,5}"
     r"(?![\w/])",
     re.IGNORECASE,
 )
@@ -1547,6 +1547,8 @@ def _more_numbers(text: str, out: list[_Cand]) -> None:
         code = m.group(group)
         if len(code) >= 5 and not re.fullmatch(r"\d+(?:mg|ml|mcg|g|mm|cm|l)", code, re.I):
             _add(out, "device_id", m.start(group), m.end(group))
+    shapes: set[str] = set()
+    labelled: list[tuple[int, int]] = []
     for m in _STRONG_RECORD_LABEL.finditer(text):
         token = _SEPARATED_ID.match(text, m.end())
         if not token:
@@ -1561,14 +1563,27 @@ def _more_numbers(text: str, out: list[_Cand]) -> None:
         device = _DEVICE_WORDS.search(_before(text, m.start(), 25) + m.group(0))
         category = "device_id" if device else "record_number"
         start, end = token.start(), token.start() + len(value)
-        # A labelled number is that label's identifier, whatever its shape: "acct
-        # 991-20-3314" is no SSN, "mrn=20.44.91.07" no address, "MRN M 0029 8841" no phone.
+        labelled.append((start, end))
+        _add(out, category, start, end)
+        shapes.add(re.sub(r"\d", "9", re.sub(r"[A-Za-z]", "A", value)))
+    # Another number of the same shape as a labelled one is the same kind of number: "MRN
+    # 4471-0923 and 4417-0923", "peds mrn 0918 2273 and mom's 0918 2191".
+    for shape in shapes:
+        if sum(c == "9" for c in shape) < 6:
+            continue
+        pattern = re.escape(shape).replace("9", r"\d").replace("A", "[A-Za-z]")
+        for m in re.finditer(rf"(?<![\w./-]){pattern}(?![\w/-]|\.\d)", text):
+            labelled.append((m.start(), m.end()))
+            _add(out, "record_number", m.start(), m.end())
+    # A labelled number is that label's identifier, whatever its shape: "acct 991-20-3314" is
+    # no SSN, "mrn=20.44.91.07" no IP address, "MRN M 0029 8841" no phone number.
+    if labelled:
         out[:] = [
             c
             for c in out
-            if not (c.category in ("phone", "ssn", "ip") and c.start < end and start < c.end)
+            if c.category not in ("phone", "ssn", "ip")
+            or not any(c.start < end and start < c.end for start, end in labelled)
         ]
-        _add(out, category, start, end)
     for m in _MBI.finditer(text):
         _add(out, "record_number", m.start(), m.end())
     from stdnum.us import ssn as us_ssn
@@ -2009,11 +2024,12 @@ _FACILITY_LOWER_NAMED = re.compile(
 )
 # A lower-case street without a number after "lives on": "lives on elm st".
 _STREET_AFTER_LIVES = re.compile(
-    r"\b(?:lives|living|lived|resides|stays|staying|house\s+is|home\s+is)\s+on\s+"
+    r"\b(?:lives|living|lived|resides|stays|staying|house\s+is|home\s+is|place|house|"
+    r"apartment|home)\s+on\s+"
     r"((?!the\b|a\b|his\b|her\b|their\b|my\b|our\b)(?:[a-z][a-z'-]+|\d{1,3}(?:st|nd|rd|th))"
     r"(?:\s+[a-z][a-z'-]+)?\s+"
     r"(?:st|street|ave|avenue|rd|road|dr|drive|ln|lane|blvd|boulevard|ct|court|way|pl|place|"
-    r"ter|terrace|cir|circle)\b\.?)"
+    r"ter|terrace|cir|circle|trail|pike)\b\.?)"
 )
 _DENOMINATIONS = frozenset(
     "baptist methodist presbyterian lutheran adventist episcopal catholic jewish".split()
@@ -2027,10 +2043,19 @@ _MEMORIAL_NOT_NAMES = frozenset(
 # A street address in lower case: "12 elm st apt 3", "45 main street".
 _ADDRESS_LOWER = re.compile(
     # a unit letter may follow the number ("14b oak ave", "14 b oak ave"), like a direction
-    r"(?<![\w/.-])\d{1,6}(?:-?[a-z])?\s+(?:[a-z]\.?\s+)?((?:[a-z][a-z'-]+\s+|\d{1,3}(?:st|nd|rd|th)\s+){1,3})"
+    r"(?<![\w/.-])\d{1,6}(?:-?[a-z])?\s+(?:(?:[a-z]|ne|nw|se|sw)\.?\s+)?"
+    r"((?:[a-z][a-z'-]+\s+|\d{1,3}(?:st|nd|rd|th)\s+){1,3})"
     r"(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|court|ct|boulevard|blvd|way|place|pl|"
-    r"terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq)\b\.?"
-    r"(?:,?\s*(?:apt|apartment|unit|suite|#)\.?\s*#?\s*[a-z0-9-]{1,5}\b)?"
+    r"terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq|trail|trl|pike|loop|ridge|grove|"
+    r"heights|hts|row|alley|path)\b\.?"
+    r"(?:,?\s*(?:apt|apartment|unit|suite|#)\.?\s*#?\s*[a-z0-9-]{1,5}\b)?",
+    re.IGNORECASE,
+)
+# Words that no street name holds: "2 weeks ago by dr" is not an address.
+_NOT_STREET_WORDS = frozenset(
+    """day days week weeks month months year years hour hours minute minutes time times ago by at
+    in on with of for to from the a an his her their my our your he she they it is was and or mg
+    units pills tabs doses""".split()
 )
 # A number and a street name after a word of living, without a street word: "lives at 12
 # main", "address on file: 731 e. washington", "a room at 340 grand concourse".
@@ -2207,7 +2232,9 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
         _add(out, "facility", m.start(1), m.end(1))
     for m in _ADDRESS_LOWER.finditer(text):
         words = m.group(1).split()
-        if any(_fold(w) in _NOT_NAMES for w in words) or all(_fold(w) in common for w in words):
+        if any(_fold(w) in _NOT_STREET_WORDS for w in words) or all(
+            _fold(w) in common for w in words
+        ):
             continue  # "2 weeks ago by dr" is not a street; "19 bay view dr" is
         _add(out, "address", m.start(), _trim(text, m.start(), m.end(), ". "))
     for m in _APARTMENT.finditer(text):

@@ -1037,8 +1037,14 @@ def _honorific_first_name(match: str, word: str) -> bool:
         return False  # "Dr Chen" and "Nurse Ratched" name the person by the surname
     if folded in _SURNAME_FIRST:
         return False
-    if folded in _first_names() or folded in _first_names_more() - _surnames_more():
+    if folded in _first_names() or (
+        folded in _first_names_more() and folded not in _surnames_more()
+    ):
         return True
+    if re.match(r"(?:Miss|Sister|Brother|Father|Pastor)\b", match) and (
+        folded in _first_names_more() or folded in _wordlist("first_names_world.txt")
+    ):
+        return True  # "Miss Leilani": Miss goes with a given name as often as a family name
     # A word in neither list ("Miss Opal") that does not look like a family name; "Mrs." and
     # "Ms." go with a family name far more often, so they need a known first name.
     if re.match(r"(?:Mrs|Ms|Missus|Mr|Mister|Mx)\b", match):
@@ -1106,6 +1112,8 @@ def _names(text: str, out: list[_Cand]) -> None:
     # Title + surname: "Mrs. Alvarez", "Dr Chen", "Mr. John Smith" (not "Mr. K").
     for m in _TITLE_NAME.finditer(text):
         words = m.group(1).split()
+        if re.match(r"-[a-z]", text[m.end() : m.end() + 2]):
+            continue  # "Mrs. Hye-jin": a hyphenated given name with an honorific
         if _fold(words[0]) in _NOT_AFTER_TITLE:
             continue
         if len(words) == 1 and words[0].isupper() and len(words[0]) <= 3:
@@ -1323,7 +1331,7 @@ _PLACE_GENERIC = frozenset(
     urban suburbs suburb outskirts downtown uptown part parts north south east west northern
     southern eastern western central same different another other her his their our my
     care custody jail prison detention rehab hospice hotel motel car van truck tent street
-    streets woods region family alone together""".split()
+    streets woods region family alone together spring summer fall winter autumn""".split()
 )
 
 
@@ -1362,8 +1370,12 @@ def _place_at(text: str, start: int, strong: bool) -> tuple[int, int] | None:
                 and phrase not in _lines("neighbourhoods.txt")
             ):
                 continue  # "from home" or "in mobile" written in lower case stay words
-            if not strong and count == 1 and (_is_first(phrase) or _not_name(phrase)):
-                continue  # "from Jackson" may be a person, "in Mobile" a word
+            if (
+                not strong
+                and count == 1
+                and (_is_first(phrase) or _not_name(phrase) or phrase in _PLACE_GENERIC)
+            ):
+                continue  # "from Jackson" may be a person, "in Mobile" a word, "IN THE SPRING" a season
             return start, end
     first = words[0].group(0) if words else ""
     # After "in" or "from" alone, a capitalised word the lists lack that ends like a town
@@ -1632,6 +1644,13 @@ _AGE_BARE = re.compile(
 )
 
 
+# Hand-over shorthand: "pt (F/92)", "(92/M)", and a note or clause that opens with the age:
+# "105 and sharp as anything", "96 y, f, hx CHF", "she corrected me: 97 and proud of it".
+_AGE_SHORTHAND = re.compile(
+    r"\((?:[FM]\s*/\s*(9\d|1[01]\d)|(9\d|1[01]\d)\s*/\s*[FM])\)"
+    r"|(?:^|[.:;!?]\s+)(9\d|1[01]\d)(?=\s+and\s+(?!\d)|\s*y\b|\s*,\s*[fm]\b)",
+    re.IGNORECASE,
+)
 # "pt 93 f", "Stanley Wojcik, 92, a widower", "our oldest this year: 104".
 _AGE_MORE_CONTEXT = re.compile(
     r"(?:\b(?:pt|patient|oldest|eldest)\b[^.\n\d]{0,20}?[:,]?\s*|(?<=[A-Za-z]),\s*|"
@@ -1644,8 +1663,13 @@ _AGE_MORE_CONTEXT = re.compile(
 def _more_ages(text: str, out: list[_Cand]) -> None:
     if not _QUICK_AGE.search(text) and not re.search("nint|ninet|hundred", text, re.IGNORECASE):
         return
+    for m in _AGE_SHORTHAND.finditer(text):
+        group = next(i for i in (1, 2, 3) if m.group(i))
+        _add(out, "age_over_89", m.start(group), m.end(group))
     for m in _AGE_MORE_CONTEXT.finditer(text):
         lead = m.group(0)[: m.start(1) - m.start()].lower()
+        if re.search(r"\b(?:rm|room|bed|bay|unit|suite|apt)\s*#?\s*$", lead):
+            continue  # "pt in rm 104" is a room
         if _AGE_FALSE_CONTEXT.search(lead) and not re.match(r"(?:pt|patient|old|eld)", lead):
             continue
         _add(out, "age_over_89", m.start(1), m.end(1))
@@ -2136,7 +2160,15 @@ def _more_zips(text: str, out: list[_Cand]) -> None:
 _NAMED_CENTER = re.compile(
     rf"\b(?:at|to|from|in|into|with)\s+(?:the\s+)?(((?:{_CAP}\s+){{1,4}})(?:Medical\s+Cent(?:er|re)|"
     r"Hospital|Health\s+Cent(?:er|re)|Nursing\s+Home|Rehab(?:ilitation)?\s+Cent(?:er|re)|"
-    r"Cent(?:er|re)|Clinic|Institute))\b"
+    r"Cent(?:er|re)|Clinic|Institute|Inn))\b"
+)
+# "the Palo Alto VA", "the Bronx VA": a veterans' hospital named by its town.
+_NAMED_VA = re.compile(rf"\bthe\s+((?:{_CAP}\s+){{1,3}}VA)\b(?!\s*,)")
+# Two facility words together name a hospital in any case: "memorial regional".
+_TWO_FACILITY_WORDS = re.compile(
+    r"\b((?:memorial|regional|general|baptist|methodist|presbyterian|mercy)\s+"
+    r"(?:memorial|regional|general|medical\s+center))\b",
+    re.IGNORECASE,
 )
 
 
@@ -2177,6 +2209,8 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
         (_NAMED_AFTER_PLACE_WORD, "facility"),
         (_NUMBERED_ROAD, "address"),
         (_DEVICE_ENDING, "device_id"),
+        (_NAMED_VA, "facility"),
+        (_TWO_FACILITY_WORDS, "facility"),
     ):
         for m in pattern.finditer(text):
             _add(out, category, m.start(1), m.end(1))

@@ -359,7 +359,7 @@ _ID_TOKEN = re.compile(
 )
 _LONG_DIGITS = re.compile(r"(?<![\w.,/-])\d{6,}(?![\w.,/-]\d)")
 _UNITS_AFTER = re.compile(
-    r"^\s*(?:copies|cells|cfu|iu|units?|mg|mcg|g|kg|ml|l|mmol|/|per|x|k|cells/|"
+    r"^\s*(?:copies|cells|cfu|iu|units?|mg|mcg|g|kg|ml|l|mmol|/(?!/)|per|x|k|cells/|"
     r"copies/|ng|pg|%|steps|calories|kcal|dollars|usd|\$)",
     re.IGNORECASE,
 )
@@ -1370,12 +1370,10 @@ def _place_at(text: str, start: int, strong: bool) -> tuple[int, int] | None:
                 and phrase not in _lines("neighbourhoods.txt")
             ):
                 continue  # "from home" or "in mobile" written in lower case stay words
-            if (
-                not strong
-                and count == 1
-                and (_is_first(phrase) or _not_name(phrase) or phrase in _PLACE_GENERIC)
-            ):
-                continue  # "from Jackson" may be a person, "in Mobile" a word, "IN THE SPRING" a season
+            if count == 1 and phrase in _PLACE_GENERIC:
+                continue  # "MOVED IN THE SPRING": a season, though Spring is a town too
+            if not strong and count == 1 and (_is_first(phrase) or _not_name(phrase)):
+                continue  # "from Jackson" may be a person, "in Mobile" a word
             return start, end
     first = words[0].group(0) if words else ""
     # After "in" or "from" alone, a capitalised word the lists lack that ends like a town
@@ -1560,7 +1558,7 @@ def _more_numbers(text: str, out: list[_Cand]) -> None:
         if len(code) >= 5 and not re.fullmatch(r"\d+(?:mg|ml|mcg|g|mm|cm|l)", code, re.I):
             _add(out, "device_id", m.start(group), m.end(group))
     shapes: set[str] = set()
-    labelled: list[tuple[int, int]] = []
+    labelled_spans: list[tuple[int, int]] = []
     for m in _STRONG_RECORD_LABEL.finditer(text):
         token = _SEPARATED_ID.match(text, m.end())
         if not token:
@@ -1575,7 +1573,7 @@ def _more_numbers(text: str, out: list[_Cand]) -> None:
         device = _DEVICE_WORDS.search(_before(text, m.start(), 25) + m.group(0))
         category = "device_id" if device else "record_number"
         start, end = token.start(), token.start() + len(value)
-        labelled.append((start, end))
+        labelled_spans.append((start, end))
         _add(out, category, start, end)
         shapes.add(re.sub(r"\d", "9", re.sub(r"[A-Za-z]", "A", value)))
     # Another number of the same shape as a labelled one is the same kind of number: "MRN
@@ -1585,16 +1583,16 @@ def _more_numbers(text: str, out: list[_Cand]) -> None:
             continue
         pattern = re.escape(shape).replace("9", r"\d").replace("A", "[A-Za-z]")
         for m in re.finditer(rf"(?<![\w./-]){pattern}(?![\w/-]|\.\d)", text):
-            labelled.append((m.start(), m.end()))
+            labelled_spans.append((m.start(), m.end()))
             _add(out, "record_number", m.start(), m.end())
     # A labelled number is that label's identifier, whatever its shape: "acct 991-20-3314" is
     # no SSN, "mrn=20.44.91.07" no IP address, "MRN M 0029 8841" no phone number.
-    if labelled:
+    if labelled_spans:
         out[:] = [
             c
             for c in out
             if c.category not in ("phone", "ssn", "ip")
-            or not any(c.start < end and start < c.end for start, end in labelled)
+            or not any(c.start < end and start < c.end for start, end in labelled_spans)
         ]
     for m in _MBI.finditer(text):
         _add(out, "record_number", m.start(), m.end())
@@ -2270,6 +2268,9 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
             _fold(w) in common for w in words
         ):
             continue  # "2 weeks ago by dr" is not a street; "19 bay view dr" is
+        suffix = text[m.end(1) : m.end()].split()[0]
+        if suffix.isupper() and not words[-1].isupper():
+            continue  # "2 mm ST elevation", "9 pending CT": a capital abbreviation, no street
         _add(out, "address", m.start(), _trim(text, m.start(), m.end(), ". "))
     for m in _APARTMENT.finditer(text):
         _add(out, "address", m.start(), m.end())

@@ -353,3 +353,55 @@ CLEAN_LEXICON = [
 def test_clean_traps_of_the_lexicon_rules_stay_clean(text):
     findings = [(f.category, f.text) for f in scan(text) if f.category != "email"]
     assert not findings, findings
+
+
+# Round 5: hand-over names, labelled numbers of any shape, addresses without a street word,
+# ages in shorthand, named VA hospitals; each with the clean traps a looser rule would trip on.
+ROUND5 = [
+    ("ED boarding: Tesfaye (44M) - SBO, surg following", "name", "Tesfaye"),
+    ("DOYLE 79M, FORMER MINER, LIVES ALONE", "name", "DOYLE"),
+    ("5N-22 Rosenthal, aspiration PNA, NPO", "name", "Rosenthal"),
+    ("the night nurse wrote KAUR on the whiteboard", "name", "KAUR"),
+    ("Hofmann's GP had already stopped the warfarin", "name", "Hofmann"),
+    ("Self-pay acct 991-20-3314, their own format", "record_number", "991-20-3314"),
+    ("mrn=20.44.91.07 sepsis, source unclear", "record_number", "20.44.91.07"),
+    ("MRN M 0029 8841 // 81F // hip fx", "record_number", "0029 8841"),
+    ("listed by MRN, 4471-0923 and 4417-0923", "record_number", "4417-0923"),
+    ("mrn 552_39_1104 - wife asks about code status", "record_number", "552_39_1104"),
+    ("Pt's CRT-D, SN PVX 889104 S, remote transmission missed", "device_id", "PVX 889104"),
+    ("home address 12 main, no elevator", "address", "12 main"),
+    ("lives at rr 2 box 14 off the county road", "address", "rr 2 box 14"),
+    ("her daughter's house at 2261 old county road has stairs", "address", "2261 old county road"),
+    ("we sent hospice to 9 tamarack trail", "address", "9 tamarack trail"),
+    ("HH referral sent for 9021 SW Barbur Blvd #210", "address", "9021 SW Barbur Blvd"),
+    ("his place on cortland ave has no heat", "address", "cortland ave"),
+    ("pt (F/92) w/ pressure injury sacrum", "age_over_89", "92"),
+    ("105 and sharp as anything; her son was confused", "age_over_89", "105"),
+    ("the Palo Alto VA sent his vitals log", "facility", "Palo Alto VA"),
+    ("we called memorial regional at night", "facility", "memorial regional"),
+    ("he sleeps at Pine Street Inn most nights", "facility", "Pine Street Inn"),
+]
+
+
+@pytest.mark.parametrize(("text", "category", "expected"), ROUND5)
+def test_round5_identifiers_are_found(text, category, expected):
+    assert any(expected in f for f in found(text, category)), scan(text)
+
+
+CLEAN_ROUND5 = [
+    "Brandon, 49yo, new glioblastoma; Maria, 72F, with him.",  # one first name with an age
+    "SLP says NPO, GOC with wife tmrw; NSTI LLE s/p debridement.",  # capital abbreviations
+    "2 mm ST elevation in V2; 9 pending CT heads tonight.",  # no streets
+    "pt in rm 104, bed B; rm 96 is empty.",  # rooms, not ages
+    "a ninety-something widower who visits every week.",  # a range
+    "MOVED IN THE SPRING, BACK IN THE FALL.",  # seasons, not towns
+    "Mrs. Hye-jin walked alone; Miss Leilani, 19, asked us to wait.",  # given names
+    "he was in home 2 times this month and lives alone.",
+    "pt known as umm khalid on the ward.",  # a nickname
+]
+
+
+@pytest.mark.parametrize("text", CLEAN_ROUND5)
+def test_round5_clean_traps_stay_clean(text):
+    findings = [(f.category, f.text) for f in scan(text)]
+    assert not findings, findings

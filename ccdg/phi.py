@@ -2491,7 +2491,7 @@ _WORD_PAIR = re.compile(
 )
 # A family name in a possessive before a relation: "Whitaker's wife", "the Okonkwos' son".
 _POSSESSIVE_RELATION = re.compile(
-    rf"(?<![\w'’-])({_CAP}|{_U}{{3,}})(?:['’]s|s['’]|['’])\s+(?:\w+\s+)?"
+    rf"(?<![\w'’-])({_CAP}|{_U}{{3,}})(?:['’][sS]|s['’]|['’])\s+(?:\w+\s+)?"
     r"(?i:wife|husband|son|daughter|kids|children|mother|father|mom|dad|family|brother|sister|"
     r"grandson|granddaughter|grandmother|grandfather|niece|nephew|partner|house|home|farm|"
     r"apartment|place|gp|pcp|doctor|physician|oncologist|cardiologist|lawyer|caseworker|chart|"
@@ -2517,6 +2517,18 @@ _NAME_AFTER_LABEL = re.compile(
 )
 # "HOLLIS, DEWAYNE" in a note that is not in capitals: chart order, both words unknown or listed.
 _KUNYA = frozenset("abu abou umm um oum".split())
+_STREET_PARTS = frozenset(
+    "ring strasse weg allee platz gasse damm ufer street road lane avenue".split()
+)
+# A hyphenated word in any case: "garcia-lopez", "SMITH-JONES", "Nowak-Kaminska".
+_HYPHENATED = re.compile(
+    r"(?<![\w'’-])([A-Za-zÀ-ÖØ-öø-ÿĀ-ž]{2,}(?:-[A-Za-zÀ-ÖØ-öø-ÿĀ-ž]{2,}){1,2})(?:['’]s)?(?![\w-])"
+)
+# A given name, a particle and a family name in any case: "mohammed bin rashid".
+_PARTICLE_NAME = re.compile(
+    r"(?<![\w'’-])([A-Za-z]{3,})\s+(?i:bin|ibn|bint|ben|abu|al|el|van|von|de|da|del|della|dos|du|le|la)"
+    r"\s+([A-Za-z]{3,})(?![\w'’-])"
+)
 _CAPS_WORD = re.compile(rf"(?<![\w'’-]){_U}{{4,}}(?:-{_U}{{2,}})?(?![\w'’-])")
 _SURNAME_AGE = re.compile(
     rf"(?<![\w'’-]){_ONE_NAME}\s*,?\s*\(?\s*(?:\d{{1,3}}|90\+)\s*-?\s*(?:[MF]|yo|y/o|y\.o\.|"
@@ -2615,9 +2627,51 @@ def _lexicon_names(text: str, out: list[_Cand]) -> None:
         if (_unknown(word) or _listed_name(word)) and not _any_given(word):
             if not (word.isupper() and shouting and not _listed_name(word)):
                 _add(out, "name", m.start(1), m.end(1))
+    # A double family name stands alone for a person: both parts family names or unknown words,
+    # one no English word, not two given names ("Jean-Pierre", "Hye-jin"), no eponym ("Stevens-
+    # Johnson syndrome") and no town ("Winston-Salem").
+    towns, world, regions = _geography()
+    for m in _HYPHENATED.finditer(text):
+        word = m.group(1)
+        parts = [_fold(p) for p in word.split("-")]
+        if (
+            any(len(p) < 3 or p in _NOT_NAMES or p in _NAME_PARTICLES for p in parts)
+            or _fold(word) in _english()
+            or _EPONYM_AFTER.match(text, m.end())
+        ):
+            continue  # "post-op", "Stevens-Johnson"
+        if parts[-1] in _STREET_PARTS:
+            continue  # "Irma-Beier-Ring 4-6" is a street
+        if not all(p in _surnames_more() or p in _all_names() or _unknown_part(p) for p in parts):
+            continue
+        if all(_is_english(p) for p in parts) or all(
+            _any_given(p) or _given_only(p) for p in parts
+        ):
+            continue
+        if not any(
+            p in _surnames_more()
+            or _wordlist("surnames_census.txt").__contains__(p)
+            or _unknown_part(p)
+            for p in parts
+        ):
+            continue
+        joined = " ".join(parts)
+        if _fold(word) in towns or joined in towns or joined in world or joined in regions:
+            continue
+        _add(out, "name", m.start(1), m.end(1))
+    for m in _PARTICLE_NAME.finditer(text):
+        first, last = m.group(1), m.group(2)
+        if (
+            _style(first) == _style(last)
+            and _name_word(first)
+            and _name_word(last)
+            and (_listed_name(first) or _listed_name(last))
+            and not (_is_english(_fold(first)) or _is_english(_fold(last)))
+        ):
+            _add(out, "name", m.start(1), m.end(2))
     for m in _POSSESSIVE_RELATION.finditer(text):
         word = m.group(1)
-        if _style(word) == "caps" and shouting:
+        if _style(word) == "caps" and shouting and not _listed_name(word):
             continue
         folded = _fold(_base(word))
         if (

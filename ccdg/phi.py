@@ -1033,6 +1033,10 @@ def _honorific_first_name(match: str, word: str) -> bool:
     folded = _fold(_base(word))
     if folded in _SHORT_GIVEN:
         return True  # a short form of a given name is a first name, whatever the title
+    if (folded in _wordlist("first_names_world.txt") or folded in _first_names_more()) and not (
+        folded in _surnames_more() or folded in _wordlist("surnames_census.txt")
+    ):
+        return True  # "Dr. Priya": a given name that no surname list holds, whatever the title
     if not re.match(r"(?:Mr|Mrs|Ms|Miss|Mx|Mister|Missus|Sister|Brother|Father|Pastor)\b", match):
         return False  # "Dr Chen" and "Nurse Ratched" name the person by the surname
     if folded in _SURNAME_FIRST:
@@ -1307,7 +1311,7 @@ def _geography() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
 
 # A verb of living or moving, then in/to/from: whatever place follows is where the patient lives.
 _PLACE_CONTEXT = re.compile(
-    r"\b(?:lives?|living|lived|resides?|residing|resided|moved|moving|relocated|relocating|"
+    r"\b(?:lives?|living|lived|resides?|residing|resided|move|moved|moving|relocated|relocating|"
     r"grew\s+up|raised|born|originally|hails?|comes|came|immigrated|emigrated|home\s+is|"
     r"house\s+is|apartment\s+is|stays?|staying)"
     r"(?:\s+(?:back|here|there|alone|now|originally|up|down|out|over|away|all\s+the\s+way|"
@@ -1441,18 +1445,59 @@ _AMBIGUOUS_STATES = frozenset("MD PA DO DE OR IN ME OK HI OH ID MA".split())
 _PERSON_FROM = re.compile(
     r"\b(?:man|woman|mother|father|mom|dad|farmer|family|patient|pt|guy|lady|girl|boy|kid|teen|"
     r"veteran|grandmother|grandfather|widow|widower|couple|worker|student|rancher|fisherman|"
-    rf"he|she|they|who|is|was|originally)\s+(?:\w+\s+)?from\s+(?:outside\s+(?:of\s+)?)?({_CAP})"
-    r"(?![\w'’-]|\s+[A-Z])"
+    rf"he|she|they|who|is|was|originally|he['’]s|she['’]s|they['’]re)\s+(?:\w+\s+)?from\s+"
+    rf"(?:outside\s+(?:of\s+)?)?({_CAP}(?:\s+{_CAP})?)(?![\w'’-]|\s+[A-Z])"
 )
 # Dictation spells out commas: "from Lawrence comma Massachusetts".
 _DICTATED_CITY_STATE = re.compile(rf"\b({_CAP}(?:\s+{_CAP})?)\s+comma\s+({_CAP}(?:\s+{_CAP})?)\b")
 
 
+# A town that says where a person is from: "a Dorchester native", "lawrence kid", "our Flint
+# patient"; only a town the lists know, as "a Boston Children's nurse" would be a facility.
+_TOWN_PERSON = re.compile(
+    rf"(?<![\w'’-])({_CAP}(?:\s+{_CAP})?|[a-z]{{3,}}(?:\s+[a-z]{{3,}})?)\s+(?i:native|kid|girl|boy|guy|"
+    r"local|family|patient|grandmother|grandfather|farmer|teen|teenager)s?\b"
+)
+# Other ways of saying where home is: "back home in Mirebalais", "a village outside Kumasi",
+# "the Rosebud reservation", "a small town called Ely".
+_HOME_PLACE = re.compile(
+    rf"\b(?:back\s+home\s+in|home\s+(?:town|village)\s+(?:of|is)|village\s+(?:outside|near)(?:\s+of)?|"
+    rf"town\s+(?:called|named)|hometown\s+(?:of|is))\s+({_CAP}(?:\s+{_CAP})?)"
+    rf"|\bthe\s+({_CAP}(?:\s+{_CAP})?)\s+(?:reservation|rez|pueblo|reserve)\b"
+)
+
+
 def _places(text: str, out: list[_Cand]) -> None:
+    towns, world, regions = _geography()
+    for m in _TOWN_PERSON.finditer(text):
+        words = m.group(1).split()
+        # the longest known town ending right before the person word
+        for count in (2, 1):
+            if len(words) < count:
+                continue
+            phrase = " ".join(_fold(w) for w in words[-count:])
+            if (phrase in towns or phrase in world) and not _not_name(words[-count]):
+                if phrase in _first_names_more() or phrase in _PLACE_GENERIC:
+                    break  # "our Jackson patient" may be a person
+                start = (
+                    m.start(1) + len(" ".join(words[:-count])) + (1 if count < len(words) else 0)
+                )
+                _add(out, "place", start, m.end(1))
+                break
+    for m in _HOME_PLACE.finditer(text):
+        group = 1 if m.group(1) else 2
+        words = m.group(group).split()
+        if not any(_not_name(w) or _fold(w) in regions for w in words):
+            _add(out, "place", m.start(group), m.end(group))
     for m in _PERSON_FROM.finditer(text):
-        word = m.group(1)
-        if _unknown(word) and not _listed_name(word) and _fold(word) not in _NOT_NAMES:
-            _add(out, "place", m.start(1), m.end(1))
+        words = m.group(1).split()
+        phrase = _fold(m.group(1))
+        if phrase in towns or (
+            all(_unknown(w) and not _listed_name(w) for w in words)
+            and not any(_not_name(w) for w in words)
+        ):
+            if phrase not in regions and phrase not in _first_names_more():
+                _add(out, "place", m.start(1), m.end(1))
     if " comma " in text:
         _, _, regions = _geography()
         for m in _DICTATED_CITY_STATE.finditer(text):
@@ -2488,7 +2533,7 @@ _FAMILY_PLURAL = re.compile(
 # "bed 20 Akinyemi", "Mbeki (bed 9)", "Quigley bed 2", "RE: DELACROIX-BAPTISTE".
 _BED = (
     r"(?:(?:bed|rm|room|bay|cubicle|pod)\s*#?\s*\d{1,3}[A-Za-z]?\b|"
-    r"\b\d{1,2}[A-Z]{1,2}-\d{1,3}\b)"  # "5N-18": a unit and a bed
+    r"\b\d{1,2}[A-Z]{1,2}-\d{1,3}\b|\b\d{1,2}[A-D]\b(?=\s+[A-Z]{3,}))"  # "5N-18", "3B SMITH"
 )
 _ONE_NAME = rf"((?:{_U}['’])?{_U}{_L}+(?:-{_U}{_L}+)?|{_U}{{3,}}(?:-{_U}{{2,}})?)"
 _NAME_BY_BED = re.compile(
@@ -2514,8 +2559,8 @@ _PARTICLE_NAME = re.compile(
 )
 _CAPS_WORD = re.compile(rf"(?<![\w'’-]){_U}{{4,}}(?:-{_U}{{2,}})?(?![\w'’-])")
 _SURNAME_AGE = re.compile(
-    rf"(?<![\w'’-]){_ONE_NAME}\s*,?\s*\(?\s*(?:\d{{1,3}}|90\+)\s*-?\s*(?:[MF]|yo|y/o|y\.o\.|"
-    r"yr?s?)\b(?!['’-])",
+    rf"(?<![\w'’-])({_ONE_NAME[1:-1]}|[a-z][a-z'’]{{2,}}(?:-[a-z]{{2,}})?)\b\s*,?\s*\(?\s*"
+    r"(?:(?:\d{1,3}|90\+)\s*-?\s*(?:[MFmf]|yo|y/o|y\.o\.|yr?s?)|[MFmf]\s?\d{1,3})\b(?!['’-])",
 )
 _CAPS_COMMA_PAIR = re.compile(
     rf"(?<![\w'’-])({_U}{{3,}}(?:-{_U}{{2,}})?),\s+({_U}{{3,}})(?![\w'’-])"
@@ -2603,9 +2648,12 @@ def _lexicon_names(text: str, out: list[_Cand]) -> None:
         for m in _CAPS_WORD.finditer(text):
             if _listed_name(m.group(0)) and not _any_given(m.group(0)):
                 _add(out, "name", m.start(), m.end())
-    # A family name with an age and sex, as hand-overs write it: "Tesfaye (44M)", "DOYLE 79M".
+    # A family name with an age and sex, as hand-overs write it: "Tesfaye (44M)", "DOYLE 79M",
+    # "hollingsworth m81"; in lower case only a listed family name will do.
     for m in _SURNAME_AGE.finditer(text):
         word = m.group(1)
+        if word.islower() and not _listed_name(word):
+            continue
         # "Brandon, 49yo" is one first name with an age, which is allowed
         if (_unknown(word) or _listed_name(word)) and not _any_given(word):
             if not (word.isupper() and shouting and not _listed_name(word)):

@@ -2545,6 +2545,11 @@ _NAME_AFTER_LABEL = re.compile(
 )
 # "HOLLIS, DEWAYNE" in a note that is not in capitals: chart order, both words unknown or listed.
 _KUNYA = frozenset("abu abou umm um oum".split())
+_HANDOFF_NAME = re.compile(
+    r"(?i:\b(?:pt|patient|baby\s+(?:boy|girl)|(?:rm|room|bed|ch|bay)\s*#?\s*\d{1,3}[a-z]?|"
+    r"overnight|board|signout|sign-out|s/o|admit|admitted|transfer|tx))\s*[:,-]?\s+"
+    r"([A-Za-z][a-z'’]{2,}(?:-[A-Za-z][a-z]{2,})?|[A-Z]{3,}(?:-[A-Z]{2,})?)\b"
+)
 _STREET_PARTS = frozenset(
     "ring strasse weg allee platz gasse damm ufer street road lane avenue".split()
 )
@@ -2648,6 +2653,12 @@ def _lexicon_names(text: str, out: list[_Cand]) -> None:
         for m in _CAPS_WORD.finditer(text):
             if _listed_name(m.group(0)) and not _any_given(m.group(0)):
                 _add(out, "name", m.start(), m.end())
+    # Hand-over words before a listed family name, in any case: "pt Zielinski came back", "baby
+    # boy Haddad", "Ch 3 Hallorann", "overnight: Grabowski agitated".
+    for m in _HANDOFF_NAME.finditer(text):
+        word = m.group(1)
+        if _listed_name(word) and not _any_given(word):
+            _add(out, "name", m.start(1), m.end(1))
     # A family name with an age and sex, as hand-overs write it: "Tesfaye (44M)", "DOYLE 79M",
     # "hollingsworth m81"; in lower case only a listed family name will do.
     for m in _SURNAME_AGE.finditer(text):
@@ -2817,7 +2828,30 @@ def scan(text: str) -> list[Finding]:
             )
         )
     ]
+    _same_family_name(text, cands)
     return _resolve(text, cands)
+
+
+def _same_family_name(text: str, cands: list[_Cand]) -> None:
+    """A family name found in a full name is a name wherever else the note uses it: "wife Marie
+    DELACROIX" makes "RM 12 DELACROIX" a name, "Nowak-Kaminska" makes "Nowak" one."""
+    surnames: set[str] = set()
+    for c in cands:
+        if c.category != "name":
+            continue
+        words = re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)?", text[c.start : c.end])
+        for word in words[1:] if len(words) > 1 else words:
+            for part in _fold(_base(word)).split("-"):
+                if len(part) >= 3 and not _is_english(part) and not _given_only(part):
+                    if part not in _NAME_PARTICLES and part not in _NOT_NAMES:
+                        surnames.add(part)
+    if not surnames:
+        return
+    for m in re.finditer(r"[^\W\d_]{3,}", text):
+        if _fold(m.group(0)) in surnames and not any(
+            c.category == "name" and c.start <= m.start() and m.end() <= c.end for c in cands
+        ):
+            cands.append(_Cand("name", m.start(), m.end()))
 
 
 _FACILITY_WORD = re.compile(r"\b(?:Center|Centre|Hospital|Clinic|Institute|Infirmary)\b")

@@ -2246,7 +2246,37 @@ _DEVICE_ENDING = re.compile(
 )
 
 
+# Where care moves a patient, a name the lists do not know is a place of care: "transferred
+# from Ashgrove", "discharged to Heritage Pointe", "a resident at Cedar Ridge".
+_CARE_MOVE = re.compile(
+    r"\b(?i:transferred|transfer|transferring|tx|t/f|sent|discharged|discharge|dc['’]?d|d/c['’]?d|"
+    r"d/c|admitted|readmitted|placed|placement|resident|residents|returned|returning|"
+    r"arrived|accepted)\s+(?i:back\s+)?(?i:from|to|at|in|into)\s+(?:the\s+)?"
+    rf"({_CAP}(?:\s+{_CAP}){{0,2}}|[A-Z]{{3,}}(?:\s+[A-Z]{{3,}}){{0,2}}|[a-z]{{5,}})(?![\w'’-])"
+)
+
+
 def _more_facilities(text: str, out: list[_Cand]) -> None:
+    towns, world, regions = _geography()
+    for m in _CARE_MOVE.finditer(text):
+        words = m.group(1).split()
+        phrase = _fold(m.group(1))
+        if phrase in towns or phrase in world or phrase in regions:
+            continue  # a town or a state is judged as a place
+        if any(
+            _not_name(w)
+            or _fold(w) in _FACILITY_GENERIC
+            or _fold(w) in _PLACE_GENERIC
+            or _is_english(_fold(w))
+            and w.islower()
+            for w in words
+        ):
+            continue  # "transferred from the ICU", "sent home", "admitted to Medicine"
+        if words[0].islower() and not _unknown(words[0]):
+            continue
+        if all(_is_english(_fold(w)) for w in words) and len(words) == 1:
+            continue  # "discharged to Home": one ordinary word
+        _add(out, "facility", m.start(1), m.end(1))
     for pattern, category in (
         (_DENOMINATION_FACILITY, "facility"),
         (_NAMED_AFTER_PLACE_WORD, "facility"),
@@ -2690,13 +2720,10 @@ def _lexicon_names(text: str, out: list[_Cand]) -> None:
             _any_given(p) or _given_only(p) for p in parts
         ):
             continue
-        if not any(
-            p in _surnames_more()
-            or _wordlist("surnames_census.txt").__contains__(p)
-            or _unknown_part(p)
-            for p in parts
-        ):
-            continue
+        if not any(p in _surnames_more() or p in _wordlist("surnames_census.txt") for p in parts):
+            continue  # "xiao-ming": two unknown syllables are more often one given name
+        if re.fullmatch(r"[A-Z][a-z]+-[a-z]+", word):
+            continue  # "Ji-hoon", "Hye-jin": a given name written with a hyphen
         joined = " ".join(parts)
         if _fold(word) in towns or joined in towns or joined in world or joined in regions:
             continue

@@ -832,9 +832,21 @@ def _records(text: str, out: list[_Cand]) -> None:
 _CODE_TOKEN = re.compile(r"(?<![\w-])[A-Z0-9]{6,12}(?![\w-])")
 
 
+# A GS1 unique device identifier: "(01)00643169007222(17)250101(10)AB12345".
+_UDI = re.compile(r"\(01\)\s?\d{14}(?:\s?\(\d{2,4}\)\s?[\w-]+)*")
+# A code in letter and digit groups: "PZX 600412 H".
+_SPACED_CODE = re.compile(r"[A-Z]{2,4}\s\d{4,8}(?:\s[A-Z](?![\w-]))?")
+
+
 def _devices(text: str, out: list[_Cand]) -> None:
+    for m in _UDI.finditer(text):
+        _add(out, "device_id", m.start(), m.end())
     for m in _DEVICE_LABEL.finditer(text):
         label = m.group(0).lower()
+        spaced = _SPACED_CODE.match(text, m.end())
+        if spaced:
+            _add(out, "device_id", spaced.start(), spaced.end())
+            continue
         is_plate = "plate" in label or "tag" in label or "registration" in label
         token = (_PLATE_TOKEN if is_plate else _ID_TOKEN).match(text, m.end())
         if not token:
@@ -1690,7 +1702,10 @@ _AGE_BARE = re.compile(
 # Hand-over shorthand: "pt (F/92)", "(92/M)", and a note or clause that opens with the age:
 # "105 and sharp as anything", "96 y, f, hx CHF", "she corrected me: 97 and proud of it".
 _AGE_SHORTHAND = re.compile(
-    r"\((?:[FM]\s*/\s*(9\d|1[01]\d)|(9\d|1[01]\d)\s*/\s*[FM])\)"
+    r"\b(?:died|passed(?:\s+away)?|celebrated|reached|made\s+it\s+to|lived\s+to|living\s+to|"
+    r"(?:she|he)\s+at|now)\s+(?:at\s+)?(9\d|1[01]\d)\b(?!\s*(?:%|mg|kg|lbs?|bpm|mmhg|/|percent|"
+    r"degrees|units|ml|minutes|hours|days|times|beats|pounds))"
+    r"|\((?:[FM]\s*/\s*(9\d|1[01]\d)|(9\d|1[01]\d)\s*/\s*[FM])\)"
     r"|(?:^|[.:;!?]\s+)(9\d|1[01]\d)(?=\s+and\s+(?!\d)|\s*y\b|\s*,\s*[fm]\b)",
     re.IGNORECASE,
 )
@@ -1707,7 +1722,7 @@ def _more_ages(text: str, out: list[_Cand]) -> None:
     if not _QUICK_AGE.search(text) and not re.search("nint|ninet|hundred", text, re.IGNORECASE):
         return
     for m in _AGE_SHORTHAND.finditer(text):
-        group = next(i for i in (1, 2, 3) if m.group(i))
+        group = next(i for i in (1, 2, 3, 4) if m.group(i))
         _add(out, "age_over_89", m.start(group), m.end(group))
     for m in _AGE_MORE_CONTEXT.finditer(text):
         lead = m.group(0)[: m.start(1) - m.start()].lower()
@@ -2856,6 +2871,13 @@ def scan(text: str) -> list[Finding]:
         )
     ]
     _same_family_name(text, cands)
+    # A number right after a device word is the device's, unless a record label is closer:
+    # "the stimulator's id was 7741-A-20" (a device), "pacemaker check, MRN 4471923" (a record).
+    for index, c in enumerate(cands):
+        if c.category == "record_number":
+            before = _before(text, c.start, 30)
+            if _DEVICE_WORDS.search(before) and not _STRONG_RECORD_LABEL.search(before[-20:]):
+                cands[index] = _Cand("device_id", c.start, c.end)
     return _resolve(text, cands)
 
 

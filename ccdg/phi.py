@@ -1454,6 +1454,11 @@ _AMBIGUOUS_STATES = frozenset("MD PA DO DE OR IN ME OK HI OH ID MA".split())
 
 # A person "from" a capitalised word that is no English word, name or known place: a town the
 # lists lack ("a young mother from Chinle").
+_CARE_MOVE_BEFORE = re.compile(
+    r"\b(?:transferred|transfer|tx|sent|discharged|admitted|records|faxed|report|note|notes|"
+    r"letter|call|called|referral|consult)\b[^.;]{0,12}$",
+    re.IGNORECASE,
+)
 _PERSON_FROM = re.compile(
     r"\b(?:man|woman|mother|father|mom|dad|farmer|family|patient|pt|guy|lady|girl|boy|kid|teen|"
     r"veteran|grandmother|grandfather|widow|widower|couple|worker|student|rancher|fisherman|"
@@ -1479,8 +1484,38 @@ _HOME_PLACE = re.compile(
 )
 
 
+# More ways of saying where someone lives or comes from: "Mingo County", "Immokalee, where
+# she grew up", "her roots are in Kodiak", "calls Everett home", "an Ocracoke islander".
+_MORE_HOME_PLACES = re.compile(
+    rf"\b({_CAP}(?:\s+{_CAP})?\s+(?:County|Parish|Borough|Township))\b"
+    rf"|\b({_CAP}(?:\s+{_CAP})?),\s+where\s+(?:she|he|they|the\s+family|her\s+\w+|his\s+\w+)\s+"
+    r"(?:grew\s+up|was\s+born|were\s+born|lives|lived|live|is\s+from|came\s+from)"
+    rf"|\broots\s+(?:are\s+|were\s+)?in\s+({_CAP}(?:\s+{_CAP})?)"
+    rf"|\bcalls?\s+({_CAP}(?:\s+{_CAP})?)\s+home\b"
+    rf"|\b(?:an?\s+)?({_CAP})\s+(?:islander|native|born)\b"
+)
+# "from" and a capitalised word that is no English word, name or known place: a town the
+# lists lack ("an elder from Chinle", "from Kumasi"), unless care moved the patient (a facility).
+_FROM_UNKNOWN = re.compile(rf"\bfrom\s+({_CAP}(?:\s+{_CAP})?)(?![\w'’-])")
+
+
 def _places(text: str, out: list[_Cand]) -> None:
     towns, world, regions = _geography()
+    for m in _MORE_HOME_PLACES.finditer(text):
+        group = next(i for i in range(1, 6) if m.group(i))
+        words = m.group(group).split()
+        if not any(_fold(w) in regions for w in words) and not _not_name(words[0]):
+            _add(out, "place", m.start(group), m.end(group))
+    for m in _FROM_UNKNOWN.finditer(text):
+        words = m.group(1).split()
+        phrase = _fold(m.group(1))
+        if _CARE_MOVE_BEFORE.search(_before(text, m.start(), 30)):
+            continue
+        known = phrase in towns or phrase in world
+        if known or all(_unknown(w) and not _listed_name(w) for w in words):
+            if phrase not in regions and not any(_not_name(w) for w in words):
+                if not (known and _is_first(words[0]) and len(words) == 1):
+                    _add(out, "place", m.start(1), m.end(1))
     for m in _TOWN_PERSON.finditer(text):
         words = m.group(1).split()
         # the longest known town ending right before the person word
@@ -2086,7 +2121,8 @@ _MORE_FACILITY = re.compile(
 
 # "at St. Vincent", "to Saint Luke's": after at/to/from a saint's name is the hospital.
 _SAINT_AFTER_PLACE_WORD = re.compile(
-    rf"\b(?:at|to|from|in|into|with)\s+((?:St\.?|Saint|Sainte|Ste\.?|st\.|saint)(?:\s+|-)(?:{_CAP}|[a-z]{{3,}})"
+    rf"\b(?:at|to|from|in|into|with|called|call|calling|phoned|faxed)\s+((?:St\.?|Saint|Sainte|Ste\.?|st\.?|"
+    rf"saint)(?:\s+|-)(?:{_CAP}|[a-z]{{3,}})"
     r"(?:['’]s)?)"
     r"|\b((?i:sisters\s+of\s+(?:mercy|charity|providence|st\.?\s+\w+|the\s+\w+(?:\s+\w+)?)))"
     r"|\b((?:[A-Z]{3,}\s+){1,3}(?:REGIONAL|MEMORIAL|GENERAL)(?:\s+(?:HOSPITAL|MEDICAL\s+CENTER))?)\b"
@@ -2265,17 +2301,45 @@ _DEVICE_ENDING = re.compile(
 # from Ashgrove", "discharged to Heritage Pointe", "a resident at Cedar Ridge".
 _CARE_MOVE = re.compile(
     r"\b(?i:transferred|transfer|transferring|tx|t/f|sent|discharged|discharge|dc['’]?d|d/c['’]?d|"
-    r"d/c|admitted|readmitted|placed|placement|resident|residents|returned|returning|"
-    r"arrived|accepted)\s+(?i:back\s+)?(?i:from|to|at|in|into)\s+(?:the\s+)?"
+    r"d/c|admitted|readmitted|placed|placement|resident|residents)\s+(?i:back\s+)?(?i:from|to|at|in|into)\s+(?:the\s+)?"
     rf"({_CAP}(?:\s+{_CAP}){{0,2}}|[A-Z]{{3,}}(?:\s+[A-Z]{{3,}}){{0,2}}|[a-z]{{5,}})(?![\w'’-])"
 )
 
 
+# Care homes are named like estates: "Harborview Pines", "Greenleaf Gardens", "Heritage Oaks".
+_ESTATE_NAME = re.compile(
+    rf"(?<![\w'’-])(?<!\bon\s)((?:{_CAP}\s+){{1,3}}(?:Pines|Gardens|Terrace|Oaks|House|Meadows|"
+    r"Springs|Pointe|Glen|Commons|Haven|Vista|Lodge|Estates|Manor|Village|"
+    r"Renal\s+Care|Home\s+Care|Senior\s+Care|Detox|Recovery|Residence|Residences))"
+    r"(?:['’]s)?\b(?!\s+(?:St|Street|Rd|Road|Ave|"
+    r"Avenue|Dr|Drive|Ln|Lane|Blvd)\b)"
+)
+# Hospitals named by their initials: "SVMC", "MHMC", "UPMC", "MGH", "BWH".
+_HOSPITAL_INITIALS = re.compile(r"\b[A-Z]{1,4}(?:MC|GH|WH|MH|CH)\b")
+_MEMORIAL_FIRST = re.compile(rf"\b((?:Memorial|Regional|Mercy|Providence)\s+{_CAP})\b(?<!Day)")
+
+
 def _more_facilities(text: str, out: list[_Cand]) -> None:
     towns, world, regions = _geography()
+    for m in _ESTATE_NAME.finditer(text):
+        words = m.group(1).split()
+        if re.search(r"\d\s*$", text[: m.start(1)]) or _fold(m.group(1)) in towns:
+            continue  # "8261 Park Place" is a street, "Hunters Glen" may be a town
+        if not any(_not_name(w) or _fold(w) in _PLACE_GENERIC for w in words[:-1]):
+            _add(out, "facility", m.start(1), m.end(1))
+    for m in _HOSPITAL_INITIALS.finditer(text):
+        if _fold(m.group(0)) not in _english():
+            _add(out, "facility", m.start(), m.end())
+    for m in _MEMORIAL_FIRST.finditer(text):
+        if not _is_english(_fold(m.group(1).split()[1])):
+            _add(out, "facility", m.start(1), m.end(1))
     for m in _CARE_MOVE.finditer(text):
         words = m.group(1).split()
-        phrase = _fold(m.group(1))
+        while words and (_not_name(words[-1]) or _fold(words[-1]) in _FACILITY_GENERIC):
+            words.pop()  # "NORTHGATE ICU": the unit is no part of the name
+        if not words:
+            continue
+        phrase = _fold(" ".join(words))
         if phrase in towns or phrase in world or phrase in regions:
             continue  # a town or a state is judged as a place
         if any(
@@ -2291,7 +2355,7 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
             continue
         if all(_is_english(_fold(w)) for w in words) and len(words) == 1:
             continue  # "discharged to Home": one ordinary word
-        _add(out, "facility", m.start(1), m.end(1))
+        _add(out, "facility", m.start(1), m.start(1) + len(" ".join(words)))
     for pattern, category in (
         (_DENOMINATION_FACILITY, "facility"),
         (_NAMED_AFTER_PLACE_WORD, "facility"),

@@ -841,6 +841,11 @@ _SPACED_CODE = re.compile(r"[A-Z]{2,4}\s\d{4,8}(?:\s[A-Z](?![\w-]))?")
 def _devices(text: str, out: list[_Cand]) -> None:
     for m in _UDI.finditer(text):
         _add(out, "device_id", m.start(), m.end())
+    for m in _SPACED_CODE.finditer(text):
+        if _STATE_ZIP.fullmatch(m.group(0)):
+            continue  # "MI 19983" is a state and a ZIP code
+        if _DEVICE_WORDS.search(_before(text, m.start(), 60)):
+            _add(out, "device_id", m.start(), m.end())
     for m in _DEVICE_LABEL.finditer(text):
         label = m.group(0).lower()
         spaced = _SPACED_CODE.match(text, m.end())
@@ -1606,11 +1611,12 @@ _STRONG_RECORD_LABEL = re.compile(
     r"enc(?:ounter)?|fin|visit|admission|unit\s+(?=no|num|#)|hosp(?:ital)?\s+(?=no|num|#)|"
     r"subscriber|policy|medicaid|medicare|mbi|hicn|insurance|health\s+plan|plan|benefici?ary|"
     r"record|claim|billing|group|mass\s*health|medi-?cal|emr|ehr|case(?:\s+file)?|file)"
-    r"(?:\s+(?:number|no\.?|num|#|id|is|was|of|ending\s+in))*\s*[:#=,]?\s*",
+    r"(?:\s+(?:number|no\.?|num|#|id|is|was|of|ending\s+in))*\s*[:#=,(]?\s*",
     re.IGNORECASE,
 )
 _SEPARATED_ID = re.compile(
-    r"(?=[A-Z0-9./ _-]*\d)[A-Z0-9]{1,12}(?:(?:[./_-]|/|\s(?=[A-Z0-9]*\d))[A-Z0-9]{1,12}){0,5}"
+    r"(?=[A-Z0-9./ _:-]*\d)[A-Z0-9]{1,12}"
+    r"(?:(?:[./_-]|:(?=\d)|/|\s(?=[A-Z0-9]*\d))[A-Z0-9]{1,12}){0,5}"
     r"(?![\w/])",
     re.IGNORECASE,
 )
@@ -1741,6 +1747,7 @@ _AGE_SHORTHAND = re.compile(
     r"(?:she|he)\s+at|now)\s+(?:at\s+)?(9\d|1[01]\d)\b(?!\s*(?:%|mg|kg|lbs?|bpm|mmhg|/|percent|"
     r"degrees|units|ml|minutes|hours|days|times|beats|pounds))"
     r"|\((?:[FM]\s*/\s*(9\d|1[01]\d)|(9\d|1[01]\d)\s*/\s*[FM])\)"
+    r"|\ba\s+(9\d|1[01]\d)\s*(?:,|\s+comma\b)"
     r"|(?:^|[.:;!?]\s+)(9\d|1[01]\d)(?=\s+and\s+(?!\d)|\s*y\b|\s*,\s*[fm]\b)",
     re.IGNORECASE,
 )
@@ -1757,7 +1764,7 @@ def _more_ages(text: str, out: list[_Cand]) -> None:
     if not _QUICK_AGE.search(text) and not re.search("nint|ninet|hundred", text, re.IGNORECASE):
         return
     for m in _AGE_SHORTHAND.finditer(text):
-        group = next(i for i in (1, 2, 3, 4) if m.group(i))
+        group = next(i for i in range(1, 6) if m.group(i))
         _add(out, "age_over_89", m.start(group), m.end(group))
     for m in _AGE_MORE_CONTEXT.finditer(text):
         lead = m.group(0)[: m.start(1) - m.start()].lower()
@@ -2162,12 +2169,18 @@ _MEMORIAL_NOT_NAMES = frozenset(
 _ADDRESS_LOWER = re.compile(
     # a unit letter may follow the number ("14b oak ave", "14 b oak ave"), like a direction
     r"(?<![\w/.-])\d{1,6}(?:-?[a-z])?\s+(?:(?:[a-z]|ne|nw|se|sw)\.?\s+)?"
-    r"((?:[a-z][a-z'-]+\s+|\d{1,3}(?:st|nd|rd|th)\s+){1,3})"
+    r"((?:[a-z][a-z'-]+\.?\s+|\d{1,3}(?:st|nd|rd|th)\s+){1,3})"
     r"(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|court|ct|boulevard|blvd|way|place|pl|"
     r"terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq|trail|trl|pike|loop|ridge|grove|"
     r"heights|hts|row|alley|path)\b\.?"
     r"(?:,?\s*(?:apt|apartment|unit|suite|#)\.?\s*#?\s*[a-z0-9-]{1,5}\b)?",
     re.IGNORECASE,
+)
+# A number, a compass direction and a name is a street address even without "St": "outside
+# 2210 n halsted", "1200 e broad".
+_NUMBER_DIRECTION_STREET = re.compile(
+    r"(?<![\w/.-])\d{2,6}\s+(?:[NSEW]|[nsew]|N\.|S\.|E\.|W\.|north|south|east|west)\s+"
+    r"([A-Za-z][a-z]{2,}|[A-Z]{3,})\b(?!\s*(?:%|mg|units?|days|hours|weeks|minutes|times))"
 )
 # Words that no street name holds: "2 weeks ago by dr" is not an address.
 _NOT_STREET_WORDS = frozenset(
@@ -2418,16 +2431,17 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
         _add(out, "facility", m.start(1), m.end(1))
     for m in _ADDRESS_LOWER.finditer(text):
         words = m.group(1).split()
-        if any(_fold(w) in _NOT_STREET_WORDS for w in words) or all(
-            _fold(w) in common for w in words
-        ):
-            continue  # "2 weeks ago by dr" is not a street; "19 bay view dr" is
+        if any(_fold(w.rstrip(".")) in _NOT_STREET_WORDS for w in words):
+            continue  # "2 weeks ago by dr" is not a street; "45 king st" is
         suffix = text[m.end(1) : m.end()].split()[0]
         if suffix.isupper() and not words[-1].isupper():
             continue  # "2 mm ST elevation", "9 pending CT": a capital abbreviation, no street
         _add(out, "address", m.start(), _trim(text, m.start(), m.end(), ". "))
     for m in _APARTMENT.finditer(text):
         _add(out, "address", m.start(), m.end())
+    for m in _NUMBER_DIRECTION_STREET.finditer(text):
+        if not _is_english(_fold(m.group(1))) or m.group(1)[0].isupper():
+            _add(out, "address", m.start(), m.end())
     for m in _RURAL_ROUTE.finditer(text):
         _add(out, "address", m.start(), m.end())
     for m in _ADDRESS_AFTER_LIVING.finditer(text):
@@ -2833,6 +2847,29 @@ def _lexicon_names(text: str, out: list[_Cand]) -> None:
             _add(out, "name", m.start(1), m.end(1))
 
 
+# What follows a street address: its town, state and ZIP code ("9 birch lane, pawtucket
+# 02860", "6021 s king dr, chicago 60637", "17 bay view ave, revere").
+_ADDRESS_TAIL = re.compile(
+    r"\s*,\s*([A-Za-z][A-Za-z'’.-]+(?:\s+[A-Za-z][A-Za-z'’.-]+){0,2}?)"
+    r"(?=\s*(?:,|;|\.(?:\s|$)|$|\s+[A-Za-z]{2}\b|\s+\d{5}\b))"
+    r"(?:,?\s+[A-Za-z]{2}\b\.?)?(?:,?\s+(\d{5}(?:-\d{4})?)\b)?"
+)
+
+
+def _address_tails(text: str, out: list[_Cand]) -> None:
+    towns, world, regions = _geography()
+    for cand in [c for c in out if c.category == "address"]:
+        m = _ADDRESS_TAIL.match(text, cand.end)
+        if not m:
+            continue
+        phrase = _fold(m.group(1))
+        if phrase in towns or phrase in world or (m.group(2) and phrase not in regions):
+            if not _not_name(m.group(1).split()[0]) and phrase not in _PLACE_GENERIC:
+                _add(out, "place", m.start(1), m.end(1))
+        if m.group(2):
+            _add(out, "zip", m.start(2), m.end(2))
+
+
 _DETECTORS = (
     _emails,
     _urls,
@@ -2856,6 +2893,7 @@ _DETECTORS = (
     _more_facilities,
     _more_zips,
     _lexicon_names,
+    _address_tails,  # last: it reads the addresses the others found
 )
 
 

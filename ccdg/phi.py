@@ -225,7 +225,10 @@ _SURNAME_PREFIX = re.compile(r"^(?:Mc|Mac|O'|O’|Fitz|Van|Von|De|Di|Da|Del|Dell
 _U = r"[A-ZÀ-ÖØ-ÞĀ-Ž]"  # an upper-case letter (Latin, with accents)
 _L = r"[a-zß-öø-ÿā-žƀ-ɏḀ-ỿı]"  # a lower-case letter (Vietnamese letters too)
 # A capitalised word, maybe with an apostrophe or hyphen: Maria, García-López, O'Brien, Lopez's
-_CAP = rf"(?:{_U}['’])?{_U}{_L}+(?:['’]{_L}+)?(?:-{_U}{_L}+(?:['’]{_L}+)?)?"
+_CAP = (
+    rf"(?:{_U}['’])?(?:Mc|Mac|Fitz|De|Di|Da|Del|La|Le|Van|Von)?{_U}{_L}+(?:['’]{_L}+)?"
+    rf"(?:-{_U}{_L}+(?:['’]{_L}+)?)?"
+)
 # Particles that start a family name: Ó Lochlainn, van der Berg, de la Cruz, Mac Giolla
 _PARTICLE = (
     r"(?:(?:Ó|Ní|Nic|Mac|Mhic|Uí|Ua|van|Van|von|Von|de|De|da|Da|di|Di|del|Del|della|Della|"

@@ -390,7 +390,7 @@ _VIN = re.compile(
 _DEVICE_WORDS = re.compile(
     r"\b(?:pacemaker|icd|defibrillator|pump|device|implant|stimulator|monitor|lvad|vad|cpap|"
     r"bipap|hearing\s+aid|wheelchair|generator|lead|catheter|port|serial|model|meter|sensor|"
-    r"cgm|prosthe\w*|valve|stent|plate|vehicle|car|truck|license|licence)s?\b",
+    r"cgm|prosthe\w*|valve|stent|plate|vehicle|car|truck|license|licence|recorder|linq)s?\b",
     re.IGNORECASE,
 )
 
@@ -2818,8 +2818,8 @@ def _lexicon_names(text: str, out: list[_Cand]) -> None:
             continue
         if not any(p in _surnames_more() or p in _wordlist("surnames_census.txt") for p in parts):
             continue  # "xiao-ming": two unknown syllables are more often one given name
-        if re.fullmatch(r"[A-Z][a-z]+-[a-z]+", word):
-            continue  # "Ji-hoon", "Hye-jin": a given name written with a hyphen
+        if re.fullmatch(r"[A-Z][a-z]+-[a-z]+", word) or all(len(p) <= 4 for p in parts):
+            continue  # "Ji-hoon", "xiao-ming": a given name of two syllables, with a hyphen
         joined = " ".join(parts)
         if _fold(word) in towns or joined in towns or joined in world or joined in regions:
             continue

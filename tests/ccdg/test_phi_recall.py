@@ -405,3 +405,66 @@ CLEAN_ROUND5 = [
 def test_round5_clean_traps_stay_clean(text):
     findings = [(f.category, f.text) for f in scan(text)]
     assert not findings, findings
+
+
+# Rounds 6 and 7: double family names alone, a family name carried through the note, care
+# moves, estate-like care homes, towns that say where someone is from, address tails, device
+# codes near device words; each with the clean traps a looser rule would trip on.
+ROUND7 = [
+    ("pt garcia-lopez refused the line", "name", "garcia-lopez"),
+    ("GARCIA-LOPEZ REFUSED THE LINE AGAIN TODAY", "name", "GARCIA-LOPEZ"),
+    ("mohammed bin rashid came with his sons", "name", "mohammed bin rashid"),
+    ("OKAFOR'S WIFE CALLED AGAIN", "name", "OKAFOR"),
+    ("rm 12 DELACROIX septic; wife Marie Delacroix at bedside", "name", "DELACROIX"),
+    ("pt Zielinski came back from IR", "name", "Zielinski"),
+    ("room 3: bjornstad 79f, fall", "name", "bjornstad"),
+    ("old Mr. McCafferty came back", "name", "McCafferty"),
+    ("transferred from Ashgrove for a higher level of care", "facility", "Ashgrove"),
+    ("discharged to Heritage Pointe with hospice", "facility", "Heritage Pointe"),
+    ("TRANSFERRED FROM NORTHGATE ICU ON PRESSORS", "facility", "NORTHGATE"),
+    ("per the planner Harborview Pines won't take him back", "facility", "Harborview Pines"),
+    ("asked MHMC for the echo report", "facility", "MHMC"),
+    ("a Dorchester native, she told us every day", "place", "Dorchester"),
+    ("back home in Mirebalais his mother waits", "place", "Mirebalais"),
+    ("he grew up on the Rosebud reservation", "place", "Rosebud"),
+    ("she's from Kumasi and sends money home", "place", "Kumasi"),
+    ("we learned he was from Mingo County", "place", "Mingo County"),
+    ("Immokalee, where she grew up, is two hours south", "place", "Immokalee"),
+    ("an elder from Chinle who asked for a healer", "place", "Chinle"),
+    ("face sheet: 9 birch lane, pawtucket 02860", "zip", "02860"),
+    ("face sheet: 9 birch lane, pawtucket 02860", "place", "pawtucket"),
+    ("ems found her outside 2210 n halsted", "address", "2210 n halsted"),
+    ("he gave 58 Comm. Ave. as home", "address", "58 Comm. Ave"),
+    ("MRN = 0041:7729:3, split across two systems", "record_number", "0041:7729:3"),
+    ("her MRN (9008-441-20) was on the paper", "record_number", "9008-441-20"),
+    ("loop recorder (Reveal LINQ, RLA 402286 G) caught a pause", "device_id", "RLA 402286"),
+    ("UDI (01)00643169007222(17)250101(10)AB12345", "device_id", "00643169007222"),
+    ("the stimulator's id was 7741-A-20", "device_id", "7741-A-20"),
+    ("her husband died at 94", "age_over_89", "94"),
+    ("she celebrated 100 with the nurses", "age_over_89", "100"),
+]
+
+
+@pytest.mark.parametrize(("text", "category", "expected"), ROUND7)
+def test_round7_identifiers_are_found(text, category, expected):
+    assert any(expected in f for f in found(text, category)), scan(text)
+
+
+CLEAN_ROUND7 = [
+    "Stevens-Johnson from lamotrigine; post-op day 2; follow-up in clinic.",  # hyphenated words
+    "Ji-hoon and Hye-jin, the twins, and xiao-ming their cousin visited.",  # given names
+    "transferred from the ICU to the floor, then discharged to home with services.",
+    "admitted to Medicine overnight; sent home from the ED.",
+    "MOVED IN THE SPRING, BACK IN THE FALL.",
+    "Dr. Priya covered the unit overnight.",  # a given name no surname list holds
+    "his Permobil chair and her ResMed machine both need batteries.",  # device makers
+    "the Medtronic Micra was placed in 2021; the LVAD alarm went off.",
+    "pt in rm 104, bed B; MI 2019 per history.",
+    "a nonagenarian from Ohio; came from Florida for the winter.",
+]
+
+
+@pytest.mark.parametrize("text", CLEAN_ROUND7)
+def test_round7_clean_traps_stay_clean(text):
+    findings = [(f.category, f.text) for f in scan(text)]
+    assert not findings, findings

@@ -1763,7 +1763,36 @@ _AGE_MORE_CONTEXT = re.compile(
 )
 
 
+# A sentence that speaks of age makes a bare number of 90 or more in it an age: "eldest
+# resident on the unit at 105", "congratulations on 101 ... birthday card", "been 99 for weeks".
+_AGE_CUE = re.compile(
+    r"\b(?:birthday|birthdays|eldest|oldest|aged?|years?\s+old|yrs?\s+old|y/?o|centenarian|"
+    r"turned|turning|born|lived|living\s+to|still\s+(?:drives|lives|walks|works))\b",
+    re.IGNORECASE,
+)
+_BARE_AGE = re.compile(
+    r"(?<![\d.,/:#$-])(9\d|1[01]\d)(?![\d%/.:-]\d|\d|\+|['’]?s\b|\s*(?:%|mg|mcg|kg|lbs?|pounds|bpm|mmhg|/|"
+    r"percent|degrees|units|ml|cc|minutes|mins?|hours|hrs|days|weeks|months|times|beats|points|"
+    r"miles|feet|steps|dollars|pills|tabs|[FC]\b))"
+)
+
+
 def _more_ages(text: str, out: list[_Cand]) -> None:
+    if _QUICK_AGE.search(text):
+        for sentence in re.finditer(r"[^.;!?\n]+", text):
+            if not _AGE_CUE.search(sentence.group(0)):
+                continue
+            for m in _BARE_AGE.finditer(text, sentence.start(), sentence.end()):
+                lead = _before(text, m.start(), 20)
+                if _AGE_FALSE_CONTEXT.search(lead) or re.search(
+                    r"\b(?:rm|room|bed|unit|bay|apt|suite|page|pager|ext|hr|bp|sat|sats|o2|"
+                    r"glucose|sugar|bg|temp|wt|weight|score|level|of|in|since|class|over|above|past|"
+                    r"nearly|almost|about|around|under|beyond|than|to|age|aged)\s*#?\s*$",
+                    lead,
+                    re.IGNORECASE,
+                ):
+                    continue
+                _add(out, "age_over_89", m.start(1), m.end(1))
     if not _QUICK_AGE.search(text) and not re.search("nint|ninet|hundred", text, re.IGNORECASE):
         return
     for m in _AGE_SHORTHAND.finditer(text):

@@ -390,7 +390,8 @@ _VIN = re.compile(
 _DEVICE_WORDS = re.compile(
     r"\b(?:pacemaker|icd|defibrillator|pump|device|implant|stimulator|monitor|lvad|vad|cpap|"
     r"bipap|hearing\s+aid|wheelchair|generator|lead|catheter|port|serial|model|meter|sensor|"
-    r"cgm|prosthe\w*|valve|stent|plate|vehicle|car|truck|license|licence|recorder|linq)s?\b",
+    r"cgm|prosthe\w*|valve|stent|plate|vehicle|car|truck|license|licence|recorder|linq|vac|"
+    r"glucometer|concentrator|processor)s?\b",
     re.IGNORECASE,
 )
 
@@ -838,7 +839,7 @@ _CODE_TOKEN = re.compile(r"(?<![\w-])[A-Z0-9]{6,12}(?![\w-])")
 # A GS1 unique device identifier: "(01)00643169007222(17)250101(10)AB12345".
 _UDI = re.compile(r"\(01\)\s?\d{14}(?:\s?\(\d{2,4}\)\s?[\w-]+)*")
 # A code in letter and digit groups: "PZX 600412 H".
-_SPACED_CODE = re.compile(r"[A-Z]{2,4}\s\d{4,8}(?:\s[A-Z](?![\w-]))?")
+_SPACED_CODE = re.compile(r"[A-Z]{2,4}\s\d{3,8}(?:\s\d{3,8})?(?:\s[A-Z](?![\w-]))?(?![\w-])")
 
 
 def _devices(text: str, out: list[_Cand]) -> None:
@@ -1501,16 +1502,20 @@ _MORE_HOME_PLACES = re.compile(
     rf"|\broots\s+(?:are\s+|were\s+)?in\s+({_CAP}(?:\s+{_CAP})?)"
     rf"|\bcalls?\s+({_CAP}(?:\s+{_CAP})?)\s+home\b"
     rf"|\b(?:an?\s+)?({_CAP})\s+(?:islander|native|born)\b"
+    rf"|\bthe\s+({_CAP}(?:\s+{_CAP})?)\s+(?:section|neighbou?rhood|district|projects|barrio|ward)\b"
 )
 # "from" and a capitalised word that is no English word, name or known place: a town the
 # lists lack ("an elder from Chinle", "from Kumasi"), unless care moved the patient (a facility).
-_FROM_UNKNOWN = re.compile(rf"\bfrom\s+({_CAP}(?:\s+{_CAP})?)(?![\w'’-])")
+_FROM_UNKNOWN = re.compile(
+    rf"\b(?:from|frm|out\s+of)\s+(?:around\s+|near\s+|outside\s+(?:of\s+)?)?({_CAP}(?:\s+{_CAP})?)"
+    r"(?![\w'’-])"
+)
 
 
 def _places(text: str, out: list[_Cand]) -> None:
     towns, world, regions = _geography()
     for m in _MORE_HOME_PLACES.finditer(text):
-        group = next(i for i in range(1, 6) if m.group(i))
+        group = next(i for i in range(1, 7) if m.group(i))
         words = m.group(group).split()
         if not any(_fold(w) in regions for w in words) and not _not_name(words[0]):
             _add(out, "place", m.start(group), m.end(group))
@@ -1612,9 +1617,10 @@ def _library_phones(text: str, out: list[_Cand]) -> None:
 _STRONG_RECORD_LABEL = re.compile(
     r"\b(?:MRN|MR\s*#|med(?:ical)?\.?\s+rec(?:ord)?s?\.?|chart|acct|account|member(?:ship)?|mcd|"
     r"enc(?:ounter)?|fin|visit|admission|unit\s+(?=no|num|#)|hosp(?:ital)?\s+(?=no|num|#)|"
+    r"wristband|armband|id\s+band|bracelet|"
     r"subscriber|policy|medicaid|medicare|mbi|hicn|insurance|health\s+plan|plan|benefici?ary|"
     r"record|claim|billing|group|mass\s*health|medi-?cal|emr|ehr|case(?:\s+file)?|file)"
-    r"(?:\s+(?:number|no\.?|num|#|id|is|was|of|ending\s+in))*\s*[:#=,(]?\s*",
+    r"(?:\s+(?:number|no\.?|num|#|id|is|was|of|ending\s+in|reads|says|shows))*\s*[:#=,(]?\s*",
     re.IGNORECASE,
 )
 _SEPARATED_ID = re.compile(
@@ -1734,7 +1740,7 @@ _AGE_WORD_VITALS = re.compile(
 # A bare number of 90 or more with a person right before or after ("she is 101", "at 96 he").
 _AGE_BARE = re.compile(
     r"\b(?:(?:she|he|they|patient|pt|who|mother|father|mom|dad|grandmother|grandfather|"
-    r"husband|wife)(?:'s|\s+is|\s+was|\s+turned|\s+turns|\s+will\s+be|['’]ll\s+be|"
+    r"husband|wife)(?:'s|s|\s+is|\s+was|\s+turned|\s+turns|\s+will\s+be|['’]ll\s+be|"
     r"\s+would\s+have\s+been|\s+would\s+be)\s+(?:now\s+|just\s+|"
     r"almost\s+|nearly\s+|over\s+|already\s+)?|(?:at|aged?|age)\s+)"
     r"(9\d|1[01]\d)(?![\d%/.,:]\d|\s*(?:\+|%|mg|kg|lbs?|pounds|beats|bpm|mmhg|/|percent|degrees|F\b|"
@@ -1882,6 +1888,11 @@ _MORE_DATES = [
         r"\b(?:in|since|until|till|by|last|next|this|early|late|mid|through|during|before|after|"
         r"from|of)\s+((?:january|february|march|april|june|july|august|september|october|"
         r"november|december|sept|oct|nov|dec)\b)(?!\s+(?:madness|break|class|of\s+dimes))",
+        re.IGNORECASE,
+    ),
+    # "Thursday the 14th", "friday the 3rd": a weekday and a day of the month
+    re.compile(
+        r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\s+the\s+(?:[12]?\d|3[01])(?:st|nd|rd|th)\b",
         re.IGNORECASE,
     ),
     # "on the thirtieth", "since the second": a spelled-out day of the current month
@@ -2205,7 +2216,7 @@ _ADDRESS_LOWER = re.compile(
     r"(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|court|ct|boulevard|blvd|way|place|pl|"
     r"terrace|ter|circle|cir|parkway|pkwy|highway|hwy|square|sq|trail|trl|pike|loop|ridge|grove|"
     r"heights|hts|row|alley|path)\b\.?"
-    r"(?:,?\s*(?:apt|apartment|unit|suite|#)\.?\s*#?\s*[a-z0-9-]{1,5}\b)?",
+    r"(?:,?\s*(?:apt|apartment|unit|suite|flat|#)\.?\s*#?\s*[a-z0-9-]{1,5}\b)?",
     re.IGNORECASE,
 )
 # A number, a compass direction and a name is a street address even without "St": "outside
@@ -2213,6 +2224,10 @@ _ADDRESS_LOWER = re.compile(
 _NUMBER_DIRECTION_STREET = re.compile(
     r"(?<![\w/.-])\d{2,6}\s+(?:[NSEW]|[nsew]|N\.|S\.|E\.|W\.|north|south|east|west)\s+"
     r"([A-Za-z][a-z]{2,}|[A-Z]{3,})\b(?!\s*(?:%|mg|units?|days|hours|weeks|minutes|times))"
+)
+_QUANTITY_WORDS = frozenset(
+    """years yrs days weeks months percent times min mins minute minutes hr hrs hour hours mile
+    miles km blocks floors stories""".split()
 )
 # Words that no street name holds: "2 weeks ago by dr" is not an address.
 _NOT_STREET_WORDS = frozenset(
@@ -2487,16 +2502,8 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
             keep = index + 1
         if keep < 2 or re.fullmatch(r"\d+", words[0]) and _UNITS_AFTER.match(" ".join(words[1:])):
             continue
-        if _fold(words[1].strip(".,")) in (
-            "years",
-            "yrs",
-            "days",
-            "weeks",
-            "months",
-            "percent",
-            "times",
-        ):
-            continue  # "lives at 90 percent", "home 3 days": a quantity
+        if _fold(words[1].strip(".,")) in _QUANTITY_WORDS:
+            continue  # "lives at 90 percent", "home 3 days", "30 min drive": a quantity
         end = m.start(1) + len(" ".join(words[:keep]))
         _add(out, "address", m.start(1), _trim(text, m.start(1), end, ".,"))
     for m in _TITLE_LOWER.finditer(text):
@@ -2560,28 +2567,41 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
 # Names no list knows, found against ordinary English (english-words: Webster's word list)
 # ---------------------------------------------------------------------------------------------
 @cache
-def _english() -> frozenset[str]:
-    """Ordinary English words, folded: the lower-case entries of Webster's list (its proper
-    nouns are capitalised, so "whitaker" or "nakashima" are not in it), plus our own lists.
-
-    english-words ships the list inside the package (offline); it is read once, on first use.
-    """
+def _lexicons() -> tuple[frozenset[str], frozenset[str]]:
+    """(ordinary English words, rare ones): see _english() and _rare_word()."""
     from english_words import get_english_words_set
 
-    words = {w for w in get_english_words_set(["web2"], lower=False, alpha=True) if w.islower()}
+    webster = {w for w in get_english_words_set(["web2"], lower=False, alpha=True) if w.islower()}
     # Webster's lists a few given names as words ("anna" a coin, "john"): names first, unless
     # they are ordinary words too ("will", "grace").
-    words -= _first_names() - _WORD_FIRST_NAMES
+    webster -= _first_names() - _WORD_FIRST_NAMES
     # Webster's is old: pyspellchecker's frequency list (modern usage) adds "email", "website",
     # "online"; frequent words only, and none that the name lists hold.
     from spellchecker import SpellChecker
 
     frequencies = SpellChecker(language="en").word_frequency.dictionary
     names = _all_names()
-    words |= {w for w, n in frequencies.items() if n >= 500 and w.isalpha() and w not in names}
-    return frozenset(
-        words | _wordlist("common_words.txt") | _NOT_NAMES | _wordlist("clinical_terms.txt")
-    )
+    frequent = {w for w, n in frequencies.items() if n >= 500 and w.isalpha() and w not in names}
+    ours = _wordlist("common_words.txt") | _NOT_NAMES | _wordlist("clinical_terms.txt")
+    english = frozenset(webster | frequent | ours)
+    # Webster's words that nobody uses any more ("bondar", "quist") can be family names.
+    rare = frozenset(webster - frequent - ours - {w for w, n in frequencies.items() if n >= 50})
+    return english, rare
+
+
+def _rare_word(word: str) -> bool:
+    """A word only Webster's knows, rare in modern use: in capitals or title case it can be a
+    family name ("Kateryna Bondar")."""
+    return word in _lexicons()[1]
+
+
+def _english() -> frozenset[str]:
+    """Ordinary English words, folded: the lower-case entries of Webster's list (its proper
+    nouns are capitalised, so "whitaker" or "nakashima" are not in it), plus our own lists.
+
+    english-words ships the list inside the package (offline); it is read once, on first use.
+    """
+    return _lexicons()[0]
 
 
 def _is_english(word: str) -> bool:
@@ -2658,9 +2678,11 @@ def _any_given(word: str) -> bool:
 
 
 def _name_word(word: str) -> bool:
-    """A word that can be half of a full name: unknown to English, or in the name lists."""
+    """A word that can be half of a full name: unknown to English, in the name lists, or (in
+    capitals or title case) a word only Webster's knows."""
     parts = [p for p in _fold(_base(word)).split("-") if p]
-    return bool(parts) and all(_name_part(p) for p in parts)
+    rare_ok = not word.islower()
+    return bool(parts) and all(_name_part(p) or rare_ok and _rare_word(p) for p in parts)
 
 
 _TITLE_ANY_CASE = re.compile(
@@ -2895,7 +2917,13 @@ def _address_tails(text: str, out: list[_Cand]) -> None:
         if not m:
             continue
         phrase = _fold(m.group(1))
-        if phrase in towns or phrase in world or (m.group(2) and phrase not in regions):
+        unknown_town = m.group(1)[0].isupper() and all(_unknown(w) for w in m.group(1).split())
+        if (
+            phrase in towns
+            or phrase in world
+            or (m.group(2) or unknown_town)
+            and phrase not in regions
+        ):
             if not _not_name(m.group(1).split()[0]) and phrase not in _PLACE_GENERIC:
                 _add(out, "place", m.start(1), m.end(1))
         if m.group(2):

@@ -19,7 +19,7 @@ import bisect
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -113,8 +113,13 @@ class Finding:
 _DATA = Path(__file__).resolve().parent / "phi_data"
 
 
+@lru_cache(maxsize=65536)
 def _fold(word: str) -> str:
-    """Lower case without accents or apostrophes: 'Nguyễn' -> 'nguyen', "O'Brien" -> 'obrien'."""
+    """Lower case without accents or apostrophes: 'Nguyễn' -> 'nguyen', "O'Brien" -> 'obrien'.
+
+    Cached: the same words come back in every note and every rule asks for them."""
+    if word.isascii():
+        return word.lower().replace("'", "")
     decomposed = unicodedata.normalize("NFKD", word.lower())
     folded = "".join(c for c in decomposed if not unicodedata.combining(c))
     return folded.replace("ł", "l").replace("đ", "d").replace("ı", "i").replace("'", "")
@@ -1935,10 +1940,13 @@ def _one_edit(a: str, b: str) -> bool:
     return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
-_MONTH_TYPO = re.compile(
-    rf"\b([A-Za-z]{{4,10}})(?=\s+{_DAY}(?:{_ORD})?\b(?!\s*(?:mg|mcg|ml|units?|%|/|times|tabs?|pills|"
-    r"hours|days|weeks|years)))|\b(?:in|since|until|on|by)\s+([A-Za-z]{4,10})\b"
+# A word that could be a misspelt month (its first letter is a month's), then what makes it a
+# date: a day after it, or a preposition of time before it.
+_MONTH_TYPO_WORD = re.compile(r"\b[JjFfMmAaSsOoNnDd][a-z]{3,9}\b|\b[JFMASOND][A-Z]{3,9}\b")
+_DAY_AFTER = re.compile(
+    rf"\s+{_DAY}(?:{_ORD})?\b(?!\s*(?:mg|mcg|ml|units?|%|/|times|tabs?|pills|hours|days|weeks|years))"
 )
+_TIME_PREPOSITION_BEFORE = re.compile(r"\b(?:in|since|until|on|by)\s+$", re.IGNORECASE)
 
 
 def _more_dates(text: str, out: list[_Cand]) -> None:
@@ -1952,12 +1960,12 @@ def _more_dates(text: str, out: list[_Cand]) -> None:
             if index == 7 and m.group(0).lower().startswith("may") and not m.group(0)[0] == "M":
                 continue
             _add(out, "date", start, _trim(text, start, m.end(), "."))
-    for m in _MONTH_TYPO.finditer(text):
-        index = 1 if m.group(1) else 2
-        if _near_month(m.group(index)):
-            end = m.end(index)
-            day = re.match(rf"\s+{_DAY}(?:{_ORD})?\b", text[end:])
-            _add(out, "date", m.start(index), end + (day.end() if day else 0))
+    for m in _MONTH_TYPO_WORD.finditer(text):
+        if not _near_month(m.group(0)):
+            continue
+        day = _DAY_AFTER.match(text, m.end())
+        if day or _TIME_PREPOSITION_BEFORE.search(_before(text, m.start(), 8)):
+            _add(out, "date", m.start(), day.end() if day else m.end())
 
 
 # A relation, "named" or "called", then a name in any case: "his daughter amina diallo".
@@ -2589,6 +2597,13 @@ def _lexicons() -> tuple[frozenset[str], frozenset[str]]:
     return english, rare
 
 
+@cache
+def _plain_words() -> frozenset[str]:
+    """English words that are no name, no rare word and no particle: no half of a name."""
+    english, rare = _lexicons()
+    return frozenset(english - rare - _all_names() - _NAME_PARTICLES)
+
+
 def _rare_word(word: str) -> bool:
     """A word only Webster's knows, rare in modern use: in capitals or title case it can be a
     family name ("Kateryna Bondar")."""
@@ -2773,8 +2788,11 @@ def _lexicon_names(text: str, out: list[_Cand]) -> None:
         _add(out, "name", m.start(), m.end(1))
     # Two neighbouring words of the same case, both unknown to English or one a known given name
     # and the other unknown: "Bartholomew Quist", "okonkwo-mbeki adaeze", "TRAN MINH".
+    plain = _plain_words()
     for m in _WORD_PAIR.finditer(text):
         first, last = m.group(1), m.group(2)
+        if _fold(_base(first)) in plain or _fold(_base(last)) in plain:
+            continue  # most pairs: an ordinary word is no half of a name
         style = _style(first)
         if style != _style(last) or style == "mixed":
             continue

@@ -1746,8 +1746,8 @@ _AGE_WORD_VITALS = re.compile(
 _AGE_BARE = re.compile(
     r"\b(?:(?:she|he|they|patient|pt|who|mother|father|mom|dad|grandmother|grandfather|"
     r"husband|wife)(?:'s|s|\s+is|\s+was|\s+turned|\s+turns|\s+will\s+be|['’]ll\s+be|"
-    r"\s+would\s+have\s+been|\s+would\s+be)\s+(?:now\s+|just\s+|"
-    r"almost\s+|nearly\s+|over\s+|already\s+)?|(?:at|aged?|age)\s+)"
+    r"\s+would\s+have\s+been|\s+would\s+be)\s+(?:now\s+|just\s+|already\s+)?|"
+    r"(?:at|aged?|age)\s+)"  # not "almost", "nearly" or "over 90": ranges, like "90+"
     r"(9\d|1[01]\d)(?![\d%/.,:]\d|\s*(?:\+|%|mg|kg|lbs?|pounds|beats|bpm|mmhg|/|percent|degrees|F\b|"
     r"C\b|on\s+room|on\s+ra|ra\b|minutes|min\b|seconds|sec\b|hours|days|times|units|ml|cc))",
     re.IGNORECASE,
@@ -1795,10 +1795,11 @@ def _more_ages(text: str, out: list[_Cand]) -> None:
                 continue
             for m in _BARE_AGE.finditer(text, sentence.start(), sentence.end()):
                 lead = _before(text, m.start(), 20)
-                if _AGE_FALSE_CONTEXT.search(lead) or re.search(
-                    r"\b(?:rm|room|bed|unit|bay|apt|suite|page|pager|ext|hr|bp|sat|sats|o2|"
+                if re.search(
+                    r"(?:%|\b(?:rm|room|bed|unit|bay|apt|suite|page|pager|ext|hr|bp|sat|sats|o2|spo2|"
+                    r"t|temp|tmax|fever|rr|pulse|rate|dose|mg|kg|lbs|wt|"
                     r"glucose|sugar|bg|temp|wt|weight|score|level|of|in|since|class|over|above|past|"
-                    r"nearly|almost|about|around|under|beyond|than|to|age|aged)\s*#?\s*$",
+                    r"nearly|almost|about|around|under|beyond|than|to|age|aged))\s*[#:=]?\s*$",
                     lead,
                     re.IGNORECASE,
                 ):
@@ -2240,6 +2241,7 @@ _QUANTITY_WORDS = frozenset(
 # Words that no street name holds: "2 weeks ago by dr" is not an address.
 _NOT_STREET_WORDS = frozenset(
     """day days week weeks month months year years hour hours minute minutes time times ago by at
+    min mins hr hrs mile miles km blocks each
     in on with of for to from the a an his her their my our your he she they it is was and or mg
     units pills tabs doses""".split()
 )
@@ -2922,7 +2924,7 @@ def _lexicon_names(text: str, out: list[_Cand]) -> None:
 # What follows a street address: its town, state and ZIP code ("9 birch lane, pawtucket
 # 02860", "6021 s king dr, chicago 60637", "17 bay view ave, revere").
 _ADDRESS_TAIL = re.compile(
-    r"\s*,\s*([A-Za-z][A-Za-z'’.-]+(?:\s+[A-Za-z][A-Za-z'’.-]+){0,2}?)"
+    r"\s*,\s*([A-Za-z][A-Za-z'’-]+(?:\s+[A-Za-z][A-Za-z'’-]+){0,2}?)"
     r"(?=\s*(?:,|;|\.(?:\s|$)|$|\s+[A-Za-z]{2}\b|\s+\d{5}\b))"
     r"(?:,?\s+[A-Za-z]{2}\b\.?)?(?:,?\s+(\d{5}(?:-\d{4})?)\b)?"
 )

@@ -468,3 +468,41 @@ CLEAN_ROUND7 = [
 def test_round7_clean_traps_stay_clean(text):
     findings = [(f.category, f.text) for f in scan(text)]
     assert not findings, findings
+
+
+# Round 8: rare Webster words as family names, towns after an address, quantities, wristbands,
+# spaced meter serials, 'out of' a town, weekday dates, bare ages in a sentence about age.
+ROUND8 = [
+    ("for tomorrow: Kateryna Bondar, Ukrainian only", "name", "Kateryna Bondar"),
+    ("Mother's home: 7 Sycamore Ln, Ypsilanti. Dad's is unstable.", "place", "Ypsilanti"),
+    ("new address per registration: 98 holloway road, flat 2", "address", "holloway road"),
+    ("wristband reads 00 417 8823 6, she pulled it off", "record_number", "00 417 8823 6"),
+    ("glucometer downloaded, meter sn GHT 114 5593", "device_id", "GHT 114 5593"),
+    ("wound vac (KCI) unit VCQ91733 beeping all night", "device_id", "VCQ91733"),
+    ("originally out of Flint; the lead question came up", "place", "Flint"),
+    ("a teenager from the Ironbound section", "place", "Ironbound"),
+    ("d/c goal Thursday the 14th", "date", "Thursday the 14th"),
+    ("eldest resident on the unit at 105, family flying in", "age_over_89", "105"),
+    ("the birthday card said congratulations on 101", "age_over_89", "101"),
+    ("hes 93 n still cuts his own wood", "age_over_89", "93"),
+]
+
+
+@pytest.mark.parametrize(("text", "category", "expected"), ROUND8)
+def test_round8_identifiers_are_found(text, category, expected):
+    assert any(expected in f for f in found(text, category)), scan(text)
+
+
+CLEAN_ROUND8 = [
+    "lives w/ daughter in a suburb, 30 min drive; 3 miles each way to clinic.",  # quantities
+    "quick one: rm 3 ICD interrogated, no shocks, can go in AM.",  # a device, no name
+    "she is over 90 now and in her late 90s; age 90+ per policy.",  # ranges
+    "HR 96 and sats 92% on the day of her birthday; glucose 104 this morning.",  # measures
+    "her birthday is in room 104? no, room 110; she is 85 years old.",
+]
+
+
+@pytest.mark.parametrize("text", CLEAN_ROUND8)
+def test_round8_clean_traps_stay_clean(text):
+    findings = [(f.category, f.text) for f in scan(text)]
+    assert not findings, findings

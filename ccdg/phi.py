@@ -2389,8 +2389,28 @@ _HOSPITAL_INITIALS = re.compile(r"\b[A-Z]{1,4}(?:MC|GH|WH|MH|CH)\b")
 _MEMORIAL_FIRST = re.compile(rf"\b((?:Memorial|Regional|Mercy|Providence)\s+{_CAP})\b(?<!Day)")
 
 
+# Institutions act and are acted on as places of care: "Brookhaven faxed the records", "the
+# nurse at Ridgecrest", "records from Lakemont", "Crestview's social worker", "back at Fairhaven".
+_INSTITUTION = re.compile(
+    rf"(?<![\w'’-])({_CAP})(?:['’]s\s+(?i:social\s+worker|nurses?|team|staff|doctors?|icu|er|ed|"
+    r"discharge\s+planner|case\s+manager|pharmacy|hospitalist|records)\b|\s+(?i:faxed|called|sent|"
+    r"discharged|transferred|accepted|declined|refused\s+to|won['’]t|wouldn['’]t|lost|admitted)\b)"
+    r"|\b(?i:nurse|nurses|doctor|doctors|hospitalist|team|staff|social\s+worker|case\s+manager|"
+    r"pharmacy|stay|weeks|days|months|admission|time|records|notes|labs|imaging|report|summary|"
+    rf"back)\s+(?i:at|from)\s+({_CAP})(?![\w'’-]|\s+[A-Z])"
+)
+
+
 def _more_facilities(text: str, out: list[_Cand]) -> None:
     towns, world, regions = _geography()
+    for m in _INSTITUTION.finditer(text):
+        group = 1 if m.group(1) else 2
+        word = m.group(group)
+        # a town's name here names its hospital ("Brookhaven faxed"), a state's does not
+        if _fold(word) in regions or _listed_name(word) or _not_name(word):
+            continue
+        if _unknown(word) or _fold(word) in towns:
+            _add(out, "facility", m.start(group), m.end(group))
     for m in _ESTATE_NAME.finditer(text):
         words = m.group(1).split()
         if re.search(r"\d\s*$", text[: m.start(1)]) or _fold(m.group(1)) in towns:

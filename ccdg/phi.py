@@ -377,7 +377,7 @@ _MIXED_ID = re.compile(
 )
 
 _DEVICE_LABEL = re.compile(
-    r"\b(?:serial(?:\s+(?:number|no\.?|num|#))?|s/n|sn|s\.n\.|"
+    r"\b(?:serial(?:\s+(?:number|no\.?|num|#))?|ser\.|s/n|sn|s\.n\.|"
     r"vin|vehicle\s+id(?:entification)?(?:\s+(?:number|no\.?|#))?|"
     r"licen[cs]e\s+plate(?:\s+(?:number|no\.?|#))?|plate(?:\s+(?:number|no\.?|#))?|"
     r"(?:tag|registration)(?:\s+(?:number|no\.?|#))?|"
@@ -396,7 +396,7 @@ _DEVICE_WORDS = re.compile(
     r"\b(?:pacemaker|icd|defibrillator|pump|device|implant|stimulator|monitor|lvad|vad|cpap|"
     r"bipap|hearing\s+aid|wheelchair|generator|lead|catheter|port|serial|model|meter|sensor|"
     r"cgm|prosthe\w*|valve|stent|plate|vehicle|car|truck|license|licence|recorder|linq|vac|"
-    r"glucometer|concentrator|processor)s?\b",
+    r"glucometer|concentrator|processor|telemetry|neurostim\w*)s?\b",
     re.IGNORECASE,
 )
 
@@ -1059,10 +1059,12 @@ def _honorific_first_name(match: str, word: str) -> bool:
     folded = _fold(_base(word))
     if folded in _SHORT_GIVEN:
         return True  # a short form of a given name is a first name, whatever the title
-    if (folded in _wordlist("first_names_world.txt") or folded in _first_names_more()) and not (
-        folded in _surnames_more() or folded in _wordlist("surnames_census.txt")
+    if (
+        re.match(r"(?:Dr|Doctor)\b", match)
+        and (folded in _wordlist("first_names_world.txt") or folded in _first_names_more())
+        and not (folded in _surnames_more() or folded in _wordlist("surnames_census.txt"))
     ):
-        return True  # "Dr. Priya": a given name that no surname list holds, whatever the title
+        return True  # "Dr. Priya": colleagues go by a given name that no surname list holds
     if not re.match(r"(?:Mr|Mrs|Ms|Miss|Mx|Mister|Missus|Sister|Brother|Father|Pastor)\b", match):
         return False  # "Dr Chen" and "Nurse Ratched" name the person by the surname
     if folded in _SURNAME_FIRST:
@@ -1762,6 +1764,7 @@ _AGE_SHORTHAND = re.compile(
     r"degrees|units|ml|minutes|hours|days|times|beats|pounds))"
     r"|\((?:[FM]\s*/\s*(9\d|1[01]\d)|(9\d|1[01]\d)\s*/\s*[FM])\)"
     r"|\ba\s+(9\d|1[01]\d)\s*(?:,|\s+comma\b)"
+    r"|\bis\s+(9\d|1[01]\d)\s+(?:and|but|now|herself|himself|years|yrs|today|this)\b"
     r"|(?:^|[.:;!?]\s+)(9\d|1[01]\d)(?=\s+and\s+(?!\d)|\s*y\b|\s*,\s*[fm]\b)",
     re.IGNORECASE,
 )
@@ -1808,7 +1811,7 @@ def _more_ages(text: str, out: list[_Cand]) -> None:
     if not _QUICK_AGE.search(text) and not re.search("nint|ninet|hundred", text, re.IGNORECASE):
         return
     for m in _AGE_SHORTHAND.finditer(text):
-        group = next(i for i in range(1, 6) if m.group(i))
+        group = next(i for i in range(1, 7) if m.group(i))
         _add(out, "age_over_89", m.start(group), m.end(group))
     for m in _AGE_MORE_CONTEXT.finditer(text):
         lead = m.group(0)[: m.start(1) - m.start()].lower()
@@ -2380,9 +2383,14 @@ _CARE_MOVE = re.compile(
 _ESTATE_NAME = re.compile(
     rf"(?<![\w'’-])(?<!\bon\s)((?:{_CAP}\s+){{1,3}}(?:Pines|Gardens|Terrace|Oaks|House|Meadows|"
     r"Springs|Pointe|Glen|Commons|Haven|Vista|Lodge|Estates|Manor|Village|"
-    r"Renal\s+Care|Home\s+Care|Senior\s+Care|Detox|Recovery|Residence|Residences))"
+    r"Renal\s+Care|Home\s+Care|Senior\s+Care|Detox|Recovery|Residence|Residences|"
+    r"Skilled\s+Nursing|Long\s+Term\s+Care|Convalescent(?:\s+(?:Home|Center|Hospital))?))"
     r"(?:['’]s)?\b(?!\s+(?:St|Street|Rd|Road|Ave|"
     r"Avenue|Dr|Drive|Ln|Lane|Blvd)\b)"
+)
+# A saint's hospital in capitals: "ST. FRANCIS HOSPITAL", "SAINT AGNES".
+_CAPS_SAINT = re.compile(
+    r"\b((?:ST\.?|SAINT)\s+[A-Z]{3,}(?:['’]S)?(?:\s+(?:HOSPITAL|MEDICAL\s+CENTER|REGIONAL))?)\b"
 )
 # Hospitals named by their initials: "SVMC", "MHMC", "UPMC", "MGH", "BWH".
 _HOSPITAL_INITIALS = re.compile(r"\b[A-Z]{1,4}(?:MC|GH|WH|MH|CH)\b")
@@ -2417,6 +2425,8 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
             continue  # "8261 Park Place" is a street, "Hunters Glen" may be a town
         if not any(_not_name(w) or _fold(w) in _PLACE_GENERIC for w in words[:-1]):
             _add(out, "facility", m.start(1), m.end(1))
+    for m in _CAPS_SAINT.finditer(text):
+        _add(out, "facility", m.start(1), m.end(1))
     for m in _HOSPITAL_INITIALS.finditer(text):
         if _fold(m.group(0)) not in _english():
             _add(out, "facility", m.start(), m.end())

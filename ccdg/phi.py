@@ -18,10 +18,13 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
+
+from ccdg import phi_tagger
 
 __all__ = ["CATEGORIES", "REASONS", "RULE", "Finding", "highlight", "scan"]
 
@@ -880,7 +883,7 @@ def _ages(text: str, out: list[_Cand]) -> None:
     if not _QUICK_AGE.search(text):
         return
     for index, pattern in enumerate(_AGE_PATTERNS):
-        for m in pattern.finditer(text):
+        for m in _near(pattern, text) if pattern in _ANCHORS else pattern.finditer(text):
             if index in (3, 4) and _AGE_FALSE_CONTEXT.search(_before(text, m.start(), 20)):
                 continue
             if (
@@ -931,7 +934,7 @@ def _addresses(text: str, out: list[_Cand]) -> None:
     for pattern in (_ADDRESS_NAMED_STREET, _ADDRESS_SHORT_SUFFIX):
         for m in pattern.finditer(text):
             _add(out, "address", m.start(1), _trim(text, m.start(1), m.end(1), ". "))
-    for m in _CITY_STATE_ZIP.finditer(text):
+    for m in _near(_CITY_STATE_ZIP, text):
         _add(out, "address", m.start(1), m.end(2))
         _add(out, "zip", m.start(3), m.end(3))
 
@@ -978,7 +981,7 @@ def _zips(text: str, out: list[_Cand]) -> None:
 
 
 def _facilities(text: str, out: list[_Cand]) -> None:
-    for m in _FACILITY.finditer(text) if _QUICK_FACILITY.search(text) else ():
+    for m in _near(_FACILITY, text):
         lead, head = m.group(1), m.group(2)
         words = [w for w in re.findall(rf"{_U}[\w'’.-]*", lead + " " + head)]
         specific = [w for w in words if _fold(w.strip(".")) not in _FACILITY_GENERIC]
@@ -1104,7 +1107,11 @@ def _chart_order_caps(text: str, m: re.Match[str]) -> bool:
 
 def _base(word: str) -> str:
     """The word without a possessive: "Lopez's" -> "Lopez"."""
-    return re.sub(r"['’]s?$", "", word)
+    if word[-1:] in ("'", "’"):
+        return word[:-1]
+    if word[-2:] in ("'s", "’s"):
+        return word[:-2]
+    return word
 
 
 def _is_first(word: str) -> bool:
@@ -1810,7 +1817,7 @@ def _more_ages(text: str, out: list[_Cand]) -> None:
                 _add(out, "age_over_89", m.start(1), m.end(1))
     if not _QUICK_AGE.search(text) and not re.search("nint|ninet|hundred", text, re.IGNORECASE):
         return
-    for m in _AGE_SHORTHAND.finditer(text):
+    for m in _near(_AGE_SHORTHAND, text):
         group = next(i for i in range(1, 7) if m.group(i))
         _add(out, "age_over_89", m.start(group), m.end(group))
     for m in _AGE_MORE_CONTEXT.finditer(text):
@@ -1953,23 +1960,57 @@ _DAY_AFTER = re.compile(
 _TIME_PREPOSITION_BEFORE = re.compile(r"\b(?:in|since|until|on|by)\s+$", re.IGNORECASE)
 
 
+# What the month patterns of _MORE_DATES need: a month's first letters somewhere in the text.
+_MONTH_START = re.compile(r"(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)")
+_NEEDS_MONTH = frozenset({0, 1, 2, 3, 4, 5, 8, 9, 10})
+
+
+def _windows(
+    anchor: re.Pattern[str], text: str, before: int = 60, after: int = 80
+) -> list[tuple[int, int]]:
+    """The stretches of ``text`` around each match of ``anchor``, merged and ending between
+    words: a pattern that needs the anchor only reads these (speed; same matches)."""
+    windows: list[tuple[int, int]] = []
+    for m in anchor.finditer(text):
+        start, end = max(0, m.start() - before), min(len(text), m.end() + after)
+        while end < len(text) and not text[end].isspace():
+            end += 1
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], end)
+        else:
+            windows.append((start, end))
+    return windows
+
+
+def _near(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """``pattern``'s matches in ``text``, read only around the words it cannot match without
+    (its anchor in _ANCHORS): the same matches as ``pattern.finditer(text)``, faster."""
+    anchor, before = _ANCHORS[pattern]
+    for start, end in _windows(anchor, text, before):
+        yield from pattern.finditer(text, start, end)
+
+
 def _more_dates(text: str, out: list[_Cand]) -> None:
     for index, pattern in enumerate(_MORE_DATES):
-        for m in pattern.finditer(text):
-            start = m.start(1) if pattern.groups else m.start()
-            if m.group(0).lower().startswith("the "):
-                start += 4
-            if index == 4 and m.group(0)[:3].lower() == "may" and not m.group(0)[0].isupper():
-                continue  # "may the first" is rare; "may first check" is a verb
-            if index == 7 and m.group(0).lower().startswith("may") and not m.group(0)[0] == "M":
-                continue
-            _add(out, "date", start, _trim(text, start, m.end(), "."))
+        for m in _near(pattern, text) if pattern in _ANCHORS else pattern.finditer(text):
+            _more_date(text, index, m, out)
     for m in _MONTH_TYPO_WORD.finditer(text):
         if not _near_month(m.group(0)):
             continue
         day = _DAY_AFTER.match(text, m.end())
         if day or _TIME_PREPOSITION_BEFORE.search(_before(text, m.start(), 8)):
             _add(out, "date", m.start(), day.end() if day else m.end())
+
+
+def _more_date(text: str, index: int, m: re.Match[str], out: list[_Cand]) -> None:
+    start = m.start(1) if m.re.groups else m.start()
+    if m.group(0).lower().startswith("the "):
+        start += 4
+    if index == 4 and m.group(0)[:3].lower() == "may" and not m.group(0)[0].isupper():
+        return  # "may the first" is rare; "may first check" is a verb
+    if index == 7 and m.group(0).lower().startswith("may") and not m.group(0)[0] == "M":
+        return
+    _add(out, "date", start, _trim(text, start, m.end(), "."))
 
 
 # A relation, "named" or "called", then a name in any case: "his daughter amina diallo".
@@ -2164,7 +2205,8 @@ _EPONYM_AFTER = re.compile(
     r"['’]?s?\s+(?:disease|syndrome|palsy|sign|test|score|scale|criteria|malformation|"
     r"sarcoma|lymphoma|anomaly|phenomenon|procedure|maneuver|manoeuvre|reflex|tumou?r|drain|"
     r"tear|catheter|tube|stain|line|monitor|classification|fracture|ulcer|node|nodes|"
-    r"operation|repair|shunt|pouch|fistula|esophagus|encephalopathy|cyst|diet|solution)\b",
+    r"operation|repair|shunt|pouch|fistula|esophagus|encephalopathy|cyst|diet|solution|virus|"
+    r"fever|breathing|respirations|triad|bone|arthritis|ankle|rule|rules)\b",
     re.IGNORECASE,
 )
 
@@ -2419,7 +2461,7 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
             continue
         if _unknown(word) or _fold(word) in towns:
             _add(out, "facility", m.start(group), m.end(group))
-    for m in _ESTATE_NAME.finditer(text):
+    for m in _near(_ESTATE_NAME, text):
         words = m.group(1).split()
         if re.search(r"\d\s*$", text[: m.start(1)]) or _fold(m.group(1)) in towns:
             continue  # "8261 Park Place" is a street, "Hunters Glen" may be a town
@@ -2475,7 +2517,7 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
         words = m.group(2).split()
         if len(words) > 1 or not (_fold(words[0]) in _FACILITY_GENERIC or _not_name(words[0])):
             _add(out, "facility", m.start(1), m.end(1))
-    for m in _SAINT_AFTER_PLACE_WORD.finditer(text):
+    for m in _near(_SAINT_AFTER_PLACE_WORD, text):
         group = next(i for i in range(1, 5) if m.group(i))
         if group == 1 and m.group(1).split()[-1].lower() in _NOT_NAMES:
             continue
@@ -2558,7 +2600,7 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
         if word in _surnames_more() or (len(word) >= 4 and (title in ("mr", "dr") or age_after)):
             _add(out, "name", m.start(), m.end())
     # "Mary \"Sissy\" Thibodeaux", "\"Big Mike\" Sorrentino": a nickname in quotes, then a surname.
-    for m in _NICKNAME_NAME.finditer(text):
+    for m in _near(_NICKNAME_NAME, text):
         if not (_not_name(m.group(1)) or _fold(m.group(1)) in common):
             _add(out, "name", m.start(), m.end())
     # "patient: okonkwo, chidi": chart order in lower case after a label
@@ -2575,13 +2617,13 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
             _looks_like_surname(word) or _fold(_base(word)) in _surnames_more()
         ):
             _add(out, "name", m.start(), m.end())
-    for m in _SURNAME_FAMILY.finditer(text):
+    for m in _near(_SURNAME_FAMILY, text):
         word = _fold(m.group(1))
         if _not_name(m.group(1)) or word in common or word in _first_names_more():
             continue
         if "-" in word or word in _surnames_more():
             _add(out, "name", m.start(1), m.end(1))
-    for m in _MORE_PLACES_OF_CARE.finditer(text):
+    for m in _near(_MORE_PLACES_OF_CARE, text):
         start = m.start()
         while re.match(r"(?:The|Her|His|Their|At|To|From)\s", text[start : m.end()]):
             start = text.index(" ", start) + 1
@@ -2589,7 +2631,7 @@ def _more_facilities(text: str, out: list[_Cand]) -> None:
     for pattern in (_HIGHWAY_ADDRESS, _STREET_CORNER):
         for m in pattern.finditer(text):
             _add(out, "address", m.start(), m.end())
-    for m in _MORE_FACILITY.finditer(text):
+    for m in _near(_MORE_FACILITY, text):
         start, end = m.start(), _trim(text, m.start(), m.end(), " ")
         words = text[start:end].split()
         while (
@@ -3058,6 +3100,40 @@ def _resolve(text: str, cands: list[_Cand]) -> list[Finding]:
     ]
 
 
+_AGE_ANCHOR = re.compile(rf"(?<!\d){_AGE_NUM}(?!\d)|(?i:ninety|hundred)")
+# What each pattern read with _near() cannot match without, and how far before it a match can
+# start (a match ends at most 80 characters after its anchor).
+_ANCHORS: dict[re.Pattern[str], tuple[re.Pattern[str], int]] = {
+    _ESTATE_NAME: (
+        re.compile(
+            r"Pines|Gardens|Terrace|Oaks|House|Meadows|Springs|Pointe|Glen|Commons|Haven|Vista|"
+            r"Lodge|Estates|Manor|Village|Renal|Home|Senior|Detox|Recovery|Residence|Skilled|Long|"
+            r"Convalescent"
+        ),
+        60,
+    ),
+    _SAINT_AFTER_PLACE_WORD: (
+        re.compile(r"(?i:\bst\b|\bste\b|saint|sisters)|REGIONAL|MEMORIAL|GENERAL|Ctr"),
+        60,
+    ),
+    _NICKNAME_NAME: (re.compile(r"[\"“]"), 60),
+    _SURNAME_FAMILY: (re.compile(r"family|household|kids"), 60),
+    _MORE_PLACES_OF_CARE: (
+        re.compile(
+            r"DaVita|Fresenius|Kindred|Encompass|Brookdale|Genesis|Sunrise|Select|Vibra|LifeCare|"
+            r"Day|Society|Home"
+        ),
+        60,
+    ),
+    _MORE_FACILITY: (re.compile(r"Sister|Lady|Holy|Samaritan|Regional|Nursing|Rehab"), 60),
+    _CITY_STATE_ZIP: (re.compile(r"\d{5}"), 60),
+    _FACILITY: (re.compile(_FACILITY_SUFFIX), 100),
+    _AGE_SHORTHAND: (_AGE_ANCHOR, 60),
+    **{pattern: (_AGE_ANCHOR, 60) for pattern in _AGE_PATTERNS[:7]},
+    **{_MORE_DATES[index]: (_MONTH_START, 60) for index in _NEEDS_MONTH},
+}
+
+
 def scan(text: str) -> list[Finding]:
     """Return the identifiers found in ``text``, sorted by start, never overlapping."""
     if not text or not text.strip():
@@ -3065,6 +3141,7 @@ def scan(text: str) -> list[Finding]:
     cands: list[_Cand] = []
     for detector in _DETECTORS:
         detector(text, cands)
+    _tagged(text, cands)
     # "Lily's Crohn's", "Jack's Graves": a possessive first name is followed by what she has.
     # "Cancer Center" left over from a facility is not a person.
     cands = [
@@ -3091,6 +3168,181 @@ def scan(text: str) -> list[Finding]:
             if _DEVICE_WORDS.search(before) and not _STRONG_RECORD_LABEL.search(before[-20:]):
                 cands[index] = _Cand("device_id", c.start, c.end)
     return _resolve(text, cands)
+
+
+# The tagger's categories: those whose rules miss what a reader would catch. Contacts and
+# check-digit numbers (email, url, ip, ssn, phone, zip) have exact rules; a tagger's guess
+# there would only add false alarms ("ferritin 40000").
+_TAGGER_CATEGORIES = frozenset(
+    "name date record_number address age_over_89 device_id facility place".split()
+)
+_AGE_IN_SPAN = re.compile(rf"(?<!\d){_AGE_NUM}(?!\d)|{_AGE_WORDS}|centenarian", re.IGNORECASE)
+_UNIT_AFTER = re.compile(
+    r"\s*(?:kg|lbs?|mg|mcg|g|ml|mmhg|bpm|mmol|meq|units?|cm|mm|%|min(?:ute)?s?|sec|hrs?|"
+    r"hours?|days?|weeks?|over\b|/)",
+    re.IGNORECASE,
+)
+
+
+# "the Ottawa ankle rules", "the Atlanta classification": criteria named after a city.
+_EPONYM_RULE = re.compile(
+    r"\s+(?:\w+\s+)?(?:rules?|criteria|classification|score|scale|protocol|staging|grade|"
+    r"system|questionnaire|study|trial)\b",
+    re.IGNORECASE,
+)
+# A street address the tagger proposes starts with a house number and a word, or names a street.
+_TAGGED_ADDRESS = re.compile(rf"^\d+[A-Za-z]?\s+[A-Z]|(?i:\b{_STREET_SUFFIX}\b)")
+_TITLE_WORD = re.compile(r"(?i:mr|mrs|ms|miss|mx|dr|mister|missus)\.?")
+
+
+_MONTH_OR_DAY = frozenset(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday".split()
+)
+_ORDINAL_WORD = (
+    r"\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
+    r"\w+teenth|twentieth|thirtieth)\b"
+)
+_ARTICLE_BEFORE = re.compile(r"\b(?:a|an|the|classic|typical)\s+$", re.IGNORECASE)
+_PERSON_CUE = re.compile(
+    r"\s*(?:years?|yrs?|yo|y/o|[MF]\b)|.*\b(?:she|he|her|his|him|they|pt|patient|mom|mum|mother|"
+    r"dad|father|wife|husband|grand\w*|man|woman|lady|gentleman|widow\w*|resident|aunt|uncle|"
+    r"sister|brother|son|daughter|Mr|Mrs|Ms|Miss|age|aged|turned|turns|turning)\b",
+    re.IGNORECASE,
+)
+
+
+def tagger_lexicon(word: str) -> tuple[str, tuple[str, ...]]:
+    """What the guard's word lists know of ``word``, for the tagger: its folded form, and flags
+    (an English, rare or clinical word; a given name, a listed or an unknown name; a town, a
+    big city, a state or country)."""
+    folded = _fold(word)
+    if not (word.isalpha() or "-" in word or "'" in word or "’" in word):
+        return folded, ()
+    base = _base(folded)
+    flags = []
+    if _fold(folded.lower()) in _wordlist("clinical_terms.txt"):
+        flags.append("clin")
+    if _is_english(base):
+        flags.append("eng")
+    if _given_only(word):
+        flags.append("given")
+    elif _any_given(word):
+        flags.append("given2")
+    if _listed_name(word):
+        flags.append("listed")
+    if _unknown(word):
+        flags.append("unknown")
+    if _rare_word(base):
+        flags.append("rare")
+    towns, world, regions = _geography()
+    for name, places in (("town", towns), ("region", regions), ("city", world)):
+        if base in places:
+            flags.append(name)
+    return folded, tuple(flags)
+
+
+# A bare number is an age only in words around it; the tagger must be surer of those.
+_TAGGER_SURE = {"age_over_89": 0.8}
+
+
+def _given_word(word: str) -> bool:
+    return _any_given(word) or _given_only(word)
+
+
+def _tagged(text: str, cands: list[_Cand]) -> None:
+    """Add what the trained tagger (ccdg.phi_tagger) is sure of and no rule found, vetted by the
+    program's rules: one given name alone is allowed ("Mr. Hector"), an age is a number from 90
+    to 119 or its words and no measurement ("plt 94", "96 kg")."""
+    found = phi_tagger.find(text, tagger_lexicon)
+    if not found:
+        return
+    taken = [(c.start, c.end) for c in cands]
+    for category, start, end, _confidence in found:
+        if category not in _TAGGER_CATEGORIES:
+            continue
+        if any(start < e and s < end for s, e in taken):
+            continue
+        span = text[start:end]
+        if category in ("name", "place", "facility") and re.search(r"[;()\[\]\d]", span):
+            continue  # a stretch across a clause or with a number is no name
+        words = [w for w in span.split() if not _TITLE_WORD.fullmatch(w)]
+        if category == "name":
+            # one given name, with or without a title, is allowed ("Mrs. Betty", "Marie-Claire")
+            if len(words) <= 1 and (not words or all(map(_given_word, words[0].split("-")))):
+                continue
+            if _fold(words[0]) in _COMPOUND_GIVEN_HEADS and all(map(_given_word, words)):
+                continue  # a compound given name: "Maria Elena"
+            if _EPONYM_AFTER.search(span):
+                continue  # "ALI'S KAWASAKI DISEASE": the disease is named after someone
+            if all(_fold(_base(w)) in _wordlist("clinical_terms.txt") for w in words):
+                continue  # a clinical term that looks like a name: "Ehlers-Danlos"
+            # an eponym: "Paget's disease", "West Nile virus", "Kussmaul breathing"; "it was
+            # Crohn's." names a disease by its possessive; "a Whipple" is an operation
+            possessive = span.endswith(("'s", "’s"))
+            if _EPONYM_AFTER.match(text, end - 2 if possessive else end):
+                continue
+            if len(words) == 1 and (
+                possessive
+                and re.match(r"\s*(?:[.,;:!?)]|$)", text[end:])
+                or _ARTICLE_BEFORE.search(text, 0, start)
+            ):
+                continue
+        elif category in ("place", "facility") and _fold(" ".join(words)) in _geography()[2]:
+            continue  # a state or country is allowed ("from West Virginia")
+        elif (
+            category == "place"
+            and len(words) == 1
+            and _given_word(words[0])
+            and _fold(words[0]) not in _geography()[0]
+        ):
+            continue  # a given name that is no town ("Jayden")
+        elif (
+            category == "place"
+            and len(words) == 1
+            and _ARTICLE_BEFORE.search(text, 0, start)
+            and re.match(r"\s+[a-z]", text[end:])
+            and not re.match(r"\s+(?:area|region|suburbs?|metro|neighbou?rhood)\b", text[end:])
+        ):
+            continue  # a city's name used of a thing: "the Denver shunt"
+        elif category == "age_over_89" and not (
+            _PERSON_CUE.search(_before(text, start, 40)) or _PERSON_CUE.match(text, end)
+        ):
+            continue  # a bare number is an age only where a person is spoken of
+        elif category == "date" and not re.search(rf"\d|{_ORDINAL_WORD}", span, re.I):
+            continue  # a date the tagger reads has a day or year in figures or words
+        elif category == "date" and (
+            re.fullmatch(r"[A-Za-z]+\.?", span)
+            or re.fullmatch(r"(?:19|20)\d\d(?:\s*[-–]\s*(?:19|20)?\d\d)?", span)
+        ):
+            continue  # a month alone, or years: the rules judge those with their context
+        if _confidence < _TAGGER_SURE.get(category, 0.0):
+            continue
+        elif category == "age_over_89" and (
+            not _AGE_IN_SPAN.search(span)
+            or _AGE_FALSE_CONTEXT.search(_before(text, start, 20))
+            or _UNIT_AFTER.match(text, end)
+            or re.search(r"\d", _before(text, start, 12))  # a list of values: "99, 91, 103"
+        ):
+            continue
+        elif category in ("place", "facility") and _EPONYM_RULE.match(text, end):
+            continue
+        elif category == "place" and _fold(span) in _MONTH_OR_DAY:
+            continue  # "March madness"
+        elif category == "facility" and (
+            text.startswith(" wort", end)
+            or len(words) == 2
+            and _fold(words[0]).rstrip(".") in ("st", "saint")
+            and _fold(_base(words[1])) in _SAINT_NOT_FACILITY
+        ):
+            continue  # "St. John's wort", "St. Louis": a herb, a city
+        elif category == "address" and not _TAGGED_ADDRESS.search(span):
+            continue
+        elif category in ("record_number", "device_id") and (
+            len(re.findall(r"\d", span)) < 4 or re.search(r"[a-z]{3}", span)
+        ):
+            continue  # an identifying number has digits and no words: "3 hypoNa 121" is a lab
+        cands.append(_Cand(category, start, end))
 
 
 def _same_family_name(text: str, cands: list[_Cand]) -> None:

@@ -1,0 +1,125 @@
+"""The identifier guard's trained tagger (ccdg/phi_tagger.py) and what scan() makes of it.
+
+The tagger is a second reader: what it is sure of joins the rules' findings, vetted by the
+program's rules (one first name, ages to 89, states, eponyms stay allowed). These notes are
+written for these tests; none is in the development part the tagger was trained on.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from ccdg import phi, phi_tagger
+from ccdg.phi import scan
+
+DATA = Path(phi.__file__).resolve().parent / "phi_data"
+
+
+def found(text: str) -> list[tuple[str, str]]:
+    return [(f.category, f.text) for f in scan(text)]
+
+
+# Identifiers that only a reader of the whole sentence catches: no label, no pattern, just a
+# family name where hand-overs put people, a number said as an age, a place of care by name.
+TAGGER_CATCHES = [
+    ("Kowalski - 4E bed 2 - CHF, diuresing well, K 3.4", "name", "Kowalski"),
+    ("chart says 94 and she wants everyone to know it.", "age_over_89", "94"),
+    ("he's been 101 since March and says it feels like 100.", "age_over_89", "101"),
+    ("the board read: 5A NGUYEN THI HOA, 5B OYELARAN, 5C FITZPATRICK", "name", "FITZPATRICK"),
+    ("benefits id WA 77 30 19 6C expired and nobody told her.", "record_number", "WA 77 30 19 6C"),
+    ("ended up at Fairhaven for rehab, which she hated.", "facility", "Fairhaven"),
+]
+
+
+@pytest.mark.parametrize(("text", "category", "identifier"), TAGGER_CATCHES)
+def test_the_tagger_catches_what_no_rule_names(text, category, identifier):
+    assert (category, identifier) in found(text)
+
+
+def test_the_rules_alone_miss_those(monkeypatch):
+    # Why the tagger ships: without its model, scan() lets these through.
+    monkeypatch.setattr(phi_tagger, "MODEL", Path("/nonexistent/model.crf"))
+    for text, category, identifier in TAGGER_CATCHES:
+        assert (category, identifier) not in found(text), text
+
+
+# What the tagger proposes and the program allows: scan() must let these through.
+TAGGER_TRAPS = [
+    "Mrs. Betty, 88, keeps offering us candy from her handbag.",
+    "no, that was the intern's guess; it was Paget's.",
+    "lisinopril 10 mg daily, held for SBP < 100.",
+    "Code 99 called at 0312, ROSC at 0321, 2 shocks.",
+    "the Denver shunt stopped working and her belly filled again.",
+    "we used the Ottawa ankle rules and skipped the x-ray.",
+    "St. John's wort interacted with her sertraline.",
+    "she had a Whipple two years ago and now has diabetes.",
+    "a retired coal miner from West Virginia with black lung.",
+    "GCS 14, E4 V4 M6, CT head negative.",
+    "glucose 99, 91, 103 over the day; she's 87 and manages her own insulin.",
+    "Maria Elena prefers to be called Elena.",
+    "ALI'S KAWASAKI DISEASE WAS TREATED EARLY.",
+    "she may come in may; in March madness season he watches games.",
+    "an august body of consultants arrived and said nothing new.",
+    "hypermobile Ehlers-Danlos, and nobody believed her pain for a decade.",
+]
+
+
+@pytest.mark.parametrize("text", TAGGER_TRAPS)
+def test_what_the_program_allows_stays_allowed(text):
+    assert found(text) == []
+
+
+def test_the_model_ships_and_reports_only_what_it_is_sure_of():
+    assert phi_tagger.available()
+    text = "Kowalski - 4E bed 2 - CHF, diuresing well"
+    spans = phi_tagger.find(text, phi.tagger_lexicon)
+    assert spans, "the shipped model reads nothing"
+    for category, start, end, confidence in spans:
+        assert category in phi_tagger.TAGGED
+        assert 0 <= start < end <= len(text)
+        assert phi_tagger.MIN_CONFIDENCE <= confidence <= 1.0
+    assert phi_tagger.find(text, phi.tagger_lexicon, min_confidence=1.01) == []
+
+
+def test_labels_mark_every_token_of_a_gold_span():
+    text = "pt Nguyen Van An, MRN 4471923, lives in Dorchester."
+    spans = phi_tagger.tokens(text)
+    gold = [
+        {"category": "name", "start": 3, "end": 16},
+        {"category": "record_number", "start": 22, "end": 29},
+        {"category": "phone", "start": 0, "end": 2},
+    ]
+    labelled = {
+        text[s:e]: label
+        for (s, e), label in zip(spans, phi_tagger.labels(spans, gold), strict=True)
+    }
+    assert labelled["Nguyen"] == labelled["Van"] == labelled["An"] == "name"
+    assert labelled["4471923"] == "record_number"
+    assert labelled["pt"] == phi_tagger.OTHER  # contacts share one label the guard ignores
+    assert labelled["Dorchester"] == "O"
+
+
+def _texts() -> list[str]:
+    texts = []
+    for name in ("eval_set.jsonl", "eval_dev.jsonl", "eval_test.jsonl"):
+        for line in (DATA / name).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                texts.append(json.loads(line)["text"])
+    rng = random.Random(17)
+    # long notes made of many, as the speed benchmark builds them
+    texts += [" ".join(rng.sample(texts, 25)) for _ in range(60)]
+    return texts
+
+
+def test_patterns_read_near_their_anchor_find_what_the_whole_text_gives():
+    # _near() reads a pattern only around the words it needs (speed); it must change nothing.
+    texts = _texts()
+    for pattern in phi._ANCHORS:
+        for text in texts:
+            whole = [m.span() for m in pattern.finditer(text)]
+            near = [m.span() for m in phi._near(pattern, text)]
+            assert near == whole, (pattern.pattern[:60], text[:80])

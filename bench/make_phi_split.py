@@ -57,6 +57,12 @@ CATEGORIES = (
 MARK = re.compile(r"\[\[([a-z_0-9]+):([^\[\]]+)\]\]")
 
 
+def _file_order(path: Path) -> list[object]:
+    """Files in natural order ("round9" before "round10"), so that a new round's file comes
+    after the others and leaves every earlier block in the part it was in."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name)]
+
+
 class SourceError(ValueError):
     pass
 
@@ -127,7 +133,7 @@ def build(notes_dir: Path) -> dict[str, list[dict]]:
     per_kind: Counter[tuple[str, str]] = Counter()
     per_class: Counter[tuple[str, bool]] = Counter()
     seen_texts: set[str] = set()
-    for path in sorted(notes_dir.glob("*.txt")):
+    for path in sorted(notes_dir.glob("*.txt"), key=_file_order):
         for block_number, (kind, notes) in enumerate(read_blocks(path), 1):
             clean = kind.startswith("clean-")
             part = min(PARTS, key=lambda p: (per_kind[p, kind], per_class[p, clean]))

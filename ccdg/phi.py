@@ -439,7 +439,11 @@ _AGE_PATTERNS = [
         re.IGNORECASE,
     ),
     # "nonagenarian" is a range (90 to 99), allowed like "90+"; a centenarian is 100 or more
-    re.compile(r"\b(?:centenarian|supercentenarian)s?\b", re.IGNORECASE),
+    re.compile(
+        r"(?<!\bour\s)\b(?:centenarian|supercentenarian)s?\b"
+        r"(?!\s+(?:patients|residents|population|clinic|studies|study))",
+        re.IGNORECASE,
+    ),
 ]
 _AGE_FALSE_CONTEXT = re.compile(
     r"(?:temp|temperature|t|tmax|fever|febrile|sats?|spo2|o2|hr|pulse|rr|bp|glucose|bg|"
@@ -765,6 +769,8 @@ def _dates(text: str, out: list[_Cand]) -> None:
             continue
         if _SCORE_BEFORE.search(before) or _SCORE_AFTER.search(after):
             continue
+        if b == 10 and re.search(r"\d/10\b|\bpain\b", before + " " + after, re.IGNORECASE):
+            continue  # "3/10 pain this morning, down from 8/10": a pain score
         if _DATE_CONTEXT.search(before):
             _add(out, "date", m.start(), m.end())
             continue
@@ -930,6 +936,8 @@ def _addresses(text: str, out: list[_Cand]) -> None:
         tokens = value.split()
         if any(_fold(t) in _NOT_NAMES for t in tokens[1:2]):
             continue
+        if re.fullmatch(r"\d{1,2}\s+(?:North|South|East|West)", value):
+            continue  # "moved him from 5 West": a hospital ward
         _add(out, "address", m.start(1), m.end(1))
     for pattern in (_ADDRESS_NAMED_STREET, _ADDRESS_SHORT_SUFFIX):
         for m in pattern.finditer(text):
@@ -1031,6 +1039,8 @@ def _facilities(text: str, out: list[_Cand]) -> None:
     for m in _WELL_KNOWN_FACILITIES.finditer(text):
         if re.search(rf"\b{_NAME_TITLES}\.?\s+$", _before(text, m.start(), 12)):
             continue  # "Dr Hopkins" is a person
+        if re.match(r"\s+(?:formula|\d+(?:\.\d+)?\s*(?:ml|cc)\b)", text[m.end() :], re.IGNORECASE):
+            continue  # "Parkland 4 mL x kg x %TBSA": the burns formula
         if re.search(
             r"\b(?:lives?|living|lived|moved|moving|relocated|grew\s+up)\b[\w\s]{0,12}"
             r"\b(?:in|to|from)\s+$",
@@ -1264,6 +1274,13 @@ def _name_run(text: str, run: list[re.Match[str]], out: list[_Cand]) -> None:
         segment = []
 
 
+# Family titles used like honorifics before a first name.
+_KIN_TITLES = frozenset(
+    "auntie aunty aunt uncle grandma granny grandpa nana nanna papa mama baba gran tia tio "
+    "abuela abuelo abuelita abuelito cousin".split()
+)
+
+
 def _judge_name(text: str, segment: list[re.Match[str]], out: list[_Cand]) -> None:
     words = [m.group(0) for m in segment]
     # An initial can only sit in the middle ("John A. Smith").
@@ -1286,6 +1303,12 @@ def _judge_name(text: str, segment: list[re.Match[str]], out: list[_Cand]) -> No
     plain_opener = bool(re.search(r"(?:ed|ly|ing)$", first)) and not known_first
     if known_first and _is_first(last) and not known_last and len(words) == 2:
         return  # "Ana Luisa", "Maria José": one compound given name
+    if len(words) == 2 and _fold(first) in _KIN_TITLES and _is_first(last):
+        return  # "Auntie Ngozi", "Uncle Femi": a first name with a family title
+    towns, world, regions = _geography()
+    phrase = _fold(" ".join(words))
+    if phrase in towns or phrase in world or phrase in regions:
+        return  # "Ann Arbor", "San Jose": a place, judged as a place
     if (
         " " in last.strip()  # "Yara van Kasteelen"
         or known_first
@@ -1765,6 +1788,11 @@ _AGE_BARE = re.compile(
 
 # Hand-over shorthand: "pt (F/92)", "(92/M)", and a note or clause that opens with the age:
 # "105 and sharp as anything", "96 y, f, hx CHF", "she corrected me: 97 and proud of it".
+_VITAL_IN_CLAUSE = re.compile(
+    r"\b(?:hr|heart\s+rate|pulse|bp|sbp|dbp|map|rr|sats?|spo2|o2|temp|tmax|glucose|bg|fsbg|"
+    r"sugar|na|k|plt|wbc|hgb|weight|wt)\b[^.;!?]*$",
+    re.IGNORECASE,
+)
 _AGE_SHORTHAND = re.compile(
     r"\b(?:died|passed(?:\s+away)?|celebrated|reached|made\s+it\s+to|lived\s+to|living\s+to|"
     r"(?:she|he)\s+at|now)\s+(?:at\s+)?(9\d|1[01]\d)\b(?!\s*(?:%|mg|kg|lbs?|bpm|mmhg|/|percent|"
@@ -1819,6 +1847,8 @@ def _more_ages(text: str, out: list[_Cand]) -> None:
         return
     for m in _near(_AGE_SHORTHAND, text):
         group = next(i for i in range(1, 7) if m.group(i))
+        if _VITAL_IN_CLAUSE.search(_before(text, m.start(group), 40)):
+            continue  # "HR 108 on arrival, now 92 after fluids": a vital sign coming down
         _add(out, "age_over_89", m.start(group), m.end(group))
     for m in _AGE_MORE_CONTEXT.finditer(text):
         lead = m.group(0)[: m.start(1) - m.start()].lower()
@@ -2872,6 +2902,8 @@ def _lexicon_names(text: str, out: list[_Cand]) -> None:
             continue
         if re.search(r"['’]s?$", first) or _EPONYM_AFTER.match(text, m.end(2)):
             continue  # "Lily's Crohn's", "Kawasaki disease"
+        if _fold(first) in _KIN_TITLES and _given_word(last):
+            continue  # "Nana Efua", "Abuela Carmen": a first name with a family title
         if style == "caps" and (
             min(len(first), len(last)) < 3 or shouting and min(len(first), len(last)) < 4
         ):

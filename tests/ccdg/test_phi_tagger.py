@@ -123,3 +123,21 @@ def test_patterns_read_near_their_anchor_find_what_the_whole_text_gives():
             whole = [m.span() for m in pattern.finditer(text)]
             near = [m.span() for m in phi._near(pattern, text)]
             assert near == whole, (pattern.pattern[:60], text[:80])
+
+
+# Allowed details the rules flagged in the round-10 development notes (own phrasing here).
+ROUND10_CLEAN = [
+    "Hodgkin, Ann Arbor stage IIA, ABVD starts Monday.",
+    "Auntie Ngozi sat with her through the night.",
+    "Abuela Carmen would not take the pills from anyone but her grandson.",
+    "HR 112 in triage, now 94 after the bolus.",
+    "he went from 4 North room 410 to the step-down unit.",
+    "pain 7/10 at noon, 4/10 after the block.",
+    "burns 30%, Parkland 4 mL x 80 kg x 30 over 24 hours.",
+    "our centenarian patients rarely make it to clinic in winter.",
+]
+
+
+@pytest.mark.parametrize("text", ROUND10_CLEAN)
+def test_round10_allowed_details_stay_allowed(text):
+    assert found(text) == []

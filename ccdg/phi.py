@@ -1990,14 +1990,18 @@ _DAY_AFTER = re.compile(
 _TIME_PREPOSITION_BEFORE = re.compile(r"\b(?:in|since|until|on|by)\s+$", re.IGNORECASE)
 
 
-# What the month patterns of _MORE_DATES need: a month's first letters somewhere in the text.
-_MONTH_START = re.compile(r"(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)")
+# What the month patterns of _MORE_DATES need: a month's name or its abbreviation.
+_MONTH_START = re.compile(
+    r"\b(?i:jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec|january|february|march|april|"
+    r"june|july|august|september|october|november|december)\b"
+)
 _NEEDS_MONTH = frozenset({0, 1, 2, 3, 4, 5, 8, 9, 10})
 
 
+@lru_cache(maxsize=64)  # each anchor is read once per note, for all its patterns
 def _windows(
     anchor: re.Pattern[str], text: str, before: int = 60, after: int = 80
-) -> list[tuple[int, int]]:
+) -> tuple[tuple[int, int], ...]:
     """The stretches of ``text`` around each match of ``anchor``, merged and ending between
     words: a pattern that needs the anchor only reads these (speed; same matches)."""
     windows: list[tuple[int, int]] = []
@@ -2009,7 +2013,7 @@ def _windows(
             windows[-1] = (windows[-1][0], end)
         else:
             windows.append((start, end))
-    return windows
+    return tuple(windows)
 
 
 def _near(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
@@ -2689,9 +2693,8 @@ def _lexicons() -> tuple[frozenset[str], frozenset[str]]:
     webster -= _first_names() - _WORD_FIRST_NAMES
     # Webster's is old: pyspellchecker's frequency list (modern usage) adds "email", "website",
     # "online"; frequent words only, and none that the name lists hold.
-    from spellchecker import SpellChecker
 
-    frequencies = SpellChecker(language="en").word_frequency.dictionary
+    frequencies = _frequencies()
     names = _all_names()
     frequent = {w for w, n in frequencies.items() if n >= 500 and w.isalpha() and w not in names}
     ours = _wordlist("common_words.txt") | _NOT_NAMES | _wordlist("clinical_terms.txt")
@@ -2699,6 +2702,14 @@ def _lexicons() -> tuple[frozenset[str], frozenset[str]]:
     # Webster's words that nobody uses any more ("bondar", "quist") can be family names.
     rare = frozenset(webster - frequent - ours - {w for w, n in frequencies.items() if n >= 50})
     return english, rare
+
+
+@cache
+def _frequencies() -> dict[str, int]:
+    """pyspellchecker's word counts (modern English usage), read once."""
+    from spellchecker import SpellChecker
+
+    return dict(SpellChecker(language="en").word_frequency.dictionary)
 
 
 @cache
@@ -3170,6 +3181,7 @@ def scan(text: str) -> list[Finding]:
     """Return the identifiers found in ``text``, sorted by start, never overlapping."""
     if not text or not text.strip():
         return []
+    _windows.cache_clear()  # a note's anchors are shared by its patterns, not across notes
     cands: list[_Cand] = []
     for detector in _DETECTORS:
         detector(text, cands)
@@ -3217,11 +3229,18 @@ _UNIT_AFTER = re.compile(
 
 
 # "the Ottawa ankle rules", "the Atlanta classification": criteria named after a city.
+_EPONYM_THINGS = (
+    r"rules?|criteria|classification|score|scale|protocol|staging|grade|system|questionnaire|"
+    r"study|trial|fever|virus|disease|syndrome|sign|coma|formula|equation|maneuver|procedure"
+)
+# "the Ottawa ankle rules", "Rocky Mountain spotted fever", "Boston Scientific": a place's name
+# in a clinical criterion, a disease or a company is neither the patient's home nor a facility.
 _EPONYM_RULE = re.compile(
-    r"\s+(?:\w+\s+)?(?:rules?|criteria|classification|score|scale|protocol|staging|grade|"
-    r"system|questionnaire|study|trial)\b",
+    rf"\s+(?:\w+\s+)?(?:{_EPONYM_THINGS})\b|\s+(?-i:Scientific|Inc|Corp|Labs?|Pharma\w*|"
+    r"Diagnostics|Biosciences|Instruments)\b",
     re.IGNORECASE,
 )
+_EPONYM_THING_IN = re.compile(rf"\b(?:{_EPONYM_THINGS})\b", re.IGNORECASE)
 # A street address the tagger proposes starts with a house number and a word, or names a street.
 _TAGGED_ADDRESS = re.compile(rf"^\d+[A-Za-z]?\s+[A-Z]|(?i:\b{_STREET_SUFFIX}\b)")
 _TITLE_WORD = re.compile(r"(?i:mr|mrs|ms|miss|mx|dr|mister|missus)\.?")
@@ -3271,6 +3290,8 @@ def tagger_lexicon(word: str) -> tuple[str, tuple[str, ...]]:
     for name, places in (("town", towns), ("region", regions), ("city", world)):
         if base in places:
             flags.append(name)
+    count = _frequencies().get(base.lower(), 0)
+    flags.append(f"freq{len(str(count)) if count else 0}")  # how common: digits of the count
     return folded, tuple(flags)
 
 
@@ -3283,98 +3304,142 @@ def _given_word(word: str) -> bool:
 
 
 def _tagged(text: str, cands: list[_Cand]) -> None:
-    """Add what the trained tagger (ccdg.phi_tagger) is sure of and no rule found, vetted by the
-    program's rules: one given name alone is allowed ("Mr. Hector"), an age is a number from 90
-    to 119 or its words and no measurement ("plt 94", "96 kg")."""
+    """Add what the trained tagger (ccdg.phi_tagger) is sure of and no rule found, unless the
+    program's rules allow it (see the _allowed_* functions)."""
     found = phi_tagger.find(text, tagger_lexicon)
-    if not found:
-        return
     taken = [(c.start, c.end) for c in cands]
-    for category, start, end, _confidence in found:
-        if category not in _TAGGER_CATEGORIES:
+    for category, start, end, confidence in found:
+        if category not in _TAGGER_CATEGORIES or confidence < _TAGGER_SURE.get(category, 0.0):
             continue
         if any(start < e and s < end for s, e in taken):
             continue
         span = text[start:end]
-        if category in ("name", "place", "facility") and re.search(r"[;()\[\]\d]", span):
-            continue  # a stretch across a clause or with a number is no name
-        words = [w for w in span.split() if not _TITLE_WORD.fullmatch(w)]
-        if category == "name":
-            # one given name, with or without a title, is allowed ("Mrs. Betty", "Marie-Claire")
-            if len(words) <= 1 and (not words or all(map(_given_word, words[0].split("-")))):
-                continue
-            if _fold(words[0]) in _COMPOUND_GIVEN_HEADS and all(map(_given_word, words)):
-                continue  # a compound given name: "Maria Elena"
-            if _EPONYM_AFTER.search(span):
-                continue  # "ALI'S KAWASAKI DISEASE": the disease is named after someone
-            if all(_fold(_base(w)) in _wordlist("clinical_terms.txt") for w in words):
-                continue  # a clinical term that looks like a name: "Ehlers-Danlos"
-            # an eponym: "Paget's disease", "West Nile virus", "Kussmaul breathing"; "it was
-            # Crohn's." names a disease by its possessive; "a Whipple" is an operation
-            possessive = span.endswith(("'s", "’s"))
-            if _EPONYM_AFTER.match(text, end - 2 if possessive else end):
-                continue
-            if len(words) == 1 and (
-                possessive
-                and re.match(r"\s*(?:[.,;:!?)]|$)", text[end:])
-                or _ARTICLE_BEFORE.search(text, 0, start)
-            ):
-                continue
-        elif category in ("place", "facility") and _fold(" ".join(words)) in _geography()[2]:
-            continue  # a state or country is allowed ("from West Virginia")
-        elif (
-            category == "place"
-            and len(words) == 1
-            and _given_word(words[0])
-            and _fold(words[0]) not in _geography()[0]
-        ):
-            continue  # a given name that is no town ("Jayden")
-        elif (
-            category == "place"
-            and len(words) == 1
-            and _ARTICLE_BEFORE.search(text, 0, start)
-            and re.match(r"\s+[a-z]", text[end:])
-            and not re.match(r"\s+(?:area|region|suburbs?|metro|neighbou?rhood)\b", text[end:])
-        ):
-            continue  # a city's name used of a thing: "the Denver shunt"
-        elif category == "age_over_89" and not (
-            _PERSON_CUE.search(_before(text, start, 40)) or _PERSON_CUE.match(text, end)
-        ):
-            continue  # a bare number is an age only where a person is spoken of
-        elif category == "date" and not re.search(rf"\d|{_ORDINAL_WORD}", span, re.I):
-            continue  # a date the tagger reads has a day or year in figures or words
-        elif category == "date" and (
-            re.fullmatch(r"[A-Za-z]+\.?", span)
-            or re.fullmatch(r"(?:19|20)\d\d(?:\s*[-–]\s*(?:19|20)?\d\d)?", span)
-        ):
-            continue  # a month alone, or years: the rules judge those with their context
-        if _confidence < _TAGGER_SURE.get(category, 0.0):
+        # the words of the span without titles: "Mrs. Betty" is Betty, "Abuela Carmen" Carmen
+        words = [
+            w for w in span.split() if not _TITLE_WORD.fullmatch(w) and _fold(w) not in _KIN_TITLES
+        ]
+        if category in ("name", "place", "facility"):
+            if re.search(r"[;()\[\]\d\"“”]", span):
+                continue  # a stretch across a clause, a quote or with a number is no name
+            if all(w.islower() and _is_english(_fold(_base(w))) for w in words):
+                continue  # ordinary words in lower case: "tells everyone he's"
+            if category != "name" and _EPONYM_THING_IN.search(span):
+                continue  # "Glasgow Coma Scale"
+            if _DOSE_AFTER.match(text, end):
+                continue  # "Parkland 4 mL x kg": a formula, a drug, not a person or a place
+        if _TAGGER_ALLOWED[category](text, start, end, span, words):
             continue
-        elif category == "age_over_89" and (
-            not _AGE_IN_SPAN.search(span)
-            or _AGE_FALSE_CONTEXT.search(_before(text, start, 20))
-            or _UNIT_AFTER.match(text, end)
-            or re.search(r"\d", _before(text, start, 12))  # a list of values: "99, 91, 103"
-        ):
-            continue
-        elif category in ("place", "facility") and _EPONYM_RULE.match(text, end):
-            continue
-        elif category == "place" and _fold(span) in _MONTH_OR_DAY:
-            continue  # "March madness"
-        elif category == "facility" and (
-            text.startswith(" wort", end)
-            or len(words) == 2
-            and _fold(words[0]).rstrip(".") in ("st", "saint")
-            and _fold(_base(words[1])) in _SAINT_NOT_FACILITY
-        ):
-            continue  # "St. John's wort", "St. Louis": a herb, a city
-        elif category == "address" and not _TAGGED_ADDRESS.search(span):
-            continue
-        elif category in ("record_number", "device_id") and (
-            len(re.findall(r"\d", span)) < 4 or re.search(r"[a-z]{3}", span)
-        ):
-            continue  # an identifying number has digits and no words: "3 hypoNa 121" is a lab
         cands.append(_Cand(category, start, end))
+
+
+def _allowed_name(text: str, start: int, end: int, span: str, words: list[str]) -> bool:
+    # one given name, with or without a title, is allowed ("Mrs. Betty", "Marie-Claire")
+    if len(words) <= 1 and (not words or all(map(_given_word, words[0].split("-")))):
+        return True
+    if _fold(words[0]) in _COMPOUND_GIVEN_HEADS and all(map(_given_word, words)):
+        return True  # a compound given name: "Maria Elena"
+    if _EPONYM_AFTER.search(span):
+        return True  # "ALI'S KAWASAKI DISEASE": the disease is named after someone
+    if all(_fold(_base(w)) in _wordlist("clinical_terms.txt") for w in words):
+        return True  # a clinical term that looks like a name: "Ehlers-Danlos"
+    # an eponym: "Paget's disease", "West Nile virus", "Kussmaul breathing"; "it was Crohn's."
+    # names a disease by its possessive; "a Whipple", "s/p Whipple" is an operation
+    possessive = span.endswith(("'s", "’s"))
+    if _EPONYM_AFTER.match(text, end - 2 if possessive else end):
+        return True
+    return (
+        len(words) == 1
+        and bool(
+            possessive
+            and re.match(r"\s*(?:[.,;:!?)]|$)", text[end:])
+            or _ARTICLE_BEFORE.search(text, 0, start)
+            or _PROCEDURE_BEFORE.search(text, 0, start)
+            # "Beth's Tay-Sachs carrier status": after a possessive first name, what she has
+            or re.search(r"\b[A-Z]\w*['’]s\s+$", text[max(0, start - 20) : start])
+        )
+    )
+
+
+def _allowed_place(text: str, start: int, end: int, span: str, words: list[str]) -> bool:
+    towns, world, regions = _geography()
+    if _fold(" ".join(words)) in regions or _fold(span) in _MONTH_OR_DAY:
+        return True  # a state or country ("from West Virginia"); "March madness"
+    if len(words) == 1 and _given_word(words[0]) and _fold(words[0]) not in towns:
+        return True  # a given name that is no town ("Jayden")
+    if _EPONYM_RULE.match(text, end):
+        return True  # "the Ottawa ankle rules"
+    # a city's name used of a thing: "the Denver shunt"
+    return (
+        len(words) == 1
+        and bool(_ARTICLE_BEFORE.search(text, 0, start))
+        and bool(re.match(r"\s+[a-z]", text[end:]))
+        and not re.match(r"\s+(?:area|region|suburbs?|metro|neighbou?rhood)\b", text[end:])
+    )
+
+
+def _allowed_facility(text: str, start: int, end: int, span: str, words: list[str]) -> bool:
+    if _fold(" ".join(words)) in _geography()[2] or _EPONYM_RULE.match(text, end):
+        return True  # a state; "the San Francisco syncope rule"
+    # "St. John's wort", "St. Louis": a herb, a city
+    return text.startswith(" wort", end) or (
+        len(words) == 2
+        and _fold(words[0]).rstrip(".") in ("st", "saint")
+        and _fold(_base(words[1])) in _SAINT_NOT_FACILITY
+    )
+
+
+def _allowed_age(text: str, start: int, end: int, span: str, words: list[str]) -> bool:
+    return bool(
+        not _AGE_IN_SPAN.search(span)
+        # "ninety-something", "nineties", "90-odd": a range, allowed like "90+"
+        or _AGE_RANGE_AFTER.match(text, end)
+        or re.search(r"(?:something|odd|ish|ties)\b|\+", span, re.IGNORECASE)
+        or _AGE_FALSE_CONTEXT.search(_before(text, start, 20))
+        or _UNIT_AFTER.match(text, end)
+        or re.search(r"\d", _before(text, start, 12))  # a list of values: "99, 91, 103"
+        # a bare number is an age only where a person is spoken of
+        or not (_PERSON_CUE.search(_before(text, start, 40)) or _PERSON_CUE.match(text, end))
+    )
+
+
+def _allowed_date(text: str, start: int, end: int, span: str, words: list[str]) -> bool:
+    if not re.search(rf"\d|{_ORDINAL_WORD}", span, re.IGNORECASE):
+        return True  # a date the tagger reads has a day or year in figures or words
+    if re.fullmatch(r"[A-Za-z]+\.?", span) or re.fullmatch(
+        r"(?:19|20)\d\d(?:\s*[-–]\s*(?:19|20)?\d\d)?", span
+    ):
+        return True  # a month alone, or years: the rules judge those with their context
+    numbers = re.fullmatch(r"(\d{1,3})\s*[/.-]\s*(\d{1,3})(?:\s*[/.-]\s*\d{2,4})?", span)
+    if numbers:
+        a, b = int(numbers.group(1)), int(numbers.group(2))
+        return not (a <= 12 and b <= 31 or a <= 31 and b <= 12)  # "185/110" is a pressure
+    return False
+
+
+def _allowed_address(text: str, start: int, end: int, span: str, words: list[str]) -> bool:
+    return not _TAGGED_ADDRESS.search(span)
+
+
+def _allowed_number(text: str, start: int, end: int, span: str, words: list[str]) -> bool:
+    # an identifying number has digits and no words: "3 hypoNa 121" is a lab, "E4 V4 M6" a GCS
+    return len(re.findall(r"\d", span)) < 4 or bool(re.search(r"[a-z]{3}", span))
+
+
+_TAGGER_ALLOWED = {
+    "name": _allowed_name,
+    "place": _allowed_place,
+    "facility": _allowed_facility,
+    "age_over_89": _allowed_age,
+    "date": _allowed_date,
+    "address": _allowed_address,
+    "record_number": _allowed_number,
+    "device_id": _allowed_number,
+}
+_DOSE_AFTER = re.compile(r"\s+\d+(?:\.\d+)?\s*(?:ml|cc|mg|mcg|g|units?)\b", re.IGNORECASE)
+_PROCEDURE_BEFORE = re.compile(
+    r"\b(?:s/p|status\s+post|post[- ]?op|after\s+(?:a|the|her|his))\s+$", re.I
+)
+_AGE_RANGE_AFTER = re.compile(r"[- ]?(?:something|odd|ish|plus|\+)|s\b", re.IGNORECASE)
 
 
 def _same_family_name(text: str, cands: list[_Cand]) -> None:

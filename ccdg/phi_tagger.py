@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 MODEL = Path(__file__).resolve().parent / "phi_data" / "phi_tagger.crf"
-MIN_CONFIDENCE = 0.6
+MIN_CONFIDENCE = 0.5
 
 # Words, numbers with their inner separators ("617-555-0134", "4/12/1931"), and single marks.
 _TOKEN = re.compile(
@@ -76,7 +76,15 @@ def _word_features(word: str, lexicon: Lexicon) -> tuple[tuple[str, ...], tuple[
     """(the word's own features, the shorter set its neighbours see), cached per word."""
     folded, known = lexicon(word)
     lower = folded.lower()
-    own = [f"w={lower}", f"sh={_shape(word)}", f"suf={lower[-3:]}", f"len={min(len(word), 9)}"]
+    own = [
+        f"w={lower}",
+        f"sh={_shape(word)}",
+        f"suf={lower[-3:]}",
+        f"suf2={lower[-2:]}",
+        f"suf4={lower[-4:]}",
+        f"pre={lower[:3]}",
+        f"len={min(len(word), 9)}",
+    ]
     near = [f"w={lower}", f"sh={_shape(word)}"]
     flags = []
     if word[:1].isupper():
@@ -126,6 +134,10 @@ _EDGES = {o: (f"{o}edge",) for o in _OFFSETS}
 def features(text: str, spans: list[tuple[int, int]], lexicon: Lexicon) -> list[tuple[str, ...]]:
     """CRFsuite's items: the feature names of each token."""
     seen = [_as_seen(text[start:end], lexicon) for start, end in spans]
+    letters = [c for c in text if c.isalpha()]
+    upper = sum(c.isupper() for c in letters) / max(len(letters), 1)
+    # how the whole note is typed: in capitals, without any, or as usual
+    case = ("note=caps",) if upper > 0.6 else ("note=lower",) if upper < 0.01 else ()
     count = len(seen)
     items = []
     for index, (own, *_rest) in enumerate(seen):
@@ -133,7 +145,7 @@ def features(text: str, spans: list[tuple[int, int]], lexicon: Lexicon) -> list[
         before1 = seen[index - 1][2] if index >= 1 else _EDGES[-1]
         after1 = seen[index + 1][3] if index + 1 < count else _EDGES[1]
         after2 = seen[index + 2][4] if index + 2 < count else _EDGES[2]
-        items.append(own + before2 + before1 + after1 + after2)
+        items.append(own + before2 + before1 + after1 + after2 + case)
     return items
 
 

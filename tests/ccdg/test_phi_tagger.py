@@ -65,6 +65,14 @@ TAGGER_TRAPS = [
     "she may come in may; in March madness season he watches games.",
     "an august body of consultants arrived and said nothing new.",
     "hypermobile Ehlers-Danlos, and nobody believed her pain for a decade.",
+    "Glasgow Coma Scale 9 on arrival, intubated for airway protection.",
+    "tick bite last summer, treated for Rocky Mountain spotted fever empirically.",
+    "the Boston Scientific rep came to interrogate the device.",
+    "s/p Whipple last spring, now on creon with every meal.",
+    "a ninety-something farmer who still splits his own wood.",
+    "target BP under 185/110 before the tPA could go in.",
+    "Rosa's Tay-Sachs carrier result changed the whole conversation.",
+    'he is 88 and calls himself "nearly ninety" to anyone who asks.',
 ]
 
 

@@ -1196,6 +1196,8 @@ def _names(text: str, out: list[_Cand]) -> None:
         last, first = m.group(1), m.group(2)
         if _not_name(last) or _not_name(first):
             continue
+        if not last.isupper() and _given_only(last) and _given_word(first):
+            continue  # "Ana, Tomasz and Imani": a list of first names, not "Last, First"
         # Chart style "SAVAGE, Kirsty": an all-caps surname is enough of a signal.
         caps = last.isupper() and len(last) >= 4 and bool(re.search(r"[AEIOUY]", last))
         bigger = _fold(first) in _first_names_more() and (
@@ -1912,7 +1914,8 @@ _MORE_DATES = [
     re.compile(
         rf"\b(?:on|by|since|until|till|after|before)\s+the\s+(\d{{1,2}}{_ORD})\b"
         r"(?!\s+(?:day|week|month|year|time|dose|cycle|round|percentile|floor|grade|attempt|"
-        r"visit|admission|line|trimester|decade|century|place))",
+        r"visit|admission|line|trimester|decade|century|place|of\s+(?:last|this|next|the)\s+"
+        r"month))",
         re.IGNORECASE,
     ),
     # Named days of the year and parts of a month: "Christmas Eve", "the middle of February"
@@ -2240,7 +2243,8 @@ _EPONYM_AFTER = re.compile(
     r"sarcoma|lymphoma|anomaly|phenomenon|procedure|maneuver|manoeuvre|reflex|tumou?r|drain|"
     r"tear|catheter|tube|stain|line|monitor|classification|fracture|ulcer|node|nodes|"
     r"operation|repair|shunt|pouch|fistula|esophagus|encephalopathy|cyst|diet|solution|virus|"
-    r"fever|breathing|respirations|triad|bone|arthritis|ankle|rule|rules)\b",
+    r"fever|breathing|respirations|triad|bone|arthritis|ankle|rule|rules|ig[mgae]|serology|"
+    r"titers?|titres?|encephalitis)\b",
     re.IGNORECASE,
 )
 
@@ -3405,13 +3409,17 @@ def _allowed_age(text: str, start: int, end: int, span: str, words: list[str]) -
 def _allowed_date(text: str, start: int, end: int, span: str, words: list[str]) -> bool:
     if not re.search(rf"\d|{_ORDINAL_WORD}", span, re.IGNORECASE):
         return True  # a date the tagger reads has a day or year in figures or words
+    if re.match(r"\s+of\s+(?:last|this|next|the)\s+month\b", text[end:], re.IGNORECASE):
+        return True  # "the 5th of last month" is as vague as "last month"
     if re.fullmatch(r"[A-Za-z]+\.?", span) or re.fullmatch(
         r"(?:19|20)\d\d(?:\s*[-–]\s*(?:19|20)?\d\d)?", span
     ):
         return True  # a month alone, or years: the rules judge those with their context
-    numbers = re.fullmatch(r"(\d{1,3})\s*[/.-]\s*(\d{1,3})(?:\s*[/.-]\s*\d{2,4})?", span)
+    numbers = re.fullmatch(r"(\d{1,3})\s*[/.-]\s*(\d{1,3})(\s*[/.-]\s*\d{2,4})?", span)
     if numbers:
         a, b = int(numbers.group(1)), int(numbers.group(2))
+        if not numbers.group(3) and a <= b and b in (2, 3, 4, 5, 10):
+            return True  # "1/2 tab", "3/4 of the dose", "8/10 pain": a fraction or a score
         return not (a <= 12 and b <= 31 or a <= 31 and b <= 12)  # "185/110" is a pressure
     return False
 

@@ -149,3 +149,17 @@ ROUND10_CLEAN = [
 @pytest.mark.parametrize("text", ROUND10_CLEAN)
 def test_round10_allowed_details_stay_allowed(text):
     assert found(text) == []
+
+
+# Round 11's development notes: allowed details the guard flagged (own phrasing here).
+ROUND11_CLEAN = [
+    "West Nile IgG came back positive, so the fevers finally had a name.",
+    "the board: 2A new admit, 2B NPO for ERCP, 2C waiting on PT.",
+    "she came in on the 5th of last month and still asks when she can go home.",
+    "Ana, Tomasz and Imani stayed after group to talk about the code.",
+]
+
+
+@pytest.mark.parametrize("text", ROUND11_CLEAN)
+def test_round11_allowed_details_stay_allowed(text):
+    assert found(text) == []

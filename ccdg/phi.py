@@ -3312,7 +3312,7 @@ def _tagged(text: str, cands: list[_Cand]) -> None:
     program's rules allow it (see the _allowed_* functions)."""
     found = phi_tagger.find(text, tagger_lexicon)
     taken = [(c.start, c.end) for c in cands]
-    for category, start, end, confidence in found:
+    for category, start, end, confidence in _pieces(text, found):
         if category not in _TAGGER_CATEGORIES or confidence < _TAGGER_SURE.get(category, 0.0):
             continue
         if any(start < e and s < end for s, e in taken):
@@ -3336,7 +3336,35 @@ def _tagged(text: str, cands: list[_Cand]) -> None:
         cands.append(_Cand(category, start, end))
 
 
+# Where a run of names, places or facilities the tagger reads is cut into one each: commas,
+# bars, brackets, quotes, slashes, dashes and bed or room codes ("3A LEE JI-HOON, 3B ABDULLAHI").
+_PIECE_BREAK = re.compile(r"\s*(?:[,;|()\[\]\"“”/]|\b\w*\d\w*\b|\s-+\s)\s*")
+
+
+def _pieces(
+    text: str, found: list[tuple[str, int, int, float]]
+) -> list[tuple[str, int, int, float]]:
+    pieces = []
+    for category, start, end, confidence in found:
+        if category not in ("name", "place", "facility"):
+            pieces.append((category, start, end, confidence))
+            continue
+        position = start
+        for cut in _PIECE_BREAK.finditer(text, start, end):
+            if cut.start() > position:
+                pieces.append((category, position, cut.start(), confidence))
+            position = max(position, cut.end())
+        if end > position:
+            pieces.append((category, position, end, confidence))
+    return pieces
+
+
 def _allowed_name(text: str, start: int, end: int, span: str, words: list[str]) -> bool:
+    if start and not (text[start - 1].isspace() or text[start - 1] in "\"'“‘(["):
+        return True  # inside a longer token: "=cmd|'/Ccalc'"
+    lower = [w for w in words if w.islower() and _fold(w) not in _NAME_PARTICLES]
+    if lower and len(lower) < len(words):
+        return True  # capitals and ordinary lower-case words: "Wilcoxon rank-sum", "Elena prefers"
     # one given name, with or without a title, is allowed ("Mrs. Betty", "Marie-Claire")
     if len(words) <= 1 and (not words or all(map(_given_word, words[0].split("-")))):
         return True
@@ -3357,6 +3385,7 @@ def _allowed_name(text: str, start: int, end: int, span: str, words: list[str]) 
             possessive
             and re.match(r"\s*(?:[.,;:!?)]|$)", text[end:])
             or _ARTICLE_BEFORE.search(text, 0, start)
+            and not re.match(r"\s+(?:family|household|kids|boys|girls)\b", text[end:])
             or _PROCEDURE_BEFORE.search(text, 0, start)
             # "Beth's Tay-Sachs carrier status": after a possessive first name, what she has
             or re.search(r"\b[A-Z]\w*['’]s\s+$", text[max(0, start - 20) : start])
@@ -3429,8 +3458,14 @@ def _allowed_address(text: str, start: int, end: int, span: str, words: list[str
 
 
 def _allowed_number(text: str, start: int, end: int, span: str, words: list[str]) -> bool:
-    # an identifying number has digits and no words: "3 hypoNa 121" is a lab, "E4 V4 M6" a GCS
-    return len(re.findall(r"\d", span)) < 4 or bool(re.search(r"[a-z]{3}", span))
+    # an identifying number has digits and no words: "3 hypoNa 121" is a lab, "E4 V4 M6 by
+    # 0600" a GCS, "PR 212, QRS 148" an ECG
+    if len(re.findall(r"\d", span)) < 4 or re.search(r"[a-z]{3}|\b[a-z]{2,}\b|,\s", span):
+        return True
+    return any(
+        w.lower() in phi_tagger.LAB_WORDS or _fold(w) in _wordlist("clinical_terms.txt")
+        for w in re.findall(r"[A-Za-z]{2,}", span)
+    )
 
 
 _TAGGER_ALLOWED = {

@@ -33,11 +33,12 @@ _TOKEN = re.compile(
     r"[^\W_]+(?:['’][^\W_]+)*(?:[-./:#][^\W_]+(?:['’][^\W_]+)*)*|[^\w\s]", re.UNICODE
 )
 # Lab tests and scores, and units: a number after one or before the other is a measurement.
-_LAB_WORDS = frozenset(
+LAB_WORDS = frozenset(
     "plt plts platelets wbc hgb hb hct na k cl co2 bun cr creat egfr inr ptt pt fsbg bg bs "
     "glucose sugar a1c hba1c crp esr ferritin ammonia lactate trop troponin bnp ldh ast alt "
     "alk bili tsh ck lipase albumin psi curb sofa apache gcs nihss mews news hr rr bp sbp dbp "
-    "map sat sats spo2 o2 temp tmax t wt weight ht height bmi score level levels".split()
+    "map sat sats spo2 o2 temp tmax t wt weight ht height bmi score level levels pr qrs qtc "
+    "qt ef lvef".split()
 )
 _UNITS = frozenset(
     "kg kgs lb lbs mg mcg g gm ml l dl mmhg bpm mmol meq units u iu cm mm km mi min mins "
@@ -100,7 +101,7 @@ def _word_features(word: str, lexicon: Lexicon) -> tuple[tuple[str, ...], tuple[
     elif word.isalpha() or "-" in word or "'" in word or "’" in word:
         if lower in _MONTHS:
             flags.append("month")
-        if lower in _LAB_WORDS and "clin" not in known:
+        if lower in LAB_WORDS and "clin" not in known:
             flags.append("clin")
         if lower in _UNITS:
             flags.append("unit")

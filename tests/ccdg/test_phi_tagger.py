@@ -163,3 +163,24 @@ ROUND11_CLEAN = [
 @pytest.mark.parametrize("text", ROUND11_CLEAN)
 def test_round11_allowed_details_stay_allowed(text):
     assert found(text) == []
+
+
+# What the whole suite caught the tagger proposing: generated report prose and spreadsheet
+# formulas pass the guard untouched (their text is kept in exports).
+GENERATED_TEXT = [
+    "Ratings did not differ significantly by any demographic characteristic or group "
+    "(Wilcoxon rank-sum or Kruskal-Wallis test, all p ≥ .05).",
+    "=cmd|'/Ccalc'!A0",
+    "Maria Elena prefers Elena; Ana Luisa came too.",
+]
+
+
+@pytest.mark.parametrize("text", GENERATED_TEXT)
+def test_generated_text_passes(text):
+    assert found(text) == []
+
+
+def test_a_run_of_names_is_read_name_by_name():
+    text = "i copied the board: 3A LEE JI-HOON, 3B ABDULLAHI, 3C CASTELLANOS."
+    names = [t for c, t in found(text) if c == "name"]
+    assert "ABDULLAHI" in names and "CASTELLANOS" in names

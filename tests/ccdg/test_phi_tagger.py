@@ -184,3 +184,12 @@ def test_a_run_of_names_is_read_name_by_name():
     text = "i copied the board: 3A LEE JI-HOON, 3B ABDULLAHI, 3C CASTELLANOS."
     names = [t for c, t in found(text) if c == "name"]
     assert "ABDULLAHI" in names and "CASTELLANOS" in names
+
+
+def test_a_hospital_the_rules_read_as_a_person_is_a_facility_when_the_tagger_is_sure(monkeypatch):
+    # The rules read "Henry Ford Wyandotte" as a full name; the tagger, reading "seen at ... ED",
+    # a hospital, and the finding says so (its advice is about facilities, not names).
+    text = "seen first at Henry Ford Wyandotte ED, then sent to us."
+    assert ("facility", "Henry Ford Wyandotte") in found(text)
+    monkeypatch.setattr(phi_tagger, "MODEL", Path("/nonexistent/model.crf"))
+    assert ("name", "Henry Ford Wyandotte") in found(text)

@@ -1305,7 +1305,7 @@ def _judge_name(text: str, segment: list[re.Match[str]], out: list[_Cand]) -> No
     plain_opener = bool(re.search(r"(?:ed|ly|ing)$", first)) and not known_first
     if known_first and _is_first(last) and not known_last and len(words) == 2:
         return  # "Ana Luisa", "Maria José": one compound given name
-    if len(words) == 2 and _fold(first) in _KIN_TITLES and _is_first(last):
+    if len(words) == 2 and _fold(first) in _KIN_TITLES and not known_last:
         return  # "Auntie Ngozi", "Uncle Femi": a first name with a family title
     towns, world, regions = _geography()
     phrase = _fold(" ".join(words))
@@ -2244,7 +2244,7 @@ _EPONYM_AFTER = re.compile(
     r"tear|catheter|tube|stain|line|monitor|classification|fracture|ulcer|node|nodes|"
     r"operation|repair|shunt|pouch|fistula|esophagus|encephalopathy|cyst|diet|solution|virus|"
     r"fever|breathing|respirations|triad|bone|arthritis|ankle|rule|rules|ig[mgae]|serology|"
-    r"titers?|titres?|encephalitis)\b",
+    r"titers?|titres?|encephalitis|class|position|warmer|blanket)\b",
     re.IGNORECASE,
 )
 
@@ -3207,6 +3207,14 @@ def scan(text: str) -> list[Finding]:
             )
         )
     ]
+    # A clinical term is no person or place, whatever its capitals: "Bair Hugger",
+    # "in Trendelenburg", "OSH".
+    cands = [
+        c
+        for c in cands
+        if c.category not in ("name", "place", "facility")
+        or not _clinical_phrase(text[c.start : c.end])
+    ]
     _same_family_name(text, cands)
     # A number right after a device word is the device's, unless a record label is closer:
     # "the stimulator's id was 7741-A-20" (a device), "pacemaker check, MRN 4471923" (a record).
@@ -3394,6 +3402,8 @@ def _allowed_name(text: str, start: int, end: int, span: str, words: list[str]) 
     possessive = span.endswith(("'s", "’s"))
     if _EPONYM_AFTER.match(text, end - 2 if possessive else end):
         return True
+    if "-" in span and re.match(r"\s+(?:class\s+)?[A-C]\b", text[end:]):
+        return True  # "Child-Pugh B": a classification named after its authors
     return (
         len(words) == 1
         and bool(
@@ -3408,8 +3418,29 @@ def _allowed_name(text: str, start: int, end: int, span: str, words: list[str]) 
     )
 
 
+def _alone(text: str, start: int, words: list[str]) -> bool:
+    """One word with no word of place or movement before it, and no town's or city's name:
+    "Stelara", "Ebola", "MASON" are read as places only after "from", "in", "at" ..."""
+    towns, world, _regions = _geography()
+    return (
+        len(words) == 1
+        and _fold(words[0]) not in towns
+        and _fold(words[0]) not in world
+        and not _PLACE_WORD_BEFORE.search(text, 0, start)
+    )
+
+
+_PLACE_WORD_BEFORE = re.compile(
+    r"\b(?:from|frm|in|at|to|near|outside|of|back|home|lives|moved|raised|via|out|up|down|"
+    r"around|into|visiting|left|leaving|@)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+
+
 def _allowed_place(text: str, start: int, end: int, span: str, words: list[str]) -> bool:
     towns, world, regions = _geography()
+    if _alone(text, start, words):
+        return True
     if _fold(" ".join(words)) in regions or _fold(span) in _MONTH_OR_DAY:
         return True  # a state or country ("from West Virginia"); "March madness"
     if len(words) == 1 and _given_word(words[0]) and _fold(words[0]) not in towns:
@@ -3426,6 +3457,8 @@ def _allowed_place(text: str, start: int, end: int, span: str, words: list[str])
 
 
 def _allowed_facility(text: str, start: int, end: int, span: str, words: list[str]) -> bool:
+    if _alone(text, start, words):
+        return True
     if _fold(" ".join(words)) in _geography()[2] or _EPONYM_RULE.match(text, end):
         return True  # a state; "the San Francisco syncope rule"
     # "St. John's wort", "St. Louis": a herb, a city
@@ -3498,6 +3531,18 @@ _PROCEDURE_BEFORE = re.compile(
     r"\b(?:s/p|status\s+post|post[- ]?op|after\s+(?:a|the|her|his))\s+$", re.I
 )
 _AGE_RANGE_AFTER = re.compile(r"[- ]?(?:something|odd|ish|plus|\+)|s\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=4096)
+def _clinical_phrase(phrase: str) -> bool:
+    """Every word of ``phrase`` (titles aside) is a clinical term."""
+    clinical = _wordlist("clinical_terms.txt")
+    words = [
+        w
+        for w in re.findall(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", phrase)
+        if not _TITLE_WORD.fullmatch(w)
+    ]
+    return bool(words) and all(_fold(_base(w)) in clinical for w in words)
 
 
 def _same_family_name(text: str, cands: list[_Cand]) -> None:

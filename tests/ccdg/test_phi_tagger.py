@@ -193,3 +193,19 @@ def test_a_hospital_the_rules_read_as_a_person_is_a_facility_when_the_tagger_is_
     assert ("facility", "Henry Ford Wyandotte") in found(text)
     monkeypatch.setattr(phi_tagger, "MODEL", Path("/nonexistent/model.crf"))
     assert ("name", "Henry Ford Wyandotte") in found(text)
+
+
+# Round 12's traps, in own phrasing: family titles with any first name, eponymous positions
+# and devices, hand-over abbreviations, classifications named after their authors.
+ROUND12_CLEAN = [
+    "Auntie Malia brought the kids in after school.",
+    "dropped her pressure, so we put her in Trendelenburg and called the team.",
+    "Bair Hugger on, temp coming up slowly.",
+    "records from the OSH were faxed but half the pages were missing.",
+    "cirrhosis, Child-Pugh B, MELD 14, listed last year.",
+]
+
+
+@pytest.mark.parametrize("text", ROUND12_CLEAN)
+def test_round12_allowed_details_stay_allowed(text):
+    assert found(text) == []

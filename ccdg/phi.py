@@ -2489,8 +2489,32 @@ _INSTITUTION = re.compile(
 )
 
 
+# A facility named in capitals: "REFERRED BY RIVERBEND COMMUNITY HEALTH CLINIC".
+_CAPS_FACILITY = re.compile(
+    r"\b((?:[A-Z][A-Z'’-]+\s+){1,4})(?:HOSPITAL|MEDICAL\s+CENTER|HEALTH\s+CENTER|HEALTH\s+CLINIC|"
+    r"CLINIC|NURSING\s+HOME|NURSING\s+CENTER|REHAB(?:ILITATION)?\s+CENTER|CARE\s+CENTER|HOSPICE|"
+    r"INFIRMARY|DIALYSIS\s+CENTER|CANCER\s+CENTER|HEALTH\s+SYSTEM|MEDICAL\s+GROUP|"
+    r"TREATMENT\s+CENTER|RECOVERY\s+CENTER|BEHAVIORAL\s+HEALTH)\b"
+)
+
+
 def _more_facilities(text: str, out: list[_Cand]) -> None:
     towns, world, regions = _geography()
+    for m in _near(_CAPS_FACILITY, text):
+        # a name among the words before: no English word, or a town's ("RIVERSIDE"); the
+        # facility starts at the first one ("REFERRED BY RIVERBEND COMMUNITY HEALTH CLINIC")
+        parts = list(re.finditer(r"\S+", m.group(1)))
+        caps_folded = [_fold(_base(p.group(0).lower())) for p in parts]
+        is_name = [
+            not _is_english(f) and f not in _wordlist("clinical_terms.txt") or f in towns
+            for f in caps_folded
+        ]
+        if any(is_name):
+            at = is_name.index(True)
+            if at and caps_folded[at - 1] in ("st", "saint", "mount", "mt", "san", "santa"):
+                at -= 1  # "ST MARY'S HOSPITAL"
+            start = m.start(1) + parts[at].start()
+            _add(out, "facility", start, _trim(text, start, m.end(), ". "))
     for m in _INSTITUTION.finditer(text):
         group = 1 if m.group(1) else 2
         word = m.group(group)
@@ -3174,6 +3198,10 @@ _ANCHORS: dict[re.Pattern[str], tuple[re.Pattern[str], int]] = {
     ),
     _MORE_FACILITY: (re.compile(r"Sister|Lady|Holy|Samaritan|Regional|Nursing|Rehab"), 60),
     _CITY_STATE_ZIP: (re.compile(r"\d{5}"), 60),
+    _CAPS_FACILITY: (
+        re.compile(r"HOSPITAL|CENTER|CLINIC|HOME|HOSPICE|INFIRMARY|SYSTEM|GROUP|HEALTH"),
+        100,
+    ),
     _FACILITY: (re.compile(_FACILITY_SUFFIX), 100),
     _AGE_SHORTHAND: (_AGE_ANCHOR, 60),
     **{pattern: (_AGE_ANCHOR, 60) for pattern in _AGE_PATTERNS[:7]},
@@ -3432,7 +3460,8 @@ def _alone(text: str, start: int, words: list[str]) -> bool:
 
 _PLACE_WORD_BEFORE = re.compile(
     r"\b(?:from|frm|in|at|to|near|outside|of|back|home|lives|moved|raised|via|out|up|down|"
-    r"around|into|visiting|left|leaving|@)\s+(?:the\s+)?$",
+    r"around|into|visiting|left|leaving|@|(?:lives?|living|lived|raised|born|grew\s+up)\s+on)"
+    r"\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
 

@@ -209,3 +209,10 @@ ROUND12_CLEAN = [
 @pytest.mark.parametrize("text", ROUND12_CLEAN)
 def test_round12_allowed_details_stay_allowed(text):
     assert found(text) == []
+
+
+# Round 13: facilities named in capitals, islands after "lives on".
+def test_a_facility_named_in_capitals_is_found_from_its_name_on():
+    text = "REFERRED BY BRIARWOOD FAMILY HEALTH CENTER FOR A MEDICATION REVIEW."
+    assert ("facility", "BRIARWOOD FAMILY HEALTH CENTER") in found(text)
+    assert found("SENT TO THE PRIMARY CARE CLINIC FOR FOLLOW UP.") == []

@@ -1196,8 +1196,18 @@ def _names(text: str, out: list[_Cand]) -> None:
         last, first = m.group(1), m.group(2)
         if _not_name(last) or _not_name(first):
             continue
-        if not last.isupper() and _given_only(last) and _given_word(first):
-            continue  # "Ana, Tomasz and Imani": a list of first names, not "Last, First"
+        if (
+            not last.isupper()
+            and _given_word(first)
+            and (
+                _given_only(last)
+                or _given_word(last)
+                and bool(
+                    (more := _NEXT_IN_LIST.match(text, m.end())) and _given_word(more.group(1))
+                )
+            )
+        ):
+            continue  # "Ana, Tomasz and Imani", "Rosa, Minh, and Tomás": no chart order
         # Chart style "SAVAGE, Kirsty": an all-caps surname is enough of a signal.
         caps = last.isupper() and len(last) >= 4 and bool(re.search(r"[AEIOUY]", last))
         bigger = _fold(first) in _first_names_more() and (
@@ -3596,6 +3606,8 @@ def _same_family_name(text: str, cands: list[_Cand]) -> None:
             cands.append(_Cand("name", m.start(), m.end()))
 
 
+# The next first name of a list: "Rosa, Minh, and Tomás".
+_NEXT_IN_LIST = re.compile(r"\s*(?:,\s*(?:and\s+)?|\s+and\s+|\s*&\s*)([A-Z][a-z]+)\b")
 _FACILITY_WORD = re.compile(r"\b(?:Center|Centre|Hospital|Clinic|Institute|Infirmary)\b")
 _TITLE_START = re.compile(rf"{_NAME_TITLES}\b")
 _POSSESSIVE_PAIR = re.compile(r"[^\s]+['’]s\s+[^\s]+")

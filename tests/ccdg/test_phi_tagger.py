@@ -157,6 +157,7 @@ ROUND11_CLEAN = [
     "the board: 2A new admit, 2B NPO for ERCP, 2C waiting on PT.",
     "she came in on the 5th of last month and still asks when she can go home.",
     "Ana, Tomasz and Imani stayed after group to talk about the code.",
+    "beds 5-8 tonight: Rosa, Minh, Dmitri, Fatima. all quiet.",
 ]
 
 

@@ -2853,8 +2853,10 @@ def _name_word(word: str) -> bool:
     return bool(parts) and all(_name_part(p) or rare_ok and _rare_word(p) for p in parts)
 
 
+# The titles a note puts before a person's name, in any case.
+_HONORIFIC = r"(?i:mr|mrs|ms|miss|mx|dr|mister|missus)\.?"
 _TITLE_ANY_CASE = re.compile(
-    r"(?<![\w-])(?i:mr|mrs|ms|miss|mx|dr|mister|missus)\.?\s+([A-Za-zÀ-ÖØ-öø-ÿĀ-ž'’]+"
+    rf"(?<![\w-]){_HONORIFIC}\s+([A-Za-zÀ-ÖØ-öø-ÿĀ-ž'’]+"
     r"(?:-[A-Za-zÀ-ÖØ-öø-ÿĀ-ž'’]+)?)"
 )
 _WORD_PAIR = re.compile(
@@ -3293,7 +3295,7 @@ _EPONYM_RULE = re.compile(
 _EPONYM_THING_IN = re.compile(rf"\b(?:{_EPONYM_THINGS})\b", re.IGNORECASE)
 # A street address the tagger proposes starts with a house number and a word, or names a street.
 _TAGGED_ADDRESS = re.compile(rf"^\d+[A-Za-z]?\s+[A-Z]|(?i:\b{_STREET_SUFFIX}\b)")
-_TITLE_WORD = re.compile(r"(?i:mr|mrs|ms|miss|mx|dr|mister|missus)\.?")
+_TITLE_WORD = re.compile(_HONORIFIC)
 
 
 _MONTH_OR_DAY = frozenset(

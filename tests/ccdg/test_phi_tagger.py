@@ -76,11 +76,6 @@ TAGGER_TRAPS = [
 ]
 
 
-@pytest.mark.parametrize("text", TAGGER_TRAPS)
-def test_what_the_program_allows_stays_allowed(text):
-    assert found(text) == []
-
-
 def test_the_model_ships_and_reports_only_what_it_is_sure_of():
     assert phi_tagger.available()
     text = "Kowalski - 4E bed 2 - CHF, diuresing well"
@@ -146,11 +141,6 @@ ROUND10_CLEAN = [
 ]
 
 
-@pytest.mark.parametrize("text", ROUND10_CLEAN)
-def test_round10_allowed_details_stay_allowed(text):
-    assert found(text) == []
-
-
 # Round 11's development notes: allowed details the guard flagged (own phrasing here).
 ROUND11_CLEAN = [
     "West Nile IgG came back positive, so the fevers finally had a name.",
@@ -161,11 +151,6 @@ ROUND11_CLEAN = [
 ]
 
 
-@pytest.mark.parametrize("text", ROUND11_CLEAN)
-def test_round11_allowed_details_stay_allowed(text):
-    assert found(text) == []
-
-
 # What the whole suite caught the tagger proposing: generated report prose and spreadsheet
 # formulas pass the guard untouched (their text is kept in exports).
 GENERATED_TEXT = [
@@ -174,11 +159,6 @@ GENERATED_TEXT = [
     "=cmd|'/Ccalc'!A0",
     "Maria Elena prefers Elena; Ana Luisa came too.",
 ]
-
-
-@pytest.mark.parametrize("text", GENERATED_TEXT)
-def test_generated_text_passes(text):
-    assert found(text) == []
 
 
 def test_a_run_of_names_is_read_name_by_name():
@@ -207,13 +187,15 @@ ROUND12_CLEAN = [
 ]
 
 
-@pytest.mark.parametrize("text", ROUND12_CLEAN)
-def test_round12_allowed_details_stay_allowed(text):
-    assert found(text) == []
-
-
 # Round 13: facilities named in capitals, islands after "lives on".
 def test_a_facility_named_in_capitals_is_found_from_its_name_on():
     text = "REFERRED BY BRIARWOOD FAMILY HEALTH CENTER FOR A MEDICATION REVIEW."
     assert ("facility", "BRIARWOOD FAMILY HEALTH CENTER") in found(text)
     assert found("SENT TO THE PRIMARY CARE CLINIC FOR FOLLOW UP.") == []
+
+
+@pytest.mark.parametrize(
+    "text", TAGGER_TRAPS + ROUND10_CLEAN + ROUND11_CLEAN + GENERATED_TEXT + ROUND12_CLEAN
+)
+def test_what_the_program_allows_stays_allowed(text):
+    assert found(text) == []

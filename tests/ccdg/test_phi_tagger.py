@@ -225,3 +225,44 @@ def test_what_looks_like_those_is_still_found():
 )
 def test_what_the_program_allows_stays_allowed(text):
     assert found(text) == []
+
+
+# Round 14, from cross-validation on the development part: smaller towns after "from" or "near"
+# (found by the rules alone, whatever the tagger makes of them), and places of care named in
+# lower case before a word of care.
+@pytest.mark.parametrize(
+    ("text", "identifier"),
+    [
+        ("a logger from Yreka, chainsaw injury to the left thigh.", "Yreka"),
+        ("a wheat farmer near Colfax with a crush injury.", "Colfax"),
+        ("her daughter flew in from Kotzebue overnight.", "Kotzebue"),
+    ],
+)
+def test_smaller_towns_are_places_for_the_rules_alone(monkeypatch, text, identifier):
+    monkeypatch.setattr(phi_tagger, "MODEL", Path("/nonexistent/model.crf"))
+    assert ("place", identifier) in found(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "identifier"),
+    [
+        ("dc'd to cedar hills rehab fri, bounced back sun.", "cedar hills rehab"),
+        ("she came back from willow creek nursing home on tuesday.", "willow creek nursing home"),
+    ],
+)
+def test_places_of_care_named_in_lower_case_are_found(text, identifier):
+    assert ("facility", identifier) in found(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "she went to acute rehab for two weeks, then home.",
+        "discharged to a nursing home closer to her daughter.",
+        "he did cardiac rehab twice and hated it.",
+        "back to the same rehab, they know him there.",
+        "we talked in Spanish about his wife and the farm.",
+    ],
+)
+def test_generic_places_of_care_and_word_like_towns_stay_allowed(text):
+    assert found(text) == []

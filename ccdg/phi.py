@@ -522,7 +522,7 @@ _STATES = (
     r"NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|AA|AE|AP)"
 )
 _CITY_STATE_ZIP = re.compile(
-    rf"((?:{_CAP}\s+){{0,2}}{_CAP}),\s*({_STATES})\.?\s+(\d{{5}}(?:-\d{{4}})?)(?![\d-])"
+    rf"(?={_U})((?:{_CAP}\s+){{0,2}}{_CAP}),\s*({_STATES})\.?\s+(\d{{5}}(?:-\d{{4}})?)(?![\d-])"
 )
 _STATE_ZIP = re.compile(rf"\b{_STATES}\s+(\d{{5}}(?:-\d{{4}})?)(?![\d-])")
 _ZIP_LABELLED = re.compile(
@@ -1204,7 +1204,7 @@ def _names(text: str, out: list[_Cand]) -> None:
         ):
             continue  # "hx of MS. RELAPSE": multiple sclerosis
         _add(out, "name", m.start(), m.end())
-    for m in _NAME_DEGREE.finditer(text):
+    for m in _near(_NAME_DEGREE, text):
         words = m.group(1).split()
         if any(_not_name(w) for w in words):
             continue
@@ -1430,7 +1430,8 @@ _PLACE_WORDS = re.compile(
 )
 # "Fresno, CA" or "Lowell, Massachusetts": a town named with its state.
 _CITY_COMMA_STATE = re.compile(
-    rf"(?<!\w)((?:{_CAP}\s+){{0,2}}{_CAP}),\s*(?:{_STATES}\b(?!\s*\d)|(?:New\s+|North\s+|South\s+|"
+    # the look-ahead for a capital lets the scan skip most positions at once (same matches)
+    rf"(?<!\w)(?={_U})((?:{_CAP}\s+){{0,2}}{_CAP}),\s*(?:{_STATES}\b(?!\s*\d)|(?:New\s+|North\s+|South\s+|"
     rf"West\s+|Rhode\s+)?{_CAP})"
 )
 _PLACE_GENERIC = frozenset(
@@ -1615,7 +1616,7 @@ _FROM_UNKNOWN = re.compile(
 
 def _places(text: str, out: list[_Cand]) -> None:
     towns, world, regions = _geography()
-    for m in _MORE_HOME_PLACES.finditer(text):
+    for m in _near(_MORE_HOME_PLACES, text):
         group = next(i for i in range(1, 7) if m.group(i))
         words = m.group(group).split()
         if not any(_fold(w) in regions for w in words) and not _not_name(words[0]):
@@ -2853,6 +2854,13 @@ def _plain_words() -> frozenset[str]:
     return frozenset(english - rare - _all_names() - _NAME_PARTICLES)
 
 
+@lru_cache(maxsize=65536)
+def _plain(word: str) -> bool:
+    """``word`` (as typed, maybe possessive) is a plain English word: cached per word, since
+    every pair of neighbouring words asks."""
+    return _fold(_base(word)) in _plain_words()
+
+
 def _rare_word(word: str) -> bool:
     """A word only Webster's knows, rare in modern use: in capitals or title case it can be a
     family name ("Kateryna Bondar")."""
@@ -2987,6 +2995,11 @@ _NAME_AFTER_LABEL = re.compile(
     r"(?=\s*[:,;.(]|\s+-|\s*$|\s+\d)"
 )
 # "HOLLIS, DEWAYNE" in a note that is not in capitals: chart order, both words unknown or listed.
+_NUMBER_WORD = re.compile(
+    r"(?i:(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|"
+    r"thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred)(?:-(?:one|two|three|four|five|"
+    r"six|seven|eight|nine))?)[,.]?"
+)
 _KUNYA = frozenset("abu abou umm um oum".split())
 _HANDOFF_NAME = re.compile(
     r"(?i:\b(?:pt|patient|baby\s+(?:boy|girl)|(?:rm|room|bed|ch|bay)\s*#?\s*\d{1,3}[a-z]?|"
@@ -3039,10 +3052,9 @@ def _lexicon_names(text: str, out: list[_Cand]) -> None:
         _add(out, "name", m.start(), m.end(1))
     # Two neighbouring words of the same case, both unknown to English or one a known given name
     # and the other unknown: "Bartholomew Quist", "okonkwo-mbeki adaeze", "TRAN MINH".
-    plain = _plain_words()
     for m in _WORD_PAIR.finditer(text):
-        first, last = m.group(1), m.group(2)
-        if _fold(_base(first)) in plain or _fold(_base(last)) in plain:
+        first, last = m.group(1, 2)
+        if _plain(first) or _plain(last):
             continue  # most pairs: an ordinary word is no half of a name
         style = _style(first)
         if style != _style(last) or style == "mixed":
@@ -3311,6 +3323,17 @@ _ANCHORS: dict[re.Pattern[str], tuple[re.Pattern[str], int]] = {
         100,
     ),
     _FACILITY: (re.compile(_FACILITY_SUFFIX), 100),
+    _MORE_HOME_PLACES: (
+        re.compile(
+            r"County|Parish|Borough|Township|where|roots|call|islander|native|born|section|"
+            r"neighbou?rhood|district|projects|barrio|ward"
+        ),
+        60,
+    ),
+    _NAME_DEGREE: (
+        re.compile(r"MD|M\.D\.|DO|NP|RN|PA|PhD|MSW|LCSW|DNP|FNP|PharmD|MBBS|FRCP|FACP"),
+        70,
+    ),
     _AGE_SHORTHAND: (_AGE_ANCHOR, 60),
     **{pattern: (_AGE_ANCHOR, 60) for pattern in _AGE_PATTERNS[:7]},
     **{_MORE_DATES[index]: (_MONTH_START, 60) for index in _NEEDS_MONTH},
@@ -3557,6 +3580,10 @@ def _allowed_name(text: str, start: int, end: int, span: str, words: list[str]) 
         return True  # also in a possessive: "her son KOFI'S wife"
     if _fold(words[0]) in _COMPOUND_GIVEN_HEADS and all(map(_given_word, words)):
         return True  # a compound given name: "Maria Elena"
+    if len(words) == 1 and _fold(_base(words[0])) in _NOT_NAMES:
+        return True  # a language, a people, a brand: "Tagalog", "Filipino", "Walgreens"
+    if _fold(words[0]) in _KUNYA or all(_NUMBER_WORD.fullmatch(w) for w in words):
+        return True  # a nickname by one's child ("Umm Khalid"); "seventy-two" is an age
     if _EPONYM_AFTER.search(span):
         return True  # "ALI'S KAWASAKI DISEASE": the disease is named after someone
     if all(_fold(_base(w)) in _wordlist("clinical_terms.txt") for w in words):
@@ -3594,6 +3621,15 @@ def _alone(text: str, start: int, words: list[str]) -> bool:
     )
 
 
+# Words that say what kind of care a place gives, not which place it is.
+_CARE_WORDS = frozenset(
+    """center centre centers clinic clinics dialysis infusion wound cancer hospital hospitals
+    medical health healthcare nursing rehab rehabilitation facility facilities unit units care
+    hospice behavioral psychiatric infirmary living senior retirement community residential
+    treatment recovery detox methadone program programs services suite office offices practice
+    pharmacy lab laboratory imaging radiology surgery surgical outpatient inpatient day urgent
+    primary specialty dental eye kidney renal heart""".split()
+)
 # Lower-case words inside a facility's name: "Sisters of Mercy", "Home for the Aged".
 _FACILITY_LINKS = frozenset("of and the for at on in de del la le du des y & st".split())
 _PLACE_WORD_BEFORE = re.compile(
@@ -3612,6 +3648,13 @@ def _allowed_place(text: str, start: int, end: int, span: str, words: list[str])
         return True  # a state or country ("from West Virginia"); "March madness"
     if len(words) == 1 and _given_word(words[0]) and _fold(words[0]) not in towns:
         return True  # a given name that is no town ("Jayden")
+    if (
+        len(words) == 1
+        and words[0].isupper()
+        and _given_word(words[0])
+        and not _PLACE_WORD_BEFORE.search(text, 0, start)
+    ):
+        return True  # in capitals a given name is a town only after a word of place ("MASON")
     if _EPONYM_RULE.match(text, end):
         return True  # "the Ottawa ankle rules"
     # a city's name used of a thing: "the Denver shunt"
@@ -3628,6 +3671,8 @@ def _allowed_facility(text: str, start: int, end: int, span: str, words: list[st
         return True
     if len(words) == 1 and _fold(words[0]) in _NOT_NAMES:
         return True  # "admitted to Medicine": a service
+    if all(_fold(w) in _NOT_NAMES or _fold(w) in _CARE_WORDS for w in words):
+        return True  # words of care alone name no place: "THE DIALYSIS CENTER", "wound clinic"
     if _fold(" ".join(words)) in _geography()[2] or _EPONYM_RULE.match(text, end):
         return True  # a state; "the San Francisco syncope rule"
     # "St. John's wort", "St. Louis": a herb, a city
@@ -3714,7 +3759,8 @@ _SCORE_NAMES = (
     r"Lown|Mehran|Syntax|Sgarbossa|Light's"
 )
 _SCORE = re.compile(
-    rf"(?:{_SCORE_NAMES})(?:\s+(?:score|class|grade|stage|type))?\s*(?:[:=]|of)?\s*"
+    rf"(?<![\w-])(?=[A-Zsq])(?:{_SCORE_NAMES})(?:\s+(?:score|class|grade|stage|type))?\s*"
+    r"(?:[:=]|of)?\s*"
     r"(?:\d{1,3}(?:\.\d)?|[IV]{1,4}[a-c]?|[A-D])\b(?!\s*(?:yo\b|y/o|years?|yrs?|[MF]\b|-year|days?|d\b|wks?|weeks?|h\b|hrs?|hours?|"
     r"min|months?|mo\b|times|x\b|am\b|pm\b|[-/:]))"
 )

@@ -125,7 +125,7 @@ def _as_seen(word: str, lexicon: Lexicon) -> tuple[tuple[str, ...], ...]:
     own, near = _word_features(word, lexicon)
     return (
         own,
-        *(tuple(f"{o}{f}" for f in near) for o in _OFFSETS),
+        *(tuple(f"{o}{f}" for f in (near if o in (-1, 1) else near[:2])) for o in _OFFSETS),
     )
 
 

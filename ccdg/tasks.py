@@ -8,6 +8,7 @@ from celery import shared_task
 from celery.signals import worker_process_shutdown, worker_shutdown
 from django.utils import timezone
 
+from ccdg.accounts.reset import task_password_reset_send  # noqa: F401  (registers it)
 from ccdg.audit import audit_checkpoint
 from ccdg.housekeeping import housekeeping_run
 from ccdg.outbox.models import OutboxMessage

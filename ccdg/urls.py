@@ -1,6 +1,7 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from . import views
 
@@ -11,37 +12,14 @@ urlpatterns = [
     path("", include("sessions_app.home.urls")),
     path("healthz/", views.healthz, name="healthz"),
     path("identifiers/check/", views.identifiers_check, name="identifiers_check"),
+    # Sign-in, sign-out, password reset and change, second factors, single sign-on and the
+    # list of one's sessions: django-allauth's pages (docs/sign-in.md).
+    path("accounts/", include("allauth.urls")),
+    # The admin signs in through the same page (limits, second factor, single sign-on).
     path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "accounts/password/change/",
-        auth_views.PasswordChangeView.as_view(),
-        name="password_change",
-    ),
-    path(
-        "accounts/password/change/done/",
-        auth_views.PasswordChangeDoneView.as_view(),
-        name="password_change_done",
-    ),
-    path("accounts/password/reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
-    path(
-        "accounts/password/reset/sent/",
-        auth_views.PasswordResetDoneView.as_view(),
-        name="password_reset_done",
-    ),
-    path(
-        "accounts/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
-        name="password_reset_confirm",
-    ),
-    path(
-        "accounts/reset/done/",
-        auth_views.PasswordResetCompleteView.as_view(),
-        name="password_reset_complete",
+        "admin/login/",
+        login_not_required(RedirectView.as_view(pattern_name="account_login", query_string=True)),
+        name="admin_login_redirect",
     ),
     path("admin/", admin.site.urls),
     path("", include("sessions_app.urls")),

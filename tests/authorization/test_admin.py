@@ -36,7 +36,7 @@ from .world import ACTORS
 ADMIN_VIEWS: dict[str, tuple[object, object]] = {
     # The admin's own views.
     "index": (200, 200),
-    "login": (302, 200),  # signed-in staff are sent on to the index; an empty form is refused
+    "login": (302, 302),  # to the site's sign-in page, for everyone (see expected_for)
     "logout": (405, 302),  # signing out is a POST; then the site's sign-in page
     "password_change": (200, 200),
     "password_change_done": (200, 405),
@@ -139,7 +139,8 @@ def _addresses(kind: str, route: str, model, world) -> list[str]:
 
 def expected_for(kind: str, model, actor: str, method: str) -> object:
     if kind == "login":
-        return ADMIN_VIEWS["login"][method == "POST"] if actor == "staff" else 200
+        # The admin signs in through the site's sign-in page (limits, second factor, SSO).
+        return 302
     if actor == "anonymous":
         # The admin's own views send to the admin's sign-in page, a model's pages to the site's.
         return ADMIN_LOGIN if model is None else LOGIN

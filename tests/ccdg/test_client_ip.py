@@ -138,8 +138,8 @@ def test_a_failed_sign_in_is_logged_at_the_trusted_address(client, db, settings)
     settings.TRUSTED_PROXY_COUNT = 1
 
     client.post(
-        reverse("login"),
-        {"username": "nobody", "password": "wrong password"},
+        reverse("account_login"),
+        {"login": "nobody", "password": "wrong password"},
         REMOTE_ADDR=PROXY,
         HTTP_X_FORWARDED_FOR=f"{FORGED}, {CLIENT}",
     )

@@ -62,7 +62,7 @@ def test_only_signed_in_people_may_check_and_only_by_post(client, signed_in):
     anonymous = type(client)()
     response = check(anonymous, "Mrs. Alvarez")
     assert response.status_code == 302
-    assert reverse("login") in response["Location"]
+    assert reverse("account_login") in response["Location"]
 
 
 def test_text_longer_than_any_field_is_refused(signed_in):

@@ -249,7 +249,7 @@ def test_seed_demo_members_are_active_and_groups_are_balanced():
 def test_seed_demo_sign_ins_work_with_the_demo_password_and_hold_their_role(client, username, role):
     demo()
 
-    response = client.post(reverse("login"), {"username": username, "password": "ccdg-demo"})
+    response = client.post(reverse("account_login"), {"login": username, "password": "ccdg-demo"})
 
     assert response.status_code == 302
     user = response.wsgi_request.user
@@ -260,7 +260,7 @@ def test_seed_demo_sign_ins_work_with_the_demo_password_and_hold_their_role(clie
 def test_seed_demo_admin_is_site_staff(client):
     demo()
 
-    client.post(reverse("login"), {"username": "admin", "password": "ccdg-demo"})
+    client.post(reverse("account_login"), {"login": "admin", "password": "ccdg-demo"})
 
     assert client.get(reverse("admin:index")).status_code == 200
 

@@ -63,7 +63,7 @@ def test_force_without_debug_on_an_empty_database_gives_no_account_the_demo_pass
 def test_the_printed_password_signs_in(production, client):
     passwords = printed_passwords(seed("--force"))
 
-    client.post(reverse("login"), {"username": "admin", "password": passwords["admin"]})
+    client.post(reverse("account_login"), {"login": "admin", "password": passwords["admin"]})
 
     assert client.get(reverse("admin:index")).status_code == 200
 

@@ -449,7 +449,7 @@ def test_the_invitation_link_leads_to_a_page_without_its_token(client, invitatio
         html = page_text(response)
         assert token not in html and token not in response.get("Location", "")
         for action in re.findall(r'<form[^>]*action="([^"]*)"', html):
-            assert action in ("", ACCOUNT_PAGE, reverse("logout"))
+            assert action in ("", ACCOUNT_PAGE, reverse("account_logout"))
     # The account is made: the cookie goes with the invitation.
     assert done.cookies["ccdg_invitation"].value == ""
 

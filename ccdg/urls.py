@@ -14,7 +14,7 @@ urlpatterns = [
     path("identifiers/check/", views.identifiers_check, name="identifiers_check"),
     # Sign-in, sign-out, password reset and change, second factors, single sign-on and the
     # list of one's sessions: django-allauth's pages (docs/sign-in.md).
-    path("accounts/", include("allauth.urls")),
+    path("accounts/", include("ccdg.accounts.urls")),
     # The admin signs in through the same page (limits, second factor, single sign-on).
     path(
         "admin/login/",

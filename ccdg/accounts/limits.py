@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.cache import cache
+
 
 def attempted_username(request: Any, credentials: dict[str, Any] | None) -> str | None:
     """The name a sign-in attempt was made for, as typed, folded to lower case: the form's
@@ -22,3 +24,9 @@ def attempted_username(request: Any, credentials: dict[str, Any] | None) -> str 
         if value:
             return str(value).strip().lower()
     return None
+
+
+def first_in_window(key: str, seconds: int) -> bool:
+    """Whether this is the first time ``key`` is seen in ``seconds`` (then it is remembered
+    for that long): how the audit trail records a repeated refusal once, not on every try."""
+    return bool(cache.add(f"ccdg:once:{key}", 1, seconds))

@@ -8,10 +8,11 @@ import time
 from collections.abc import Callable
 
 from allauth.usersessions.models import UserSession
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
 from ccdg.audit import audit_record, client_ip
+
+from .limits import first_in_window
 
 REPEAT_SECONDS = 300
 
@@ -19,7 +20,7 @@ REPEAT_SECONDS = 300
 def audit_throttled(request: HttpRequest, data: dict[str, str]) -> None:
     """Record that a request was refused by a limit, once per page and address a while."""
     ip = client_ip(request)
-    if cache.add(f"ccdg:throttled:{ip}:{request.path}", 1, REPEAT_SECONDS):
+    if first_in_window(f"throttled:{ip}:{request.path}", REPEAT_SECONDS):
         audit_record(
             actor=getattr(request, "user", None), action="signin.throttled", data=data, ip=ip
         )

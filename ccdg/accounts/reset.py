@@ -10,7 +10,6 @@ allauth's rate limits bound the requests (``PASSWORD_RESET_PER_ADDRESS_HOUR`` pe
 
 from __future__ import annotations
 
-import smtplib
 from typing import Any
 
 from allauth.account.forms import default_token_generator
@@ -22,6 +21,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+
+from ccdg.outbox.sending import RETRYABLE
 
 from .models import PasswordResetRequest
 
@@ -77,7 +78,7 @@ def password_reset_requests_expire(*, now=None) -> int:  # type: ignore[no-untyp
 
 @shared_task(
     name="ccdg.password_reset_send",
-    autoretry_for=(smtplib.SMTPException, OSError),
+    autoretry_for=RETRYABLE,
     retry_backoff=30,
     max_retries=5,
     acks_late=True,

@@ -10,10 +10,10 @@ from allauth.mfa import signals as mfa_signals
 from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth import signals as auth_signals
-from django.core.cache import cache
 
 from ccdg.audit import audit_record, client_ip
 
+from .limits import first_in_window
 from .middleware import session_seen_now
 
 
@@ -37,7 +37,7 @@ def _signed_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 def _locked_out(sender: Any, request: Any, username: str, ip_address: str, **kwargs: Any) -> None:
     # django-axes signals again on each attempt refused while locked: record the lockout once.
     seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
-    if cache.add(f"ccdg:locked:{username}:{ip_address}", 1, seconds):
+    if first_in_window(f"locked:{username}:{ip_address}", seconds):
         audit_record(
             actor=None,
             action="signin.locked_out",

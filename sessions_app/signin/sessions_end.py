@@ -11,33 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from allauth.core import context
-from allauth.usersessions.models import UserSession
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 
-from ccdg.audit import audit_record
+from ccdg.accounts.sessions import end_other_sessions
 from sessions_app.groups.models import FacilitatorAssignment
 from sessions_app.programs.models import ProgramRole
-
-
-def end_other_sessions(user: Any, *, reason: str) -> int:
-    """End ``user``'s sessions but the one of the current request; how many ended."""
-    request = getattr(context, "request", None)
-    current = getattr(getattr(request, "session", None), "session_key", None)
-    ended = 0
-    for session in UserSession.objects.filter(user_id=user.pk).exclude(session_key=current or ""):
-        session.end()
-        ended += 1
-    if ended:
-        audit_record(
-            actor=getattr(request, "user", None),
-            action="sessions.ended",
-            obj=user,
-            data={"reason": reason, "sessions": ended},
-        )
-    return ended
 
 
 def _later(user: Any, reason: str) -> None:

@@ -23,12 +23,17 @@ from __future__ import annotations
 from itertools import combinations
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from .expectations import EXPECTATIONS
 from .harness import LOGIN, Checks, foreign, got, matches, refused, send
 from .urls import OBJECT_PARAMS, program_object_urls, project_urls
 from .world import ACTORS, GLOBAL_MODELS, project_tables
+
+# A person's own passkeys (django-allauth): not a program's object but the signed-in person's;
+# another person's is not found (test below).
+OWN_OBJECT_URLS = {"mfa_edit_webauthn", "mfa_remove_webauthn"}
 
 # Ids that exist nowhere: what a foreign id must be indistinguishable from.
 GHOST = {"pk": 2_000_000_000, "wave": "no-such-wave"}
@@ -51,10 +56,37 @@ def test_every_url_naming_an_object_is_under_a_programs_slug():
         sorted(
             n
             for n, params in names.items()
-            if params.intersection(OBJECT_PARAMS) and "slug" not in params
+            if params.intersection(OBJECT_PARAMS)
+            and "slug" not in params
+            and n not in OWN_OBJECT_URLS
         )
         == []
     )
+
+
+@pytest.mark.parametrize("name", sorted(OWN_OBJECT_URLS))
+def test_another_persons_passkey_is_not_found(name, world, db):
+    """Even having confirmed their password a moment ago (so that it is not asked again), a person
+    cannot rename or remove someone else's passkey: 404, and the passkey stays."""
+    from allauth.mfa.models import Authenticator
+
+    from tests.factories import PASSWORD
+
+    theirs = Authenticator.objects.create(
+        user=world.users["coordinator"], type=Authenticator.Type.WEBAUTHN,
+        data={"name": "Coordinator's key", "credential": {}},
+    )  # fmt: skip
+    client = Client()
+    signed_in = client.post(
+        reverse("account_login"), {"login": "participant", "password": PASSWORD}
+    )
+    confirmed = client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    assert (signed_in.status_code, confirmed.status_code) == (302, 302)
+    for method in (client.get, client.post):
+        response = method(reverse(name, kwargs={"pk": theirs.pk}), {"name": "Mine now"})
+        assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.data["name"] == "Coordinator's key"
 
 
 def _variants(expect, world) -> list[tuple[str, dict, dict]]:

@@ -77,6 +77,8 @@ GLOBAL_MODELS = {
     "surveys.Question",
     "surveys.Choice",
     "ccdg.AuditEvent",
+    # A queued password-reset request names an address, not a program (ccdg/accounts).
+    "ccdg.PasswordResetRequest",
 }
 PROJECT_APPS = ("ccdg", "sessions_app", "surveys", "analysis")
 

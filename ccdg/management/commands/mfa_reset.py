@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.mfa.models import Authenticator
-from allauth.usersessions.models import UserSession
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from ccdg.accounts.sessions import end_other_sessions
 from ccdg.audit import audit_record
 
 
@@ -35,16 +35,14 @@ class Command(BaseCommand):
         with transaction.atomic():
             kinds = sorted(Authenticator.objects.filter(user=user).values_list("type", flat=True))
             Authenticator.objects.filter(user=user).delete()
-            sessions = list(UserSession.objects.filter(user=user))
-            for session in sessions:
-                session.end()
+            sessions = end_other_sessions(user, reason="second factors reset")
             audit_record(
                 actor=None,
                 action="mfa.reset",
                 obj=user,
-                data={"removed": kinds, "reason": options["reason"], "sessions": len(sessions)},
+                data={"removed": kinds, "reason": options["reason"], "sessions": sessions},
             )
         self.stdout.write(
             f"Removed {len(kinds)} second factor(s) of {user.username} "
-            f"({', '.join(kinds) or 'none'}); ended {len(sessions)} session(s)."
+            f"({', '.join(kinds) or 'none'}); ended {sessions} session(s)."
         )

@@ -2,7 +2,8 @@
 
 Some addresses carry their secret in the path: a survey link ``/s/<token>/``, an invitation
 ``/invitations/<token>/``, an unsubscribe link ``/unsubscribe/<token>/``, a private calendar
-feed ``/calendar/<token>.ics`` and Django's password reset ``/accounts/reset/<uid>/<token>/``.
+feed ``/calendar/<token>.ics``, a password-reset link ``/accounts/password/reset/key/<uid>-<key>/``
+and an address-confirmation link ``/accounts/confirm-email/<key>/`` (django-allauth's).
 Django writes the path of every 4xx and 5xx response (``django.request``), of a refused CSRF
 check (``django.security.csrf``) and, under ``runserver``, of every request
 (``django.server``). The settings put :class:`MaskTokens` on those loggers and on the console
@@ -10,7 +11,7 @@ handler, so the token is replaced by ``[token]`` before any handler sees the lin
 stays readable (``Not Found: /s/[token]/extra/``).
 
 The same function masks gunicorn's access log (``ccdg.gunicorn_logging``). A test checks that
-every URL pattern with a ``token`` in its route is masked here.
+every URL pattern with a ``token`` or ``key`` in its route is masked here.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ MASK = "[token]"
 
 _STOP = r"/?#\s\"'<>"  # what ends a path segment in a log line
 TOKEN_PATH = re.compile(
-    rf"(?P<prefix>/(?:s|invitations|unsubscribe|calendar)/|/accounts/reset/[^{_STOP}]+/)"
+    rf"(?P<prefix>/(?:s|invitations|unsubscribe|calendar|accounts/confirm-email)/"
+    r"|/accounts/password/reset/key/[0-9A-Za-z]+-)"
     # The fixed pages next to them hold no secret.
     rf"(?!(?:thanks|set-password)(?:[{_STOP}]|$))"
     rf"(?P<token>[^{_STOP}]+?)(?P<suffix>\.ics)?(?=[{_STOP}]|$)"

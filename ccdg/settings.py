@@ -18,6 +18,7 @@ import sys
 import warnings
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from csp.constants import NONE, SELF
@@ -86,7 +87,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
-    "allauth.socialaccount.providers.openid_connect",
+    # The site's OpenID Connect provider: allauth's, with nonce and signature checks.
+    "ccdg.accounts.oidc",
     "allauth.mfa",
     "allauth.usersessions",
     "ccdg",
@@ -232,7 +234,10 @@ PASSWORD_RESET_PER_ADDRESS_HOUR = env.int("CCDG_PASSWORD_RESET_PER_ADDRESS_HOUR"
 PASSWORD_RESET_PER_CLIENT_HOUR = env.int("CCDG_PASSWORD_RESET_PER_CLIENT_HOUR", default=30)
 
 ACCOUNT_ADAPTER = "ccdg.accounts.adapter.AccountAdapter"
-ACCOUNT_FORMS = {"reset_password": "ccdg.accounts.forms.QueuedResetPasswordForm"}
+ACCOUNT_FORMS = {
+    "login": "ccdg.accounts.forms.SignInForm",
+    "reset_password": "ccdg.accounts.forms.QueuedResetPasswordForm",
+}
 # People sign in with their username or their email address; accounts come from invitations
 # (the roster) or single sign-on, never from a sign-up page.
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
@@ -267,6 +272,57 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not env.bool("CCDG_HTTPS", default=False)
 # Staff, coordinators, report viewers and facilitators must enrol a second factor (on by
 # default in production, off by default in the embedded development setup).
 MFA_REQUIRED = env.bool("CCDG_MFA_REQUIRED", default=not (EMBEDDED or DEBUG or TESTING))
+
+# Single sign-on (docs/sign-in.md): one OpenID Connect provider from the environment. Its
+# redirect URI is <CCDG_BASE_URL>/accounts/sso/<CCDG_OIDC_PROVIDER_ID>/login/callback/.
+OIDC_ISSUER = env.str("CCDG_OIDC_ISSUER", default="")
+OIDC_PROVIDER_ID = env.str("CCDG_OIDC_PROVIDER_ID", default="hospital")
+
+
+def oidc_app(issuer: str, client_id: str, secret: str, **options: Any) -> dict[str, Any]:
+    """allauth's description of one OpenID Connect client of this site."""
+    return {
+        "provider_id": options.get("provider_id", OIDC_PROVIDER_ID),
+        "name": options.get("name", "your organisation's account"),
+        "client_id": client_id,
+        "secret": secret,
+        "settings": {
+            "server_url": issuer,
+            "token_auth_method": options.get("token_auth_method", "client_secret_basic"),
+            "oauth_pkce_enabled": True,
+            "fetch_userinfo": True,
+            "scope": options.get("scope", ["openid", "email", "profile"]),
+        },
+    }
+
+
+SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, Any]] = {"ccdg_oidc": {"APPS": []}}
+if OIDC_ISSUER:
+    SOCIALACCOUNT_PROVIDERS["ccdg_oidc"]["APPS"].append(
+        oidc_app(
+            OIDC_ISSUER,
+            env.str("CCDG_OIDC_CLIENT_ID"),
+            env.str("CCDG_OIDC_CLIENT_SECRET", default=""),
+            name=env.str("CCDG_OIDC_NAME", default="your organisation's account"),
+            token_auth_method=env.str("CCDG_OIDC_TOKEN_AUTH_METHOD", default="client_secret_basic"),
+            scope=env.list("CCDG_OIDC_SCOPES", default=["openid", "email", "profile"]),
+        )
+    )
+SOCIALACCOUNT_ADAPTER = "sessions_app.signin.sso.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+# Which claim holds the address; whether the provider's addresses are verified without an
+# email_verified claim (Entra ID); which domains may sign in (none named: any).
+SSO_EMAIL_CLAIM = env.str("CCDG_SSO_EMAIL_CLAIM", default="email")
+SSO_EMAILS_VERIFIED = env.bool("CCDG_SSO_EMAILS_VERIFIED", default=False)
+SSO_ALLOWED_DOMAINS = [d.lower() for d in env.list("CCDG_SSO_ALLOWED_DOMAINS", default=[])]
+# Trust the provider's second factor (its ID token's amr or acr) instead of asking for ours.
+SSO_TRUST_MFA = env.bool("CCDG_SSO_TRUST_MFA", default=False)
+SSO_MFA_AMR = env.list("CCDG_SSO_MFA_AMR", default=["mfa"])
+SSO_MFA_ACR = env.list("CCDG_SSO_MFA_ACR", default=[])
 
 # "Last seen" is kept by ccdg.accounts.middleware.SessionSeenMiddleware every five minutes.
 USERSESSIONS_TRACK_ACTIVITY = False

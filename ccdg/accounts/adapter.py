@@ -13,6 +13,7 @@ from ccdg.audit import audit_record, client_ip
 
 from .limits import attempted_username
 from .middleware import audit_throttled
+from .oidc.provider import MFA_BY_PROVIDER
 
 
 def password_allowed(user: Any) -> bool:
@@ -41,6 +42,14 @@ class AccountAdapter(DefaultAccountAdapter):
                 "single sign-on button. Passwords work only for the emergency staff account."
             )
         return user
+
+    def get_login_stages(self) -> list[str]:
+        stages = list(super().get_login_stages())
+        session = getattr(getattr(self, "request", None), "session", None)
+        if session is not None and session.get(MFA_BY_PROVIDER):
+            # The identity provider asserted a second factor and the site trusts it for that.
+            stages = [s for s in stages if s != "allauth.mfa.stages.AuthenticateStage"]
+        return stages
 
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
         try:

@@ -1,8 +1,11 @@
-"""The password-reset form that answers the same for every address (``ACCOUNT_FORMS``)."""
+"""The sign-in form's wording, and the password-reset form that answers the same for every
+address (``ACCOUNT_FORMS``)."""
 
 from __future__ import annotations
 
-from allauth.account.forms import ResetPasswordForm
+from typing import Any
+
+from allauth.account.forms import LoginForm, ResetPasswordForm
 from django.http import HttpRequest
 
 from .reset import password_reset_request
@@ -18,3 +21,16 @@ class QueuedResetPasswordForm(ResetPasswordForm):
         email = self.cleaned_data["email"]
         password_reset_request(email=email)
         return email
+
+
+class SignInForm(LoginForm):
+    """allauth's sign-in form, labelled for people ("Username or email", not "Login"); the
+    page links to the password reset itself."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        login = self.fields["login"]
+        login.label = "Username or email"
+        login.widget.attrs.update({"autocomplete": "username", "placeholder": ""})
+        self.fields["password"].help_text = ""
+        self.fields["password"].widget.attrs["placeholder"] = ""

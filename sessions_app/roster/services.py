@@ -299,6 +299,81 @@ def invitation_get_valid(*, token: str) -> Invitation | None:
     return invitation
 
 
+def _link_account(user: Any, clinicians: list[Clinician], facilitators: Any) -> list[int]:
+    """Make ``user`` the account of these roster entries (now active) and of the facilitator
+    entries among ``facilitators`` that have none; the ids of those facilitators."""
+    for clinician in clinicians:
+        clinician.user = user
+        if clinician.status in (Clinician.Status.ELIGIBLE, Clinician.Status.INVITED):
+            clinician.status = Clinician.Status.ACTIVE
+        clinician.save(update_fields=["user", "status", "updated_at"])
+    # A facilitator who is also on the roster signs in with the same account: without the link
+    # the groups they lead or back up would not be theirs in the app.
+    linked = list(facilitators.filter(user__isnull=True).values_list("pk", flat=True))
+    Facilitator.objects.filter(pk__in=linked).update(user=user)
+    return linked
+
+
+def _free_username(email: str) -> str:
+    """A username from the address's local part, numbered when taken."""
+    base = "".join(c for c in email.split("@")[0].lower() if c.isalnum() or c in "._-")[:140]
+    base = base or "user"
+    candidate, n = base, 1
+    while User.objects.filter(username__iexact=candidate).exists():
+        n += 1
+        candidate = f"{base}{n}"
+    return candidate
+
+
+@transaction.atomic
+def account_for_verified_email(*, email: str, provider: str) -> Any | None:
+    """The account of the person whose address ``email`` is, as an identity provider vouched
+    for it at single sign-on; None when the site does not know them.
+
+    An active account with this address is theirs (it must be the only one). Otherwise, a
+    roster or facilitator entry with this address (not deactivated) gets a new account, without
+    a password, linked like an accepted invitation; their open invitations are closed. No role
+    comes with it: roles are given by coordinators and staff only."""
+    address = email.strip()
+    accounts = list(User.objects.filter(email__iexact=address)[:2])
+    if accounts:
+        only = accounts[0]
+        return only if len(accounts) == 1 and only.is_active else None
+    clinicians = list(
+        Clinician.objects.select_for_update()
+        .filter(email__iexact=address, user__isnull=True)
+        .exclude(status=Clinician.Status.INACTIVE)
+    )
+    facilitators = Facilitator.objects.filter(email__iexact=address, user__isnull=True)
+    if not clinicians and not facilitators.exists():
+        return None
+    source = clinicians[0] if clinicians else facilitators.first()
+    first, last = (
+        (source.first_name, source.last_name)
+        if isinstance(source, Clinician)
+        else (source.name.partition(" ")[0], source.name.partition(" ")[2])
+    )
+    user = User.objects.create_user(
+        username=_free_username(address), email=source.email, password=None,
+        first_name=first, last_name=last,
+    )  # fmt: skip
+    linked = _link_account(
+        user, clinicians, Facilitator.objects.filter(email__iexact=address)
+        | Facilitator.objects.filter(clinician__in=clinicians)
+    )  # fmt: skip
+    Invitation.objects.filter(
+        clinician__in=clinicians, used_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    audit_record(
+        actor=user,
+        action="account.created_at_sso",
+        obj=user,
+        data={"provider": provider, "clinicians": [c.pk for c in clinicians],
+              "facilitators": linked},
+    )  # fmt: skip
+    return user
+
+
 @transaction.atomic
 def invitation_accept(*, invitation: Invitation, username: str, password: str) -> Any:
     """Create the invited clinician's account. The invitation cannot be used again."""
@@ -319,18 +394,7 @@ def invitation_accept(*, invitation: Invitation, username: str, password: str) -
         first_name=clinician.first_name,
         last_name=clinician.last_name,
     )
-    clinician.user = user
-    if clinician.status in (Clinician.Status.ELIGIBLE, Clinician.Status.INVITED):
-        clinician.status = Clinician.Status.ACTIVE
-    clinician.save(update_fields=["user", "status", "updated_at"])
-    # A facilitator who is also on the roster signs in with the same account: without the link
-    # the groups they lead or back up would not be theirs in the app.
-    facilitators = list(
-        Facilitator.objects.filter(clinician=clinician, user__isnull=True).values_list(
-            "pk", flat=True
-        )
-    )
-    Facilitator.objects.filter(pk__in=facilitators).update(user=user)
+    facilitators = _link_account(user, [clinician], Facilitator.objects.filter(clinician=clinician))
     data: dict[str, Any] = {"invitation": invitation.pk}
     if facilitators:
         data["facilitators"] = facilitators

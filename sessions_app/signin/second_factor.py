@@ -19,13 +19,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from ccdg.accounts.oidc.provider import MFA_BY_PROVIDER
 from sessions_app import roles
 
 # The session remembers the answer, so a signed-in page costs no query for it.
 SESSION_KEY = "ccdg_second_factor"
 OK = "ok"
-# Set at a single sign-on whose provider asserted a second factor (see ccdg.accounts.sso).
-PROVIDER_ASSERTED = "ccdg_mfa_by_provider"
+# Set at a single sign-on whose provider asserted a second factor (sessions_app/signin/sso.py).
+PROVIDER_ASSERTED = MFA_BY_PROVIDER
 ROLES_THAT_NEED_IT = frozenset({roles.COORDINATOR, roles.REPORT_VIEWER, roles.FACILITATOR})
 
 

@@ -410,12 +410,13 @@ EXPECTATIONS: dict[str, Expect] = {
     # One's sessions; the POST signs out one's other sessions (there are none here).
     "usersessions_list": Expect(get=SIGNED_IN, post=POST_SIGNED_IN),
     # Single sign-on: no provider is configured in the tests' settings, so a provider's pages
-    # are not found (tests/sessions_app/signin/test_sso.py runs them with one); the error and
-    # cancelled pages are public; one's linked provider accounts, for everyone signed in.
-    "openid_connect_login": Expect(
+    # are not found (tests/sessions_app/signin/test_sso.py runs them against a real one); the
+    # error and cancelled pages are public; one's linked provider accounts, for everyone
+    # signed in.
+    "ccdg_oidc_login": Expect(
         get=NOT_FOUND, post=NOT_FOUND, kwargs=lambda side: {"provider_id": "hospital"}
     ),
-    "openid_connect_callback": Expect(
+    "ccdg_oidc_callback": Expect(
         get=NOT_FOUND, post=NOT_FOUND, kwargs=lambda side: {"provider_id": "hospital"}
     ),
     "socialaccount_login_error": Expect(get=row(401, 401, 401, 401, 401, 401, 401),

@@ -14,6 +14,7 @@ def test_each_app_registers_its_cleanups_under_the_names_of_the_task_result():
         "invitations_expired",
         "response_drafts_deleted",
         "exports_expired",
+        "password_reset_requests_expired",
     }
 
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter, SlugConverter
 from gunicorn.config import Config
@@ -19,9 +20,18 @@ from ccdg.log_filters import mask_tokens
 from sessions_app.schedule import services as schedule_services
 from tests.factories import UserFactory
 
+SECRETS = ("token", "key")
+
+
+def secret_params(name: str) -> set[str]:
+    """A ``token`` is always a secret; a ``key`` is one in the sign-in pages (a reset link's
+    key), not in the reports' (a report's name)."""
+    return set(SECRETS) if name.startswith("account_") else {"token"}
+
 
 def token_routes() -> list[tuple[str, dict]]:
-    """(URL name, sample kwargs) of every pattern whose route takes a ``token``."""
+    """(URL name, sample kwargs) of every pattern whose route takes a secret (a ``token`` or a
+    ``key``); the secret's own value is left to the test (``{"token": None}``)."""
     found = []
 
     def walk(patterns, namespace: str) -> None:
@@ -32,11 +42,16 @@ def token_routes() -> list[tuple[str, dict]]:
                 inner = entry.namespace or ""
                 walk(entry.url_patterns, f"{namespace}:{inner}".strip(":") if inner else namespace)
             elif isinstance(entry, URLPattern) and entry.name:
-                converters = getattr(entry.pattern, "converters", {})
-                if "token" in converters:
+                converters = dict(getattr(entry.pattern, "converters", {}))
+                params = set(converters) | set(entry.pattern.regex.groupindex)
+                secret = secret_params(entry.name)
+                if params & secret:
                     kwargs = {}
-                    for key, converter in converters.items():
-                        if isinstance(converter, IntConverter):
+                    for key in sorted(params):
+                        converter = converters.get(key)
+                        if key in secret:
+                            kwargs[key] = None
+                        elif isinstance(converter, IntConverter):
                             kwargs[key] = 7
                         elif isinstance(converter, SlugConverter):
                             kwargs[key] = "some-slug"
@@ -51,7 +66,8 @@ def token_routes() -> list[tuple[str, dict]]:
 
 def test_the_project_has_the_token_addresses_this_file_knows():
     assert {name for name, _ in token_routes()} == {
-        "password_reset_confirm",
+        "account_reset_password_from_key",
+        "account_confirm_email",
         "sessions_app:invitation_accept",
         "sessions_app:calendar_feed",
         "outbox:unsubscribe",
@@ -65,7 +81,7 @@ def test_the_project_has_the_token_addresses_this_file_knows():
     [secrets.token_hex(20), secrets.token_urlsafe(32), f"12-{secrets.token_hex(20)}", "thanksx"],
 )
 def test_every_token_address_is_masked(name, kwargs, token):
-    path = reverse(name, kwargs={**kwargs, "token": token})
+    path = reverse(name, kwargs={k: token if v is None else v for k, v in kwargs.items()})
     line = f'"GET {path}?page=2 HTTP/1.1" 200 "https://ccdg.example{path}"'
 
     masked = mask_tokens(line)
@@ -81,8 +97,10 @@ def test_pages_without_a_secret_are_left_as_they_are():
         "/accounts/invitation/",
         "/programs/im-ccdg/unsubscribe/",
         "/unsubscribe/",
-        "/accounts/reset/MQ/set-password/",
-        "/accounts/reset/done/",
+        "/accounts/password/reset/key/MQ-set-password/",
+        "/accounts/password/reset/key/done/",
+        "/accounts/password/reset/",
+        "/accounts/confirm-email/",
         "/calendar/",
         "/programs/im-ccdg/surveys/spring-2027/",
     ]
@@ -92,7 +110,10 @@ def test_pages_without_a_secret_are_left_as_they_are():
 def test_a_masked_path_keeps_its_shape():
     assert mask_tokens("Not Found: /s/0123abcd/extra/") == "Not Found: /s/[token]/extra/"
     assert mask_tokens("GET /calendar/Ab-_9.ics") == "GET /calendar/[token].ics"
-    assert mask_tokens("/accounts/reset/MQ/c5x-1234/") == "/accounts/reset/MQ/[token]/"
+    assert (
+        mask_tokens("/accounts/password/reset/key/MQ-c5x-1234/")
+        == "/accounts/password/reset/key/MQ-[token]/"
+    )
 
 
 def test_a_calendar_feed_404_is_logged_without_its_token(client, db, caplog):
@@ -111,13 +132,16 @@ def test_a_calendar_feed_404_is_logged_without_its_token(client, db, caplog):
     assert token not in caplog.text
 
 
-def test_a_password_reset_404_is_logged_without_its_token(client, db, caplog):
+def test_a_password_reset_link_refused_is_logged_without_its_key(db, caplog):
     caplog.set_level(logging.DEBUG)
     token = "c5x1pq-" + secrets.token_hex(16)
 
-    client.get(f"/accounts/reset/MQ/{token}/more/")
+    # A form posted without its CSRF token: Django logs the refused path.
+    response = Client(enforce_csrf_checks=True).post(f"/accounts/password/reset/key/MQ-{token}/")
 
-    assert "Not Found: /accounts/reset/MQ/[token]/more/" in [r.getMessage() for r in caplog.records]
+    assert response.status_code == 403
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("/accounts/password/reset/key/MQ-[token]/" in m for m in messages), messages
     assert token not in caplog.text
 
 

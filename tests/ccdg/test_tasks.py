@@ -58,6 +58,7 @@ def test_housekeeping_with_nothing_to_do_changes_nothing():
         "response_drafts_deleted": 0,
         "exports_expired": 0,
         "invitations_expired": 0,
+        "password_reset_requests_expired": 0,
     }
 
 

@@ -124,8 +124,9 @@ def _plain_session() -> requests.Session:
 class Provider:
     """A running (or stopped) provider process; see ``run_oidc_provider``."""
 
-    def __init__(self, port: int, workdir: Path):
+    def __init__(self, port: int, workdir: Path, env: dict[str, str] | None = None):
         self.port = port
+        self._env = {**os.environ, **(env or {})}
         self.issuer = f"http://127.0.0.1:{port}"
         self.discovery_url = f"{self.issuer}/.well-known/openid-configuration"
         self._workdir = workdir
@@ -158,6 +159,7 @@ class Provider:
             self._proc = subprocess.Popen(
                 command,
                 cwd=PACKAGE_DIR,
+                env=self._env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -235,9 +237,20 @@ def _check_config(clients: list[dict[str, Any]], users: list[dict[str, Any]]) ->
 
 @contextmanager
 def run_oidc_provider(
-    *, clients: list[dict[str, Any]], users: list[dict[str, Any]], port: int | None = None
+    *,
+    clients: list[dict[str, Any]],
+    users: list[dict[str, Any]],
+    port: int | None = None,
+    clock_offset_seconds: int = 0,
+    id_token_ttl: int = 3600,
 ) -> Iterator[Provider]:
-    """Start the provider on ``port`` (a free one by default); stop it on the way out."""
+    """Start the provider on ``port`` (a free one by default); stop it on the way out. With
+    ``clock_offset_seconds`` its clock is off by that much (negative: behind); ID tokens live
+    ``id_token_ttl`` seconds."""
+    env = {
+        "OIDC_CLOCK_OFFSET_SECONDS": str(clock_offset_seconds),
+        "OIDC_ID_TOKEN_TTL": str(id_token_ttl),
+    }
     _check_config(clients, users)
     ensure_installed()
     workdir = Path(tempfile.mkdtemp(prefix="ccdg-oidc-"))
@@ -247,7 +260,7 @@ def run_oidc_provider(
         (workdir / "users.json").write_text(json.dumps(users))
         # A free port can be taken between choosing it and node binding it: try another.
         for attempt in range(3):
-            provider = Provider(port or free_port(), workdir)
+            provider = Provider(port or free_port(), workdir, env)
             try:
                 provider.start()
                 break

@@ -11,6 +11,14 @@ import { parseArgs } from 'node:util';
 
 import Provider from 'oidc-provider';
 
+// A provider whose clock is wrong (OIDC_CLOCK_OFFSET_SECONDS, negative: behind) issues tokens
+// that are already expired, or not yet valid, by the relying party's clock.
+const clockOffset = Number(process.env.OIDC_CLOCK_OFFSET_SECONDS ?? 0);
+if (clockOffset) {
+  const realNow = Date.now;
+  Date.now = () => realNow() + clockOffset * 1000;
+}
+
 // --- Configuration, read once at start ------------------------------------------------------
 const { values: args } = parseArgs({
   options: {
@@ -122,7 +130,7 @@ const configuration = {
     };
   },
   // Lifetimes in seconds, set explicitly (the defaults print a notice each).
-  ttl: { AccessToken: 3600, AuthorizationCode: 60, Grant: 86400, IdToken: 3600, Interaction: 600, Session: 86400 },
+  ttl: { AccessToken: 3600, AuthorizationCode: 60, Grant: 86400, IdToken: Number(process.env.OIDC_ID_TOKEN_TTL ?? 3600), Interaction: 600, Session: 86400 },
   // Our own sign-in page (below) instead of oidc-provider's development pages.
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   features: {

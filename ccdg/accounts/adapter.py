@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.urls import reverse
 
 from ccdg.audit import audit_record, client_ip
 
 from .limits import attempted_username
 from .middleware import audit_throttled
-from .oidc.provider import MFA_BY_PROVIDER
+from .oidc.provider import MFA_BY_PROVIDER, SSO_PROVIDER
 
 
 def password_allowed(user: Any) -> bool:
@@ -42,6 +44,13 @@ class AccountAdapter(DefaultAccountAdapter):
                 "single sign-on button. Passwords work only for the emergency staff account."
             )
         return user
+
+    def get_logout_redirect_url(self, request: HttpRequest) -> str:
+        # Called before the session ends: it still says how the person signed in.
+        provider = request.session.get(SSO_PROVIDER) if hasattr(request, "session") else None
+        if provider:
+            return f"{reverse('account_signed_out')}?{urlencode({'provider': provider})}"
+        return str(super().get_logout_redirect_url(request))
 
     def get_login_stages(self) -> list[str]:
         stages = list(super().get_login_stages())

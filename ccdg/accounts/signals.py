@@ -15,6 +15,7 @@ from ccdg.audit import audit_record, client_ip
 
 from .limits import first_in_window
 from .middleware import session_seen_now
+from .oidc.provider import SSO_PROVIDER
 
 
 def _ip(request: Any) -> str | None:
@@ -26,7 +27,12 @@ def _signed_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     methods = request.session.get("account_authentication_methods") or []
     method = methods[0].get("method", "") if methods else ""
     session_seen_now(request)
-    audit_record(actor=user, action="signin", data={"method": method}, ip=_ip(request))
+    data = {"method": method}
+    sociallogin = kwargs.get("sociallogin")
+    if sociallogin is not None:
+        # Signed in through the identity provider: sign-out offers the provider's too.
+        data["provider"] = request.session[SSO_PROVIDER] = sociallogin.account.provider
+    audit_record(actor=user, action="signin", data=data, ip=_ip(request))
 
 
 def _signed_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:

@@ -4,6 +4,8 @@
   ever linked to them.
 * The page a failed single sign-on ends on is public, like the sign-in page: the person is
   not signed in when their provider's answer is refused.
+* A page after signing out of a session begun at the identity provider, offering the
+  provider's own sign-out.
 * The e-mail page shows the address and who manages it instead of letting a person add or
   change addresses: a person's address is their roster entry's, kept by the coordinator, and
   single sign-on matches people by it.
@@ -25,6 +27,7 @@ def _named(patterns: list[URLPattern | URLResolver]) -> list[URLPattern | URLRes
 
 urlpatterns = [
     path("email/", views.email_address, name="account_email"),
+    path("signed-out/", views.signed_out, name="account_signed_out"),
     path(
         "3rdparty/login/error/",
         login_not_required(socialaccount_views.login_error),

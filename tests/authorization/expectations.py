@@ -354,6 +354,8 @@ EXPECTATIONS: dict[str, Expect] = {
     # Sign-out asks first (GET); the POST signs out (anonymous visitors are sent to sign in).
     "account_logout": Expect(get=row(302, 200, 200, 200, 200, 200, 200),
                              post=EVERYONE_REDIRECTED),
+    # After signing out of a single sign-on session: public (the person is signed out).
+    "account_signed_out": Expect(get=PUBLIC, post=NOT_ALLOWED_PUBLIC),
     "account_reauthenticate": Expect(get=SIGNED_IN, post=SIGNED_IN),
     # Nobody signs up: accounts come from invitations and single sign-on (the page says so).
     "account_signup": Expect(get=SIGN_IN, post=SIGN_IN),

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
+from urllib.parse import urlencode
 
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.internal import jwtkit
+from allauth.socialaccount.models import SocialApp
 from allauth.socialaccount.providers.openid_connect.provider import (
     OpenIDConnectProvider,
     _pick_data,
@@ -32,11 +34,14 @@ from allauth.utils import build_absolute_uri
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
+from requests import RequestException
 
 PROVIDER = "ccdg_oidc"
 # Session key: set at a single sign-on whose provider asserted a second factor, when the site
 # trusts it for that (sessions_app/signin/sso.py); the app then asks for none of its own.
 MFA_BY_PROVIDER = "ccdg_mfa_by_provider"
+# Session key: the provider a person signed in through (sign-out then offers its sign-out).
+SSO_PROVIDER = "ccdg_sso_provider"
 
 
 def claims(extra_data: dict[str, Any]) -> dict[str, Any]:
@@ -108,3 +113,20 @@ class SiteOpenIDConnectProvider(OpenIDConnectProvider):
 
 
 provider_classes = [SiteOpenIDConnectProvider]
+
+
+def end_session_url(request: HttpRequest, provider_id: str) -> str | None:
+    """The provider's own sign-out address for this site (OpenID Connect RP-initiated logout,
+    coming back to the sign-in page), or None: an unknown provider, one without a sign-out
+    endpoint, or one that does not answer."""
+    adapter = VerifyingAdapter(request, provider_id)
+    try:
+        provider = adapter.get_provider()
+        endpoint = adapter.openid_config.get("end_session_endpoint")
+    except (SocialApp.DoesNotExist, RequestException, ValueError):
+        return None
+    if not endpoint:
+        return None
+    back = build_absolute_uri(request, reverse("account_login"), adapter.redirect_uri_protocol)
+    query = urlencode({"client_id": provider.app.client_id, "post_logout_redirect_uri": back})
+    return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"

@@ -13,6 +13,7 @@ import os
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
+import requests
 from allauth.mfa.models import Authenticator
 from allauth.socialaccount.models import SocialAccount
 from axes.utils import reset as axes_reset
@@ -24,15 +25,26 @@ from ccdg.models import AuditEvent
 from ccdg.settings import oidc_app
 from sessions_app.models import Clinician, ProgramRole
 from tests.factories import ClinicianFactory, FacilitatorFactory, ProgramRoleFactory, UserFactory
-from tests.idp.oidc_provider import complete_login, node_available, run_oidc_provider
+from tests.idp.oidc_provider import (
+    complete_login,
+    complete_logout,
+    node_available,
+    run_oidc_provider,
+)
 
 pytestmark = pytest.mark.django_db
 
 User = get_user_model()
 CALLBACK = "http://testserver/accounts/sso/hospital/login/callback/"
 SECRET = "a-long-client-secret-for-the-tests-0123456789"
+SIGN_IN_PAGE = "http://testserver/accounts/login/"
 CLIENTS = [
-    {"client_id": "ccdg", "client_secret": SECRET, "redirect_uris": [CALLBACK]},
+    {
+        "client_id": "ccdg",
+        "client_secret": SECRET,
+        "redirect_uris": [CALLBACK],
+        "post_logout_redirect_uris": [SIGN_IN_PAGE],
+    },
     # Another application of the same hospital, with the same callback registered.
     {"client_id": "other-app", "client_secret": SECRET + "x", "redirect_uris": [CALLBACK]},
 ]
@@ -100,7 +112,7 @@ def come_back(client, callback_url: str):
     return client.get(f"{parts.path}?{parts.query}")
 
 
-def sign_in_with_sso(client, login: str, *, tamper=None):
+def sign_in_with_sso(client, login: str, *, tamper=None, browser=None):
     """The whole round trip as ``login``; ``tamper`` may change the authorization request's
     parameters on the way (a man in the middle of the browser's redirect)."""
     url = start(client)
@@ -108,7 +120,7 @@ def sign_in_with_sso(client, login: str, *, tamper=None):
         parts = urlsplit(url)
         params = tamper(dict(parse_qsl(parts.query)))
         url = urlunsplit(parts._replace(query=urlencode(params)))
-    return come_back(client, complete_login(url, login))
+    return come_back(client, complete_login(url, login, session=browser))
 
 
 def signed_in_as(client):
@@ -417,3 +429,81 @@ def test_a_trusted_provider_skips_the_apps_second_factor_step(client, sso, coord
     sign_in_with_sso(client, "carol")
 
     assert signed_in_as(client) == coordinator_carol
+
+
+# --- Signing out -------------------------------------------------------------------------------
+
+
+def test_signing_out_ends_the_app_session_and_offers_the_providers_sign_out(
+    client, sso, program, provider
+):
+    ClinicianFactory(program=program, email="dana.roster@hospital.example")
+    browser = requests.Session()  # the provider's cookies, as a browser keeps them
+    sign_in_with_sso(client, "dana", browser=browser)
+    assert signed_in_as(client) is not None
+
+    response = client.post(reverse("account_logout"))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_signed_out") + "?provider=hospital"
+    assert signed_in_as(client) is None
+    page = client.get(response["Location"])
+    link = page.context["provider_sign_out"]
+    assert link.startswith(
+        f"{sso.SOCIALACCOUNT_PROVIDERS['ccdg_oidc']['APPS'][0]['settings']['server_url']}/session/end?"
+    )
+    # The provider ends its own session and sends the person back to the sign-in page.
+    assert complete_logout(link, session=browser).startswith(SIGN_IN_PAGE)
+    audit = audited("signin")
+    assert audit[0] == {"method": "socialaccount", "provider": "hospital"}
+
+
+def test_signing_out_of_a_password_session_offers_no_provider_sign_out(client, sso):
+    from tests.factories import PASSWORD
+
+    UserFactory(username="pat")
+    client.post(reverse("account_login"), {"login": "pat", "password": PASSWORD})
+
+    response = client.post(reverse("account_logout"))
+
+    assert response["Location"] == reverse("account_login")
+
+
+def test_the_signed_out_page_offers_nothing_for_an_unknown_provider(client, sso):
+    page = client.get(reverse("account_signed_out"), {"provider": "https://evil.example"})
+
+    assert page.status_code == 200
+    assert page.context["provider_sign_out"] is None
+
+
+# --- Local passwords off: single sign-on for everyone but the break-glass account --------------
+
+
+def test_with_local_passwords_off_only_the_break_glass_staff_account_uses_a_password(
+    client, sso, program
+):
+    from tests.factories import PASSWORD
+
+    sso.LOCAL_PASSWORDS = False
+    carol = UserFactory(username="carol")
+    ProgramRoleFactory(program=program, user=carol, role=ProgramRole.Role.COORDINATOR)
+    UserFactory(username="emergency", is_staff=True)
+    UserFactory(username="not-staff-but-listed")
+    sso.BREAK_GLASS_USERS = ["emergency", "not-staff-but-listed"]
+
+    page = client.get(reverse("account_login"))
+    assert "Sign in with your organisation" in page.content.decode()
+    assert "Emergency access" in page.content.decode()
+
+    refused = client.post(reverse("account_login"), {"login": "carol", "password": PASSWORD})
+    assert refused.status_code == 200
+    assert "single sign-on" in refused.content.decode()
+    assert signed_in_as(client) is None
+    listed = client.post(
+        reverse("account_login"), {"login": "not-staff-but-listed", "password": PASSWORD}
+    )
+    assert listed.status_code == 200 and signed_in_as(client) is None
+    assert len(audited("signin.password_refused")) == 2
+
+    client.post(reverse("account_login"), {"login": "emergency", "password": PASSWORD})
+    assert signed_in_as(client).username == "emergency"

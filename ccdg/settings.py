@@ -89,6 +89,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     # The site's OpenID Connect provider: allauth's, with nonce and signature checks.
     "ccdg.accounts.oidc",
+    # SAML 2.0 (python3-saml), with the site's provider class (ccdg/accounts/saml.py).
+    "allauth.socialaccount.providers.saml",
     "allauth.mfa",
     "allauth.usersessions",
     "ccdg",
@@ -306,6 +308,61 @@ if OIDC_ISSUER:
             name=env.str("CCDG_OIDC_NAME", default="your organisation's account"),
             token_auth_method=env.str("CCDG_OIDC_TOKEN_AUTH_METHOD", default="client_secret_basic"),
             scope=env.list("CCDG_OIDC_SCOPES", default=["openid", "email", "profile"]),
+        )
+    )
+# SAML 2.0: one identity provider, from its metadata address or from its entity id, sign-in
+# address and certificate. Its pages are /accounts/saml/<CCDG_SAML_ORGANIZATION>/...; the
+# service provider's metadata (to give the identity provider) is .../metadata/.
+SAML_ORGANIZATION = env.str("CCDG_SAML_ORGANIZATION", default="hospital")
+
+
+def saml_app(idp: dict[str, str], **options: Any) -> dict[str, Any]:
+    """allauth's description of the site as a SAML service provider of ``idp`` (keys
+    ``entity_id`` and either ``metadata_url`` or ``sso_url`` and ``x509cert``)."""
+    settings: dict[str, Any] = {
+        "idp": {k: v for k, v in idp.items() if v},
+        "advanced": {
+            "strict": True,
+            # The assertion itself must be signed (a signed message around an unsigned
+            # assertion is not enough), and unsolicited responses are refused.
+            "want_assertion_signed": True,
+            "reject_idp_initiated_sso": True,
+            "want_attribute_statement": False,
+        },
+    }
+    if options.get("sp_entity_id"):
+        settings["sp"] = {"entity_id": options["sp_entity_id"]}
+    if options.get("email_attribute"):
+        settings["attribute_mapping"] = {
+            "email": [options["email_attribute"]],
+            "first_name": ["urn:oid:2.5.4.42",
+                           "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname"],
+            "last_name": ["urn:oid:2.5.4.4",
+                          "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname"],
+        }  # fmt: skip
+    return {
+        "name": options.get("name", "your organisation's account"),
+        "client_id": options.get("organization", SAML_ORGANIZATION),
+        "settings": settings,
+    }
+
+
+SOCIALACCOUNT_PROVIDERS["saml"] = {
+    "provider_class": "ccdg.accounts.saml.SiteSAMLProvider",
+    "APPS": [],
+}
+if env.str("CCDG_SAML_IDP_ENTITY_ID", default=""):
+    SOCIALACCOUNT_PROVIDERS["saml"]["APPS"].append(
+        saml_app(
+            {
+                "entity_id": env.str("CCDG_SAML_IDP_ENTITY_ID"),
+                "metadata_url": env.str("CCDG_SAML_IDP_METADATA_URL", default=""),
+                "sso_url": env.str("CCDG_SAML_IDP_SSO_URL", default=""),
+                "x509cert": env.str("CCDG_SAML_IDP_X509CERT", default=""),
+            },
+            name=env.str("CCDG_SAML_NAME", default="your organisation's account"),
+            sp_entity_id=env.str("CCDG_SAML_SP_ENTITY_ID", default=""),
+            email_attribute=env.str("CCDG_SAML_EMAIL_ATTRIBUTE", default=""),
         )
     )
 SOCIALACCOUNT_ADAPTER = "sessions_app.signin.sso.SocialAccountAdapter"

@@ -1,9 +1,11 @@
 """Single sign-on: who may come in through the identity provider, and as whom.
 
-django-allauth runs the OpenID Connect exchange (``ccdg.accounts.oidc``); this adapter
+django-allauth runs the OpenID Connect exchange (``ccdg.accounts.oidc``) and the SAML 2.0 one
+(``ccdg.accounts.saml``); this adapter
 (``SOCIALACCOUNT_ADAPTER``) decides what an identity provider's answer is worth:
 
-* the ID token must carry back the nonce the sign-in sent (replayed or injected tokens fail);
+* the ID token must carry back the nonce the sign-in sent (replayed or injected tokens fail); a
+  SAML response must answer a sign-in this browser started (a replayed assertion fails);
 * the address (claim ``CCDG_SSO_EMAIL_CLAIM``) must be verified: ``email_verified`` true, or a
   site that declares its provider's addresses verified (``CCDG_SSO_EMAILS_VERIFIED``, for
   Entra ID, which sends no such claim); a false ``email_verified`` is refused either way;
@@ -33,6 +35,7 @@ from django.shortcuts import render
 from requests import RequestException
 
 from ccdg.accounts.oidc.provider import claims, email_claim
+from ccdg.accounts.saml import email_verified
 from ccdg.audit import audit_record, client_ip
 from sessions_app.roster.services import account_for_verified_email
 
@@ -42,6 +45,8 @@ from .second_factor import PROVIDER_ASSERTED
 REASONS = {
     "nonce": "The answer from your organisation's sign-in did not belong to this sign-in "
     "(it may have been used before). Please start again.",
+    "state": "The answer from your organisation's sign-in did not belong to a sign-in started "
+    "in this browser (it may have been used before). Please start again.",
     "no_email": "Your organisation's sign-in did not tell us your e-mail address, so we "
     "cannot tell who you are. Ask your IT team to release the e-mail claim to this app.",
     "unverified": "Your organisation's sign-in has not verified your e-mail address, so we "
@@ -72,21 +77,38 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         page = render(request, "account/sso_refused.html", {"message": REASONS[reason]}, status=403)
         raise ImmediateHttpResponse(page)
 
+    def identity(self, sociallogin: Any) -> tuple[str, bool | None, dict[str, Any]]:
+        """What the provider said: the address, whether it is verified (None: not said), and
+        the ID token's claims (OpenID Connect; empty for SAML)."""
+        account = sociallogin.account
+        provider = account.get_provider()
+        if provider.id == "saml":
+            email = (getattr(sociallogin.user, "email", "") or "").strip()
+            return email, email_verified(provider, account.extra_data), {}
+        found = claims(account.extra_data)
+        verified = found.get("email_verified")
+        token = account.extra_data.get("id_token") or {}
+        return email_claim(found), verified if isinstance(verified, bool) else None, token
+
     def pre_social_login(self, request: HttpRequest, sociallogin: Any) -> None:
         account = sociallogin.account
-        found = claims(account.extra_data)
         facts: dict[str, Any] = {"provider": account.provider}
-        token = account.extra_data.get("id_token") or {}
-        sent = str((sociallogin.state or {}).get("nonce") or "")
-        if not sent or not hmac.compare_digest(sent, str(token.get("nonce") or "")):
-            self.refuse(request, "nonce", facts)
-        email = email_claim(found)
+        email, verified, token = self.identity(sociallogin)
+        state = sociallogin.state or {}
+        if account.get_provider().id == "saml":
+            # A response to a sign-in this browser started (its request id, kept in the
+            # session, is gone after one use): not replayed, not sent to someone else.
+            if not state.get("process"):
+                self.refuse(request, "state", facts)
+        else:
+            sent = str(state.get("nonce") or "")
+            if not sent or not hmac.compare_digest(sent, str(token.get("nonce") or "")):
+                self.refuse(request, "nonce", facts)
         if not email or "@" not in email:
             self.refuse(request, "no_email", facts)
         domain = email.rsplit("@", 1)[1].lower()
         facts["domain"] = domain
-        verified = found.get("email_verified")
-        if verified is False or (verified is not True and not settings.SSO_EMAILS_VERIFIED):
+        if verified is False or (verified is None and not settings.SSO_EMAILS_VERIFIED):
             self.refuse(request, "unverified", facts)
         if settings.SSO_ALLOWED_DOMAINS and domain not in settings.SSO_ALLOWED_DOMAINS:
             self.refuse(request, "domain", facts)

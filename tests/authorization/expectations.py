@@ -338,6 +338,7 @@ _RESPONSE_PAGE = _page(
     "surveys:response_detail", wave=lambda s: s.wave.slug, pk=lambda s: s.response.pk
 )
 _CODING_THEMES = _page("coding:themes", wave=lambda s: s.wave.slug)
+_SAML = lambda side: {"organization_slug": "hospital"}  # noqa: E731
 _ABSENCE = lambda side, user: {"facilitator": side.lead.pk, "reason": "conference"}  # noqa: E731
 
 # One entry per URL, kept compact (as written, not as the formatter would spread it).
@@ -421,6 +422,13 @@ EXPECTATIONS: dict[str, Expect] = {
     "ccdg_oidc_callback": Expect(
         get=NOT_FOUND, post=NOT_FOUND, kwargs=lambda side: {"provider_id": "hospital"}
     ),
+    # SAML 2.0: likewise, no identity provider in the tests' settings
+    # (tests/sessions_app/signin/test_saml.py runs them against a real one).
+    "saml_login": Expect(get=NOT_FOUND, post=NOT_FOUND, kwargs=_SAML),
+    "saml_metadata": Expect(get=NOT_FOUND, post=NOT_FOUND, kwargs=_SAML),
+    "saml_acs": Expect(get=EVERYONE_REDIRECTED, post=EVERYONE_REDIRECTED, kwargs=_SAML),
+    "saml_finish_acs": Expect(get=NOT_FOUND, post=NOT_FOUND, kwargs=_SAML),
+    "saml_sls": Expect(get=NOT_FOUND, post=NOT_FOUND, kwargs=_SAML),
     "socialaccount_login_error": Expect(get=row(401, 401, 401, 401, 401, 401, 401),
                                         post=NOT_ALLOWED_PUBLIC),
     "socialaccount_login_cancelled": Expect(get=PUBLIC, post=NOT_ALLOWED_PUBLIC),

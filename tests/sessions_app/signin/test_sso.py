@@ -507,3 +507,19 @@ def test_with_local_passwords_off_only_the_break_glass_staff_account_uses_a_pass
 
     client.post(reverse("account_login"), {"login": "emergency", "password": PASSWORD})
     assert signed_in_as(client).username == "emergency"
+
+
+def test_the_sign_in_page_may_send_its_form_on_to_the_provider(client, sso, provider):
+    """Browsers apply the page's CSP form-action to the redirect that follows the button."""
+    policy = client.get(reverse("account_login"))["Content-Security-Policy"]
+
+    form_action = next(d for d in policy.split(";") if d.strip().startswith("form-action"))
+    assert "'self'" in form_action and provider.issuer in form_action
+
+
+def test_without_a_provider_the_sign_in_page_sends_forms_only_to_itself(client, settings):
+    settings.SOCIALACCOUNT_PROVIDERS = {"ccdg_oidc": {"APPS": []}}
+    policy = client.get(reverse("account_login"))["Content-Security-Policy"]
+
+    form_action = next(d for d in policy.split(";") if d.strip().startswith("form-action"))
+    assert form_action.strip() == "form-action 'self'"

@@ -11,6 +11,8 @@ admin.site.site_title = "CCDG administration"
 urlpatterns = [
     path("", include("sessions_app.home.urls")),
     path("healthz/", views.healthz, name="healthz"),
+    # For browsers and tools that ask for /favicon.ico without reading the page's links.
+    path("favicon.ico", views.favicon, name="favicon"),
     path("identifiers/check/", views.identifiers_check, name="identifiers_check"),
     # Sign-in, sign-out, password reset and change, second factors, single sign-on and the
     # list of one's sessions: django-allauth's pages (docs/sign-in.md).

@@ -3,6 +3,8 @@ assignment runs and rules that produce groups."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -110,6 +112,19 @@ class Group(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def _facilitators(self, role: str) -> list[Any]:
+        # From the current assignments prefetched as ``current_facilitations`` (group_list).
+        found = getattr(self, "current_facilitations", [])
+        return [f.facilitator for f in found if f.role == role]
+
+    @property
+    def leads(self) -> list[Any]:
+        return self._facilitators("lead")
+
+    @property
+    def backups(self) -> list[Any]:
+        return self._facilitators("backup")
 
 
 class GroupMembership(models.Model):

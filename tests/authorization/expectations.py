@@ -346,6 +346,7 @@ _ABSENCE = lambda side, user: {"facilitator": side.lead.pk, "reason": "conferenc
 EXPECTATIONS: dict[str, Expect] = {
     "home": Expect(get=SIGNED_IN, post=SIGNED_IN),
     "healthz": Expect(get=PUBLIC, post=PUBLIC),
+    "favicon": Expect(get=EVERYONE_REDIRECTED, post=EVERYONE_REDIRECTED),
     # Any signed-in person may check their own text; nothing is read, stored or shown but it.
     "identifiers_check": Expect(get=NOT_ALLOWED, post=SIGNED_IN),
     # Sign-in, sign-out, passwords (django-allauth, docs/sign-in.md). The sign-in page and the

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 from django.urls import reverse
 
@@ -47,3 +51,37 @@ def test_forbidden_page_uses_the_sites_403_template(client):
 
     assert response.status_code == 403
     assert "403.html" in [t.name for t in response.templates]
+
+
+# --- Icons -------------------------------------------------------------------------------------
+
+
+def test_every_page_links_the_apps_icons_and_they_exist(client, db):
+    from django.contrib.staticfiles import finders
+
+    html = client.get(reverse("account_login")).content.decode()
+
+    linked = re.findall(
+        r'<link rel="(?:icon|apple-touch-icon|manifest)" href="/static/([^"]+)"', html
+    )
+    assert len(linked) == 4
+    assert all(finders.find(path) for path in linked)
+    manifest = json.loads(Path(finders.find("icons/site.webmanifest")).read_text())
+    assert all(finders.find(f"icons/{icon['src']}") for icon in manifest["icons"])
+
+
+def test_favicon_ico_leads_to_the_icon(client, db):
+    from django.contrib.staticfiles import finders
+
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 302
+    assert finders.find(response["Location"].removeprefix("/static/"))
+
+
+def test_the_admin_pages_link_the_icons_too(client, db):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    assert 'rel="apple-touch-icon"' in client.get(reverse("admin:index")).content.decode()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -68,3 +70,18 @@ def test_program_detail_shows_groups_with_facilitators_and_member_counts(
     (shown,) = response.context["groups"]
     assert (shown.name, shown.member_count) == ("Tuesday group", 1)
     assert "Dr. Lead" in page_text(response)
+
+
+def test_the_groups_table_lists_backups_without_stray_punctuation(coordinator_client, program):
+    """A backup listed before the lead used to get a trailing comma ("Dr. Backup, ")."""
+    group = GroupFactory(program=program, name="Tuesday group")
+    FacilitatorAssignmentFactory(group=group, facilitator__name="Dr. Backup", role="backup")
+    FacilitatorAssignmentFactory(group=group, facilitator__name="Dr. Second", role="backup")
+    FacilitatorAssignmentFactory(group=group, facilitator__name="Dr. Lead", role="lead")
+
+    response = coordinator_client.get(url("program_detail", program))
+
+    html = page_text(response)
+    row = html[html.index("Tuesday group") :].split("</tr>", 1)[0]
+    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in row.split("<td>")[1:]]
+    assert cells[1:] == ["Dr. Lead", "Dr. Backup, Dr. Second"]

@@ -10,6 +10,7 @@ class SessionsAppConfig(AppConfig):
 
         from ccdg import housekeeping
         from sessions_app.casenotes import retention  # noqa: F401  (receives schedule signals)
+        from sessions_app.home import attention
         from sessions_app.reminders import handlers
         from sessions_app.reminders.registration import kinds_register
         from sessions_app.roster.housekeeping import invitations_expire, roster_drafts_delete
@@ -22,3 +23,4 @@ class SessionsAppConfig(AppConfig):
         handlers.register()  # notifications (a session moved...) become outbox messages
         housekeeping.register("roster_drafts_deleted", roster_drafts_delete)
         housekeeping.register("invitations_expired", invitations_expire)
+        attention.register()  # the coordinator's "needs attention" list

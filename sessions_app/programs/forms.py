@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 
-from sessions_app.programs.models import SMALL_CELL_K_DEFAULT, Program
+from sessions_app.programs.models import SMALL_CELL_K_DEFAULT, Program, ProgramRole
 
 User = get_user_model()
 
@@ -17,6 +20,7 @@ class ProgramForm(forms.ModelForm):
             "institution",
             "academic_year",
             "timezone",
+            "locale",
             "eligible_clinicians",
             "sessions_per_year_min",
             "sessions_per_year_max",
@@ -27,6 +31,7 @@ class ProgramForm(forms.ModelForm):
         ]
         labels = {
             "timezone": "Time zone",
+            "locale": "Country",
             "eligible_clinicians": "Eligible clinicians in the department",
             "sessions_per_year_min": "Fewest sessions a year",
             "sessions_per_year_max": "Most sessions a year",
@@ -36,12 +41,24 @@ class ProgramForm(forms.ModelForm):
         }
         help_texts = {
             "timezone": "Sessions are shown in this time zone, e.g. America/New_York.",
+            "locale": "The printed documents use its paper (US Letter in the United States and "
+            "Canada, A4 elsewhere) and the pages write dates its way (Dec 8, 2026 in the United "
+            "States and Canada, 8 Dec 2026 elsewhere).",
             "small_cell_k": "Survey results never break out a group or category with fewer "
             f"respondents than this: its count shows as “< k”. {SMALL_CELL_K_DEFAULT} unless "
             "there is a reason to go lower (at least 2).",
             "small_cell_k_reason": f"Required below {SMALL_CELL_K_DEFAULT}: it is shown next to "
             "the survey figures and kept in the audit trail.",
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The page always sends a country (a select without a blank choice); a form sent without
+        # one (a page opened before the setting existed, a script) keeps the program's.
+        self.fields["locale"].required = False
+
+    def clean_locale(self) -> str:
+        return self.cleaned_data.get("locale") or self.instance.locale or Program.Locale.US
 
     def clean(self):
         data = super().clean()
@@ -63,3 +80,49 @@ class ProgramForm(forms.ModelForm):
             # At the standard threshold or above there is nothing to justify.
             data["small_cell_k_reason"] = ""
         return data
+
+
+class RoleGrantForm(forms.Form):
+    """Give someone with an account a role in the program, found by e-mail or username.
+
+    A coordinator finds the people of their own program (its roster, its facilitator pool,
+    its role holders); site staff find any account. A coordinator cannot learn from this form
+    whether someone elsewhere has an account."""
+
+    def __init__(self, *args: Any, program: Program, anyone: bool = False, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.program, self.anyone = program, anyone
+
+    def candidates(self) -> Any:
+        users = User.objects.filter(is_active=True)
+        if self.anyone:
+            return users
+        p = self.program
+        return users.filter(
+            Q(clinicians__program=p) | Q(facilitator_roles__program=p) | Q(program_roles__program=p)
+        ).distinct()
+
+    person = forms.CharField(
+        label="E-mail address or username",
+        max_length=254,
+        help_text="The person needs an account: one from an invitation, or from signing in "
+        "once through your organisation's sign-in.",
+    )
+    role = forms.ChoiceField(label="Role", choices=ProgramRole.Role.choices)
+
+    def clean_person(self) -> object:
+        wanted = self.cleaned_data["person"].strip()
+        field = "email__iexact" if "@" in wanted else "username__iexact"
+        found = list(self.candidates().filter(**{field: wanted})[:2])
+        if not found:
+            where = "" if self.anyone else " in this program"
+            raise forms.ValidationError(
+                f"No active account{where} has the {'address' if '@' in wanted else 'username'} "
+                f"“{wanted}”. Add them to the roster or the facilitator pool and invite them, "
+                "or ask site staff."
+            )
+        if len(found) > 1:
+            raise forms.ValidationError(
+                "More than one account has this address: give the username instead."
+            )
+        return found[0]

@@ -22,12 +22,63 @@ SMALL_CELL_K_DEFAULT = 5
 SMALL_CELL_K_MIN = 2
 
 
+# --- The program's locale: paper size and how dates are written ------------------------------
+
+# Regions that print on US Letter and write the month first ("Dec 8, 2026"); the others print
+# on A4 and write the day first ("8 Dec 2026").
+LETTER_LOCALES = frozenset({"en-US", "en-CA"})
+MONTH_FIRST_LOCALES = frozenset({"en-US", "en-CA"})
+# Regions that tell the time on a 12-hour clock ("7:30 AM"); the others use 24 hours ("19:30").
+TWELVE_HOUR_LOCALES = frozenset({"en-US"})
+
+
+def paper_size_for(locale: str) -> str:
+    """The paper a program in ``locale`` prints on, as CSS ``@page`` names it: ``"letter"``
+    in the United States and Canada, ``"A4"`` elsewhere."""
+    return "letter" if locale in LETTER_LOCALES else "A4"
+
+
+def date_format_for(locale: str, *, weekday: bool = False, long: bool = False) -> str:
+    """The Django date format of a day in ``locale``: ``"M j, Y"`` (Dec 8, 2026) in the United
+    States and Canada, ``"j M Y"`` (8 Dec 2026) elsewhere. ``weekday`` puts the day's name in
+    front (Tue Dec 8, 2026; Tue 8 Dec 2026); ``long`` writes the names in full (Tuesday,
+    December 8, 2026; Tuesday 8 December 2026)."""
+    month = "F" if long else "M"
+    month_first = locale in MONTH_FIRST_LOCALES
+    day = f"{month} j, Y" if month_first else f"j {month} Y"
+    if not weekday:
+        return day
+    if long:
+        return f"l, {day}" if month_first else f"l {day}"
+    return f"D {day}"
+
+
+def datetime_format_for(locale: str, *, weekday: bool = False) -> str:
+    """The Django date format of a moment in ``locale``: the day as :func:`date_format_for`
+    writes it, then the time, on a 12-hour clock in the United States (Dec 8, 2026, 7:30 AM)
+    and on a 24-hour one elsewhere (8 Dec 2026 07:30; in Canada Dec 8, 2026, 07:30)."""
+    day = date_format_for(locale, weekday=weekday)
+    clock = "g:i A" if locale in TWELVE_HOUR_LOCALES else "H:i"
+    separator = ", " if locale in MONTH_FIRST_LOCALES else " "
+    return f"{day}{separator}{clock}"
+
+
 class Program(models.Model):
     """A department's year of case discussion groups."""
 
     class Format(models.TextChoices):
         CCDG_60 = "ccdg60", "CCDG, 60 minutes"
         BALINT_90 = "balint90", "Traditional Balint, 90 minutes"
+
+    class Locale(models.TextChoices):
+        """Where the program is: its paper size and how its dates are written."""
+
+        US = "en-US", "United States"
+        CA = "en-CA", "Canada"
+        GB = "en-GB", "United Kingdom"
+        IE = "en-IE", "Ireland"
+        AU = "en-AU", "Australia"
+        NZ = "en-NZ", "New Zealand"
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
@@ -36,6 +87,14 @@ class Program(models.Model):
     academic_year = models.CharField(max_length=20, help_text="For example 2026-2027.")
     timezone = models.CharField(
         max_length=64, default="America/New_York", validators=[validate_timezone]
+    )
+    locale = models.CharField(
+        "country",
+        max_length=8,
+        choices=Locale.choices,
+        default=Locale.US,
+        help_text="Paper size of the printed documents (US Letter in the United States and "
+        "Canada, A4 elsewhere) and how dates are written (Dec 8, 2026 or 8 Dec 2026).",
     )
     eligible_clinicians = models.PositiveIntegerField(
         default=0, help_text="How many clinicians the department counts as eligible."
@@ -131,6 +190,22 @@ class Program(models.Model):
     def at(self, day: date, clock: time) -> datetime:
         """``day`` at ``clock`` on the program's clock, as an aware datetime."""
         return datetime.combine(day, clock, tzinfo=self.tz)
+
+    # The program's locale (see ``paper_size_for`` and the date formats above).
+    @property
+    def paper_size(self) -> str:
+        """``"letter"`` or ``"A4"``: the paper the program's PDF documents are laid out for."""
+        return paper_size_for(self.locale)
+
+    @property
+    def date_format(self) -> str:
+        """The Django format of a day in this program: ``"M j, Y"`` or ``"j M Y"``."""
+        return date_format_for(self.locale)
+
+    @property
+    def datetime_format(self) -> str:
+        """The Django format of a day and time in this program (12-hour clock in the US)."""
+        return datetime_format_for(self.locale)
 
 
 class ProgramRole(models.Model):

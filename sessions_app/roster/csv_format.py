@@ -68,6 +68,33 @@ GENDERS = _choices_lookup(
 STATUSES = _choices_lookup(Clinician.Status.choices, {})
 
 
+def field_label(name: str) -> str:
+    """A clinician field as people call it (its verbose name): "years at institution", not
+    ``years_at_institution``."""
+    return str(Clinician._meta.get_field(name).verbose_name)
+
+
+def shown_value(name: str, value: Any) -> str:
+    """A clinician field's value as the pages show it: a choice by its label, blank as "—"."""
+    if value is None or value == "":
+        return "—"
+    choices = dict(Clinician._meta.get_field(name).flatchoices)
+    return str(choices.get(value, value))
+
+
+@dataclass(frozen=True)
+class Change:
+    """One value an import row changes on a clinician, in words."""
+
+    name: str  # the field
+    label: str
+    old: str
+    new: str
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.old} → {self.new}"
+
+
 @dataclass
 class RowReport:
     line: int
@@ -88,6 +115,22 @@ class RowReport:
         """The discipline as the program names it, or as written when it is not understood."""
         code = self.values.get("discipline")
         return Discipline(code).label if code else self.raw.get("discipline", "")
+
+    @property
+    def changes_shown(self) -> list[Change]:
+        """What the row changes on its clinician, for the preview: each field by its label,
+        with the value now and the value after importing."""
+        if self.current is None:
+            return []
+        return [
+            Change(
+                name=name,
+                label=field_label(name),
+                old=shown_value(name, getattr(self.current, name)),
+                new=shown_value(name, self.values[name]),
+            )
+            for name in self.changes
+        ]
 
 
 @dataclass

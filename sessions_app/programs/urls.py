@@ -1,4 +1,4 @@
-"""A program's settings."""
+"""A program's settings and team."""
 
 from django.urls import path
 
@@ -6,4 +6,6 @@ from sessions_app.programs import views
 
 urlpatterns = [
     path("programs/<slug:slug>/settings/", views.program_edit, name="program_edit"),
+    path("programs/<slug:slug>/team/", views.program_team, name="program_team"),
+    path("programs/<slug:slug>/team/<int:pk>/revoke/", views.role_revoke, name="role_revoke"),
 ]

@@ -441,6 +441,18 @@ EXPECTATIONS: dict[str, Expect] = {
         get=COORDINATOR_ONLY, post=POST_MANAGERS, kwargs=_slug, data=_program, acts=True,
         done=_page("sessions_app:program_detail"),
     ),
+    # Who coordinates the program and reads its reports: the coordinator (and staff) give and
+    # take roles; a person is named by e-mail or username.
+    "sessions_app:program_team": Expect(
+        get=COORDINATOR_ONLY, post=POST_MANAGERS, kwargs=_slug, acts=True,
+        data=lambda side, user: {"person": side.people["participant"].username,
+                                 "role": "report_viewer"},
+        done=_page("sessions_app:program_team"),
+    ),
+    "sessions_app:role_revoke": Expect(
+        get=NOT_ALLOWED, post=POST_MANAGERS, kwargs=_pk("report_role"), acts=True,
+        done=_page("sessions_app:program_team"),
+    ),
     "sessions_app:roster_list": Expect(get=COORDINATOR_ONLY, post=COORDINATOR_ONLY, kwargs=_slug),
     "sessions_app:clinician_create": Expect(
         get=COORDINATOR_ONLY, post=POST_MANAGERS, kwargs=_slug, data=_clinician, acts=True

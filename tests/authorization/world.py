@@ -124,6 +124,7 @@ class Side:
     theme: object  # coding: the coordinator and the report viewer are the two reviewers
     export_job: object  # finished, with its file
     failed_job: object
+    report_role: object = None  # the report viewer's role in the program
 
     @property
     def slug(self) -> str:
@@ -172,7 +173,7 @@ def build_side(program, people: dict[str, object]) -> Side:
     ProgramRoleFactory(
         program=program, user=people["coordinator"], role=ProgramRole.Role.COORDINATOR
     )
-    ProgramRoleFactory(
+    report_role = ProgramRoleFactory(
         program=program, user=people["report_viewer"], role=ProgramRole.Role.REPORT_VIEWER
     )
     group = GroupFactory(program=program, name="Group 1")
@@ -202,6 +203,7 @@ def build_side(program, people: dict[str, object]) -> Side:
         result=run_result([(group, [mover.pk]), (other_group, [])], current),
     )
     side = Side(
+        report_role=report_role,
         program=program,
         people=people,
         clinician=clinician,

@@ -19,11 +19,22 @@ from typing import Any
 from django.db.models import Count, Q
 
 from ccdg.attention import Item, attention_for
+from sessions_app.agenda.models import SessionSegment
 from sessions_app.presenters.models import Presentation, Rsvp
-from sessions_app.presenters.selectors import attendance_figures
+from sessions_app.presenters.selectors import (
+    MySession,
+    attendance_figures,
+    my_credit,
+    my_sessions_list,
+    program_participant,
+)
 from sessions_app.programs.models import Program
 from sessions_app.schedule.models import Session
-from sessions_app.schedule.selectors import coverage_upcoming
+from sessions_app.schedule.selectors import (
+    FacilitatedSession,
+    coverage_upcoming,
+    facilitated_sessions_list,
+)
 
 NEXT_SESSIONS = 6
 
@@ -162,3 +173,88 @@ def coordinator_panel(program: Program, *, now: datetime) -> CoordinatorPanel:
         next_sessions=_next_sessions(program, now),
         health=health(program, now),
     )
+
+
+@dataclass
+class FacilitatorPanel:
+    """The facilitator's next session (None: nothing scheduled) with its agenda, presenters
+    and answers, and their groups' attendance this year."""
+
+    program: Program
+    next: FacilitatedSession | None
+    segments: list[SessionSegment]
+    presenters: list[Presentation]
+    going: int
+    not_going: int
+    groups: list[Any]  # GroupFigure of each group they facilitate
+
+
+def facilitator_panel(user: Any, program: Program, *, now: datetime) -> FacilitatorPanel | None:
+    """None when ``user`` facilitates no group of ``program``."""
+    mine = facilitated_sessions_list(user=user, program=program, now=now)
+    group_ids = {f.session.group_id for f in mine}
+    upcoming = [
+        f
+        for f in mine
+        if f.session.status == Session.Status.SCHEDULED and f.session.planned_end >= now
+    ]
+    nxt = upcoming[0] if upcoming else None
+    segments: list[SessionSegment] = []
+    presenters: list[Presentation] = []
+    answers: dict[str, int] = {}
+    if nxt is not None:
+        segments = list(SessionSegment.objects.filter(session=nxt.session))
+        presenters = list(
+            Presentation.objects.filter(
+                session=nxt.session, status=Presentation.Status.CONFIRMED
+            ).select_related("clinician")
+        )
+        answers = dict(
+            Rsvp.objects.filter(session=nxt.session)
+            .values("answer")
+            .annotate(n=Count("id"))
+            .values_list("answer", "n")
+        )
+    groups = []
+    if group_ids:
+        groups = attendance_figures(program=program, group_ids=group_ids, now=now).groups
+    elif not mine:
+        from sessions_app.groups.models import FacilitatorAssignment
+
+        held = FacilitatorAssignment.objects.current().filter(
+            group__program=program, facilitator__user=user
+        )
+        group_ids = set(held.values_list("group_id", flat=True))
+        if not group_ids:
+            return None
+        groups = attendance_figures(program=program, group_ids=group_ids, now=now).groups
+    return FacilitatorPanel(
+        program=program, next=nxt, segments=segments, presenters=presenters,
+        going=answers.get(Rsvp.Answer.GOING, 0), not_going=answers.get(Rsvp.Answer.NOT_GOING, 0),
+        groups=groups,
+    )  # fmt: skip
+
+
+@dataclass
+class ParticipantPanel:
+    program: Program
+    clinician: Any
+    next: MySession | None
+    attended: int
+    credit: Any
+
+
+def participant_panel(user: Any, program: Program, *, now: datetime) -> ParticipantPanel | None:
+    """None when ``user`` is not a current member of a group of ``program``."""
+    clinician = program_participant(user, program)
+    if clinician is None:
+        return None
+    upcoming = [
+        m for m in my_sessions_list(clinician=clinician, now=now)
+        if m.session.status == Session.Status.SCHEDULED
+    ]  # fmt: skip
+    attended, credit = my_credit(clinician=clinician, now=now)
+    return ParticipantPanel(
+        program=program, clinician=clinician, next=upcoming[0] if upcoming else None,
+        attended=attended, credit=credit,
+    )  # fmt: skip

@@ -46,8 +46,14 @@ def home(request):
     focus = _focus(request, programs)
     if focus is not None:
         context["focus"] = focus
+        now = timezone.now()
+        held = roles.roles_in(request.user, focus)
         if roles.can(request.user, "program.edit", focus):
-            context["coordinator"] = dashboard.coordinator_panel(focus, now=timezone.now())
+            context["coordinator"] = dashboard.coordinator_panel(focus, now=now)
+        if roles.FACILITATOR in held:
+            context["facilitator"] = dashboard.facilitator_panel(request.user, focus, now=now)
+        if roles.PARTICIPANT in held:
+            context["participant"] = dashboard.participant_panel(request.user, focus, now=now)
         if roles.can(request.user, "reports.view", focus):
             context["reports"] = True
     return render(request, "sessions_app/home/home.html", context)

@@ -131,3 +131,11 @@ def screenshot(request) -> Callable:
         return path
 
     return take
+
+
+def program_page(page, section: str, label: str) -> None:
+    """Open a program page from the program's navigation: its section's menu, then the page
+    (``program_page(page, "Plan", "Roster")``)."""
+    nav = page.locator("nav.mb-3").filter(has=page.locator("ul.program-nav"))
+    nav.get_by_role("button", name=section, exact=True).click()
+    nav.get_by_role("link", name=label, exact=True).click()

@@ -26,6 +26,7 @@ from sessions_app.models import (
     ProgramRole,
     Session,
 )
+from tests.browser.conftest import program_page
 
 PASSWORD = "correct horse battery staple"
 
@@ -90,7 +91,7 @@ def test_coordinator_makes_and_downloads_a_background_export(
     page = new_page(accept_downloads=True)
     sign_in(page)
     page.goto(f"/programs/{program.slug}/")
-    page.get_by_role("link", name="Reports", exact=True).click()
+    program_page(page, "Evaluate", "Reports")
     expect(page).to_have_title(re.compile(r"^Reports · "))
     expect(page.get_by_role("heading", level=1)).to_have_text("Reports and exports")
     screenshot(page, "reports-page")

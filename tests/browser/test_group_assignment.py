@@ -19,6 +19,7 @@ from sessions_app.models import (
     Program,
     ProgramRole,
 )
+from tests.browser.conftest import program_page
 
 PASSWORD = "correct horse battery staple"
 FIRST = ["Ana", "Ben", "Chloe", "Dev", "Eva", "Femi", "Gus", "Hana", "Ivo", "Jia"]
@@ -78,7 +79,7 @@ def card(page, name: str):
 def test_coordinator_previews_moves_and_commits_groups(page, screenshot, program, coordinator):
     sign_in(page, screenshot)
     page.get_by_role("main").get_by_role("link", name=program.name).click()
-    page.get_by_role("link", name="Groups", exact=True).click()
+    program_page(page, "Plan", "Groups")
     expect(page.get_by_role("heading", level=1)).to_have_text("Groups")
     expect(page.get_by_text("No groups yet.")).to_be_visible()
     screenshot(page, "no-groups-yet")

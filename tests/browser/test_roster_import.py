@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from sessions_app.models import Clinician, Program, ProgramRole, RosterImport
+from tests.browser.conftest import program_page
 
 PASSWORD = "correct horse battery staple"
 HEADER = "email,first_name,last_name,discipline,gender,years_at_institution,patient_care_halfdays"
@@ -66,7 +67,7 @@ def sign_in(page, screenshot=None):
 def open_roster(page, program):
     page.get_by_role("main").get_by_role("link", name=program.name).click()
     expect(page).to_have_title(f"{program.name} · CCDG")
-    page.get_by_role("link", name="Roster", exact=True).click()
+    program_page(page, "Plan", "Roster")
     expect(page).to_have_title(re.compile(r"^Roster · "))
     expect(page.get_by_role("heading", level=1)).to_contain_text("Roster")
 
@@ -164,7 +165,7 @@ def test_pages_load_styled_and_without_csp_violations(page, screenshot, program,
     page.get_by_role("link", name="Import CSV").click()
     expect(page.get_by_role("heading", name="Import a roster CSV")).to_be_visible()
     visited.append(page.url)
-    page.get_by_role("link", name="Settings", exact=True).click()
+    program_page(page, "Administer", "Settings")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     visited.append(page.url)
     page.wait_for_load_state("networkidle")

@@ -22,6 +22,7 @@ from sessions_app.models import (
     Room,
     Session,
 )
+from tests.browser.conftest import program_page
 
 PASSWORD = "correct horse battery staple"
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
@@ -76,7 +77,7 @@ def test_coordinator_generates_reschedules_and_the_feed_follows(
     year = timezone.localdate().year + 1
     sign_in(page)
     page.get_by_role("main").get_by_role("link", name=program.name).click()
-    page.get_by_role("link", name="Sessions", exact=True).click()
+    program_page(page, "Plan", "Sessions")
     expect(page).to_have_title(f"Sessions · {program.name} · CCDG")
     expect(page.get_by_role("main")).to_contain_text("No sessions coming up.")
 

@@ -21,6 +21,7 @@ from analysis.models import AnalysisRun
 from ccdg.celery_app import app as celery_app
 from sessions_app.models import Group, Program, ProgramRole
 from surveys.models import Response, Wave
+from tests.browser.conftest import program_page
 
 PASSWORD = "correct horse battery staple"
 PROGRAM_NAME = "Internal Medicine CCDG"
@@ -175,8 +176,7 @@ def test_coordinator_collects_paper_forms_and_analyses_them(
     # -- the surveys of the program ---------------------------------------------------------
     sign_in(page)
     page.get_by_role("main").get_by_role("link", name=PROGRAM_NAME).click()
-    program_nav = page.get_by_role("navigation", name=PROGRAM_NAME)
-    program_nav.get_by_role("link", name="Surveys", exact=True).click()
+    program_page(page, "Evaluate", "Surveys")
     expect(page).to_have_title(re.compile(r"^Surveys · "))
     expect(page.locator("#wave-list")).to_contain_text("No survey waves yet.")
     arrived()

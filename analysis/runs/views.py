@@ -111,7 +111,7 @@ def _table2(results: dict) -> dict:
             f = r["by_group"].get(g) or {"n": 0, "agree": 0, "percent": None}
             cells.append(
                 {"agree": f["agree"], "n": f["n"], "percent": fmt_pct(f["percent"]),
-                 "hidden": disclosure.count_text(f, k)}
+                 "hidden": disclosure.count_text(f, k), "group": g}
             )  # fmt: skip
         test = r.get("test") or {}
         out.append(

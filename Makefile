@@ -16,7 +16,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 # Processes started from here (honcho, the Procfile's commands) find the venv's tools first.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help venv install install-dev run test lint fmt clean
+.PHONY: help venv install install-dev run test lint fmt clean screenshots
 
 help:
 	@echo "make run     start the app on http://127.0.0.1:$(PORT)/ (web, worker, beat)"
@@ -57,6 +57,10 @@ run: $(RUNTIME_STAMP)
 
 test: lint
 	$(BIN)/python -m tests.run_suite $(PYTEST_ARGS)
+
+# Refresh the screenshot tour the README shows (docs/screenshots/), in headless Chromium.
+screenshots: $(DEV_STAMP)
+	CCDG_TOUR_DIR=docs/screenshots $(BIN)/python -m pytest -q -p no:randomly tests/browser/test_screenshot_tour.py
 
 # The contracts and the checked modules are configured in pyproject.toml.
 lint: $(DEV_STAMP)

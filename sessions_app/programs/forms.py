@@ -126,3 +126,32 @@ class RoleGrantForm(forms.Form):
                 "More than one account has this address: give the username instead."
             )
         return found[0]
+
+
+class ProgramCreateForm(ProgramForm):
+    """A new program (site staff), with its address and, optionally, its first coordinator."""
+
+    coordinator = forms.CharField(
+        label="First coordinator (e-mail address or username)",
+        required=False,
+        max_length=254,
+        help_text="An existing account; leave empty to appoint one later on the Team page.",
+    )
+
+    class Meta(ProgramForm.Meta):
+        fields = ["name", "slug", *ProgramForm.Meta.fields[1:]]
+        labels = {**ProgramForm.Meta.labels, "slug": "Address"}
+        help_texts = {
+            **ProgramForm.Meta.help_texts,
+            "slug": "Letters, digits and hyphens: the program's pages are /programs/<address>/.",
+        }
+
+    def clean_coordinator(self) -> Any:
+        wanted = self.cleaned_data["coordinator"].strip()
+        if not wanted:
+            return None
+        picker = RoleGrantForm(data={"person": wanted, "role": "coordinator"}, program=None,
+                               anyone=True)  # fmt: skip
+        if not picker.is_valid():
+            raise forms.ValidationError(picker.errors["person"])
+        return picker.cleaned_data["person"]

@@ -73,3 +73,16 @@ def role_revoke(*, held: ProgramRole, actor: Any) -> None:
         data={"role": held.role},
     )  # fmt: skip
     held.delete()
+
+
+@transaction.atomic
+def program_create(*, data: dict[str, Any], actor: Any, coordinator: Any = None) -> Program:
+    """A new program (site staff), audited; ``coordinator`` (a user) becomes its first one."""
+    program = Program(**data)
+    program.full_clean()
+    program.save()
+    audit_record(actor=actor, action="program.create", obj=program, program_id=program.pk)
+    if coordinator is not None:
+        role_grant(program=program, user=coordinator, role=ProgramRole.Role.COORDINATOR,
+                   actor=actor)  # fmt: skip
+    return program

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sessions_app import roles
 from sessions_app.programs import services
-from sessions_app.programs.forms import ProgramForm, RoleGrantForm
+from sessions_app.programs.forms import ProgramCreateForm, ProgramForm, RoleGrantForm
 from sessions_app.programs.models import ProgramRole
 
 
@@ -72,3 +72,19 @@ def role_revoke(request, slug, pk):
         who = held.user.get_full_name() or held.user.username
         messages.success(request, f"{who} is no longer {held.get_role_display().lower()}.")
     return redirect("sessions_app:program_team", slug=program.slug)
+
+
+@require_http_methods(["GET", "POST"])
+def program_create(request):
+    """A new program, by site staff (no Django admin needed)."""
+    if not roles.is_staff(request.user):
+        raise PermissionDenied
+    form = ProgramCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "coordinator"}
+        program = services.program_create(
+            data=data, actor=request.user, coordinator=form.cleaned_data["coordinator"]
+        )
+        messages.success(request, f"Program “{program.name}” created.")
+        return redirect(program)
+    return render(request, "sessions_app/programs/program_create.html", {"form": form})

@@ -441,6 +441,20 @@ EXPECTATIONS: dict[str, Expect] = {
         get=COORDINATOR_ONLY, post=POST_MANAGERS, kwargs=_slug, data=_program, acts=True,
         done=_page("sessions_app:program_detail"),
     ),
+    # A new program: site staff only (no program in the address: a coordinator of another
+    # program is refused like anyone else).
+    "sessions_app:program_create": Expect(
+        get=row(LOGIN, 403, 403, 403, 403, 200, 403),
+        post=row(LOGIN, 403, 403, 403, 403, 302, 403), acts=True,
+        data=lambda side, user: {
+            "name": "New program", "slug": "new-program", "academic_year": "2027-2028",
+            "timezone": "America/New_York", "locale": "en-US", "sessions_per_year_min": 6,
+            "sessions_per_year_max": 12, "format": "ccdg60", "small_cell_k": 5,
+            "eligible_clinicians": 40,
+            "coordinator": side.people["coordinator"].username,
+        },
+        done=lambda side: "/programs/new-program/",
+    ),
     # Who coordinates the program and reads its reports: the coordinator (and staff) give and
     # take roles; a person is named by e-mail or username.
     "sessions_app:program_team": Expect(

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 
 from sessions_app.programs.models import Program
-from sessions_app.roster.models import CLINICIAN_FIELDS, Clinician, Discipline
+from sessions_app.roster.models import CLINICIAN_FIELDS, Clinician, Discipline, Invitation
 
 User = get_user_model()
 
@@ -88,9 +88,9 @@ class InvitationAcceptForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def __init__(self, *args, clinician: Clinician, **kwargs):
+    def __init__(self, *args, invitation: Invitation, **kwargs):
         super().__init__(*args, **kwargs)
-        self.clinician = clinician
+        self.invitation = invitation
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"]
@@ -106,9 +106,9 @@ class InvitationAcceptForm(forms.Form):
         elif p1:
             probe = User(
                 username=data.get("username", ""),
-                email=self.clinician.email,
-                first_name=self.clinician.first_name,
-                last_name=self.clinician.last_name,
+                email=self.invitation.email,
+                first_name=self.invitation.first_name,
+                last_name=self.invitation.last_name,
             )
             try:
                 password_validation.validate_password(p1, probe)

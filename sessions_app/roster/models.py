@@ -112,12 +112,22 @@ CLINICIAN_FIELDS = (
 
 
 class Invitation(models.Model):
-    """A single-use, expiring link with which an invited clinician creates their account.
+    """A single-use, expiring link with which an invited clinician, or a facilitator who is
+    not on the roster, creates their account (exactly one of the two).
 
     Only a hash of the token is stored: a copy of the database cannot be used to sign in.
     """
 
-    clinician = models.ForeignKey(Clinician, on_delete=models.CASCADE, related_name="invitations")
+    clinician = models.ForeignKey(
+        Clinician, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations"
+    )
+    facilitator = models.ForeignKey(
+        "sessions_app.Facilitator",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+    )
     token_hash = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -129,9 +139,46 @@ class Invitation(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(clinician__isnull=False, facilitator__isnull=True)
+                    | models.Q(clinician__isnull=True, facilitator__isnull=False)
+                ),
+                name="invitation_one_person",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"Invitation for {self.clinician}"
+        return f"Invitation for {self.clinician or self.facilitator}"
+
+    # Who is invited, whichever kind of entry they are.
+    @property
+    def program(self):  # type: ignore[no-untyped-def]
+        return (self.clinician or self.facilitator).program
+
+    @property
+    def email(self) -> str:
+        return (self.clinician or self.facilitator).email
+
+    @property
+    def greeting_name(self) -> str:
+        """ "Hello ...": a clinician's first name, a facilitator's name as the pool writes it."""
+        if self.clinician is not None:
+            return self.clinician.first_name
+        return self.facilitator.name
+
+    @property
+    def first_name(self) -> str:
+        if self.clinician is not None:
+            return self.clinician.first_name
+        return self.facilitator.name.rpartition(" ")[0] or self.facilitator.name
+
+    @property
+    def last_name(self) -> str:
+        if self.clinician is not None:
+            return self.clinician.last_name
+        return self.facilitator.name.rpartition(" ")[2] if " " in self.facilitator.name else ""
 
 
 class RosterImport(UploadDraft):

@@ -229,19 +229,15 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@transaction.atomic
-def clinician_invite(*, clinician: Clinician, actor: Any) -> Invitation:
-    """Invite a clinician to create their account. Earlier open invitations stop working."""
-    if clinician.status == Clinician.Status.INACTIVE:
-        raise ValidationError(f"{clinician.full_name} is inactive; reactivate them first.")
-    if clinician.user_id:
-        raise ValidationError(f"{clinician.full_name} already has an account.")
+def _invitation_create(*, actor: Any, **person: Any) -> Invitation:
+    """A new invitation for ``clinician=`` or ``facilitator=``; their earlier open ones stop
+    working; the e-mail goes out once the transaction commits."""
     now = timezone.now()
-    Invitation.objects.filter(
-        clinician=clinician, used_at__isnull=True, revoked_at__isnull=True
-    ).update(revoked_at=now)
+    Invitation.objects.filter(**person, used_at__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=now
+    )
     invitation = Invitation.objects.create(
-        clinician=clinician,
+        **person,
         created_by=acting_user(actor),
         expires_at=now + timedelta(days=settings.INVITATION_DAYS),
         # Placeholder until the row has the id and time the token derives from; random so
@@ -250,6 +246,20 @@ def clinician_invite(*, clinician: Clinician, actor: Any) -> Invitation:
     )
     invitation.token_hash = _token_hash(invitation_token(invitation))
     invitation.save(update_fields=["token_hash"])
+    from sessions_app.roster.tasks import task_invitation_send
+
+    transaction.on_commit(lambda: task_invitation_send.delay(invitation.pk))
+    return invitation
+
+
+@transaction.atomic
+def clinician_invite(*, clinician: Clinician, actor: Any) -> Invitation:
+    """Invite a clinician to create their account. Earlier open invitations stop working."""
+    if clinician.status == Clinician.Status.INACTIVE:
+        raise ValidationError(f"{clinician.full_name} is inactive; reactivate them first.")
+    if clinician.user_id:
+        raise ValidationError(f"{clinician.full_name} already has an account.")
+    invitation = _invitation_create(actor=actor, clinician=clinician)
     if clinician.status == Clinician.Status.ELIGIBLE:
         clinician.status = Clinician.Status.INVITED
         clinician.save(update_fields=["status", "updated_at"])
@@ -260,28 +270,47 @@ def clinician_invite(*, clinician: Clinician, actor: Any) -> Invitation:
         program_id=clinician.program_id,
         data={"invitation": invitation.pk},
     )
-    from sessions_app.roster.tasks import task_invitation_send
+    return invitation
 
-    transaction.on_commit(lambda: task_invitation_send.delay(invitation.pk))
+
+@transaction.atomic
+def facilitator_invite(*, facilitator: Facilitator, actor: Any) -> Invitation:
+    """Invite a facilitator of the pool to create their account (for one on the roster, the
+    invitation goes to their roster entry: one account for both)."""
+    if facilitator.user_id:
+        raise ValidationError(f"{facilitator.name} already has an account.")
+    if not facilitator.active:
+        raise ValidationError(f"{facilitator.name} is not available this year.")
+    if facilitator.clinician_id:
+        return clinician_invite(clinician=facilitator.clinician, actor=actor)
+    invitation = _invitation_create(actor=actor, facilitator=facilitator)
+    audit_record(
+        actor=actor,
+        action="facilitator.invite",
+        obj=facilitator,
+        program_id=facilitator.program_id,
+        data={"invitation": invitation.pk},
+    )
     return invitation
 
 
 def invitation_send(*, invitation: Invitation) -> None:
     """Email the invitation link."""
-    clinician = invitation.clinician
     link = settings.BASE_URL + reverse(
         "sessions_app:invitation_accept", kwargs={"token": invitation_token(invitation)}
     )
+    program = invitation.program
     context = {
-        "clinician": clinician,
-        "program": clinician.program,
+        "name": invitation.greeting_name,
+        "facilitator": invitation.facilitator_id is not None,
+        "program": program,
         "link": link,
         "expires_at": invitation.expires_at,
     }
     message = EmailMultiAlternatives(
-        subject=f"Invitation: {clinician.program.name}",
+        subject=f"Invitation: {program.name}",
         body=render_to_string("emails/invitation.txt", context),
-        to=[clinician.email],
+        to=[invitation.email],
     )
     message.attach_alternative(render_to_string("emails/invitation.html", context), "text/html")
     message.send()
@@ -290,7 +319,7 @@ def invitation_send(*, invitation: Invitation) -> None:
 def invitation_get_valid(*, token: str) -> Invitation | None:
     """The open invitation for this token, or None (unknown, used, revoked or expired alike)."""
     invitation = (
-        Invitation.objects.select_related("clinician__program")
+        Invitation.objects.select_related("clinician__program", "facilitator__program")
         .filter(token_hash=_token_hash(token), used_at__isnull=True, revoked_at__isnull=True)
         .first()
     )
@@ -376,7 +405,8 @@ def account_for_verified_email(*, email: str, provider: str) -> Any | None:
 
 @transaction.atomic
 def invitation_accept(*, invitation: Invitation, username: str, password: str) -> Any:
-    """Create the invited clinician's account. The invitation cannot be used again."""
+    """Create the invited person's account (a clinician's, or a facilitator's not on the
+    roster). The invitation cannot be used again."""
     # Claim the invitation first: two tabs submitting at once create one account.
     claimed = Invitation.objects.filter(
         pk=invitation.pk,
@@ -386,23 +416,30 @@ def invitation_accept(*, invitation: Invitation, username: str, password: str) -
     ).update(used_at=timezone.now())
     if claimed != 1:
         raise ValidationError("This invitation link is no longer valid.")
-    clinician = Clinician.objects.select_for_update().get(pk=invitation.clinician_id)
     user = User.objects.create_user(
         username=username,
-        email=clinician.email,
+        email=invitation.email,
         password=password,
-        first_name=clinician.first_name,
-        last_name=clinician.last_name,
+        first_name=invitation.first_name,
+        last_name=invitation.last_name,
     )
-    facilitators = _link_account(user, [clinician], Facilitator.objects.filter(clinician=clinician))
+    if invitation.clinician_id is not None:
+        clinician = Clinician.objects.select_for_update().get(pk=invitation.clinician_id)
+        entry: Any = clinician
+        facilitators = _link_account(
+            user, [clinician], Facilitator.objects.filter(clinician=clinician)
+        )
+    else:
+        entry = invitation.facilitator
+        facilitators = _link_account(user, [], Facilitator.objects.filter(pk=entry.pk))
     data: dict[str, Any] = {"invitation": invitation.pk}
     if facilitators:
         data["facilitators"] = facilitators
     audit_record(
         actor=user,
         action="invitation.accept",
-        obj=clinician,
-        program_id=clinician.program_id,
+        obj=entry,
+        program_id=entry.program_id,
         data=data,
     )
     return user

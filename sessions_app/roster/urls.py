@@ -31,6 +31,11 @@ urlpatterns = [
         views.clinician_invite,
         name="clinician_invite",
     ),
+    path(
+        "programs/<slug:slug>/facilitators/<int:pk>/invite/",
+        views.facilitator_invite,
+        name="facilitator_invite",
+    ),
     # The e-mailed link trades its token for a cookie and redirects to the account page.
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("accounts/invitation/", views.invitation_account, name="invitation_account"),

@@ -20,6 +20,7 @@ from ccdg.audit import audit_list_for, audit_record
 from ccdg.messages import messages_from
 from ccdg.token_links import TokenCookie, already_logged, token_exchange
 from sessions_app import roles
+from sessions_app.groups.models import Facilitator
 from sessions_app.presenters import selectors as presenters_selectors
 from sessions_app.roster import selectors, services
 from sessions_app.roster.csv_format import (
@@ -161,6 +162,24 @@ def clinician_invite(request, slug, pk):
     return redirect(clinician)
 
 
+@require_POST
+def facilitator_invite(request, slug, pk):
+    """Invite a facilitator of the pool to create their account (from the Facilitators page)."""
+    program = roles.program_for_request(request, slug, "facilitators.manage")
+    facilitator = get_object_or_404(Facilitator, program=program, pk=pk)
+    try:
+        invitation = services.facilitator_invite(facilitator=facilitator, actor=request.user)
+    except ValidationError as exc:
+        messages_from(request, exc, joined=True)
+    else:
+        messages.success(
+            request,
+            f"Invitation sent to {invitation.email}; the link works until "
+            f"{timezone.localtime(invitation.expires_at):%B %-d, %Y}.",
+        )
+    return redirect("sessions_app:facilitator_list", slug=program.slug)
+
+
 @require_http_methods(["GET", "POST"])
 def roster_import(request, slug):
     program = roles.program_for_request(request, slug, "roster.manage")
@@ -270,8 +289,7 @@ def invitation_account(request):
     invitation = services.invitation_get_valid(token=token) if token else None
     if invitation is None:
         return _invitation_invalid(request)
-    clinician = invitation.clinician
-    form = InvitationAcceptForm(request.POST or None, clinician=clinician)
+    form = InvitationAcceptForm(request.POST or None, invitation=invitation)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.invitation_accept(
@@ -282,11 +300,11 @@ def invitation_account(request):
         except ValidationError:
             return _invitation_invalid(request)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome, {clinician.first_name}. Your account is ready.")
+        messages.success(request, f"Welcome, {invitation.greeting_name}. Your account is ready.")
         return INVITATION_COOKIE.forget(redirect("home"))
     response = render(
         request,
         "sessions_app/roster/invitation_accept.html",
-        {"form": form, "clinician": clinician, "program": clinician.program},
+        {"form": form, "invitation": invitation, "program": invitation.program},
     )
     return INVITATION_COOKIE.write(response, request, token)

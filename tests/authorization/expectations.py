@@ -455,6 +455,11 @@ EXPECTATIONS: dict[str, Expect] = {
         },
         done=lambda side: "/programs/new-program/",
     ),
+    # Inviting a facilitator of the pool to create an account: who manages facilitators.
+    "sessions_app:facilitator_invite": Expect(
+        get=NOT_ALLOWED, post=POST_MANAGERS, kwargs=_pk("spare_facilitator"), acts=True,
+        done=_page("sessions_app:facilitator_list"),
+    ),
     # Who coordinates the program and reads its reports: the coordinator (and staff) give and
     # take roles; a person is named by e-mail or username.
     "sessions_app:program_team": Expect(

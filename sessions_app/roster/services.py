@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -391,7 +392,9 @@ def account_for_verified_email(*, email: str, provider: str) -> Any | None:
         | Facilitator.objects.filter(clinician__in=clinicians)
     )  # fmt: skip
     Invitation.objects.filter(
-        clinician__in=clinicians, used_at__isnull=True, revoked_at__isnull=True
+        Q(clinician__in=clinicians) | Q(facilitator__in=linked),
+        used_at__isnull=True,
+        revoked_at__isnull=True,
     ).update(revoked_at=timezone.now())
     audit_record(
         actor=user,

@@ -27,8 +27,12 @@ class ThemeForm(forms.Form):
 
 
 class ReviewersForm(forms.Form):
-    first = forms.ModelChoiceField(queryset=None, label="Reviewer 1")
-    second = forms.ModelChoiceField(queryset=None, label="Reviewer 2")
+    first = forms.ModelChoiceField(
+        queryset=None, label="Reviewer 1", widget=forms.Select(attrs={"data-search": ""})
+    )
+    second = forms.ModelChoiceField(
+        queryset=None, label="Reviewer 2", widget=forms.Select(attrs={"data-search": ""})
+    )
 
     def __init__(self, *args, wave: Wave, **kwargs):
         super().__init__(*args, **kwargs)

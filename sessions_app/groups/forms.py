@@ -101,7 +101,9 @@ class CommitForm(forms.Form):
 
 
 class MoveForm(forms.Form):
-    clinician = forms.TypedChoiceField(coerce=int, label="Person")
+    clinician = forms.TypedChoiceField(
+        coerce=int, label="Person", widget=forms.Select(attrs={"data-search": ""})
+    )
     to = forms.ChoiceField(label="Move to")
 
     def __init__(self, *args, people, groups, **kwargs):
@@ -112,11 +114,16 @@ class MoveForm(forms.Form):
 
 class ConstraintForm(forms.Form):
     kind = forms.ChoiceField(choices=AssignmentConstraint.Kind.choices, label="Rule")
-    clinician = forms.ModelChoiceField(queryset=Clinician.objects.none(), label="Person")
+    clinician = forms.ModelChoiceField(
+        queryset=Clinician.objects.none(),
+        label="Person",
+        widget=forms.Select(attrs={"data-search": ""}),
+    )
     other = forms.ModelChoiceField(
         queryset=Clinician.objects.none(),
         required=False,
         label="Other person",
+        widget=forms.Select(attrs={"data-search": ""}),
         help_text="For “keep apart” and “keep together”.",
     )
     group = forms.ModelChoiceField(
@@ -172,6 +179,7 @@ class FacilitatorForm(forms.ModelForm):
         model = Facilitator
         fields = ["name", "email", "background", "clinician", "active"]
         labels = {"clinician": "Also on the roster as", "active": "Available this year"}
+        widgets = {"clinician": forms.Select(attrs={"data-search": ""})}
 
     def __init__(self, *args, program: Program, **kwargs):
         super().__init__(*args, **kwargs)
@@ -189,7 +197,9 @@ class FacilitatorForm(forms.ModelForm):
 
 
 class FacilitationForm(forms.Form):
-    facilitator = forms.ModelChoiceField(queryset=Facilitator.objects.none())
+    facilitator = forms.ModelChoiceField(
+        queryset=Facilitator.objects.none(), widget=forms.Select(attrs={"data-search": ""})
+    )
     role = forms.ChoiceField(choices=FacilitatorAssignment.Role.choices)
 
     def __init__(self, *args, program: Program, **kwargs):

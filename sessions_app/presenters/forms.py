@@ -30,7 +30,9 @@ class RsvpForm(forms.Form):
 
 class InviteForm(forms.Form):
     clinician = forms.ModelChoiceField(
-        label="Ask a member to present", queryset=Clinician.objects.none()
+        label="Ask a member to present",
+        queryset=Clinician.objects.none(),
+        widget=forms.Select(attrs={"data-search": ""}),
     )
 
     def __init__(self, *args, members: list[Clinician], **kwargs):

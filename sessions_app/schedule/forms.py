@@ -158,7 +158,7 @@ class RefreshmentForm(forms.ModelForm):
 class AbsenceForm(forms.Form):
     facilitator = forms.ModelChoiceField(
         queryset=Facilitator.objects.none(),
-        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+        widget=forms.Select(attrs={"class": "form-select form-select-sm", "data-search": ""}),
     )
     reason = forms.CharField(
         max_length=200,

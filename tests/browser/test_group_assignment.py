@@ -111,7 +111,7 @@ def test_coordinator_previews_moves_and_commits_groups(page, screenshot, program
     expect(card(page, "Group 3")).not_to_contain_text(person.full_name)
     score.evaluate("element => element.dataset.before = 'move'")
     preview_url = page.url
-    page.get_by_label("Person").select_option(str(person.pk))
+    page.locator("#id_clinician").select_option(str(person.pk))
     page.get_by_label("Move to").select_option(label="Group 3")
     screenshot(page, "move-form")
     page.get_by_role("button", name="Move", exact=True).click()

@@ -84,11 +84,25 @@
     root.classList.toggle("live-warning", !alert.hidden);
     root.classList.toggle("live-paused", !!state.paused);
 
+    // A control that disappears or is disabled while it has the focus would drop the focus
+    // to the page (and a screen reader's place with it): hand it to the control that takes
+    // its place (Pause after Start, Resume after Pause, Pause after Resume), else the status.
+    var focused = document.activeElement;
     form("start").hidden = state.started;
     form("pause").hidden = !state.started || state.paused;
     form("resume").hidden = !state.paused;
     form("next").querySelector("button").disabled = !state.started || !state.next_segment_title;
     form("extend").querySelector("button").disabled = !state.started;
+    if (focused && root.contains(focused) && (focused.disabled || !focused.offsetParent)) {
+      var successor = ["pause", "resume", "start"]
+        .map(function (action) { return form(action); })
+        .filter(function (f) { return f && !f.hidden; })[0];
+      var target = successor ? successor.querySelector("button") : byId("live-status");
+      if (target === byId("live-status")) {
+        target.setAttribute("tabindex", "-1");
+      }
+      target.focus();
+    }
 
     var items = root.querySelectorAll("#live-segments li");
     for (var i = 0; i < items.length; i++) {
@@ -192,7 +206,13 @@
       return;
     }
     var tag = event.target.tagName;
+    // Typing, and the keys a focused control answers itself (Space and Enter press a button
+    // or follow a link): the page-wide shortcuts stay out of the way.
     if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") {
+      return;
+    }
+    if ((tag === "BUTTON" || tag === "A" || tag === "SUMMARY") &&
+        (event.key === " " || event.key === "Spacebar" || event.key === "Enter")) {
       return;
     }
     var key = event.key;

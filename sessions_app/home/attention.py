@@ -121,7 +121,7 @@ def messages_attention(*, program: Program, now: datetime, until: datetime) -> l
 def invitations_attention(*, program: Program, now: datetime, until: datetime) -> list[Item]:
     """Open invitations sent more than a week ago and not accepted. One query."""
     waiting = Invitation.objects.filter(
-        Q(clinician__program=program) | Q(facilitator__program=program),
+        Q(clinician__program=program) | Q(facilitator__program=program) | Q(program=program),
         used_at__isnull=True, revoked_at__isnull=True,
         expires_at__gt=now, created_at__lte=now - INVITATION_NUDGE,
     ).count()  # fmt: skip

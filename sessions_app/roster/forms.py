@@ -115,3 +115,14 @@ class InvitationAcceptForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
+
+
+class RoleInviteForm(forms.Form):
+    """Invite someone with no account and no entry in the program to a role in it."""
+
+    name = forms.CharField(label="Name", max_length=200)
+    email = forms.EmailField(label="E-mail address")
+    role = forms.ChoiceField(
+        label="Role",
+        choices=[("coordinator", "Coordinator"), ("report_viewer", "Report viewer")],
+    )

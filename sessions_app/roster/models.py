@@ -128,6 +128,17 @@ class Invitation(models.Model):
         on_delete=models.CASCADE,
         related_name="invitations",
     )
+    # Or someone with no entry in the program, invited to a role (coordinator, report viewer).
+    program = models.ForeignKey(
+        "sessions_app.Program",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="role_invitations",
+    )
+    role = models.CharField(max_length=20, blank=True)
+    invitee_name = models.CharField(max_length=200, blank=True)
+    invitee_email = models.EmailField(blank=True)
     token_hash = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -142,8 +153,14 @@ class Invitation(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    models.Q(clinician__isnull=False, facilitator__isnull=True)
-                    | models.Q(clinician__isnull=True, facilitator__isnull=False)
+                    models.Q(clinician__isnull=False, facilitator__isnull=True, role="")
+                    | models.Q(clinician__isnull=True, facilitator__isnull=False, role="")
+                    | (
+                        models.Q(clinician__isnull=True, facilitator__isnull=True)
+                        & models.Q(program__isnull=False)
+                        & ~models.Q(role="")
+                        & ~models.Q(invitee_email="")
+                    )
                 ),
                 name="invitation_one_person",
             )
@@ -154,31 +171,45 @@ class Invitation(models.Model):
 
     # Who is invited, whichever kind of entry they are.
     @property
-    def program(self):  # type: ignore[no-untyped-def]
-        return (self.clinician or self.facilitator).program
+    def entry(self):  # type: ignore[no-untyped-def]
+        """The roster or facilitator entry invited (None for a role invitation)."""
+        return self.clinician or self.facilitator
+
+    @property
+    def in_program(self):  # type: ignore[no-untyped-def]
+        return self.entry.program if self.entry is not None else self.program
 
     @property
     def email(self) -> str:
-        return (self.clinician or self.facilitator).email
+        return self.entry.email if self.entry is not None else self.invitee_email
+
+    def get_role_display_text(self) -> str:
+        """ "coordinator", "report viewer" for a role invitation, else ""."""
+        labels = {"coordinator": "coordinator", "report_viewer": "report viewer"}
+        return labels.get(self.role, "")
 
     @property
     def greeting_name(self) -> str:
         """ "Hello ...": a clinician's first name, a facilitator's name as the pool writes it."""
         if self.clinician is not None:
             return self.clinician.first_name
-        return self.facilitator.name
+        return self._full_name or self.invitee_email
+
+    @property
+    def _full_name(self) -> str:
+        return self.facilitator.name if self.facilitator is not None else self.invitee_name
 
     @property
     def first_name(self) -> str:
         if self.clinician is not None:
             return self.clinician.first_name
-        return self.facilitator.name.rpartition(" ")[0] or self.facilitator.name
+        return self._full_name.rpartition(" ")[0] or self._full_name
 
     @property
     def last_name(self) -> str:
         if self.clinician is not None:
             return self.clinician.last_name
-        return self.facilitator.name.rpartition(" ")[2] if " " in self.facilitator.name else ""
+        return self._full_name.rpartition(" ")[2] if " " in self._full_name else ""
 
 
 class RosterImport(UploadDraft):

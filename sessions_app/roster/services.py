@@ -234,7 +234,10 @@ def _invitation_create(*, actor: Any, **person: Any) -> Invitation:
     """A new invitation for ``clinician=`` or ``facilitator=``; their earlier open ones stop
     working; the e-mail goes out once the transaction commits."""
     now = timezone.now()
-    Invitation.objects.filter(**person, used_at__isnull=True, revoked_at__isnull=True).update(
+    earlier = {k: v for k, v in person.items() if k in ("clinician", "facilitator", "program")}
+    if "invitee_email" in person:
+        earlier["invitee_email"] = person["invitee_email"]
+    Invitation.objects.filter(**earlier, used_at__isnull=True, revoked_at__isnull=True).update(
         revoked_at=now
     )
     invitation = Invitation.objects.create(
@@ -295,15 +298,37 @@ def facilitator_invite(*, facilitator: Facilitator, actor: Any) -> Invitation:
     return invitation
 
 
+@transaction.atomic
+def role_invite(*, program: Any, name: str, email: str, role: str, actor: Any) -> Invitation:
+    """Invite someone with no entry in the program (no roster or facilitator entry) to take a
+    role in it (coordinator, report viewer): the account they make holds it. Earlier open
+    invitations of the same address to this program stop working."""
+    from sessions_app.programs.models import ProgramRole
+
+    if role not in ProgramRole.Role.values:
+        raise ValidationError(f"Unknown role {role!r}.")
+    address = email.strip().lower()
+    invitation = _invitation_create(
+        actor=actor, program=program, invitee_email=address, role=role,
+        invitee_name=name.strip(),
+    )  # fmt: skip
+    audit_record(
+        actor=actor, action="role.invite", program_id=program.pk,
+        data={"invitation": invitation.pk, "role": role},
+    )  # fmt: skip
+    return invitation
+
+
 def invitation_send(*, invitation: Invitation) -> None:
     """Email the invitation link."""
     link = settings.BASE_URL + reverse(
         "sessions_app:invitation_accept", kwargs={"token": invitation_token(invitation)}
     )
-    program = invitation.program
+    program = invitation.in_program
     context = {
         "name": invitation.greeting_name,
         "facilitator": invitation.facilitator_id is not None,
+        "role": invitation.get_role_display_text(),
         "program": program,
         "link": link,
         "expires_at": invitation.expires_at,
@@ -320,7 +345,7 @@ def invitation_send(*, invitation: Invitation) -> None:
 def invitation_get_valid(*, token: str) -> Invitation | None:
     """The open invitation for this token, or None (unknown, used, revoked or expired alike)."""
     invitation = (
-        Invitation.objects.select_related("clinician__program", "facilitator__program")
+        Invitation.objects.select_related("clinician__program", "facilitator__program", "program")
         .filter(token_hash=_token_hash(token), used_at__isnull=True, revoked_at__isnull=True)
         .first()
     )
@@ -432,9 +457,21 @@ def invitation_accept(*, invitation: Invitation, username: str, password: str) -
         facilitators = _link_account(
             user, [clinician], Facilitator.objects.filter(clinician=clinician)
         )
-    else:
+    elif invitation.facilitator_id is not None:
         entry = invitation.facilitator
         facilitators = _link_account(user, [], Facilitator.objects.filter(pk=entry.pk))
+    else:
+        from sessions_app.programs.models import ProgramRole
+
+        ProgramRole.objects.get_or_create(
+            program=invitation.program, user=user, role=invitation.role
+        )
+        audit_record(
+            actor=user, action="invitation.accept", obj=user,
+            program_id=invitation.program_id,
+            data={"invitation": invitation.pk, "role": invitation.role},
+        )  # fmt: skip
+        return user
     data: dict[str, Any] = {"invitation": invitation.pk}
     if facilitators:
         data["facilitators"] = facilitators

@@ -31,6 +31,7 @@ urlpatterns = [
         views.clinician_invite,
         name="clinician_invite",
     ),
+    path("programs/<slug:slug>/team/invite/", views.role_invite, name="role_invite"),
     path(
         "programs/<slug:slug>/facilitators/<int:pk>/invite/",
         views.facilitator_invite,

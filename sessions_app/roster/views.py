@@ -3,6 +3,8 @@ Views parse input, call one service, render or redirect."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -11,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -33,6 +36,7 @@ from sessions_app.roster.forms import (
     ClinicianForm,
     DeactivateForm,
     InvitationAcceptForm,
+    RoleInviteForm,
     RosterFilterForm,
     RosterUploadForm,
 )
@@ -180,6 +184,27 @@ def facilitator_invite(request, slug, pk):
     return redirect("sessions_app:facilitator_list", slug=program.slug)
 
 
+@require_POST
+def role_invite(request, slug):
+    """From the Team page: invite someone with no account to a role in the program. A form
+    that does not validate goes back to the Team page with what was typed."""
+    program = roles.program_for_request(request, slug, "program.edit")
+    form = RoleInviteForm(request.POST)
+    team = reverse("sessions_app:program_team", args=[program.slug])
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        typed = {k: request.POST.get(k, "") for k in ("name", "email", "role")}
+        return redirect(f"{team}?{urlencode(typed)}#team-invite")
+    invitation = services.role_invite(program=program, actor=request.user, **form.cleaned_data)
+    messages.success(
+        request,
+        f"Invitation sent to {invitation.email}; the link works until "
+        f"{timezone.localtime(invitation.expires_at):%B %-d, %Y}.",
+    )
+    return redirect(team)
+
+
 @require_http_methods(["GET", "POST"])
 def roster_import(request, slug):
     program = roles.program_for_request(request, slug, "roster.manage")
@@ -305,6 +330,6 @@ def invitation_account(request):
     response = render(
         request,
         "sessions_app/roster/invitation_accept.html",
-        {"form": form, "invitation": invitation, "program": invitation.program},
+        {"form": form, "invitation": invitation, "program": invitation.in_program},
     )
     return INVITATION_COOKIE.write(response, request, token)

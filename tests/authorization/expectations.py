@@ -468,6 +468,12 @@ EXPECTATIONS: dict[str, Expect] = {
                                  "role": "report_viewer"},
         done=_page("sessions_app:program_team"),
     ),
+    "sessions_app:role_invite": Expect(
+        get=NOT_ALLOWED, post=POST_MANAGERS, kwargs=_slug, acts=True,
+        data=lambda side, user: {"name": "Quinn Quality", "email": "quinn@example.org",
+                                 "role": "report_viewer"},
+        done=_page("sessions_app:program_team"),
+    ),
     "sessions_app:role_revoke": Expect(
         get=NOT_ALLOWED, post=POST_MANAGERS, kwargs=_pk("report_role"), acts=True,
         done=_page("sessions_app:program_team"),

@@ -113,3 +113,57 @@ document.addEventListener("submit", function (event) {
     enhanceWithin(document.body);
   });
 })();
+
+// Wide tables on a phone: every table in a .table-responsive box (unless data-no-stack)
+// stacks its rows as "column: value" lines below 576px (static/css/ccdg.css, .table-stack)
+// instead of scrolling sideways or hiding columns. The labels come from the table's header
+// row; cells that already carry a data-label keep theirs. Tables htmx swaps in are done too.
+(function () {
+  "use strict";
+
+  function labelTable(table) {
+    if (table.hasAttribute("data-no-stack") || !table.tHead) {
+      return;
+    }
+    var headerRow = table.tHead.rows[table.tHead.rows.length - 1];
+    if (!headerRow) {
+      return;
+    }
+    var labels = [];
+    for (var i = 0; i < headerRow.cells.length; i++) {
+      var cell = headerRow.cells[i];
+      var text = cell.textContent.replace(/\s+/g, " ").trim();
+      for (var span = 0; span < (cell.colSpan || 1); span++) {
+        labels.push(text);
+      }
+    }
+    table.classList.add("table-stack");
+    for (var b = 0; b < table.tBodies.length; b++) {
+      var rows = table.tBodies[b].rows;
+      for (var r = 0; r < rows.length; r++) {
+        var column = 0;
+        for (var c = 0; c < rows[r].cells.length; c++) {
+          var td = rows[r].cells[c];
+          if (!td.hasAttribute("data-label") && labels[column] && (td.colSpan || 1) === 1) {
+            td.setAttribute("data-label", labels[column]);
+          }
+          column += td.colSpan || 1;
+        }
+      }
+    }
+  }
+
+  function labelAll(root) {
+    var tables = (root || document).querySelectorAll(".table-responsive > table");
+    for (var i = 0; i < tables.length; i++) {
+      labelTable(tables[i]);
+    }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { labelAll(document); });
+  } else {
+    labelAll(document);
+  }
+  document.addEventListener("htmx:afterSwap", function (event) { labelAll(event.target); });
+})();

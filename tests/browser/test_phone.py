@@ -63,3 +63,12 @@ def test_the_sessions_table_and_table_2_fit_a_phone(new_page, screenshot, demo):
     screenshot(page, "table-2-on-a-phone")
     # The page itself does not scroll sideways.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    # Every other wide table stacks too: the roster shows its e-mail column (hidden on a
+    # phone before) as a line of each person's card.
+    program_page(page, "Plan", "Roster")
+    email = page.locator("#roster-table td[data-label='Email']").first
+    expect(email).to_be_visible()
+    assert on_screen(email)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "roster-on-a-phone")

@@ -2,7 +2,9 @@
 
 In the test suite the pictures go to ``artifacts/tour/``; ``make screenshots`` runs this file
 with ``CCDG_TOUR_DIR=docs/screenshots`` to refresh the ones the README shows. Each page must
-answer 200 and show its heading: the tour is also a check that every role's pages open.
+answer 200 and show its heading, and each role's home what it is for (the coordinator's what
+needs attention and the attendance chart, the facilitator's next session and live view, the
+participant's answer buttons and credit): the tour is also a browser test of the homes.
 """
 
 from __future__ import annotations
@@ -29,6 +31,15 @@ def demo(transactional_db, settings):
     call_command("seed_demo", verbosity=0)
     settings.DEBUG = False
     return Program.objects.get()
+
+
+# What each role's home must show (the page's own words).
+HOME_SHOWS = {
+    "coordinator": ["Needs attention", "Next sessions", "Program health this year"],
+    "facilitator": ["Your next session as facilitator", "Open the live view", "Your groups"],
+    "participant": ["Your next session", "Going", "Cannot make it", "continuing-education"],
+    "reports": ["Reports and exports"],
+}
 
 
 def pages(program: Program) -> dict[str, list[tuple[str, str]]]:
@@ -68,6 +79,11 @@ def test_the_tour_of_each_roles_main_pages(new_page, demo):
             response = page.goto(path)
             assert response is not None and response.status == 200, (role, path)
             expect(page.get_by_role("heading", level=1).first).to_be_visible()
+            if path == "/":
+                for words in HOME_SHOWS[role]:
+                    expect(page.get_by_role("main")).to_contain_text(words)
+                if role == "coordinator":
+                    expect(page.locator("#attendance-chart svg rect").first).to_be_visible()
             target = TOUR / f"{name}.png"
             page.screenshot(path=str(target))
             taken.append(target)

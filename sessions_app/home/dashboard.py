@@ -20,6 +20,7 @@ from django.db.models import Count, Q
 
 from ccdg.attention import Item, attention_for
 from sessions_app.agenda.models import SessionSegment
+from sessions_app.groups.models import FacilitatorAssignment
 from sessions_app.presenters.models import Presentation, Rsvp
 from sessions_app.presenters.selectors import (
     MySession,
@@ -191,8 +192,14 @@ class FacilitatorPanel:
 
 def facilitator_panel(user: Any, program: Program, *, now: datetime) -> FacilitatorPanel | None:
     """None when ``user`` facilitates no group of ``program``."""
+    group_ids = set(
+        FacilitatorAssignment.objects.current()
+        .filter(group__program=program, facilitator__user=user)
+        .values_list("group_id", flat=True)
+    )
+    if not group_ids:
+        return None
     mine = facilitated_sessions_list(user=user, program=program, now=now)
-    group_ids = {f.session.group_id for f in mine}
     upcoming = [
         f
         for f in mine
@@ -215,19 +222,7 @@ def facilitator_panel(user: Any, program: Program, *, now: datetime) -> Facilita
             .annotate(n=Count("id"))
             .values_list("answer", "n")
         )
-    groups = []
-    if group_ids:
-        groups = attendance_figures(program=program, group_ids=group_ids, now=now).groups
-    elif not mine:
-        from sessions_app.groups.models import FacilitatorAssignment
-
-        held = FacilitatorAssignment.objects.current().filter(
-            group__program=program, facilitator__user=user
-        )
-        group_ids = set(held.values_list("group_id", flat=True))
-        if not group_ids:
-            return None
-        groups = attendance_figures(program=program, group_ids=group_ids, now=now).groups
+    groups = attendance_figures(program=program, group_ids=group_ids, now=now).groups
     return FacilitatorPanel(
         program=program, next=nxt, segments=segments, presenters=presenters,
         going=answers.get(Rsvp.Answer.GOING, 0), not_going=answers.get(Rsvp.Answer.NOT_GOING, 0),

@@ -102,6 +102,21 @@ def _grow(program, group, n):
         RsvpFactory(session=upcoming, clinician=m.clinician, answer="going")
 
 
+def test_a_facilitators_group_without_upcoming_sessions_is_among_their_groups(
+    client, program, facilitated
+):
+    user, group = facilitated
+    quiet = GroupFactory(program=program, name="Thursday")
+    FacilitatorAssignmentFactory(group=quiet, role="backup", facilitator__user=user,
+                                 facilitator__program=program)  # fmt: skip
+    SessionFactory(group=group, starts_at=in_days(3))
+    client.force_login(user)
+
+    panel = client.get(reverse("home")).context["facilitator"]
+
+    assert {g.group.name for g in panel.groups} == {"Tuesday", "Thursday"}
+
+
 def test_the_facilitator_and_participant_homes_cost_fixed_queries(
     client, program, facilitated, django_assert_num_queries
 ):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
+from .registry import Registry
 
 # How far ahead the home page looks.
 WINDOW = timedelta(days=28)
@@ -39,20 +39,17 @@ class Item:
 # (program, now, until) -> items
 Provider = Callable[..., list[Item]]
 
-_providers: dict[str, Provider] = {}
+_providers: Registry[Provider] = Registry("attention provider")
 
 
 def register(name: str, provider: Provider) -> None:
     """Add a provider under ``name``; the same one again (``ready()`` run twice) changes
     nothing, another one under a taken name is an error."""
-    known = _providers.get(name)
-    if known is not None and known is not provider:
-        raise ImproperlyConfigured(f"The attention provider {name!r} is registered twice.")
-    _providers[name] = provider
+    _providers.add(name, provider)
 
 
 def registered() -> dict[str, Provider]:
-    return dict(_providers)
+    return _providers.all()
 
 
 def attention_for(program: Any, *, now: datetime) -> list[Item]:

@@ -7,29 +7,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from django.core.exceptions import ImproperlyConfigured
+from .registry import Registry
 
 # now -> how many rows it removed or changed
 Cleanup = Callable[..., int]
 
-_cleanups: dict[str, Cleanup] = {}
+_cleanups: Registry[Cleanup] = Registry("housekeeping clean-up")
 
 
 def register(name: str, cleanup: Cleanup) -> None:
     """Add a clean-up under ``name`` (the key of its count in the task's result). A name
     taken by another clean-up is an error; the same one again (``ready()`` run twice)
     changes nothing."""
-    known = _cleanups.get(name)
-    if known is not None and known is not cleanup:
-        raise ImproperlyConfigured(f"The housekeeping clean-up {name!r} is registered twice.")
-    _cleanups[name] = cleanup
+    _cleanups.add(name, cleanup)
 
 
 def registered() -> dict[str, Cleanup]:
     """The clean-ups by name, in registration order."""
-    return dict(_cleanups)
+    return _cleanups.all()
 
 
 def housekeeping_run(*, now: datetime) -> dict[str, int]:
     """Run every clean-up, in registration order; their counts by name."""
-    return {name: cleanup(now=now) for name, cleanup in _cleanups.items()}
+    return {name: cleanup(now=now) for name, cleanup in _cleanups.all().items()}

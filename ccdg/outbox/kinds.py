@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 
+from ccdg.registry import Registry
+
 if TYPE_CHECKING:  # the models module reads labels from here: no import at run time
     from ccdg.outbox.models import OutboxMessage
 
@@ -93,7 +95,7 @@ class MessageKind:
 
 # The width of ``OutboxMessage.kind``.
 CODE_MAX_LENGTH = 24
-_kinds: dict[str, MessageKind] = {}
+_kinds: Registry[MessageKind] = Registry("message kind")
 
 
 def register(*kinds: MessageKind) -> None:
@@ -101,23 +103,18 @@ def register(*kinds: MessageKind) -> None:
     the same kind again (``ready()`` run twice) changes nothing."""
     max_length = CODE_MAX_LENGTH
     for kind in kinds:
-        known = _kinds.get(kind.code)
-        if known is kind:
-            continue
-        if known is not None:
-            raise ImproperlyConfigured(f"The message kind {kind.code!r} is registered twice.")
         if not kind.code or len(kind.code) > max_length:
             raise ImproperlyConfigured(
                 f"A message kind's code has 1 to {max_length} characters: {kind.code!r}."
             )
-        _kinds[kind.code] = kind
+        _kinds.add(kind.code, kind)
 
 
 def get(code: str) -> MessageKind:
-    try:
-        return _kinds[code]
-    except KeyError:
-        raise UnknownKind(code) from None
+    kind = _kinds.get(code)
+    if kind is None:
+        raise UnknownKind(code)
+    return kind
 
 
 def label(code: str) -> str:

@@ -380,3 +380,18 @@ class Response(models.Model):
     @property
     def is_excluded(self) -> bool:
         return bool(self.excluded_reason)
+
+
+class ResponsesDigest(models.Model):
+    """The running digest of a wave's responses (see :mod:`surveys.digest`), kept by the code
+    that writes responses so that the analysis runs list can tell a current run from a stale
+    one without reading every response. Its own table, so saving a wave never overwrites it."""
+
+    wave = models.OneToOneField(Wave, on_delete=models.CASCADE, related_name="responses_digest")
+    lane_0 = models.BigIntegerField(default=0)
+    lane_1 = models.BigIntegerField(default=0)
+    lane_2 = models.BigIntegerField(default=0)
+    lane_3 = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"responses digest of wave {self.wave_id}"

@@ -19,6 +19,7 @@ from sessions_app.models import Group
 
 from . import builtin
 from .builtin import GROUP_CODE
+from .digest import responses_changed
 from .models import Instrument, Question, Response, Wave
 
 FREE_TEXT_MAX = 4000
@@ -185,6 +186,7 @@ def paper_response_add(
                 excluded_reason=(excluded_reason or "").strip()[:200],
                 entered_by=actor if getattr(actor, "is_authenticated", False) else None,
             )
+            responses_changed(wave_id=wave.pk, added=[(clean, response.excluded_reason)])
             audit_record(
                 actor=actor, action="survey.paper_entry", obj=response,
                 program_id=wave.program_id, data={"wave": wave.pk},
@@ -192,6 +194,21 @@ def paper_response_add(
     except IntegrityError as exc:
         raise ValidationError({"form_id": f"Form “{form_id}” has already been entered."}) from exc
     return response
+
+
+def _reason_set(response: Response, reason: str) -> None:
+    """Set the exclusion reason and move the wave's digest with it, in one transaction."""
+    with transaction.atomic():
+        answers, old = (
+            Response.objects.select_for_update()
+            .values_list("answers", "excluded_reason")
+            .get(pk=response.pk)
+        )
+        Response.objects.filter(pk=response.pk).update(excluded_reason=reason)
+        responses_changed(
+            wave_id=response.wave_id, added=[(answers, reason)], removed=[(answers, old)]
+        )
+    response.excluded_reason = reason
 
 
 def response_exclude(*, response: Response, actor: Any, reason: str) -> Response:
@@ -202,8 +219,7 @@ def response_exclude(*, response: Response, actor: Any, reason: str) -> Response
                                          "“damaged form”)."})  # fmt: skip
     if len(reason) > 200:
         raise ValidationError({"reason": "Keep the reason under 200 characters."})
-    Response.objects.filter(pk=response.pk).update(excluded_reason=reason)
-    response.excluded_reason = reason
+    _reason_set(response, reason)
     audit_record(
         actor=actor, action="survey.response_exclude", obj=response,
         program_id=response.wave.program_id, data={"reason": reason},
@@ -212,8 +228,7 @@ def response_exclude(*, response: Response, actor: Any, reason: str) -> Response
 
 
 def response_include(*, response: Response, actor: Any) -> Response:
-    Response.objects.filter(pk=response.pk).update(excluded_reason="")
-    response.excluded_reason = ""
+    _reason_set(response, "")
     audit_record(
         actor=actor, action="survey.response_include", obj=response,
         program_id=response.wave.program_id,

@@ -24,6 +24,7 @@ from django.utils import timezone
 from ccdg.audit import acting_user, audit_record
 from ccdg.csvread import CsvFileError, CsvRecord, CsvTable, csv_decode, csv_open
 
+from .digest import responses_changed
 from .models import Response, ResponseImport, Wave
 from .responses import QuestionSpec, answers_clean, choices_for, group_labels_for, question_specs
 
@@ -425,6 +426,9 @@ def responses_import(
                     for row in rows
                 ),
                 batch_size=BATCH_SIZE,
+            )
+            responses_changed(
+                wave_id=wave.pk, added=[(row.answers, row.excluded_reason) for row in rows]
             )
             report.created = len(rows)
             audit_record(

@@ -42,6 +42,7 @@ from sessions_app.models import (
 )
 
 from . import builtin
+from .digest import responses_changed
 from .links import link_path, link_token, link_url, link_usable, recipient_for_token, token_hash
 from .models import (
     Instrument,
@@ -507,6 +508,7 @@ def response_submit(
             answers=clean,
             submitted_at=now,
         )
+        responses_changed(wave_id=wave.pk, added=[(clean, "")])
         locked.responded, locked.responded_at = True, now
         locked.save(update_fields=["responded", "responded_at"])
         ResponseDraft.objects.filter(key=locked.draft_key).delete()
@@ -544,6 +546,7 @@ def _anonymous_submit(
             answers=clean,
             submitted_at=datetime(now.year, now.month, now.day, tzinfo=UTC),
         )
+        responses_changed(wave_id=wave.pk, added=[(clean, "")])
         ResponseDraft.objects.filter(key=fresh.draft_key).delete()
     return response
 

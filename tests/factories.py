@@ -466,3 +466,14 @@ class ResponseFactory(factory.django.DjangoModelFactory):
     source = Response.Source.PAPER
     answers = factory.LazyFunction(lambda: {"skill_empathy": "4"})
     submitted_at = factory.LazyFunction(timezone.now)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # As every code path that writes a response does: keep the wave's digest in step.
+        from surveys.digest import responses_changed
+
+        response = super()._create(model_class, *args, **kwargs)
+        responses_changed(
+            wave_id=response.wave_id, added=[(response.answers, response.excluded_reason)]
+        )
+        return response

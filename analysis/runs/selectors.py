@@ -20,6 +20,7 @@ from analysis.runs.compute import SCHEMA_VERSION
 from analysis.runs.models import AnalysisRun
 from analysis.runs.summary import summary_paragraph
 from surveys import waves
+from surveys.digest import digest_of, stored_digest
 from surveys.models import Response, Wave
 
 #: The modules whose source makes the results (paths under ``analysis/``): part of the code
@@ -51,7 +52,7 @@ def _summary(results: dict[str, Any], program_name: str) -> str:
 #: inputs change on purpose; the source hash in :func:`code_version` catches the rest.
 ANALYSIS_VERSION = "1.1"
 #: The prefix of the fingerprinted text; change it when the definition changes.
-FINGERPRINT_FORMAT = "ccdg-analysis-inputs/1"
+FINGERPRINT_FORMAT = "ccdg-analysis-inputs/2"
 
 INTERRUPTED = "interrupted"
 
@@ -79,16 +80,10 @@ def code_version() -> str:
 
 
 def responses_digest(rows: list[tuple[int, Any, str]]) -> str:
-    """SHA-256 over ``[id, answers, excluded_reason]`` of every returned response, by id.
-
-    Each row is one line of canonical JSON (sorted keys, no spaces, UTF-8).
-    """
-    digest = hashlib.sha256()
-    for row in sorted(rows, key=lambda r: r[0]):
-        line = json.dumps(list(row), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        digest.update(line.encode())
-        digest.update(b"\n")
-    return digest.hexdigest()
+    """The digest of the wave's returned responses ``(id, answers, excluded_reason)``: the
+    order-free sum of a hash of each response's answers and exclusion reason
+    (:mod:`surveys.digest`), the same sum the wave keeps up to date as responses change."""
+    return digest_of((answers, reason) for _pk, answers, reason in rows)
 
 
 def fingerprint(*, wave: Wave, distributed: int, include_pilot: bool, digest: str) -> str:
@@ -121,9 +116,10 @@ def _response_rows(wave: Wave) -> list[tuple[int, Any, str]]:
 
 
 def current_fingerprints(wave: Wave) -> dict[bool, str]:
-    """{include_pilot: fingerprint} of the wave's data now (two queries), to tell whether a
-    run is still current."""
-    digest = responses_digest(_response_rows(wave))
+    """{include_pilot: fingerprint} of the wave's data now, to tell whether a run is still
+    current: the wave's running digest and its figures (two queries), whatever the number of
+    responses."""
+    digest = stored_digest(wave.pk)
     distributed = waves.figures(wave).distributed
     return {
         flag: fingerprint(wave=wave, distributed=distributed, include_pilot=flag, digest=digest)

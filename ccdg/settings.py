@@ -113,6 +113,7 @@ MIDDLEWARE = [
     # allauth's sign-in stages (second factor) and the list of one's sessions (last seen).
     "allauth.account.middleware.AccountMiddleware",
     "ccdg.accounts.middleware.SessionSeenMiddleware",
+    "ccdg.accounts.middleware.SessionIdleMiddleware",
     # Throttled sign-in and reset requests (429) go into the audit trail.
     "ccdg.accounts.middleware.ThrottleAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -391,9 +392,10 @@ BREAK_GLASS_USERS = [u.lower() for u in env.list("CCDG_BREAK_GLASS_USERS", defau
 
 # --- Sessions and cookies ------------------------------------------------------------------
 SESSION_IDLE_MINUTES = env.int("CCDG_SESSION_IDLE_MINUTES", default=30)
-# Saving the session on every request turns the cookie age into an idle timeout.
+# An idle timeout: ccdg.accounts.middleware.SessionIdleMiddleware pushes the expiry back at
+# most once a minute, so a page read in between writes nothing.
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -26,7 +26,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 
@@ -107,8 +107,31 @@ NEED_TO_KNOW: frozenset[str] = frozenset({"casenote.read", "casenote.write"})
 _CACHE_ATTR = "_ccdg_role_map"
 
 
+def _role_rows(user: Any):
+    """``(program_id, role, roster status, current member, ever member)`` rows, one query: the
+    program roles held, the groups facilitated now (role ``facilitator``) and the roster entries
+    linked to the account (role empty)."""
+    no, none = Value(False), Value("", output_field=CharField())
+    held = ProgramRole.objects.filter(user=user).values_list("program_id", "role", none, no, no)
+    led = (
+        FacilitatorAssignment.objects.current()
+        .filter(facilitator__user=user)
+        .values_list("group__program_id", Value(FACILITATOR, output_field=CharField()), none,
+                     no, no)
+    )  # fmt: skip
+    memberships = GroupMembership.objects.filter(clinician=OuterRef("pk"))
+    rostered = Clinician.objects.filter(user=user).values_list(
+        "program_id",
+        none,
+        "status",
+        Exists(memberships.current()),
+        Exists(memberships),
+    )
+    return held.order_by().union(led.order_by(), rostered.order_by(), all=True)
+
+
 def role_map(user: Any) -> dict[int, frozenset[str]]:
-    """Program id -> the roles ``user`` holds there. Three queries, cached on the user object."""
+    """Program id -> the roles ``user`` holds there. One query, cached on the user object."""
     if not getattr(user, "is_authenticated", False):
         return {}
     cached = getattr(user, _CACHE_ATTR, None)
@@ -116,25 +139,14 @@ def role_map(user: Any) -> dict[int, frozenset[str]]:
         return cached
 
     found: dict[int, set[str]] = {}
-    for program_id, role in ProgramRole.objects.filter(user=user).values_list("program_id", "role"):
-        found.setdefault(program_id, set()).add(role)
-    for program_id in (
-        FacilitatorAssignment.objects.current()
-        .filter(facilitator__user=user)
-        .values_list("group__program_id", flat=True)
-    ):
-        found.setdefault(program_id, set()).add(FACILITATOR)
-    # The roster entries linked to the account (a group's members are on its program's roster):
-    # a current membership makes a participant; an entry never placed in a group, unless
-    # inactive, still opens the program, so whoever accepted an invitation before being placed
-    # finds the program rather than an empty home page.
-    memberships = GroupMembership.objects.filter(clinician=OuterRef("pk"))
-    for program_id, status, member, ever in (
-        Clinician.objects.filter(user=user)
-        .annotate(member=Exists(memberships.current()), ever=Exists(memberships))
-        .values_list("program_id", "status", "member", "ever")
-    ):
-        if member:
+    for program_id, role, status, member, ever in _role_rows(user):
+        if role:
+            found.setdefault(program_id, set()).add(role)
+        # A roster entry linked to the account (a group's members are on its program's
+        # roster): a current membership makes a participant; an entry never placed in a group,
+        # unless inactive, still opens the program, so whoever accepted an invitation before
+        # being placed finds the program rather than an empty home page.
+        elif member:
             found.setdefault(program_id, set()).add(PARTICIPANT)
         elif not ever and status != Clinician.Status.INACTIVE:
             found.setdefault(program_id, set()).add(ROSTERED)

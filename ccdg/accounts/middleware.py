@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 
 from allauth.usersessions.models import UserSession
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from ccdg.audit import audit_record, client_ip
@@ -63,4 +64,32 @@ class SessionSeenMiddleware:
             if now - seen >= SEEN_EVERY_SECONDS:
                 UserSession.objects.create_from_request(request)
                 session[SEEN_KEY] = now
+        return self.get_response(request)
+
+
+RENEWED_KEY = "ccdg_renewed"
+
+
+def session_renew_seconds() -> int:
+    """How often a signed-in session's expiry is pushed back: a minute, or less when the idle
+    timeout is shorter than ten minutes."""
+    return max(1, min(60, settings.SESSION_COOKIE_AGE // 10))
+
+
+class SessionIdleMiddleware:
+    """Turns the session's age into an idle timeout without writing the session on every
+    request: its expiry is pushed back (the session saved) when a request comes at least
+    :func:`session_renew_seconds` after the last renewal. A session therefore ends between
+    ``SESSION_COOKIE_AGE`` minus one renewal period and ``SESSION_COOKIE_AGE`` after its last
+    request, and a page read in between writes nothing."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if session is not None and request.user.is_authenticated:
+            now = int(time.time())
+            if now - int(session.get(RENEWED_KEY) or 0) >= session_renew_seconds():
+                session[RENEWED_KEY] = now
         return self.get_response(request)

@@ -108,11 +108,11 @@ def test_a_member_is_a_participant_not_also_on_the_roster_only():
     assert roles.roles_in(person, membership.group.program) == {roles.PARTICIPANT}
 
 
-def test_role_map_costs_three_queries_once_then_none(django_assert_num_queries):
+def test_role_map_costs_one_query_once_then_none(django_assert_num_queries):
     person = UserFactory()
     ProgramRoleFactory(user=person)
 
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(1):
         roles.role_map(person)
     with django_assert_num_queries(0):
         roles.role_map(person)

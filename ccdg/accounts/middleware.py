@@ -76,6 +76,10 @@ def session_renew_seconds() -> int:
     return max(1, min(60, settings.SESSION_COOKIE_AGE // 10))
 
 
+def session_renewed_now(request: HttpRequest) -> None:
+    request.session[RENEWED_KEY] = int(time.time())
+
+
 class SessionIdleMiddleware:
     """Turns the session's age into an idle timeout without writing the session on every
     request: its expiry is pushed back (the session saved) when a request comes at least

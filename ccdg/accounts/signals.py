@@ -14,7 +14,7 @@ from django.contrib.auth import signals as auth_signals
 from ccdg.audit import audit_record, client_ip
 
 from .limits import first_in_window
-from .middleware import session_seen_now
+from .middleware import session_renewed_now, session_seen_now
 from .oidc.provider import SSO_PROVIDER
 
 
@@ -33,6 +33,12 @@ def _signed_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
         # Signed in through the identity provider: sign-out offers the provider's too.
         data["provider"] = request.session[SSO_PROVIDER] = sociallogin.account.provider
     audit_record(actor=user, action="signin", data=data, ip=_ip(request))
+
+
+def _session_started(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    """Any sign-in (Django's signal) starts the idle clock: its first page writes nothing."""
+    if request is not None and hasattr(request, "session"):
+        session_renewed_now(request)
 
 
 def _signed_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
@@ -74,6 +80,7 @@ def _password(action: str):  # type: ignore[no-untyped-def]
 
 _RECEIVERS = [
     (account_signals.user_logged_in, _signed_in),
+    (auth_signals.user_logged_in, _session_started),
     (auth_signals.user_logged_out, _signed_out),
     (user_locked_out, _locked_out),
     (mfa_signals.authenticator_added, _authenticator("mfa.added")),

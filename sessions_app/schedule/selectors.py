@@ -47,15 +47,24 @@ def _session_rows() -> QuerySet[Session]:
     )
 
 
-def session_list(*, program: Program, user: Any, upcoming_only: bool = False) -> list[Session]:
-    """The program's sessions ``user`` may see, oldest first, with local times attached."""
+def session_list(
+    *, program: Program, user: Any, upcoming_only: bool = False, group_id: int | None = None
+) -> QuerySet[Session]:
+    """The program's sessions ``user`` may see, oldest first (of one group, if given); attach
+    local times with :func:`with_local_times` to the rows shown."""
     rows = _session_rows().filter(group__program=program)
     groups = roles.visible_group_ids(user=user, program=program)
     if groups is not None:
         rows = rows.filter(group_id__in=groups)
+    if group_id is not None:
+        rows = rows.filter(group_id=group_id)
     if upcoming_only:
         rows = rows.filter(starts_at__gte=timezone.now())
-    return _with_local_times(list(rows.order_by("starts_at", "group__name")), program)
+    return rows.order_by("starts_at", "group__name", "pk")
+
+
+def with_local_times(sessions, program: Program) -> list[Session]:
+    return _with_local_times(list(sessions), program)
 
 
 def session_get(*, program: Program, pk: int) -> Session | None:

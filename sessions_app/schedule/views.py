@@ -8,6 +8,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -46,23 +47,50 @@ def _render(request, template: str, context: dict, status: int = 200) -> HttpRes
 # --- Sessions ---------------------------------------------------------------------------------
 
 
+#: Sessions per page of the schedule: a term of weekly sessions for a few groups; a program
+#: with dozens of groups pages (or filters by group) rather than building a page of thousands.
+SESSIONS_PAGE_SIZE = 50
+
+
 def session_list(request, slug):
     program = roles.program_for_request(request, slug, "sessions.view")
     show_past = request.GET.get("past") == "1"
-    sessions = selectors.session_list(
-        program=program, user=request.user, upcoming_only=not show_past
+    visible = Group.objects.filter(program=program)
+    ids = roles.visible_group_ids(user=request.user, program=program)
+    if ids is not None:
+        visible = visible.filter(pk__in=ids)
+    groups = list(visible.order_by("name").values_list("pk", "name"))
+    group_id = _chosen_group(request.GET.get("group"), groups)
+    rows = selectors.session_list(
+        program=program, user=request.user, upcoming_only=not show_past, group_id=group_id
     )
+    page = Paginator(rows, SESSIONS_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return _render(
         request,
         "sessions_app/schedule/session_list.html",
         {
             "program": program,
-            "sessions": sessions,
+            "page": page,
+            "sessions": selectors.with_local_times(page.object_list, program),
+            "groups": groups,
+            "group_id": group_id,
             "show_past": show_past,
+            "query_string": query.urlencode(),
             "may_manage": roles.can(request.user, "sessions.manage", program),
             "tz_name": program.timezone,
         },
     )
+
+
+def _chosen_group(value: str | None, groups: list[tuple[int, str]]) -> int | None:
+    """The group asked for in the address, if it is one of the groups offered."""
+    try:
+        wanted = int(value or "")
+    except ValueError:
+        return None
+    return wanted if any(pk == wanted for pk, _name in groups) else None
 
 
 def session_detail(request, slug, pk):

@@ -595,3 +595,33 @@ def test_only_coordinators_can_create_a_program_feed(client):
     client.post(reverse("sessions_app:calendar_feeds"), {"program": program.pk})
 
     assert not CalendarToken.objects.filter(scope="program").exists()
+
+
+def test_a_long_schedule_comes_in_pages_of_fifty_in_date_order(client):
+    program = ProgramFactory()
+    group = GroupFactory(program=program)
+    made = [schedule(group, days=2 + i).pk for i in range(62)]
+    client.force_login(coordinator_of(program))
+
+    first = client.get(url("session_list", program))
+    second = client.get(url("session_list", program) + "?page=2")
+
+    assert [s.pk for s in first.context["sessions"]] == made[:50]
+    assert [s.pk for s in second.context["sessions"]] == made[50:]
+    assert "62 sessions, 1–50 shown." in text(first)
+    assert 'href="?page=2"' in first.content.decode()
+
+
+def test_the_schedule_shows_one_group_when_asked_but_never_a_group_one_may_not_see(client):
+    program = ProgramFactory()
+    mine, theirs = GroupFactory(program=program, name="Mine"), GroupFactory(program=program)
+    own = schedule(mine)
+    other = schedule(theirs, days=11)
+    client.force_login(coordinator_of(program))
+    only_theirs = client.get(url("session_list", program) + f"?group={theirs.pk}")
+    client.force_login(member(mine))
+    asks_for_theirs = client.get(url("session_list", program) + f"?group={theirs.pk}")
+
+    assert [s.pk for s in only_theirs.context["sessions"]] == [other.pk]
+    assert [s.pk for s in asks_for_theirs.context["sessions"]] == [own.pk]
+    assert asks_for_theirs.context["groups"] == [(mine.pk, "Mine")]

@@ -10,6 +10,11 @@ app_name = "reports"
 urlpatterns = [
     path("programs/<slug:slug>/reports/", views.index, name="index"),
     path(
+        "programs/<slug:slug>/reports/clinicians/",
+        views.clinician_search,
+        name="clinician_search",
+    ),
+    path(
         "programs/<slug:slug>/reports/jobs/<int:pk>/",
         views.job_detail,
         name="job",

@@ -22,7 +22,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.db.models import Q
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -38,6 +39,10 @@ from surveys.models import Wave
 
 T = "analysis/reports/"
 PERM = "reports.view"
+#: Up to this many clinicians, the clinician picker lists them all in the page; beyond, it
+#: searches the roster as one types.
+CLINICIANS_IN_PAGE = 300
+CLINICIANS_FOUND = 20
 WAVE_GROUPS = ("Survey", "Analysis")
 GROUP_ORDER = ("Program", "People", "Survey", "Analysis")
 PARAM_KEYS = ("format", "wave", "clinician", "suppress_small_cells", "min_cell", "run", "year")
@@ -121,12 +126,14 @@ def index(request, slug):
     wave_list = clinician_list = None
     if any(needs_wave(k) for k in kinds):
         wave_list = list(Wave.objects.filter(program=program).only("pk", "slug", "name"))
+    clinicians_searched = False
     if any(needs_clinician(k) for k in kinds):
-        clinician_list = list(
-            Clinician.objects.filter(program=program)
-            .only("pk", "first_name", "last_name")
-            .order_by("last_name", "first_name", "id")
-        )
+        roster = _roster_names(program)
+        # A roster of thousands is searched as one types (clinician_search) rather than put
+        # into the page, once for each export that asks for a clinician.
+        clinician_list = list(roster[: CLINICIANS_IN_PAGE + 1])
+        if len(clinician_list) > CLINICIANS_IN_PAGE:
+            clinician_list, clinicians_searched = [], True
     groups: dict[str, list[dict]] = {}
     for kind in kinds:
         groups.setdefault(kind.group, []).append(
@@ -164,9 +171,35 @@ def index(request, slug):
             "groups": ordered,
             "waves": wave_list,
             "clinicians": clinician_list,
+            "clinicians_searched": clinicians_searched,
             "jobs": jobs,
             "link_hours": settings.EXPORT_LINK_HOURS,
         },
+    )
+
+
+def _roster_names(program: Program):
+    return (
+        Clinician.objects.filter(program=program)
+        .only("pk", "first_name", "last_name")
+        .order_by("last_name", "first_name", "id")
+    )
+
+
+@require_GET
+def clinician_search(request, slug):
+    """Clinicians of the program whose first or last name starts with ``q`` (at most
+    :data:`CLINICIANS_FOUND`), for the clinician picker of the exports that ask for one."""
+    program = roles.program_for_request(request, slug, PERM)
+    if not any(needs_clinician(k) for k in exports.kinds_for(request.user, program)):
+        raise PermissionDenied
+    query = (request.GET.get("q") or "").strip()[:100]
+    found = _roster_names(program)
+    for word in query.split()[:3]:
+        found = found.filter(Q(last_name__istartswith=word) | Q(first_name__istartswith=word))
+    rows = found[:CLINICIANS_FOUND] if query else []
+    return JsonResponse(
+        {"results": [{"value": c.pk, "text": f"{c.last_name}, {c.first_name}"} for c in rows]}
     )
 
 

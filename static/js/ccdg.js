@@ -57,12 +57,41 @@ document.addEventListener("submit", function (event) {
     // ("---------") only says nothing is chosen yet, as the placeholder.
     var empty = select.querySelector('option[value=""]');
     var emptyText = empty ? empty.textContent.trim() : "";
-    var picker = new window.TomSelect(select, {
+    var options = {
       allowEmptyOption: !select.required,
       placeholder: /^-*$/.test(emptyText) ? "Type to search" : emptyText,
       maxOptions: null, // all of them, not the first 50
       plugins: select.multiple ? ["remove_button"] : [],
-    });
+    };
+    // <select data-search-url>: too many choices for the page; the server finds them as one
+    // types ({"results": [{"value", "text"}]}), and its order is kept.
+    var url = select.getAttribute("data-search-url");
+    if (url) {
+      options.placeholder = "Type a name";
+      options.valueField = "value";
+      options.labelField = "text";
+      options.searchField = [];
+      options.score = function () {
+        return function () {
+          return 1;
+        };
+      };
+      options.load = function (query, callback) {
+        var address = url + (url.indexOf("?") < 0 ? "?" : "&") + "q=" + encodeURIComponent(query);
+        window
+          .fetch(address, { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (response) {
+            return response.ok ? response.json() : { results: [] };
+          })
+          .then(function (found) {
+            callback(found.results);
+          })
+          .catch(function () {
+            callback();
+          });
+      };
+    }
+    var picker = new window.TomSelect(select, options);
     // The hidden <select> would stay in the accessibility tree as a second, unnamed combobox.
     select.setAttribute("aria-hidden", "true");
     var input = picker.control_input;

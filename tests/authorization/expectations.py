@@ -948,6 +948,7 @@ EXPECTATIONS: dict[str, Expect] = {
     # Reports and exports: coordinators and report viewers (and staff). Jobs are checked on a
     # finished export of the program; download_now on a direct kind.
     "reports:index": Expect(get=EXPORTERS, post=NOT_ALLOWED, kwargs=_slug),
+    "reports:clinician_search": Expect(get=EXPORTERS, post=NOT_ALLOWED, kwargs=_slug),
     "reports:download_now": Expect(
         get=EXPORTERS, post=NOT_ALLOWED, kwargs=lambda side: {"slug": side.slug, "key": "ce_hours"}
     ),

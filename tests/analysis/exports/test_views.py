@@ -12,6 +12,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from analysis.exports import services as exports
+from analysis.exports import views
 from analysis.models import ExportJob
 from ccdg.models import AuditEvent
 from sessions_app.models import Attendance
@@ -360,3 +361,29 @@ def test_the_other_engineers_kinds_follow_the_convention(coordinator_client, pro
     assert 'id="wave-analysis_report"' in html
     assert 'id="clinician-ce_certificate"' in html
     assert 'id="clinician-ce_certificates"' not in html  # everyone's: no one to choose
+
+
+def test_a_large_roster_is_searched_by_name_not_put_into_the_page(coordinator_client, program):
+    ClinicianFactory.create_batch(
+        views.CLINICIANS_IN_PAGE, program=program, last_name="Nguyen", first_name="Lan"
+    )
+    ClinicianFactory(program=program, last_name="Okafor", first_name="Chiamaka")
+    ClinicianFactory(program=program, last_name="Okonkwo", first_name="Emeka")
+    ClinicianFactory(program=ProgramFactory(), last_name="Okoye", first_name="Ada")
+
+    page = coordinator_client.get(url("index", program)).content.decode()
+    found = coordinator_client.get(url("clinician_search", program) + "?q=oko").json()
+    two_words = coordinator_client.get(url("clinician_search", program) + "?q=ok chi").json()
+
+    assert "Nguyen, Lan" not in page
+    assert f'data-search-url="{url("clinician_search", program)}"' in page
+    assert [r["text"] for r in found["results"]] == ["Okonkwo, Emeka"]
+    assert [r["text"] for r in two_words["results"]] == ["Okafor, Chiamaka"]
+
+
+def test_a_small_roster_is_listed_in_the_page(coordinator_client, program):
+    ClinicianFactory(program=program, last_name="Okafor", first_name="Chiamaka")
+
+    page = coordinator_client.get(url("index", program)).content.decode()
+
+    assert "Okafor, Chiamaka" in page and "data-search-url" not in page

@@ -22,6 +22,7 @@ the decision about it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -290,6 +291,24 @@ def programs_for(user: Any) -> list[Program]:
     for program in result:
         program.my_roles = sorted(ROLE_LABELS[r] for r in roles.get(program.pk, ()))
     return result
+
+
+@dataclass(frozen=True)
+class NavPrograms:
+    shown: list[Program]
+    more: bool
+
+    def __iter__(self):
+        return iter(self.shown)
+
+
+def nav_programs(user: Any, limit: int) -> NavPrograms:
+    """The first ``limit`` programs the user may see (newest first, one query after the role
+    map) and whether there are more."""
+    roles = role_map(user)
+    programs = Program.objects.all() if is_staff(user) else Program.objects.filter(pk__in=roles)
+    found = list(programs.only("pk", "slug", "name", "academic_year")[: limit + 1])
+    return NavPrograms(shown=found[:limit], more=len(found) > limit)
 
 
 # --- Case notes ---------------------------------------------------------------------------------

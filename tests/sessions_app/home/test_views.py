@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -13,6 +14,7 @@ from tests.factories import (
     FacilitatorAssignmentFactory,
     GroupFactory,
     GroupMembershipFactory,
+    ProgramFactory,
     ProgramRoleFactory,
     UserFactory,
 )
@@ -85,3 +87,41 @@ def test_the_groups_table_lists_backups_without_stray_punctuation(coordinator_cl
     row = html[html.index("Tuesday group") :].split("</tr>", 1)[0]
     cells = [re.sub(r"<[^>]+>", "", c).strip() for c in row.split("<td>")[1:]]
     assert cells[1:] == ["Dr. Lead", "Dr. Backup, Dr. Second"]
+
+
+@pytest.mark.django_db
+def test_the_navigation_bar_names_four_programs_and_links_to_all_of_them(client):
+    user = UserFactory()
+    programs = [
+        ProgramFactory(name=f"Program {year}", academic_year=f"{year}-{year + 1}")
+        for year in range(2020, 2027)
+    ]
+    for program in programs:
+        ProgramRoleFactory(user=user, program=program)
+    client.force_login(user)
+
+    page = client.get(reverse("home")).content.decode()
+    bar = page[page.index('id="nav-main"') : page.index("</nav>", page.index('id="nav-main"'))]
+
+    assert [p.name in bar for p in programs] == [False] * 3 + [True] * 4  # newest first
+    assert "All programs" in bar
+    # The home lists them all, and lets one pick the program shown from a list.
+    assert all(p.name in page for p in programs)
+    assert 'id="program-shown"' in page
+
+
+@pytest.mark.django_db
+def test_the_navigation_costs_the_same_queries_for_one_program_or_twenty(client):
+    few, many = UserFactory(), UserFactory()
+    ProgramRoleFactory(user=few)
+    for _ in range(20):
+        ProgramRoleFactory(user=many)
+
+    def queries(user) -> int:
+        client.force_login(user)
+        client.get(reverse("account_change_password"))
+        with CaptureQueriesContext(connection) as captured:
+            client.get(reverse("account_change_password"))
+        return len(captured)
+
+    assert queries(few) == queries(many)

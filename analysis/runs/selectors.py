@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Func, JSONField, QuerySet
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from analysis.runs import disclosure
@@ -158,6 +159,48 @@ def run_list(wave: Wave) -> QuerySet[AnalysisRun]:
         .select_related("requested_by")
         .defer("results")
         .order_by("-created_at", "-pk")
+    )
+
+
+class _ChartsAsNames(Func):
+    """A run's results with each chart's SVG text replaced by ``true``, computed by the
+    database: the results page needs the charts' names, not the megabyte of SVG they weigh
+    (each chart is fetched by its own request, :func:`chart_svg`)."""
+
+    output_field = JSONField()
+
+    def _sql(self, compiler, connection, template: str):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return template.format(r=sql), [*params, *params]
+
+    def as_sql(self, compiler, connection, **extra):  # SQLite
+        return self._sql(compiler, connection, (
+            "json_set({r}, '$.charts', "
+            "(SELECT json_group_object(key, json('true')) FROM json_each({r}, '$.charts')))"
+        ))  # fmt: skip
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self._sql(compiler, connection, (
+            "jsonb_set({r}, '{{charts}}', (SELECT coalesce(jsonb_object_agg(k, true), '{{}}')"
+            " FROM jsonb_object_keys(coalesce({r} -> 'charts', '{{}}')) AS k))"
+        ))  # fmt: skip
+
+
+def with_chart_names(runs: QuerySet[AnalysisRun]) -> QuerySet[AnalysisRun]:
+    """The runs with ``results_light``: their results with chart names only (see
+    :class:`_ChartsAsNames`); put it in ``results`` before reading them."""
+    return runs.defer("results").annotate(results_light=_ChartsAsNames("results"))
+
+
+def chart_svg(run: AnalysisRun, name: str, *, program: Any | None = None) -> str | None:
+    """The SVG text of one chart of a finished run, if the run shows it (small cells applied)
+    — read from the database alone, not with the rest of the results."""
+    if name not in (run_results(run, program=program).get("charts") or {}):
+        return None
+    return (
+        AnalysisRun.objects.filter(pk=run.pk)
+        .values_list(KT(f"results__charts__{name}"), flat=True)
+        .first()
     )
 
 

@@ -36,10 +36,13 @@ PERM = "analysis.run"
 
 
 def _run(wave: Wave, pk: int, *, with_results: bool = True) -> AnalysisRun:
+    """The run of the wave; ``with_results``: its results with the charts' names, not their
+    SVG (:func:`analysis.runs.selectors.with_chart_names`)."""
     qs = AnalysisRun.objects.select_related("requested_by")
-    if not with_results:
-        qs = qs.defer("results")
+    qs = selectors.with_chart_names(qs) if with_results else qs.defer("results")
     run = get_object_or_404(qs, wave=wave, pk=pk)
+    if with_results:
+        run.results = run.results_light
     run.wave = wave
     return run
 
@@ -352,7 +355,7 @@ def run_chart(request, slug, wave, pk, name):
     run = _run(wave, pk)
     if run.status != AnalysisRun.Status.DONE:
         raise Http404("No such chart.")
-    svg = (selectors.run_results(run, program=program).get("charts") or {}).get(name)
+    svg = selectors.chart_svg(run, name, program=program) if name in charts.RENDERERS else None
     if svg is None:
         raise Http404("No such chart.")
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")

@@ -284,3 +284,22 @@ def test_no_inline_styles_or_scripts_on_the_pages(coordinator_client, wave):
         text = coordinator_client.get(page).content.decode()
         assert " style=" not in text and "<style" not in text
         assert "<script>" not in text
+
+
+def test_the_results_page_reads_chart_names_and_each_chart_comes_alone(coordinator_client, wave):
+    from analysis.runs import selectors
+
+    run = done_run(wave)
+    stored = AnalysisRun.objects.get(pk=run.pk).results["charts"]
+    light = selectors.with_chart_names(AnalysisRun.objects.filter(pk=run.pk)).get()
+
+    assert stored and light.results_light["charts"] == dict.fromkeys(stored, True)
+    assert {k: v for k, v in light.results_light.items() if k != "charts"} == {
+        k: v for k, v in AnalysisRun.objects.get(pk=run.pk).results.items() if k != "charts"
+    }
+    page = coordinator_client.get(url("run_detail", wave, pk=run.pk)).content.decode()
+    for name, svg in stored.items():
+        assert f"charts/{name}.svg" in page
+        chart = coordinator_client.get(url("run_chart", wave, pk=run.pk, name=name))
+        assert chart.content.decode() == svg
+    assert coordinator_client.get(url("run_chart", wave, pk=run.pk, name="nope")).status_code == 404

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -63,7 +64,7 @@ def session_list(
     return rows.order_by("starts_at", "group__name", "pk")
 
 
-def with_local_times(sessions, program: Program) -> list[Session]:
+def with_local_times(sessions: Iterable[Session], program: Program) -> list[Session]:
     return _with_local_times(list(sessions), program)
 
 

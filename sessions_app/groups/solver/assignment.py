@@ -266,6 +266,8 @@ class Problem:
     ``deterministic_time_s`` units of CP-SAT's deterministic time (default: 0.15 per second of the
     wall-clock budget, which on two cores usually ends first), so results are reproducible.
     With ``deterministic=False`` it uses ``num_workers`` threads until optimal or out of time.
+    ``local_search=False`` leaves large problems to CP-SAT alone, as small ones are (the
+    benchmark's reference run).
     """
 
     people: Sequence[Person]
@@ -283,6 +285,7 @@ class Problem:
     deterministic: bool = True
     deterministic_time_s: float | None = None
     move_weight: int = 0
+    local_search: bool = True
 
 
 def make_groups(
@@ -2169,7 +2172,7 @@ def _solve(ctx: _Ctx, started: float) -> tuple[Assignment | Infeasible, bool]:
     _choose_candidates(layout)
     start = _greedy(ctx, layout)
     bound, searched, cut = 0, None, False
-    large = len(ctx.people) >= _LOCAL_SEARCH_PEOPLE
+    large = problem.local_search and len(ctx.people) >= _LOCAL_SEARCH_PEOPLE
     if large and start is not None and _greedy_fits(groups, start):
         search = _LocalSearch(ctx, layout, start)
         cut = not search.run(_LS_PASSES, started + _LS_SHARE * problem.time_limit_s)

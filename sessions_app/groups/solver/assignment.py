@@ -89,13 +89,13 @@ below it: its linear relaxation knows each share only group by group. Two things
   unless within :data:`_ILS_TARGET` (0.2%) of the bound, iterated local search: a few random
   swaps, the touched groups repaired, the result kept when no worse, for a fixed number of
   evaluations (seeded by ``Problem.seed``: deterministic). On 600 people in 60 groups it takes
-  the gap from 1.0% to 0.35%.
+  the gap from 1.0% to 0.4%.
 
 When the local search ends within :data:`_GAP` (2%) of the count bound, that is the answer and
 ``best_bound`` is the count bound; otherwise CP-SAT goes on from it (relabelled to meet the
 symmetry breaking) for the time left. On the benchmark (100 pins, 100 apart and 100 together
 pairs, 30 facilitator exclusions, 50 people with one meeting time) it ends 0.2% above the bound
-in about 5 s on two cores, 14% below what CP-SAT alone reaches in 10 minutes; see
+in 5 to 7 s on two shared cores, 14% below what CP-SAT alone reaches in 10 minutes; see
 ``bench/assign_groups.py``.
 
 Determinism: with ``Problem.deterministic`` (the default) CP-SAT runs one worker with
@@ -105,6 +105,8 @@ reproducible; its ``interleave_search`` mode is, but measured 10-30x slower here
 problems and no better on the large one.) The wall-clock limit stays a safety net; a run it cut
 short is flagged ``Assignment.stopped_by_wall_clock`` and may not be reproducible. With
 ``deterministic=False`` CP-SAT uses ``num_workers`` threads and the wall clock only.
+The local search of large programs is sequential and seeded: the same in both modes, unless
+the wall clock (its share :data:`_LS_SHARE` of the budget) cuts it short, which is flagged too.
 """
 
 from __future__ import annotations
@@ -235,7 +237,7 @@ _LS_PASSES = 30  # passes of local search at most (each visits every movable per
 _LS_SHARE = 0.6  # share of time_limit_s local search may take at most (a safety net)
 _GAP = 0.02  # local search within 2% of the count bound: CP-SAT is not run
 _ILS_TARGET = 0.002  # iterated local search stops within 0.2% of the count bound
-_ILS_EVALUATIONS_PER_PERSON = 5  # or after this many evaluations per person (deterministic)
+_ILS_EVALUATIONS_PER_PERSON = 3  # or after this many evaluations per person (deterministic)
 _ILS_KICK = 10  # random swaps per kick of the iterated local search
 
 # --------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Benchmark: balanced group assignment (sessions_app/groups/solver/assignment.py) with CP-SAT.
 
     .venv/bin/python bench/assign_groups.py [--seed N] [--big-time-limit S] [--workers W]
-                                            [--regroup]
+                                            [--regroup] [--reference-minutes [N]]
 
 Generates two seeded programs and solves them:
 
@@ -13,7 +13,14 @@ Generates two seeded programs and solves them:
   one of the two meeting times.
 
 For each it prints people, groups, rules, wall time, objective, best bound, objective / best
-bound (the gap: 1.000 is proven optimal), whether optimal, and the unmet-goal count.
+bound (the gap: 1.000 is proven optimal), whether optimal, and the unmet-goal count. From 200
+people on the solver improves a greedy start by local search and proves a lower bound from the
+count problem (see the module docstring); the big problem stops there.
+
+``--reference-minutes N`` (N = 10 when no value is given) then runs the same model the way it
+ran before local search existed: CP-SAT alone, from the greedy start, one worker, for N minutes
+(run it with ``nice``: it keeps a core busy), and prints its objective and bound and the ratio
+of the deterministic big run's objective to it (below 1: better than the long run).
 
 Then regrouping mid-year: the demo's groups as solved, with 3 newcomers, regrouped keeping
 current groups (moves cost ``MOVE_WEIGHT``) and rebalancing freely; with ``--regroup`` also the
@@ -128,7 +135,7 @@ def big_problem(
     )
 
 
-def report(label: str, problem: Problem) -> None:
+def report(label: str, problem: Problem) -> Assignment | Infeasible:
     started = time.perf_counter()
     result = solve(problem)
     wall = time.perf_counter() - started
@@ -142,7 +149,7 @@ def report(label: str, problem: Problem) -> None:
         print(f"  INFEASIBLE after {wall:.2f} s:")
         for line in result.problems:
             print(f"    {line}")
-        return
+        return result
     assert isinstance(result, Assignment)
     bound = result.best_bound
     ratio = (
@@ -157,6 +164,7 @@ def report(label: str, problem: Problem) -> None:
         f"  sizes {sizes[0]}-{sizes[-1]} | unmet goals {len(result.unmet)} | "
         f"stopped by wall clock {result.stopped_by_wall_clock}"
     )
+    return result
 
 
 def mid_year(problem: Problem, seed: int, leave: float, newcomers: int) -> Problem:
@@ -217,13 +225,23 @@ def main() -> None:
     parser.add_argument(
         "--regroup", action="store_true", help="Also regroup the big program mid-year."
     )
+    parser.add_argument(
+        "--reference-minutes",
+        type=float,
+        nargs="?",
+        const=10.0,
+        default=None,
+        metavar="N",
+        help="Also run CP-SAT alone on the big problem for N minutes (10 without a value) and "
+        "compare.",
+    )
     args = parser.parse_args()
     report("demo (deterministic)", demo_problem(args.seed))
     report(
         f"big ({args.workers} workers, not deterministic)",
         big_problem(args.seed, args.big_time_limit, args.workers),
     )
-    report(
+    ours = report(
         "big (deterministic: 1 worker)",
         big_problem(args.seed, args.big_time_limit, args.workers, deterministic=True),
     )
@@ -231,6 +249,19 @@ def main() -> None:
     if args.regroup:
         big = big_problem(args.seed, args.big_time_limit, args.workers, deterministic=True)
         report_regroup("big regrouped mid-year", mid_year(big, args.seed, 0.02, 60))
+    if args.reference_minutes is not None:
+        minutes = args.reference_minutes
+        reference = big_problem(args.seed, 60 * minutes, 1)
+        ref = report(
+            f"big reference (CP-SAT alone, 1 worker, {minutes:g} min)",
+            replace(reference, local_search=False),
+        )
+        if isinstance(ours, Assignment) and isinstance(ref, Assignment):
+            print(
+                f"  objective ratio (ours at {args.big_time_limit:g} s / reference): "
+                f"{ours.score / ref.score:.3f} | ours / best bound of either: "
+                f"{ours.score / max(ours.best_bound, ref.best_bound):.4f}"
+            )
 
 
 if __name__ == "__main__":

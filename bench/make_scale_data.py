@@ -550,7 +550,8 @@ class Builder:
         # in the first current group of those programs.
         firsts: dict[int, Plan] = {}
         for plan in current:
-            firsts.setdefault(plan.group.program_id, plan)
+            if plan.group.program_id != self.programs[0].pk:
+                firsts.setdefault(plan.group.program_id, plan)
         chosen = list(firsts.values())[: ROLE_PROGRAMS - 1]
         helen, member = users["facilitator"], users["participant"]
         for plan in chosen:

@@ -61,6 +61,7 @@ from django.utils.text import slugify  # noqa: E402
 
 from analysis.runs.models import AnalysisRun  # noqa: E402
 from analysis.runs.services import run_create, run_execute  # noqa: E402
+from ccdg.audit import audit_chain_verify  # noqa: E402
 from ccdg.audit_chain import GENESIS, chain_digest  # noqa: E402
 from ccdg.models import AuditEvent  # noqa: E402
 from ccdg.outbox.models import OutboxMessage  # noqa: E402
@@ -842,7 +843,13 @@ class Builder:
             )
         )
         candidates: list[tuple[Any, ...]] = []
-        sessions = Session.objects.filter(group_id__in=group_plan).order_by("pk")
+        sessions = list(Session.objects.filter(group_id__in=group_plan).order_by("pk"))
+        # The next-meeting note names the group's next session in its occurrence.
+        following: dict[int, int] = {}
+        by_group = sorted(sessions, key=lambda s: (s.group_id, s.starts_at))
+        for s, after in zip(by_group, by_group[1:], strict=False):
+            if after.group_id == s.group_id:
+                following[s.pk] = after.pk
         presenters = dict(
             Presentation.objects.filter(status="confirmed", slot=1).values_list(
                 "session_id", "clinician_id"
@@ -856,9 +863,9 @@ class Builder:
             for c in plan.members:
                 candidates.append((pid, reminder_kinds.SESSION_REMINDER, s.pk, "clinician",
                                    c.pk, c.email, occ, due))  # fmt: skip
-                if s.starts_at < self.now:
+                if s.starts_at < self.now and s.pk in following:
                     candidates.append((pid, reminder_kinds.NEXT_MEETING, s.pk, "clinician", c.pk,
-                                       c.email, f"next:{s.pk}", s.ends_at))  # fmt: skip
+                                       c.email, f"next:{following[s.pk]}", s.ends_at))  # fmt: skip
             for f in (plan.lead, plan.backup):
                 if f is not None:
                     candidates.append((pid, reminder_kinds.SESSION_REMINDER, s.pk, "facilitator",
@@ -1113,11 +1120,15 @@ def main(argv: list[str] | None = None) -> int:
     for name, n in made.items():
         print(f"  {name:<18} {n:>9,}")
     print(f"Done in {total:.0f} s.")
+    report = audit_chain_verify()
+    print(f"Audit chain: {report.checked:,} events checked, " + (
+        "intact." if report.ok else f"BROKEN at {report.problem.summary()}."
+    ))  # fmt: skip
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
             print(f"Database size: {cursor.fetchone()[0]}")
-    return 0
+    return 0 if report.ok else 1
 
 
 if __name__ == "__main__":

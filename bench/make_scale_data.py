@@ -104,6 +104,11 @@ from surveys.services import builtin_instrument  # noqa: E402
 from surveys.waves import link_token, token_hash  # noqa: E402
 
 SEED = 20261207
+# The demo program's two large waves (slugs within the demo program, ``gim-ccdg``).
+ONLINE_WAVE = "Department wellbeing survey 2026"
+PAPER_WAVE = "Grand rounds paper survey 2026"
+ONLINE_WAVE_SLUG = "department-wellbeing-survey-2026"
+PAPER_WAVE_SLUG = "grand-rounds-paper-survey-2026"
 BATCH = 2000
 DEMO_USERS = ("coordinator", "facilitator", "participant", "reports", "admin")
 
@@ -796,10 +801,10 @@ class Builder:
         }  # fmt: skip
         roster = everyone[demo.pk][: self.size.demo_online_recipients]
         self.big_waves = [
-            online(demo, name="Department wellbeing survey 2026", opens=self.now - timedelta(60),
+            online(demo, name=ONLINE_WAVE, opens=self.now - timedelta(60),
                    closes=self.now - timedelta(30), people=roster,
                    answered=self.size.demo_online_responses, confidential=False),
-            paper(demo, name="Grand rounds paper survey 2026", handed_out=self.now - timedelta(90),
+            paper(demo, name=PAPER_WAVE, handed_out=self.now - timedelta(90),
                   count=self.size.demo_paper_responses),
         ]  # fmt: skip
         others = self.programs[1:]

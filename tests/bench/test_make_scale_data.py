@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db import transaction
 
 from analysis.runs.models import AnalysisRun
-from bench.make_scale_data import ScaleDataRefused, build
+from bench.make_scale_data import ONLINE_WAVE_SLUG, PAPER_WAVE_SLUG, ScaleDataRefused, build
 from ccdg.audit import audit_chain_verify
 from ccdg.models import AuditEvent
 from ccdg.outbox.models import OutboxMessage
@@ -63,7 +63,13 @@ def test_small_scale_makes_the_promised_counts_with_an_intact_audit_chain():
     }  # fmt: skip
     assert set(Session.objects.values_list("status", flat=True)) == {"scheduled", "cancelled"}
     assert AnalysisRun.objects.filter(status=AnalysisRun.Status.DONE).count() == 2
-    assert Wave.objects.filter(source="paper").exists()
+    online = Wave.objects.get(program__slug="gim-ccdg", slug=ONLINE_WAVE_SLUG)
+    paper = Wave.objects.get(program__slug="gim-ccdg", slug=PAPER_WAVE_SLUG)
+    assert (online.source, online.recipients.count(), online.responses.count()) == (
+        "online", 60, 44,  # 3,000 and 2,200 x 0.02
+    )  # fmt: skip
+    assert (paper.source, paper.responses.count()) == ("paper", 800)  # 40,000 x 0.02
+    assert set(AnalysisRun.objects.values_list("wave", flat=True)) == {online.pk, paper.pk}
     report = audit_chain_verify()
     assert report.ok, report.problem
     assert report.checked == 2000

@@ -135,6 +135,7 @@ ROLE_PROGRAMS = 3  # the facilitator leads, and the participant is a member, in 
 GROUP_SIZE = (8, 12)
 SESSION_GAP_DAYS = 14  # groups meet every other week
 DEMO_YEAR_DAYS = 182  # the demo's groups: half a year held, half a year to come
+DEMO_FOURTH_TUESDAYS = 12  # the demo's first three groups also meet on these, over that year
 HISTORY_DAYS = 3 * 365
 CANCELLED_SHARE = 0.03
 PAPER_EXCLUDED_SHARE = 0.02
@@ -226,7 +227,6 @@ class Plan:
     first: date
     count: int
     clock: time
-    weekday_shift: int = 0
     members: list[Clinician] = field(default_factory=list)
     lead: Facilitator | None = None
     backup: Facilitator | None = None
@@ -380,7 +380,7 @@ class Builder:
         # Tuesday too, for the same year as the demo's other groups.
         for group in Group.objects.filter(program=demo).order_by("name"):
             first = _nth_weekday(today - timedelta(days=DEMO_YEAR_DAYS), weekday=1, nth=4)
-            self.plans.append(Plan(group, first, 0, time(7, 30)))
+            self.plans.append(Plan(group, first, DEMO_FOURTH_TUESDAYS, time(7, 30)))
         new_groups: list[tuple[Program, Group, Room]] = []
         room_no = Room.objects.count()
         for index, program in enumerate(self.programs):
@@ -407,7 +407,9 @@ class Builder:
             )
         # The other programs' groups share what is left of the sessions; they started at
         # different times over the last three years, about half of them have ended.
-        planned = Session.objects.count() + demo_sessions * len(demo_groups) + 12 * 3
+        planned = (
+            Session.objects.count() + demo_sessions * len(demo_groups) + DEMO_FOURTH_TUESDAYS * 3
+        )
         left = max(len(other_groups), self.size.sessions - planned)
         first_of_program: set[int] = set()
         for i, (program, group) in enumerate(other_groups):
@@ -421,9 +423,6 @@ class Builder:
                 latest = max(0, HISTORY_DAYS - span // 2)
                 start = today - timedelta(days=HISTORY_DAYS - self.rng.randrange(latest + 1))
             self.plans.append(Plan(group, start, count, self.rng.choice(MEETING_TIMES)))
-        # The demo's own groups meet 12 more times each (fourth Tuesdays, half a year each side).
-        for plan in self.plans[:3]:
-            plan.count = 12
         return f"{len(new_groups)} groups added, {Group.objects.count()} in all"
 
     def make_people(self) -> str:
@@ -488,11 +487,12 @@ class Builder:
                 )  # fmt: skip
                 c.status = Clinician.Status.ELIGIBLE if ended else Clinician.Status.ACTIVE
                 status.append(c)
-            pool = pools[program.pk] if program.pk in pools else demo_pool
             if program.pk == self.programs[0].pk:
-                plan.lead, plan.backup = demo_pool[i % len(demo_pool)], demo_pool[(i + 3) % 6]
+                # The demo's pool of six takes turns (the facilitator leads every sixth group).
+                n = len(demo_pool)
+                plan.lead, plan.backup = demo_pool[i % n], demo_pool[(i + n // 2) % n]
             else:
-                plan.lead, plan.backup = self.rng.sample(pool, 2)
+                plan.lead, plan.backup = self.rng.sample(pools[program.pk], 2)
             for role, f in (("lead", plan.lead), ("backup", plan.backup)):
                 assignments.append(
                     FacilitatorAssignment(

@@ -77,7 +77,7 @@ def test_small_scale_makes_the_promised_counts_with_an_intact_audit_chain():
 
 
 def test_demo_sign_ins_work_and_the_demo_users_reach_across_programs(client):
-    build(scale=SCALE)
+    build(scale=SCALE, analyse=False)  # the analysis runs are the slow part, not needed here
 
     for username in ("coordinator", "facilitator", "participant", "reports", "admin"):
         client.cookies.clear()
@@ -98,12 +98,12 @@ def test_demo_sign_ins_work_and_the_demo_users_reach_across_programs(client):
 
 def test_the_same_seed_makes_the_same_data():
     with transaction.atomic():
-        build(scale=SCALE, seed=7)
+        build(scale=SCALE, seed=7, analyse=False)
         first = snapshot()
         transaction.set_rollback(True)
     assert not Program.objects.exists()
 
-    build(scale=SCALE, seed=7)
+    build(scale=SCALE, seed=7, analyse=False)
 
     again = snapshot()
     assert again["clinicians"][:5] == first["clinicians"][:5]

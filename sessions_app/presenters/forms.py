@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import QuerySet
 
 from ccdg import phi
 from sessions_app.presenters.models import Attendance, Rsvp
@@ -45,6 +46,10 @@ class InviteForm(forms.Form):
 MEMBER_CHOICES = [(s.value, s.label) for s in Attendance.Status if s.value in MEMBER_STATUSES]
 
 
+#: Up to this many possible guests, the sheet lists them as boxes to tick.
+GUESTS_AS_BOXES = 80
+
+
 class AttendanceForm(forms.Form):
     """One radio group per member (field ``member_<id>``) and a list of guests."""
 
@@ -59,8 +64,9 @@ class AttendanceForm(forms.Form):
         self,
         *args,
         members: list[Clinician],
-        candidates: list[Clinician],
+        candidates: QuerySet[Clinician],
         initial_status: dict[int, str],
+        search_url: str = "",
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -74,10 +80,20 @@ class AttendanceForm(forms.Form):
                 widget=forms.RadioSelect,
                 error_messages={"required": f"Mark {member.full_name} present, absent or excused."},
             )
-        self.fields["guests"].queryset = Clinician.objects.filter(
-            pk__in=[c.pk for c in candidates]
-        ).order_by("last_name", "first_name")
-        self.candidates = candidates
+        guests = self.fields["guests"]
+        guests.queryset = candidates
+        # A large program's guests are searched by name as one types (search_url) rather than
+        # listed as thousands of boxes: the list then holds only the guests chosen so far.
+        self.guests_searched = bool(search_url) and candidates.count() > GUESTS_AS_BOXES
+        if self.guests_searched:
+            chosen = self.data.getlist("guests") if self.is_bound else self.initial.get("guests")
+            ids = [int(v) for v in chosen or () if str(v).isdigit()]
+            guests.widget = forms.SelectMultiple(
+                attrs={"class": "form-select", "data-search": "", "data-search-url": search_url}
+            )
+            guests.widget.choices = [
+                (c.pk, c.full_name) for c in candidates.filter(pk__in=ids) if ids
+            ] if ids else []  # fmt: skip
 
     def member_rows(self):
         return [(m, self[f"member_{m.pk}"]) for m in self.members]

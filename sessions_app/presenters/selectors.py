@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from sessions_app.groups.history import (
@@ -251,7 +251,7 @@ def attendance_members(*, session: Session) -> list[Clinician]:
     return list(members_on(group_id=session.group_id, day=session_day(session)))
 
 
-def guest_candidates(*, session: Session) -> list[Clinician]:
+def guest_candidates(*, session: Session) -> QuerySet[Clinician]:
     """Clinicians of the same program who were not members of the session's group that day,
     plus anyone already recorded as a guest (even if they have since become inactive)."""
     members = GroupMembership.objects.filter(
@@ -260,7 +260,7 @@ def guest_candidates(*, session: Session) -> list[Clinician]:
     recorded = Attendance.objects.filter(session=session, status__in=ATTENDED).values(
         "clinician_id"
     )
-    return list(
+    return (
         Clinician.objects.filter(program_id=session.group.program_id)
         .exclude(pk__in=members)
         .filter(~Q(status=Clinician.Status.INACTIVE) | Q(pk__in=recorded))

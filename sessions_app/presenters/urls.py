@@ -13,6 +13,7 @@ urlpatterns = [
     path(P + "sessions/<int:pk>/presenters/", v.session_presenters, name="session_presenters"),
     path(P + "sessions/<int:pk>/presenters/invite/", v.presenter_invite, name="presenter_invite"),
     path(P + "sessions/<int:pk>/attendance/", v.attendance_record, name="attendance_record"),
+    path(P + "sessions/<int:pk>/attendance/guests/", v.attendance_guests, name="attendance_guests"),
     path(P + "sessions/<int:pk>/attendance/clear/", v.attendance_clear, name="attendance_clear"),
     path(
         P + "presentations/<int:pk>/withdraw/",

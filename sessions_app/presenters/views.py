@@ -6,11 +6,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ccdg.audit import audit_record
 from ccdg.messages import messages_from
@@ -25,6 +26,8 @@ from sessions_app.schedule import selectors as schedule_selectors
 from sessions_app.schedule.models import Session
 
 T = "sessions_app/presenters/"
+#: Possible guests found per search of the attendance sheet's guest picker.
+GUESTS_FOUND = 20
 
 
 def _back(request, slug):
@@ -301,6 +304,7 @@ def attendance_record(request, slug, pk):
         members=members,
         candidates=candidates,
         initial_status=initial,
+        search_url=reverse("sessions_app:attendance_guests", kwargs={"slug": slug, "pk": pk}),
         initial={
             # Anyone recorded as present who was not a member that day came as a guest.
             "guests": [
@@ -335,6 +339,20 @@ def attendance_record(request, slug, pk):
         "session_day": history.session_day(session, program),
     }
     return render(request, T + "attendance_form.html", context, status=400 if form.errors else 200)
+
+
+@require_GET
+def attendance_guests(request, slug, pk):
+    """Possible guests of the session whose first or last name starts with ``q`` (at most
+    20), for the guest picker of a large program's attendance sheet."""
+    program = roles.program_for_request(request, slug, "sessions.view")
+    session = roles.session_for_request(request, program, pk, may=roles.can_run_session)
+    query = (request.GET.get("q") or "").strip()[:100]
+    found = presenters_selectors.guest_candidates(session=session)
+    for word in query.split()[:3]:
+        found = found.filter(Q(last_name__istartswith=word) | Q(first_name__istartswith=word))
+    rows = list(found[:GUESTS_FOUND]) if query else []
+    return JsonResponse({"results": [{"value": c.pk, "text": c.full_name} for c in rows]})
 
 
 @require_POST

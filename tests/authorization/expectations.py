@@ -743,6 +743,9 @@ EXPECTATIONS: dict[str, Expect] = {
                                  "guests": side.clinician.pk},
         done=_page("sessions_app:attendance_record", pk=lambda s: s.past_session.pk),
     ),
+    "sessions_app:attendance_guests": Expect(
+        get=SESSION_RUNNERS, post=NOT_ALLOWED, kwargs=_pk("past_session")
+    ),
     "sessions_app:attendance_clear": Expect(
         get=NOT_ALLOWED, post=POST_RUNNERS, kwargs=_pk("past_session"), acts=True,
         done=_page("sessions_app:attendance_record", pk=lambda s: s.past_session.pk),

@@ -38,9 +38,7 @@ def snapshot() -> dict:
             Session.objects.order_by("pk").values_list("group__name", "starts_at", "status")
         ),
         "answers": list(Response.objects.order_by("pk").values_list("answers", flat=True)),
-        "outbox": list(
-            OutboxMessage.objects.order_by("pk").values_list("kind", "email", "status")
-        ),
+        "outbox": list(OutboxMessage.objects.order_by("pk").values_list("kind", "email", "status")),
         "audit": list(
             AuditEvent.objects.order_by("chain_seq").values_list("action", "object_type")
         ),
@@ -81,9 +79,7 @@ def test_demo_sign_ins_work_and_the_demo_users_reach_across_programs(client):
 
     for username in ("coordinator", "facilitator", "participant", "reports", "admin"):
         client.cookies.clear()
-        signed_in = client.post(
-            "/accounts/login/", {"login": username, "password": "ccdg-demo"}
-        )
+        signed_in = client.post("/accounts/login/", {"login": username, "password": "ccdg-demo"})
         assert signed_in.status_code == 302, (username, signed_in.status_code)
         home = client.get("/")
         assert home.status_code == 200, (username, home.status_code)

@@ -417,6 +417,33 @@ def test_facilitator_records_the_groups_attendance_with_a_guest(client, program,
     }
 
 
+def test_a_large_programs_guests_are_searched_by_name_and_recorded(client, program, group):
+    from sessions_app.presenters.forms import GUESTS_AS_BOXES
+
+    ana = member(group, last_name="Ana")
+    others = GroupFactory(program=program, name="Others")
+    for _ in range(GUESTS_AS_BOXES):
+        member(others, last_name="Nguyen")
+    guest = member(others, last_name="Okafor", first_name="Chiamaka")
+    session = past(group, days=0)
+    client.force_login(lead_of(group))
+    sheet = url("attendance_record", program, pk=session.pk)
+
+    page = client.get(sheet).content.decode()
+    found = client.get(url("attendance_guests", program, pk=session.pk) + "?q=oka").json()
+    client.post(sheet, {f"member_{ana.pk}": "present", "guests": [guest.pk]})
+    again = client.get(sheet).content.decode()
+
+    assert "Nguyen" not in page and 'data-search-url="' in page
+    assert found["results"] == [{"value": guest.pk, "text": guest.full_name}]
+    assert set(Attendance.objects.values_list("clinician__last_name", "status")) == {
+        ("Ana", "present"),
+        ("Okafor", "guest"),
+    }
+    # The guest recorded is shown as chosen; the rest of the roster still is not.
+    assert f'<option value="{guest.pk}" selected>' in again and "Nguyen" not in again
+
+
 def test_attendance_before_the_session_starts_is_refused(client, program, group):
     ana = member(group)
     session = future(group)

@@ -66,11 +66,13 @@ def outbox_forecast(
     now: datetime | None = None,
     days: int = FORECAST_DAYS,
     previews: bool = True,
+    detailed: int | None = None,
 ) -> list[Planned]:
     """The messages the due-scan will queue for ``program`` in the next ``days`` (and any that
     came due since its last run), each with its recipients and, with ``previews``, the message
-    as its first recipient will read it (personal links as placeholders, no ``.ics``).
-    Ordered by due time."""
+    as its first recipient will read it (personal links as placeholders, no ``.ics``); with
+    ``detailed``, recipients and previews of the first ``detailed`` messages only (a program of
+    dozens of groups plans hundreds of messages a month). Ordered by due time."""
     now = now or timezone.now()
     tz = program.tz
     dues = messages_due(
@@ -105,8 +107,9 @@ def outbox_forecast(
     planned.sort(key=lambda p: (p.due.due_at, p.due.kind, p.due.object_id))
     if not previews or not planned:
         return planned
-    lookups = Lookups.load([r for p in planned for r in p.rows], tokens=False)
-    for p in planned:
+    shown = planned if detailed is None else planned[:detailed]
+    lookups = Lookups.load([r for p in shown for r in p.rows], tokens=False)
+    for p in shown:
         p.recipients = [(lookups.of(r).recipient_name(r), r.email) for r in p.rows]
         try:
             p.preview = render_message(p.rows[0], lookups, attachments=False, personal_links=False)

@@ -19,6 +19,8 @@ from sessions_app import roles
 from sessions_app.reminders.forecast import FORECAST_DAYS, outbox_forecast
 
 PERM = "program.edit"  # the program's coordinators (and staff)
+#: Planned messages shown with their recipients and preview; the rest by count until asked.
+PLANNED_DETAILED = 12
 
 
 class TimingsForm(forms.ModelForm):
@@ -46,7 +48,12 @@ def outbox(request, slug):
         messages.success(request, "Reminder timings saved.")
         return redirect("outbox:outbox", slug=program.slug)
     # What the scan will queue in the next days: counted on every tab, shown on Upcoming.
-    planned = outbox_forecast(program=program, previews=tab == "upcoming")
+    show_all = request.GET.get("all") == "1"
+    planned = outbox_forecast(
+        program=program,
+        previews=tab == "upcoming",
+        detailed=None if show_all else PLANNED_DETAILED,
+    )
     counts = services.outbox_counts(program=program)
     counts["upcoming"] += sum(p.recipient_count for p in planned)
     context = {
@@ -56,6 +63,7 @@ def outbox(request, slug):
         "rows": services.outbox_list(program=program, tab=tab),
         "planned": planned,
         "forecast_days": FORECAST_DAYS,
+        "detailed": len(planned) if show_all else min(len(planned), PLANNED_DETAILED),
         "settings_row": settings_row,
         "form": form,
     }

@@ -153,7 +153,7 @@ def test_security_defaults(tmp_path):
 
     assert values(result) == {
         "SESSION_COOKIE_AGE": 1800,
-        "SESSION_SAVE_EVERY_REQUEST": True,
+        "SESSION_SAVE_EVERY_REQUEST": False,
         "SESSION_COOKIE_HTTPONLY": True,
         "X_FRAME_OPTIONS": "DENY",
         "AXES_FAILURE_LIMIT": 5,

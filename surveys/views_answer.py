@@ -49,8 +49,8 @@ def token_page(view):
     ``Origin: null`` with the form's POST and Django's CSRF check refuses it.
 
     The session middleware saves a signed-in person's session when its expiry is pushed back
-    (``SessionIdleMiddleware``, once a minute): the row's new expiry, written as the answers are sent,
-    would date an anonymous response and name who sent it. Without ``request.session`` the
+    (``SessionIdleMiddleware``, once a minute): the row's new expiry, written as the answers
+    are sent, would date an anonymous response and name who sent it. Without ``request.session`` the
     middleware leaves the session (and its cookie) as they were. The user is looked up first
     (a read) so that later middleware can still ask who it is. The pages show no messages
     (``_render``), so nothing else writes the session.

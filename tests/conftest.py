@@ -48,3 +48,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             f"methods), {counts.get('cross-program', 0)} cross-program, "
             f"{counts.get('admin', 0)} admin"
         )
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: figures kept by one test (the coordinator's
+    home keeps its program's health a while) must not show in the next, whose program may have
+    the same id."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -12,10 +12,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Count, Q
 
 from ccdg.attention import Item, attention_for
@@ -68,6 +69,7 @@ class Health:
     upcoming_sessions: int
     covered_sessions: int  # with a backup available besides whoever leads
     backups_available: int
+    as_of: datetime | None = None
 
     @property
     def presentations_per_participant(self) -> float | None:
@@ -167,12 +169,27 @@ def health(program: Program, now: datetime) -> Health:
     )
 
 
+#: The program's health figures are worked out from the whole year (every session, member and
+#: backup) and kept this long: the home of a program of dozens of groups would otherwise
+#: recompute them on every view. What needs attention and the next sessions are always live.
+HEALTH_SECONDS = 120
+
+
+def cached_health(program: Program, now: datetime) -> Health:
+    key = f"home:health:{program.pk}:{program.academic_year}"
+    found = cache.get(key)
+    if not isinstance(found, Health):
+        found = replace(health(program, now), as_of=now)
+        cache.set(key, found, HEALTH_SECONDS)
+    return found
+
+
 def coordinator_panel(program: Program, *, now: datetime) -> CoordinatorPanel:
     return CoordinatorPanel(
         program=program,
         attention=attention_for(program, now=now),
         next_sessions=_next_sessions(program, now),
-        health=health(program, now),
+        health=cached_health(program, now),
     )
 
 

@@ -208,3 +208,18 @@ def test_a_coordinator_of_two_programs_chooses_which_one_the_home_shows(client, 
     shown = client.get(reverse("home"), {"program": other.slug}).context["coordinator"].program
 
     assert shown == other
+
+
+def test_the_health_figures_are_kept_two_minutes_and_say_as_of_when(coordinator_client, program):
+    from django.core.cache import cache
+
+    from sessions_app.home.dashboard import HEALTH_SECONDS, Health
+
+    first = coordinator_client.get("/").content.decode()
+    kept = cache.get(f"home:health:{program.pk}:{program.academic_year}")
+    again = coordinator_client.get("/").content.decode()
+
+    assert HEALTH_SECONDS == 120
+    assert "Figures as of" in first and "every two minutes" in first
+    assert isinstance(kept, Health) and kept.as_of is not None
+    assert first.split('id="health-as-of"')[1][:60] == again.split('id="health-as-of"')[1][:60]

@@ -28,6 +28,8 @@ from sessions_app.schedule.models import Session
 T = "sessions_app/presenters/"
 #: Possible guests found per search of the attendance sheet's guest picker.
 GUESTS_FOUND = 20
+#: Up to this many groups, the attendance figures list every session and person at once.
+FIGURES_ALL_GROUPS = 6
 
 
 def _back(request, slug):
@@ -371,15 +373,33 @@ def attendance_figures(request, slug):
     scope = roles.figures_scope(request.user, program)
     figures = presenters_selectors.attendance_figures(program=program, group_ids=scope)
     groups = {g.group.pk: g.group for g in figures.groups}
-    for s in figures.sessions:
+    # Many groups: the per-session and per-person tables show one group at a time (a program
+    # of thirty groups made a page of hundreds of rows of each).
+    chosen = _chosen_pk(request.GET.get("group"), groups)
+    detail = chosen is not None or len(groups) <= FIGURES_ALL_GROUPS
+    sessions = [s for s in figures.sessions if chosen is None or s.group_id == chosen]
+    people = [p for p in figures.people if chosen is None or (p.group and p.group.pk == chosen)]
+    for s in sessions:
         s.group = groups[s.group_id]
     context = {
         "program": program,
         "figures": figures,
+        "detail": detail,
+        "sessions": sessions if detail else [],
+        "people": people if detail else [],
+        "chosen": chosen,
         "whole_program": scope is None,
         "may_record": scope is not None or roles.can(request.user, "sessions.manage", program),
     }
     return render(request, T + "attendance_figures.html", context)
+
+
+def _chosen_pk(value: str | None, allowed) -> int | None:
+    try:
+        wanted = int(value or "")
+    except ValueError:
+        return None
+    return wanted if wanted in allowed else None
 
 
 def credit_summary(request, slug):

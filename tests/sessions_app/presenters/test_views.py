@@ -602,3 +602,25 @@ def test_program_pages_cost_the_same_queries_for_1_and_20_sessions(
         add(i)
 
     assert count_queries(coordinator_client, url(name, program)) == one
+
+
+def test_attendance_figures_of_many_groups_show_one_groups_sessions_and_people_at_a_time(
+    client, program
+):
+    from sessions_app.presenters.views import FIGURES_ALL_GROUPS
+
+    made = [GroupFactory(program=program, name=f"Team {n}") for n in range(FIGURES_ALL_GROUPS + 1)]
+    people = [member(g, last_name=f"Member{n}") for n, g in enumerate(made)]
+    for g in made:
+        past(g)
+    client.force_login(ProgramRoleFactory(program=program).user)
+    figures = url("attendance_figures", program)
+
+    overview = client.get(figures)
+    one = client.get(figures + f"?group={made[2].pk}")
+
+    assert [g.group.name for g in overview.context["figures"].groups] == [g.name for g in made]
+    assert overview.context["sessions"] == [] and overview.context["people"] == []
+    assert "choose one to see its sessions and people" in overview.content.decode()
+    assert {s.group_id for s in one.context["sessions"]} == {made[2].pk}
+    assert [p.clinician.pk for p in one.context["people"]] == [people[2].pk]

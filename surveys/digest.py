@@ -1,6 +1,8 @@
 """A digest of a wave's responses that is kept up to date as they change, so that telling
 whether an analysis is still current costs one row read, not a read of every response.
 
+The running total also counts the wave's returned and excluded responses, for its figures.
+
 The digest is a sum, lane by lane, of a hash of each response (its answers and its exclusion
 reason) modulo a prime: the order of the responses does not matter, adding a response adds its
 terms, excluding one swaps its terms for those of the excluded row, and the same responses
@@ -60,6 +62,10 @@ def digest_of(rows: Iterable[Row]) -> str:
     return text_of(sums_of(rows))
 
 
+def _excluded(rows: list[Row]) -> int:
+    return sum(1 for _answers, reason in rows if reason)
+
+
 def _rows_now(wave_id: int) -> list[Row]:
     return list(
         Response.objects.filter(wave_id=wave_id)
@@ -74,14 +80,22 @@ def responses_changed(
     """Keep the wave's running digest in step with a change made in the current transaction
     (call it in the same transaction as the change, after it). One atomic UPDATE; the first
     change of a wave creates the row from the responses it can see, its own included."""
+    added, removed = list(added), list(removed)
     delta = [(a - r) % MODULUS for a, r in zip(sums_of(added), sums_of(removed), strict=True)]
-    increments = {lane: (F(lane) + delta[i]) % MODULUS for i, lane in enumerate(LANES)}
+    increments: dict[str, Any] = {
+        lane: (F(lane) + delta[i]) % MODULUS for i, lane in enumerate(LANES)
+    }
+    increments["returned"] = F("returned") + len(added) - len(removed)
+    increments["excluded"] = F("excluded") + _excluded(added) - _excluded(removed)
     if ResponsesDigest.objects.filter(wave_id=wave_id).update(**increments):
         return
-    sums = sums_of(_rows_now(wave_id))
+    rows = _rows_now(wave_id)
+    fields = dict(zip(LANES, sums_of(rows), strict=True))
     try:
         with transaction.atomic():
-            ResponsesDigest.objects.create(wave_id=wave_id, **dict(zip(LANES, sums, strict=True)))
+            ResponsesDigest.objects.create(
+                wave_id=wave_id, returned=len(rows), excluded=_excluded(rows), **fields
+            )
     except IntegrityError:
         # Another transaction created it first, from what it could see (not our change yet).
         ResponsesDigest.objects.filter(wave_id=wave_id).update(**increments)

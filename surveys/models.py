@@ -392,6 +392,9 @@ class ResponsesDigest(models.Model):
     lane_1 = models.BigIntegerField(default=0)
     lane_2 = models.BigIntegerField(default=0)
     lane_3 = models.BigIntegerField(default=0)
+    # The wave's figures read these, not a count of every response.
+    returned = models.IntegerField(default=0)
+    excluded = models.IntegerField(default=0)
 
     def __str__(self) -> str:
         return f"responses digest of wave {self.wave_id}"

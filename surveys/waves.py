@@ -48,6 +48,7 @@ from .models import (
     Instrument,
     Response,
     ResponseDraft,
+    ResponsesDigest,
     SubmittedLink,
     Wave,
     WaveRecipient,
@@ -418,8 +419,16 @@ def waves_with_figures(queryset):
     return queryset.annotate(
         n_recipients=_count_of(WaveRecipient),
         n_drafts=_count_of(ResponseDraft),
-        n_returned=_count_of(Response),
-        n_excluded=_count_of(Response, excluded_reason__gt=""),
+        # The running totals kept with the responses digest; counted for a wave without one.
+        n_returned=Coalesce(_kept("returned"), _count_of(Response)),
+        n_excluded=Coalesce(_kept("excluded"), _count_of(Response, excluded_reason__gt="")),
+    )
+
+
+def _kept(total: str) -> Subquery:
+    return Subquery(
+        ResponsesDigest.objects.filter(wave=OuterRef("pk")).values(total)[:1],
+        output_field=IntegerField(),
     )
 
 

@@ -23,6 +23,8 @@ class Migration(migrations.Migration):
                 ("lane_1", models.BigIntegerField(default=0)),
                 ("lane_2", models.BigIntegerField(default=0)),
                 ("lane_3", models.BigIntegerField(default=0)),
+                ("returned", models.IntegerField(default=0)),
+                ("excluded", models.IntegerField(default=0)),
                 (
                     "wave",
                     models.OneToOneField(

@@ -30,6 +30,14 @@ def digest_of_rows_now(wave) -> str:
 
 def assert_in_step(wave) -> None:
     assert digest.stored_digest(wave.pk) == digest_of_rows_now(wave)
+    kept = ResponsesDigest.objects.get(wave=wave)
+    responses = Response.objects.filter(wave=wave)
+    assert (kept.returned, kept.excluded) == (
+        responses.count(),
+        responses.exclude(excluded_reason="").count(),
+    )
+    figures = waves.figures(Wave.objects.get(pk=wave.pk))
+    assert (figures.returned, figures.excluded) == (kept.returned, kept.excluded)
 
 
 @pytest.fixture

@@ -24,7 +24,8 @@ TABS = {
 # What a coordinator may send again: a failed row, or (after confirming) one that may have
 # been delivered. A stuck row only exists in data from before leases.
 RESENDABLE = [S.FAILED, S.SENT, S.STUCK]
-PAGE = 200
+#: Rows per page of an outbox tab.
+PAGE = 50
 # The program a row belongs to (the app's model; the core names it only in its foreign keys).
 Program = Any
 
@@ -46,9 +47,7 @@ def outbox_counts(*, program: Program) -> dict[str, int]:
 
 def outbox_list(*, program: Program, tab: str) -> QuerySet[OutboxMessage]:
     order = "due_at" if tab == "upcoming" else "-due_at"
-    return OutboxMessage.objects.filter(program=program, status__in=TABS[tab]).order_by(
-        order, "pk"
-    )[:PAGE]
+    return OutboxMessage.objects.filter(program=program, status__in=TABS[tab]).order_by(order, "pk")
 
 
 def outbox_pause(*, program: Program, paused: bool, actor: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -20,7 +21,7 @@ from sessions_app.reminders.forecast import FORECAST_DAYS, outbox_forecast
 
 PERM = "program.edit"  # the program's coordinators (and staff)
 #: Planned messages shown with their recipients and preview; the rest by count until asked.
-PLANNED_DETAILED = 12
+PLANNED_DETAILED = 6
 
 
 class TimingsForm(forms.ModelForm):
@@ -55,12 +56,19 @@ def outbox(request, slug):
         detailed=None if show_all else PLANNED_DETAILED,
     )
     counts = services.outbox_counts(program=program)
+    page = Paginator(services.outbox_list(program=program, tab=tab), services.PAGE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
     counts["upcoming"] += sum(p.recipient_count for p in planned)
     context = {
         "program": program,
         "tab": tab,
         "counts": counts,
-        "rows": services.outbox_list(program=program, tab=tab),
+        "rows": page.object_list,
+        "page": page,
+        "query_string": query.urlencode(),
         "planned": planned,
         "forecast_days": FORECAST_DAYS,
         "detailed": len(planned) if show_all else min(len(planned), PLANNED_DETAILED),

@@ -539,3 +539,18 @@ def test_a_no_presenter_alert_is_skipped_when_someone_confirmed_meanwhile(group,
 
     assert outbox_send(message_id=row.pk) == "skipped"
     assert mail.outbox == []
+
+
+def test_a_long_outbox_tab_comes_in_pages_of_fifty(coordinator_client, program):
+    from ccdg.outbox.services import PAGE
+    from tests.factories import OutboxMessageFactory
+
+    for _ in range(PAGE + 5):
+        OutboxMessageFactory(program=program, status="sent")
+    tab = reverse("outbox:outbox", kwargs={"slug": program.slug}) + "?tab=sent"
+
+    first = coordinator_client.get(tab)
+    second = coordinator_client.get(tab + "&page=2")
+
+    assert len(first.context["rows"]) == PAGE and len(second.context["rows"]) == 5
+    assert "page=2" in first.content.decode()

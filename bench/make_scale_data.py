@@ -339,9 +339,7 @@ class Builder:
         rows = []
         for program, size in zip(self.programs, self.roster_sizes(), strict=True):
             domain = program.slug.rsplit("-", 1)[-1] + ".example.org"
-            taken = set(
-                Clinician.objects.filter(program=program).values_list("email", flat=True)
-            )
+            taken = set(Clinician.objects.filter(program=program).values_list("email", flat=True))
             for _ in range(size):
                 first, last = next(names)
                 base = slugify(f"{first}.{last}").replace("-", ".")
@@ -355,16 +353,29 @@ class Builder:
                 )
                 rows.append(
                     Clinician(
-                        program=program, first_name=first, last_name=last, email=email,
+                        program=program,
+                        first_name=first,
+                        last_name=last,
+                        email=email,
                         discipline=discipline,
-                        gender=self.pick([(Gender.FEMALE, 55), (Gender.MALE, 40),
-                                          (Gender.NONBINARY, 2), (Gender.UNDISCLOSED, 3)]),
+                        gender=self.pick(
+                            [
+                                (Gender.FEMALE, 55),
+                                (Gender.MALE, 40),
+                                (Gender.NONBINARY, 2),
+                                (Gender.UNDISCLOSED, 3),
+                            ]
+                        ),
                         years_at_institution=self.rng.choice([1, 2, 3, 4, 6, 8, 9, 12, 15, 22]),
                         patient_care_halfdays=self.rng.choice([3, 4, 5, 6, 7, 8, 9]),
-                        status=self.pick([(Clinician.Status.ELIGIBLE, 55),
-                                          (Clinician.Status.INVITED, 25),
-                                          (Clinician.Status.INACTIVE, 5),
-                                          (Clinician.Status.ACTIVE, 15)]),
+                        status=self.pick(
+                            [
+                                (Clinician.Status.ELIGIBLE, 55),
+                                (Clinician.Status.INVITED, 25),
+                                (Clinician.Status.INACTIVE, 5),
+                                (Clinician.Status.ACTIVE, 15),
+                            ]
+                        ),
                     )  # fmt: skip
                 )
         Clinician.objects.bulk_create(rows, batch_size=BATCH)
@@ -404,9 +415,7 @@ class Builder:
         other_groups = [(p, g) for p, g, _ in new_groups if p.pk != demo.pk]
         for group in demo_groups:
             first = today - timedelta(days=DEMO_YEAR_DAYS + self.rng.randrange(14))
-            self.plans.append(
-                Plan(group, first, demo_sessions, self.rng.choice(MEETING_TIMES))
-            )
+            self.plans.append(Plan(group, first, demo_sessions, self.rng.choice(MEETING_TIMES)))
         # The other programs' groups share what is left of the sessions; they started at
         # different times over the last three years, about half of them have ended.
         planned = (
@@ -449,13 +458,18 @@ class Builder:
                 first, last = next(names)
                 facilitators.append(
                     Facilitator(
-                        program=program, name=f"Dr. {first} {last}",
+                        program=program,
+                        name=f"Dr. {first} {last}",
                         email=f"{slugify(first)}.{slugify(last)}.f{k}@"
                         f"{program.slug.rsplit('-', 1)[-1]}.example.org",
-                        background=self.pick([(Facilitator.Background.CLINICIAN_EDUCATOR, 60),
-                                              (Facilitator.Background.PSYCHOLOGIST, 20),
-                                              (Facilitator.Background.PSYCHIATRIST, 10),
-                                              (Facilitator.Background.CLINICIAN_INVESTIGATOR, 10)]),
+                        background=self.pick(
+                            [
+                                (Facilitator.Background.CLINICIAN_EDUCATOR, 60),
+                                (Facilitator.Background.PSYCHOLOGIST, 20),
+                                (Facilitator.Background.PSYCHIATRIST, 10),
+                                (Facilitator.Background.CLINICIAN_INVESTIGATOR, 10),
+                            ]
+                        ),
                     )  # fmt: skip
                 )
         Facilitator.objects.bulk_create(facilitators, batch_size=BATCH)
@@ -520,8 +534,10 @@ class Builder:
         for program in others:
             accounts.append(
                 self.User(
-                    username=f"coord-{program.slug}", first_name="Coordinator",
-                    last_name=program.department, email=f"coord-{program.slug}@example.org",
+                    username=f"coord-{program.slug}",
+                    first_name="Coordinator",
+                    last_name=program.department,
+                    email=f"coord-{program.slug}@example.org",
                 )  # fmt: skip
             )
         current = [p for p in self.plans[3:] if p.last >= self.programs[0].today()]
@@ -531,8 +547,10 @@ class Builder:
                 if self.rng.random() < 0.4:
                     accounts.append(
                         self.User(
-                            username=f"c{c.pk}", first_name=c.first_name,
-                            last_name=c.last_name, email=c.email,
+                            username=f"c{c.pk}",
+                            first_name=c.first_name,
+                            last_name=c.last_name,
+                            email=c.email,
                         )
                     )
                     linked.append(c)
@@ -733,8 +751,16 @@ class Builder:
                 label = self.rng.choice(group_names[wave.program_id] or [""])
             return answers_clean(specs, answers_for(self.rng, c, label), group_labels=labels)
 
-        def online(program: Program, *, name: str, opens: datetime, closes: datetime,
-                   people: list[Clinician], answered: int, confidential: bool) -> Wave:
+        def online(
+            program: Program,
+            *,
+            name: str,
+            opens: datetime,
+            closes: datetime,
+            people: list[Clinician],
+            answered: int,
+            confidential: bool,
+        ) -> Wave:
             nonlocal made
             wave = Wave.objects.create(
                 program=program, instrument=instrument, name=name, slug=slugify(name)[:60],
@@ -755,8 +781,11 @@ class Builder:
             respondents = self.rng.sample(recipients, min(answered, len(recipients)))
             rows = []
             for r in respondents:
-                when = opens + timedelta(hours=self.rng.randrange(
-                    1, max(2, int((min(closes, self.now) - opens).total_seconds() // 3600))))
+                when = opens + timedelta(
+                    hours=self.rng.randrange(
+                        1, max(2, int((min(closes, self.now) - opens).total_seconds() // 3600))
+                    )
+                )
                 r.responded = True
                 if confidential:
                     r.responded_at = when
@@ -930,9 +959,7 @@ class Builder:
                     )  # fmt: skip
             rows.append(row)
         OutboxMessage.objects.bulk_create(rows, batch_size=BATCH)
-        by_status = dict(
-            OutboxMessage.objects.values_list("status").annotate(n=models.Count("pk"))
-        )
+        by_status = dict(OutboxMessage.objects.values_list("status").annotate(n=models.Count("pk")))
         return f"{len(rows)} rows: " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items()))
 
     # -- audit trail -------------------------------------------------------------------------

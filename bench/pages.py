@@ -178,16 +178,17 @@ def measure(name: str, client: Client, path: str, requests: int, concurrency: in
     )
 
 
-def soak(port: int, usernames: list[str], paths: list[str], seconds: float) -> tuple[int, int]:
-    """Every user signed in at once, each requesting ``paths`` in turn until time is up:
-    (requests, errors)."""
-    clients = [sign_in(port, name) for name in usernames]
+def soak(port: int, people: dict[str, list[str]], seconds: float) -> tuple[int, int]:
+    """Every user signed in at once, each requesting their own pages in turn until time is
+    up: (requests, errors)."""
+    names = list(people)
+    clients = [sign_in(port, name) for name in names]
     deadline = time.monotonic() + seconds
     done = [0] * len(clients)
     failed = [0] * len(clients)
 
     def run(i: int) -> None:
-        client = clients[i]
+        client, paths = clients[i], people[names[i]]
         turn = i
         while time.monotonic() < deadline:
             try:
@@ -218,9 +219,10 @@ def _django(env: dict[str, str]) -> None:
     django.setup()
 
 
-def prepare_accounts(soak_sessions: int) -> list[str]:
+def prepare_accounts(soak_sessions: int) -> dict[str, list[str]]:
     """Give the demo users who need one an authenticator app (a known secret: this is the
-    benchmark's database) and ``soak_sessions`` participants a password; their usernames."""
+    benchmark's database) and ``soak_sessions`` participants a password: {username: the
+    pages they open in the soak (home, their program, its schedule, their sessions)}."""
     from allauth.mfa.models import Authenticator
     from allauth.mfa.totp.internal.auth import TOTP
     from django.contrib.auth import get_user_model
@@ -242,7 +244,15 @@ def prepare_accounts(soak_sessions: int) -> list[str]:
     )
     ids = list(members[:soak_sessions])
     User.objects.filter(pk__in=ids).update(password=make_password(PASSWORD))
-    return list(User.objects.filter(pk__in=ids).values_list("username", flat=True))
+    pages: dict[str, list[str]] = {}
+    for username, slug in (
+        GroupMembership.objects.current()
+        .filter(clinician__user_id__in=ids)
+        .values_list("clinician__user__username", "group__program__slug")
+    ):
+        pages[username] = ["/", f"/programs/{slug}/", f"/programs/{slug}/sessions/",
+                           f"/programs/{slug}/my-sessions/"]  # fmt: skip
+    return pages
 
 
 def key_pages() -> list[tuple[str, str, str]]:
@@ -401,10 +411,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{f.name:<22}{f.rps:>8.1f}{f.median_ms:>11.1f}{f.p95_ms:>9.1f}{f.kib:>8.1f}"
                   f"{ratio:>8.2f}{f.errors:>8}  {'ok' if ok else 'MISSED'}")  # fmt: skip
         if args.soak_seconds > 0 and soak_users:
-            soak_paths = ["/", *(p for name, who, p in pages if who == "participant")]
-            schedule = [p for name, who, p in pages if name == "participant schedule"]
-            soak_paths += schedule
-            done, failed = soak(port, soak_users, soak_paths, args.soak_seconds)
+            done, failed = soak(port, soak_users, args.soak_seconds)
             print(f"\nSoak: {len(soak_users)} participants signed in at once for "
                   f"{args.soak_seconds:.0f} s: {done} requests ({done / args.soak_seconds:.1f}/s),"
                   f" {failed} errors  {'ok' if not failed else 'MISSED'}")  # fmt: skip

@@ -261,10 +261,7 @@ def participant_panel(user: Any, program: Program, *, now: datetime) -> Particip
     clinician = program_participant(user, program)
     if clinician is None:
         return None
-    upcoming = [
-        m for m in my_sessions_list(clinician=clinician, now=now)
-        if m.session.status == Session.Status.SCHEDULED
-    ]  # fmt: skip
+    upcoming = my_sessions_list(clinician=clinician, now=now, next_scheduled=True)
     attended, credit = my_credit(clinician=clinician, now=now)
     return ParticipantPanel(
         program=program, clinician=clinician, next=upcoming[0] if upcoming else None,

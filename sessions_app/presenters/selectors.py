@@ -179,9 +179,12 @@ class MySession:
     closes_at: datetime
 
 
-def my_sessions_list(*, clinician: Clinician, now: datetime | None = None) -> list[MySession]:
+def my_sessions_list(
+    *, clinician: Clinician, now: datetime | None = None, next_scheduled: bool = False
+) -> list[MySession]:
     """The upcoming sessions of the clinician's group, with their own presenter status and
-    RSVP, in a fixed number of queries."""
+    RSVP, in a fixed number of queries; ``next_scheduled``: only the next one that is not
+    cancelled (the home page's card)."""
     from django.db.models import Prefetch
 
     now = _now(now)
@@ -207,6 +210,8 @@ def my_sessions_list(*, clinician: Clinician, now: datetime | None = None) -> li
         )
         .order_by("starts_at")
     )
+    if next_scheduled:
+        sessions = sessions.filter(status=Session.Status.SCHEDULED)[:1]
     result = []
     for s in sessions:
         presenters = sorted(

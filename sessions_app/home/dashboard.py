@@ -216,7 +216,8 @@ def facilitator_panel(user: Any, program: Program, *, now: datetime) -> Facilita
     )
     if not group_ids:
         return None
-    mine = facilitated_sessions_list(user=user, program=program, now=now)
+    # Today's first few are enough to find the next one that has not ended.
+    mine = facilitated_sessions_list(user=user, program=program, now=now, scheduled_first=8)
     upcoming = [
         f
         for f in mine

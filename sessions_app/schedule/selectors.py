@@ -430,12 +430,13 @@ class FacilitatedSession:
 
 
 def facilitated_sessions_list(
-    *, user: Any, program: Program, now: datetime | None = None
+    *, user: Any, program: Program, now: datetime | None = None, scheduled_first: int | None = None
 ) -> list[FacilitatedSession]:
     """Today's and the upcoming sessions of the groups ``user`` leads or backs up in
     ``program``, each with their part (lead, backup, acting lead when the lead is absent), in a
     fixed number of queries. From the start of today, so a session that has just ended is still
-    at hand to record its attendance."""
+    at hand to record its attendance. ``scheduled_first``: only the first so many of them that
+    are not cancelled."""
     if not getattr(user, "is_authenticated", False):
         return []
     now = now or timezone.now()
@@ -450,15 +451,15 @@ def facilitated_sessions_list(
     if not mine:
         return []
     today = program.at(program.local_day(now), time.min)
-    sessions = _with_local_times(
-        list(
-            Session.objects.filter(group_id__in=mine, starts_at__gte=today)
-            .select_related("group", "room")
-            .prefetch_related(_current_facilitations(), _absences())
-            .order_by("starts_at", "group__name")
-        ),
-        program,
+    rows = (
+        Session.objects.filter(group_id__in=mine, starts_at__gte=today)
+        .select_related("group", "room")
+        .prefetch_related(_current_facilitations(), _absences())
+        .order_by("starts_at", "group__name")
     )
+    if scheduled_first is not None:
+        rows = rows.filter(status=Session.Status.SCHEDULED)[:scheduled_first]
+    sessions = _with_local_times(list(rows), program)
     return [
         FacilitatedSession(
             session=session,

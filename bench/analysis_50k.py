@@ -1,19 +1,26 @@
 """Benchmark: analyse a paper wave of N responses end to end (default 50,000).
 
-    .venv/bin/python bench/analysis_50k.py [N]
+    .venv/bin/python bench/analysis_50k.py [N] [--profile]
 
 Runs on a fresh SQLite database in a temporary folder (or on DATABASE_URL if set, which must
 then be a throwaway database). Creates a program with 10 groups and a paper wave of the
 built-in questionnaire, writes N synthetic responses (seeded, so every run writes the same
 data: skewed agreement, a group effect on two items, 3% missing answers, 2% excluded forms),
 then times :func:`analysis.runs.services.run_execute`, the code path of the page and the command:
-load, compute, charts and store, and prints seconds per step, the total and responses/s.
+load, compute, charts and store, and prints seconds per step, the total, responses/s and the
+peak memory (resident set) of the process that ran the analysis: a fresh one, started once the
+data is written. ``--profile`` adds a cProfile listing of the run. On PostgreSQL:
+``python -m tests.services --no-redis -- python bench/analysis_50k.py``.
 """
 
 from __future__ import annotations
 
+import cProfile
 import os
+import pstats
 import random
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -88,8 +95,8 @@ def synthetic_answers(rng: random.Random, groups: list[str]) -> dict[str, str]:
     return {k: v for k, v in answers.items() if rng.random() >= MISSING}
 
 
-def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 50_000
+def write_wave(n: int) -> int:
+    """The program, its groups and a paper wave of ``n`` responses; the id of a queued run."""
     call_command("migrate", verbosity=0)
     rng = random.Random(SEED)
     program = Program.objects.create(
@@ -122,11 +129,26 @@ def main() -> None:
         f"wave of {n:,} responses, {GROUPS} groups, database {django.db.connection.vendor}; "
         f"written in {written:.1f} s (setup, not timed below)"
     )
+    return run_create(wave=wave, actor=None).pk
 
-    run = run_create(wave=wave, actor=None)
+
+def peak_rss_mb() -> float:
+    # ru_maxrss is in KiB on Linux: the peak resident memory of this process so far.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def execute(run_id: int, profile: bool) -> None:
+    """Run the analysis in this (fresh) process and print its steps and peak memory."""
+    before = peak_rss_mb()
+    profiler = cProfile.Profile() if profile else None
     start = time.perf_counter()
-    run = run_execute(run.pk)
+    if profiler is not None:
+        profiler.enable()
+    run = run_execute(run_id)
+    if profiler is not None:
+        profiler.disable()
     wall = time.perf_counter() - start
+    peak = peak_rss_mb()
     assert run.status == run.Status.DONE, run.error
     line = run.results["response"]
     print(
@@ -137,8 +159,27 @@ def main() -> None:
         print(f"  {step:<8} {run.timings[step]:8.3f} s")
     print(f"  {'total':<8} {run.timings['total']:8.3f} s   ({wall:.3f} s wall, with the claim)")
     print(f"  {line['analyzed'] / run.timings['total']:,.0f} responses/s end to end")
+    print(
+        f"  peak memory {peak:,.0f} MB (process; {before:,.0f} MB before the run, "
+        f"+{peak - before:,.0f} MB for it)"
+    )
     methods = {r["test"]["method"] for r in run.results["table2"]}
     print(f"  table 2 tests: {', '.join(sorted(str(m) for m in methods))}")
+    if profiler is not None:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+
+
+def main() -> None:
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    profile = "--profile" in sys.argv
+    if "--run" in sys.argv:
+        execute(int(args[0]), profile)
+        return
+    n = int(args[0]) if args else 50_000
+    run_id = write_wave(n)
+    # A fresh process for the run: its peak memory is the analysis's, not the set-up's.
+    child = [sys.executable, __file__, "--run", str(run_id)] + (["--profile"] if profile else [])
+    subprocess.run(child, check=True)  # noqa: S603 - this script, with our own arguments
 
 
 if __name__ == "__main__":

@@ -80,6 +80,8 @@ def responses_changed(
     """Keep the wave's running digest in step with a change made in the current transaction
     (call it in the same transaction as the change, after it). One atomic UPDATE; the first
     change of a wave creates the row from the responses it can see, its own included."""
+    if not ResponsesDigest.objects.filter(wave_id=wave_id).exists() and _created(wave_id):
+        return
     added, removed = list(added), list(removed)
     delta = [(a - r) % MODULUS for a, r in zip(sums_of(added), sums_of(removed), strict=True)]
     increments: dict[str, Any] = {
@@ -87,8 +89,13 @@ def responses_changed(
     }
     increments["returned"] = F("returned") + len(added) - len(removed)
     increments["excluded"] = F("excluded") + _excluded(added) - _excluded(removed)
-    if ResponsesDigest.objects.filter(wave_id=wave_id).update(**increments):
-        return
+    ResponsesDigest.objects.filter(wave_id=wave_id).update(**increments)
+
+
+def _created(wave_id: int) -> bool:
+    """Make the wave's first digest from the responses the transaction can see (its own change
+    included, so rows just added are not hashed twice); False if another transaction made it
+    first (from what it could see, without our change: that is then added as a change)."""
     rows = _rows_now(wave_id)
     fields = dict(zip(LANES, sums_of(rows), strict=True))
     try:
@@ -97,8 +104,8 @@ def responses_changed(
                 wave_id=wave_id, returned=len(rows), excluded=_excluded(rows), **fields
             )
     except IntegrityError:
-        # Another transaction created it first, from what it could see (not our change yet).
-        ResponsesDigest.objects.filter(wave_id=wave_id).update(**increments)
+        return False
+    return True
 
 
 def stored_digest(wave_id: int) -> str:

@@ -7,18 +7,20 @@ problem with its line number and column, and a preview of the first clean rows. 
 checks the same bytes again inside one transaction and writes every row, or nothing.
 
 Validation reads the instrument and the wave's existing form numbers once, then checks each
-row in memory with :func:`surveys.responses.answers_clean`: no query per row.
+row in memory with :class:`surveys.responses.AnswerRules` (the rules of
+:func:`surveys.responses.answers_clean`, worked out once per file): no query per row.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 
 from ccdg.audit import acting_user, audit_record
@@ -26,7 +28,7 @@ from ccdg.csvread import CsvFileError, CsvRecord, CsvTable, csv_decode, csv_open
 
 from .digest import responses_changed
 from .models import Response, ResponseImport, Wave
-from .responses import QuestionSpec, answers_clean, choices_for, group_labels_for, question_specs
+from .responses import AnswerRules, QuestionSpec, choices_for, group_labels_for, question_specs
 
 FORM_ID = "form_id"
 EXCLUDED_REASON = "excluded_reason"
@@ -205,6 +207,7 @@ class _Columns:
     specs: list[QuestionSpec]
     by_code: dict[str, QuestionSpec]
     labels: list[str] | None
+    rules: AnswerRules
     existing_forms: set[str]  # form numbers already entered in the wave
     seen_forms: dict[str, int] = field(default_factory=dict)  # form number -> line
     seen_rows: dict[tuple[str, ...], int] = field(default_factory=dict)  # cells -> line
@@ -269,6 +272,7 @@ def _read_header(wave: Wave, header: list[str], report: ResponsesReport) -> _Col
         specs=specs,
         by_code={s.code: s for s in specs},
         labels=labels,
+        rules=AnswerRules(specs, labels),
         existing_forms=existing_forms,
     )
 
@@ -321,7 +325,7 @@ def _answer_errors(
     """The row's answers cleaned against the instrument, or the problem of each refused one
     (with a hint at the code probably meant)."""
     try:
-        return answers_clean(columns.specs, answers, group_labels=columns.labels), []
+        return columns.rules.clean(answers), []
     except ValidationError as exc:
         row_errors = []
         for code, messages in exc.message_dict.items():
@@ -385,6 +389,59 @@ def _preview(clean: dict[str, Any], form_id: str, reason: str, columns: _Columns
 # -- services --------------------------------------------------------------------------------
 
 
+def _insert(
+    rows: list[_Row], *, wave_id: int, user_id: int | None, batch_id: int | None, now: datetime
+) -> None:
+    """Write the checked rows as responses: ``COPY`` on PostgreSQL, batched ``INSERT``s on
+    SQLite, with the values prepared by the model's own fields.
+
+    ``bulk_create`` builds a model instance and prepares every field of every row in Python,
+    which took three quarters of the import time of a 50,000-row file. The rows are clean
+    already (:func:`_parse`); the one constraint left to the database is the unique form
+    number, whose violation raises ``IntegrityError`` as with any other write.
+    """
+    connection = connections[router.db_for_write(Response)]
+    meta = Response._meta
+    names = (
+        "wave", "source", "form_id", "answers", "submitted_at", "excluded_reason",
+        "entered_by", "import_batch",
+    )  # fmt: skip
+    fields = {name: meta.get_field(name) for name in names}
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    columns = ", ".join(quote(fields[name].column) for name in names)
+    answers = fields["answers"]
+    submitted_at = fields["submitted_at"].get_db_prep_save(now, connection)
+    source = Response.Source.IMPORT.value
+
+    def values(row: _Row) -> tuple:
+        return (
+            wave_id,
+            source,
+            row.form_id,
+            answers.get_db_prep_save(row.answers, connection),
+            submitted_at,
+            row.excluded_reason,
+            user_id,
+            batch_id,
+        )
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row(values(row))
+            return
+        placeholders = ", ".join(["%s"] * len(names))
+        # Table and columns are the model's own names, quoted; the values are parameters.
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
+        for start in range(0, len(rows), BATCH_SIZE):
+            cursor.executemany(sql, [values(row) for row in rows[start : start + BATCH_SIZE]])
+
+
 def responses_check(*, wave: Wave, content: bytes) -> ResponsesReport:
     """Check a responses file against the wave and preview it. Writes nothing."""
     report, _ = _parse(wave, content)
@@ -410,23 +467,7 @@ def responses_import(
             user = acting_user(actor)
             user_id = user.pk if user is not None else None
             batch_id = batch.pk if batch is not None else None
-            # Ids rather than instances: cheaper for tens of thousands of rows.
-            Response.objects.bulk_create(
-                (
-                    Response(
-                        wave_id=wave.pk,
-                        source=Response.Source.IMPORT,
-                        form_id=row.form_id,
-                        answers=row.answers,
-                        submitted_at=now,
-                        excluded_reason=row.excluded_reason,
-                        entered_by_id=user_id,
-                        import_batch_id=batch_id,
-                    )
-                    for row in rows
-                ),
-                batch_size=BATCH_SIZE,
-            )
+            _insert(rows, wave_id=wave.pk, user_id=user_id, batch_id=batch_id, now=now)
             responses_changed(
                 wave_id=wave.pk, added=[(row.answers, row.excluded_reason) for row in rows]
             )

@@ -259,6 +259,7 @@ class _Counted:
         self.key_of = key_of
         self.keys = keys
         self.items = items
+        self._level_cache: dict[int, list[str]] = {}
 
     def demographic(self, index: int) -> Counter:
         """{answer to demographic ``index``: responses} (missing answers under "")."""
@@ -276,11 +277,29 @@ class _Counted:
 
     def by(self, code: str, index: int) -> dict[str, Counter]:
         """{answer to demographic ``index``: {answer to item ``code``: responses}}."""
-        table: dict[str, Counter] = {}
-        key_of = self.key_of
+        # The (id, answer) counts summed into (level, answer) counts first, then split by
+        # level: a Counter per level, not one made (and mostly thrown away) per pair, which
+        # on 50,000 responses took a third of the computation outside the tests.
+        level_of = self._levels(index)
+        pairs: dict[tuple[str, str], int] = {}
+        get = pairs.get
         for (kid, answer), n in self.items[code].items():
-            table.setdefault(key_of[kid][index], Counter())[answer] += n
+            key = (level_of[kid], answer)
+            pairs[key] = get(key, 0) + n
+        table: dict[str, Counter] = {}
+        for (level, answer), n in pairs.items():
+            row = table.get(level)
+            if row is None:
+                row = table[level] = Counter()
+            row[answer] = n
         return table
+
+    def _levels(self, index: int) -> list[str]:
+        """The answer to demographic ``index`` of every combination id."""
+        cached = self._level_cache.get(index)
+        if cached is None:
+            cached = self._level_cache[index] = [key[index] for key in self.key_of]
+        return cached
 
 
 def _count(

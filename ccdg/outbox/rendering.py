@@ -8,6 +8,7 @@ What a message about a session or a survey says is written by the app that owns 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 from collections import defaultdict
@@ -194,6 +195,26 @@ def render_message(
     )
 
 
+def rendering_warm_up() -> None:
+    """Do now what the first message a process renders would otherwise wait for: import the
+    URLconf (``reverse`` of the first link imports every app's views, a few seconds) and
+    compile the templates of every registered kind into the cached template loader.
+
+    Celery calls it when a worker process starts (``ccdg.celery_app``), so the first batch
+    after a deployment or a worker restart goes out as fast as the next ones."""
+    from django.template import TemplateDoesNotExist, TemplateSyntaxError
+    from django.template.loader import get_template
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - the property imports the URLconf
+    for kind in kinds.registered():
+        for name in kind.templates:
+            # A missing or broken template fails its rows when they are rendered, as without
+            # the warm-up; it must not stop the worker from starting.
+            with contextlib.suppress(TemplateDoesNotExist, TemplateSyntaxError):
+                get_template(name)
+
+
 __all__ = [
     "FIRST_NAME",
     "PERSONAL_LINK",
@@ -202,6 +223,7 @@ __all__ = [
     "Rendered",
     "absolute_url",
     "render_message",
+    "rendering_warm_up",
     "token_hash",
     "unsubscribe_token",
     "unsubscribe_token_value",

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
-from celery.signals import task_prerun
+from celery.signals import task_prerun, worker_process_init
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, connections, transaction
@@ -18,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ccdg.models import OutboxMessage, UnsubscribeToken
+from ccdg.outbox import kinds as outbox_kinds
 from ccdg.outbox.scan import reminders_scan
 from ccdg.outbox.sending import close_smtp_connection, outbox_claim_batch, outbox_send_batch
 from sessions_app.reminders import kinds as K
@@ -357,3 +358,17 @@ def test_a_slow_server_does_not_make_the_rest_of_a_batch_lose_its_lease(program,
     # The third message starts 2.2 s after the claim, inside a lease renewed meanwhile.
     assert later[-1] > first
     assert later[-1] - first >= timedelta(seconds=1)
+
+
+def test_a_worker_process_compiles_every_message_template_when_it_starts():
+    """The first batch after a worker (re)start must not wait for the URLconf and the
+    templates: they are loaded when the process starts, before it takes a task."""
+    from django.template import engines
+
+    loader = engines["django"].engine.template_loaders[0]
+    loader.reset()  # the cached loader, as in a new process
+
+    worker_process_init.send(sender="test-worker")
+
+    expected = {name for kind in outbox_kinds.registered() for name in kind.templates}
+    assert expected and expected <= set(loader.get_template_cache)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from ccdg.models import AuditEvent
 from surveys import responses_csv as rc
@@ -399,8 +402,8 @@ def test_5000_rows_import_in_a_bounded_number_of_queries(
     content = big_file(5000)
     wave = Wave.objects.select_related("instrument").get(pk=wave.pk)
 
-    # A handful of reads, then one insert per batch (SQLite's parameter limit caps a batch at
-    # about 110 rows; 1,000 elsewhere): nowhere near one query per row.
+    # A handful of reads, then one insert per batch of 1,000 rows (one COPY on PostgreSQL):
+    # nowhere near one query per row.
     with django_assert_max_num_queries(60):
         report = rc.responses_import(wave=wave, actor=coordinator, content=content)
 
@@ -410,6 +413,51 @@ def test_5000_rows_import_in_a_bounded_number_of_queries(
     sample = Response.objects.filter(wave=wave).order_by("?")[:50]
     for response in sample:
         assert answers_clean(specs, response.answers, group_labels=labels) == response.answers
+
+
+def test_importing_a_thousand_rows_costs_the_queries_of_ten(wave, coordinator):
+    wave = Wave.objects.select_related("instrument").get(pk=wave.pk)
+    other = WaveFactory(program=wave.program)
+    other = Wave.objects.select_related("instrument").get(pk=other.pk)
+
+    with CaptureQueriesContext(connection) as ten:
+        rc.responses_import(wave=wave, actor=coordinator, content=big_file(10))
+    with CaptureQueriesContext(connection) as thousand:
+        rc.responses_import(wave=other, actor=coordinator, content=big_file(1000))
+
+    assert (count(wave), count(other)) == (10, 1000)
+    assert len(thousand.captured_queries) == len(ten.captured_queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_form_number_taken_between_check_and_insert_saves_nothing(wave, coordinator):
+    """The database's unique form number is the last guard (a form typed in by someone else
+    after the import's check): the insert fails as a whole, on SQLite and with COPY."""
+    ResponseFactory(wave=wave, form_id="7")
+    rows = [
+        rc._Row(line=2, answers={"skill_empathy": "4"}, form_id="6", excluded_reason=""),
+        rc._Row(line=3, answers={"skill_empathy": "5"}, form_id="7", excluded_reason=""),
+    ]
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        rc._insert(rows, wave_id=wave.pk, user_id=None, batch_id=None, now=timezone.now())
+
+    assert list(Response.objects.filter(wave=wave).values_list("form_id", flat=True)) == ["7"]
+
+
+def test_imported_rows_keep_their_answers_batch_and_author(wave, coordinator):
+    draft = rc.responses_upload(
+        wave=wave, actor=coordinator, filename="x.csv", content=csv_bytes(GOOD)
+    )
+
+    rc.responses_confirm(draft=draft, actor=coordinator)
+
+    rows = Response.objects.filter(wave=wave).order_by("id")
+    assert [(r.source, r.import_batch_id, r.entered_by_id, r.recipient_id) for r in rows] == [
+        (Response.Source.IMPORT, draft.pk, coordinator.pk, None)
+    ] * 3
+    assert rows[2].answers["open_unique"] == "Honest, and kind"
+    assert len({r.submitted_at for r in rows}) == 1 and rows[0].submitted_at is not None
 
 
 def test_the_documented_example_imports(wave, coordinator, settings):

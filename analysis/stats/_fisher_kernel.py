@@ -192,6 +192,12 @@ def _pair_slot(keys, cids, key, cid):  # pragma: no cover (compiled)
 
 
 @njit(cache=True)
+def _nothing(states, ptr, values):  # pragma: no cover (compiled)
+    """No next stage: empty states, pointers, values and multiplicities."""
+    return states[:0].copy(), ptr[:1].copy(), values[:0].copy(), values[:0].copy()
+
+
+@njit(cache=True)
 def expand_stage(
     stage, states, ptr, values, mults, cols, lf, suffix_total, suffix_lf, powers,
     threshold, base, work_left, max_pairs,
@@ -294,7 +300,7 @@ def expand_stage(
             cut_none = np.searchsorted(vals, threshold - weight - c_lo, side="right")
             work += 1 + cut_none - cut_all
             if work > work_left:
-                return WORK, work, mass, states[:0].copy(), ptr[:1].copy(), values[:0].copy(), mults[:0].copy()
+                return WORK, work, mass, *_nothing(states, ptr, values)
             for p in range(cut_all, cut_none):
                 v = vals[p] + weight
                 key = np.int64(np.rint(v * 1e9))
@@ -310,7 +316,7 @@ def expand_stage(
                 mult[count] = ms[p]
                 count += 1
                 if count > max_pairs:
-                    return MEMORY, work, mass, states[:0].copy(), ptr[:1].copy(), values[:0].copy(), mults[:0].copy()  # noqa: E501
+                    return MEMORY, work, mass, *_nothing(states, ptr, values)  # noqa: E501
                 if count == capacity:
                     capacity *= 2
                     child = _grow(child, capacity, count)
@@ -340,7 +346,7 @@ def expand_stage(
                 rem[t + 1] = rem[t] - x[t]
     count, starts = _merge(child, val, mult, count, n_children)
     if count > max_pairs:
-        return MEMORY, work, mass, states[:0].copy(), ptr[:1].copy(), values[:0].copy(), mults[:0].copy()
+        return MEMORY, work, mass, *_nothing(states, ptr, values)
     used = 0
     for c in range(n_children):
         if starts[c + 1] > starts[c]:

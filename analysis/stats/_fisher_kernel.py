@@ -1,25 +1,41 @@
 """The network algorithm of :mod:`analysis.stats.fisher`, compiled with numba.
 
 Same nodes, bounds and merging as the pure-Python network there (``_network_pvalue_python``):
-columns are filled one per stage, largest first; a node is the multiset of row totals still
+columns are filled one per stage, smallest first (there, largest first); a node is the multiset of row totals still
 to fill (sorted, coded as one integer), and it carries the partial log-weights of the paths
 that reach it, merged when equal to 1e-9, each with its multiplicity. Bounds on the most and
 least probable completion of a child decide whether all of a path's completions count (their
 mass has a closed form), none does, or the path is carried to the next stage.
 
 ``@njit(cache=True)`` compiles each function once per machine and keeps the machine code in
-numba's cache: ``__pycache__`` next to this file, or ``NUMBA_CACHE_DIR`` when set (the
-settings point it into ``CCDG_VAR_DIR`` when the code directory is read-only, see
-docs/operations.md). A cold cache costs a few seconds of compilation on the first call.
+numba's cache (see :func:`_choose_cache_dir` and docs/operations.md). A cold cache costs
+some seconds of compilation on the first call of a process; a warm one about 0.3 s of
+loading; then a call costs microseconds.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 
 import numpy as np
-from numba import njit
+
+
+def _choose_cache_dir() -> None:
+    """Numba keeps the compiled code in ``__pycache__`` next to this file; where that is not
+    writable (code installed read-only) and ``NUMBA_CACHE_DIR`` is not set, in
+    ``$CCDG_VAR_DIR/numba-cache`` (numba reads the variable when it is imported)."""
+    if "NUMBA_CACHE_DIR" in os.environ or os.access(os.path.dirname(__file__), os.W_OK):
+        return
+    var_dir = os.environ.get("CCDG_VAR_DIR")
+    if var_dir:
+        os.environ["NUMBA_CACHE_DIR"] = os.path.join(var_dir, "numba-cache")
+
+
+_choose_cache_dir()
+
+from numba import njit  # noqa: E402 (after the cache directory is chosen)
 
 #: Status of a stage: finished, stopped at the work limit, stopped at the memory cap.
 DONE, WORK, MEMORY = 0, 1, 2
@@ -106,7 +122,7 @@ def _bounds(stage, state, cols, lf, suffix_total, suffix_lf, out):  # pragma: no
         _dual_min_bound(m, rest, log_rest, total_n, lf),
         _dual_min_bound(rest, m, log_m, total_n, lf),
     )
-    upper = min(_greedy_max(m, rest, lf), _greedy_max(rest, m, lf))
+    upper = min(_greedy_max(m, np.sort(rest)[::-1], lf), _greedy_max(rest, m, lf))
     out[0] = min(total, -lower)
     out[1] = -upper
     out[2] = total
@@ -379,7 +395,9 @@ def network_pvalue(
     ``rows`` must be the shorter side, and ``(sum(rows) + 1) ** len(rows)`` below ``2**62``
     (a node is coded as one integer).
     """
-    cols_arr = np.array(sorted(cols, reverse=True), dtype=np.int64)
+    # Smallest column first: on most tables far fewer partial probabilities to carry than
+    # largest first (a tenth on 2 x 10 with n = 200, a third on 4 x 5 with n = 150).
+    cols_arr = np.array(sorted(cols), dtype=np.int64)
     state = np.array([sorted(rows, reverse=True)], dtype=np.int64)
     lf_arr = np.asarray(lf, dtype=np.float64)
     k = len(cols_arr)

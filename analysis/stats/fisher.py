@@ -28,19 +28,24 @@ FISHER_REL_TOL_2X2 = 1e-7
 #: ``3.45254e-7``: probability ``<= observed * exp(3.45254e-7)``.
 FISHER_LOG_TOL_RXC = 3.45254e-7
 
-#: Default time budget of the exact computation, in seconds.
-FISHER_BUDGET_SECONDS = 3.0
+#: Default time budget of the exact computation, in seconds. The only caller is the analysis
+#: job (a Celery task, never a web request), which can afford R's time: R takes 10 to 40 s on
+#: the hardest tables it computes exactly, the compiled kernel a few seconds.
+FISHER_BUDGET_SECONDS = 60.0
 #: Default number of random tables of the Monte Carlo fallback.
 FISHER_MC_SAMPLES = 10_000
 #: Default seed of the Monte Carlo fallback (fixed, so results are reproducible).
 FISHER_MC_SEED = 20_240_917
 #: Work units of the exact computation allowed per second of budget: the budget of
 #: ``budget_seconds`` is also a work limit of ``budget_seconds * FISHER_WORK_PER_SECOND``
-#: units, the same on every machine (the development machine does 3-10 million a second).
-FISHER_WORK_PER_SECOND = 2_500_000
+#: units, the same on every machine (the compiled kernel does 8-10 million a second on the
+#: development machine; half that leaves room for slower ones).
+FISHER_WORK_PER_SECOND = 5_000_000
 #: The exact computation is not attempted when its estimated work exceeds the work limit
-#: this many times over (the estimate is at most about twice the actual work, and sometimes
-#: far above it on sparse tables, so only tables clearly out of reach are skipped).
+#: this many times over (the estimate is at most about twice the actual work, and often far
+#: above it: the hardest tables R computes exactly are estimated at up to 1.4e9, 20 times
+#: below the 3e10 at which the default budget skips; the tables skipped are estimated at
+#: 1e12 and more).
 FISHER_SKIP_FACTOR = 100
 
 
@@ -200,6 +205,16 @@ def fisher_exact(
     return _monte_carlo_result(observed, shape, drop_note + why, fallback, mc_samples, seed)
 
 
+def warm_up() -> None:
+    """Compile the exact test's kernel, or load it from numba's cache: one small exact test.
+
+    The first exact test in a process pays this (seconds on a cold cache, about 0.3 s on a
+    warm one); a deployment runs it once after installing, as the service user, so that no
+    analysis pays the compilation (docs/operations.md).
+    """
+    fisher_exact([[3, 1, 2], [1, 3, 2], [2, 2, 3]], budget_seconds=None)
+
+
 def _drop_empty(cells: list[list[int]]) -> tuple[list[list[int]], tuple[int, int], str]:
     """The table without its all-zero rows and columns, its shape, and the note that says
     how many were left out ("" when none)."""
@@ -349,7 +364,7 @@ def _try_exact(
                 None,
                 f"Exact computation not attempted: {about} partial tables to "
                 f"enumerate, far beyond the {max_work:.2g} its {budget_seconds:g} s budget "
-                "allows",
+                f"allows ({_BEYOND_R})",
                 "estimate",
             )
     deadline = None if budget_seconds is None else time.perf_counter() + budget_seconds
@@ -364,8 +379,14 @@ def _try_exact(
             )
             return None, why, "work"
         if exceeded.reason:
-            return None, exceeded.reason, "memory"
+            return None, f"{exceeded.reason} ({_BEYOND_R})", "memory"
         return None, f"The exact computation did not finish within {budget_seconds:g} s", "time"
+
+
+#: What the notes of the two fallbacks for tables out of reach say about R.
+_BEYOND_R = (
+    "R's fisher.test does not compute such tables exactly either: it stops with a workspace error"
+)
 
 
 def _log_factorials(n: int) -> list[float]:

@@ -1,9 +1,10 @@
 """The network algorithm of :mod:`analysis.stats.fisher`, compiled with numba.
 
 Same nodes, bounds and merging as the pure-Python network there (``_network_pvalue_python``):
-columns are filled one per stage, smallest first (there, largest first); a node is the multiset of row totals still
-to fill (sorted, coded as one integer), and it carries the partial log-weights of the paths
-that reach it, merged when equal to 1e-9, each with its multiplicity. Bounds on the most and
+columns are filled one per stage, smallest first (there, largest first); a node is the
+multiset of row totals still to fill (sorted, coded as one integer), and it carries the
+partial log-weights of the paths that reach it, merged when equal to 1e-9, each with its
+multiplicity. Bounds on the most and
 least probable completion of a child decide whether all of a path's completions count (their
 mass has a closed form), none does, or the path is carried to the next stage.
 

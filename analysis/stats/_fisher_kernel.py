@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 import time
 
 import numpy as np
@@ -26,12 +27,12 @@ import numpy as np
 def _choose_cache_dir() -> None:
     """Numba keeps the compiled code in ``__pycache__`` next to this file; where that is not
     writable (code installed read-only) and ``NUMBA_CACHE_DIR`` is not set, in
-    ``$CCDG_VAR_DIR/numba-cache`` (numba reads the variable when it is imported)."""
+    ``$CCDG_VAR_DIR/numba-cache``, or without ``CCDG_VAR_DIR`` in the temporary directory
+    (numba reads the variable when it is imported, and fails where it cannot write)."""
     if "NUMBA_CACHE_DIR" in os.environ or os.access(os.path.dirname(__file__), os.W_OK):
         return
-    var_dir = os.environ.get("CCDG_VAR_DIR")
-    if var_dir:
-        os.environ["NUMBA_CACHE_DIR"] = os.path.join(var_dir, "numba-cache")
+    var_dir = os.environ.get("CCDG_VAR_DIR") or tempfile.gettempdir()
+    os.environ["NUMBA_CACHE_DIR"] = os.path.join(var_dir, "numba-cache")
 
 
 _choose_cache_dir()

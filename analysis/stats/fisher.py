@@ -160,7 +160,8 @@ def fisher_exact(
     the multiset of row totals still to fill, and paths reaching a node with the same partial
     probability are merged. At each node, bounds on the most and least probable completion
     decide whether all of its completions count (their total probability has a closed form),
-    none does, or it must be expanded further.
+    none does, or it must be expanded further. It runs compiled (numba,
+    :mod:`analysis.stats._fisher_kernel`); a 2 x 2 table is summed over its one free cell.
 
     Budget: ``budget_seconds`` (``None``: no limit; ``0``: go straight to Monte Carlo) sets
     three limits, in this order. (1) Before starting, the work is estimated

@@ -96,9 +96,11 @@ def _greedy_max(a, b_desc, lf):  # pragma: no cover (compiled)
 
 
 @njit(cache=True)
-def _bounds(stage, state, cols, lf, suffix_total, suffix_lf, out):  # pragma: no cover
+def _bounds(stage, state, cols, lf, suffix_total, suffix_lf, log_rest, rest_desc, out):
     """(hi, lo, total) of the completions of ``state`` (sorted, largest first) with the
-    columns ``stage..`` into ``out``: ``fisher._Network.bounds``."""
+    columns ``stage..`` into ``out``: ``fisher._Network.bounds``. ``log_rest`` and
+    ``rest_desc``: the logs of those columns and the columns largest first (the same for
+    every node of a stage, so computed once)."""
     r = state.shape[0]
     if stage == cols.shape[0] - 1:
         w = 0.0
@@ -117,14 +119,13 @@ def _bounds(stage, state, cols, lf, suffix_total, suffix_lf, out):  # pragma: no
             nonzero += 1
     total = lf[total_n] - s - suffix_lf[stage]
     rest = cols[stage:]
-    log_rest = np.log(rest.astype(np.float64))
     m = state[:nonzero]  # sorted largest first: the zeros are at the end
     log_m = np.log(m.astype(np.float64))
     lower = max(
         _dual_min_bound(m, rest, log_rest, total_n, lf),
         _dual_min_bound(rest, m, log_m, total_n, lf),
     )
-    upper = min(_greedy_max(m, np.sort(rest)[::-1], lf), _greedy_max(rest, m, lf))
+    upper = min(_greedy_max(m, rest_desc, lf), _greedy_max(rest, m, lf))
     out[0] = min(total, -lower)
     out[1] = -upper
     out[2] = total
@@ -252,6 +253,8 @@ def expand_stage(
     after = np.zeros(r + 1, dtype=np.int64)
     kid = np.empty(r, dtype=np.int64)
     prefix = np.empty(values.shape[0] + 1)
+    log_next = np.log(cols[stage + 1 :].astype(np.float64))
+    desc_next = np.sort(cols[stage + 1 :])[::-1].copy()
     for node in range(states.shape[0]):
         state = states[node]
         vals = values[ptr[node] : ptr[node + 1]]
@@ -299,7 +302,10 @@ def expand_stage(
                     grown_bounds[:n_children] = child_bounds
                     child_bounds = grown_bounds
                 child_states[cid] = kid
-                _bounds(stage + 1, kid, cols, lf, suffix_total, suffix_lf, child_bounds[cid])
+                _bounds(
+                    stage + 1, kid, cols, lf, suffix_total, suffix_lf, log_next, desc_next,
+                    child_bounds[cid],
+                )  # fmt: skip
                 if 2 * n_children > table_keys.shape[0]:  # rehash into a table twice as big
                     old_keys, old_ids = table_keys, table_ids
                     table_keys = np.full(2 * old_keys.shape[0], -1, dtype=np.int64)
@@ -409,7 +415,8 @@ def network_pvalue(
         suffix_total[j] = suffix_total[j + 1] + cols_arr[j]
         suffix_lf[j] = suffix_lf[j + 1] + lf[cols_arr[j]]
     root = np.empty(3)
-    _bounds(0, state[0], cols_arr, lf_arr, suffix_total, suffix_lf, root)
+    log_cols = np.log(cols_arr.astype(np.float64))
+    _bounds(0, state[0], cols_arr, lf_arr, suffix_total, suffix_lf, log_cols, cols_arr[::-1], root)
     if root[0] <= threshold:
         return 1.0, DONE, 0
     radix = sum(rows) + 1

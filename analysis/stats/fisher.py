@@ -300,7 +300,7 @@ def _exact_within_budget(
 def _two_by_two_pvalue(observed: _Observed) -> float:
     """The exact p-value of a 2 x 2 table: one free cell, so the sum over its values of the
     hypergeometric probabilities at most the observed one's (with R's 2 x 2 tolerance),
-    without any set-up (a few microseconds for small tables, milliseconds at n = 50,000)."""
+    without any set-up (tens of microseconds for small tables, milliseconds at n = 50,000)."""
     (r1, r2), c1, lf = observed.row_totals, observed.col_totals[0], observed.lf
     least = -observed.threshold  # a table counts when its sum of log x! is at least this
     terms = []
@@ -693,8 +693,8 @@ def _network_pvalue(
     return _network_pvalue_python(rows, cols, lf, threshold, log_k, limits)
 
 
-#: The compiled kernel is used when numba imports (a requirement; tests turn it off to check
-#: the numpy and pure-Python networks, which give the same p-values).
+#: Whether the compiled kernel runs the network (numba is a requirement; tests turn it off to
+#: check the numpy and pure-Python networks, which give the same p-values).
 _use_kernel = True
 
 

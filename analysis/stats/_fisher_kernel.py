@@ -200,12 +200,13 @@ def _slot(keys, code):  # pragma: no cover (compiled)
 
 
 @njit(cache=True)
-def _pair_slot(keys, cids, key, cid):  # pragma: no cover (compiled)
+def _pair_slot(table, key, cid):  # pragma: no cover (compiled)
     """Where the pair (child ``cid``, rounded value ``key``) is, or would go, in the
-    open-addressing table ``keys``, ``cids`` (``cids`` -1: empty)."""
-    mask = keys.shape[0] - 1
+    open-addressing ``table``: per slot the key, and ``cid << 32 | index`` (-1: empty), side
+    by side so that a probe reads one cache line."""
+    mask = table.shape[0] - 1
     i = _hash(key, cid, mask)
-    while cids[i] != -1 and (keys[i] != key or cids[i] != cid):
+    while table[i, 1] != -1 and (table[i, 0] != key or (table[i, 1] >> 32) != cid):
         i = (i + 1) & mask
     return i
 
@@ -238,9 +239,7 @@ def expand_stage(
     mult = np.empty(capacity)
     count = 0
     # (child, value rounded to 1e-9) -> its pair: equal ones are merged as they come
-    pair_keys = np.empty(1 << 13, dtype=np.int64)
-    pair_cids = np.full(1 << 13, -1, dtype=np.int32)
-    pair_index = np.empty(1 << 13, dtype=np.int32)
+    pairs = np.full((1 << 13, 2), -1, dtype=np.int64)
     table_keys = np.full(1 << 10, -1, dtype=np.int64)  # child code -> number, hashed
     table_ids = np.empty(1 << 10, dtype=np.int64)
     child_states = np.empty((256, r), dtype=np.int64)
@@ -328,13 +327,12 @@ def expand_stage(
             for p in range(cut_all, cut_none):
                 v = vals[p] + weight
                 key = np.int64(np.rint(v * 1e9))
-                at = _pair_slot(pair_keys, pair_cids, key, cid)
-                if pair_cids[at] != -1:
-                    mult[pair_index[at]] += ms[p]
+                at = _pair_slot(pairs, key, cid)
+                if pairs[at, 1] != -1:
+                    mult[pairs[at, 1] & 0xFFFFFFFF] += ms[p]
                     continue
-                pair_keys[at] = key
-                pair_cids[at] = cid
-                pair_index[at] = count
+                pairs[at, 0] = key
+                pairs[at, 1] = (cid << 32) | count
                 child[count] = cid
                 val[count] = v
                 mult[count] = ms[p]
@@ -346,17 +344,13 @@ def expand_stage(
                     child = _grow(child, capacity, count)
                     val = _grow(val, capacity, count)
                     mult = _grow(mult, capacity, count)
-                if 3 * count > 2 * pair_keys.shape[0]:  # rehash into a table twice as big
-                    size = 2 * pair_keys.shape[0]
-                    pair_keys = np.empty(size, dtype=np.int64)
-                    pair_cids = np.full(size, -1, dtype=np.int32)
-                    pair_index = np.empty(size, dtype=np.int32)
+                if 3 * count > 2 * pairs.shape[0]:  # rehash into a table twice as big
+                    pairs = np.full((2 * pairs.shape[0], 2), -1, dtype=np.int64)
                     for t in range(count):
                         old_key = np.int64(np.rint(val[t] * 1e9))
-                        moved = _pair_slot(pair_keys, pair_cids, old_key, child[t])
-                        pair_keys[moved] = old_key
-                        pair_cids[moved] = child[t]
-                        pair_index[moved] = t
+                        moved = _pair_slot(pairs, old_key, child[t])
+                        pairs[moved, 0] = old_key
+                        pairs[moved, 1] = (child[t] << 32) | t
             # next filling: the deepest level that can still grow grows, those below restart
             i = r - 2
             while i >= 0 and x[i] >= min(state[i], rem[i]):

@@ -481,7 +481,7 @@ SURVEY_IMPORT_MAX_ROWS = env.int("CCDG_SURVEY_IMPORT_MAX_ROWS", default=50_000)
 # Analysis runs: silence after which a run shows as interrupted; seconds an exact Fisher test
 # may take before its p-value is estimated by Monte Carlo (docs/statistics.md).
 ANALYSIS_STALE_MINUTES = env.int("CCDG_ANALYSIS_STALE_MINUTES", default=15)
-ANALYSIS_FISHER_BUDGET = env.float("CCDG_ANALYSIS_FISHER_BUDGET", default=3.0)
+ANALYSIS_FISHER_BUDGET = env.float("CCDG_ANALYSIS_FISHER_BUDGET", default=60.0)
 # Exports built in the background: how long their download link works.
 EXPORT_LINK_HOURS = env.int("CCDG_EXPORT_LINK_HOURS", default=24)
 

@@ -117,6 +117,16 @@ for (i in seq_len(36)) {
   m <- matrix(tabulate(sample(cells, n, replace = TRUE, prob = as.vector(w)), cells), nr, nc)
   add_fisher(sprintf("random %d: %dx%d n=%d", i, nr, nc, n), m)
 }
+# At the edge of what FEXACT computes with workspace = 2e7 (10 to 40 s each): most random
+# 4 x 5 tables with n = 150 and 5 x 6 ones with n = 300 stop it with a workspace error.
+add_fisher("4x5 n=150", mk(c(1, 6, 13, 3, 4, 2, 10, 6, 6, 2, 2, 10, 12, 4, 9,
+                             7, 15, 17, 8, 13), 4))
+add_fisher("5x6 n=300", mk(c(2, 3, 0, 0, 0, 0, 17, 34, 5, 1, 10, 1, 14, 24, 3, 0, 8, 0,
+                             2, 2, 0, 0, 0, 0, 45, 90, 12, 0, 27, 0), 5))
+# Beyond it: FEXACT stops with a workspace error (recorded as the case's "error").
+add_fisher("5x6 n=300 beyond FEXACT", mk(c(6, 14, 5, 9, 4, 2, 2, 14, 8, 12, 8, 4,
+                                           8, 12, 8, 17, 9, 6, 21, 18, 16, 28, 18, 16,
+                                           3, 10, 5, 11, 4, 2), 5))
 
 # ---- Wilcoxon rank sum --------------------------------------------------------------------
 

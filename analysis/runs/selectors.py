@@ -32,6 +32,7 @@ CODE_MODULES = (
     "stats/distributions.py",
     "stats/descriptive.py",
     "stats/fisher.py",
+    "stats/_fisher_kernel.py",
     "stats/wilcoxon.py",
     "stats/kruskal_wallis.py",
     "runs/compute.py",

@@ -28,19 +28,24 @@ FISHER_REL_TOL_2X2 = 1e-7
 #: ``3.45254e-7``: probability ``<= observed * exp(3.45254e-7)``.
 FISHER_LOG_TOL_RXC = 3.45254e-7
 
-#: Default time budget of the exact computation, in seconds.
-FISHER_BUDGET_SECONDS = 3.0
+#: Default time budget of the exact computation, in seconds. The only caller is the analysis
+#: job (a Celery task, never a web request), which can afford R's time: R takes 10 to 40 s on
+#: the hardest tables it computes exactly, the compiled kernel a few seconds.
+FISHER_BUDGET_SECONDS = 60.0
 #: Default number of random tables of the Monte Carlo fallback.
 FISHER_MC_SAMPLES = 10_000
 #: Default seed of the Monte Carlo fallback (fixed, so results are reproducible).
 FISHER_MC_SEED = 20_240_917
 #: Work units of the exact computation allowed per second of budget: the budget of
 #: ``budget_seconds`` is also a work limit of ``budget_seconds * FISHER_WORK_PER_SECOND``
-#: units, the same on every machine (the development machine does 3-10 million a second).
-FISHER_WORK_PER_SECOND = 2_500_000
+#: units, the same on every machine (the compiled kernel does 8-10 million a second on the
+#: development machine; half that leaves room for slower ones).
+FISHER_WORK_PER_SECOND = 5_000_000
 #: The exact computation is not attempted when its estimated work exceeds the work limit
-#: this many times over (the estimate is at most about twice the actual work, and sometimes
-#: far above it on sparse tables, so only tables clearly out of reach are skipped).
+#: this many times over (the estimate is at most about twice the actual work, and often far
+#: above it: the hardest tables R computes exactly are estimated at up to 1.4e9, 20 times
+#: below the 3e10 at which the default budget skips; the tables skipped are estimated at
+#: 1e12 and more).
 FISHER_SKIP_FACTOR = 100
 
 
@@ -155,7 +160,8 @@ def fisher_exact(
     the multiset of row totals still to fill, and paths reaching a node with the same partial
     probability are merged. At each node, bounds on the most and least probable completion
     decide whether all of its completions count (their total probability has a closed form),
-    none does, or it must be expanded further.
+    none does, or it must be expanded further. It runs compiled (numba,
+    :mod:`analysis.stats._fisher_kernel`); a 2 x 2 table is summed over its one free cell.
 
     Budget: ``budget_seconds`` (``None``: no limit; ``0``: go straight to Monte Carlo) sets
     three limits, in this order. (1) Before starting, the work is estimated
@@ -198,6 +204,16 @@ def fisher_exact(
             note=drop_note.strip(),
         )
     return _monte_carlo_result(observed, shape, drop_note + why, fallback, mc_samples, seed)
+
+
+def warm_up() -> None:
+    """Compile the exact test's kernel, or load it from numba's cache: one small exact test.
+
+    The first exact test in a process pays this (seconds on a cold cache, about 0.3 s on a
+    warm one); a deployment runs it once after installing, as the service user, so that no
+    analysis pays the compilation (docs/operations.md).
+    """
+    fisher_exact([[3, 1, 2], [1, 3, 2], [2, 2, 3]], budget_seconds=None)
 
 
 def _drop_empty(cells: list[list[int]]) -> tuple[list[list[int]], tuple[int, int], str]:
@@ -276,7 +292,23 @@ def _exact_within_budget(
     if budget_seconds is not None and budget_seconds <= 0:
         return None, "Exact computation was not attempted (no time budget)", "no budget"
     o = observed
+    if len(o.row_totals) == 2 and len(o.col_totals) == 2:
+        return _two_by_two_pvalue(o), "", ""
     return _try_exact(o.row_totals, o.col_totals, o.lf, o.threshold, o.log_k, budget_seconds)
+
+
+def _two_by_two_pvalue(observed: _Observed) -> float:
+    """The exact p-value of a 2 x 2 table: one free cell, so the sum over its values of the
+    hypergeometric probabilities at most the observed one's (with R's 2 x 2 tolerance),
+    without any set-up (tens of microseconds for small tables, milliseconds at n = 50,000)."""
+    (r1, r2), c1, lf = observed.row_totals, observed.col_totals[0], observed.lf
+    least = -observed.threshold  # a table counts when its sum of log x! is at least this
+    terms = []
+    for x in range(max(0, c1 - r2), min(r1, c1) + 1):
+        log_cells = lf[x] + lf[r1 - x] + lf[c1 - x] + lf[r2 - c1 + x]
+        if log_cells >= least:
+            terms.append(math.exp(observed.log_k - log_cells))
+    return math.fsum(terms)
 
 
 def _monte_carlo_result(
@@ -333,7 +365,7 @@ def _try_exact(
                 None,
                 f"Exact computation not attempted: {about} partial tables to "
                 f"enumerate, far beyond the {max_work:.2g} its {budget_seconds:g} s budget "
-                "allows",
+                f"allows ({_BEYOND_R})",
                 "estimate",
             )
     deadline = None if budget_seconds is None else time.perf_counter() + budget_seconds
@@ -348,8 +380,14 @@ def _try_exact(
             )
             return None, why, "work"
         if exceeded.reason:
-            return None, exceeded.reason, "memory"
+            return None, f"{exceeded.reason} ({_BEYOND_R})", "memory"
         return None, f"The exact computation did not finish within {budget_seconds:g} s", "time"
+
+
+#: What the notes of the two fallbacks for tables out of reach say about R.
+_BEYOND_R = (
+    "R's fisher.test does not compute such tables exactly either: it stops with a workspace error"
+)
 
 
 def _log_factorials(n: int) -> list[float]:
@@ -641,12 +679,49 @@ def _network_pvalue(
     log_k: float,
     limits: _Limits,
 ) -> float:
-    """Exact p-value by the network algorithm: numpy when available, else pure Python."""
-    r = min(len(rows), len(cols))
+    """Exact p-value by the network algorithm: the compiled kernel when a node fits in one
+    integer (always, short of huge tables that no budget lets finish), else numpy when
+    available, else pure Python."""
+    if len(rows) > len(cols):
+        rows, cols = cols, rows
+    r = len(rows)
     n = sum(rows)
+    if _use_kernel and (n + 1) ** r < 2**62:
+        return _kernel_pvalue(rows, cols, lf, threshold, log_k, limits)
     if _np is not None and n > _PURE_PYTHON_MAX_N and (n + 1) ** r < 2**62:
         return _network_pvalue_numpy(rows, cols, lf, threshold, log_k, limits)
     return _network_pvalue_python(rows, cols, lf, threshold, log_k, limits)
+
+
+#: Whether the compiled kernel runs the network (numba is a requirement; tests turn it off to
+#: check the numpy and pure-Python networks, which give the same p-values).
+_use_kernel = True
+
+
+def _kernel_pvalue(
+    rows: list[int],
+    cols: list[int],
+    lf: list[float],
+    threshold: float,
+    log_k: float,
+    limits: _Limits,
+) -> float:
+    """:func:`analysis.stats._fisher_kernel.network_pvalue` under ``limits``: its work is
+    added to theirs, and its stops raise :class:`_BudgetExceeded` as the other networks do."""
+    from analysis.stats import _fisher_kernel as kernel  # numba's import costs 0.3 s: lazily
+
+    left = None if limits.max_work is None else max(0, limits.max_work - limits.work)
+    p, status, work = kernel.network_pvalue(
+        rows, cols, lf, threshold, log_k, max_work=left, deadline=limits.deadline
+    )
+    limits.work += work
+    if status == kernel.WORK:
+        raise _BudgetExceeded(_WORK_LIMIT)
+    if status == kernel.MEMORY:
+        raise _BudgetExceeded(_TOO_LARGE)
+    if p is None:
+        raise _BudgetExceeded  # the deadline passed
+    return p
 
 
 def _bounded_compositions(caps: Sequence[int], total: int) -> float:

@@ -206,9 +206,9 @@ def _pause_sending(side) -> None:
 
 
 def _exclude_response(side) -> None:
-    from surveys.models import Response
+    from surveys.responses import response_exclude
 
-    Response.objects.filter(pk=side.response.pk).update(excluded_reason="Damaged")
+    response_exclude(response=side.response, actor=None, reason="Damaged")
 
 
 def _both_reviewers_coded(side) -> None:

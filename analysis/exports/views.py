@@ -22,8 +22,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -33,6 +32,7 @@ from analysis.exports.models import ExportJob
 from analysis.exports.tables import FORMAT_LABELS
 from ccdg.audit import client_ip
 from ccdg.messages import messages_from
+from ccdg.pickers import people_found
 from sessions_app import roles
 from sessions_app.models import Clinician, Program
 from surveys.models import Wave
@@ -193,14 +193,10 @@ def clinician_search(request, slug):
     program = roles.program_for_request(request, slug, PERM)
     if not any(needs_clinician(k) for k in exports.kinds_for(request.user, program)):
         raise PermissionDenied
-    query = (request.GET.get("q") or "").strip()[:100]
-    found = _roster_names(program)
-    for word in query.split()[:3]:
-        found = found.filter(Q(last_name__istartswith=word) | Q(first_name__istartswith=word))
-    rows = found[:CLINICIANS_FOUND] if query else []
-    return JsonResponse(
-        {"results": [{"value": c.pk, "text": f"{c.last_name}, {c.first_name}"} for c in rows]}
-    )
+    return people_found(
+        request, _roster_names(program), limit=CLINICIANS_FOUND,
+        label=lambda c: f"{c.last_name}, {c.first_name}",
+    )  # fmt: skip
 
 
 def _attachment(result: exports.ExportFile) -> HttpResponse:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ccdg.audit import audit_record
 from ccdg.messages import messages_from
+from ccdg.pickers import chosen_pk, people_found
 from ccdg.spreadsheets import csv_writer
 from sessions_app import roles
 from sessions_app.groups import history
@@ -349,12 +350,10 @@ def attendance_guests(request, slug, pk):
     20), for the guest picker of a large program's attendance sheet."""
     program = roles.program_for_request(request, slug, "sessions.view")
     session = roles.session_for_request(request, program, pk, may=roles.can_run_session)
-    query = (request.GET.get("q") or "").strip()[:100]
-    found = presenters_selectors.guest_candidates(session=session)
-    for word in query.split()[:3]:
-        found = found.filter(Q(last_name__istartswith=word) | Q(first_name__istartswith=word))
-    rows = list(found[:GUESTS_FOUND]) if query else []
-    return JsonResponse({"results": [{"value": c.pk, "text": c.full_name} for c in rows]})
+    return people_found(
+        request, presenters_selectors.guest_candidates(session=session), limit=GUESTS_FOUND,
+        label=lambda c: c.full_name,
+    )  # fmt: skip
 
 
 @require_POST
@@ -375,7 +374,7 @@ def attendance_figures(request, slug):
     groups = {g.group.pk: g.group for g in figures.groups}
     # Many groups: the per-session and per-person tables show one group at a time (a program
     # of thirty groups made a page of hundreds of rows of each).
-    chosen = _chosen_pk(request.GET.get("group"), groups)
+    chosen = chosen_pk(request.GET.get("group"), groups)
     detail = chosen is not None or len(groups) <= FIGURES_ALL_GROUPS
     sessions = [s for s in figures.sessions if chosen is None or s.group_id == chosen]
     people = [p for p in figures.people if chosen is None or (p.group and p.group.pk == chosen)]
@@ -392,14 +391,6 @@ def attendance_figures(request, slug):
         "may_record": scope is not None or roles.can(request.user, "sessions.manage", program),
     }
     return render(request, T + "attendance_figures.html", context)
-
-
-def _chosen_pk(value: str | None, allowed) -> int | None:
-    try:
-        wanted = int(value or "")
-    except ValueError:
-        return None
-    return wanted if wanted in allowed else None
 
 
 def credit_summary(request, slug):

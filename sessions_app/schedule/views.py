@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ccdg.messages import messages_from
+from ccdg.pickers import chosen_pk
 from sessions_app import roles
 from sessions_app.groups.models import Group
 from sessions_app.programs.models import Program
@@ -60,7 +61,7 @@ def session_list(request, slug):
     if ids is not None:
         visible = visible.filter(pk__in=ids)
     groups = list(visible.order_by("name").values_list("pk", "name"))
-    group_id = _chosen_group(request.GET.get("group"), groups)
+    group_id = chosen_pk(request.GET.get("group"), {pk for pk, _name in groups})
     rows = selectors.session_list(
         program=program, user=request.user, upcoming_only=not show_past, group_id=group_id
     )
@@ -82,15 +83,6 @@ def session_list(request, slug):
             "tz_name": program.timezone,
         },
     )
-
-
-def _chosen_group(value: str | None, groups: list[tuple[int, str]]) -> int | None:
-    """The group asked for in the address, if it is one of the groups offered."""
-    try:
-        wanted = int(value or "")
-    except ValueError:
-        return None
-    return wanted if any(pk == wanted for pk, _name in groups) else None
 
 
 def session_detail(request, slug, pk):

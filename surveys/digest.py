@@ -108,11 +108,19 @@ def _created(wave_id: int) -> bool:
     return True
 
 
-def stored_digest(wave_id: int) -> str:
+def stored_digest(wave_id: int, *, lock: bool = False) -> str:
     """The wave's digest: the running total (one query), made from the responses the first
-    time it is asked for a wave whose responses predate it."""
-    row = ResponsesDigest.objects.filter(wave_id=wave_id).values_list(*LANES).first()
+    time it is asked for a wave whose responses predate it.
+
+    ``lock=True`` (inside a transaction) also locks the running total until the transaction
+    ends: every change of the wave's responses updates it in the change's own transaction, so
+    the responses read after it are exactly the ones it sums (a change in flight either
+    committed before the lock, or waits for the reader)."""
+    rows = ResponsesDigest.objects.filter(wave_id=wave_id)
+    if lock:
+        rows = rows.select_for_update()
+    row = rows.values_list(*LANES).first()
     if row is not None:
         return text_of(row)
     responses_changed(wave_id=wave_id)
-    return stored_digest(wave_id)
+    return stored_digest(wave_id, lock=lock)

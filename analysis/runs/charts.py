@@ -247,8 +247,15 @@ def _diverging(ax, rows: list[tuple[str, str, dict[str, int] | None]], values: l
             continue
         n, segments = _segments(counts, codes)
         labels.append(f"{label} (n = {n})")
-        for (value, left, width), colour in zip(segments, colours, strict=True):
-            ax.barh(y, width, left=left, color=colour, height=0.7, gid=f"bar-{gid}-{value}")
+        if not segments:
+            continue
+        # One call per row, not per segment: each call carries a fixed cost in matplotlib.
+        bars = ax.barh(
+            [y] * len(segments), [width for _v, _l, width in segments],
+            left=[left for _v, left, _w in segments], color=colours, height=0.7,
+        )  # fmt: skip
+        for patch, (value, _left, _width) in zip(bars.patches, segments, strict=True):
+            patch.set_gid(f"bar-{gid}-{value}")
     ax.set_yticks(range(len(rows)), labels)
     ax.invert_yaxis()
     ax.axvline(0, color="#555555", linewidth=0.8)

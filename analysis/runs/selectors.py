@@ -21,7 +21,7 @@ from analysis.runs.compute import SCHEMA_VERSION
 from analysis.runs.models import AnalysisRun
 from analysis.runs.summary import summary_paragraph
 from surveys import waves
-from surveys.digest import digest_of, stored_digest
+from surveys.digest import stored_digest
 from surveys.models import Response, Wave
 
 #: The modules whose source makes the results (paths under ``analysis/``): part of the code
@@ -81,21 +81,15 @@ def code_version() -> str:
     return f"{ANALYSIS_VERSION} schema {SCHEMA_VERSION} src {digest.hexdigest()[:12]}"
 
 
-def responses_digest(rows: list[tuple[int, Any, str]]) -> str:
-    """The digest of the wave's returned responses ``(id, answers, excluded_reason)``: the
-    order-free sum of a hash of each response's answers and exclusion reason
-    (:mod:`surveys.digest`), the same sum the wave keeps up to date as responses change."""
-    return digest_of((answers, reason) for _pk, answers, reason in rows)
-
-
 def fingerprint(*, wave: Wave, distributed: int, include_pilot: bool, digest: str) -> str:
     """The inputs fingerprint of a run (see docs/analysis.md).
 
     SHA-256 of :data:`FINGERPRINT_FORMAT`, then one line of canonical JSON with the instrument
     slug and version, the number distributed, whether the wave is a pilot and whether the run
-    includes pilot responses, then :func:`responses_digest`. The same data and options give
-    the same fingerprint; a changed, added, removed, excluded or re-included response, a new
-    count of forms handed out or a change of the pilot flag give another.
+    includes pilot responses, then the wave's responses digest (:mod:`surveys.digest`: the
+    order-free sum of a hash of each response's answers and exclusion reason). The same data
+    and options give the same fingerprint; a changed, added, removed, excluded or re-included
+    response, a new count of forms handed out or a change of the pilot flag give another.
     """
     header = {
         "distributed": distributed,

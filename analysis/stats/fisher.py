@@ -8,6 +8,7 @@ import itertools
 import math
 import numbers
 import random
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -390,8 +391,19 @@ _BEYOND_R = (
 )
 
 
+#: log(i!) for i = 0, 1, ...: grown as needed and shared, read only (an analysis tests dozens of
+#: tables of the same n, each would otherwise work out the same n lgammas again).
+_LOG_FACTORIALS: list[float] = [0.0]
+_LOG_FACTORIALS_LOCK = threading.Lock()
+
+
 def _log_factorials(n: int) -> list[float]:
-    return [math.lgamma(i + 1) for i in range(n + 1)]
+    """log(i!) for i = 0..n (at least: the list may be longer; never write to it)."""
+    known = _LOG_FACTORIALS
+    if len(known) <= n:
+        with _LOG_FACTORIALS_LOCK:
+            known.extend(math.lgamma(i + 1) for i in range(len(known), n + 1))
+    return known
 
 
 class _Network:

@@ -12,7 +12,9 @@ def _is_missing(value: object) -> bool:
 
 
 def _present(values: Iterable[float | None]) -> list[float]:
-    return [v for v in values if not _is_missing(v)]  # type: ignore[misc]
+    """The values that are not missing (:func:`_is_missing`), inlined: NaN is the one value
+    that differs from itself. Called on every answer of every item."""
+    return [v for v in values if v is not None and v == v]
 
 
 def _mean(xs: Sequence[float]) -> float:

@@ -13,8 +13,9 @@ from analysis.models import AnalysisRun
 from analysis.runs import selectors as runs_selectors
 from analysis.runs import services as runs
 from ccdg.models import AuditEvent
+from surveys.digest import digest_of
 from surveys.models import Response
-from surveys.responses import response_exclude
+from surveys.responses import paper_response_add, response_exclude
 from tests.factories import ResponseFactory, WaveFactory
 
 Status = AnalysisRun.Status
@@ -107,12 +108,27 @@ def test_fingerprint_is_stable_for_the_same_data(wave):
     assert runs_selectors.current_fingerprints(wave)[False] == first.inputs_fingerprint
 
 
-def test_fingerprint_changes_when_a_response_changes(wave):
+def test_fingerprint_changes_when_a_response_is_added(wave, coordinator):
     before = execute(wave).inputs_fingerprint
-    response = wave.responses.filter(excluded_reason="").first()
-    Response.objects.filter(pk=response.pk).update(answers=answers("A", skill="3"))
+    paper_response_add(wave=wave, actor=coordinator, answers=answers("A", skill="3"))
 
-    assert execute(wave).inputs_fingerprint != before
+    after = execute(wave)
+    assert after.inputs_fingerprint != before
+    assert runs_selectors.current_fingerprints(wave)[False] == after.inputs_fingerprint
+
+
+def test_the_runs_fingerprint_sums_exactly_the_responses_it_analysed(wave, coordinator):
+    """The run takes the wave's running digest instead of hashing every answer again: it must
+    be the digest of the very rows the run read, computed afresh here."""
+    paper_response_add(wave=wave, actor=coordinator, answers=answers("B", skill="2"))
+    run = execute(wave)
+    rows = Response.objects.filter(wave=wave).values_list("answers", "excluded_reason")
+    expected = runs_selectors.fingerprint(
+        wave=wave, distributed=20, include_pilot=False, digest=digest_of(rows)
+    )
+
+    assert run.inputs_fingerprint == expected
+    assert run.results["response"]["returned"] == 12
 
 
 def test_fingerprint_changes_when_a_response_is_excluded(wave, coordinator):

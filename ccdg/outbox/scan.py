@@ -71,13 +71,11 @@ class RowBuilder:
     ) -> list[OutboxMessage]:
         """Add one row per recipient; returns the rows added."""
         added = []
-        optional = kinds.get(kind).optional
         for r in recipients:
-            status, reason = S.PENDING, ""
-            if stale_reason:
-                status, reason = S.SKIPPED, stale_reason
-            elif optional and (program_id, r.email.lower()) in self.opted_out:
-                status, reason = S.SKIPPED, "The person unsubscribed from optional messages."
+            reason = self.skip_reason(
+                program_id=program_id, kind=kind, email=r.email, stale_reason=stale_reason
+            )
+            status = S.SKIPPED if reason else S.PENDING
             added.append(
                 OutboxMessage(
                     program_id=program_id,
@@ -94,6 +92,15 @@ class RowBuilder:
             )
         self.rows.extend(added)
         return added
+
+    def skip_reason(self, *, program_id: int, kind: str, email: str, stale_reason: str) -> str:
+        """Why a row of this message to this address is written as skipped ("" if it will be
+        sent): the moment has passed, or the person unsubscribed from an optional kind."""
+        if stale_reason:
+            return stale_reason
+        if kinds.get(kind).optional and (program_id, email.lower()) in self.opted_out:
+            return "The person unsubscribed from optional messages."
+        return ""
 
 
 def opted_out_emails(program_ids: Iterable[int]) -> set[tuple[int, str]]:

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from django.utils import timezone
 
 from ccdg.models import OutboxMessage, ReminderSettings
 from ccdg.outbox import kinds
 from ccdg.outbox.rendering import Lookups, Rendered, render_message
-from ccdg.outbox.scan import Due, RowBuilder, messages_due, opted_out_emails
+from ccdg.outbox.scan import Due, Recipient, RowBuilder, messages_due, opted_out_emails
 from sessions_app.programs.models import Program
 
 S = OutboxMessage.Status
@@ -31,15 +32,17 @@ FORECAST_DAYS = 30
 
 @dataclass
 class Planned:
-    """One message not queued yet, to everyone it will reach (``rows``, unsaved)."""
+    """One message not queued yet, to everyone it will reach (``reaching``; ``rows``: the
+    unsaved rows the scan will write for them, made when asked)."""
 
     due: Due
     due_local: datetime  # in the program's time zone
     about: str
-    rows: list[OutboxMessage]
+    reaching: list[Recipient]
     recipients: list[tuple[str, str]] = field(default_factory=list)  # (first name, address)
     preview: Rendered | None = None
     error: str = ""
+    program_id: int = 0
 
     @property
     def kind_label(self) -> str:
@@ -47,11 +50,25 @@ class Planned:
 
     @property
     def recipient_count(self) -> int:
-        return len(self.rows)
+        return len(self.reaching)
 
-
-def _key(row: OutboxMessage) -> tuple:
-    return (row.kind, row.object_id, row.recipient_type, row.recipient_id, row.occurrence)
+    @cached_property
+    def rows(self) -> list[OutboxMessage]:
+        d = self.due
+        return [
+            OutboxMessage(
+                program_id=self.program_id,
+                kind=d.kind,
+                object_id=d.object_id,
+                recipient_type=r.type,
+                recipient_id=r.id,
+                email=r.email,
+                occurrence=d.occurrence,
+                due_at=d.due_at,
+                status=S.PENDING,
+            )  # fmt: skip
+            for r in self.reaching
+        ]
 
 
 def _about(due: Due, tz) -> str:
@@ -94,16 +111,22 @@ def outbox_forecast(
     builder = RowBuilder(now=now, opted_out=opted_out_emails([program.pk]))
     planned = []
     for due in dues:
-        rows = builder.add(
-            program_id=program.pk, kind=due.kind, object_id=due.object_id,
-            recipients=due.recipients, occurrence=due.occurrence, due_at=due.due_at,
-            stale_reason=due.stale_reason,
-        )  # fmt: skip
-        # Skipped by the scan (stale, unsubscribed) or already written: not to come.
-        rows = [r for r in rows if r.status == S.PENDING and _key(r) not in existing]
-        if rows:
+        # Skipped by the scan (stale, unsubscribed) or already written: not to come. Rows
+        # (model instances) are made only for the messages shown in detail.
+        reaching = [
+            r
+            for r in due.recipients
+            if not builder.skip_reason(
+                program_id=program.pk, kind=due.kind, email=r.email, stale_reason=due.stale_reason
+            )
+            and (due.kind, due.object_id, r.type, r.id, due.occurrence) not in existing
+        ]
+        if reaching:
             local = timezone.localtime(due.due_at, tz)
-            planned.append(Planned(due=due, due_local=local, about=_about(due, tz), rows=rows))
+            planned.append(
+                Planned(due=due, due_local=local, about=_about(due, tz), reaching=reaching,
+                        program_id=program.pk)
+            )  # fmt: skip
     planned.sort(key=lambda p: (p.due.due_at, p.due.kind, p.due.object_id))
     if not previews or not planned:
         return planned

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ccdg.models import OutboxMessage
 from ccdg.outbox.scan import Recipient
-from sessions_app.groups.models import Facilitator, FacilitatorAssignment, GroupMembership
+from sessions_app.groups.models import FacilitatorAssignment, GroupMembership
 from sessions_app.presenters.models import Presentation
 from sessions_app.roster.models import Clinician
 from sessions_app.schedule.models import FacilitatorAbsence, Session
@@ -16,21 +16,18 @@ def _clinician(c: Clinician) -> Recipient:
     return Recipient(R.CLINICIAN, c.pk, c.email)
 
 
-def _facilitator(f: Facilitator) -> Recipient:
-    return Recipient(R.FACILITATOR, f.pk, f.email)
-
-
 def group_members(group_ids: set[int]) -> dict[int, list[Recipient]]:
     """Current members of each group (an inactive clinician gets nothing)."""
     out: dict[int, list[Recipient]] = {gid: [] for gid in group_ids}
+    # Values, not model instances: the forecast asks for every group of a program at once.
     rows = (
         GroupMembership.objects.current()
         .filter(group_id__in=group_ids)
         .exclude(clinician__status=Clinician.Status.INACTIVE)
-        .select_related("clinician")
+        .values_list("group_id", "clinician_id", "clinician__email")
     )
-    for m in rows:
-        out[m.group_id].append(_clinician(m.clinician))
+    for group_id, clinician_id, email in rows:
+        out[group_id].append(Recipient(R.CLINICIAN, clinician_id, email))
     return out
 
 
@@ -39,12 +36,12 @@ def group_facilitators(group_ids: set[int]) -> dict[int, list[Recipient]]:
     rows = (
         FacilitatorAssignment.objects.current()
         .filter(group_id__in=group_ids, facilitator__active=True)
-        .select_related("facilitator")
+        .values_list("group_id", "facilitator_id", "facilitator__email")
     )
-    for a in rows:
-        rec = _facilitator(a.facilitator)
-        if rec not in out[a.group_id]:
-            out[a.group_id].append(rec)
+    for group_id, facilitator_id, email in rows:
+        rec = Recipient(R.FACILITATOR, facilitator_id, email)
+        if rec not in out[group_id]:
+            out[group_id].append(rec)
     return out
 
 
@@ -71,5 +68,5 @@ def invited_clinicians(program_id: int) -> list[Recipient]:
     rows = Clinician.objects.filter(
         program_id=program_id,
         status__in=[Clinician.Status.INVITED, Clinician.Status.ACTIVE],
-    )
-    return [_clinician(c) for c in rows]
+    ).values_list("pk", "email")
+    return [Recipient(R.CLINICIAN, pk, email) for pk, email in rows]

@@ -22,6 +22,8 @@ from sessions_app.reminders.forecast import FORECAST_DAYS, outbox_forecast
 PERM = "program.edit"  # the program's coordinators (and staff)
 #: Planned messages shown with their recipients and preview; the rest by count until asked.
 PLANNED_DETAILED = 6
+#: Planned messages listed (a program of dozens of groups plans hundreds a month); all on ask.
+PLANNED_LISTED = 50
 
 
 class TimingsForm(forms.ModelForm):
@@ -70,6 +72,7 @@ def outbox(request, slug):
         "page": page,
         "query_string": query.urlencode(),
         "planned": planned,
+        "planned_listed": planned if show_all else planned[:PLANNED_LISTED],
         "forecast_days": FORECAST_DAYS,
         "detailed": len(planned) if show_all else min(len(planned), PLANNED_DETAILED),
         "settings_row": settings_row,

@@ -20,7 +20,7 @@ from ccdg.outbox.sending import outbox_send
 from sessions_app.models import Clinician, Session
 from sessions_app.reminders import kinds as K
 from sessions_app.reminders.forecast import outbox_forecast
-from sessions_app.reminders.views import PLANNED_DETAILED
+from sessions_app.reminders.views import PLANNED_DETAILED, PLANNED_LISTED
 from surveys import waves
 from surveys.models import Wave, WaveRecipient
 from surveys.outbox_kinds import SURVEY_REMINDER
@@ -244,4 +244,28 @@ def test_a_busy_month_shows_recipients_and_previews_of_the_first_messages_then_a
     assert not any(p.preview or p.recipients for p in planned[PLANNED_DETAILED:])
     assert f"of the first {PLANNED_DETAILED} of {len(planned)} planned" in first.content.decode()
     assert all(p.preview for p in everything.context["planned"])
+    assert "planned-more" not in everything.content.decode()
+
+
+def test_a_month_of_many_groups_lists_the_first_planned_messages_then_all_on_request(
+    program, coordinator_client
+):
+    for number in range(14):
+        group = group_of(program, 1, name=f"Group {number:02d}")
+        for day in (9, 16):
+            SessionFactory(group=group, starts_at=at(day))
+
+    first = upcoming(coordinator_client, program)
+    everything = coordinator_client.get(
+        reverse("outbox:outbox", kwargs={"slug": program.slug}) + "?tab=upcoming&all=1"
+    )
+
+    planned = first.context["planned"]
+    assert len(planned) > PLANNED_LISTED
+    page = first.content.decode()
+    assert page.count("data-planned=") == PLANNED_LISTED
+    assert f"The first {PLANNED_LISTED} of {len(planned)} planned messages are listed" in page
+    # The tab's count still counts every planned recipient, listed or not.
+    assert first.context["counts"]["upcoming"] >= sum(p.recipient_count for p in planned)
+    assert everything.content.decode().count("data-planned=") == len(planned)
     assert "planned-more" not in everything.content.decode()

@@ -46,3 +46,19 @@ def _midranks(values: Sequence[float]) -> tuple[list[float], list[int]]:
             ties.append(j - i + 1)
         i = j + 1
     return ranks, ties
+
+
+def _paired_present(
+    x: Iterable[float | None], y: Iterable[float | None]
+) -> list[tuple[float, float]]:
+    """The pairs ``(x_i, y_i)`` with neither side missing, as floats: R's
+    ``complete.cases(x, y)``. Raises ``ValueError`` when ``x`` and ``y`` differ in length, as
+    R does ("'x' and 'y' must have the same length")."""
+    xs, ys = list(x), list(y)
+    if len(xs) != len(ys):
+        raise ValueError("'x' and 'y' must have the same length")
+    return [
+        (float(a), float(b))
+        for a, b in zip(xs, ys, strict=True)
+        if a is not None and b is not None and a == a and b == b  # NaN differs from itself
+    ]

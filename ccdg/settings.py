@@ -64,6 +64,9 @@ if not SECRET_KEY:
 
 # Keys that encrypt case-note text (Fernet, newest first), kept apart from SECRET_KEY.
 FIELD_KEYS = env.list("CCDG_FIELD_KEYS", default=[])
+# The key of the personal codes that link anonymous answers over time (surveys/linking.py):
+# set it to keep codes linking across a change of SECRET_KEY; derived from SECRET_KEY if unset.
+LINK_CODE_KEY = env.str("CCDG_LINK_CODE_KEY", default="")
 CASE_NOTE_MAX_CHARS = env.int("CCDG_CASE_NOTE_MAX_CHARS", default=10_000)
 
 ALLOWED_HOSTS = env.list("CCDG_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])

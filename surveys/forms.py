@@ -203,6 +203,10 @@ class ResponsesUploadForm(forms.Form):
     file = forms.FileField(label="CSV file", help_text="UTF-8, first line = question codes.")
 
 
+def _example_code(recipe) -> str:
+    return "".join("E" if c.kind == "letter" else f"{c.low + 6:02d}" for c in recipe)
+
+
 class PaperEntryForm(forms.Form):
     """Every question of the instrument on one page, for typing in a paper form."""
 
@@ -220,9 +224,26 @@ class PaperEntryForm(forms.Form):
         help_text="Leave empty unless the form cannot be used, for example “damaged form”.",
     )
 
-    def __init__(self, *args, specs: list[QuestionSpec], group_labels: list[str] | None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        specs: list[QuestionSpec],
+        group_labels: list[str] | None,
+        code_recipe: tuple | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.specs = specs
+        if code_recipe:
+            parts = "; ".join(c.question.lower() for c in code_recipe)
+            self.fields["link_code"] = forms.CharField(
+                label="Personal code",
+                max_length=20,
+                required=False,
+                help_text=f"As written on the form, in this order: {parts} (for example "
+                f"{_example_code(code_recipe)}). Leave empty if the form has none.",
+                widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+            )
         for spec in specs:
             self.fields[self.field_name(spec.code)] = self._field(spec, group_labels)
 
@@ -278,4 +299,7 @@ class PaperEntryForm(forms.Form):
         return {s.code: self.cleaned_data.get(self.field_name(s.code)) or "" for s in self.specs}
 
     def attach_errors(self, exc: ValidationError) -> None:
-        attach_errors(self, exc, {s.code: self.field_name(s.code) for s in self.specs})
+        fields = {s.code: self.field_name(s.code) for s in self.specs}
+        if "link_code" in self.fields:
+            fields["link_code"] = "link_code"
+        attach_errors(self, exc, fields)

@@ -14,6 +14,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from ccdg import phi
 
+from . import linking
 from .responses import FREE_TEXT_MAX, GROUP_LABEL_MAX, QuestionSpec, answer_error, choices_for
 
 KEEP_FIELD = "keep_as_written"
@@ -49,7 +50,14 @@ class QuestionRow:
         return self.spec.type in SCALE_TYPES
 
     @property
+    def is_code_part(self) -> bool:
+        """A part of the personal code (surveys.linking), not a question of the survey."""
+        return self.spec.type == linking.PART_TYPE
+
+    @property
     def maxlength(self) -> int:
+        if self.is_code_part:
+            return 4
         return FREE_TEXT_MAX if self.spec.is_text else GROUP_LABEL_MAX
 
 
@@ -109,7 +117,11 @@ class SectionForm:
             value = row.value.strip() if row.spec.is_text else row.value
             problem = answer_error(row.spec, value, self.group_labels)
             if problem:
-                row.error = tampered_message(problem)
+                row.error = (
+                    f"{problem[:1].upper()}{problem[1:]}."
+                    if row.is_code_part
+                    else tampered_message(problem)
+                )
                 if row.kind == "choice":
                     # A value not offered cannot be shown as chosen: the question is blank.
                     row.value = ""

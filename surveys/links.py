@@ -38,7 +38,9 @@ def recipient_for_token(token: str) -> WaveRecipient | None:
     if not token or len(token) > 100:
         return None
     return (
-        WaveRecipient.objects.select_related("wave__program", "wave__instrument")
+        WaveRecipient.objects.select_related(
+            "wave__program", "wave__instrument", "wave__series_membership__series"
+        )
         .filter(token_hash=token_hash(token))
         .first()
     )

@@ -357,6 +357,12 @@ class Response(models.Model):
         help_text="In an anonymous online wave, the day only (midnight UTC)."
     )
     excluded_reason = models.CharField(max_length=200, blank=True)
+    link_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Waves of a series: the keyed hash of the respondent's personal code "
+        "(surveys.linking); never the code itself.",
+    )
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -371,6 +377,13 @@ class Response(models.Model):
                 fields=["wave", "form_id"],
                 condition=~models.Q(form_id=""),
                 name="response_form_id_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["wave", "link_hash"],
+                condition=~models.Q(link_hash=""),
+                name="response_link_hash",
             ),
         ]
 
@@ -398,3 +411,84 @@ class ResponsesDigest(models.Model):
 
     def __str__(self) -> str:
         return f"responses digest of wave {self.wave_id}"
+
+
+#: The personal code's parts unless the program chooses others (surveys.linking.COMPONENTS).
+DEFAULT_LINK_CODE_RECIPE = ("first_name_letter2", "birth_month", "mother_initial")
+
+
+def default_link_code_recipe() -> list[str]:
+    return list(DEFAULT_LINK_CODE_RECIPE)
+
+
+class SurveySettings(models.Model):
+    """A program's survey settings: the recipe of the personal code with which respondents of
+    anonymous waves link their answers over time (:mod:`surveys.linking`)."""
+
+    program = models.OneToOneField(
+        "sessions_app.Program", on_delete=models.CASCADE, related_name="survey_settings"
+    )
+    link_code_recipe = models.JSONField(
+        default=default_link_code_recipe,
+        help_text="The parts of the personal code, in order (surveys.linking.COMPONENTS).",
+    )
+
+    def __str__(self) -> str:
+        return f"survey settings of program {self.program_id}"
+
+
+class WaveSeries(models.Model):
+    """Waves of one instrument linked over time: a baseline and follow-ups of the same people,
+    or one wave per program year. Answers are paired by recipient in confidential waves and by
+    the respondents' personal code in anonymous ones."""
+
+    class Design(models.TextChoices):
+        PRE_POST = "pre_post", "Before and after: a baseline and follow-ups"
+        YEARLY = "yearly", "Year over year: one wave per program year"
+
+    program = models.ForeignKey(
+        "sessions_app.Program", on_delete=models.PROTECT, related_name="wave_series"
+    )
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60)
+    design = models.CharField(max_length=10, choices=Design.choices, default=Design.PRE_POST)
+    instrument_slug = models.SlugField(
+        max_length=60, help_text="Every wave of the series uses this instrument (any version)."
+    )
+    ask_code = models.BooleanField(
+        default=True,
+        help_text="Anonymous waves of the series ask respondents for their personal code.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["program", "-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "slug"], name="wave_series_slug_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SeriesWave(models.Model):
+    """A wave's place in its series (a wave belongs to one series at most)."""
+
+    series = models.ForeignKey(WaveSeries, on_delete=models.CASCADE, related_name="members")
+    wave = models.OneToOneField(Wave, on_delete=models.CASCADE, related_name="series_membership")
+    position = models.PositiveSmallIntegerField()
+    label = models.CharField(max_length=60, help_text="For example “Baseline”, “One year on”.")
+
+    class Meta:
+        ordering = ["series", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["series", "position"], name="series_wave_position_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} of series {self.series_id}"

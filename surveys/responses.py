@@ -17,7 +17,7 @@ from django.utils import timezone
 from ccdg.audit import audit_record
 from sessions_app.models import Group
 
-from . import builtin
+from . import builtin, linking
 from .builtin import GROUP_CODE
 from .digest import responses_changed
 from .models import Instrument, Question, Response, Wave
@@ -139,6 +139,8 @@ def _rule_error(rule: _Rule, value: str) -> str | None:
 
 def answer_error(spec: QuestionSpec, value: str, group_labels: list[str] | None) -> str | None:
     """Why ``value`` is not a valid answer to ``spec`` (None when it is). Blank is valid."""
+    if spec.type == linking.PART_TYPE:
+        return linking.part_error(spec.code, value)
     return _rule_error(_rule(spec, group_labels), value)
 
 
@@ -208,9 +210,13 @@ def paper_response_add(
     answers: dict[str, Any],
     form_id: str = "",
     excluded_reason: str = "",
+    link_code: str = "",
 ) -> Response:
-    """A paper form typed in by the coordinator. Raises ``ValidationError`` (field keys)."""
+    """A paper form typed in by the coordinator. Raises ``ValidationError`` (field keys).
+    ``link_code``: the personal code written on the form, in a wave of a series that links by
+    code (stored as its keyed hash only)."""
     clean = answers_clean(wave.instrument, answers, group_labels=group_labels_for(wave))
+    hashed = written_code_hash(wave, link_code)
     form_id = (form_id or "").strip()
     if form_id and Response.objects.filter(wave=wave, form_id=form_id).exists():
         raise ValidationError({"form_id": f"Form “{form_id}” has already been entered."})
@@ -223,6 +229,7 @@ def paper_response_add(
                 answers=clean,
                 submitted_at=timezone.now(),
                 excluded_reason=(excluded_reason or "").strip()[:200],
+                link_hash=hashed,
                 entered_by=actor if getattr(actor, "is_authenticated", False) else None,
             )
             responses_changed(wave_id=wave.pk, added=[(clean, response.excluded_reason)])
@@ -233,6 +240,24 @@ def paper_response_add(
     except IntegrityError as exc:
         raise ValidationError({"form_id": f"Form “{form_id}” has already been entered."}) from exc
     return response
+
+
+def written_code_hash(wave: Wave, text: str, *, key: str = "link_code") -> str:
+    """The keyed hash of a personal code written in one piece (a paper form, a CSV cell), ""
+    for none. ``ValidationError`` under ``key`` for a code that does not follow the program's
+    recipe, or a code given for a wave that asks for none."""
+    if not (text or "").strip():
+        return ""
+    if not linking.asks_code(wave):
+        raise ValidationError(
+            {key: "This wave does not link answers by personal code: it is not an anonymous "
+                  "wave of a series."}
+        )  # fmt: skip
+    try:
+        code = linking.code_from_text(linking.recipe_for(wave.program_id), text)
+    except ValidationError as exc:
+        raise ValidationError({key: exc.messages}) from exc
+    return linking.link_hash(wave.program_id, code)
 
 
 def _reason_set(response: Response, reason: str) -> None:

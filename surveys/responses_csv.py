@@ -26,13 +26,15 @@ from django.utils import timezone
 from ccdg.audit import acting_user, audit_record
 from ccdg.csvread import CsvFileError, CsvRecord, CsvTable, csv_decode, csv_open
 
+from . import linking
 from .digest import responses_changed
 from .models import Response, ResponseImport, Wave
 from .responses import AnswerRules, QuestionSpec, choices_for, group_labels_for, question_specs
 
 FORM_ID = "form_id"
 EXCLUDED_REASON = "excluded_reason"
-OPTIONAL_COLUMNS = (FORM_ID, EXCLUDED_REASON)
+LINK_CODE = "link_code"  # the personal code of a wave of a series (surveys.linking)
+OPTIONAL_COLUMNS = (FORM_ID, EXCLUDED_REASON, LINK_CODE)
 FORM_ID_MAX = 40  # Response.form_id
 EXCLUDED_REASON_MAX = 200  # Response.excluded_reason
 
@@ -135,6 +137,7 @@ class _Row:
     answers: dict[str, str]
     form_id: str
     excluded_reason: str
+    link_hash: str = ""
 
 
 def _size_problem(content: bytes) -> str:
@@ -163,7 +166,8 @@ def _header_problems(names: list[str], specs: list[QuestionSpec], instrument) ->
             + ", ".join(f"“{n}”" for n in dict.fromkeys(unknown))
             + f". The columns must be question codes of “{instrument.name}” (version "
             f"{instrument.version}): {', '.join(s.code for s in specs)}; or "
-            f"{' and '.join(OPTIONAL_COLUMNS)}. The codebook lists them: "
+            f"{', '.join(OPTIONAL_COLUMNS[:-1])} and {OPTIONAL_COLUMNS[-1]}. The codebook "
+            "lists them: "
             f"python manage.py survey_codebook {instrument.slug}."
         )
     repeated = [n for n in dict.fromkeys(names) if n and names.count(n) > 1]
@@ -204,6 +208,9 @@ class _Columns:
     questions: list[tuple[int, str]]  # (cell index, question code)
     form: int | None  # cell index of form_id, if the file has that column
     reason: int | None  # cell index of excluded_reason, if the file has that column
+    code: int | None  # cell index of link_code, if the file has that column
+    code_recipe: tuple | None  # the program's recipe, if the wave links by personal code
+    program_id: int
     specs: list[QuestionSpec]
     by_code: dict[str, QuestionSpec]
     labels: list[str] | None
@@ -269,6 +276,13 @@ def _read_header(wave: Wave, header: list[str], report: ResponsesReport) -> _Col
         questions=[(i, c) for i, c in enumerate(columns) if c not in OPTIONAL_COLUMNS],
         form=form,
         reason=columns.index(EXCLUDED_REASON) if EXCLUDED_REASON in columns else None,
+        code=columns.index(LINK_CODE) if LINK_CODE in columns else None,
+        code_recipe=(
+            linking.recipe_for(wave.program_id)
+            if LINK_CODE in columns and linking.asks_code(wave)
+            else None
+        ),
+        program_id=wave.program_id,
         specs=specs,
         by_code={s.code: s for s in specs},
         labels=labels,
@@ -303,6 +317,10 @@ def _check_row(
         row_errors += _form_id_errors(line, form_id, columns)
     else:
         row_errors += _repeated_row_errors(line, tuple(cells), columns)
+    hashed = ""
+    if columns.code is not None and cells[columns.code]:
+        hashed, code_errors = _code_hash(line, cells[columns.code], columns)
+        row_errors += code_errors
     if len(reason) > EXCLUDED_REASON_MAX:
         row_errors.append(
             RowError(
@@ -315,8 +333,24 @@ def _check_row(
     if reason:
         report.excluded += 1
     if len(report.preview) < PREVIEW_ROWS:
-        report.preview.append(_preview(clean, form_id, reason, columns))
-    return _Row(line, clean, form_id, reason)
+        report.preview.append(_preview(clean, form_id, reason, hashed, columns))
+    return _Row(line, clean, form_id, reason, hashed)
+
+
+def _code_hash(line: int, text: str, columns: _Columns) -> tuple[str, list[RowError]]:
+    """The keyed hash of a row's personal code, or why it cannot be taken."""
+    if columns.code_recipe is None:
+        return "", [
+            RowError(
+                line, LINK_CODE, "This wave does not link answers by personal code (it is not "
+                "an anonymous wave of a series): leave the link_code column empty.",
+            )
+        ]  # fmt: skip
+    try:
+        code = linking.code_from_text(columns.code_recipe, text)
+    except ValidationError as exc:
+        return "", [RowError(line, LINK_CODE, exc.messages[0])]
+    return linking.link_hash(columns.program_id, code), []
 
 
 def _answer_errors(
@@ -376,9 +410,15 @@ def _repeated_row_errors(line: int, key: tuple[str, ...], columns: _Columns) -> 
     return []
 
 
-def _preview(clean: dict[str, Any], form_id: str, reason: str, columns: _Columns) -> dict[str, str]:
-    """A clean row as the preview shows it: every column of the file, answers as cleaned."""
+def _preview(
+    clean: dict[str, Any], form_id: str, reason: str, hashed: str, columns: _Columns
+) -> dict[str, str]:
+    """A clean row as the preview shows it: every column of the file, answers as cleaned (a
+    personal code as "given": the preview is kept until the import is confirmed, the code
+    only ever as its hash)."""
     shown = {code: clean.get(code, "") for _, code in columns.questions}
+    if columns.code is not None:
+        shown[LINK_CODE] = "given" if hashed else ""
     if columns.form is not None:
         shown[FORM_ID] = form_id
     if columns.reason is not None:
@@ -404,7 +444,7 @@ def _insert(
     meta = Response._meta
     names = (
         "wave", "source", "form_id", "answers", "submitted_at", "excluded_reason",
-        "entered_by", "import_batch",
+        "entered_by", "import_batch", "link_hash",
     )  # fmt: skip
     fields = {name: meta.get_field(name) for name in names}
     quote = connection.ops.quote_name
@@ -424,6 +464,7 @@ def _insert(
             row.excluded_reason,
             user_id,
             batch_id,
+            row.link_hash,
         )
 
     with connection.cursor() as cursor:

@@ -23,8 +23,8 @@ from ccdg.models import OutboxMessage
 from sessions_app import roles
 from sessions_app.models import Group, Program
 
+from . import linking, responses_csv, series, services, waves
 from . import responses as resp
-from . import responses_csv, services, waves
 from .access import wave_for_request
 from .forms import (
     ExcludeForm,
@@ -499,8 +499,12 @@ def paper_entry(request, slug, wave):
     program = roles.program_for_request(request, slug, "surveys.manage")
     wave = wave_for_request(request, program, wave)
     specs = resp.question_specs(wave.instrument)
+    recipe = linking.recipe_for(program.pk) if series.asks_code(wave) else None
     form = PaperEntryForm(
-        request.POST or None, specs=specs, group_labels=resp.group_labels_for(wave)
+        request.POST or None,
+        specs=specs,
+        group_labels=resp.group_labels_for(wave),
+        code_recipe=recipe,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -510,6 +514,7 @@ def paper_entry(request, slug, wave):
                 answers=form.answers(),
                 form_id=form.cleaned_data["form_id"],
                 excluded_reason=form.cleaned_data["excluded_reason"],
+                link_code=form.cleaned_data.get("link_code") or "",
             )
         except ValidationError as exc:
             form.attach_errors(exc)

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from ccdg.token_links import TokenCookie, already_logged, token_exchange
 
-from . import waves
+from . import linking, series, waves
 from .forms_answer import SectionForm, tampered_message
 from .models import WaveRecipient
 from .responses import group_labels_for, question_specs, sections_of
@@ -134,7 +134,10 @@ def _render_page(request, recipient: WaveRecipient, sections, index: int, form: 
 
 
 def _form_for(sections, index: int, group_labels, *, data=None, saved=None) -> SectionForm:
-    first_number = 1 + sum(len(specs) for _, specs in sections[:index])
+    # The personal code's parts are not questions: the survey's numbering starts after them.
+    first_number = 1 + sum(
+        1 for _, specs in sections[:index] for s in specs if s.type != linking.PART_TYPE
+    )
     return SectionForm(
         sections[index][1],
         group_labels=group_labels,
@@ -176,6 +179,9 @@ def page(request, slug, wave):
     sections = sections_of(question_specs(recipient.wave.instrument))
     if not sections:
         return _refused(request)
+    code = series.code_page(recipient.wave)
+    if code is not None:
+        sections = [code, *sections]
     if request.method == "GET":
         response = _answer_get(request, recipient, sections)
     else:
@@ -230,7 +236,12 @@ def _submit_errors(sections, exc: ValidationError) -> dict[str, str]:
     required = {s.code for _, specs in sections for s in specs if s.required}
     errors = {}
     for code, messages in exc.message_dict.items():
-        if code in required and any(m.endswith("an answer is required.") for m in messages):
+        if code.startswith(linking.PART_PREFIX):
+            errors[code] = (
+                "Give every part of your personal code, or leave them all blank: half a code "
+                "links to nobody."
+            )
+        elif code in required and any(m.endswith("an answer is required.") for m in messages):
             errors[code] = "This question needs an answer before you submit."
         else:
             problem = " ".join(m.split(": ", 1)[-1].rstrip(".") for m in messages)

@@ -41,7 +41,7 @@ from sessions_app.models import (
     Session,
 )
 
-from . import builtin
+from . import builtin, series
 from .digest import responses_changed
 from .links import link_path, link_token, link_url, link_usable, recipient_for_token, token_hash
 from .models import (
@@ -112,7 +112,7 @@ def audience_clinicians(
 
 
 # Slugs taken by the survey pages' own addresses (``surveys/new/``, ``surveys/paper/``).
-RESERVED_SLUGS = frozenset({"new", "paper", "codebook"})
+RESERVED_SLUGS = frozenset({"new", "paper", "codebook", "series"})
 
 
 def _unique_slug(program: Program, wanted: str) -> str:
@@ -509,10 +509,11 @@ def response_submit(
         if not link_usable(locked, now):
             raise LinkRefused()
         wave = locked.wave
-        clean = _clean_submission(wave, locked, answers)
+        clean, hashed = _clean_submission(wave, locked, answers)
         response = Response.objects.create(
             wave=wave,
             recipient=locked,
+            link_hash=hashed,
             source=Response.Source.ONLINE,
             answers=clean,
             submitted_at=now,
@@ -524,9 +525,13 @@ def response_submit(
     return response
 
 
-def _clean_submission(wave: Wave, recipient: WaveRecipient, answers: dict[str, str]) -> dict:
+def _clean_submission(
+    wave: Wave, recipient: WaveRecipient, answers: dict[str, str]
+) -> tuple[dict, str]:
+    """(the clean answers, the keyed hash of the personal code or "")."""
     merged = {**recipient.draft, **answers}
-    return answers_clean(wave.instrument, merged, group_labels=group_labels_for(wave))
+    hashed, merged = series.link_hash_of(wave, merged)
+    return answers_clean(wave.instrument, merged, group_labels=group_labels_for(wave)), hashed
 
 
 def _anonymous_submit(
@@ -542,7 +547,7 @@ def _anonymous_submit(
         if not link_usable(fresh, now):
             raise LinkRefused()
         wave = fresh.wave
-        clean = _clean_submission(wave, fresh, answers)
+        clean, hashed = _clean_submission(wave, fresh, answers)
         try:
             with transaction.atomic():
                 SubmittedLink.objects.create(wave=wave, marker=fresh.submitted_marker)
@@ -553,6 +558,7 @@ def _anonymous_submit(
             recipient=None,
             source=Response.Source.ONLINE,
             answers=clean,
+            link_hash=hashed,
             submitted_at=datetime(now.year, now.month, now.day, tzinfo=UTC),
         )
         responses_changed(wave_id=wave.pk, added=[(clean, "")])

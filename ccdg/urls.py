@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("analysis.runs.urls")),
     path("", include("analysis.coding.urls")),
     path("", include("analysis.exports.urls")),
+    path("", include("analysis.series.urls")),
 ]
 
 handler403 = "ccdg.views.error_403"

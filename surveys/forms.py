@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 
 from sessions_app.models import Group, Program
 
-from .models import Instrument, Wave
+from . import linking
+from .models import Instrument, Wave, WaveSeries
 from .responses import GROUP_CODE, QuestionSpec, choices_for
 from .waves import MAX_LAST_SESSIONS
 
@@ -303,3 +304,45 @@ class PaperEntryForm(forms.Form):
         if "link_code" in self.fields:
             fields["link_code"] = "link_code"
         attach_errors(self, exc, fields)
+
+
+class SeriesForm(forms.Form):
+    """A new series of waves."""
+
+    name = forms.CharField(max_length=120, help_text="For example “Pre/post 2027-2028”.")
+    design = forms.ChoiceField(choices=WaveSeries.Design.choices, widget=forms.RadioSelect)
+    ask_code = forms.BooleanField(
+        label="Ask respondents of anonymous waves for their personal code",
+        required=False,
+        initial=True,
+        help_text="Without it, anonymous waves are compared as wholes only (unpaired); "
+        "confidential waves always link by recipient.",
+    )
+
+
+class SeriesWaveForm(forms.Form):
+    """Adding a wave to a series: the program's waves of the series' questionnaire that are in
+    no series yet."""
+
+    wave = forms.ModelChoiceField(queryset=Wave.objects.none(), empty_label=None)
+    label = forms.CharField(
+        max_length=60,
+        required=False,
+        help_text="For example “Baseline”, “One year on”; left empty, the next in order.",
+    )
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["wave"].queryset = candidates  # type: ignore[attr-defined]
+
+
+class RecipeForm(forms.Form):
+    """The program's personal-code recipe, from the presets."""
+
+    recipe = forms.ChoiceField(label="The personal code is made of", widget=forms.RadioSelect)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["recipe"].choices = [  # type: ignore[attr-defined]
+            (",".join(r), linking.recipe_label(r).capitalize()) for r in linking.RECIPE_PRESETS
+        ]

@@ -74,6 +74,18 @@ COMPONENTS: dict[str, Component] = {
     )
 }
 DEFAULT_RECIPE = DEFAULT_LINK_CODE_RECIPE
+#: Recipes a coordinator picks from (the first is the default): facts that do not change,
+#: that a person remembers, and that colleagues are unlikely to know.
+RECIPE_PRESETS: tuple[tuple[str, ...], ...] = (
+    DEFAULT_RECIPE,
+    ("birth_day", "mother_initial", "father_initial"),
+    ("first_name_letter2", "birth_day", "birth_month", "birthplace_initial"),
+)
+
+
+def recipe_label(recipe: Iterable[str]) -> str:
+    """The recipe in words, its parts in order."""
+    return "; ".join(COMPONENTS[k].question.lower() for k in recipe if k in COMPONENTS)
 
 
 def recipe_error(recipe: Any) -> str | None:

@@ -4,6 +4,7 @@ wave per program year), and the program's personal-code recipe. Linking itself i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -171,3 +172,44 @@ def links_of(series: WaveSeries, *, include_pilot: bool = False) -> dict[int, li
         links.wave_id = wave_id
         out[wave_id] = links
     return out
+
+
+@dataclass
+class WaveLinkRow:
+    """One wave of a series on its page: its analysable responses and how they link."""
+
+    member: SeriesWave
+    links: linking.WaveLinks
+    paired_with_baseline: int | None  # None for the baseline itself
+    baseline_linkable: int
+
+
+@dataclass
+class LinkingSummary:
+    rows: list[WaveLinkRow]
+    k: int
+
+    @property
+    def baseline(self) -> WaveLinkRow | None:
+        return self.rows[0] if self.rows else None
+
+
+def linking_summary(series: WaveSeries, *, k: int) -> LinkingSummary:
+    """Each wave's responses, those without a linking key, duplicated keys, and how many of
+    the baseline's linkable respondents answered it again (two queries)."""
+    members = members_of(series)
+    links = links_of(series)
+    rows: list[WaveLinkRow] = []
+    base = links[members[0].wave_id] if members else None
+    for i, member in enumerate(members):
+        own = links[member.wave_id]
+        paired = None if i == 0 or base is None else len(linking.pairs(base, own))
+        rows.append(
+            WaveLinkRow(
+                member=member,
+                links=own,
+                paired_with_baseline=paired,
+                baseline_linkable=len(base.by_key) if base else 0,
+            )  # fmt: skip
+        )
+    return LinkingSummary(rows=rows, k=k)

@@ -19,6 +19,18 @@ urlpatterns = [
     path(
         "programs/<slug:slug>/surveys/paper/new/", views.paper_wave_create, name="paper_wave_create"
     ),
+    path("programs/<slug:slug>/surveys/series/", views.series_list, name="series_list"),
+    path("programs/<slug:slug>/surveys/series/recipe/", views.series_recipe, name="series_recipe"),
+    path(
+        "programs/<slug:slug>/surveys/series/<slug:series>/",
+        views.series_detail,
+        name="series_detail",
+    ),
+    path(
+        "programs/<slug:slug>/surveys/series/<slug:series>/remove/<slug:wave>/",
+        views.series_remove_wave,
+        name="series_remove_wave",
+    ),
     path(W, views.wave_detail, name="wave_detail"),
     path(W + "close/", views.wave_close, name="wave_close"),
     path(W + "extend/", views.wave_extend, name="wave_extend"),

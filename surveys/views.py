@@ -9,7 +9,7 @@ wave no page ever says who answered.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, JsonResponse
@@ -25,17 +25,30 @@ from sessions_app.models import Group, Program
 
 from . import linking, responses_csv, series, services, waves
 from . import responses as resp
+from . import series as series_module
 from .access import wave_for_request
 from .forms import (
     ExcludeForm,
     ExtendForm,
     PaperEntryForm,
     PaperWaveForm,
+    RecipeForm,
     ResponsesUploadForm,
+    SeriesForm,
+    SeriesWaveForm,
     WaveForm,
     attach_errors,
 )
-from .models import Instrument, Question, Response, ResponseImport, Wave, WaveRecipient
+from .models import (
+    Instrument,
+    Question,
+    Response,
+    ResponseImport,
+    SeriesWave,
+    Wave,
+    WaveRecipient,
+    WaveSeries,
+)
 from .outbox_kinds import SURVEY_INVITATION, SURVEY_KINDS, SURVEY_REMINDER
 
 T = "surveys/"
@@ -645,3 +658,112 @@ def codebook(request, instrument, version=None):
 
 def _type_label(value: str) -> str:
     return dict(Question.Type.choices).get(value, value)
+
+
+# -- wave series ---------------------------------------------------------------------------------
+
+
+def _series_for_request(program: Program, series_slug: str) -> WaveSeries:
+    return get_object_or_404(WaveSeries, program=program, slug=series_slug)
+
+
+def series_list(request, slug):
+    """The program's series, a new one, and the personal-code recipe."""
+    program = roles.program_for_request(request, slug, "surveys.view")
+    may_manage = roles.can(request.user, "surveys.manage", program)
+    form = SeriesForm(request.POST or None, initial={"design": WaveSeries.Design.PRE_POST})
+    if request.method == "POST":
+        if not may_manage:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                made = series.series_create(
+                    program=program, actor=request.user, name=form.cleaned_data["name"],
+                    design=form.cleaned_data["design"],
+                    instrument_slug=services.builtin_instrument().slug,
+                    ask_code=form.cleaned_data["ask_code"],
+                )  # fmt: skip
+            except ValidationError as exc:
+                attach_errors(form, exc, {})
+            else:
+                messages.success(request, f"Series “{made.name}” created: now add its waves.")
+                return redirect("surveys:series_detail", slug=program.slug, series=made.slug)
+    recipe = [c.key for c in linking.recipe_for(program.pk)]
+    context = {
+        "program": program,
+        "series_rows": WaveSeries.objects.filter(program=program)
+        .annotate(waves=Count("members"))
+        .order_by("-created_at", "-pk"),
+        "form": form,
+        "may_manage": may_manage,
+        "recipe_label": linking.recipe_label(recipe),
+        "recipe_form": RecipeForm(initial={"recipe": ",".join(recipe)}),
+    }
+    status = 400 if form.errors else 200
+    return render(request, T + "series_list.html", context, status=status)
+
+
+@require_POST
+def series_recipe(request, slug):
+    program = roles.program_for_request(request, slug, "surveys.manage")
+    form = RecipeForm(request.POST)
+    if form.is_valid():
+        try:
+            series.recipe_set(
+                program=program, actor=request.user, recipe=form.cleaned_data["recipe"].split(",")
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, "Personal code recipe saved.")
+    else:
+        messages.error(request, "Choose one of the recipes shown.")
+    return redirect("surveys:series_list", slug=program.slug)
+
+
+def series_detail(request, slug, series):
+    """A series: its waves in order, how many answers link, and adding or removing waves."""
+    program = roles.program_for_request(request, slug, "surveys.view")
+    found = _series_for_request(program, series)
+    may_manage = roles.can(request.user, "surveys.manage", program)
+    candidates = Wave.objects.filter(
+        program=program,
+        instrument__slug=found.instrument_slug,
+        series_membership__isnull=True,
+    ).order_by("-opens_at", "-pk")
+    form = SeriesWaveForm(request.POST or None, candidates=candidates)
+    if request.method == "POST":
+        if not may_manage:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                series_module.series_add_wave(
+                    series=found, wave=form.cleaned_data["wave"], actor=request.user,
+                    label=form.cleaned_data["label"],
+                )  # fmt: skip
+            except ValidationError as exc:
+                attach_errors(form, exc, {})
+            else:
+                messages.success(request, f"“{form.cleaned_data['wave'].name}” added.")
+                return redirect("surveys:series_detail", slug=program.slug, series=found.slug)
+    context = {
+        "program": program,
+        "series": found,
+        "summary": series_module.linking_summary(found, k=program.small_cell_k),
+        "form": form,
+        "may_manage": may_manage,
+        "has_candidates": candidates.exists(),
+        "recipe_label": linking.recipe_label(c.key for c in linking.recipe_for(program.pk)),
+    }
+    return render(request, T + "series_detail.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+def series_remove_wave(request, slug, series, wave):
+    program = roles.program_for_request(request, slug, "surveys.manage")
+    found = _series_for_request(program, series)
+    member = get_object_or_404(SeriesWave, series=found, wave__slug=wave)
+    series_module.series_remove_wave(member=member, actor=request.user)
+    messages.success(request, f"“{member.wave.name}” taken out of the series; its responses stay.")
+    return redirect("surveys:series_detail", slug=program.slug, series=found.slug)

@@ -120,6 +120,10 @@ def _wave(side) -> dict:
     return {"slug": side.slug, "wave": side.wave.slug}
 
 
+def _series(side) -> dict:
+    return {"slug": side.slug, "series": side.series.slug}
+
+
 def _wave_pk(attr: str):
     return lambda side: {**_wave(side), "pk": getattr(side, attr).pk}
 
@@ -334,6 +338,7 @@ _SESSION_PAGE = _page("sessions_app:session_detail", pk=lambda s: s.session.pk)
 _LIVE_PAGE = _page("sessions_app:session_live", pk=lambda s: s.session.pk)
 _MY_SESSIONS = _page("sessions_app:my_sessions")
 _WAVE_PAGE = _page("surveys:wave_detail", wave=lambda s: s.wave.slug)
+_SERIES_PAGE = _page("surveys:series_detail", series=lambda s: s.series.slug)
 _RESPONSE_PAGE = _page(
     "surveys:response_detail", wave=lambda s: s.wave.slug, pk=lambda s: s.response.pk
 )
@@ -895,6 +900,28 @@ EXPECTATIONS: dict[str, Expect] = {
         data=lambda side, user: {"action": "save", "page": 1},
     ),  # fmt: skip
     "survey_answer:thanks": Expect(get=PUBLIC, post=NOT_ALLOWED_PUBLIC),
+    # Wave series: coordinators and report viewers see them and their results over time;
+    # coordinators make them, add and take out waves, and set the personal-code recipe.
+    "surveys:series_list": Expect(
+        get=EXPORTERS, post=POST_MANAGERS, kwargs=_slug, acts=True,
+        data=lambda side, user: {"name": "Autumn series", "design": "pre_post", "ask_code": "on"},
+        done=_page("surveys:series_detail", series=lambda s: "autumn-series"),
+    ),  # fmt: skip
+    "surveys:series_recipe": Expect(
+        get=NOT_ALLOWED, post=POST_MANAGERS, kwargs=_slug, acts=True,
+        data=lambda side, user: {"recipe": "birth_day,mother_initial,father_initial"},
+        done=_page("surveys:series_list"),
+    ),  # fmt: skip
+    "surveys:series_detail": Expect(
+        get=EXPORTERS, post=POST_MANAGERS, kwargs=_series, acts=True,
+        data=lambda side, user: {"wave": side.paper_wave.pk, "label": "One year on"},
+        done=_SERIES_PAGE,
+    ),  # fmt: skip
+    "surveys:series_remove_wave": Expect(
+        get=NOT_ALLOWED, post=POST_MANAGERS, acts=True, done=_SERIES_PAGE,
+        kwargs=lambda side: {**_series(side), "wave": side.wave.slug},
+    ),  # fmt: skip
+    "series:results": Expect(get=EXPORTERS, post=EXPORTERS, kwargs=_series),
     # Analysis: coordinators and report viewers run analyses and read the results.
     "analysis:run_list": Expect(get=EXPORTERS, post=NOT_ALLOWED, kwargs=_wave),
     "analysis:run_detail": Expect(get=EXPORTERS, post=NOT_ALLOWED, kwargs=_wave_pk("analysis_run")),

@@ -36,7 +36,7 @@ from .world import ACTORS, GLOBAL_MODELS, project_tables
 OWN_OBJECT_URLS = {"mfa_edit_webauthn", "mfa_remove_webauthn"}
 
 # Ids that exist nowhere: what a foreign id must be indistinguishable from.
-GHOST = {"pk": 2_000_000_000, "wave": "no-such-wave"}
+GHOST = {"pk": 2_000_000_000, "wave": "no-such-wave", "series": "no-such-series"}
 
 
 def test_the_other_program_holds_objects_of_every_kind(world):

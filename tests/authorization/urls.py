@@ -31,7 +31,7 @@ def project_urls() -> tuple[dict[str, set[str]], list[str]]:
 
 
 # URL parameters that name an object of a program (the rest name kinds, days, tokens).
-OBJECT_PARAMS = ("wave", "pk")
+OBJECT_PARAMS = ("wave", "series", "pk")
 
 
 def program_object_urls() -> list[str]:

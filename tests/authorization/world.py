@@ -116,6 +116,7 @@ class Side:
     unsubscribe_token: str
     wave: object  # an open anonymous online wave
     paper_wave: object  # another wave of the program, of paper forms
+    series: object  # a wave series holding the online wave (the paper wave is not in one)
     survey_token: str  # the participant's link to it
     response: object
     upload: object  # a response CSV awaiting confirmation
@@ -349,8 +350,16 @@ def _survey(program, participant_clinician, people) -> dict:
             error="" if ready else "ValueError: the export could not be built.",
         )  # fmt: skip
 
+    from surveys import series as survey_series
+
+    series = survey_series.series_create(
+        program=program, actor=None, name=f"{program.slug} series", design="pre_post",
+        instrument_slug=wave.instrument.slug,
+    )  # fmt: skip
+    survey_series.series_add_wave(series=series, wave=wave, actor=None)
     return {
         "wave": wave,
+        "series": series,
         "paper_wave": WaveFactory(program=program, name="Paper", slug=f"{program.slug}-paper"),
         "survey_token": survey_waves.link_token(link),
         "response": response,
@@ -367,7 +376,7 @@ def add_every_other_kind(side: Side) -> None:
     """The rows no page of the matrix is addressed by, so that the program holds every kind:
     survey drafts and answers, RSVPs, attendance, absences, take-home points, a refreshment
     order, a room booking, a program feed, an agreement, codes and a consensus, reminder
-    settings, an opt-out."""
+    settings, an opt-out, a personal-code recipe."""
     from analysis.coding import services as coding
     from ccdg.outbox import services as outbox_services
     from ccdg.outbox.services import unsubscribe_resolve
@@ -395,6 +404,12 @@ def add_every_other_kind(side: Side) -> None:
     ConfidentialityAgreementFactory(program=side.program, user=side.people["facilitator"])
     outbox_services.reminder_settings_get(program=side.program)
     outbox_services.optout_create(unsubscribe=unsubscribe_resolve(token=side.unsubscribe_token))
+    # The program's personal-code recipe (surveys linked over time).
+    from surveys import series as survey_series
+
+    survey_series.recipe_set(
+        program=side.program, actor=None, recipe=["first_name_letter2", "birth_day", "birth_month"]
+    )
     # Both reviewers code a second response differently; the coordinator settles it.
     second = ResponseFactory(
         wave=side.wave, source="online", answers={"open_unique": "Time to breathe."}

@@ -1,0 +1,225 @@
+"""The results of a wave series, item by item: each follow-up against the baseline.
+
+For every scale question (agreement, rating, challenge, yes/no) and every later wave:
+
+* the distributions of the two waves, all analysed respondents (unpaired);
+* for the respondents linked in both waves (by recipient, or by personal code): the Wilcoxon
+  signed-rank test of follow-up against baseline with the Hodges-Lehmann shift and its
+  interval, and for the item's positive category (agree = 4 or 5, ...) McNemar's exact test
+  with the difference in proportions and Newcombe's interval;
+* for everyone who answered (unpaired): the rank-sum test, and the difference in the positive
+  category's proportion with its interval.
+
+A year-over-year series adds the Cochran-Armitage test for trend in the positive category
+across its waves. The small-cell rule holds throughout: a wave's distribution is shown only
+with at least *k* answers, a paired result only with at least *k* linked pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from analysis import stats
+from surveys import linking
+from surveys import series as series_service
+from surveys.models import Response, SeriesWave, WaveSeries
+from surveys.responses import analysable
+from surveys.services import codebook
+
+SCALE_TYPES = ("agreement5", "rating5", "challenge4", "yes_no")
+
+
+@dataclass
+class Distribution:
+    n: int
+    counts: dict[str, int]  # value code -> count
+    shown: bool  # n >= k
+
+    def percent(self, value: str) -> int | None:
+        return round(100 * self.counts.get(value, 0) / self.n) if self.n else None
+
+
+@dataclass
+class Comparison:
+    """One item, one later wave against the baseline."""
+
+    later: SeriesWave
+    before: Distribution
+    after: Distribution
+    pairs: int
+    paired_shown: bool
+    signed_rank: Any = None  # stats.SignedRankResult
+    mcnemar: Any = None  # stats.mcnemar_exact result
+    paired_difference: Any = None  # stats.paired_proportion_difference result
+    rank_sum: Any = None  # stats.RankSumResult
+    difference: Any = None  # stats.proportion_difference result (unpaired)
+    positive_before: int | None = None  # per cent positive, all respondents
+    positive_after: int | None = None
+
+
+@dataclass
+class ItemResult:
+    code: str
+    text: str
+    type: str
+    values: list[dict[str, str]]
+    positive: list[str]
+    comparisons: list[Comparison] = field(default_factory=list)
+    trend: Any = None  # stats.trend_test result (year-over-year series)
+    trend_shown: bool = False
+
+
+@dataclass
+class SeriesResults:
+    series: WaveSeries
+    members: list[SeriesWave]
+    k: int
+    summary: series_service.LinkingSummary
+    items: list[ItemResult]
+    paragraph: str
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def series_results(series: WaveSeries) -> SeriesResults:
+    """Every item's comparisons (a fixed number of queries: the links, the answers, the
+    questionnaire)."""
+    program = series.program
+    k = program.small_cell_k
+    members = series_service.members_of(series)
+    summary = series_service.linking_summary(series, k=k)
+    if not members:
+        return SeriesResults(series, members, k, summary, [], "")
+    links = {row.member.wave_id: row.links for row in summary.rows}
+    answers = dict(
+        analysable(Response.objects.filter(wave_id__in=[m.wave_id for m in members]))
+        .values_list("pk", "answers")
+    )  # fmt: skip
+    by_wave: dict[int, list[dict]] = {m.wave_id: [] for m in members}
+    for wave_id, pk in analysable(Response.objects.filter(wave_id__in=list(by_wave))).values_list(
+        "wave_id", "pk"
+    ):
+        by_wave[wave_id].append(answers[pk])
+    questions = [q for q in codebook(members[0].wave.instrument) if q["type"] in SCALE_TYPES]
+    base = members[0]
+    items = []
+    for q in questions:
+        item = ItemResult(q["code"], q["text"], q["type"], q["values"], q["positive"])
+        for later in members[1:]:
+            pairs = linking.pairs(links[base.wave_id], links[later.wave_id])
+            item.comparisons.append(
+                _compare(q, later, by_wave[base.wave_id], by_wave[later.wave_id], pairs,
+                         answers, k)
+            )  # fmt: skip
+        if series.design == WaveSeries.Design.YEARLY and len(members) >= 3 and q["positive"]:
+            _trend(item, [by_wave[m.wave_id] for m in members], k)
+        items.append(item)
+    results = SeriesResults(series, members, k, summary, items, "")
+    results.paragraph = paragraph(results)
+    return results
+
+
+def _distribution(rows: list[dict], code: str, k: int) -> Distribution:
+    counts: dict[str, int] = {}
+    for row in rows:
+        value = row.get(code)
+        if value not in (None, ""):
+            counts[str(value)] = counts.get(str(value), 0) + 1
+    n = sum(counts.values())
+    return Distribution(n=n, counts=counts, shown=n >= k)
+
+
+def _compare(q, later, before_rows, after_rows, pairs, answers, k) -> Comparison:
+    code, positive = q["code"], set(q["positive"])
+    before, after = _distribution(before_rows, code, k), _distribution(after_rows, code, k)
+    x, y = [], []
+    table = [[0, 0], [0, 0]]  # rows: positive before (yes, no); columns: positive after
+    for first, second in pairs:
+        a, b = answers[first].get(code), answers[second].get(code)
+        if a in (None, "") or b in (None, ""):
+            continue
+        x.append(_number(b))
+        y.append(_number(a))
+        if positive:
+            table[0 if str(a) in positive else 1][0 if str(b) in positive else 1] += 1
+    comparison = Comparison(later=later, before=before, after=after, pairs=len(x),
+                            paired_shown=len(x) >= k)  # fmt: skip
+    if comparison.paired_shown:
+        comparison.signed_rank = stats.signed_rank(x, y)
+        if positive:
+            comparison.mcnemar = stats.mcnemar_exact(table)
+            comparison.paired_difference = stats.paired_proportion_difference(table)
+    if before.shown and after.shown:
+        values_before = [_number(v) for v in _values(before_rows, code)]
+        values_after = [_number(v) for v in _values(after_rows, code)]
+        comparison.rank_sum = stats.rank_sum(values_after, values_before)
+        if positive:
+            hits_before = sum(before.counts.get(v, 0) for v in positive)
+            hits_after = sum(after.counts.get(v, 0) for v in positive)
+            comparison.positive_before = round(100 * hits_before / before.n)
+            comparison.positive_after = round(100 * hits_after / after.n)
+            comparison.difference = stats.proportion_difference(
+                hits_after, after.n, hits_before, before.n
+            )
+    return comparison
+
+
+def _values(rows: list[dict], code: str) -> list[Any]:
+    return [row[code] for row in rows if row.get(code) not in (None, "")]
+
+
+def _trend(item: ItemResult, waves_rows: list[list[dict]], k: int) -> None:
+    positive = set(item.positive)
+    successes, totals = [], []
+    for rows in waves_rows:
+        values = _values(rows, item.code)
+        successes.append(sum(1 for v in values if str(v) in positive))
+        totals.append(len(values))
+    item.trend_shown = all(n >= k for n in totals)
+    if item.trend_shown:
+        item.trend = stats.trend_test(successes, totals)
+
+
+def paragraph(results: SeriesResults) -> str:
+    """The results in words, with the design's limits."""
+    members, summary = results.members, results.summary
+    if len(members) < 2:
+        return "The series has one wave so far: add a follow-up to compare."
+    base = summary.rows[0]
+    parts = [
+        f"The series compares {len(members) - 1} later wave(s) with “{base.member.label}” "
+        f"({base.links.responses} analysed responses)."
+    ]
+    for row in summary.rows[1:]:
+        linked = row.paired_with_baseline or 0
+        share = round(100 * linked / row.baseline_linkable) if row.baseline_linkable else 0
+        parts.append(
+            f"Of the {row.baseline_linkable} baseline respondents who could be linked, "
+            f"{linked} ({share}%) answered “{row.member.label}” as well."
+        )
+    changed = []
+    for item in results.items:
+        for c in item.comparisons:
+            sr = c.signed_rank
+            if sr is not None and sr.pvalue is not None and sr.pvalue < 0.05:
+                direction = "rose" if (sr.estimate or 0) > 0 else "fell"
+                changed.append(f"“{item.text}” {direction} ({c.later.label}, paired p = "
+                               f"{sr.pvalue:.3g}, n = {c.pairs})")  # fmt: skip
+    if changed:
+        parts.append("Among linked respondents, answers changed on: " + "; ".join(changed) + ".")
+    else:
+        parts.append(
+            "No paired change reached p < 0.05 (or too few respondents were linked to test)."
+        )
+    parts.append(
+        "Limits of the design: respondents chose to answer (self-selection), those who answered "
+        "again may differ from those who did not (attrition), there is no control group, and "
+        "with many items some p-values below 0.05 are expected by chance."
+    )
+    return " ".join(parts)

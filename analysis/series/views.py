@@ -1,0 +1,97 @@
+"""The results page of a wave series (namespace ``series``)."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404, render
+
+from analysis.runs.summary import p_cell
+from analysis.series.compute import series_results
+from sessions_app import roles
+from surveys.models import WaveSeries
+
+
+def series_results_page(request, slug, series):
+    program = roles.program_for_request(request, slug, "surveys.view")
+    found = get_object_or_404(WaveSeries.objects.select_related("program"), program=program,
+                              slug=series)  # fmt: skip
+    results = series_results(found)
+    k = results.k
+    items = [
+        {
+            "item": item,
+            "rows": [
+                {
+                    "label": c.later.label,
+                    "before": distribution_text(c.before, item.values, k),
+                    "after": distribution_text(c.after, item.values, k),
+                    "paired": paired_text(c, k),
+                    "unpaired": unpaired_text(c),
+                }
+                for c in item.comparisons
+            ],
+            "trend": (
+                f"Trend in the positive share across the waves: chi-squared "
+                f"{item.trend.statistic:.2f}, p = {p_cell(item.trend.pvalue)}"
+                if item.trend is not None and item.trend.pvalue is not None
+                else ""
+            ),
+        }
+        for item in results.items
+    ]
+    context = {"program": program, "results": results, "series": found, "items": items}
+    return render(request, "analysis/series_results.html", context)
+
+
+# --- what the page prints --------------------------------------------------------------------
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:+.{digits}f}"
+
+
+def _points(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:+.0f}"
+
+
+def _interval(ci, scale: float = 1.0, digits: int = 2) -> str:
+    if not ci:
+        return "no interval"
+    low, high = (scale * ci[0], scale * ci[1])
+    return f"95% CI {low:.{digits}f} to {high:.{digits}f}"
+
+
+def distribution_text(dist, values: list[dict], k: int) -> str:
+    if not dist.shown:
+        return f"Hidden: fewer than {k} answers" if dist.n else "No answers"
+    shares = " · ".join(f"{v['value']}: {dist.percent(v['value'])}%" for v in values)
+    return f"n = {dist.n}. {shares}"
+
+
+def paired_text(c, k: int) -> str:
+    if not c.paired_shown:
+        return f"Fewer than {k} linked pairs ({c.pairs})" if c.pairs else "No linked pairs"
+    sr = c.signed_rank
+    text = (
+        f"{c.pairs} pairs: shift {_num(sr.estimate)} ({_interval(sr.conf_int)}), "
+        f"signed-rank p = {p_cell(sr.pvalue)}"
+    )
+    d = c.paired_difference
+    if d is not None and d.estimate is not None:
+        text += (
+            f"; positive {100 * d.p_before:.0f}% → {100 * d.p_after:.0f}%, "
+            f"{_points(d.estimate)} points ({_interval(d.conf_int, 100, 0)}), "
+            f"McNemar exact p = {p_cell(c.mcnemar.pvalue)}"
+        )
+    return text
+
+
+def unpaired_text(c) -> str:
+    if c.rank_sum is None:
+        return "Not compared: a wave has too few answers"
+    text = f"rank-sum p = {p_cell(c.rank_sum.pvalue)}"
+    if c.difference is not None:
+        text += (
+            f"; positive {c.positive_before}% → {c.positive_after}%, "
+            f"{_points(c.difference.estimate)} points ({_interval(c.difference.conf_int, 100, 0)})"
+        )
+    return text

@@ -1,0 +1,124 @@
+"""A series' results over time: each later wave against the baseline, paired by personal code
+(or by recipient), the small-cell rule on every figure, and the results paragraph with the
+design's limits. The statistics themselves equal R (tests/analysis/stats/test_paired.py);
+here, that the right answers reach them."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from analysis import stats
+from analysis.series.compute import series_results
+from surveys import series
+from surveys.models import WaveSeries
+from surveys.responses import paper_response_add, response_exclude
+from surveys.services import builtin_instrument
+from tests.factories import WaveFactory
+
+pytestmark = pytest.mark.django_db
+
+LETTERS = "ABCDEFGHIJKL"
+
+
+def code(i: int) -> str:
+    return f"{LETTERS[i]}0{1 + i % 9}{LETTERS[i]}"
+
+
+@pytest.fixture
+def made(program, coordinator):
+    """Baseline: 12 respondents with codes, empathy 2 or 3. One year on: 9 of them again, each
+    a point or two higher, plus 3 without a code."""
+    found = series.series_create(
+        program=program, actor=coordinator, name="Pre/post", design=WaveSeries.Design.PRE_POST,
+        instrument_slug=builtin_instrument().slug,
+    )  # fmt: skip
+    before, after = WaveFactory(program=program), WaveFactory(program=program)
+    series.series_add_wave(series=found, wave=before, actor=coordinator)
+    series.series_add_wave(series=found, wave=after, actor=coordinator, label="One year on")
+    baseline = {code(i): str(2 + i % 2) for i in range(12)}
+    later = {code(i): str(min(5, int(baseline[code(i)]) + 1 + i % 2)) for i in range(9)}
+    for c, value in baseline.items():
+        paper_response_add(wave=before, actor=coordinator, answers={"skill_empathy": value},
+                           link_code=c)  # fmt: skip
+    for c, value in later.items():
+        paper_response_add(wave=after, actor=coordinator, answers={"skill_empathy": value},
+                           link_code=c)  # fmt: skip
+    for value in ("4", "5", "3"):
+        paper_response_add(wave=after, actor=coordinator, answers={"skill_empathy": value})
+    return found, baseline, later
+
+
+def empathy(results):
+    return next(i for i in results.items if i.code == "skill_empathy")
+
+
+def test_the_paired_test_gets_exactly_the_linked_pairs_in_order(made):
+    found, baseline, later = made
+    comparison = empathy(series_results(found)).comparisons[0]
+
+    x = [float(later[c]) for c in later]
+    y = [float(baseline[c]) for c in later]
+    assert comparison.pairs == 9
+    assert comparison.signed_rank == stats.signed_rank(x, y)
+    assert comparison.signed_rank.estimate > 0  # answers rose
+    agree = [[0, 0], [0, 0]]  # positive = 4 or 5 ("agree"), before (rows) and after (columns)
+    for c in later:
+        agree[0 if baseline[c] in "45" else 1][0 if later[c] in "45" else 1] += 1
+    assert comparison.mcnemar == stats.mcnemar_exact(agree)
+    assert comparison.paired_difference == stats.paired_proportion_difference(agree)
+
+
+def test_the_unpaired_comparison_takes_every_answer_of_both_waves(made):
+    found, baseline, later = made
+    comparison = empathy(series_results(found)).comparisons[0]
+
+    after_all = [float(v) for v in later.values()] + [4.0, 5.0, 3.0]
+    assert (comparison.before.n, comparison.after.n) == (12, 12)
+    assert comparison.rank_sum == stats.rank_sum(after_all, [float(v) for v in baseline.values()])
+    hits_after = sum(1 for v in after_all if v >= 4)
+    assert comparison.difference == stats.proportion_difference(hits_after, 12, 0, 12)
+
+
+def test_fewer_linked_pairs_than_k_show_no_paired_result(made, coordinator):
+    found, baseline, later = made
+    after = series.members_of(found)[1].wave
+    for response in after.responses.exclude(link_hash="").order_by("pk")[:5]:
+        response_exclude(response=response, actor=coordinator, reason="answered twice")
+
+    comparison = empathy(series_results(found)).comparisons[0]
+
+    assert comparison.pairs == 4 and not comparison.paired_shown  # k = 5
+    assert comparison.signed_rank is None and comparison.mcnemar is None
+    assert comparison.after.n == 7 and comparison.rank_sum is not None
+
+
+def test_the_paragraph_gives_attrition_and_the_limits(made):
+    found, _, _ = made
+    text = series_results(found).paragraph
+    assert "Of the 12 baseline respondents who could be linked, 9 (75%)" in text
+    assert "“One year on”" in text
+    assert "self-selection" in text and "attrition" in text
+
+
+def test_the_results_page_shows_paired_and_unpaired_results(coordinator_client, program, made):
+    found, _, _ = made
+    page = coordinator_client.get(
+        reverse("series:results", kwargs={"slug": program.slug, "series": found.slug})
+    )
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "9 pairs: shift +" in html and "signed-rank p =" in html
+    assert "McNemar exact p =" in html and "rank-sum p =" in html
+    assert "Of the 12 baseline respondents" in html
+
+
+def test_the_series_page_counts_codes_duplicates_and_links(coordinator_client, program, made):
+    found, _, _ = made
+    page = coordinator_client.get(
+        reverse("surveys:series_detail", kwargs={"slug": program.slug, "series": found.slug})
+    )
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "9 of 12" in html  # linked to the baseline
+    assert "data-without-code>3<" in html  # the three forms without a code

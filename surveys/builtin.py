@@ -191,23 +191,96 @@ SECTIONS = [
 ]
 
 
+# -- The wellbeing module ------------------------------------------------------------------------
+#
+# A section any instrument may add (``surveys.services.module_add``), for waves that measure
+# change over time: a single-item burnout measure of five ordered levels (the form of single
+# item used in clinician wellbeing surveys; the wording here is the app's own) and three
+# agreement items on the program's aims. No copyrighted instrument text.
+
+WELLBEING_TITLE = "Wellbeing at work"
+BURNOUT_CODE = "wellbeing_burnout"
+BURNOUT5 = [
+    ("1", "I enjoy my work and have no signs of burnout"),
+    ("2", "I am under stress at times, but I do not feel burned out"),
+    ("3", "I am starting to feel burned out (for example tired out or drained)"),
+    ("4", "Signs of burnout stay with me; I often feel frustrated at work"),
+    ("5", "I feel completely burned out and may need help or a change"),
+]
+# (code, text, type, choices or None, positive value codes or None: the scale's default)
+WELLBEING_QUESTIONS: list[tuple[str, str, str, list | None, list | None]] = [
+    (
+        BURNOUT_CODE,
+        "Taking your own definition of burnout, which statement describes you best now?",
+        "single_choice",
+        BURNOUT5,
+        ["3", "4", "5"],  # burnout present: levels 3 to 5, the usual cut-off of such items
+    ),
+    ("wellbeing_meaning", "My work feels meaningful to me.", "agreement5", None, None),
+    ("wellbeing_connected", "I feel connected to colleagues at work.", "agreement5", None, None),
+    (
+        "wellbeing_difficult_encounters",
+        "I feel able to handle difficult encounters with patients.",
+        "agreement5",
+        None,
+        None,
+    ),
+]
+MODULES = {"wellbeing": (WELLBEING_TITLE, WELLBEING_QUESTIONS)}
+
+# A second built-in instrument: the participant survey with the wellbeing module before its
+# open questions, for series that follow wellbeing over time.
+WELLBEING_SLUG = "ccdg-participant-wellbeing"
+WELLBEING_NAME = "CCDG participant survey with wellbeing module"
+
+
+def _with_defaults(questions) -> list[tuple[str, str, str, list | None, list | None]]:
+    return [(*q, None) if len(q) == 4 else q for q in questions]
+
+
+WELLBEING_SECTIONS = [
+    *[(title, _with_defaults(qs)) for title, qs in SECTIONS[:-1]],
+    (WELLBEING_TITLE, WELLBEING_QUESTIONS),
+    *[(title, _with_defaults(qs)) for title, qs in SECTIONS[-1:]],
+]
+
+
 def ensure_builtin_instrument(Instrument: Any, Section: Any, Question: Any, Choice: Any) -> Any:
     """Create the built-in instrument (version 1) unless it exists; return it.
 
     Takes the model classes so the data migration can pass its historical models.
     """
-    instrument = Instrument.objects.filter(slug=SLUG, version=VERSION).first()
+    return _ensure((Instrument, Section, Question, Choice), SLUG, NAME, _sections_of(SECTIONS))
+
+
+def ensure_wellbeing_instrument(Instrument: Any, Section: Any, Question: Any, Choice: Any) -> Any:
+    """The built-in survey with the wellbeing module (version 1), made unless it exists."""
+    return _ensure(
+        (Instrument, Section, Question, Choice), WELLBEING_SLUG, WELLBEING_NAME,
+        WELLBEING_SECTIONS,
+    )  # fmt: skip
+
+
+def _sections_of(sections) -> list:
+    return [(title, _with_defaults(qs)) for title, qs in sections]
+
+
+def _ensure(models: tuple, slug: str, name: str, sections: list) -> Any:
+    Instrument, Section, Question, Choice = models
+    instrument = Instrument.objects.filter(slug=slug, version=VERSION).first()
     if instrument is not None:
         return instrument
     instrument = Instrument.objects.create(
-        slug=SLUG, name=NAME, version=VERSION, published_at=PUBLISHED_AT
+        slug=slug, name=name, version=VERSION, published_at=PUBLISHED_AT
     )
-    for s_order, (title, questions) in enumerate(SECTIONS, start=1):
+    for s_order, (title, questions) in enumerate(sections, start=1):
         section = Section.objects.create(instrument=instrument, order=s_order, title=title)
-        for q_order, (code, text, qtype, choices) in enumerate(questions, start=1):
-            positive = []
+        for q_order, (code, text, qtype, choices, own_positive) in enumerate(questions, start=1):
+            positive: list = []
             if qtype in SCALES:
                 choices, positive = SCALES[qtype]
+            if own_positive is not None:
+                positive = own_positive
             question = Question.objects.create(
                 instrument=instrument,
                 section=section,

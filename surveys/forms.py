@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 
 from sessions_app.models import Group, Program
 
-from . import linking
+from . import builtin, linking
 from .models import Instrument, Wave, WaveSeries
 from .responses import GROUP_CODE, QuestionSpec, choices_for
 from .waves import MAX_LAST_SESSIONS
@@ -310,6 +310,12 @@ class SeriesForm(forms.Form):
     """A new series of waves."""
 
     name = forms.CharField(max_length=120, help_text="For example “Pre/post 2027-2028”.")
+    instrument = forms.ChoiceField(
+        label="Questionnaire",
+        help_text="Every wave of the series uses it (any published version). The version with "
+        "the wellbeing module adds a single-item burnout measure and three items on wellbeing "
+        "at work.",
+    )
     design = forms.ChoiceField(choices=WaveSeries.Design.choices, widget=forms.RadioSelect)
     ask_code = forms.BooleanField(
         label="Ask respondents of anonymous waves for their personal code",
@@ -318,6 +324,17 @@ class SeriesForm(forms.Form):
         help_text="Without it, anonymous waves are compared as wholes only (unpaired); "
         "confidential waves always link by recipient.",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = dict(
+            Instrument.objects.filter(published_at__isnull=False)
+            .order_by("slug", "version")
+            .values_list("slug", "name")
+        )
+        self.fields["instrument"].choices = sorted(  # type: ignore[attr-defined]
+            names.items(), key=lambda item: (item[0] != builtin.SLUG, item[1])
+        )
 
 
 class SeriesWaveForm(forms.Form):

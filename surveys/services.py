@@ -42,6 +42,39 @@ def builtin_instrument() -> Instrument:
     return instrument
 
 
+def wellbeing_instrument() -> Instrument:
+    """The built-in participant survey with the wellbeing module, recreated if removed."""
+    instrument: Instrument = builtin.ensure_wellbeing_instrument(
+        Instrument, Section, Question, Choice
+    )
+    return instrument
+
+
+@transaction.atomic
+def module_add(*, instrument: Instrument, module: str) -> Section:
+    """Add a built-in module (``builtin.MODULES``: ``"wellbeing"``) to a draft instrument as a
+    section of its own, after the others. Refused for a published version and for a question
+    code the instrument already uses."""
+    try:
+        title, questions = builtin.MODULES[module]
+    except KeyError:
+        raise ValidationError(
+            f"No module “{module}”. Modules: {', '.join(builtin.MODULES)}."
+        ) from None
+    ensure_editable(instrument)
+    taken = set(instrument.questions.values_list("code", flat=True))
+    clash = [code for code, *_ in questions if code in taken]
+    if clash:
+        raise ValidationError(f"The instrument already has question(s) {', '.join(clash)}.")
+    section = section_add(instrument=instrument, title=title)
+    for code, text, qtype, choices, positive in questions:
+        question_add(
+            section=section, code=code, text=text, type=qtype, choices=choices,
+            positive_values=positive,
+        )  # fmt: skip
+    return section
+
+
 def instrument_create(*, slug: str, name: str) -> Instrument:
     """A new draft: version 1 of a new slug, or the next version of an existing one."""
     latest = Instrument.objects.filter(slug=slug).aggregate(v=Max("version"))["v"] or 0

@@ -23,7 +23,7 @@ from ccdg.models import OutboxMessage
 from sessions_app import roles
 from sessions_app.models import Group, Program
 
-from . import linking, responses_csv, series, services, waves
+from . import builtin, linking, responses_csv, series, services, waves
 from . import responses as resp
 from . import series as series_module
 from .access import wave_for_request
@@ -671,7 +671,11 @@ def series_list(request, slug):
     """The program's series, a new one, and the personal-code recipe."""
     program = roles.program_for_request(request, slug, "surveys.view")
     may_manage = roles.can(request.user, "surveys.manage", program)
-    form = SeriesForm(request.POST or None, initial={"design": WaveSeries.Design.PRE_POST})
+    services.wellbeing_instrument()  # offered next to the built-in survey
+    form = SeriesForm(
+        request.POST or None,
+        initial={"design": WaveSeries.Design.PRE_POST, "instrument": builtin.SLUG},
+    )
     if request.method == "POST":
         if not may_manage:
             raise PermissionDenied
@@ -680,7 +684,7 @@ def series_list(request, slug):
                 made = series.series_create(
                     program=program, actor=request.user, name=form.cleaned_data["name"],
                     design=form.cleaned_data["design"],
-                    instrument_slug=services.builtin_instrument().slug,
+                    instrument_slug=form.cleaned_data["instrument"],
                     ask_code=form.cleaned_data["ask_code"],
                 )  # fmt: skip
             except ValidationError as exc:

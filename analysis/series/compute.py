@@ -23,6 +23,7 @@ from typing import Any
 from analysis import stats
 from surveys import linking
 from surveys import series as series_service
+from surveys.builtin import GROUP_CODE
 from surveys.models import Response, SeriesWave, WaveSeries
 from surveys.responses import analysable
 from surveys.services import codebook
@@ -106,7 +107,7 @@ def series_results(series: WaveSeries) -> SeriesResults:
         "wave_id", "pk"
     ):
         by_wave[wave_id].append(answers[pk])
-    questions = [q for q in codebook(members[0].wave.instrument) if q["type"] in SCALE_TYPES]
+    questions = comparable(codebook(members[0].wave.instrument))
     base = members[0]
     items = []
     for q in questions:
@@ -123,6 +124,25 @@ def series_results(series: WaveSeries) -> SeriesResults:
     results = SeriesResults(series, members, k, summary, items, "")
     results.paragraph = paragraph(results)
     return results
+
+
+def comparable(questions: list[dict]) -> list[dict]:
+    """The questions a series compares: the scale questions, and single-choice questions with
+    ordered numeric value codes outside the first section (the wellbeing module's burnout
+    level); not the respondent's demographics or group, not free text."""
+    first = questions[0]["section"] if questions else None
+    out = []
+    for q in questions:
+        ordinal = (
+            q["type"] == "single_choice"
+            and q["values"]
+            and all(v["value"].isdigit() for v in q["values"])
+            and q["section"] != first
+            and q["code"] != GROUP_CODE
+        )
+        if q["type"] in SCALE_TYPES or ordinal:
+            out.append(q)
+    return out
 
 
 def _distribution(rows: list[dict], code: str, k: int) -> Distribution:

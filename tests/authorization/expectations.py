@@ -904,7 +904,8 @@ EXPECTATIONS: dict[str, Expect] = {
     # coordinators make them, add and take out waves, and set the personal-code recipe.
     "surveys:series_list": Expect(
         get=EXPORTERS, post=POST_MANAGERS, kwargs=_slug, acts=True,
-        data=lambda side, user: {"name": "Autumn series", "design": "pre_post", "ask_code": "on"},
+        data=lambda side, user: {"name": "Autumn series", "design": "pre_post", "ask_code": "on",
+                             "instrument": "ccdg-participant"},
         done=_page("surveys:series_detail", series=lambda s: "autumn-series"),
     ),  # fmt: skip
     "surveys:series_recipe": Expect(

@@ -12,4 +12,9 @@ urlpatterns = [
         views.series_results_page,
         name="results",
     ),
+    path(
+        "programs/<slug:slug>/surveys/series/<slug:series>/results/<slug:name>.svg",
+        views.series_chart,
+        name="chart",
+    ),
 ]

@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from analysis.runs.summary import p_cell
+from analysis.series.charts import cached_chart_svg, chart_groups
 from analysis.series.compute import series_results
 from sessions_app import roles
 from surveys.models import WaveSeries
 
 
-def series_results_page(request, slug, series):
+def _series(request, slug, series):
     program = roles.program_for_request(request, slug, "surveys.view")
     found = get_object_or_404(WaveSeries.objects.select_related("program"), program=program,
                               slug=series)  # fmt: skip
+    return program, found
+
+
+def series_chart(request, slug, series, name):
+    """One chart of the series (SVG), drawn once until its data change."""
+    _program, found = _series(request, slug, series)
+    svg = cached_chart_svg(series_results(found), name)
+    if svg is None:
+        raise Http404("No such chart.")
+    response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def series_results_page(request, slug, series):
+    program, found = _series(request, slug, series)
     results = series_results(found)
     k = results.k
     items = [
@@ -38,7 +56,10 @@ def series_results_page(request, slug, series):
         }
         for item in results.items
     ]
-    context = {"program": program, "results": results, "series": found, "items": items}
+    context = {
+        "program": program, "results": results, "series": found, "items": items,
+        "charts": [name for name, _items in chart_groups(results)],
+    }  # fmt: skip
     return render(request, "analysis/series_results.html", context)
 
 

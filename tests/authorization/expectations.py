@@ -923,6 +923,10 @@ EXPECTATIONS: dict[str, Expect] = {
         kwargs=lambda side: {**_series(side), "wave": side.wave.slug},
     ),  # fmt: skip
     "series:results": Expect(get=EXPORTERS, post=EXPORTERS, kwargs=_series),
+    "series:chart": Expect(
+        get=EXPORTERS, post=EXPORTERS,
+        kwargs=lambda side: {**_series(side), "name": "scale-1"},
+    ),
     # Analysis: coordinators and report viewers run analyses and read the results.
     "analysis:run_list": Expect(get=EXPORTERS, post=NOT_ALLOWED, kwargs=_wave),
     "analysis:run_detail": Expect(get=EXPORTERS, post=NOT_ALLOWED, kwargs=_wave_pk("analysis_run")),

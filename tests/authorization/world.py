@@ -116,7 +116,7 @@ class Side:
     unsubscribe_token: str
     wave: object  # an open anonymous online wave
     paper_wave: object  # another wave of the program, of paper forms
-    series: object  # a wave series holding the online wave (the paper wave is not in one)
+    series: object  # a wave series: the online wave, then a paper follow-up (not paper_wave)
     survey_token: str  # the participant's link to it
     response: object
     upload: object  # a response CSV awaiting confirmation
@@ -357,6 +357,8 @@ def _survey(program, participant_clinician, people) -> dict:
         instrument_slug=wave.instrument.slug,
     )  # fmt: skip
     survey_series.series_add_wave(series=series, wave=wave, actor=None)
+    follow_up = WaveFactory(program=program, name="Follow-up", slug=f"{program.slug}-follow-up")
+    survey_series.series_add_wave(series=series, wave=follow_up, actor=None)
     return {
         "wave": wave,
         "series": series,

@@ -122,3 +122,24 @@ def test_the_series_page_counts_codes_duplicates_and_links(coordinator_client, p
     assert page.status_code == 200
     assert "9 of 12" in html  # linked to the baseline
     assert "data-without-code>3<" in html  # the three forms without a code
+
+
+def test_the_chart_draws_each_wave_and_redraws_when_an_answer_comes(
+    coordinator_client, program, coordinator, made
+):
+    found, _, _ = made
+    url = reverse("series:chart", kwargs={"slug": program.slug, "series": found.slug,
+                                          "name": "scale-1"})  # fmt: skip
+    first = coordinator_client.get(url)
+    svg = first.content.decode()
+
+    assert first.status_code == 200 and first["Content-Type"].startswith("image/svg+xml")
+    assert 'id="bar-skill_empathy-w0-2"' in svg and 'id="bar-skill_empathy-w1-4"' in svg
+    # A question nobody answered in a wave: named, not drawn.
+    assert "Baseline (no answers)" in svg and 'id="bar-skill_self_reflection-w0-' not in svg
+    after = series.members_of(found)[1].wave
+    paper_response_add(wave=after, actor=coordinator, answers={"skill_self_reflection": "5"})
+    assert coordinator_client.get(url).content.decode() != svg
+    missing = reverse("series:chart", kwargs={"slug": program.slug, "series": found.slug,
+                                              "name": "scale-9"})  # fmt: skip
+    assert coordinator_client.get(missing).status_code == 404

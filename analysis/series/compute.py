@@ -20,7 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Count
+
 from analysis import stats
+from sessions_app.models import Attendance, Session
+from sessions_app.presenters.selectors import ATTENDED
 from surveys import linking
 from surveys import series as series_service
 from surveys.builtin import GROUP_CODE
@@ -57,6 +61,10 @@ class Comparison:
     difference: Any = None  # stats.proportion_difference result (unpaired)
     positive_before: int | None = None  # per cent positive, all respondents
     positive_after: int | None = None
+    # Confidential waves: change (later minus baseline) against sessions attended in between,
+    # over the linked respondents (Spearman); never shown per person.
+    attendance: Any = None  # stats.SpearmanResult
+    attendance_pairs: int = 0
 
 
 @dataclass
@@ -109,15 +117,17 @@ def series_results(series: WaveSeries) -> SeriesResults:
         by_wave[wave_id].append(answers[pk])
     questions = comparable(codebook(members[0].wave.instrument))
     base = members[0]
+    attended = {later.wave_id: _attended(base, later, links) for later in members[1:]}
     items = []
     for q in questions:
         item = ItemResult(q["code"], q["text"], q["type"], q["values"], q["positive"])
         for later in members[1:]:
             pairs = linking.pairs(links[base.wave_id], links[later.wave_id])
-            item.comparisons.append(
-                _compare(q, later, by_wave[base.wave_id], by_wave[later.wave_id], pairs,
-                         answers, k)
-            )  # fmt: skip
+            comparison = _compare(
+                q, later, by_wave[base.wave_id], by_wave[later.wave_id], pairs, answers, k
+            )
+            _against_attendance(comparison, q["code"], attended[later.wave_id], answers, k)
+            item.comparisons.append(comparison)
         if series.design == WaveSeries.Design.YEARLY and len(members) >= 3 and q["positive"]:
             _trend(item, [by_wave[m.wave_id] for m in members], k)
         items.append(item)
@@ -188,6 +198,44 @@ def _compare(q, later, before_rows, after_rows, pairs, answers, k) -> Comparison
                 hits_after, after.n, hits_before, before.n
             )
     return comparison
+
+
+def _attended(base: SeriesWave, later: SeriesWave, links) -> list[tuple[int, int, int]]:
+    """``(baseline response, later response, sessions attended)`` of the respondents linked by
+    recipient (confidential waves only: the app's own attendance records, present or as a
+    guest, at the program's sessions held from the baseline's opening to the later wave's)."""
+    first, second = links[base.wave_id], links[later.wave_id]
+    linked = {
+        key[1]: (pk, second.by_key[key])
+        for key, pk in first.by_key.items()
+        if key[0] == "r" and key in second.by_key
+    }
+    if not linked or base.wave.is_anonymous or later.wave.is_anonymous:
+        return []
+    counts = dict(
+        Attendance.objects.filter(
+            clinician_id__in=list(linked), status__in=ATTENDED,
+            session__status=Session.Status.SCHEDULED,
+            session__starts_at__gte=base.wave.opens_at,
+            session__starts_at__lt=later.wave.opens_at,
+        )
+        .values("clinician_id")
+        .annotate(n=Count("pk"))
+        .values_list("clinician_id", "n")
+    )  # fmt: skip
+    return [(b, a, counts.get(clinician, 0)) for clinician, (b, a) in linked.items()]
+
+
+def _against_attendance(comparison: Comparison, code: str, attended, answers, k: int) -> None:
+    change, sessions = [], []
+    for before_pk, after_pk, n in attended:
+        a, b = _number(answers[before_pk].get(code)), _number(answers[after_pk].get(code))
+        if a is not None and b is not None:
+            change.append(b - a)
+            sessions.append(float(n))
+    comparison.attendance_pairs = len(change)
+    if len(change) >= max(k, 3) and len(set(sessions)) > 1 and len(set(change)) > 1:
+        comparison.attendance = stats.spearman(sessions, change)
 
 
 def _values(rows: list[dict], code: str) -> list[Any]:

@@ -44,6 +44,7 @@ def series_results_page(request, slug, series):
                     "after": distribution_text(c.after, item.values, k),
                     "paired": paired_text(c, k),
                     "unpaired": unpaired_text(c),
+                    "attendance": attendance_text(c),
                 }
                 for c in item.comparisons
             ],
@@ -116,3 +117,14 @@ def unpaired_text(c) -> str:
             f"{_points(c.difference.estimate)} points ({_interval(c.difference.conf_int, 100, 0)})"
         )
     return text
+
+
+def attendance_text(c) -> str:
+    """Change against sessions attended (confidential series), or "" when not computed."""
+    sp = c.attendance
+    if sp is None or sp.estimate is None:
+        return ""
+    return (
+        f"Change against sessions attended in between ({c.attendance_pairs} linked "
+        f"respondents): Spearman's rho {sp.estimate:+.2f}, p = {p_cell(sp.pvalue)}"
+    )

@@ -143,3 +143,60 @@ def test_the_chart_draws_each_wave_and_redraws_when_an_answer_comes(
     missing = reverse("series:chart", kwargs={"slug": program.slug, "series": found.slug,
                                               "name": "scale-9"})  # fmt: skip
     assert coordinator_client.get(missing).status_code == 404
+
+
+def test_a_confidential_series_sets_change_against_sessions_attended(program, coordinator):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from surveys import waves
+    from surveys.models import Wave
+    from tests.factories import (
+        AttendanceFactory,
+        GroupFactory,
+        GroupMembershipFactory,
+        SessionFactory,
+    )
+
+    group = GroupFactory(program=program, name="Thursday group")
+    members = [GroupMembershipFactory(group=group).clinician for _ in range(7)]
+    now = timezone.now()
+
+    def confidential(name):
+        return waves.wave_open(
+            program=program, actor=coordinator, name=name, mode=Wave.Mode.CONFIDENTIAL,
+            closes_at=now + timedelta(days=14), audience=Wave.Audience.ALL_ACTIVE,
+        )  # fmt: skip
+
+    found = series.series_create(
+        program=program, actor=coordinator, name="Named", design=WaveSeries.Design.PRE_POST,
+        instrument_slug=builtin_instrument().slug,
+    )  # fmt: skip
+    before = confidential("Before")
+    Wave.objects.filter(pk=before.pk).update(opens_at=now - timedelta(days=90))
+    sessions = [SessionFactory(group=group, starts_at=now - timedelta(days=60 - 7 * i))
+                for i in range(7)]  # fmt: skip
+    attended = [0, 1, 2, 3, 4, 5, 6]  # of the seven sessions held between the waves
+    change = [0, 0, 1, 1, 2, 1, 2]  # later minus baseline, rising with attendance
+    for clinician, n in zip(members, attended, strict=True):
+        for session in sessions[:n]:
+            AttendanceFactory(session=session, clinician=clinician)
+    after = confidential("After")
+    for wave in (Wave.objects.get(pk=before.pk), after):
+        series.series_add_wave(series=found, wave=wave, actor=coordinator)
+    for clinician, delta in zip(members, change, strict=True):
+        first = Wave.objects.get(pk=before.pk).recipients.get(clinician=clinician)
+        waves.response_submit(recipient=first, answers={"skill_empathy": "2"})
+        waves.response_submit(
+            recipient=after.recipients.get(clinician=clinician),
+            answers={"skill_empathy": str(2 + delta)},
+        )
+
+    comparison = empathy(series_results(found)).comparisons[0]
+
+    assert comparison.attendance_pairs == 7
+    assert comparison.attendance == stats.spearman(
+        [float(n) for n in attended], [float(d) for d in change]
+    )
+    assert comparison.attendance.estimate > 0

@@ -521,6 +521,9 @@ class _Tally:
         memberships = list(
             GroupMembership.objects.filter(group__program=program)
             .select_related("clinician")
+            # What the figures, the page and the credit file read of a person: not the
+            # available slots (JSON) or the row's timestamps, for every member of the year.
+            .defer("clinician__available_slots", "clinician__created_at", "clinician__updated_at")
             .order_by("joined_on", "id")
         )
         history: dict[int, list[GroupMembership]] = defaultdict(list)
@@ -532,7 +535,9 @@ class _Tally:
         held = list(
             Session.objects.filter(
                 group_id__in=groups, status=Session.Status.SCHEDULED, starts_at__lte=now
-            ).order_by("starts_at", "group__name", "pk")
+            )
+            .order_by("starts_at", "group__name", "pk")
+            .only("pk", "group_id", "starts_at", "status", "duration_minutes")
         )
         # Attendance at every held session of the program: a member's guest visits to groups
         # out of scope count for their credit too.

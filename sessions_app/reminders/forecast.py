@@ -15,7 +15,7 @@ A fixed number of queries, whatever the number of sessions, waves and recipients
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from functools import cached_property
 
 from django.utils import timezone
@@ -36,8 +36,7 @@ class Planned:
     unsaved rows the scan will write for them, made when asked)."""
 
     due: Due
-    due_local: datetime  # in the program's time zone
-    about: str
+    tz: tzinfo  # the program's time zone
     reaching: list[Recipient]
     recipients: list[tuple[str, str]] = field(default_factory=list)  # (first name, address)
     preview: Rendered | None = None
@@ -47,6 +46,15 @@ class Planned:
     @property
     def kind_label(self) -> str:
         return kinds.label(self.due.kind)
+
+    @property
+    def due_local(self) -> datetime:
+        return timezone.localtime(self.due.due_at, self.tz)
+
+    @cached_property
+    def about(self) -> str:
+        """What the message is about (worked out for the messages listed only)."""
+        return _about(self.due, self.tz)
 
     @property
     def recipient_count(self) -> int:
@@ -122,11 +130,7 @@ def outbox_forecast(
             and (due.kind, due.object_id, r.type, r.id, due.occurrence) not in existing
         ]
         if reaching:
-            local = timezone.localtime(due.due_at, tz)
-            planned.append(
-                Planned(due=due, due_local=local, about=_about(due, tz), reaching=reaching,
-                        program_id=program.pk)
-            )  # fmt: skip
+            planned.append(Planned(due=due, tz=tz, reaching=reaching, program_id=program.pk))
     planned.sort(key=lambda p: (p.due.due_at, p.due.kind, p.due.object_id))
     if not previews or not planned:
         return planned

@@ -111,6 +111,7 @@ DEFAULT_MODULES = (
     "analysis.exports.tables",
     "analysis.exports.survey",
     "analysis.exports.pdf",
+    "analysis.exports.series",
 )
 
 

@@ -22,6 +22,7 @@ import re
 import textwrap
 import zipfile
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -305,43 +306,63 @@ def _variable_labels(data: dict) -> list[tuple[str, str]]:
     ]
 
 
-def load_responses_r(data: dict, wave: Wave) -> bytes:
+@dataclass(frozen=True)
+class LoaderColumn:
+    """One column of an exported CSV file, as the R and SPSS loaders read it.
+
+    ``kind``: "integer" (R integer), "factor" or "ordered" (R factor of ``levels``), "text"
+    (R character; ``note`` becomes a comment in the R script). ``levels``: (value, label)
+    pairs, the SPSS value labels too. ``spss_format``: the SPSS format when fixed; otherwise
+    F8.0 for a factor whose values are whole numbers, a string wide enough for ``values``
+    and the levels. ``measure``: the SPSS level ("ordinal", "nominal", "scale" or none).
+    """
+
+    code: str
+    label: str
+    kind: str = "text"
+    levels: tuple[tuple[str, str], ...] = ()
+    note: str = ""
+    spss_format: str = ""
+    measure: str = ""
+    values: tuple[str, ...] = ()
+
+
+def r_loader(header: list[str], csv_name: str, unit: str, columns: list[LoaderColumn]) -> bytes:
+    """A base-R script (ASCII) that reads ``csv_name`` as text and builds ``df``: integers,
+    factors with their labels, each column's label in ``attr(df[[code]], "label")`` and in
+    ``var_labels``; it prints "<n> <unit>, <m> variables", ``str(df)`` and each factor's
+    table. ``header``: the comment lines on top."""
     lines = [
-        f"# Survey responses of the wave {_r_str(wave.name)} ({wave.slug}), with labels.",
-        "# Base R only (no packages). In the folder with responses.csv and codebook.csv run",
-        "#   Rscript load_responses.R",
-        '# or, in R: setwd("the/unzipped/folder"); source("load_responses.R")',
-        '# The data frame is `df`; each column\'s question text is attr(df[[code]], "label")',
-        "# and all of them are in the named vector `var_labels`.",
+        *header,
         "",
-        'df <- read.csv("responses.csv", colClasses = "character", na.strings = "",',
+        f'df <- read.csv({_r_str(csv_name)}, colClasses = "character", na.strings = "",',
         '               check.names = FALSE, encoding = "UTF-8")',
-        'df[["response"]] <- as.integer(df[["response"]])',
-        'df[["pilot"]] <- as.integer(df[["pilot"]])',
-        "",
     ]
-    for q in data["questions"]:
-        code = _r_str(q["code"])
-        levels = _levels(data["codebook"], q["code"])
-        if q["type"] == Question.Type.FREE_TEXT or not levels:
-            lines.append(f"# {q['code']}: free text, kept as character")
-            continue
-        ordered = ", ordered = TRUE" if q["type"] in ORDERED_TYPES else ""
-        lines += [
-            f"df[[{code}]] <- factor(df[[{code}]],",
-            f"  levels = {_r_vector([v for v, _ in levels])},",
-            f"  labels = {_r_vector([label for _, label in levels])}{ordered})",
-        ]
+    for c in columns:
+        if c.kind == "integer":
+            code = _r_str(c.code)
+            lines.append(f"df[[{code}]] <- as.integer(df[[{code}]])")
+    lines.append("")
+    for c in columns:
+        code = _r_str(c.code)
+        if c.kind in ("factor", "ordered") and c.levels:
+            ordered = ", ordered = TRUE" if c.kind == "ordered" else ""
+            lines += [
+                f"df[[{code}]] <- factor(df[[{code}]],",
+                f"  levels = {_r_vector([v for v, _ in c.levels])},",
+                f"  labels = {_r_vector([label for _, label in c.levels])}{ordered})",
+            ]
+        elif c.note:
+            lines.append(f"# {c.code}: {c.note}")
     lines += ["", "var_labels <- c("]
-    labels = _variable_labels(data)
-    for i, (code, text) in enumerate(labels):
-        comma = "," if i < len(labels) - 1 else ""
-        lines.append(f"  {_r_str(code)} = {_r_str(text)}{comma}")
+    for i, c in enumerate(columns):
+        comma = "," if i < len(columns) - 1 else ""
+        lines.append(f"  {_r_str(c.code)} = {_r_str(c.label)}{comma}")
     lines += [
         ")",
         'for (v in names(var_labels)) attr(df[[v]], "label") <- var_labels[[v]]',
         "",
-        'cat(sprintf("%d responses, %d variables\\n", nrow(df), ncol(df)))',
+        f'cat(sprintf("%d {unit}, %d variables\\n", nrow(df), ncol(df)))',
         "str(df, give.attr = FALSE, vec.len = 2)",
         "for (v in names(df)) {",
         "  if (is.factor(df[[v]])) {",
@@ -352,6 +373,50 @@ def load_responses_r(data: dict, wave: Wave) -> bytes:
         "",
     ]
     return "\n".join(lines).encode("ascii")
+
+
+FREE_TEXT_NOTE = "free text, kept as character"
+
+
+def _response_columns(data: dict) -> list[LoaderColumn]:
+    """The columns of ``responses.csv`` for the loaders."""
+    labels = dict(_variable_labels(data))
+    columns = [
+        LoaderColumn("response", labels["response"], "integer", spss_format="F8.0",
+                     measure="scale"),
+    ]  # fmt: skip
+    for q in data["questions"]:
+        code = q["code"]
+        levels = tuple(_levels(data["codebook"], code))
+        ordered = q["type"] in ORDERED_TYPES
+        values = tuple(row[code] for row in data["rows"])
+        if q["type"] == Question.Type.FREE_TEXT or not levels:
+            kind, note = "text", FREE_TEXT_NOTE
+        else:
+            kind, note = ("ordered" if ordered else "factor"), ""
+        measure = "ordinal" if ordered else ("nominal" if levels else "")
+        columns.append(
+            LoaderColumn(code, labels[code], kind, levels, note, measure=measure, values=values)
+        )
+    columns += [
+        LoaderColumn("excluded_reason", labels["excluded_reason"], "text",
+                     values=tuple(row["excluded_reason"] for row in data["rows"])),
+        LoaderColumn("pilot", labels["pilot"], "integer", (("0", "No"), ("1", "Yes")),
+                     spss_format="F1.0", measure="nominal"),
+    ]  # fmt: skip
+    return columns
+
+
+def load_responses_r(data: dict, wave: Wave) -> bytes:
+    header = [
+        f"# Survey responses of the wave {_r_str(wave.name)} ({wave.slug}), with labels.",
+        "# Base R only (no packages). In the folder with responses.csv and codebook.csv run",
+        "#   Rscript load_responses.R",
+        '# or, in R: setwd("the/unzipped/folder"); source("load_responses.R")',
+        '# The data frame is `df`; each column\'s question text is attr(df[[code]], "label")',
+        "# and all of them are in the named vector `var_labels`.",
+    ]
+    return r_loader(header, "responses.csv", "responses", _response_columns(data))
 
 
 _SPSS_RESERVED = {"ALL", "AND", "BY", "EQ", "GE", "GT", "LE", "LT", "NE", "NOT", "OR", "TO", "WITH"}
@@ -386,30 +451,28 @@ def _is_numeric(levels: list[tuple[str, str]]) -> bool:
     return bool(levels) and all(re.fullmatch(r"-?\d{1,9}", v) for v, _ in levels)
 
 
-def load_responses_sps(data: dict, wave: Wave) -> bytes:
-    names = spss_names(["response", *data["codes"], *EXTRA_COLUMNS])
-    kinds = {q["code"]: q for q in data["questions"]}
-    formats, value_labels, levels_of = {}, [], {}
-    for code in ["response", *data["codes"], *EXTRA_COLUMNS]:
-        q = kinds.get(code)
-        levels = _levels(data["codebook"], code) if q else []
-        levels_of[code] = levels
-        if code in ("response", "pilot"):
-            formats[code] = "F8.0" if code == "response" else "F1.0"
-        elif q is not None and q["type"] != Question.Type.FREE_TEXT and _is_numeric(levels):
-            formats[code] = "F8.0"
+def spss_loader(
+    header: list[str], csv_name: str, dataset: str, columns: list[LoaderColumn], notes: list[str]
+) -> bytes:
+    """SPSS syntax (UTF-8, CRLF) that reads ``csv_name`` (GET DATA) with each column's
+    format, then VARIABLE LABELS, VALUE LABELS and VARIABLE LEVEL. ``header`` and ``notes``:
+    the comment lines before and after."""
+    names = spss_names([c.code for c in columns])
+    formats = {}
+    for c in columns:
+        if c.spss_format:
+            formats[c.code] = c.spss_format
+        elif c.kind != "text" and _is_numeric(list(c.levels)):
+            formats[c.code] = "F8.0"
         else:
-            values = [row[code] for row in data["rows"]] + [v for v, _ in levels]
+            values = [*c.values, *(v for v, _ in c.levels)]
             width = max([1, *(len(v.encode("utf-8")) + 1 for v in values)])
-            formats[code] = f"A{min(width, 32767)}"
+            formats[c.code] = f"A{min(width, 32767)}"
     lines = [
-        "* Encoding: UTF-8.",
-        f"* Survey responses of the wave {wave.slug}, with labels.",
-        "* Open this file in SPSS from the unzipped folder and run it all.",
-        "* If SPSS does not find responses.csv, first run: CD 'the/unzipped/folder'.",
+        *header,
         "GET DATA",
         "  /TYPE=TXT",
-        "  /FILE='responses.csv'",
+        f"  /FILE={_spss_str(csv_name)}",
         "  /ENCODING='UTF8'",
         "  /ARRANGEMENT=DELIMITED",
         "  /DELCASE=LINE",
@@ -418,22 +481,18 @@ def load_responses_sps(data: dict, wave: Wave) -> bytes:
         "  /QUALIFIER='\"'",
         "  /VARIABLES=",
     ]
-    columns = ["response", *data["codes"], *EXTRA_COLUMNS]
-    for i, code in enumerate(columns):
+    for i, c in enumerate(columns):
         end = "." if i == len(columns) - 1 else ""
-        lines.append(f"    {names[code]} {formats[code]}{end}")
-    lines.append("DATASET NAME responses WINDOW=FRONT.")
+        lines.append(f"    {names[c.code]} {formats[c.code]}{end}")
+    lines.append(f"DATASET NAME {dataset} WINDOW=FRONT.")
     lines.append("VARIABLE LABELS")
-    labels = _variable_labels(data)
-    for i, (code, text) in enumerate(labels):
+    for i, c in enumerate(columns):
         lead = "  " if i == 0 else "  /"
-        end = "." if i == len(labels) - 1 else ""
-        lines.append(f"{lead}{names[code]} {_spss_str(text)}{end}")
-    for code in columns:
-        if code == "pilot":
-            value_labels.append((names[code], [("0", "No"), ("1", "Yes")], True))
-        elif levels_of[code]:
-            value_labels.append((names[code], levels_of[code], formats[code][0] == "F"))
+        end = "." if i == len(columns) - 1 else ""
+        lines.append(f"{lead}{names[c.code]} {_spss_str(c.label)}{end}")
+    value_labels = [
+        (names[c.code], c.levels, formats[c.code][0] == "F") for c in columns if c.levels
+    ]
     if value_labels:
         lines.append("VALUE LABELS")
         for i, (name, levels, numeric) in enumerate(value_labels):
@@ -443,29 +502,33 @@ def load_responses_sps(data: dict, wave: Wave) -> bytes:
                 shown = value if numeric else _spss_str(value)
                 end = "." if i == len(value_labels) - 1 and j == len(levels) - 1 else ""
                 lines.append(f"    {shown} {_spss_str(label)}{end}")
-    ordinal = [names[q["code"]] for q in data["questions"] if q["type"] in ORDERED_TYPES]
-    nominal = [
-        names[q["code"]]
-        for q in data["questions"]
-        if q["type"] not in ORDERED_TYPES and levels_of[q["code"]]
-    ] + [names["pilot"]]
-    levels_cmd = []
-    if ordinal:
-        levels_cmd.append(("ORDINAL", ordinal))
-    levels_cmd.append(("NOMINAL", nominal))
-    levels_cmd.append(("SCALE", [names["response"]]))
-    lines.append("VARIABLE LEVEL")
+    levels_cmd = [
+        (measure.upper(), [names[c.code] for c in columns if c.measure == measure])
+        for measure in ("ordinal", "nominal", "scale")
+    ]
+    levels_cmd = [(level, vars_) for level, vars_ in levels_cmd if vars_]
+    if levels_cmd:
+        lines.append("VARIABLE LEVEL")
     for i, (level, vars_) in enumerate(levels_cmd):
         lead = "  " if i == 0 else "  /"
         end = "." if i == len(levels_cmd) - 1 else ""
         lines.append(f"{lead}{' '.join(vars_)} ({level}){end}")
-    lines += [
+    lines += [*notes, "EXECUTE.", ""]
+    return "\r\n".join(lines).encode("utf-8")
+
+
+def load_responses_sps(data: dict, wave: Wave) -> bytes:
+    header = [
+        "* Encoding: UTF-8.",
+        f"* Survey responses of the wave {wave.slug}, with labels.",
+        "* Open this file in SPSS from the unzipped folder and run it all.",
+        "* If SPSS does not find responses.csv, first run: CD 'the/unzipped/folder'.",
+    ]
+    notes = [
         "* Free-text variables are strings (nominal).",
         "* Blank cells are system-missing (numbers) or empty (text): no MISSING VALUES needed.",
-        "EXECUTE.",
-        "",
     ]
-    return "\r\n".join(lines).encode("utf-8")
+    return spss_loader(header, "responses.csv", "responses", _response_columns(data), notes)
 
 
 def _date(value: datetime | None) -> str:

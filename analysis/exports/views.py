@@ -8,7 +8,8 @@ started. Parameters travel as ids and options (a wave slug, a clinician id, a fo
 as content.
 
 Parameter convention for kinds registered elsewhere: a kind whose ``group`` is "Survey" or
-"Analysis" gets a wave select (``params["wave"]`` = the wave's slug); a kind of the "Survey"
+"Analysis" gets a wave select (``params["wave"]`` = the wave's slug), one of the "Series"
+group a wave-series select (``params["series"]`` = the series' slug); a kind of the "Survey"
 group also gets the small-cell protection checkbox (``params["suppress_small_cells"]`` = "1"
 when ticked); a kind whose key ends with "certificate" (one person's certificate) gets a
 clinician select (``params["clinician"]`` = the clinician's id); every kind with more than
@@ -35,7 +36,7 @@ from ccdg.messages import messages_from
 from ccdg.pickers import people_found
 from sessions_app import roles
 from sessions_app.models import Clinician, Program
-from surveys.models import Wave
+from surveys.models import Wave, WaveSeries
 
 T = "analysis/reports/"
 PERM = "reports.view"
@@ -44,14 +45,28 @@ PERM = "reports.view"
 CLINICIANS_IN_PAGE = 300
 CLINICIANS_FOUND = 20
 WAVE_GROUPS = ("Survey", "Analysis")
-GROUP_ORDER = ("Program", "People", "Survey", "Analysis")
-PARAM_KEYS = ("format", "wave", "clinician", "suppress_small_cells", "min_cell", "run", "year")
+SERIES_GROUP = "Series"
+GROUP_ORDER = ("Program", "People", "Survey", "Analysis", "Series")
+PARAM_KEYS = (
+    "format",
+    "wave",
+    "series",
+    "clinician",
+    "suppress_small_cells",
+    "min_cell",
+    "run",
+    "year",
+)
 RECENT_JOBS = 15
 Status = ExportJob.Status
 
 
 def needs_wave(kind: exports.ExportKind) -> bool:
     return kind.group in WAVE_GROUPS
+
+
+def needs_series(kind: exports.ExportKind) -> bool:
+    return kind.group == SERIES_GROUP
 
 
 def needs_clinician(kind: exports.ExportKind) -> bool:
@@ -123,9 +138,11 @@ def _job_context(program, job, kind) -> dict:
 def index(request, slug):
     program = roles.program_for_request(request, slug, PERM)
     kinds = exports.kinds_for(request.user, program)
-    wave_list = clinician_list = None
+    wave_list = clinician_list = series_list = None
     if any(needs_wave(k) for k in kinds):
         wave_list = list(Wave.objects.filter(program=program).only("pk", "slug", "name"))
+    if any(needs_series(k) for k in kinds):
+        series_list = list(WaveSeries.objects.filter(program=program).only("pk", "slug", "name"))
     clinicians_searched = False
     if any(needs_clinician(k) for k in kinds):
         roster = _roster_names(program)
@@ -141,6 +158,7 @@ def index(request, slug):
                 "kind": kind,
                 "formats": [(f, FORMAT_LABELS.get(f, f.upper())) for f in kind.formats],
                 "wave": needs_wave(kind),
+                "series": needs_series(kind),
                 "clinician": needs_clinician(kind),
                 "small_cells": offers_small_cells(kind),
             }
@@ -170,6 +188,7 @@ def index(request, slug):
             "program": program,
             "groups": ordered,
             "waves": wave_list,
+            "series_list": series_list,
             "clinicians": clinician_list,
             "clinicians_searched": clinicians_searched,
             "jobs": jobs,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -48,20 +50,23 @@ def series_results_page(request, slug, series):
                 }
                 for c in item.comparisons
             ],
-            "trend": (
-                f"Trend in the positive share across the waves: chi-squared "
-                f"{item.trend.statistic:.2f}, p = {p_cell(item.trend.pvalue)}"
-                if item.trend is not None and item.trend.pvalue is not None
-                else ""
-            ),
+            "trend": trend_text(item),
         }
         for item in results.items
     ]
     context = {
         "program": program, "results": results, "series": found, "items": items,
         "charts": [name for name, _items in chart_groups(results)],
+        "linked_respondents": linked_respondents(results),
     }  # fmt: skip
     return render(request, "analysis/series_results.html", context)
+
+
+def linked_respondents(results) -> int:
+    """How many respondents are linked in two waves or more (the rows of the paired data set
+    are theirs; it is refused below the small-cell threshold)."""
+    waves = Counter(key for row in results.summary.rows for key in row.links.by_key)
+    return sum(1 for n in waves.values() if n >= 2)
 
 
 # --- what the page prints --------------------------------------------------------------------
@@ -105,6 +110,16 @@ def paired_text(c, k: int) -> str:
             f"McNemar exact p = {p_cell(c.mcnemar.pvalue)}"
         )
     return text
+
+
+def trend_text(item) -> str:
+    """The trend line of a yearly series' item ("" when there is none to show)."""
+    if item.trend is None or item.trend.pvalue is None:
+        return ""
+    return (
+        f"Trend in the positive share across the waves: chi-squared "
+        f"{item.trend.statistic:.2f}, p = {p_cell(item.trend.pvalue)}"
+    )
 
 
 def unpaired_text(c) -> str:

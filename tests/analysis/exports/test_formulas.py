@@ -24,6 +24,9 @@ from analysis.exports import services as exports
 from analysis.runs import services as runs
 from ccdg import phi
 from sessions_app.models import Attendance, FacilitatorAssignment, ProgramRole
+from surveys import series as survey_series
+from surveys.responses import paper_response_add
+from surveys.services import builtin_instrument
 from tests.factories import (
     AttendanceFactory,
     ClinicianFactory,
@@ -120,8 +123,27 @@ def hostile_program(db):
     ResponseFactory(wave=wave, answers={"skill_empathy": "4"}, excluded_reason=hostile(5))
     done = runs.run_execute(runs.run_create(wave=wave, actor=None).pk)
     assert done.status == "done", done.error
+    # A wave series (its name and wave labels typed by a coordinator) with six respondents
+    # linked by their personal codes: the series exports show the labels.
+    series = survey_series.series_create(
+        program=program, actor=None, name=hostile(5), design="pre_post",
+        instrument_slug=builtin_instrument().slug,
+    )  # fmt: skip
+    for position in range(2):
+        later = WaveFactory(program=program, name=hostile(position + 6))
+        survey_series.series_add_wave(
+            series=series, wave=later, actor=None, label=hostile(position + 2)
+        )
+        for n in range(6):
+            paper_response_add(
+                wave=later, actor=None, answers={"skill_empathy": str(1 + (n + position) % 5)},
+                link_code=f"A{n + 1:02d}B",
+            )  # fmt: skip
     coordinator = ProgramRoleFactory(program=program, role=ProgramRole.Role.COORDINATOR).user
-    return {"program": program, "wave": wave, "coordinator": coordinator, "people": people}
+    return {
+        "program": program, "wave": wave, "series": series, "coordinator": coordinator,
+        "people": people,
+    }  # fmt: skip
 
 
 def csv_cells(content: bytes) -> list[str]:
@@ -187,7 +209,7 @@ def every_export_file(world) -> list[tuple[str, str, bytes]]:
         for fmt in kind.formats:
             if fmt in DOCUMENTS:
                 continue
-            params = {"format": fmt, "wave": world["wave"].slug}
+            params = {"format": fmt, "wave": world["wave"].slug, "series": world["series"].slug}
             params = kind.clean_params(program, params) if kind.clean_params else {}
             result = kind.build(program=program, params=params, progress=None)
             files.append((f"{kind.key} {fmt}", result.filename, result.content))
@@ -209,7 +231,7 @@ def test_no_cell_of_any_registered_export_is_a_formula(hostile_program):
     # Every kind carried hostile values (a table of figures only, such as the attendance's
     # program figures, need not), so the check above checked something.
     assert sorted(label for label, values in reached.items() if not values) == []
-    assert len(files) >= 13
+    assert len(files) >= 15
 
 
 def test_the_roster_and_credit_downloads_of_their_pages_hold_no_formula(client, hostile_program):

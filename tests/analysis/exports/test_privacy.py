@@ -15,7 +15,10 @@ from analysis.exports import services as exports
 from analysis.runs.services import run_create, run_execute
 from ccdg import phi
 from sessions_app.models import Attendance, CaseNote, Presentation
+from surveys import series as survey_series
 from surveys.models import Response
+from surveys.responses import paper_response_add
+from surveys.services import builtin_instrument
 from tests.factories import (
     AttendanceFactory,
     CaseNoteFactory,
@@ -85,7 +88,20 @@ def busy_program(program, coordinator):
             },
         )  # fmt: skip
     run_execute(run_create(wave=wave, actor=coordinator).pk)
-    return {"program": program, "wave": wave, "clinician": members[0]}
+    # A wave series whose linked respondents wrote the identifying text too.
+    series = survey_series.series_create(
+        program=program, actor=coordinator, name="Pre/post", design="pre_post",
+        instrument_slug=builtin_instrument().slug,
+    )  # fmt: skip
+    for position in range(2):
+        later = WaveFactory(program=program)
+        survey_series.series_add_wave(series=series, wave=later, actor=coordinator)
+        for n in range(6):
+            paper_response_add(
+                wave=later, actor=coordinator, link_code=f"A{n + 1:02d}B",
+                answers={"skill_empathy": str(1 + (n + position) % 5), "open_unique": IDENTIFYING},
+            )  # fmt: skip
+    return {"program": program, "wave": wave, "clinician": members[0], "series": series}
 
 
 def params_for(kind: exports.ExportKind, world: dict) -> dict:
@@ -93,6 +109,8 @@ def params_for(kind: exports.ExportKind, world: dict) -> dict:
     params: dict = {}
     if kind.group in ("Survey", "Analysis"):
         params["wave"] = world["wave"].slug
+    if kind.group == "Series":
+        params["series"] = world["series"].slug
     if "certificate" in kind.key and not kind.key.endswith("s"):
         params["clinician"] = world["clinician"].pk
     return params
@@ -121,4 +139,5 @@ def test_no_export_contains_case_note_text_or_refused_free_text(busy_program, co
             assert "Time to think with colleagues." in text
             assert "[withheld: may identify a patient]" in text
         seen.append(key)
-    assert {"survey_responses", "analysis_workbook", "annual_report", "ce_certificate"} <= set(seen)
+    assert {"survey_responses", "analysis_workbook", "annual_report", "ce_certificate",
+            "series_data", "series_report", "series_workbook"} <= set(seen)  # fmt: skip

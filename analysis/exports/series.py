@@ -47,7 +47,13 @@ from analysis.exports.survey import (
     spss_loader,
 )
 from analysis.series.compute import SCALE_TYPES, SeriesResults, series_results
-from analysis.series.views import distribution_text, paired_text, trend_text, unpaired_text
+from analysis.series.views import (
+    attendance_text,
+    distribution_text,
+    paired_text,
+    trend_text,
+    unpaired_text,
+)
 from surveys import series as series_service
 from surveys.models import Response, SeriesWave, WaveSeries
 from surveys.services import codebook as instrument_codebook
@@ -416,7 +422,8 @@ def items_of(results: SeriesResults) -> list[dict]:
                 "label": c.later.label,
                 "before": distribution_text(c.before, item.values, k),
                 "after": distribution_text(c.after, item.values, k),
-                "paired": paired_text(c, k),
+                # A confidential series adds the change against sessions attended, as the page.
+                "paired": ". ".join(t for t in (paired_text(c, k), attendance_text(c)) if t),
                 "unpaired": unpaired_text(c),
                 "numbers": _numbers(c, bool(item.positive)),
             }

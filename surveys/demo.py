@@ -1,4 +1,5 @@
-"""Demo survey waves for ``seed_demo``: a closed wave with responses, a paper pilot, an open wave.
+"""Demo survey waves for ``seed_demo``: a closed wave with responses, a paper pilot, an open wave,
+and a wave series (a baseline and a one-year follow-up, linked by personal codes).
 
 The answers come from a seeded random generator and agree with the demo roster (gender,
 discipline, years at the institution, half-days of patient care, group), so the analysis pages
@@ -8,13 +9,18 @@ have something realistic to show. Every answer set is checked with
 The waves are made directly rather than through :func:`surveys.waves.wave_open`, which opens a
 wave *now* and refuses closing dates in the past; the recipients' links are built the same
 way (a random nonce, only the token's hash stored). No invitations are queued.
+
+The series' two waves are answered through the respondents' links, as the answer page submits
+them (:func:`surveys.waves.response_submit`, at a moment while the wave was open), with the
+personal code's parts, so that only their keyed hash is stored. Their generator is a second
+one (``SERIES_SEED``): the other waves are the same with or without the series.
 """
 
 from __future__ import annotations
 
 import random
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
@@ -22,10 +28,26 @@ from django.utils import timezone
 
 from sessions_app.models import Clinician, GroupMembership, Program
 
-from .models import Instrument, Response, ResponseDraft, SubmittedLink, Wave, WaveRecipient
+from . import linking
+from .models import (
+    Instrument,
+    Response,
+    ResponseDraft,
+    SubmittedLink,
+    Wave,
+    WaveRecipient,
+    WaveSeries,
+)
 from .responses import QuestionSpec, answers_clean, group_labels_for, question_specs
+from .series import series_add_wave, series_create
 from .services import builtin_instrument
-from .waves import audience_clinicians, link_token, respondents_record, token_hash
+from .waves import (
+    audience_clinicians,
+    link_token,
+    respondents_record,
+    response_submit,
+    token_hash,
+)
 
 SEED = 2027
 CLOSED_NAME, CLOSED_SLUG = "Autumn 2026 (mid-year)", "autumn-2026"
@@ -34,6 +56,24 @@ OPEN_NAME, OPEN_SLUG = "Spring 2027", "spring-2027"
 CLOSED_RESPONSE_SHARE = 0.7
 OPEN_RESPONSES = 5
 OPEN_DRAFTS = 2
+SERIES_SEED = SEED + 1
+SERIES_NAME = "Year one, before and after"
+BASELINE_NAME, BASELINE_SLUG, BASELINE_LABEL = (
+    "Baseline (start of year one)",
+    "baseline",
+    "Baseline",
+)
+FOLLOWUP_NAME, FOLLOWUP_SLUG, FOLLOWUP_LABEL = "One year on", "one-year-on", "One year on"
+BASELINE_DAYS_AGO = 420  # the follow-up opened a year later
+FOLLOWUP_DAYS_AGO = BASELINE_DAYS_AGO - 365
+SERIES_WAVE_DAYS = 14
+BASELINE_SHARE = 0.8  # of the participants answered the baseline
+RETURN_SHARE = 0.65  # of the baseline's respondents answered again a year later
+FOLLOWUP_NEWCOMERS = 3  # answered the follow-up only
+NO_CODE = 2  # respondents of each wave who left the personal code blank
+# Where the groups helped: a step up for about half the respondents who answered again.
+IMPROVED = ["skill_self_reflection", "skill_tolerate_uncertainty", "skill_blind_spots"]
+MOTHER_INITIALS = "AAABCDEEFGHIJKLMMMNOPRSSTVY"
 
 SKILLS = [
     "skill_self_reflection",
@@ -168,7 +208,9 @@ def demo_waves(program: Program, *, now: datetime | None = None) -> list[Wave]:
     if existing:
         return existing
     demo = _demo(program, now or timezone.now())
-    return [_pilot_wave(demo), _closed_wave(demo), _open_wave(demo)]
+    made = [_pilot_wave(demo), _closed_wave(demo), _open_wave(demo)]
+    made += _series_waves(replace(demo, rng=random.Random(SERIES_SEED)))
+    return sorted(made, key=lambda w: (w.opens_at, w.pk))
 
 
 def _demo(program: Program, now: datetime) -> _Demo:
@@ -307,3 +349,150 @@ def _open_drafts(demo: _Demo, spring: Wave, drafting: list[WaveRecipient]) -> No
         )
         for rec in drafting
     )
+
+
+# -- The wave series: a baseline and a one-year follow-up ------------------------------------
+
+
+def _series_waves(demo: _Demo) -> list[Wave]:
+    """Two anonymous waves a year apart in a before-and-after series that asks for the personal
+    code. Most participants answered the baseline, about two thirds of them answered again; a
+    few left the code blank, two happen to share a code (linked to nobody), one misremembered
+    their birth month a year later, and a few answered the follow-up only. The answers of
+    those who answered twice rose a little on a few items (:data:`IMPROVED`)."""
+    rng = demo.rng
+    baseline_opens = demo.now - timedelta(days=BASELINE_DAYS_AGO)
+    followup_opens = demo.now - timedelta(days=FOLLOWUP_DAYS_AGO)
+    baseline = _series_wave(demo, BASELINE_NAME, BASELINE_SLUG, baseline_opens)
+    followup = _series_wave(demo, FOLLOWUP_NAME, FOLLOWUP_SLUG, followup_opens)
+    series = series_create(
+        program=demo.program, actor=None, name=SERIES_NAME, design=WaveSeries.Design.PRE_POST,
+        instrument_slug=demo.instrument.slug,
+    )  # fmt: skip
+    series_add_wave(series=series, wave=baseline, actor=None, label=BASELINE_LABEL)
+    series_add_wave(series=series, wave=followup, actor=None, label=FOLLOWUP_LABEL)
+
+    codes = _personal_codes(rng, demo.people)
+    first = rng.sample(demo.people, round(len(demo.people) * BASELINE_SHARE))
+    again = rng.sample(first, round(len(first) * RETURN_SHARE))
+    absent = [c for c in demo.people if c not in first]
+    newcomers = rng.sample(absent, min(len(absent), FOLLOWUP_NEWCOMERS))
+    # Two who answered both waves built the same code: it links neither of them.
+    twin, other = _same_code_pair(again)
+    codes[other.pk] = codes[twin.pk]
+    blank_first = set(rng.sample([c.pk for c in first if c not in (twin, other)], NO_CODE))
+    blank_again = set(rng.sample([c.pk for c in again if c not in (twin, other)], NO_CODE))
+    # One misremembered their birth month a year on: their two answers do not link.
+    settled = blank_first | blank_again | {twin.pk, other.pk}
+    forgot = rng.choice([c for c in again if c.pk not in settled])
+    before = {c.pk: _baseline_answers(demo, c) for c in first}
+    _answer(demo, baseline, {c.pk: (before[c.pk], codes[c.pk]) for c in first}, blank_first)
+    after = {c.pk: (_followup_answers(rng, before[c.pk]), codes[c.pk]) for c in again}
+    after[forgot.pk] = (after[forgot.pk][0], _misremembered(codes[forgot.pk]))
+    after.update({c.pk: (demo.answers(c), codes[c.pk]) for c in newcomers})
+    _answer(demo, followup, after, blank_again)
+    return [baseline, followup]
+
+
+def _series_wave(demo: _Demo, name: str, slug: str, opens: datetime) -> Wave:
+    wave = Wave.objects.create(
+        program=demo.program, instrument=demo.instrument, name=name, slug=slug,
+        audience=Wave.Audience.ALL_ACTIVE, opens_at=opens,
+        closes_at=opens + timedelta(days=SERIES_WAVE_DAYS),
+    )  # fmt: skip
+    _recipients(wave, demo.people)
+    return wave
+
+
+def _personal_codes(rng: random.Random, people: list[Clinician]) -> dict[int, dict[str, str]]:
+    """Each participant's personal code under the default recipe, as they would type its
+    parts: the second letter of their first name, their birth month, their mother's initial
+    (no two alike, but for the pair made on purpose)."""
+    codes: dict[int, dict[str, str]] = {}
+    seen: set[tuple[str, ...]] = set()
+    for c in people:
+        while True:
+            parts = {
+                "first_name_letter2": c.first_name[1:2].lower(),
+                "birth_month": str(rng.randint(1, 12)),
+                "mother_initial": rng.choice(MOTHER_INITIALS),
+            }
+            if tuple(parts.values()) not in seen:
+                break
+        seen.add(tuple(parts.values()))
+        codes[c.pk] = parts
+    return codes
+
+
+def _same_code_pair(people: list[Clinician]) -> tuple[Clinician, Clinician]:
+    """Two of ``people`` whose first names share their second letter (else the first two)."""
+    ordered = sorted(people, key=lambda c: c.pk)
+    for i, one in enumerate(ordered):
+        for two in ordered[i + 1 :]:
+            if one.first_name[1:2].lower() == two.first_name[1:2].lower():
+                return one, two
+    return ordered[0], ordered[1]
+
+
+def _misremembered(parts: dict[str, str]) -> dict[str, str]:
+    month = int(parts["birth_month"])
+    return {**parts, "birth_month": str(month % 12 + 1)}
+
+
+def _step(value: str | None, by: int, low: int, high: int) -> str | None:
+    if value is None:
+        return None
+    return str(min(high, max(low, int(value) + by)))
+
+
+def _baseline_answers(demo: _Demo, clinician: Clinician) -> dict:
+    """A participant's answers before the year: like the others, a little lower on the items
+    the groups later helped with."""
+    answers = demo.answers(clinician)
+    for code in IMPROVED:
+        if code in answers and demo.rng.random() < 0.5:
+            answers[code] = _step(answers[code], -1, 2, 5)
+    return answers
+
+
+def _followup_answers(rng: random.Random, before: dict) -> dict:
+    """The same person a year on: a step up on :data:`IMPROVED` for about half of them, the
+    other items much as before (a step either way now and then), new free text."""
+    after = {k: v for k, v in before.items() if not k.startswith("open_")}
+    for code in SKILLS + RELEVANCE + CHALLENGES:
+        if code not in after:
+            continue
+        high = 4 if code in CHALLENGES else 5
+        draw = rng.random()
+        if code in IMPROVED:
+            by = 1 if draw < 0.55 else (-1 if draw > 0.97 else 0)
+        else:
+            by = 1 if draw < 0.12 else (-1 if draw > 0.88 else 0)
+        after[code] = _step(after[code], by, 1, high)
+    for code in ADDRESSED:
+        if code in after and rng.random() < 0.1:
+            after[code] = "0" if after[code] == "1" else "1"
+    if rng.random() < 0.4:
+        after["open_unique"] = rng.choice(OPEN_UNIQUE)
+    if rng.random() < 0.25:
+        after["open_improve"] = rng.choice(OPEN_IMPROVE)
+    return after
+
+
+def _answer(
+    demo: _Demo, wave: Wave, answers: dict[int, tuple[dict, dict[str, str]]], blank: set[int]
+) -> None:
+    """Submit each respondent's answers with their personal code (left out for ``blank``)
+    through their link, on a day while the wave was open, in the order they answered; then
+    record the respondents in one batch, as the periodic job does."""
+    links = {r.clinician_id: r for r in wave.recipients.select_related("wave__program")}
+    submissions = []
+    for pk, (given, parts) in answers.items():
+        when = wave.opens_at + timedelta(
+            days=demo.rng.choice([0, 0, 1, 1, 2, 3, 5, 7, 9, 12]), hours=demo.rng.randint(1, 10)
+        )
+        code = {} if pk in blank else {linking.PART_PREFIX + k: v for k, v in parts.items()}
+        submissions.append((when, pk, {**given, **code}))
+    for when, pk, given in sorted(submissions, key=lambda s: (s[0], s[1])):
+        response_submit(recipient=links[pk], answers=given, now=when)
+    respondents_record(wave=wave)

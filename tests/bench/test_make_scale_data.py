@@ -52,7 +52,7 @@ def test_small_scale_makes_the_promised_counts_with_an_intact_audit_chain():
     assert made["programs"] == 2
     assert made["clinicians"] == 132  # 6,600 x 0.02
     assert made["sessions"] == 140  # 7,000 x 0.02
-    assert made["waves"] == 6  # 4, but the demo has three and adds its two large ones
+    assert made["waves"] == 8  # 4, but the demo has five and adds its two large ones
     assert made["responses"] == 1000  # 50,000 x 0.02
     assert made["outbox"] == 400  # 20,000 x 0.02
     assert made["audit_events"] == 2000  # 100,000 x 0.02

@@ -1,17 +1,20 @@
-"""seed_demo's survey waves: a closed wave with valid, realistic responses and an open wave."""
+"""seed_demo's survey waves: a closed wave with valid, realistic responses, an open wave, and a
+wave series (a baseline and a one-year follow-up linked by personal codes)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from io import StringIO
 
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
 
 from sessions_app.models import Clinician, GroupMembership, Program
-from surveys import waves
-from surveys.models import Response, Wave, WaveRecipient
+from surveys import demo, waves
+from surveys.models import Response, Wave, WaveRecipient, WaveSeries
 from surveys.responses import answers_clean, group_labels_for, question_specs
 
 
@@ -36,9 +39,10 @@ def test_seed_demo_opens_a_closed_wave_with_valid_responses_and_an_open_wave(db)
     program = Program.objects.get()
     now = timezone.now()
     states = Counter(w.state(now) for w in Wave.objects.filter(program=program))
-    assert states == {"closed": 1, "open": 1, "paper": 1}
+    # Closed: the mid-year wave, and the series' baseline and follow-up.
+    assert states == {"closed": 3, "open": 1, "paper": 1}
 
-    closed = Wave.objects.get(program=program, closes_at__lt=now)
+    closed = Wave.objects.get(program=program, slug=demo.CLOSED_SLUG)
     assert closed.is_anonymous and not closed.is_pilot
     f = waves.figures(closed)
     active = Clinician.objects.filter(program=program, status=Clinician.Status.ACTIVE).count()
@@ -64,7 +68,7 @@ def test_seed_demo_opens_a_closed_wave_with_valid_responses_and_an_open_wave(db)
     types = {r.answers.get("clinician_type") for r in online} - {None}
     assert types <= set(Clinician.objects.values_list("discipline", flat=True))
 
-    spring = Wave.objects.get(program=program, closes_at__gt=now)
+    spring = Wave.objects.get(program=program, slug=demo.OPEN_SLUG)
     f = waves.figures(spring)
     assert f.distributed == 30 and 0 < f.returned <= f.distributed
     assert f.saved_drafts == 2
@@ -110,3 +114,69 @@ def test_seed_demo_twice_adds_no_waves_or_responses(db):
 
     assert demo_state() == first
     assert "Survey waves:" in out
+
+
+def test_seed_demo_makes_a_series_whose_respondents_link_over_a_year(db, client):
+    seed()
+
+    program = Program.objects.get()
+    series = WaveSeries.objects.get(program=program)
+    members = list(series.members.select_related("wave").order_by("position"))
+    assert [(m.label, m.wave.slug) for m in members] == [
+        ("Baseline", demo.BASELINE_SLUG),
+        ("One year on", demo.FOLLOWUP_SLUG),
+    ]
+    baseline, followup = (m.wave for m in members)
+    assert series.design == WaveSeries.Design.PRE_POST and series.ask_code
+    assert baseline.is_anonymous and followup.is_anonymous
+    assert 360 <= (followup.opens_at - baseline.opens_at).days <= 370
+    now = timezone.now()
+    assert baseline.state(now) == followup.state(now) == "closed"
+
+    first = list(baseline.responses.all())
+    again = list(followup.responses.all())
+    # Anonymous and linked by code only: no recipient, no code part in the answers, a hash.
+    for r in first + again:
+        assert r.recipient_id is None
+        assert not any(key.startswith("link:") for key in r.answers)
+        assert r.link_hash == "" or len(r.link_hash) == 64
+    # The respondents were recorded as a batch, as the periodic job does.
+    assert baseline.recipients.filter(responded=True).count() == len(first)
+    assert followup.recipients.filter(responded=True).count() == len(again)
+
+    # Attrition, blank codes, one code shared by two people.
+    def hashes(responses):
+        return Counter(r.link_hash for r in responses if r.link_hash)
+
+    before, after = hashes(first), hashes(again)
+    assert sum(1 for r in first if not r.link_hash) >= 1
+    assert sum(1 for r in again if not r.link_hash) >= 1
+    assert sorted(n for n in before.values() if n > 1) == [2]
+    unique_before = {h for h, n in before.items() if n == 1}
+    unique_after = {h for h, n in after.items() if n == 1}
+    linked = unique_before & unique_after
+    assert program.small_cell_k <= len(linked) < len(unique_before)
+    assert 0.5 <= len(again) / len(first) <= 0.9
+
+    # A modest improvement on the items the groups helped with, among linked respondents.
+    by_hash_before = {r.link_hash: r.answers for r in first if r.link_hash in linked}
+    by_hash_after = {r.link_hash: r.answers for r in again if r.link_hash in linked}
+    for code in demo.IMPROVED:
+        changes = [
+            int(by_hash_after[h][code]) - int(by_hash_before[h][code])
+            for h in linked
+            if code in by_hash_before[h] and code in by_hash_after[h]
+        ]
+        assert sum(changes) > 0, code
+
+    # The series page and the results over time show the pairs.
+    coordinator = get_user_model().objects.get(username="coordinator")
+    client.force_login(coordinator)
+    page = client.get(reverse("surveys:series_detail", args=[program.slug, series.slug]))
+    assert page.status_code == 200
+    assert f"{len(linked)} of {len(unique_before)}" in page.content.decode()
+    results = client.get(reverse("series:results", args=[program.slug, series.slug]))
+    text = results.content.decode()
+    assert results.status_code == 200
+    assert f"{len(linked)} pairs: shift" in text
+    assert "Fewer than" not in text and "No linked pairs" not in text

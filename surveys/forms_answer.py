@@ -55,6 +55,14 @@ class QuestionRow:
         return self.spec.type == linking.PART_TYPE
 
     @property
+    def hint(self) -> str:
+        """What a part of the personal code looks like ("One letter, A to Z.")."""
+        if not self.is_code_part:
+            return ""
+        component = linking.COMPONENTS.get(self.code.removeprefix(linking.PART_PREFIX))
+        return component.hint if component else ""
+
+    @property
     def maxlength(self) -> int:
         if self.is_code_part:
             return 4

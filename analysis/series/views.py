@@ -72,18 +72,23 @@ def linked_respondents(results) -> int:
 # --- what the page prints --------------------------------------------------------------------
 
 
+def _unsigned_zero(value: float, digits: int) -> float:
+    """``value`` rounded, without the sign of a negative zero ("-0.00" reads as a change)."""
+    return round(value, digits) + 0.0
+
+
 def _num(value: float | None, digits: int = 2) -> str:
-    return "—" if value is None else f"{value:+.{digits}f}"
+    return "—" if value is None else f"{_unsigned_zero(value, digits):+.{digits}f}"
 
 
 def _points(value: float | None) -> str:
-    return "—" if value is None else f"{100 * value:+.0f}"
+    return "—" if value is None else f"{_unsigned_zero(100 * value, 0):+.0f}"
 
 
 def _interval(ci, scale: float = 1.0, digits: int = 2) -> str:
     if not ci:
         return "no interval"
-    low, high = (scale * ci[0], scale * ci[1])
+    low, high = (_unsigned_zero(scale * v, digits) for v in ci)
     return f"95% CI {low:.{digits}f} to {high:.{digits}f}"
 
 

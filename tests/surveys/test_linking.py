@@ -109,6 +109,7 @@ def test_an_anonymous_wave_of_a_series_asks_for_the_code_first_and_stores_only_i
 
     first = open_link(client, recipient).content.decode()
     assert "Your personal code" in first and 'name="link:birth_month"' in first
+    assert "A number from 1 to 12." in first and "One letter, A to Z." in first
     assert "Section 1 of 6" in first  # the code's page, then the survey's five
     client.post(page_url(wave), {"page": 1, "action": "next", **PARTS})
     client.post(page_url(wave), {"page": 2, "action": "next", "gender": "female"})

@@ -77,6 +77,10 @@ class ItemResult:
     comparisons: list[Comparison] = field(default_factory=list)
     trend: Any = None  # stats.trend_test result (year-over-year series)
     trend_shown: bool = False
+    # The trend's effect: the positive share of the last wave minus the first's, prop.test's
+    # interval; and the shares of every wave, in per cent.
+    trend_difference: Any = None
+    trend_shares: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -252,6 +256,10 @@ def _trend(item: ItemResult, waves_rows: list[list[dict]], k: int) -> None:
     item.trend_shown = all(n >= k for n in totals)
     if item.trend_shown:
         item.trend = stats.trend_test(successes, totals)
+        item.trend_difference = stats.proportion_difference(
+            successes[-1], totals[-1], successes[0], totals[0]
+        )
+        item.trend_shares = [round(100 * s / n) for s, n in zip(successes, totals, strict=True)]
 
 
 def paragraph(results: SeriesResults) -> str:

@@ -121,10 +121,18 @@ def trend_text(item) -> str:
     """The trend line of a yearly series' item ("" when there is none to show)."""
     if item.trend is None or item.trend.pvalue is None:
         return ""
-    return (
+    text = (
         f"Trend in the positive share across the waves: chi-squared "
         f"{item.trend.statistic:.2f}, p = {p_cell(item.trend.pvalue)}"
     )
+    d = item.trend_difference
+    if d is not None:
+        shares = " → ".join(f"{share}%" for share in item.trend_shares)
+        text += (
+            f"; positive {shares}, last minus first {_points(d.estimate)} points "
+            f"({_interval(d.conf_int, 100, 0)})"
+        )
+    return text
 
 
 def unpaired_text(c) -> str:

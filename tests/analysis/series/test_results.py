@@ -200,3 +200,25 @@ def test_a_confidential_series_sets_change_against_sessions_attended(program, co
         [float(n) for n in attended], [float(d) for d in change]
     )
     assert comparison.attendance.estimate > 0
+
+
+def test_a_yearly_series_tests_the_trend_with_its_effect(program, coordinator):
+    found = series.series_create(
+        program=program, actor=coordinator, name="Years", design=WaveSeries.Design.YEARLY,
+        instrument_slug=builtin_instrument().slug,
+    )  # fmt: skip
+    agree_per_year = [(2, 10), (5, 10), (8, 10)]  # agreeing (4) of those answering, by year
+    for agree, total in agree_per_year:
+        wave = WaveFactory(program=program)
+        series.series_add_wave(series=found, wave=wave, actor=coordinator)
+        for i in range(total):
+            paper_response_add(wave=wave, actor=coordinator,
+                               answers={"skill_empathy": "4" if i < agree else "2"})  # fmt: skip
+
+    item = empathy(series_results(found))
+
+    assert [m.label for m in series.members_of(found)] == ["Year 1", "Year 2", "Year 3"]
+    assert item.trend == stats.trend_test([2, 5, 8], [10, 10, 10])
+    assert item.trend_difference == stats.proportion_difference(8, 10, 2, 10)
+    assert item.trend_shares == [20, 50, 80]
+    assert all(c.pairs == 0 for c in item.comparisons)  # no codes: nothing paired

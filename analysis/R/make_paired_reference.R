@@ -4,6 +4,9 @@
 #
 #     Rscript analysis/R/make_paired_reference.R tests/analysis/fixtures/r_paired_reference.json
 #
+# Also the two-sample Wilcoxon rank-sum test with the Hodges-Lehmann shift and its interval
+# (wilcox.test(x, y, conf.int = TRUE)), in the section "rank_sum_conf_int".
+#
 # Cases: hand-picked ones (the branches of each test, and the degenerate inputs, where R stops
 # with an error or returns NaN/NA, which is recorded) and random survey-like ones from fixed
 # seeds (5-level Likert answers at baseline and follow-up). Numbers are written with 17
@@ -431,6 +434,105 @@ for (df in c(1, 2, 3, 7.5, 28, 100, 1000, 5e5)) {
   }
 }
 
+# ---- Two-sample Wilcoxon rank sum with the Hodges-Lehmann shift ---------------------------
+
+# (after the paired sections and with its own seeds, so that adding it left them unchanged)
+rank_sum_ci_cases <- list()
+add_rank_sum_ci <- function(name, x, y, correct = TRUE, exact = NULL, conf.level = 0.95) {
+  res <- capture(wilcox.test(x, y, conf.int = TRUE, correct = correct, exact = exact,
+                             conf.level = conf.level))
+  fields <- list(name = str1(name), x = nums(x), y = nums(y), correct = bool1(correct),
+                 exact = opt_bool(exact), conf_level = num1(conf.level))
+  rank_sum_ci_cases[[length(rank_sum_ci_cases) + 1]] <<- finish(fields, res, function(v) list(
+    statistic = num1(unname(v$statistic)), pvalue = num1(v$p.value),
+    estimate = num1(unname(v$estimate)), estimate_name = str1(names(v$estimate)),
+    conf_int = nums(v$conf.int), achieved_conf_level = num1(attr(v$conf.int, "conf.level")),
+    method = str1(v$method)
+  ))
+}
+
+# Likert answers of n respondents in one group (5 levels, weights drawn), some missing.
+likert_group <- function(n, missing = 0) {
+  v <- sample(1:5, n, replace = TRUE, prob = prop.table(runif(5) + 0.2))
+  if (missing > 0) v[runif(n) < missing] <- NA
+  v
+}
+
+hw_x <- c(0.80, 0.83, 1.89, 1.04, 1.45, 1.38, 1.91, 1.64, 0.73, 1.46)
+hw_y <- c(1.15, 0.88, 0.90, 0.74, 1.21)
+add_rank_sum_ci("small untied (exact)", hw_x, hw_y)
+add_rank_sum_ci("small untied, conf.level 0.9 (exact)", hw_x, hw_y, conf.level = 0.9)
+add_rank_sum_ci("small untied, conf.level 0.99 (exact)", hw_x, hw_y, conf.level = 0.99)
+add_rank_sum_ci("small untied, conf.level 0.8 (exact)", hw_x, hw_y, conf.level = 0.8)
+add_rank_sum_ci("small untied, exact refused", hw_x, hw_y, exact = FALSE)
+add_rank_sum_ci("small untied, exact refused, no correction", hw_x, hw_y, exact = FALSE,
+                correct = FALSE)
+add_rank_sum_ci("separated samples (exact)", c(1, 2, 3), c(4, 5, 6, 7))
+add_rank_sum_ci("separated samples, other way (exact)", c(4, 5, 6, 7), c(1, 2, 3))
+add_rank_sum_ci("2 and 2: level not achievable (exact)", c(1, 2), c(3, 4))
+add_rank_sum_ci("2 and 3: level not achievable (exact)", c(1.5, 2.5), c(0.25, 3.75, 1))
+add_rank_sum_ci("3 and 3, conf.level 0.8 (exact)", c(1.5, 2.5, 4), c(0.25, 3.75, 1),
+                conf.level = 0.8)
+add_rank_sum_ci("one value each (exact)", 1, 2)
+add_rank_sum_ci("one value each, other way (exact)", 2.5, -1)
+add_rank_sum_ci("one value each, equal", 2, 2)
+add_rank_sum_ci("one value against several", 3.5, c(1, 2, 4, 7, 8))
+add_rank_sum_ci("identical samples", c(1, 2, 3), c(1, 2, 3))
+add_rank_sum_ci("identical samples, no correction", c(1, 2, 3), c(1, 2, 3), correct = FALSE)
+add_rank_sum_ci("identical Likert samples", c(1, 2, 2, 3, 4, 5, 5), c(1, 2, 2, 3, 4, 5, 5))
+add_rank_sum_ci("all values the same", c(3, 3, 3), c(3, 3, 3))
+add_rank_sum_ci("each sample constant, different", c(5, 5), c(3, 3, 3))
+add_rank_sum_ci("ties (normal)", c(1, 1, 2), 2)
+add_rank_sum_ci("ties, separated (normal)", c(1, 2, 2), c(5, 5))
+add_rank_sum_ci("Likert with ties (normal)", c(1, 2, 3, 4, 5, 3, 2, 4, 5, 1, 2, 3),
+                c(2, 2, 1, 5, 3, 3, 1, 2, 4, 2, 4, 1, 3, 5))
+add_rank_sum_ci("Likert, no correction, conf.level 0.9",
+                c(1, 2, 3, 4, 5, 3, 2, 4, 5, 1, 2, 3), c(2, 2, 1, 5, 3, 3, 1, 2, 4, 2, 4, 1, 3, 5),
+                correct = FALSE, conf.level = 0.9)
+add_rank_sum_ci("ties, exact requested", c(2, 3, 4, 5, 1), c(1, 2, 2, 3, 3), exact = TRUE)
+add_rank_sum_ci("missing values dropped", c(1.2, NA, 3.4, 2.2, 5.1, 0.3, NaN),
+                c(0.5, 1, NA, 2.9, 3.3, 1.1, 2))
+add_rank_sum_ci("no y", c(1, 2), c(NA_real_, NA_real_))
+add_rank_sum_ci("no x", c(NA_real_), c(1, 2))
+set.seed(31)
+add_rank_sum_ci("n = 60 and 55 untied (normal)", round(rnorm(60, 0.3), 4), round(rnorm(55), 4))
+set.seed(32)
+add_rank_sum_ci("n = 60 and 40 untied, exact requested", round(rnorm(60, 0.3), 4),
+                round(rnorm(40), 4), exact = TRUE)
+set.seed(33)
+add_rank_sum_ci("n = 49 and 30 untied (exact)", round(rnorm(49, 0.2), 5), round(rnorm(30), 5))
+set.seed(34)
+add_rank_sum_ci("n = 200 and 150 (normal), conf.level 0.8", round(rnorm(200, 0.1), 3),
+                round(rnorm(150), 3), conf.level = 0.8)
+set.seed(35)
+add_rank_sum_ci("n = 80 and 70 scores, no correction", round(rnorm(80, 50, 10)),
+                round(rnorm(70, 53, 10)), correct = FALSE)
+
+set.seed(20250306)
+for (i in seq_len(30)) {
+  kind <- i %% 3
+  if (kind == 0) {
+    nx <- sample(20:200, 1)
+    ny <- sample(20:200, 1)
+    add_rank_sum_ci(sprintf("random %d: Likert %d and %d", i, nx, ny),
+                    likert_group(nx, missing = if (i %% 2) 0.05 else 0), likert_group(ny),
+                    correct = (i %% 4 != 0), conf.level = sample(c(0.9, 0.95, 0.99), 1))
+  } else if (kind == 1) {
+    nx <- sample(2:45, 1)
+    ny <- sample(2:45, 1)
+    v <- sample(1:100000, nx + ny) / 1000
+    add_rank_sum_ci(sprintf("random %d: untied %d and %d", i, nx, ny),
+                    v[seq_len(nx)] + sample(0:30, 1), v[nx + seq_len(ny)],
+                    conf.level = sample(c(0.8, 0.9, 0.95, 0.99), 1))
+  } else {
+    nx <- sample(20:200, 1)
+    ny <- sample(20:200, 1)
+    add_rank_sum_ci(sprintf("random %d: Likert %d and %d, shifted", i, nx, ny),
+                    pmin(5, likert_group(nx) + sample(0:1, nx, replace = TRUE)),
+                    likert_group(ny), conf.level = sample(c(0.9, 0.95), 1))
+  }
+}
+
 # ---- Output -------------------------------------------------------------------------------
 
 section <- function(cases) paste0("[\n    ", paste(unlist(cases), collapse = ",\n    "), "\n  ]")
@@ -446,14 +548,15 @@ json <- paste0(
   "  \"trend\": ", section(trend_cases), ",\n",
   "  \"paired_difference\": ", section(paired_diff_cases), ",\n",
   "  \"proportion_difference\": ", section(prop_diff_cases), ",\n",
-  "  \"t_distribution\": ", section(t_cases), "\n",
+  "  \"t_distribution\": ", section(t_cases), ",\n",
+  "  \"rank_sum_conf_int\": ", section(rank_sum_ci_cases), "\n",
   "}\n"
 )
 dir.create(dirname(out_path), recursive = TRUE, showWarnings = FALSE)
 writeLines(json, out_path, sep = "")
 cat(sprintf(
-  "wrote %s: %d signed rank, %d McNemar, %d exact McNemar, %d sign, %d Spearman, %d trend, %d paired difference, %d proportion difference, %d t cases\n",
+  "wrote %s: %d signed rank, %d McNemar, %d exact McNemar, %d sign, %d Spearman, %d trend, %d paired difference, %d proportion difference, %d t, %d rank sum cases\n",
   out_path, length(signed_rank_cases), length(mcnemar_cases), length(mcnemar_exact_cases),
   length(sign_cases), length(spearman_cases), length(trend_cases), length(paired_diff_cases),
-  length(prop_diff_cases), length(t_cases)
+  length(prop_diff_cases), length(t_cases), length(rank_sum_ci_cases)
 ))

@@ -13,7 +13,8 @@ by ``analysis/R/make_reference.R``) to a relative tolerance of 1e-6.
 * :func:`fisher_exact`: Fisher's exact test for any r x c table (R's ``fisher.test``), exact
   by a network algorithm, or by Monte Carlo with a standard error when the exact computation
   is estimated to be far out of reach or does not fit in its work limit or time budget.
-* :func:`rank_sum`: Wilcoxon rank-sum / Mann-Whitney test (R's ``wilcox.test(x, y)``).
+* :func:`rank_sum`: Wilcoxon rank-sum / Mann-Whitney test with the Hodges-Lehmann shift and
+  its interval (R's ``wilcox.test(x, y, conf.int = TRUE)``).
 * :func:`kruskal`: Kruskal-Wallis rank-sum test (R's ``kruskal.test``).
 
 Paired and trend tests (``tests/analysis/fixtures/r_paired_reference.json``, made by

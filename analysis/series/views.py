@@ -138,7 +138,10 @@ def trend_text(item) -> str:
 def unpaired_text(c) -> str:
     if c.rank_sum is None:
         return "Not compared: a wave has too few answers"
-    text = f"rank-sum p = {p_cell(c.rank_sum.pvalue)}"
+    rs = c.rank_sum
+    text = f"rank-sum p = {p_cell(rs.pvalue)}"
+    if rs.estimate is not None:
+        text += f", location shift {_num(rs.estimate)} ({_interval(rs.conf_int)})"
     if c.difference is not None:
         text += (
             f"; positive {c.positive_before}% → {c.positive_after}%, "

@@ -157,3 +157,16 @@ def test_wilcox_quantile_is_the_smallest_reaching_the_probability():
             assert sum(counts[: q + 1]) / total >= prob - 1e-12
             if q > 0:
                 assert sum(counts[:q]) / total < prob
+
+
+def test_without_the_shift_the_test_is_the_same_and_no_interval_is_searched():
+    x, y = [1, 2, 2, 3, 4, 4, 5, 5, 5], [1, 1, 2, 2, 2, 3, 3, 4]
+    both = rank_sum(x, y)
+    alone = rank_sum(x, y, shift=False)
+    assert (alone.statistic, alone.pvalue, alone.method) == (
+        both.statistic,
+        both.pvalue,
+        both.method,
+    )
+    assert both.estimate is not None
+    assert alone.estimate is None and alone.conf_int is None

@@ -323,6 +323,8 @@ def rank_sum(
         notes.append(
             "Ties in the data: the exact p-value and interval cannot be computed (R warns: "
             "cannot compute exact p-value with ties)."
+            if shift
+            else "Ties in the data: the exact p-value cannot be computed."
         )
     n = nx + ny
     tie_term = sum(t**3 - t for t in ties) / (n * (n - 1)) if n > 1 else 0.0
@@ -335,6 +337,9 @@ def rank_sum(
             "All values are identical, so the rank statistic has no variance and the "
             "p-value, estimate and interval are undefined (R reports a NaN p-value, and with "
             "conf.int = TRUE R stops: missing value where TRUE/FALSE needed)."
+            if shift
+            else "All values are identical, so the rank statistic has no variance and the "
+            "p-value is undefined (R reports NaN)."
         )
         return RankSumResult(statistic, None, method, nx, ny, " ".join(notes))
     z = statistic - nx * ny / 2

@@ -67,13 +67,29 @@ def _kind_params(kind, side) -> dict:
         params["wave"] = side.wave.slug
     if kind.key.endswith("certificate"):
         params["clinician"] = side.participant_clinician.pk
+    if kind.group == "Series":
+        params["series"] = side.series.slug
     return params
+
+
+def _linked_respondents(side) -> None:
+    """At least k respondents linked by personal code across the side's series, so that its
+    paired data set can be made."""
+    from surveys import linking
+    from surveys.series import members_of
+    from tests.factories import ResponseFactory
+
+    for i in range(side.program.small_cell_k):
+        hashed = linking.link_hash(side.program.pk, f"{'ABCDEFGHIJ'[i]}01A")
+        for member in members_of(side.series):
+            ResponseFactory(wave=member.wave, answers={"skill_empathy": "4"}, link_hash=hashed)
 
 
 def test_every_export_download_is_private_and_not_stored(world, db):
     side = world.alpha
     client = world.client("coordinator")
     ClinicianFactory(program=side.program)
+    _linked_respondents(side)
     slug = side.slug
     downloads = {
         "roster page": reverse("sessions_app:roster_export", kwargs={"slug": slug}),

@@ -671,7 +671,9 @@ def series_list(request, slug):
     """The program's series, a new one, and the personal-code recipe."""
     program = roles.program_for_request(request, slug, "surveys.view")
     may_manage = roles.can(request.user, "surveys.manage", program)
-    services.wellbeing_instrument()  # offered next to the built-in survey
+    # Both built-in surveys are offered (each is made again if a database lost it).
+    services.builtin_instrument()
+    services.wellbeing_instrument()
     form = SeriesForm(
         request.POST or None,
         initial={"design": WaveSeries.Design.PRE_POST, "instrument": builtin.SLUG},

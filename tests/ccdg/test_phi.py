@@ -6,6 +6,7 @@ test_phi_commands.py.
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import pytest
@@ -341,7 +342,11 @@ NOTE = (
 
 
 def python_line_events(function, *args) -> int:
-    """Count the Python lines executed by ``function(*args)``: deterministic work units."""
+    """Count the Python lines executed by ``function(*args)``: deterministic work units.
+
+    The garbage collector is run first and held off meanwhile: a collection during the call
+    runs the finalizers of whatever earlier tests left behind, whose lines are not the call's
+    work (a suite that draws charts left enough to add a tenth)."""
     count = 0
 
     def tracer(frame, event, arg):
@@ -350,12 +355,17 @@ def python_line_events(function, *args) -> int:
             count += 1
         return tracer
 
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
     previous = sys.gettrace()
     sys.settrace(tracer)
     try:
         function(*args)
     finally:
         sys.settrace(previous)
+        if was_enabled:
+            gc.enable()
     return count
 
 

@@ -5,6 +5,7 @@ cannot change under existing codes)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -286,3 +287,18 @@ def test_links_pair_single_codes_and_leave_duplicated_ones_out(program, coordina
     baseline_pk, later_pk = pairs[0]
     assert Response.objects.get(pk=later_pk).link_hash == linking.link_hash(program.pk, "A01A")
     assert Response.objects.get(pk=baseline_pk).wave_id == before.pk
+
+
+def test_a_new_series_offers_the_built_in_survey_first_even_after_it_was_lost(
+    coordinator_client, program
+):
+    """A database that lost the built-in survey (a flush) gets it back before the series form
+    is drawn: the form's default questionnaire is then the one a new wave also defaults to."""
+    from surveys.models import Instrument
+
+    Instrument.objects.filter(slug="ccdg-participant").delete()
+    page = coordinator_client.get(reverse("surveys:series_list", kwargs={"slug": program.slug}))
+
+    html = page.content.decode()
+    assert Instrument.objects.filter(slug="ccdg-participant").exists()
+    assert re.search(r'<option value="ccdg-participant" selected>', html)

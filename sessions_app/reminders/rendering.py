@@ -240,6 +240,7 @@ def session_context(
             tz_name=program.timezone,
             room=event_location(session),
             agenda_name=session.agenda_name,
+            theme=session.theme,
             segments=[seg.title for seg in session.segments.all()],
             presenter_confirmed=confirmed,
             session_url=absolute_url(

@@ -1,6 +1,7 @@
-"""The two built-in agendas, "CCDG 60 minutes" and "Balint 90 minutes", as data.
+"""The built-in agendas, "CCDG 60 minutes", "CCDG 60 minutes, two cases" and "Balint 90
+minutes", as data.
 
-Migration 0004 creates them; :func:`ensure_builtin_agendas` puts them back if they were
+Migrations 0004 and 0011 create them; :func:`ensure_builtin_agendas` puts them back if they were
 removed (a database flushed by tests, or a mistaken delete in the admin).
 """
 
@@ -10,6 +11,8 @@ NO_SOLVING = (
     "Keep listeners from solving the presenter's problem and from “me too” stories; bring "
     "the focus back to the presenter's case and relationship."
 )
+
+TWO_CASES = "CCDG 60 minutes, two cases"
 
 AGENDAS = {
     ("CCDG 60 minutes", 60): [
@@ -39,6 +42,55 @@ AGENDAS = {
             "Wrap-up and close",
             "Alert the group to the approaching end, gather last comments and take-home points, "
             "and remind everyone of the next meeting's date and room.",
+        ),
+    ],
+    # Two cases in one hour, for a session with a preselected theme: each case gets its own
+    # presentation and go-around, shorter than in the one-case agenda.
+    (TWO_CASES, 60): [
+        (
+            0,
+            "Check-in and ground rules",
+            "Welcome everyone, name the session's theme, and review the ground rules (what is "
+            "said here stays here; patients by age, gender and first name or initials only; we "
+            "do not solve the presenter's problem). Say that two cases will each have about "
+            "25 minutes.",
+        ),
+        (
+            3,
+            "First case: presentation",
+            "The first presenter tells the case (about 5 minutes), without notes. Keep technical "
+            "and medical details to a minimum.",
+        ),
+        (
+            8,
+            "First case: go-around",
+            "One by one, each listener offers a reflection on the relationship. " + NO_SOLVING,
+        ),
+        (
+            20,
+            "First case: discussion",
+            "A short open discussion; close it on time and thank the presenter.",
+        ),
+        (
+            29,
+            "Second case: presentation",
+            "The second presenter tells the case (about 5 minutes), without notes.",
+        ),
+        (
+            34,
+            "Second case: go-around",
+            "One by one, each listener offers a reflection on the relationship. " + NO_SOLVING,
+        ),
+        (
+            46,
+            "Second case: discussion",
+            "A short open discussion; what the two cases share, if the theme invites it.",
+        ),
+        (
+            55,
+            "Wrap-up and close",
+            "Alert the group to the approaching end, gather last comments and take-home points, "
+            "and remind everyone of the next meeting's date, room and theme.",
         ),
     ],
     ("Balint 90 minutes", 90): [

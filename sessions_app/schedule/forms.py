@@ -114,6 +114,22 @@ class ScheduleForm(forms.Form):
         ]
 
 
+class SessionPlanForm(forms.Form):
+    theme = forms.CharField(
+        max_length=120,
+        required=False,
+        help_text="Optional: a topic the group chose for this session, for example “Patients "
+        "who do not follow advice”. Shown on the agenda and in the reminders. A topic, "
+        "never a patient.",
+    )
+    two_cases = forms.BooleanField(
+        label="Two cases in this session",
+        required=False,
+        help_text="Two presenters, and the agenda that gives each case its own presentation "
+        "and go-around (“CCDG 60 minutes, two cases”).",
+    )
+
+
 class RescheduleForm(forms.Form):
     day = forms.DateField(label="Date", widget=DATE)
     start_time = forms.TimeField(label="Start time", widget=TIME, help_text="Local time.")

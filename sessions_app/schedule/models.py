@@ -70,6 +70,12 @@ class Session(models.Model):
     cancel_reason = models.CharField(max_length=200, blank=True)
     presenter_slots = models.PositiveSmallIntegerField(default=1)
     agenda_name = models.CharField(max_length=100, blank=True)
+    theme = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="An optional preselected topic, for example “Patients who do not follow "
+        "advice”; shown on the agenda and in the reminders.",
+    )
     # Calendar identity: the same UID for the life of the session, SEQUENCE bumped on changes.
     uid = models.UUIDField(unique=True, editable=False)
     sequence = models.PositiveIntegerField(default=0)

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from ccdg import phi
 from ccdg.audit import audit_record
 from ccdg.notifications import notify
 from sessions_app import roles
@@ -23,7 +24,7 @@ from sessions_app.agenda.models import AgendaSegment, AgendaTemplate, SessionSeg
 from sessions_app.groups.models import Facilitator, Group
 from sessions_app.programs.models import Program
 from sessions_app.schedule import services, signals
-from sessions_app.schedule.agenda_builtins import ensure_builtin_agendas
+from sessions_app.schedule.agenda_builtins import TWO_CASES, ensure_builtin_agendas
 from sessions_app.schedule.models import (
     BlackoutDate,
     CalendarToken,
@@ -370,6 +371,70 @@ def session_cancel(*, session: Session, reason: str, actor: Any) -> Session:
             actor=actor, action="session.cancel", obj=session, program_id=session.group.program_id
         )
         notify("session.cancelled", program_id=session.group.program_id, session_id=session.pk)
+    return session
+
+
+THEME_MAX = 120
+
+
+def two_case_agenda() -> AgendaTemplate:
+    """The built-in agenda that gives two cases each their presentation and go-around."""
+    template = AgendaTemplate.objects.filter(program__isnull=True, name=TWO_CASES).first()
+    if template is None:
+        ensure_builtin_agendas(AgendaTemplate, AgendaSegment)
+        template = AgendaTemplate.objects.get(program__isnull=True, name=TWO_CASES)
+    return template
+
+
+def session_plan_set(*, session: Session, actor: Any, theme: str, two_cases: bool) -> Session:
+    """A session's optional theme, and whether it discusses two cases: then it has two
+    presenter slots and the two-case agenda; back to one case, the program's own agenda and
+    slots. Only for a session to come that has not started; a theme names a topic, never a
+    patient (the identifier guard refuses one that looks like it does)."""
+    theme = " ".join((theme or "").split())
+    if len(theme) > THEME_MAX:
+        raise ValidationError({"theme": f"Keep the theme under {THEME_MAX} characters."})
+    findings = phi.scan(theme) if theme else []
+    if findings:
+        shown = ", ".join(f"“{f.text}”" for f in findings)
+        raise ValidationError(
+            {"theme": f"A theme names a topic, not a patient: {shown} looks like an identifier."}
+        )
+    with transaction.atomic():
+        session = (
+            Session.objects.select_for_update().select_related("group__program").get(pk=session.pk)
+        )
+        if (
+            session.status != Session.Status.SCHEDULED
+            or session.live_started_at is not None
+            or session.starts_at <= timezone.now()
+        ):
+            raise ValidationError("Only a session to come, not yet started, can be planned.")
+        program = session.group.program
+        slots = 2 if two_cases else program.presenter_slots
+        confirmed = session.presentations.filter(status="confirmed").count()
+        if confirmed > slots:
+            raise ValidationError(
+                {"two_cases": f"{confirmed} presenters have confirmed: one case has room for "
+                              f"{slots}. Withdraw a presenter first."}
+            )  # fmt: skip
+        template = two_case_agenda() if two_cases else agenda_for_program(program)
+        fields = ["theme", "presenter_slots", "updated_at"]
+        if session.agenda_name != template.name:
+            SessionSegment.objects.filter(session=session).delete()
+            _copy_agenda(session, template)
+            fields.append("agenda_name")
+            if session.duration_minutes != template.duration_minutes:
+                session.bookings.all().delete()
+                session.duration_minutes = template.duration_minutes
+                _book(session)
+                fields.append("duration_minutes")
+        session.theme, session.presenter_slots = theme, slots
+        session.save(update_fields=fields)
+        audit_record(
+            actor=actor, action="session.plan", obj=session, program_id=program.pk,
+            data={"theme": bool(theme), "two_cases": two_cases},
+        )  # fmt: skip
     return session
 
 

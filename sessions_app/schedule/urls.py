@@ -14,6 +14,7 @@ urlpatterns = [
     path(P + "sessions/<int:pk>.ics", v.session_ics, name="session_ics"),
     path(P + "sessions/<int:pk>/reschedule/", v.session_reschedule, name="session_reschedule"),
     path(P + "sessions/<int:pk>/cancel/", v.session_cancel, name="session_cancel"),
+    path(P + "sessions/<int:pk>/plan/", v.session_plan, name="session_plan"),
     path(P + "sessions/<int:pk>/absences/", v.session_absence_add, name="session_absence_add"),
     path(
         P + "sessions/<int:pk>/absences/remove/",

@@ -32,6 +32,7 @@ from sessions_app.schedule.forms import (
     RescheduleForm,
     RoomForm,
     ScheduleForm,
+    SessionPlanForm,
 )
 from sessions_app.schedule.models import BlackoutDate, CalendarToken, Room, Session
 
@@ -199,6 +200,37 @@ def session_reschedule(request, slug, pk):
         request,
         "sessions_app/schedule/session_reschedule.html",
         {"program": program, "session": session, "form": form},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def session_plan(request, slug, pk):
+    """A session's theme and whether it discusses two cases: its facilitators, the coordinator
+    and staff."""
+    program = roles.program_for_request(request, slug, "sessions.view")
+    session = roles.session_checked(
+        request, selectors.session_get(program=program, pk=pk), may=roles.can_run_session
+    )
+    initial = {"theme": session.theme, "two_cases": session.agenda_name == services.TWO_CASES}
+    form = SessionPlanForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.session_plan_set(
+                session=session, actor=request.user, theme=form.cleaned_data["theme"],
+                two_cases=form.cleaned_data["two_cases"],
+            )  # fmt: skip
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}
+            for field, found in errors.items():
+                form.add_error(field if field in form.fields else None, found)
+        else:
+            messages.success(request, "Session plan saved.")
+            return redirect("sessions_app:session_detail", slug=slug, pk=pk)
+    return _render(
+        request,
+        "sessions_app/schedule/session_plan.html",
+        {"program": program, "session": session, "form": form},
+        status=400 if form.errors else 200,
     )
 
 

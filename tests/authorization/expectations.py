@@ -609,6 +609,13 @@ EXPECTATIONS: dict[str, Expect] = {
         data=lambda side, user: {"day": _day(15), "start_time": "08:00", "room": side.room.pk},
         done=_SESSION_PAGE,
     ),
+    # A session's theme and cases: those who run it (its facilitators, coordinator, staff).
+    "sessions_app:session_plan": Expect(
+        get=SESSION_RUNNERS, post=POST_RUNNERS, kwargs=_SESSION, acts=True,
+        data=lambda side, user: {"theme": "Patients who do not follow advice",
+                                 "two_cases": "on"},
+        done=_SESSION_PAGE,
+    ),  # fmt: skip
     "sessions_app:session_cancel": Expect(
         get=COORDINATOR_ONLY, post=POST_MANAGERS, kwargs=_SESSION, acts=True,
         data=lambda side, user: {"reason": "Grand rounds moved"}, done=_SESSION_PAGE,

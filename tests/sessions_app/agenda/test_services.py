@@ -218,7 +218,7 @@ def test_template_list_has_builtins_then_the_programs_own_not_other_programs(pro
 
     names = [t.name for t in agenda_selectors.agenda_template_list(program=program)]
 
-    assert names == ["Balint 90 minutes", "CCDG 60 minutes", "Ours"]
+    assert names == ["Balint 90 minutes", "CCDG 60 minutes", "CCDG 60 minutes, two cases", "Ours"]
 
 
 def test_only_the_programs_own_templates_are_editable(program):

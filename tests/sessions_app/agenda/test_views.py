@@ -151,6 +151,7 @@ def test_agenda_list_shows_builtins_read_only_and_the_programs_own(coordinator_c
     assert [t.name for t in response.context["built_ins"]] == [
         "Balint 90 minutes",
         "CCDG 60 minutes",
+        "CCDG 60 minutes, two cases",
     ]
     assert [t.name for t in response.context["own"]] == ["Ours"]
     page = response.content.decode()

@@ -70,6 +70,11 @@ def open_live(page, session):
     expect(page).to_have_title(re.compile(r"^Live: Group Blue, "))
 
 
+# The page asks the server for the session's state every 5 s (static/js/live.js, POLL_MS):
+# what a change in the database shows can take a whole poll, plus the request, to appear.
+AFTER_A_POLL = {"timeout": 12_000}
+
+
 def started_minutes_ago(session, minutes: float) -> None:
     Session.objects.filter(pk=session.pk).update(
         live_started_at=timezone.now() - timedelta(minutes=minutes)
@@ -118,7 +123,7 @@ def test_live_view_steps_through_segments_under_a_controlled_clock(
 
     # Four minutes before the end (the start moved further back): both show the alert.
     started_minutes_ago(session, 56)
-    expect(alert).to_be_visible()
+    expect(alert).to_be_visible(**AFTER_A_POLL)
     expect(alert).to_contain_text("5 minutes left")
     expect(page.locator("#live-overall-left")).to_have_text(re.compile(r"^(4:00|3:[45]\d)$"))
     expect(second.locator("#live-alert")).to_be_visible()
@@ -169,7 +174,7 @@ def test_facilitator_starts_the_session_with_the_button(new_page, screenshot, se
 
     # Moving the start back 5 minutes lets the agenda move on by itself at the next poll.
     started_minutes_ago(session, 5)
-    expect(page.locator("#live-segment-title")).to_have_text("Case presentation")
+    expect(page.locator("#live-segment-title")).to_have_text("Case presentation", **AFTER_A_POLL)
     assert_clean_console(page)
 
 

@@ -190,7 +190,8 @@ def _ics_key(session: Session, *, name: str, confirmed: bool) -> tuple | None:
     program = session.group.program
     return (
         session.pk, session.sequence, session.updated_at, session.uid, session.starts_at,
-        session.duration_minutes, session.status, session.agenda_name,
+        session.duration_minutes, session.status, session.agenda_name, session.mode,
+        session.meeting_url,
         (room.name, room.location) if room is not None else None,
         session.group.name, program.name, program.timezone, name, confirmed,
         tuple((seg.start_minute, seg.title) for seg in session.segments.all()),
@@ -241,6 +242,7 @@ def session_context(
             room=event_location(session),
             agenda_name=session.agenda_name,
             theme=session.theme,
+            meeting_url=session.meeting_url if session.is_online else "",
             segments=[seg.title for seg in session.segments.all()],
             presenter_confirmed=confirmed,
             session_url=absolute_url(

@@ -29,10 +29,16 @@ def event_summary(session: Session) -> str:
 
 
 def event_location(session: Session) -> str:
+    """The room; an online session's meeting link (calendars open it); a hybrid one's both."""
     room = session.room
-    if room is None:
-        return ""
-    return f"{room.name}, {room.location}" if room.location else room.name
+    place = ""
+    if room is not None:
+        place = f"{room.name}, {room.location}" if room.location else room.name
+    if session.mode == Session.Mode.ONLINE and session.meeting_url:
+        return session.meeting_url
+    if session.mode == Session.Mode.HYBRID and session.meeting_url:
+        return f"{place} and online: {session.meeting_url}" if place else session.meeting_url
+    return place
 
 
 def event_description(session: Session) -> str:
@@ -41,6 +47,10 @@ def event_description(session: Session) -> str:
     lines = []
     if session.status == Session.Status.CANCELLED:
         lines += ["Cancelled.", ""]
+    if session.is_online and session.meeting_url:
+        lines += [f"{session.get_mode_display()}. Join the meeting: {session.meeting_url}", ""]
+    if session.theme:
+        lines += [f"Theme: {session.theme}", ""]
     segments = list(session.segments.all())
     if segments:
         lines.append(f"Agenda ({session.agenda_name or 'session'}):")

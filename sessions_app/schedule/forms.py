@@ -11,7 +11,7 @@ from sessions_app.agenda.models import AgendaTemplate
 from sessions_app.groups.models import Facilitator, Group
 from sessions_app.programs.models import Program
 from sessions_app.schedule import services
-from sessions_app.schedule.models import RefreshmentOrder, Room
+from sessions_app.schedule.models import RefreshmentOrder, Room, Session
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time", "step": 300}, format="%H:%M")
@@ -121,6 +121,20 @@ class SessionPlanForm(forms.Form):
         help_text="Optional: a topic the group chose for this session, for example “Patients "
         "who do not follow advice”. Shown on the agenda and in the reminders. A topic, "
         "never a patient.",
+    )
+    mode = forms.ChoiceField(
+        label="Where the group meets",
+        choices=Session.Mode.choices,
+        widget=forms.RadioSelect,
+    )
+    meeting_url = forms.CharField(
+        label="Meeting link",
+        max_length=500,
+        required=False,
+        help_text="Online and hybrid sessions: the https:// link of the video meeting. Only "
+        "the group's members and facilitators (and the coordinator) see it, on the session "
+        "pages, in their reminders and calendars; it is never exported.",
+        widget=forms.URLInput(attrs={"autocomplete": "off"}),
     )
     two_cases = forms.BooleanField(
         label="Two cases in this session",

@@ -70,6 +70,20 @@ class Session(models.Model):
     cancel_reason = models.CharField(max_length=200, blank=True)
     presenter_slots = models.PositiveSmallIntegerField(default=1)
     agenda_name = models.CharField(max_length=100, blank=True)
+
+    class Mode(models.TextChoices):
+        IN_PERSON = "in_person", "In person"
+        ONLINE = "online", "Online"
+        HYBRID = "hybrid", "Hybrid: in the room and online"
+
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.IN_PERSON)
+    meeting_url = models.URLField(
+        max_length=500,
+        blank=True,
+        help_text="Online and hybrid sessions: the meeting link (https). Shown only to those who "
+        "see the session (its group's members and facilitators, the coordinator), in their "
+        "reminders and calendars; never in exports.",
+    )
     theme = models.CharField(
         max_length=120,
         blank=True,
@@ -94,6 +108,11 @@ class Session(models.Model):
 
     def __str__(self) -> str:
         return f"{self.group} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_online(self) -> bool:
+        """Online or hybrid: the session has a meeting link."""
+        return self.mode != self.Mode.IN_PERSON
 
     @property
     def planned_end(self) -> datetime:

@@ -9,9 +9,11 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from dateutil.rrule import MONTHLY, WEEKLY, rrule
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -386,12 +388,39 @@ def two_case_agenda() -> AgendaTemplate:
     return template
 
 
-def session_plan_set(*, session: Session, actor: Any, theme: str, two_cases: bool) -> Session:
+def meeting_url_clean(mode: str, url: str) -> str:
+    """The meeting link for ``mode``: none in person; online and hybrid need one, https only,
+    without a user name or password in it. Raises ``ValidationError`` keyed ``meeting_url``."""
+    url = (url or "").strip()
+    if mode == Session.Mode.IN_PERSON:
+        return ""
+    if not url:
+        raise ValidationError(
+            {"meeting_url": "An online or hybrid session needs its meeting link."}
+        )
+    try:
+        URLValidator(schemes=["https"])(url)
+    except ValidationError:
+        raise ValidationError(
+            {"meeting_url": "Give the meeting's https:// link, as the meeting service shows it."}
+        ) from None
+    if "@" in urlsplit(url).netloc:
+        raise ValidationError({"meeting_url": "Leave the user name and password out of the link."})
+    return url
+
+
+def session_plan_set(
+    *, session: Session, actor: Any, theme: str, two_cases: bool, mode: str | None = None,
+    meeting_url: str = "",
+) -> Session:  # fmt: skip
     """A session's optional theme, and whether it discusses two cases: then it has two
     presenter slots and the two-case agenda; back to one case, the program's own agenda and
     slots. Only for a session to come that has not started; a theme names a topic, never a
     patient (the identifier guard refuses one that looks like it does)."""
     theme = " ".join((theme or "").split())
+    if mode is not None and mode not in Session.Mode.values:
+        raise ValidationError({"mode": "Choose in person, online or hybrid."})
+    link = meeting_url_clean(mode, meeting_url) if mode is not None else None
     if len(theme) > THEME_MAX:
         raise ValidationError({"theme": f"Keep the theme under {THEME_MAX} characters."})
     findings = phi.scan(theme) if theme else []
@@ -430,10 +459,15 @@ def session_plan_set(*, session: Session, actor: Any, theme: str, two_cases: boo
                 _book(session)
                 fields.append("duration_minutes")
         session.theme, session.presenter_slots = theme, slots
+        if mode is not None and (mode, link) != (session.mode, session.meeting_url):
+            # Where to meet changed: calendars take the event again (a higher SEQUENCE).
+            session.mode, session.meeting_url = mode, link or ""
+            session.sequence += 1
+            fields += ["mode", "meeting_url", "sequence"]
         session.save(update_fields=fields)
         audit_record(
             actor=actor, action="session.plan", obj=session, program_id=program.pk,
-            data={"theme": bool(theme), "two_cases": two_cases},
+            data={"theme": bool(theme), "two_cases": two_cases, "mode": session.mode},
         )  # fmt: skip
     return session
 

@@ -211,13 +211,17 @@ def session_plan(request, slug, pk):
     session = roles.session_checked(
         request, selectors.session_get(program=program, pk=pk), may=roles.can_run_session
     )
-    initial = {"theme": session.theme, "two_cases": session.agenda_name == services.TWO_CASES}
+    initial = {
+        "theme": session.theme, "two_cases": session.agenda_name == services.TWO_CASES,
+        "mode": session.mode, "meeting_url": session.meeting_url,
+    }  # fmt: skip
     form = SessionPlanForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.session_plan_set(
                 session=session, actor=request.user, theme=form.cleaned_data["theme"],
-                two_cases=form.cleaned_data["two_cases"],
+                two_cases=form.cleaned_data["two_cases"], mode=form.cleaned_data["mode"],
+                meeting_url=form.cleaned_data["meeting_url"],
             )  # fmt: skip
         except ValidationError as exc:
             errors = exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}

@@ -613,7 +613,8 @@ EXPECTATIONS: dict[str, Expect] = {
     "sessions_app:session_plan": Expect(
         get=SESSION_RUNNERS, post=POST_RUNNERS, kwargs=_SESSION, acts=True,
         data=lambda side, user: {"theme": "Patients who do not follow advice",
-                                 "two_cases": "on"},
+                                 "two_cases": "on", "mode": "online",
+                                 "meeting_url": "https://meet.example.org/j/42"},
         done=_SESSION_PAGE,
     ),  # fmt: skip
     "sessions_app:session_cancel": Expect(

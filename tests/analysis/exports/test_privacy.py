@@ -58,6 +58,10 @@ def text_of(result: exports.ExportFile) -> str:
     return content.decode("utf-8", errors="replace")
 
 
+# An online session's meeting link: for the group only, never in an export.
+MEETING_URL = "https://meet.example.org/j/ccdg-wednesday-4417"
+
+
 def _type_of(name: str) -> str:
     ext = name.rsplit(".", 1)[-1]
     return exports.CONTENT_TYPES.get(ext, "text/plain")
@@ -68,7 +72,10 @@ def busy_program(program, coordinator):
     group = GroupFactory(program=program, name="Group 1")
     members = [GroupMembershipFactory(group=group).clinician for _ in range(6)]
     FacilitatorAssignmentFactory(group=group, facilitator__program=program)
-    held = SessionFactory(group=group, starts_at=timezone.now() - timedelta(days=7))
+    held = SessionFactory(
+        group=group, starts_at=timezone.now() - timedelta(days=7), mode="hybrid",
+        meeting_url=MEETING_URL,
+    )  # fmt: skip
     for c in members:
         AttendanceFactory(session=held, clinician=c, status=Attendance.Status.PRESENT)
     presentation = PresentationFactory(
@@ -134,6 +141,7 @@ def test_no_export_contains_case_note_text_or_refused_free_text(busy_program, co
         assert text.strip(), f"{key} produced an empty file"
         assert "medication cart" not in text, f"{key} contains case-note text"
         assert "Whitfield" not in text and "4829175" not in text, f"{key} leaks an identifier"
+        assert "meet.example.org" not in text, f"{key} contains a session's meeting link"
         if key == "survey_responses":
             # Free text is exported: only the identifying answer is withheld.
             assert "Time to think with colleagues." in text

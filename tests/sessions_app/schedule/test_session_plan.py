@@ -21,6 +21,7 @@ from tests.factories import (
     GroupFactory,
     GroupMembershipFactory,
     PresentationFactory,
+    ProgramRoleFactory,
     UserFactory,
 )
 from tests.sessions_app.helpers import NEW_YORK
@@ -115,8 +116,10 @@ def test_the_groups_facilitator_plans_it_and_the_theme_reaches_agenda_and_remind
     client.force_login(lead.user)
     url = reverse("sessions_app:session_plan", kwargs={"slug": program.slug, "pk": session.pk})
 
-    refused = client.post(url, {"theme": "Mr John Smith's MRN 4455667", "two_cases": "on"})
-    saved = client.post(url, {"theme": "Difficult conversations", "two_cases": "on"})
+    refused = client.post(url, {"theme": "Mr John Smith's MRN 4455667", "two_cases": "on",
+                                "mode": "in_person"})  # fmt: skip
+    saved = client.post(url, {"theme": "Difficult conversations", "two_cases": "on",
+                              "mode": "in_person"})  # fmt: skip
 
     assert refused.status_code == 400
     assert 'value="Mr John Smith&#x27;s MRN 4455667"' in refused.content.decode()  # kept
@@ -143,6 +146,82 @@ def test_a_participant_may_not_plan_a_session(client, session, program):
     member.save(update_fields=["user"])
     client.force_login(participant)
     url = reverse("sessions_app:session_plan", kwargs={"slug": program.slug, "pk": session.pk})
-    assert client.post(url, {"theme": "Grief"}).status_code == 403
+    assert client.post(url, {"theme": "Grief", "mode": "in_person"}).status_code == 403
     session.refresh_from_db()
     assert session.theme == ""
+
+
+# --- Online and hybrid sessions ------------------------------------------------------------------
+
+LINK = "https://meet.example.org/j/ccdg-wednesday-4417"
+
+
+def plan(session, **kwargs):
+    kwargs.setdefault("theme", "")
+    kwargs.setdefault("two_cases", False)
+    return services.session_plan_set(session=session, actor=None, **kwargs)
+
+
+def test_an_online_session_needs_an_https_link_without_credentials(session):
+    for url, message in (
+        ("", "needs its meeting link"),
+        ("http://meet.example.org/j/1", "https://"),
+        ("meet.example.org/j/1", "https://"),
+        ("https://user:secret@meet.example.org/j/1", "user name and password"),
+    ):
+        with pytest.raises(ValidationError, match=message):
+            plan(session, mode="online", meeting_url=url)
+    session.refresh_from_db()
+    assert (session.mode, session.meeting_url) == ("in_person", "")
+
+
+def test_a_new_link_reaches_calendars_and_in_person_drops_it(session):
+    before = session.sequence
+    online = plan(session, mode="online", meeting_url=f"  {LINK} ")
+    assert (online.mode, online.meeting_url) == ("online", LINK)
+    assert online.sequence == before + 1  # calendars take the event again
+    assert plan(session, mode="online", meeting_url=LINK).sequence == before + 1  # unchanged
+
+    back = plan(session, mode="in_person", meeting_url=LINK)
+    assert (back.mode, back.meeting_url, back.sequence) == ("in_person", "", before + 2)
+
+
+def test_the_link_is_in_the_members_calendar_reminder_and_pages(client, session, program):
+    from ccdg.models import OutboxMessage
+    from ccdg.outbox.rendering import render_message
+    from ccdg.outbox.scan import reminders_scan
+    from sessions_app.schedule.calendar import calendar_bytes
+
+    plan(session, mode="online", meeting_url=LINK)
+    member = GroupMembershipFactory(group=session.group).clinician
+    member.user = UserFactory()
+    member.save(update_fields=["user"])
+    client.force_login(member.user)
+
+    page = client.get(
+        reverse("sessions_app:session_detail", kwargs={"slug": program.slug, "pk": session.pk})
+    ).content.decode()
+    session.refresh_from_db()
+    ics = calendar_bytes([session], name=program.name).decode()
+    reminders_scan(now=session.starts_at - timedelta(days=6))
+    row = OutboxMessage.objects.get(object_id=session.pk, kind="session_reminder",
+                                    recipient_id=member.pk)  # fmt: skip
+    rendered = render_message(row)
+
+    assert f'href="{LINK}"' in page
+    assert "LOCATION:" + LINK[:60] in ics.replace("\r\n ", "")
+    assert f"Online: join the meeting at {LINK}" in rendered.text
+    assert f'href="{LINK}"' in rendered.html
+
+
+def test_the_plan_page_keeps_a_refused_link(client, session, program):
+    coordinator = ProgramRoleFactory(program=program, role="coordinator").user
+    client.force_login(coordinator)
+    url = reverse("sessions_app:session_plan", kwargs={"slug": program.slug, "pk": session.pk})
+
+    refused = client.post(url, {"mode": "hybrid", "meeting_url": "http://meet.example.org/x"})
+
+    assert refused.status_code == 400
+    assert 'value="http://meet.example.org/x"' in refused.content.decode()
+    session.refresh_from_db()
+    assert session.mode == "in_person"

@@ -28,6 +28,7 @@
   var receivedAt = 0;
   var polling = false;
   var sending = false;
+  var actionsSent = 0; // actions sent so far: a poll answer older than the last one is stale
 
   function byId(id) {
     return document.getElementById(id);
@@ -138,6 +139,10 @@
       return;
     }
     polling = true;
+    // An action sent while this poll is on its way makes its answer stale: the poll may have
+    // read the state before the action changed it, and would show the old state until the
+    // next poll. Its answer is then left out (the action's own answer has the new state).
+    var actionsBefore = actionsSent;
     fetch(root.getAttribute("data-state-url"), {
       headers: { Accept: "application/json" },
       credentials: "same-origin",
@@ -150,6 +155,9 @@
         return response.json();
       })
       .then(function (data) {
+        if (actionsSent !== actionsBefore) {
+          return;
+        }
         showError("");
         accept(data);
       })
@@ -167,6 +175,7 @@
       return;
     }
     sending = true;
+    actionsSent += 1;
     var token = target.querySelector("input[name=csrfmiddlewaretoken]").value;
     fetch(target.action, {
       method: "POST",

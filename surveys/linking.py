@@ -240,11 +240,11 @@ class WaveLinks:
     by_key: dict[tuple[str, Any], int] = field(default_factory=dict)  # key -> response id
 
 
-def wave_links(rows: Iterable[tuple[int, str, int | None, str]]) -> WaveLinks:
-    """From ``(response id, mode, clinician id, link hash)`` rows of one wave's analysable
+def wave_links(wave_id: int, rows: Iterable[tuple[int, str, int | None, str]]) -> WaveLinks:
+    """From ``(response id, mode, clinician id, link hash)`` rows of the wave's analysable
     responses."""
     rows = list(rows)
-    links = WaveLinks(wave_id=0, responses=len(rows))
+    links = WaveLinks(wave_id=wave_id, responses=len(rows))
     keyed: list[tuple[tuple[str, Any], int]] = []
     for pk, mode, clinician_id, hashed in rows:
         if mode == "confidential" and clinician_id is not None:

@@ -157,21 +157,20 @@ def members_of(series: WaveSeries) -> list[SeriesWave]:
     return list(series.members.select_related("wave__instrument").order_by("position"))
 
 
-def links_of(series: WaveSeries, *, include_pilot: bool = False) -> dict[int, linking.WaveLinks]:
-    """Wave id -> its analysable responses by linking key (one query for the series)."""
-    members = members_of(series)
-    out = {m.wave_id: linking.WaveLinks(wave_id=m.wave_id) for m in members}
+def links_of(
+    series: WaveSeries, *, include_pilot: bool = False, members: list[SeriesWave] | None = None
+) -> dict[int, linking.WaveLinks]:
+    """Wave id -> its analysable responses by linking key (one query for the series, and one
+    for its waves unless ``members`` are given)."""
+    if members is None:
+        members = members_of(series)
     rows: dict[int, list] = {m.wave_id: [] for m in members}
     queryset = analysable(
-        Response.objects.filter(wave_id__in=list(out)), include_pilot=include_pilot
+        Response.objects.filter(wave_id__in=list(rows)), include_pilot=include_pilot
     ).values_list("pk", "wave_id", "wave__mode", "recipient__clinician_id", "link_hash")
     for pk, wave_id, mode, clinician_id, hashed in queryset:
         rows[wave_id].append((pk, mode, clinician_id, hashed))
-    for wave_id, wave_rows in rows.items():
-        links = linking.wave_links(wave_rows)
-        links.wave_id = wave_id
-        out[wave_id] = links
-    return out
+    return {wave_id: linking.wave_links(wave_id, wave_rows) for wave_id, wave_rows in rows.items()}
 
 
 @dataclass
@@ -194,11 +193,15 @@ class LinkingSummary:
         return self.rows[0] if self.rows else None
 
 
-def linking_summary(series: WaveSeries, *, k: int) -> LinkingSummary:
+def linking_summary(
+    series: WaveSeries, *, k: int, members: list[SeriesWave] | None = None
+) -> LinkingSummary:
     """Each wave's responses, those without a linking key, duplicated keys, and how many of
-    the baseline's linkable respondents answered it again (two queries)."""
-    members = members_of(series)
-    links = links_of(series)
+    the baseline's linkable respondents answered it again (two queries, one if ``members``
+    are given)."""
+    if members is None:
+        members = members_of(series)
+    links = links_of(series, members=members)
     rows: list[WaveLinkRow] = []
     base = links[members[0].wave_id] if members else None
     for i, member in enumerate(members):

@@ -106,30 +106,33 @@ def series_results(series: WaveSeries) -> SeriesResults:
     program = series.program
     k = program.small_cell_k
     members = series_service.members_of(series)
-    summary = series_service.linking_summary(series, k=k)
+    summary = series_service.linking_summary(series, k=k, members=members)
     if not members:
         return SeriesResults(series, members, k, summary, [], "")
     links = {row.member.wave_id: row.links for row in summary.rows}
-    answers = dict(
-        analysable(Response.objects.filter(wave_id__in=[m.wave_id for m in members]))
-        .values_list("pk", "answers")
-    )  # fmt: skip
+    answers: dict[int, dict] = {}
     by_wave: dict[int, list[dict]] = {m.wave_id: [] for m in members}
-    for wave_id, pk in analysable(Response.objects.filter(wave_id__in=list(by_wave))).values_list(
-        "wave_id", "pk"
-    ):
-        by_wave[wave_id].append(answers[pk])
+    for pk, wave_id, given in analysable(
+        Response.objects.filter(wave_id__in=list(by_wave))
+    ).values_list("pk", "wave_id", "answers"):
+        answers[pk] = given
+        by_wave[wave_id].append(given)
     questions = comparable(codebook(members[0].wave.instrument))
     base = members[0]
     attended = {later.wave_id: _attended(base, later, links) for later in members[1:]}
+    # Who links to whom does not depend on the question: worked out once per later wave.
+    paired = {
+        later.wave_id: linking.pairs(links[base.wave_id], links[later.wave_id])
+        for later in members[1:]
+    }
     items = []
     for q in questions:
         item = ItemResult(q["code"], q["text"], q["type"], q["values"], q["positive"])
         for later in members[1:]:
-            pairs = linking.pairs(links[base.wave_id], links[later.wave_id])
             comparison = _compare(
-                q, later, by_wave[base.wave_id], by_wave[later.wave_id], pairs, answers, k
-            )
+                q, later, by_wave[base.wave_id], by_wave[later.wave_id], paired[later.wave_id],
+                answers, k,
+            )  # fmt: skip
             _against_attendance(comparison, q["code"], attended[later.wave_id], answers, k)
             item.comparisons.append(comparison)
         if series.design == WaveSeries.Design.YEARLY and len(members) >= 3 and q["positive"]:

@@ -45,6 +45,7 @@ from analysis.exports.survey import (
     _Sheet,
     r_loader,
     spss_loader,
+    workbook_file,
 )
 from analysis.series.compute import SCALE_TYPES, SeriesResults, series_results
 from analysis.series.views import (
@@ -635,15 +636,7 @@ def build_series_workbook(*, program: Any, params: dict, progress: Progress | No
     _summary_sheet(wb, results, program)
     _comparisons_sheet(wb, results)
     _distributions_sheet(wb, results)
-    step(0.9, "Saving the workbook")
-    out = io.BytesIO()
-    wb.save(out)
-    step(1.0, "Done")
-    return ExportFile(
-        safe_filename(program.slug, found.slug, "series-results", ext="xlsx"),
-        CONTENT_TYPES["xlsx"],
-        out.getvalue(),
-    )
+    return workbook_file(wb, step, program.slug, found.slug, "series-results")
 
 
 # -- registration -------------------------------------------------------------------------------

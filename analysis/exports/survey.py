@@ -30,7 +30,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from analysis.exports.services import CONTENT_TYPES, ExportFile, ExportKind, register, safe_filename
+from analysis.exports.services import (
+    CONTENT_TYPES,
+    ExportFile,
+    ExportKind,
+    Progress,
+    register,
+    safe_filename,
+)
 from analysis.runs import disclosure
 from analysis.runs.compute import demographic_questions
 from analysis.runs.models import AnalysisRun
@@ -1065,15 +1072,16 @@ def build_analysis_workbook(*, program: Any, params: dict, progress=None) -> Exp
         _relevance_sheet(wb, results)
         _stressors_sheet(wb, results)
         _notes_sheet(wb, results)
+    return workbook_file(wb, step, program.slug, wave.slug, "analysis")
+
+
+def workbook_file(wb, step: Progress, *name: str) -> ExportFile:
+    """A finished workbook as the export file named from ``name``'s parts."""
     step(0.9, "Saving the workbook")
     out = io.BytesIO()
     wb.save(out)
     step(1.0, "Done")
-    return ExportFile(
-        safe_filename(program.slug, wave.slug, "analysis", ext="xlsx"),
-        CONTENT_TYPES["xlsx"],
-        out.getvalue(),
-    )
+    return ExportFile(safe_filename(*name, ext="xlsx"), CONTENT_TYPES["xlsx"], out.getvalue())
 
 
 register(
